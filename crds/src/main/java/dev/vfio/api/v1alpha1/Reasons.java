@@ -1,0 +1,40 @@
+package dev.vfio.api.v1alpha1;
+
+/**
+ * Condition and task reasons. Each is documented in docs/troubleshooting.md with what to do; a
+ * reason names the cause, never the exception class that carried it.
+ */
+public final class Reasons {
+  // Progress and success.
+  public static final String PENDING = "Pending";
+  public static final String IN_PROGRESS = "InProgress";
+  public static final String SUCCEEDED = "Succeeded";
+  public static final String DELETING = "Deleting";
+
+  // Bad input: nothing was touched.
+  public static final String INVALID_SPEC = "InvalidSpec";
+  public static final String POD_NOT_FOUND = "PodNotFound";
+  public static final String POD_NOT_RUNNING = "PodNotRunning";
+  public static final String POD_NOT_SCHEDULED = "PodNotScheduled";
+  public static final String NO_VFIO_DEVICES = "NoVfioDevices";
+  public static final String DEVICE_NOT_HELD = "DeviceNotHeld";
+  public static final String DEVICE_NOT_MIGRATABLE = "DeviceNotMigratable";
+  public static final String STORAGE_CLAIM_UNKNOWN = "StorageClaimUnknown";
+  public static final String NO_AGENT = "NoAgent";
+  public static final String AGENT_NOT_READY = "AgentNotReady";
+
+  // Failures after work started: the devices were rolled back.
+  public static final String TIMEOUT = "Timeout";
+  public static final String CANCELLED = "Cancelled";
+  public static final String AGENT_RESTARTED = "AgentRestarted";
+  public static final String POD_CHANGED = "PodChanged";
+  public static final String DEVICE_ERROR = "DeviceError";
+  public static final String QUIESCE_FAILED = "QuiesceFailed";
+  public static final String HOOK_FAILED = "HookFailed";
+  public static final String STORAGE_ERROR = "StorageError";
+  public static final String STORAGE_FULL = "StorageFull";
+  public static final String BLOB_CORRUPT = "BlobCorrupt";
+  public static final String TASK_LOST = "TaskLost";
+
+  private Reasons() {}
+}

@@ -1,0 +1,34 @@
+package dev.vfio.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * Internal: one unit of work for the agent of one node. The operator writes the spec, the agent
+ * the status; this is the only channel between them.
+ */
+@Group(VfioSnapshot.GROUP)
+@Version(VfioSnapshot.VERSION)
+@Kind("VfioNodeTask")
+@Singular("vfionodetask")
+@Plural("vfionodetasks")
+@ShortNames("vtask")
+@AdditionalPrinterColumn(name = "Operation", jsonPath = ".spec.operation", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Node", jsonPath = ".spec.nodeName", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Stage", jsonPath = ".status.stage", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Bytes", jsonPath = ".status.bytesDone", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.reason", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskStatus>
+    implements Namespaced {
+  /** Label selecting the tasks of one node; the agent watches only its own. */
+  public static final String NODE_LABEL = "vfio.dev/node";
+}

@@ -1,0 +1,164 @@
+package dev.vfio.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
+
+/** One unit of node-local work, written by the operator for the agent of spec.nodeName. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class VfioNodeTaskSpec {
+  @JsonPropertyDescription("Save, Load, Send, Receive or DeleteBlobs.")
+  private TaskOperation operation;
+
+  @JsonPropertyDescription("Node whose agent runs the task.")
+  private String nodeName;
+
+  @JsonPropertyDescription("Pod whose devices the task acts on.")
+  private String podName;
+
+  @JsonPropertyDescription("UID of that pod, so that a recreated pod of the same name is never touched.")
+  private String podUid;
+
+  @JsonPropertyDescription("Device addresses to act on.")
+  private List<String> devices;
+
+  @JsonPropertyDescription("Storage claim holding the blobs.")
+  private String storageClaim;
+
+  @JsonPropertyDescription("Directory of the blobs relative to the claim root: <namespace>/<snapshot>.")
+  private String blobDirectory;
+
+  @JsonPropertyDescription("How to quiesce the pod.")
+  private QuiesceMode quiesce;
+
+  @JsonPropertyDescription("Whether devices resume after a Save.")
+  private AfterSnapshot afterSave;
+
+  @JsonPropertyDescription("Blob compression for a Save.")
+  private Compression compression;
+
+  @JsonPropertyDescription("PRE_COPY iteration settings.")
+  private PrecopySpec precopy;
+
+  @JsonPropertyDescription("Hooks to run in the pod.")
+  private HooksSpec hooks;
+
+  @JsonPropertyDescription("RFC 3339 time after which the agent abandons the task and rolls back.")
+  private String deadline;
+
+  @JsonPropertyDescription("Set by the operator to stop the task and roll its devices back.")
+  private Boolean cancelRequested;
+
+  public TaskOperation getOperation() {
+    return operation;
+  }
+
+  public void setOperation(TaskOperation operation) {
+    this.operation = operation;
+  }
+
+  public String getNodeName() {
+    return nodeName;
+  }
+
+  public void setNodeName(String nodeName) {
+    this.nodeName = nodeName;
+  }
+
+  public String getPodName() {
+    return podName;
+  }
+
+  public void setPodName(String podName) {
+    this.podName = podName;
+  }
+
+  public String getPodUid() {
+    return podUid;
+  }
+
+  public void setPodUid(String podUid) {
+    this.podUid = podUid;
+  }
+
+  public List<String> getDevices() {
+    return devices;
+  }
+
+  public void setDevices(List<String> devices) {
+    this.devices = devices;
+  }
+
+  public String getStorageClaim() {
+    return storageClaim;
+  }
+
+  public void setStorageClaim(String storageClaim) {
+    this.storageClaim = storageClaim;
+  }
+
+  public String getBlobDirectory() {
+    return blobDirectory;
+  }
+
+  public void setBlobDirectory(String blobDirectory) {
+    this.blobDirectory = blobDirectory;
+  }
+
+  public QuiesceMode getQuiesce() {
+    return quiesce;
+  }
+
+  public void setQuiesce(QuiesceMode quiesce) {
+    this.quiesce = quiesce;
+  }
+
+  public AfterSnapshot getAfterSave() {
+    return afterSave;
+  }
+
+  public void setAfterSave(AfterSnapshot afterSave) {
+    this.afterSave = afterSave;
+  }
+
+  public Compression getCompression() {
+    return compression;
+  }
+
+  public void setCompression(Compression compression) {
+    this.compression = compression;
+  }
+
+  public PrecopySpec getPrecopy() {
+    return precopy;
+  }
+
+  public void setPrecopy(PrecopySpec precopy) {
+    this.precopy = precopy;
+  }
+
+  public HooksSpec getHooks() {
+    return hooks;
+  }
+
+  public void setHooks(HooksSpec hooks) {
+    this.hooks = hooks;
+  }
+
+  public String getDeadline() {
+    return deadline;
+  }
+
+  public void setDeadline(String deadline) {
+    this.deadline = deadline;
+  }
+
+  public Boolean getCancelRequested() {
+    return cancelRequested;
+  }
+
+  public void setCancelRequested(Boolean cancelRequested) {
+    this.cancelRequested = cancelRequested;
+  }
+
+}

@@ -1,0 +1,145 @@
+package dev.vfio.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** What to checkpoint. Immutable once created. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = ApiPatterns.IMMUTABLE_RULE, message = ApiPatterns.IMMUTABLE_MESSAGE)
+@ValidationRule(value = "has(self.podName) && self.podName.size() > 0", message = "podName is required")
+public class VfioSnapshotSpec {
+  @JsonPropertyDescription("Name of the pod, in the snapshot's namespace, whose VFIO device state is saved.")
+  @Size(max = 253)
+  @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
+  private String podName;
+
+  @JsonPropertyDescription("PCI addresses or mdev UUIDs of the devices to save; empty means every VFIO device the pod holds.")
+  @Size(max = 64)
+  @ValidationRule(value = ApiPatterns.DEVICE_LIST_RULE, message = ApiPatterns.DEVICE_MESSAGE)
+  private List<String> devices;
+
+  @JsonPropertyDescription("Storage claim the blobs are written to; must be one the agents mount (default from the operator configuration).")
+  @Size(max = 253)
+  @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
+  private String storageClaim;
+
+  @JsonPropertyDescription("Freeze (default) stops the pod's processes with the cgroup v2 freezer while the device is stopped; None leaves them running.")
+  private QuiesceMode quiesce;
+
+  @JsonPropertyDescription("Commands run in the pod before quiescing and after resuming.")
+  private HooksSpec hooks;
+
+  @JsonPropertyDescription("PRE_COPY iteration, for devices that support it.")
+  private PrecopySpec precopy;
+
+  @JsonPropertyDescription("Resume (default) returns the devices to RUNNING after the save; KeepStopped leaves them stopped and the pod frozen.")
+  private AfterSnapshot afterSnapshot;
+
+  @JsonPropertyDescription("None (default) or Zstd compression of the blob.")
+  private Compression compression;
+
+  @JsonPropertyDescription("Delete (default) removes the blobs when the snapshot is deleted; Retain keeps them.")
+  private DeletionPolicy deletionPolicy;
+
+  @JsonPropertyDescription("Delete the snapshot this long after it became Ready, as a duration such as 24h.")
+  @Size(max = 32)
+  @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
+  private String ttl;
+
+  @JsonPropertyDescription("Fail and roll back if the snapshot is not Ready this long after it started (default 10m).")
+  @Size(max = 32)
+  @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
+  private String timeout;
+
+  public String getPodName() {
+    return podName;
+  }
+
+  public void setPodName(String podName) {
+    this.podName = podName;
+  }
+
+  public List<String> getDevices() {
+    return devices;
+  }
+
+  public void setDevices(List<String> devices) {
+    this.devices = devices;
+  }
+
+  public String getStorageClaim() {
+    return storageClaim;
+  }
+
+  public void setStorageClaim(String storageClaim) {
+    this.storageClaim = storageClaim;
+  }
+
+  public QuiesceMode getQuiesce() {
+    return quiesce;
+  }
+
+  public void setQuiesce(QuiesceMode quiesce) {
+    this.quiesce = quiesce;
+  }
+
+  public HooksSpec getHooks() {
+    return hooks;
+  }
+
+  public void setHooks(HooksSpec hooks) {
+    this.hooks = hooks;
+  }
+
+  public PrecopySpec getPrecopy() {
+    return precopy;
+  }
+
+  public void setPrecopy(PrecopySpec precopy) {
+    this.precopy = precopy;
+  }
+
+  public AfterSnapshot getAfterSnapshot() {
+    return afterSnapshot;
+  }
+
+  public void setAfterSnapshot(AfterSnapshot afterSnapshot) {
+    this.afterSnapshot = afterSnapshot;
+  }
+
+  public Compression getCompression() {
+    return compression;
+  }
+
+  public void setCompression(Compression compression) {
+    this.compression = compression;
+  }
+
+  public DeletionPolicy getDeletionPolicy() {
+    return deletionPolicy;
+  }
+
+  public void setDeletionPolicy(DeletionPolicy deletionPolicy) {
+    this.deletionPolicy = deletionPolicy;
+  }
+
+  public String getTtl() {
+    return ttl;
+  }
+
+  public void setTtl(String ttl) {
+    this.ttl = ttl;
+  }
+
+  public String getTimeout() {
+    return timeout;
+  }
+
+  public void setTimeout(String timeout) {
+    this.timeout = timeout;
+  }
+
+}
