@@ -1,0 +1,39 @@
+package dev.vfio.agent.vfio;
+
+/** The errno values the VFIO migration uAPI gives meaning to (x86-64 and arm64 numbering). */
+public enum Errno {
+  EPERM(1),
+  ENOENT(2),
+  EIO(5),
+  EBADF(9),
+  EAGAIN(11),
+  ENOMEM(12),
+  EFAULT(14),
+  ENODEV(19),
+  EINVAL(22),
+  ENOSPC(28),
+  ESPIPE(29),
+  ENOTTY(25),
+  ENOMSG(42),
+  ENOSYS(38),
+  EOTHER(-1);
+
+  private final int value;
+
+  Errno(int value) {
+    this.value = value;
+  }
+
+  public int value() {
+    return value;
+  }
+
+  public static Errno of(int value) {
+    for (Errno errno : values()) {
+      if (errno.value == value) {
+        return errno;
+      }
+    }
+    return EOTHER;
+  }
+}
