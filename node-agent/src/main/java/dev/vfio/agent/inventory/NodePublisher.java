@@ -1,0 +1,164 @@
+package dev.vfio.agent.inventory;
+
+import dev.vfio.agent.pods.HeldDevice;
+import dev.vfio.agent.pods.PodDeviceResolver;
+import dev.vfio.agent.pods.PodRef;
+import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.NodeDevice;
+import dev.vfio.api.v1alpha1.PodReference;
+import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeStatus;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes this node's {@link VfioNode}: the device inventory with the pod holding each device,
+ * the storage claims with their free space, and the heartbeat the operator checks before it sends
+ * work here. The agent is the only writer of this status.
+ */
+public final class NodePublisher {
+  private static final Logger LOG = LoggerFactory.getLogger(NodePublisher.class);
+  private final KubernetesClient client;
+  private final String nodeName;
+  private final String backend;
+  private final String agentVersion;
+  private final String kernelRelease;
+  private final DeviceInventory inventory;
+  private final PodDeviceResolver resolver;
+  private final Supplier<List<StorageClaimStatus>> storage;
+  private final Clock clock;
+  private List<Condition> conditions = List.of();
+
+  public NodePublisher(KubernetesClient client, String nodeName, String backend, String agentVersion,
+      String kernelRelease, DeviceInventory inventory, PodDeviceResolver resolver,
+      Supplier<List<StorageClaimStatus>> storage, Clock clock) {
+    this.client = client;
+    this.nodeName = nodeName;
+    this.backend = backend;
+    this.agentVersion = agentVersion;
+    this.kernelRelease = kernelRelease;
+    this.inventory = inventory;
+    this.resolver = resolver;
+    this.storage = storage;
+    this.clock = clock;
+  }
+
+  /** Builds the status from what the node says now and writes it. Never throws: a heartbeat is retried on the next tick. */
+  public synchronized void publish() {
+    Instant now = clock.instant();
+    VfioNodeStatus status = new VfioNodeStatus();
+    status.setAgentVersion(agentVersion);
+    status.setBackend(backend);
+    status.setKernelRelease(kernelRelease);
+    status.setHeartbeatTime(now.toString());
+    Condition ready;
+    try {
+      Map<String, PodReference> holders = holders();
+      List<NodeDevice> devices = new ArrayList<>();
+      for (InventoryDevice device : inventory.devices()) {
+        devices.add(toNodeDevice(device, holders.get(device.identity().address())));
+      }
+      status.setDevices(devices);
+      status.setDeviceCount(devices.size());
+      status.setStorage(storage.get());
+      ready = new Condition(Conditions.READY, Condition.TRUE, "AgentReady",
+          "agent running with the " + backend + " backend");
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("inventory failed: {}", e.toString());
+      ready = new Condition(Conditions.READY, Condition.FALSE, "InventoryFailed",
+          "the agent cannot read the node's devices: " + e.getMessage());
+    }
+    conditions = Conditions.with(conditions, ready, 0, now);
+    status.setConditions(conditions);
+    try {
+      write(status);
+    } catch (KubernetesClientException e) {
+      LOG.warn("could not publish VfioNode {}: {}", nodeName, e.getMessage());
+    }
+  }
+
+  /** Marks the node not ready as the agent stops, so the operator does not wait for its heartbeat to age. */
+  public synchronized void publishStopping() {
+    Instant now = clock.instant();
+    conditions = Conditions.with(conditions, new Condition(Conditions.READY, Condition.FALSE,
+        "AgentStopped", "the agent is shutting down"), 0, now);
+    try {
+      client.resources(VfioNode.class).withName(nodeName).subresource("status")
+          .patch(PatchContext.of(PatchType.JSON_MERGE),
+              Serialization.asJson(Map.of("status", Map.of("conditions", conditions))));
+    } catch (KubernetesClientException e) {
+      LOG.warn("could not mark VfioNode {} stopping: {}", nodeName, e.getMessage());
+    }
+  }
+
+  private Map<String, PodReference> holders() throws IOException {
+    Map<String, PodReference> holders = new HashMap<>();
+    List<Pod> pods = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list().getItems();
+    for (Pod pod : pods) {
+      // Filtered here too: not every API server implementation honours the field selector.
+      if (pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())) {
+        continue;
+      }
+      PodRef ref = PodRef.of(pod);
+      for (HeldDevice held : resolver.resolve(ref)) {
+        PodReference reference = new PodReference();
+        reference.setNamespace(ref.namespace());
+        reference.setName(ref.name());
+        reference.setUid(ref.uid());
+        holders.put(held.address(), reference);
+      }
+    }
+    return holders;
+  }
+
+  private static NodeDevice toNodeDevice(InventoryDevice device, PodReference holder) {
+    NodeDevice node = new NodeDevice();
+    node.setAddress(device.identity().address());
+    node.setDriver(device.identity().driver());
+    node.setVendorId(device.identity().vendorId());
+    node.setDeviceId(device.identity().deviceId());
+    node.setIommuGroup(device.identity().iommuGroup());
+    node.setMigrationFlags(device.flags().names());
+    node.setMigrationState(device.state() == null ? null : device.state().name());
+    node.setStateSizeBytes(device.stateBytes());
+    node.setHolder(holder);
+    return node;
+  }
+
+  private void write(VfioNodeStatus status) {
+    var nodes = client.resources(VfioNode.class);
+    if (nodes.withName(nodeName).get() == null) {
+      VfioNode node = new VfioNode();
+      node.setMetadata(new ObjectMetaBuilder().withName(nodeName)
+          .withLabels(Map.of("app.kubernetes.io/managed-by", "vfio-node-agent")).build());
+      try {
+        nodes.resource(node).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+      }
+    }
+    // Lists in a merge patch are replaced whole, which is what a full inventory wants.
+    nodes.withName(nodeName).subresource("status")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(Map.of("status", status)));
+  }
+}

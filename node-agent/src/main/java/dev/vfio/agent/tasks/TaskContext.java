@@ -1,0 +1,130 @@
+package dev.vfio.agent.tasks;
+
+import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running task as its operation sees it: cancellation and deadline checks, and progress
+ * reported to the task status at a bounded rate whatever the data rate.
+ */
+public final class TaskContext {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
+  private final VfioNodeTask task;
+  private final TaskStatusWriter writer;
+  private final Clock clock;
+  private final Duration reportInterval;
+  private final Instant deadline;
+  private final VfioNodeTaskStatus status;
+  private final AtomicLong bytesDone = new AtomicLong();
+  private volatile boolean cancelRequested;
+  private Instant lastReport = Instant.EPOCH;
+
+  public TaskContext(VfioNodeTask task, VfioNodeTaskStatus claimed, TaskStatusWriter writer,
+      Clock clock, Duration reportInterval) {
+    this.task = task;
+    this.writer = writer;
+    this.clock = clock;
+    this.reportInterval = reportInterval;
+    this.status = Serialization.clone(claimed);
+    String deadlineText = task.getSpec().getDeadline();
+    this.deadline = deadlineText == null ? null : Instant.parse(deadlineText);
+  }
+
+  public VfioNodeTask task() {
+    return task;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Called from the watch when the operator sets spec.cancelRequested. */
+  public void requestCancel() {
+    cancelRequested = true;
+  }
+
+  /** Throws if the task must stop now: cancelled by the operator or past its deadline. */
+  public void checkpoint() throws TaskFailure {
+    if (cancelRequested) {
+      throw new TaskFailure(Reasons.CANCELLED, "cancelled by the operator");
+    }
+    if (deadline != null && !clock.instant().isBefore(deadline)) {
+      throw new TaskFailure(Reasons.TIMEOUT, "deadline " + deadline + " reached");
+    }
+  }
+
+  public boolean cancelRequested() {
+    return cancelRequested;
+  }
+
+  public synchronized void stage(Stage stage) {
+    status.setStage(stage);
+    report(true);
+  }
+
+  public synchronized void totalBytes(long total) {
+    status.setTotalBytes(total);
+  }
+
+  /** Counts moved bytes; reports them when the last report is older than the interval. */
+  public void addBytes(long bytes) {
+    bytesDone.addAndGet(bytes);
+    Instant now = clock.instant();
+    synchronized (this) {
+      if (Duration.between(lastReport, now).compareTo(reportInterval) >= 0) {
+        report(false);
+      }
+    }
+  }
+
+  public synchronized void succeed(List<DeviceResult> devices, Long downtimeMillis) {
+    status.setPhase(TaskPhase.Succeeded);
+    status.setStage(Stage.Done);
+    status.setDevices(devices);
+    status.setDowntimeMillis(downtimeMillis);
+    status.setCompletionTime(clock.instant().toString());
+    report(true);
+  }
+
+  public synchronized void fail(TaskFailure failure, List<DeviceResult> devices) {
+    boolean cancelled = Reasons.CANCELLED.equals(failure.reason());
+    status.setPhase(cancelled ? TaskPhase.Cancelled : TaskPhase.Failed);
+    status.setStage(Stage.Done);
+    status.setReason(failure.reason());
+    status.setMessage(failure.getMessage());
+    if (devices != null && !devices.isEmpty()) {
+      status.setDevices(devices);
+    }
+    status.setCompletionTime(clock.instant().toString());
+    report(true);
+  }
+
+  private void report(boolean mustSucceed) {
+    Instant now = clock.instant();
+    status.setBytesDone(bytesDone.get());
+    status.setHeartbeatTime(now.toString());
+    lastReport = now;
+    try {
+      writer.write(task, status);
+    } catch (KubernetesClientException e) {
+      if (mustSucceed) {
+        throw e;
+      }
+      // A lost progress report is repaired by the next one; the data path must not stop for it.
+      LOG.warn("progress report for {} failed: {}", task.getMetadata().getName(), e.getMessage());
+    }
+  }
+}

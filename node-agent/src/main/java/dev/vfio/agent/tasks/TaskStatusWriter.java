@@ -1,0 +1,54 @@
+package dev.vfio.agent.tasks;
+
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.net.HttpURLConnection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes task status, the agent's half of the task contract. The claim carries the
+ * resourceVersion the agent saw, so that two agent processes (a DaemonSet rollout overlap) can
+ * never both run one task: the second gets 409 Conflict.
+ */
+public final class TaskStatusWriter {
+  private final KubernetesClient client;
+
+  public TaskStatusWriter(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** Claims the task if it is still as seen; returns false when someone else changed it first. */
+  public boolean claim(VfioNodeTask seen, VfioNodeTaskStatus running) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("metadata", Map.of("resourceVersion", seen.getMetadata().getResourceVersion()));
+    body.put("status", running);
+    try {
+      patch(seen, Serialization.asJson(body));
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Writes the whole status; the claiming agent is its only writer from now on. */
+  public void write(VfioNodeTask task, VfioNodeTaskStatus status) {
+    patch(task, Serialization.asJson(Map.of("status", status)));
+  }
+
+  private void patch(VfioNodeTask task, String body) {
+    client.resources(VfioNodeTask.class)
+        .inNamespace(task.getMetadata().getNamespace())
+        .withName(task.getMetadata().getName())
+        .subresource("status")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), body);
+  }
+}

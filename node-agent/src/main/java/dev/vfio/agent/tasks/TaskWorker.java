@@ -1,0 +1,166 @@
+package dev.vfio.agent.tasks;
+
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Watches the tasks labelled for this node (and only those), claims each new one with an
+ * optimistic status write, and runs it on a bounded pool. The informer relists after a dropped
+ * watch (410 Gone included), so a task created while the watch was down is still seen.
+ */
+public final class TaskWorker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskWorker.class);
+  private static final long RESYNC_MILLIS = 30_000;
+
+  private final KubernetesClient client;
+  private final String nodeName;
+  private final String agentId;
+  private final Map<TaskOperation, NodeOperation> operations;
+  private final TaskStatusWriter writer;
+  private final DeviceLocks deviceLocks = new DeviceLocks();
+  private final Clock clock;
+  private final Duration reportInterval;
+  private final ExecutorService pool;
+  private final Set<String> accepted = ConcurrentHashMap.newKeySet();
+  private final Map<String, TaskContext> running = new ConcurrentHashMap<>();
+  private SharedIndexInformer<VfioNodeTask> informer;
+
+  public TaskWorker(KubernetesClient client, String nodeName, String agentId,
+      Map<TaskOperation, NodeOperation> operations, int concurrency, Clock clock, Duration reportInterval) {
+    this.client = client;
+    this.nodeName = nodeName;
+    this.agentId = agentId;
+    this.operations = Map.copyOf(operations);
+    this.writer = new TaskStatusWriter(client);
+    this.clock = clock;
+    this.reportInterval = reportInterval;
+    this.pool = Executors.newFixedThreadPool(concurrency, runnable -> {
+      Thread thread = new Thread(runnable, "task-worker");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  public void start() {
+    informer = client.resources(VfioNodeTask.class).inAnyNamespace()
+        .withLabel(VfioNodeTask.NODE_LABEL, nodeName)
+        .inform(new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(VfioNodeTask task) {
+            observe(task);
+          }
+
+          @Override
+          public void onUpdate(VfioNodeTask old, VfioNodeTask task) {
+            observe(task);
+          }
+
+          @Override
+          public void onDelete(VfioNodeTask task, boolean unknownFinalState) {
+            TaskContext context = running.get(task.getMetadata().getUid());
+            if (context != null) {
+              context.requestCancel();
+            }
+          }
+        }, RESYNC_MILLIS);
+  }
+
+  public TaskStatusWriter statusWriter() {
+    return writer;
+  }
+
+  private void observe(VfioNodeTask task) {
+    String uid = task.getMetadata().getUid();
+    if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
+      TaskContext context = running.get(uid);
+      if (context != null) {
+        context.requestCancel();
+      }
+    }
+    TaskPhase phase = task.getStatus() == null ? null : task.getStatus().getPhase();
+    if ((phase == null || phase == TaskPhase.Pending) && accepted.add(uid)) {
+      pool.submit(() -> run(task));
+    }
+  }
+
+  private void run(VfioNodeTask task) {
+    String uid = task.getMetadata().getUid();
+    try (var ignored = MDC.putCloseable("resource", "vfionodetask/" + task.getMetadata().getNamespace()
+        + "/" + task.getMetadata().getName())) {
+      NodeOperation operation = operations.get(task.getSpec().getOperation());
+      VfioNodeTaskStatus claimed = new VfioNodeTaskStatus();
+      claimed.setPhase(TaskPhase.Running);
+      claimed.setStage(Stage.Preparing);
+      claimed.setClaimedBy(agentId);
+      claimed.setStartTime(clock.instant().toString());
+      claimed.setHeartbeatTime(claimed.getStartTime());
+      if (!writer.claim(task, claimed)) {
+        LOG.info("task changed before it could be claimed; waiting for the next event");
+        accepted.remove(uid);
+        return;
+      }
+      TaskContext context = new TaskContext(task, claimed, writer, clock, reportInterval);
+      running.put(uid, context);
+      if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
+        context.requestCancel();
+      }
+      try {
+        if (operation == null) {
+          throw new TaskFailure(Reasons.INVALID_SPEC, "operation " + task.getSpec().getOperation()
+              + " is not supported by this agent version");
+        }
+        LOG.info("running {}", task.getSpec().getOperation());
+        try (AutoCloseable devices = deviceLocks.acquire(operation.devices(context))) {
+          context.checkpoint();
+          operation.run(context);
+        }
+        LOG.info("task finished");
+      } catch (TaskFailure failure) {
+        LOG.warn("task failed: {}: {}", failure.reason(), failure.getMessage());
+        context.fail(failure, null);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        LOG.error("task failed unexpectedly", e);
+        context.fail(new TaskFailure(Reasons.DEVICE_ERROR, "the agent failed: " + e), null);
+      } finally {
+        running.remove(uid);
+      }
+    } catch (RuntimeException e) {
+      // The claim itself failed (API server unreachable): forget the task so the next event retries it.
+      LOG.warn("could not claim task {}: {}", task.getMetadata().getName(), e.getMessage());
+      accepted.remove(uid);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (informer != null) {
+      informer.close();
+    }
+    pool.shutdownNow();
+    try {
+      pool.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

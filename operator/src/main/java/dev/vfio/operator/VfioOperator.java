@@ -1,0 +1,61 @@
+package dev.vfio.operator;
+
+import dev.vfio.operator.config.OperatorConfig;
+import dev.vfio.operator.health.HealthServer;
+import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Entry point of the operator Deployment: reads its configuration and wires the reconcilers. */
+public final class VfioOperator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(VfioOperator.class);
+  private final Operator operator;
+  private final HealthServer health;
+
+  public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock) throws IOException {
+    operator = new Operator(overrider -> {
+      overrider.withKubernetesClient(client)
+          // Status and finalizers are written with merge patches, which every API server
+          // (and the test server) accepts; see docs/decisions/0001-merge-patches.md.
+          .withUseSSAToPatchPrimaryResource(false)
+          .withCloseClientOnStop(true);
+      if (!config.leaderElectionNamespace().isEmpty()) {
+        overrider.withLeaderElectionConfiguration(
+            new LeaderElectionConfiguration("vfio-operator", config.leaderElectionNamespace()));
+      }
+    });
+    operator.register(new VfioSnapshotReconciler(client, config, clock));
+    health = config.healthPort() < 0 ? null : new HealthServer(config.healthPort(), Map.of(
+        "/startup", () -> operator.getRuntimeInfo().isStarted(),
+        "/healthz", () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(),
+        "/readyz", () -> operator.getRuntimeInfo().isStarted()
+            && operator.getRuntimeInfo().allEventSourcesAreHealthy()));
+  }
+
+  public void start() {
+    operator.start();
+    LOG.info("vfio-operator started");
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+    if (health != null) {
+      health.close();
+    }
+  }
+
+  public static void main(String[] args) throws IOException {
+    OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
+    VfioOperator vfioOperator = new VfioOperator(new KubernetesClientBuilder().build(), config, Clock.systemUTC());
+    Runtime.getRuntime().addShutdownHook(new Thread(vfioOperator::close, "shutdown"));
+    vfioOperator.start();
+  }
+}

@@ -1,0 +1,31 @@
+package dev.vfio.operator.config;
+
+import dev.vfio.api.v1alpha1.Durations;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The operator's configuration, read once from the environment at start.
+ *
+ * @param defaultStorageClaim claim used when a snapshot names none ({@code VFIO_DEFAULT_STORAGE_CLAIM})
+ * @param defaultTimeout timeout of an operation whose spec sets none ({@code VFIO_DEFAULT_TIMEOUT})
+ * @param agentHeartbeatTimeout an agent whose VfioNode heartbeat is older is not ready ({@code VFIO_AGENT_HEARTBEAT_TIMEOUT})
+ * @param healthPort port of /healthz and /readyz, 0 to disable ({@code VFIO_HEALTH_PORT})
+ * @param leaderElectionNamespace namespace of the leader election Lease, empty to run without one ({@code VFIO_LEADER_ELECTION_NAMESPACE})
+ */
+public record OperatorConfig(
+    String defaultStorageClaim,
+    Duration defaultTimeout,
+    Duration agentHeartbeatTimeout,
+    int healthPort,
+    String leaderElectionNamespace) {
+
+  public static OperatorConfig fromEnvironment(Map<String, String> env) {
+    return new OperatorConfig(
+        env.getOrDefault("VFIO_DEFAULT_STORAGE_CLAIM", "vfio-snapshots"),
+        Durations.parse(env.get("VFIO_DEFAULT_TIMEOUT"), Duration.ofMinutes(10)),
+        Durations.parse(env.get("VFIO_AGENT_HEARTBEAT_TIMEOUT"), Duration.ofSeconds(60)),
+        Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8080")),
+        env.getOrDefault("VFIO_LEADER_ELECTION_NAMESPACE", ""));
+  }
+}

@@ -1,0 +1,111 @@
+package dev.vfio.operator.snapshot;
+
+import dev.vfio.api.v1alpha1.ByteSizes;
+import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.Progress;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Computes a snapshot's next status from its current one and an observation. Pure functions, so
+ * the transitions are tested without an API server.
+ */
+public final class SnapshotStatuses {
+  private SnapshotStatuses() {}
+
+  static VfioSnapshotStatus copy(VfioSnapshot snapshot) {
+    VfioSnapshotStatus current = snapshot.getStatus();
+    return current == null ? new VfioSnapshotStatus() : Serialization.clone(current);
+  }
+
+  public static VfioSnapshotStatus failed(VfioSnapshot snapshot, String reason, String message, Instant now) {
+    VfioSnapshotStatus next = copy(snapshot);
+    next.setPhase(SnapshotPhase.Failed);
+    next.setReadyToUse(false);
+    if (next.getStage() != null) {
+      next.setStage(Stage.Done);
+    }
+    next.setCompletionTime(now.toString());
+    return withReady(snapshot, next, Condition.FALSE, reason, message, now);
+  }
+
+  public static VfioSnapshotStatus started(VfioSnapshot snapshot, SnapshotPlan plan, String taskName, Instant now) {
+    VfioSnapshotStatus next = copy(snapshot);
+    next.setPhase(SnapshotPhase.Running);
+    next.setStage(Stage.Preparing);
+    next.setNodeName(plan.nodeName());
+    next.setDeviceCount(plan.devices().size());
+    next.setReadyToUse(false);
+    next.setStartTime(now.toString());
+    next.setTaskName(taskName);
+    long estimate = plan.devices().stream()
+        .mapToLong(d -> d.getStateSizeBytes() == null ? 0 : d.getStateSizeBytes()).sum();
+    next.setProgress(new Progress(0, estimate));
+    return withReady(snapshot, next, Condition.FALSE, Reasons.IN_PROGRESS,
+        "saving the state of " + plan.devices().size() + " device(s) on node " + plan.nodeName(), now);
+  }
+
+  /** Mirrors the agent's progress on the task into the snapshot. */
+  public static VfioSnapshotStatus progressed(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
+    VfioSnapshotStatus next = copy(snapshot);
+    VfioNodeTaskStatus taskStatus = task.getStatus();
+    if (taskStatus == null) {
+      return next;
+    }
+    if (taskStatus.getStage() != null && next.getStage() != Stage.RollingBack) {
+      next.setStage(taskStatus.getStage());
+    }
+    long done = taskStatus.getBytesDone() == null ? 0 : taskStatus.getBytesDone();
+    long total = taskStatus.getTotalBytes() == null
+        ? (next.getProgress() == null || next.getProgress().getTotalBytes() == null ? 0 : next.getProgress().getTotalBytes())
+        : taskStatus.getTotalBytes();
+    next.setProgress(new Progress(done, Math.max(total, done)));
+    if (taskStatus.getDevices() != null) {
+      next.setDevices(taskStatus.getDevices());
+    }
+    return next;
+  }
+
+  public static VfioSnapshotStatus rollingBack(VfioSnapshot snapshot, String reason, String message, Instant now) {
+    VfioSnapshotStatus next = copy(snapshot);
+    next.setStage(Stage.RollingBack);
+    return withReady(snapshot, next, Condition.FALSE, reason, message, now);
+  }
+
+  public static VfioSnapshotStatus ready(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
+    VfioSnapshotStatus next = progressed(snapshot, task, now);
+    List<DeviceResult> devices = task.getStatus().getDevices() == null ? List.of() : task.getStatus().getDevices();
+    long total = devices.stream().mapToLong(d -> d.getBytes() == null ? 0 : d.getBytes()).sum();
+    next.setPhase(SnapshotPhase.Ready);
+    next.setStage(Stage.Done);
+    next.setReadyToUse(true);
+    next.setDevices(devices);
+    next.setDeviceCount(devices.size());
+    next.setTotalBytes(total);
+    next.setSize(ByteSizes.human(total));
+    next.setProgress(new Progress(total, total));
+    next.setDowntimeMillis(task.getStatus().getDowntimeMillis());
+    next.setCompletionTime(now.toString());
+    return withReady(snapshot, next, Condition.TRUE, Reasons.SUCCEEDED,
+        "saved " + ByteSizes.human(total) + " of device state from " + devices.size() + " device(s)", now);
+  }
+
+  private static VfioSnapshotStatus withReady(VfioSnapshot snapshot, VfioSnapshotStatus next,
+      String status, String reason, String message, Instant now) {
+    long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
+    next.setObservedGeneration(generation);
+    next.setConditions(Conditions.with(next.getConditions(),
+        new Condition(Conditions.READY, status, reason, message), generation, now));
+    return next;
+  }
+}

@@ -1,0 +1,38 @@
+package dev.vfio.operator.status;
+
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The one place the operator writes the status of its resources: a JSON merge patch of the status
+ * subresource carrying the whole computed status, sent only when it differs from what is stored.
+ * The operator is the only writer of these statuses, so no resourceVersion precondition is needed.
+ */
+public final class StatusPatcher {
+  private final KubernetesClient client;
+
+  public StatusPatcher(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** Patches {@code status} onto {@code resource} if it changed; returns whether it did. */
+  public <S, R extends CustomResource<?, S>> boolean patchIfChanged(R resource, S status) {
+    if (Objects.equals(Serialization.asJson(resource.getStatus()), Serialization.asJson(status))) {
+      return false;
+    }
+    String body = Serialization.asJson(Map.of("status", status));
+    @SuppressWarnings("unchecked")
+    Class<R> type = (Class<R>) resource.getClass();
+    client.resources(type)
+        .inNamespace(resource.getMetadata().getNamespace())
+        .withName(resource.getMetadata().getName())
+        .subresource("status")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), body);
+    return true;
+  }
+}

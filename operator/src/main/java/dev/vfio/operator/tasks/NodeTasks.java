@@ -1,0 +1,122 @@
+package dev.vfio.operator.tasks;
+
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.net.HttpURLConnection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * How the operator hands work to agents: creates {@link VfioNodeTask}s with deterministic names,
+ * so that an operator restarted at any moment finds the task it already created instead of
+ * creating a second one, and cancels them through their spec.
+ */
+public final class NodeTasks {
+  /** Label carrying the name of the resource a task works for. */
+  public static final String PARENT_LABEL = "vfio.dev/parent";
+  private static final int MAX_NAME = 253;
+
+  private final KubernetesClient client;
+
+  public NodeTasks(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** The name of the task doing {@code role} for {@code parent}: {@code <parent>-<role>}, hashed if too long. */
+  public static String name(HasMetadata parent, String role) {
+    String name = parent.getMetadata().getName() + "-" + role;
+    if (name.length() <= MAX_NAME) {
+      return name;
+    }
+    String hash = sha256(name).substring(0, 10);
+    return parent.getMetadata().getName().substring(0, MAX_NAME - role.length() - 12) + "-" + hash + "-" + role;
+  }
+
+  public VfioNodeTask get(String namespace, String name) {
+    return client.resources(VfioNodeTask.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /**
+   * Creates the task, or returns the one that already exists under that name. With
+   * {@code owned}, the parent owns it (garbage collected with it); tasks created while the parent
+   * is being deleted are not owned and are deleted explicitly.
+   */
+  public VfioNodeTask create(HasMetadata parent, String role, VfioNodeTaskSpec spec, boolean owned) {
+    var metadata = new ObjectMetaBuilder()
+        .withName(name(parent, role))
+        .withNamespace(parent.getMetadata().getNamespace())
+        .withLabels(Map.of(VfioNodeTask.NODE_LABEL, spec.getNodeName(),
+            PARENT_LABEL, labelValue(parent.getMetadata().getName())))
+        .withAnnotations(Map.of(TaskParents.PARENT_ANNOTATION, TaskParents.annotationValue(parent)));
+    if (owned) {
+      metadata.withOwnerReferences(new OwnerReferenceBuilder()
+          .withApiVersion(parent.getApiVersion())
+          .withKind(parent.getKind())
+          .withName(parent.getMetadata().getName())
+          .withUid(parent.getMetadata().getUid())
+          .withController(true)
+          .withBlockOwnerDeletion(true)
+          .build());
+    }
+    VfioNodeTask task = new VfioNodeTask();
+    task.setMetadata(metadata.build());
+    task.setSpec(spec);
+    try {
+      return client.resource(task).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        return get(parent.getMetadata().getNamespace(), task.getMetadata().getName());
+      }
+      throw e;
+    }
+  }
+
+  /** Asks the agent to stop the task and roll its devices back. */
+  public void cancel(VfioNodeTask task) {
+    if (Boolean.TRUE.equals(task.getSpec().getCancelRequested()) || isTerminal(task)) {
+      return;
+    }
+    client.resources(VfioNodeTask.class)
+        .inNamespace(task.getMetadata().getNamespace())
+        .withName(task.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
+  }
+
+  public void delete(String namespace, String name) {
+    client.resources(VfioNodeTask.class).inNamespace(namespace).withName(name).delete();
+  }
+
+  public static boolean isTerminal(VfioNodeTask task) {
+    TaskPhase phase = task.getStatus() == null ? null : task.getStatus().getPhase();
+    return phase == TaskPhase.Succeeded || phase == TaskPhase.Failed || phase == TaskPhase.Cancelled;
+  }
+
+  public static TaskPhase phase(VfioNodeTask task) {
+    return task.getStatus() == null || task.getStatus().getPhase() == null
+        ? TaskPhase.Pending : task.getStatus().getPhase();
+  }
+
+  private static String labelValue(String name) {
+    return name.length() <= 63 ? name : sha256(name).substring(0, 63);
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK always has SHA-256", e);
+    }
+  }
+}
