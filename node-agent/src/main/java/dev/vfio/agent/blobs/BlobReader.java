@@ -26,7 +26,7 @@ public final class BlobReader implements AutoCloseable {
   private final BlobHeader header;
   private final long chunksOffset;
   private final ChunkCodec codec;
-  private final ByteBuffer stored;
+  private final ChunkBuffer stored;
   private final ByteBuffer small = ByteBuffer.allocate(BlobFormat.END_BYTES);
 
   private BlobReader(Path path, FileChannel channel, BlobHeader header, long chunksOffset) {
@@ -35,8 +35,7 @@ public final class BlobReader implements AutoCloseable {
     this.header = header;
     this.chunksOffset = chunksOffset;
     this.codec = ChunkCodec.of(header.compression());
-    // Direct, because the zstd codec reads stored chunks from native memory.
-    this.stored = ByteBuffer.allocateDirect(codec.maxStoredBytes());
+    this.stored = new ChunkBuffer(codec.maxStoredBytes());
   }
 
   /**
@@ -157,7 +156,7 @@ public final class BlobReader implements AutoCloseable {
       small.clear().limit(Integer.BYTES);
       readFully(path, channel, small, position + Integer.BYTES, "the CRC of chunk " + chunk);
       int expectedCrc = small.getInt();
-      stored.clear().limit((int) length);
+      ByteBuffer stored = this.stored.ofLength((int) length);
       readFully(path, channel, stored, position + BlobFormat.CHUNK_FRAME_BYTES,
           "chunk " + chunk);
       if (BlobFormat.crc32c(stored) != expectedCrc) {

@@ -58,8 +58,7 @@ abstract sealed class ChunkCodec implements AutoCloseable {
 
     private final ZstdCompressCtx compressor = new ZstdCompressCtx();
     private final ZstdDecompressCtx decompressor = new ZstdDecompressCtx();
-    // Direct, because zstd-jni reaches native memory without a copy only through direct buffers.
-    private final ByteBuffer out = ByteBuffer.allocateDirect(MAX_STORED);
+    private final ChunkBuffer out = new ChunkBuffer(MAX_STORED);
 
     @Override
     int maxStoredBytes() {
@@ -68,7 +67,7 @@ abstract sealed class ChunkCodec implements AutoCloseable {
 
     @Override
     ByteBuffer encode(ByteBuffer state) {
-      ByteBuffer dst = out.clear();
+      ByteBuffer dst = out.ofLength(MAX_STORED);
       int n = compressor.compressDirectByteBuffer(
           dst, 0, dst.capacity(), state, state.position(), state.remaining());
       return dst.limit(n);
@@ -76,11 +75,16 @@ abstract sealed class ChunkCodec implements AutoCloseable {
 
     @Override
     ByteBuffer decode(ByteBuffer stored) throws DataFormatException {
-      // The destination is one chunk long: a frame claiming more is refused, not allocated for.
-      ByteBuffer dst = out.clear();
+      // The writer records each frame's size; a size beyond a chunk is refused, not allocated.
+      long size = Zstd.getDirectByteBufferFrameContentSize(
+          stored, stored.position(), stored.remaining());
+      if (size < 0 || size > BlobFormat.MAX_CHUNK_BYTES) {
+        throw new DataFormatException("zstd frame declares no size or more than a chunk");
+      }
+      ByteBuffer dst = out.ofLength((int) size);
       try {
         int n = decompressor.decompressDirectByteBuffer(
-            dst, 0, BlobFormat.MAX_CHUNK_BYTES, stored, stored.position(), stored.remaining());
+            dst, 0, dst.limit(), stored, stored.position(), stored.remaining());
         return dst.limit(n);
       } catch (ZstdException e) {
         throw new DataFormatException(e.getMessage());
