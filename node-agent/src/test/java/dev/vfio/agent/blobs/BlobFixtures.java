@@ -6,8 +6,10 @@ import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -65,10 +67,14 @@ final class BlobFixtures {
     Files.write(blob, bytes);
   }
 
-  static void flipByte(Path blob, long offset) throws IOException {
-    byte[] bytes = Files.readAllBytes(blob);
-    bytes[(int) offset] ^= 0x20;
-    Files.write(blob, bytes);
+  /** Flips one bit in place; flipping it again repairs the blob. */
+  static void flipBit(Path blob, long offset) throws IOException {
+    try (FileChannel channel =
+        FileChannel.open(blob, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer one = ByteBuffer.allocate(1);
+      channel.read(one, offset);
+      channel.write(one.put(0, (byte) (one.get(0) ^ 0x20)).rewind(), offset);
+    }
   }
 
   /** Recomputes the CRC of the chunk framed at {@code frame}, as a careless repair tool might. */
