@@ -9,7 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.zip.CRC32C;
 
-/** The layout shared by {@link BlobWriter} and {@link BlobReader}; docs/blob-format.md explains it. */
+/** The layout that {@link BlobWriter} writes and {@link BlobReader} checks: docs/blob-format.md. */
 final class BlobFormat {
   static final byte[] MAGIC = "VFIOSTAT".getBytes(StandardCharsets.US_ASCII);
 

@@ -3,7 +3,7 @@ package dev.vfio.agent.blobs;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** A blob is not what its writer stored: damaged, truncated, or of a format this agent can't read. */
+/** A blob is not what its writer stored: damaged, truncated, or in a format this agent lacks. */
 public class BlobIntegrityException extends IOException {
   private final Path file;
 

@@ -59,7 +59,8 @@ public final class BlobWriter implements AutoCloseable {
   private long storedBytes;
   private Stage stage = Stage.OPEN;
 
-  private BlobWriter(Path target, Path temporary, FileChannel channel, BlobCompression compression) {
+  private BlobWriter(
+      Path target, Path temporary, FileChannel channel, BlobCompression compression) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
