@@ -59,12 +59,11 @@ public final class BlobWriter implements AutoCloseable {
   private long storedBytes;
   private Stage stage = Stage.OPEN;
 
-  private BlobWriter(
-      Path target, Path temporary, FileChannel channel, BlobCompression compression) {
+  private BlobWriter(Path target, Path temporary, FileChannel channel, ChunkCodec codec) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
-    this.codec = ChunkCodec.of(compression);
+    this.codec = codec;
   }
 
   /**
@@ -86,8 +85,16 @@ public final class BlobWriter implements AutoCloseable {
     Path absolute = target.toAbsolutePath();
     createDirectories(absolute.getParent());
     Path temporary = absolute.resolveSibling(temporaryName(absolute.getFileName().toString()));
-    BlobWriter writer = new BlobWriter(absolute, temporary, opener.open(temporary),
-        header.compression());
+    // The codec first: if zstd cannot load, no temporary file is left behind.
+    ChunkCodec codec = ChunkCodec.of(header.compression());
+    FileChannel channel;
+    try {
+      channel = opener.open(temporary);
+    } catch (IOException | RuntimeException e) {
+      codec.close();
+      throw e;
+    }
+    BlobWriter writer = new BlobWriter(absolute, temporary, channel, codec);
     try {
       writer.writeHeader(header);
       return writer;

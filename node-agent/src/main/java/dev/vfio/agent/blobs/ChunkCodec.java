@@ -69,20 +69,20 @@ abstract sealed class ChunkCodec implements AutoCloseable {
     ByteBuffer encode(ByteBuffer state) {
       ByteBuffer dst = out.ofLength(MAX_STORED);
       int n = compressor.compressDirectByteBuffer(
-          dst, 0, dst.capacity(), state, state.position(), state.remaining());
+          dst, 0, dst.limit(), state, state.position(), state.remaining());
       return dst.limit(n);
     }
 
     @Override
     ByteBuffer decode(ByteBuffer stored) throws DataFormatException {
-      // The writer records each frame's size; a size beyond a chunk is refused, not allocated.
-      long size = Zstd.getDirectByteBufferFrameContentSize(
-          stored, stored.position(), stored.remaining());
-      if (size < 0 || size > BlobFormat.MAX_CHUNK_BYTES) {
-        throw new DataFormatException("zstd frame declares no size or more than a chunk");
-      }
-      ByteBuffer dst = out.ofLength((int) size);
       try {
+        // The writer records each frame's size; a size beyond a chunk is refused, not allocated.
+        long size = Zstd.getDirectByteBufferFrameContentSize(
+            stored, stored.position(), stored.remaining());
+        if (size < 0 || size > BlobFormat.MAX_CHUNK_BYTES) {
+          throw new DataFormatException("zstd frame declares no size or more than a chunk");
+        }
+        ByteBuffer dst = out.ofLength((int) size);
         int n = decompressor.decompressDirectByteBuffer(
             dst, 0, dst.limit(), stored, stored.position(), stored.remaining());
         return dst.limit(n);

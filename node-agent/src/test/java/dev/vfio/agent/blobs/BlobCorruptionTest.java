@@ -140,6 +140,19 @@ class BlobCorruptionTest {
   }
 
   @Test
+  void compressedChunkThatIsNotZstdIsRefusedEvenWithAMatchingCrc() throws Exception {
+    writeBlob(blob, BlobCompression.ZSTD, state(1000));
+    int chunk0 = chunksOffset(blob);
+
+    // The first byte of the zstd frame magic.
+    flipBit(blob, chunk0 + BlobFormat.CHUNK_FRAME_BYTES);
+    refreshChunkCrc(blob, chunk0);
+
+    assertTrue(refusal(blob).getMessage().contains("chunk 0 at byte " + chunk0
+        + " does not decompress"));
+  }
+
+  @Test
   void unknownFormatVersionIsRefusedOnOpen() throws Exception {
     writeBlob(blob, BlobCompression.NONE, state(1000));
     byte[] bytes = Files.readAllBytes(blob);
