@@ -27,7 +27,9 @@ public final class BlobReader implements AutoCloseable {
   private final long chunksOffset;
   private final ChunkCodec codec;
   private final ChunkBuffer stored;
-  private final ByteBuffer small = ByteBuffer.allocate(BlobFormat.END_BYTES);
+  /** Holds a length, a CRC or the trailer: the fields read between chunks. */
+  private final ByteBuffer small =
+      ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
 
   private BlobReader(Path path, FileChannel channel, BlobHeader header, long chunksOffset) {
     this.path = path;
@@ -117,7 +119,7 @@ public final class BlobReader implements AutoCloseable {
    * @throws BlobIntegrityException naming the file and the first problem found
    */
   public BlobSummary verify() throws IOException {
-    return scan(null);
+    return scan(chunk -> { });
   }
 
   /**
@@ -172,9 +174,7 @@ public final class BlobReader implements AutoCloseable {
       }
       sha256.update(state.duplicate());
       stateBytes += state.remaining();
-      if (sink != null) {
-        sink.accept(state);
-      }
+      sink.accept(state);
       position += BlobFormat.CHUNK_FRAME_BYTES + length;
     }
     long trailer = position + Integer.BYTES;
