@@ -1,0 +1,57 @@
+package dev.vfio.agent.blobs;
+
+import dev.vfio.agent.vfio.DeviceIdentity;
+import dev.vfio.agent.vfio.MigrationFlags;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Where a blob's state came from, stored as JSON at the start of the blob so that a loader can
+ * refuse an incompatible device before reading any state.
+ *
+ * @param formatVersion the blob format version; {@link #FORMAT_VERSION} for blobs written now
+ * @param device the device the state was saved from
+ * @param migrationFlags the device's migration flags by name: STOP_COPY, P2P, PRE_COPY
+ * @param kernelRelease {@code uname -r} of the node that saved the state
+ * @param node the node that saved the state
+ * @param namespace namespace of the pod
+ * @param pod the pod whose device this is
+ * @param snapshot the VfioSnapshot this blob belongs to
+ * @param createdAt when the state was saved, RFC 3339
+ * @param compression how the chunks are stored
+ */
+public record BlobHeader(
+    int formatVersion,
+    DeviceIdentity device,
+    List<String> migrationFlags,
+    String kernelRelease,
+    String node,
+    String namespace,
+    String pod,
+    String snapshot,
+    String createdAt,
+    BlobCompression compression) {
+
+  /** The format version this agent writes and the only one it reads. */
+  public static final int FORMAT_VERSION = 1;
+
+  public BlobHeader {
+    Objects.requireNonNull(device, "device");
+    migrationFlags = List.copyOf(migrationFlags);
+    // Parsing rejects flag names the migration code would not understand on load.
+    MigrationFlags.fromNames(migrationFlags);
+    Objects.requireNonNull(kernelRelease, "kernelRelease");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(pod, "pod");
+    Objects.requireNonNull(snapshot, "snapshot");
+    Objects.requireNonNull(compression, "compression");
+    try {
+      OffsetDateTime.parse(createdAt);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("createdAt is not RFC 3339: " + createdAt, e);
+    }
+  }
+}

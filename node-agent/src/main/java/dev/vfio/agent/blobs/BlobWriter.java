@@ -1,0 +1,273 @@
+package dev.vfio.agent.blobs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Writes one blob: the state goes to a temporary file beside the blob, and {@link #commit} renames
+ * it into place, so a reader never finds a torn blob under a blob's name. Memory is one chunk
+ * whatever the state size. Not thread-safe.
+ *
+ * <p>Until {@link #commit} returns, {@link #abort} or {@link #close} deletes the temporary file;
+ * after a crash, {@link #temporaryPath} is what a journal deletes.
+ */
+public final class BlobWriter implements AutoCloseable {
+  /** Opens the temporary file for writing; the production one is {@link #openOwnerOnly}. */
+  @FunctionalInterface
+  interface TemporaryFileOpener {
+    FileChannel open(Path temporary) throws IOException;
+  }
+
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_FILE =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_DIRECTORY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+  /**
+   * A leading dot and a suffix that is not {@code .vfs}: neither a listing of blobs nor a person
+   * can take a temporary file for a blob.
+   */
+  private static final Pattern TEMPORARY_NAME = Pattern.compile("\\..+\\.tmp-[0-9a-f]{16}");
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private enum Stage { OPEN, FAILED, COMMITTED, ABORTED }
+
+  private final Path target;
+  private final Path temporary;
+  private final FileChannel channel;
+  private final ChunkCodec codec;
+  private final ByteBuffer pending = ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
+  private final ByteBuffer frame = ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES);
+  private final MessageDigest sha256 = BlobFormat.sha256();
+  private long stateBytes;
+  private long storedBytes;
+  private Stage stage = Stage.OPEN;
+
+  private BlobWriter(Path target, Path temporary, FileChannel channel, ChunkCodec codec) {
+    this.target = target;
+    this.temporary = temporary;
+    this.channel = channel;
+    this.codec = codec;
+  }
+
+  /**
+   * Starts a blob that {@link #commit} will publish at {@code target}, creating missing parent
+   * directories owner-only, and writes its header.
+   *
+   * @throws IllegalArgumentException if the header is not of {@link BlobHeader#FORMAT_VERSION}
+   */
+  public static BlobWriter create(Path target, BlobHeader header) throws IOException {
+    return create(target, header, BlobWriter::openOwnerOnly);
+  }
+
+  static BlobWriter create(Path target, BlobHeader header, TemporaryFileOpener opener)
+      throws IOException {
+    if (header.formatVersion() != BlobHeader.FORMAT_VERSION) {
+      throw new IllegalArgumentException("this agent writes blob format version "
+          + BlobHeader.FORMAT_VERSION + ", not " + header.formatVersion());
+    }
+    Path absolute = target.toAbsolutePath();
+    createDirectories(absolute.getParent());
+    Path temporary = absolute.resolveSibling(temporaryName(absolute.getFileName().toString()));
+    // The codec first: if zstd cannot load, no temporary file is left behind.
+    ChunkCodec codec = ChunkCodec.of(header.compression());
+    FileChannel channel;
+    try {
+      channel = opener.open(temporary);
+    } catch (IOException | RuntimeException e) {
+      codec.close();
+      throw e;
+    }
+    BlobWriter writer = new BlobWriter(absolute, temporary, channel, codec);
+    try {
+      writer.writeHeader(header);
+      return writer;
+    } catch (IOException | RuntimeException e) {
+      writer.abortQuietly(e);
+      throw e;
+    }
+  }
+
+  /** Whether {@code fileName} is what {@link BlobWriter} names its temporary files. */
+  static boolean isTemporaryName(String fileName) {
+    return TEMPORARY_NAME.matcher(fileName).matches();
+  }
+
+  /** Where the state goes until {@link #commit}. */
+  public Path temporaryPath() {
+    return temporary;
+  }
+
+  /** Where {@link #commit} publishes the blob. */
+  public Path targetPath() {
+    return target;
+  }
+
+  /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
+  public void write(ByteBuffer state) throws IOException {
+    requireOpen();
+    try {
+      while (state.hasRemaining()) {
+        int n = Math.min(state.remaining(), pending.remaining());
+        pending.put(state.slice(state.position(), n));
+        state.position(state.position() + n);
+        if (!pending.hasRemaining()) {
+          writeChunk();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      stage = Stage.FAILED;
+      throw e;
+    }
+  }
+
+  /**
+   * Ends the blob, makes it durable and publishes it under its name: fsync the file, rename it
+   * over {@link #targetPath}, fsync the directory. If this fails before the rename, the temporary
+   * file is gone; if the directory fsync fails, the blob is in place but may not survive a crash.
+   */
+  public BlobSummary commit() throws IOException {
+    requireOpen();
+    try {
+      if (pending.position() > 0) {
+        writeChunk();
+      }
+      byte[] digest = sha256.digest();
+      ByteBuffer end = ByteBuffer.allocate(BlobFormat.END_BYTES);
+      end.putInt(BlobFormat.END_MARKER).putLong(stateBytes).put(digest);
+      end.putInt(BlobFormat.crc32c(end.duplicate().flip().position(Integer.BYTES)));
+      writeFully(end.flip());
+      channel.force(true);
+      channel.close();
+      Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+      stage = Stage.COMMITTED;
+      fsyncDirectory(target.getParent());
+      return new BlobSummary(target, stateBytes, storedBytes, HexFormat.of().formatHex(digest));
+    } catch (IOException | RuntimeException e) {
+      if (stage != Stage.COMMITTED) {
+        abortQuietly(e);
+      }
+      throw e;
+    } finally {
+      codec.close();
+    }
+  }
+
+  /** Drops the blob: deletes the temporary file. Does nothing once committed or aborted. */
+  public void abort() throws IOException {
+    if (stage == Stage.COMMITTED || stage == Stage.ABORTED) {
+      return;
+    }
+    stage = Stage.ABORTED;
+    codec.close();
+    try {
+      channel.close();
+    } finally {
+      Files.deleteIfExists(temporary);
+    }
+  }
+
+  /** {@link #abort}s unless committed. */
+  @Override
+  public void close() throws IOException {
+    abort();
+  }
+
+  private void writeHeader(BlobHeader header) throws IOException {
+    byte[] json = BlobFormat.JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+    if (json.length > BlobFormat.MAX_HEADER_BYTES) {
+      throw new IllegalArgumentException("blob header is " + json.length
+          + " bytes of JSON, more than the " + BlobFormat.MAX_HEADER_BYTES + " a reader accepts");
+    }
+    ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + json.length + Integer.BYTES);
+    head.put(BlobFormat.MAGIC).putShort((short) BlobHeader.FORMAT_VERSION).putInt(json.length)
+        .put(json);
+    head.putInt(BlobFormat.crc32c(head.duplicate().flip()));
+    writeFully(head.flip());
+  }
+
+  private void writeChunk() throws IOException {
+    pending.flip();
+    sha256.update(pending.duplicate());
+    stateBytes += pending.remaining();
+    ByteBuffer stored = codec.encode(pending);
+    frame.clear().putInt(stored.remaining()).putInt(BlobFormat.crc32c(stored)).flip();
+    writeFully(frame, stored);
+    pending.clear();
+  }
+
+  private void writeFully(ByteBuffer... buffers) throws IOException {
+    ByteBuffer last = buffers[buffers.length - 1];
+    while (last.hasRemaining()) {
+      storedBytes += channel.write(buffers);
+    }
+  }
+
+  private void requireOpen() {
+    if (stage != Stage.OPEN) {
+      throw new IllegalStateException("blob writer for " + target + " is " + stage);
+    }
+  }
+
+  private void abortQuietly(Exception cause) {
+    try {
+      abort();
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static FileChannel openOwnerOnly(Path temporary) throws IOException {
+    return FileChannel.open(temporary,
+        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OWNER_ONLY_FILE);
+  }
+
+  private static String temporaryName(String blobName) {
+    byte[] random = new byte[8];
+    RANDOM.nextBytes(random);
+    return "." + blobName + ".tmp-" + HexFormat.of().formatHex(random);
+  }
+
+  /**
+   * Creates each missing directory owner-only and fsyncs its parent, so that the blob's directory
+   * entry survives a crash along with the blob.
+   */
+  private static void createDirectories(Path directory) throws IOException {
+    if (Files.isDirectory(directory)) {
+      return;
+    }
+    createDirectories(directory.getParent());
+    try {
+      Files.createDirectory(directory, OWNER_ONLY_DIRECTORY);
+    } catch (FileAlreadyExistsException e) {
+      // Another writer of the same snapshot created it first; a non-directory there is an error.
+      if (!Files.isDirectory(directory)) {
+        throw e;
+      }
+      return;
+    }
+    fsyncDirectory(directory.getParent());
+  }
+
+  private static void fsyncDirectory(Path directory) throws IOException {
+    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+      dir.force(true);
+    }
+  }
+}
