@@ -13,6 +13,8 @@ import java.nio.ByteBuffer;
  *       {@link VfioException} with ENOMSG for the PRE_COPY temporary end, ENODEV once the session
  *       was ended by an arc, a reset or a close.
  *   <li>{@link #write} may write fewer bytes than offered; callers loop.
+ *   <li>Like {@link java.nio.channels.ReadableByteChannel} and its writable twin, both advance the
+ *       buffer's position by the number of bytes transferred.
  *   <li>{@link #precopyInfo} is {@code VFIO_MIG_GET_PRECOPY_INFO}: EINVAL outside PRE_COPY, ENOTTY
  *       where the kernel lacks it.
  * </ul>

@@ -12,6 +12,7 @@ public class VfioException extends IOException {
   private final String device;
   private final int errno;
   private final String operation;
+  private final String detail;
 
   public VfioException(String device, String operation, int errno, String detail) {
     super(device + ": " + operation + " failed: " + Errno.of(errno) + " (errno " + errno + ")"
@@ -19,6 +20,7 @@ public class VfioException extends IOException {
     this.device = device;
     this.errno = errno;
     this.operation = operation;
+    this.detail = detail == null ? "" : detail;
   }
 
   public VfioException(String device, String operation, Errno errno, String detail) {
@@ -39,5 +41,10 @@ public class VfioException extends IOException {
 
   public String operation() {
     return operation;
+  }
+
+  /** What the failing side said beyond the errno; empty if nothing. */
+  public String detail() {
+    return detail;
   }
 }

@@ -1,0 +1,94 @@
+package dev.vfio.agent.sim;
+
+import dev.vfio.agent.vfio.DeviceIdentity;
+import dev.vfio.agent.vfio.MigrationFlags;
+import java.util.Objects;
+
+/**
+ * One simulated device: who it claims to be, what it can do, and how it behaves.
+ *
+ * @param address PCI address (or mdev UUID) the device answers to
+ * @param driver the driver name; with the ids it decides compatibility, as for real devices
+ * @param vendorId PCI vendor id, hex without 0x
+ * @param deviceId PCI device id, hex without 0x
+ * @param iommuGroup the group the device would sit in
+ * @param stateBytes size of the device's state image
+ * @param flags the migration flags it advertises; without STOP_COPY it cannot migrate and answers
+ *     ENOTTY, like a device whose driver has no migration ops
+ * @param dirtyBytesPerRound how much of the image the running device re-dirties per PRE_COPY round
+ * @param zeroAtPrecopyEnd read() returns 0 at the PRE_COPY temporary end, as mtty does, instead of
+ *     failing with ENOMSG, as mlx5 does and the uAPI header asks
+ * @param migDataSize whether {@code VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} exists; absent on kernels
+ *     before 6.2 such as Debian's 6.1
+ * @param faults failures injected from the start
+ */
+public record SimulatedDeviceSpec(
+    String address,
+    String driver,
+    String vendorId,
+    String deviceId,
+    String iommuGroup,
+    long stateBytes,
+    MigrationFlags flags,
+    long dirtyBytesPerRound,
+    boolean zeroAtPrecopyEnd,
+    boolean migDataSize,
+    SimulatedFaults faults) {
+
+  public SimulatedDeviceSpec {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(driver, "driver");
+    Objects.requireNonNull(vendorId, "vendorId");
+    Objects.requireNonNull(deviceId, "deviceId");
+    Objects.requireNonNull(iommuGroup, "iommuGroup");
+    Objects.requireNonNull(flags, "flags");
+    Objects.requireNonNull(faults, "faults");
+    if (address.isBlank()) {
+      throw new IllegalArgumentException("address must not be blank");
+    }
+    if (stateBytes < 0) {
+      throw new IllegalArgumentException(address + ": stateBytes must not be negative");
+    }
+    if (dirtyBytesPerRound < 0) {
+      throw new IllegalArgumentException(address + ": dirtyBytesPerRound must not be negative");
+    }
+  }
+
+  /**
+   * A STOP_COPY-only device with a state image of {@code stateBytes}, MIG_DATA_SIZE, and no
+   * faults; adjust with the {@code with…} methods.
+   */
+  public static SimulatedDeviceSpec of(String address, long stateBytes) {
+    return new SimulatedDeviceSpec(address, "vfio-sim-pci", "1b36", "0101", "sim", stateBytes,
+        new MigrationFlags(MigrationFlags.STOP_COPY), 0, false, true, SimulatedFaults.NONE);
+  }
+
+  public DeviceIdentity identity() {
+    return new DeviceIdentity(address, driver, vendorId, deviceId, iommuGroup);
+  }
+
+  public SimulatedDeviceSpec withFlags(MigrationFlags newFlags) {
+    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
+        newFlags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, faults);
+  }
+
+  public SimulatedDeviceSpec withDirtyBytesPerRound(long bytes) {
+    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
+        flags, bytes, zeroAtPrecopyEnd, migDataSize, faults);
+  }
+
+  public SimulatedDeviceSpec withZeroAtPrecopyEnd(boolean zero) {
+    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
+        flags, dirtyBytesPerRound, zero, migDataSize, faults);
+  }
+
+  public SimulatedDeviceSpec withMigDataSize(boolean present) {
+    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
+        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, present, faults);
+  }
+
+  public SimulatedDeviceSpec withFaults(SimulatedFaults newFaults) {
+    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
+        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, newFaults);
+  }
+}

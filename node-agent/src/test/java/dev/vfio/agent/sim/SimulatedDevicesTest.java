@@ -1,0 +1,109 @@
+package dev.vfio.agent.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.agent.vfio.Errno;
+import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.MigrationState;
+import dev.vfio.agent.vfio.VfioException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SimulatedDevicesTest {
+  @TempDir Path stateDir;
+
+  static final String CONFIGURATION = """
+      [
+        {"address": "0000:65:00.0", "driver": "mlx5_vfio_pci", "vendorId": "15b3",
+         "deviceId": "101e", "iommuGroup": "42", "stateBytes": 65536,
+         "flags": ["STOP_COPY", "P2P", "PRE_COPY"], "dirtyBytesPerRound": 4096,
+         "zeroAtPrecopyEnd": true, "migDataSize": false,
+         "faults": {"arcs": [{"from": "STOP", "to": "STOP_COPY", "errno": "EIO",
+                              "leaveInError": true}],
+                    "failStreamAfterBytes": 4096, "bytesPerSecond": 1000000,
+                    "rejectResumeData": true}},
+        {"address": "0000:66:00.0"}
+      ]
+      """;
+
+  @Test
+  void parsesEveryFieldOfADeviceAndDefaultsTheRest() {
+    List<SimulatedDeviceSpec> specs = SimulatedDevices.parse(CONFIGURATION);
+    SimulatedDeviceSpec full = specs.get(0);
+    assertEquals("mlx5_vfio_pci", full.driver());
+    assertEquals("15b3", full.vendorId());
+    assertEquals("101e", full.deviceId());
+    assertEquals("42", full.iommuGroup());
+    assertEquals(65536, full.stateBytes());
+    assertEquals(List.of("STOP_COPY", "P2P", "PRE_COPY"), full.flags().names());
+    assertEquals(4096, full.dirtyBytesPerRound());
+    assertTrue(full.zeroAtPrecopyEnd());
+    assertEquals(false, full.migDataSize());
+    assertEquals(new SimulatedFaults(
+            List.of(new SimulatedFaults.ArcFault(
+                MigrationState.STOP, MigrationState.STOP_COPY, Errno.EIO, true)),
+            OptionalLong.of(4096), 1_000_000, true),
+        full.faults());
+    assertEquals(SimulatedDeviceSpec.of("0000:66:00.0", 1 << 20), specs.get(1));
+  }
+
+  @Test
+  void opensOneDevicePerAddressAndNoOther() throws Exception {
+    SimulatedDevices devices = SimulatedDevices.fromJson(CONFIGURATION, stateDir);
+    assertEquals(List.of("0000:65:00.0", "0000:66:00.0"), devices.addresses());
+    assertSame(devices.open("0000:66:00.0"), devices.open("0000:66:00.0"));
+    assertEquals(new MigrationFlags(MigrationFlags.STOP_COPY),
+        devices.open("0000:66:00.0").migrationFlags());
+    VfioException e = assertThrows(VfioException.class, () -> devices.open("0000:99:00.0"));
+    assertEquals(Errno.ENODEV, e.error());
+  }
+
+  @Test
+  void readsTheConfigurationFromAFile() throws Exception {
+    Path file = Files.writeString(stateDir.resolve("devices.json"), CONFIGURATION);
+    SimulatedDevices devices = SimulatedDevices.fromFile(file, stateDir.resolve("state"));
+    assertEquals(65536, devices.open("0000:65:00.0").spec().stateBytes());
+  }
+
+  @Test
+  void devicesFoundAgainKeepTheStateTheyWereLeftIn() throws Exception {
+    SimulatedDevices.fromJson(CONFIGURATION, stateDir).open("0000:66:00.0")
+        .setState(MigrationState.STOP);
+    assertEquals(MigrationState.STOP, SimulatedDevices.fromJson(CONFIGURATION, stateDir)
+        .open("0000:66:00.0").state());
+  }
+
+  @Test
+  void refusesAnAddressListedTwice() {
+    assertThrows(IllegalArgumentException.class, () -> SimulatedDevices.fromJson(
+        "[{\"address\": \"0000:65:00.0\"}, {\"address\": \"0000:65:00.0\"}]", stateDir));
+  }
+
+  @Test
+  void refusesAMisspeltFieldRatherThanFallingBackToItsDefault() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SimulatedDevices.parse("[{\"address\": \"0000:65:00.0\", \"stateByte\": 10}]"));
+    assertTrue(e.getMessage().contains("0000:65:00.0") && e.getMessage().contains("stateByte"),
+        e.getMessage());
+  }
+
+  @Test
+  void refusesADeviceWithoutAddress() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SimulatedDevices.parse("[{\"stateBytes\": 10}]"));
+    assertTrue(e.getMessage().contains("address is required"), e.getMessage());
+  }
+
+  @Test
+  void refusesAnUnknownFlag() {
+    assertThrows(IllegalArgumentException.class,
+        () -> SimulatedDevices.parse("[{\"address\": \"a\", \"flags\": [\"PRECOPY\"]}]"));
+  }
+}
