@@ -1,5 +1,6 @@
 package dev.vfio.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -21,4 +22,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Heartbeat", jsonPath = ".status.heartbeatTime", type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class VfioNode extends CustomResource<Void, VfioNodeStatus> {}
+public class VfioNode extends CustomResource<VfioNodeSpec, VfioNodeStatus> {
+  @Override
+  @JsonPropertyDescription("Empty: a node has no desired state; its agent reports everything in status.")
+  public VfioNodeSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("The node's devices, storage claims and agent heartbeat, written only by the node's agent.")
+  public VfioNodeStatus getStatus() {
+    return super.getStatus();
+  }
+}

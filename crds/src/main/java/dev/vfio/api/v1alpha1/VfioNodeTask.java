@@ -1,5 +1,6 @@
 package dev.vfio.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -31,4 +32,16 @@ public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskS
     implements Namespaced {
   /** Label selecting the tasks of one node; the agent watches only its own. */
   public static final String NODE_LABEL = "vfio.dev/node";
+
+  @Override
+  @JsonPropertyDescription("The work to do on one node, written only by the operator.")
+  public VfioNodeTaskSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("Progress and result of the work, written only by the agent of that node.")
+  public VfioNodeTaskStatus getStatus() {
+    return super.getStatus();
+  }
 }

@@ -1,5 +1,6 @@
 package dev.vfio.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -30,4 +31,16 @@ public class VfioSnapshot extends CustomResource<VfioSnapshotSpec, VfioSnapshotS
     implements Namespaced {
   public static final String GROUP = "vfio.dev";
   public static final String VERSION = "v1alpha1";
+
+  @Override
+  @JsonPropertyDescription("What to checkpoint; immutable once created.")
+  public VfioSnapshotSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("Progress and result of the snapshot, written only by the operator.")
+  public VfioSnapshotStatus getStatus() {
+    return super.getStatus();
+  }
 }

@@ -19,7 +19,7 @@ public class VfioSnapshotSpec {
   @JsonPropertyDescription("PCI addresses or mdev UUIDs of the devices to save; empty means every VFIO device the pod holds.")
   @Size(max = 64)
   @ValidationRule(value = ApiPatterns.DEVICE_LIST_RULE, message = ApiPatterns.DEVICE_MESSAGE)
-  private List<String> devices;
+  private List<@Size(max = 36) String> devices;
 
   @JsonPropertyDescription("Storage claim the blobs are written to; must be one the agents mount (default from the operator configuration).")
   @Size(max = 253)
