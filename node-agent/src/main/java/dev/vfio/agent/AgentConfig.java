@@ -19,7 +19,6 @@ import java.util.UUID;
  * @param heartbeatInterval how often the VfioNode is republished ({@code VFIO_HEARTBEAT_INTERVAL})
  * @param progressInterval the least time between two progress writes of a task ({@code VFIO_PROGRESS_INTERVAL})
  * @param taskConcurrency tasks run at once ({@code VFIO_TASK_CONCURRENCY})
- * @param healthPort port of /healthz, 0 for any free port, negative to disable ({@code VFIO_HEALTH_PORT})
  * @param agentId this process, as it signs its task claims
  */
 public record AgentConfig(
@@ -32,7 +31,6 @@ public record AgentConfig(
     Duration heartbeatInterval,
     Duration progressInterval,
     int taskConcurrency,
-    int healthPort,
     String agentId) {
 
   public static AgentConfig fromEnvironment(Map<String, String> env) {
@@ -55,7 +53,6 @@ public record AgentConfig(
         Durations.parse(env.get("VFIO_HEARTBEAT_INTERVAL"), Duration.ofSeconds(10)),
         Durations.parse(env.get("VFIO_PROGRESS_INTERVAL"), Duration.ofMillis(500)),
         Integer.parseInt(env.getOrDefault("VFIO_TASK_CONCURRENCY", "4")),
-        Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8081")),
         node + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8));
   }
 

@@ -56,18 +56,23 @@ public final class TaskContext {
     cancelRequested = true;
   }
 
-  /** Throws if the task must stop now: cancelled by the operator or past its deadline. */
+  /** Throws if the task must stop now. */
   public void checkpoint() throws TaskFailure {
-    if (cancelRequested) {
-      throw new TaskFailure(Reasons.CANCELLED, "cancelled by the operator");
-    }
-    if (deadline != null && !clock.instant().isBefore(deadline)) {
-      throw new TaskFailure(Reasons.TIMEOUT, "deadline " + deadline + " reached");
+    TaskFailure stop = stopReason();
+    if (stop != null) {
+      throw stop;
     }
   }
 
-  public boolean cancelRequested() {
-    return cancelRequested;
+  /** Why the task must stop now, or null: cancelled by the operator or past its deadline. */
+  public TaskFailure stopReason() {
+    if (cancelRequested) {
+      return new TaskFailure(Reasons.CANCELLED, "cancelled by the operator");
+    }
+    if (deadline != null && !clock.instant().isBefore(deadline)) {
+      return new TaskFailure(Reasons.TIMEOUT, "deadline " + deadline + " reached");
+    }
+    return null;
   }
 
   public synchronized void stage(Stage stage) {

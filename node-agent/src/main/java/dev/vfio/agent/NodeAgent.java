@@ -1,0 +1,123 @@
+package dev.vfio.agent;
+
+import dev.vfio.agent.blobs.BlobStore;
+import dev.vfio.agent.blobs.ClaimSpace;
+import dev.vfio.agent.inventory.NodePublisher;
+import dev.vfio.agent.journal.DeviceJournal;
+import dev.vfio.agent.journal.InterruptedTasks;
+import dev.vfio.agent.journal.JournalReplay;
+import dev.vfio.agent.sim.SimulatedBackend;
+import dev.vfio.agent.tasks.DeleteBlobsOperation;
+import dev.vfio.agent.tasks.SaveOperation;
+import dev.vfio.agent.tasks.TaskWorker;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of the node agent DaemonSet. Start order matters: first undo what a previous agent
+ * process left half done (journal replay), then publish the node, then take new tasks.
+ */
+public final class NodeAgent implements AutoCloseable {
+  static final String VERSION = "0.1.0";
+  private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
+
+  private final KubernetesClient client;
+  private final AgentConfig config;
+  private final NodeBackend backend;
+  private final BlobStore blobs;
+  private final DeviceJournal journal;
+  private final NodePublisher publisher;
+  private final TaskWorker worker;
+  private final ScheduledExecutorService heartbeat;
+  private final Clock clock;
+
+  public NodeAgent(KubernetesClient client, AgentConfig config, NodeBackend backend, Clock clock) throws IOException {
+    this.client = client;
+    this.config = config;
+    this.backend = backend;
+    this.clock = clock;
+    for (Map.Entry<String, Path> claim : config.storageClaims().entrySet()) {
+      if (!Files.isDirectory(claim.getValue())) {
+        throw new IllegalArgumentException("storage claim " + claim.getKey() + " is not mounted at "
+            + claim.getValue() + ": mount the claim there or fix VFIO_STORAGE_CLAIMS");
+      }
+    }
+    this.blobs = new BlobStore(config.storageClaims());
+    this.journal = new DeviceJournal(config.journalDirectory());
+    String kernelRelease = System.getProperty("os.version");
+    this.publisher = new NodePublisher(client, config.nodeName(), backend.name(), VERSION, kernelRelease,
+        backend.inventory(), backend.resolver(), this::storage, clock);
+    this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
+        TaskOperation.Save, new SaveOperation(client, backend, blobs, journal, config.nodeName(), kernelRelease),
+        TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
+        config.taskConcurrency(), clock, config.progressInterval());
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "heartbeat");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  public void start() throws IOException {
+    List<JournalReplay.Replayed> replayed = new JournalReplay(journal, backend, blobs).replay();
+    new InterruptedTasks(client, worker.statusWriter(), config.nodeName(), config.agentId(), clock)
+        .fail(replayed, Reasons.AGENT_RESTARTED);
+    publisher.publish();
+    heartbeat.scheduleWithFixedDelay(publisher::publish, config.heartbeatInterval().toMillis(),
+        config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+    worker.start();
+    LOG.info("node agent {} started on node {} with the {} backend", config.agentId(), config.nodeName(), backend.name());
+  }
+
+  private List<StorageClaimStatus> storage() {
+    try {
+      List<StorageClaimStatus> claims = new ArrayList<>();
+      for (ClaimSpace space : blobs.space()) {
+        StorageClaimStatus claim = new StorageClaimStatus();
+        claim.setName(space.claim());
+        claim.setFreeBytes(space.freeBytes());
+        claim.setTotalBytes(space.totalBytes());
+        claims.add(claim);
+      }
+      return claims;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    worker.close();
+    heartbeat.shutdownNow();
+    publisher.publishStopping();
+    client.close();
+  }
+
+  public static void main(String[] args) throws IOException {
+    AgentConfig config = AgentConfig.fromEnvironment(System.getenv());
+    NodeBackend backend = switch (config.backend()) {
+      case "simulated" -> SimulatedBackend.create(config.simulatedDevices(), config.simulationDirectory());
+      default -> throw new IllegalArgumentException("the kernel backend is not available in this "
+          + "version of the agent; run with VFIO_BACKEND=simulated");
+    };
+    NodeAgent agent = new NodeAgent(new KubernetesClientBuilder().build(), config, backend, Clock.systemUTC());
+    Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
+    agent.start();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.vfio.agent.sim;
+
+import dev.vfio.agent.NodeBackend;
+import dev.vfio.agent.inventory.DeviceInventory;
+import dev.vfio.agent.inventory.InventoryDevice;
+import dev.vfio.agent.vfio.Errno;
+import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.VfioException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+
+/** The simulated node: devices from the agent's configuration, pods' devices from their annotation. */
+public final class SimulatedBackend {
+  private SimulatedBackend() {}
+
+  public static NodeBackend create(Path devicesFile, Path simulationDirectory) throws IOException {
+    if (devicesFile == null) {
+      throw new IllegalArgumentException(
+          "VFIO_SIM_DEVICES is not set: the simulated backend needs a JSON list of devices");
+    }
+    SimulatedDevices devices = SimulatedDevices.fromFile(devicesFile, simulationDirectory.resolve("devices"));
+    DeviceInventory inventory = () -> {
+      List<InventoryDevice> result = new ArrayList<>();
+      for (String address : devices.addresses()) {
+        result.add(describe(devices.open(address)));
+      }
+      return result;
+    };
+    return new NodeBackend("simulated", inventory,
+        new SimulatedPodResolver(new HashSet<>(devices.addresses())),
+        held -> devices.open(held.address()),
+        new SimulatedFreezer(simulationDirectory));
+  }
+
+  private static InventoryDevice describe(SimulatedDevice device) throws VfioException {
+    try {
+      return new InventoryDevice(device.identity(), device.migrationFlags(), device.state(),
+          device.stopCopySize().isPresent() ? device.stopCopySize().getAsLong() : null);
+    } catch (VfioException e) {
+      if (e.error() == Errno.ENOTTY) {
+        // A device without migration support is still a VFIO device on this node.
+        return new InventoryDevice(device.identity(), MigrationFlags.NONE, null, null);
+      }
+      throw e;
+    }
+  }
+}

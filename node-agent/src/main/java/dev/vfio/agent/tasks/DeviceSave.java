@@ -1,0 +1,145 @@
+package dev.vfio.agent.tasks;
+
+import dev.vfio.agent.blobs.BlobSummary;
+import dev.vfio.agent.blobs.BlobWriter;
+import dev.vfio.agent.inventory.InventoryDevice;
+import dev.vfio.agent.vfio.MigrationDevice;
+import dev.vfio.agent.vfio.MigrationState;
+import dev.vfio.agent.vfio.MigrationStateMachine;
+import dev.vfio.agent.vfio.PrecopyRound;
+import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.PrecopySpec;
+import java.io.IOException;
+
+/**
+ * The save of one device into one blob: optional PRE_COPY rounds while the workload runs, then
+ * STOP_COPY to the end of the stream. PRE_COPY and STOP_COPY are one session, so the blob holds
+ * one stream that a RESUMING device takes back in one piece.
+ */
+final class DeviceSave implements AutoCloseable {
+  private static final int DEFAULT_MAX_ROUNDS = 5;
+  private static final long DEFAULT_THRESHOLD = 1 << 20;
+
+  private final InventoryDevice inventory;
+  private final MigrationDevice device;
+  private final MigrationStateMachine machine;
+  private final BlobWriter writer;
+  private final TaskContext context;
+  private int precopyRounds;
+  private BlobSummary summary;
+
+  DeviceSave(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine,
+      BlobWriter writer, TaskContext context) {
+    this.inventory = inventory;
+    this.device = device;
+    this.machine = machine;
+    this.writer = writer;
+    this.context = context;
+  }
+
+  String address() {
+    return device.address();
+  }
+
+  MigrationStateMachine machine() {
+    return machine;
+  }
+
+  boolean usesPrecopy(PrecopySpec precopy) {
+    boolean enabled = precopy == null || precopy.getEnabled() == null || precopy.getEnabled();
+    return enabled && machine.flags().preCopy();
+  }
+
+  /** While the workload still runs: iterate PRE_COPY until little is pending or the rounds run out. */
+  void precopy(PrecopySpec precopy) throws IOException, TaskFailure {
+    int maxRounds = precopy == null || precopy.getMaxRounds() == null ? DEFAULT_MAX_ROUNDS : precopy.getMaxRounds();
+    long threshold = precopy == null || precopy.getThresholdBytes() == null ? DEFAULT_THRESHOLD : precopy.getThresholdBytes();
+    machine.transition(MigrationState.PRE_COPY);
+    while (precopyRounds < maxRounds) {
+      context.checkpoint();
+      PrecopyRound round = machine.readPrecopy(this::write, Long.MAX_VALUE);
+      precopyRounds++;
+      boolean initialDone = round.remaining().map(info -> info.initialBytes() == 0).orElse(round.drained());
+      long pending = round.remaining().map(info -> info.pending()).orElse(0L);
+      if (initialDone && pending < threshold) {
+        return;
+      }
+    }
+  }
+
+  /** With the workload quiesced: the rest of the state, to the permanent end of the stream. */
+  void stopCopy() throws IOException, TaskFailure {
+    context.checkpoint();
+    machine.transition(MigrationState.STOP_COPY);
+    machine.readToEnd(this::write, total -> { });
+    summary = writer.commit();
+  }
+
+  private void write(java.nio.ByteBuffer chunk) throws IOException {
+    int bytes = chunk.remaining();
+    writer.write(chunk);
+    context.addBytes(bytes);
+    TaskFailure stop = context.stopReason();
+    if (stop != null) {
+      // Checked on every chunk so that a cancel or a deadline stops a long stream promptly.
+      throw new TaskStoppedException(stop);
+    }
+  }
+
+  /** After the save: back to RUNNING, or to STOP with the session closed when the user keeps it stopped. */
+  void finish(boolean resume) throws IOException {
+    machine.transition(resume ? MigrationState.RUNNING : MigrationState.STOP);
+  }
+
+  DeviceResult result(String blobPath) {
+    DeviceResult result = new DeviceResult();
+    result.setAddress(device.address());
+    result.setDriver(inventory.identity().driver());
+    result.setVendorId(inventory.identity().vendorId());
+    result.setDeviceId(inventory.identity().deviceId());
+    result.setMigrationFlags(machine.flags().names());
+    if (summary != null) {
+      result.setBytes(summary.stateBytes());
+      result.setSha256(summary.sha256Hex());
+      result.setBlobPath(blobPath);
+    }
+    if (precopyRounds > 0) {
+      result.setPrecopyRounds(precopyRounds);
+    }
+    try {
+      result.setState(machine.state().name());
+    } catch (IOException e) {
+      result.setState("UNKNOWN");
+    }
+    return result;
+  }
+
+  /** Undoes what is not committed: the temporary blob goes, the device returns to RUNNING. */
+  String rollBack() {
+    StringBuilder what = new StringBuilder();
+    try {
+      if (summary == null) {
+        writer.abort();
+      }
+    } catch (IOException e) {
+      what.append("could not remove ").append(writer.temporaryPath()).append(": ").append(e.getMessage()).append("; ");
+    }
+    try {
+      what.append(device.address()).append(": ").append(machine.recoverToRunning().describe());
+    } catch (IOException e) {
+      what.append(device.address()).append(": could not return to RUNNING: ").append(e.getMessage());
+    }
+    return what.toString();
+  }
+
+  @Override
+  public void close() {
+    machine.close();
+    device.close();
+    try {
+      writer.close();
+    } catch (IOException e) {
+      // Nothing to add: rollBack already reported a failure to remove the temporary file.
+    }
+  }
+}
