@@ -9,7 +9,6 @@ import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
 
 import dev.vfio.agent.vfio.ArcTable;
 import dev.vfio.agent.vfio.DataFd;
-import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationFlags;
@@ -90,10 +89,6 @@ public final class SimulatedDevice implements MigrationDevice {
     return spec;
   }
 
-  public DeviceIdentity identity() {
-    return spec.identity();
-  }
-
   /** The state the device holds now; what a save would carry. */
   public synchronized SimulatedState content() {
     return content;
@@ -101,10 +96,6 @@ public final class SimulatedDevice implements MigrationDevice {
 
   public synchronized long epoch() {
     return content.epoch();
-  }
-
-  public SimulatedFaults faults() {
-    return faults;
   }
 
   /** Replaces the injected faults; takes effect on the next operation. */

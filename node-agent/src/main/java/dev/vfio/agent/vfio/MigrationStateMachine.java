@@ -81,10 +81,6 @@ public final class MigrationStateMachine implements AutoCloseable {
     return new MigrationStateMachine(device, flags, maxBufferBytes);
   }
 
-  public MigrationDevice device() {
-    return device;
-  }
-
   public MigrationFlags flags() {
     return flags;
   }

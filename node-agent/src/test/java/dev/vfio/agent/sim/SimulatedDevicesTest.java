@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationState;
@@ -37,10 +38,8 @@ class SimulatedDevicesTest {
   void parsesEveryFieldOfADeviceAndDefaultsTheRest() {
     List<SimulatedDeviceSpec> specs = SimulatedDevices.parse(CONFIGURATION);
     SimulatedDeviceSpec full = specs.get(0);
-    assertEquals("mlx5_vfio_pci", full.driver());
-    assertEquals("15b3", full.vendorId());
-    assertEquals("101e", full.deviceId());
-    assertEquals("42", full.iommuGroup());
+    assertEquals(new DeviceIdentity("0000:65:00.0", "mlx5_vfio_pci", "15b3", "101e", "42"),
+        full.identity());
     assertEquals(65536, full.stateBytes());
     assertEquals(List.of("STOP_COPY", "P2P", "PRE_COPY"), full.flags().names());
     assertEquals(4096, full.dirtyBytesPerRound());

@@ -180,6 +180,7 @@ class MigrationStateMachineTest {
     assertEquals(Recovery.Action.RESET, recovery.action());
     assertEquals(Optional.of(ERROR), recovery.found());
     assertTrue(recovery.deviceStateLost());
+    assertEquals("device reset from ERROR to RUNNING", recovery.describe());
     assertEquals(RUNNING, device.state());
   }
 
@@ -197,6 +198,7 @@ class MigrationStateMachineTest {
     Recovery recovery = machine.recoverToRunning();
     assertEquals(Recovery.Action.SET_RUNNING, recovery.action());
     assertEquals(Optional.of(RUNNING_P2P), recovery.found());
+    assertEquals("device moved from RUNNING_P2P back to RUNNING", recovery.describe());
     assertEquals(RUNNING, device.state());
     assertEquals(content, device.content());
   }
