@@ -47,7 +47,7 @@ public final class LocalCluster implements AutoCloseable {
     this.storage = Files.createDirectories(workDirectory.resolve("storage").resolve(STORAGE_CLAIM));
     Files.createDirectories(workDirectory.resolve("logs"));
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+        new NodeFieldSelectors(new KubernetesCrudDispatcher()), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
     for (String crd : CRDS) {
@@ -130,7 +130,8 @@ public final class LocalCluster implements AutoCloseable {
     }
     Pod pod = new PodBuilder()
         .withNewMetadata().withNamespace(namespace).withName(name)
-        .withUid(UUID.randomUUID().toString()).withAnnotations(annotations).endMetadata()
+        .withUid(UUID.randomUUID().toString()).withAnnotations(annotations)
+        .withLabels(Map.of(NodeFieldSelectors.NODE_LABEL, node)).endMetadata()
         .withNewSpec().withNodeName(node)
         .addNewContainer().withName("workload").withImage("registry.example/gpu-workload:1").endContainer()
         .endSpec()

@@ -23,9 +23,14 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import dev.vfio.agent.inventory.PodChanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +51,8 @@ public final class NodeAgent implements AutoCloseable {
   private final TaskWorker worker;
   private final ScheduledExecutorService heartbeat;
   private final Clock clock;
+  private final AtomicBoolean republishPending = new AtomicBoolean();
+  private SharedIndexInformer<Pod> pods;
 
   public NodeAgent(KubernetesClient client, AgentConfig config, NodeBackend backend, Clock clock) throws IOException {
     this.client = client;
@@ -81,8 +88,21 @@ public final class NodeAgent implements AutoCloseable {
     publisher.publish();
     heartbeat.scheduleWithFixedDelay(publisher::publish, config.heartbeatInterval().toMillis(),
         config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+    // A pod arriving on the node changes who holds which device: report it now, not at the next heartbeat.
+    pods = client.pods().inAnyNamespace().withField("spec.nodeName", config.nodeName())
+        .inform(new PodChanges(this::republishSoon), 0);
     worker.start();
     LOG.info("node agent {} started on node {} with the {} backend", config.agentId(), config.nodeName(), backend.name());
+  }
+
+  /** Coalesces a burst of pod events into one publish. */
+  private void republishSoon() {
+    if (republishPending.compareAndSet(false, true)) {
+      heartbeat.schedule(() -> {
+        republishPending.set(false);
+        publisher.publish();
+      }, 100, TimeUnit.MILLISECONDS);
+    }
   }
 
   private List<StorageClaimStatus> storage() {
@@ -104,12 +124,15 @@ public final class NodeAgent implements AutoCloseable {
   @Override
   public void close() {
     worker.close();
+    if (pods != null) {
+      pods.close();
+    }
     heartbeat.shutdownNow();
     publisher.publishStopping();
     client.close();
   }
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws IOException, InterruptedException {
     AgentConfig config = AgentConfig.fromEnvironment(System.getenv());
     NodeBackend backend = switch (config.backend()) {
       case "simulated" -> SimulatedBackend.create(config.simulatedDevices(), config.simulationDirectory());
@@ -117,7 +140,13 @@ public final class NodeAgent implements AutoCloseable {
           + "version of the agent; run with VFIO_BACKEND=simulated");
     };
     NodeAgent agent = new NodeAgent(new KubernetesClientBuilder().build(), config, backend, Clock.systemUTC());
-    Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      stopped.countDown();
+    }, "shutdown"));
     agent.start();
+    // Every worker thread is a daemon, so that a stop never waits on a stuck device; main keeps the JVM up.
+    stopped.await();
   }
 }

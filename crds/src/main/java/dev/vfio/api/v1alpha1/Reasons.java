@@ -10,6 +10,7 @@ public final class Reasons {
   public static final String IN_PROGRESS = "InProgress";
   public static final String SUCCEEDED = "Succeeded";
   public static final String DELETING = "Deleting";
+  public static final String WAITING_FOR_INVENTORY = "WaitingForInventory";
 
   // Bad input: nothing was touched.
   public static final String INVALID_SPEC = "InvalidSpec";

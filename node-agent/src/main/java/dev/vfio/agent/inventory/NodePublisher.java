@@ -102,8 +102,8 @@ public final class NodePublisher {
         "AgentStopped", "the agent is shutting down"), 0, now);
     try {
       client.resources(VfioNode.class).withName(nodeName).subresource("status")
-          .patch(PatchContext.of(PatchType.JSON_MERGE),
-              Serialization.asJson(Map.of("status", Map.of("conditions", conditions))));
+          .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(List.of(
+              Map.of("op", "add", "path", "/status/conditions", "value", conditions))));
     } catch (KubernetesClientException e) {
       LOG.warn("could not mark VfioNode {} stopping: {}", nodeName, e.getMessage());
     }
@@ -157,8 +157,8 @@ public final class NodePublisher {
         }
       }
     }
-    // Lists in a merge patch are replaced whole, which is what a full inventory wants.
-    nodes.withName(nodeName).subresource("status")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(Map.of("status", status)));
+    // The whole status is replaced: a full inventory, not a merge with the last one.
+    nodes.withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON),
+        Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status))));
   }
 }

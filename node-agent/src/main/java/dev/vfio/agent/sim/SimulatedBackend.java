@@ -37,12 +37,12 @@ public final class SimulatedBackend {
 
   private static InventoryDevice describe(SimulatedDevice device) throws VfioException {
     try {
-      return new InventoryDevice(device.identity(), device.migrationFlags(), device.state(),
+      return new InventoryDevice(device.spec().identity(), device.migrationFlags(), device.state(),
           device.stopCopySize().isPresent() ? device.stopCopySize().getAsLong() : null);
     } catch (VfioException e) {
       if (e.error() == Errno.ENOTTY) {
         // A device without migration support is still a VFIO device on this node.
-        return new InventoryDevice(device.identity(), MigrationFlags.NONE, null, null);
+        return new InventoryDevice(device.spec().identity(), MigrationFlags.NONE, null, null);
       }
       throw e;
     }

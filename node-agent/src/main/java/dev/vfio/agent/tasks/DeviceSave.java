@@ -41,8 +41,13 @@ final class DeviceSave implements AutoCloseable {
     return device.address();
   }
 
-  MigrationStateMachine machine() {
-    return machine;
+  /** MIG_DATA_SIZE where the kernel has it; only an estimate for progress, 0 when unknown. */
+  long estimatedBytes() {
+    try {
+      return device.stopCopySize().orElse(0);
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   boolean usesPrecopy(PrecopySpec precopy) {

@@ -184,15 +184,7 @@ public final class SaveOperation implements NodeOperation {
   }
 
   private static long estimate(List<DeviceSave> saves) {
-    long total = 0;
-    for (DeviceSave save : saves) {
-      try {
-        total += save.machine().device().stopCopySize().orElse(0);
-      } catch (VfioException e) {
-        // MIG_DATA_SIZE is only an estimate for the progress bar; a device without it counts 0.
-      }
-    }
-    return total;
+    return saves.stream().mapToLong(DeviceSave::estimatedBytes).sum();
   }
 
   private interface DeviceStep {

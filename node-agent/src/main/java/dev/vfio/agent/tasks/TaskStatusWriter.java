@@ -8,13 +8,14 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.HttpURLConnection;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Writes task status, the agent's half of the task contract. The claim carries the
- * resourceVersion the agent saw, so that two agent processes (a DaemonSet rollout overlap) can
- * never both run one task: the second gets 409 Conflict.
+ * Writes task status, the agent's half of the task contract, as a JSON patch that replaces the
+ * whole status (docs/decisions/0001-status-patches.md). The claim also sets the resourceVersion
+ * the agent saw, which the API server takes as a precondition, so that two agent processes (a
+ * DaemonSet rollout overlap) can never both run one task: the second gets 409 Conflict.
  */
 public final class TaskStatusWriter {
   private final KubernetesClient client;
@@ -25,9 +26,9 @@ public final class TaskStatusWriter {
 
   /** Claims the task if it is still as seen; returns false when someone else changed it first. */
   public boolean claim(VfioNodeTask seen, VfioNodeTaskStatus running) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("metadata", Map.of("resourceVersion", seen.getMetadata().getResourceVersion()));
-    body.put("status", running);
+    List<Map<String, Object>> body = List.of(
+        Map.of("op", "add", "path", "/metadata/resourceVersion", "value", seen.getMetadata().getResourceVersion()),
+        Map.of("op", "add", "path", "/status", "value", running));
     try {
       patch(seen, Serialization.asJson(body));
       return true;
@@ -41,7 +42,7 @@ public final class TaskStatusWriter {
 
   /** Writes the whole status; the claiming agent is its only writer from now on. */
   public void write(VfioNodeTask task, VfioNodeTaskStatus status) {
-    patch(task, Serialization.asJson(Map.of("status", status)));
+    patch(task, Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status))));
   }
 
   private void patch(VfioNodeTask task, String body) {
@@ -49,6 +50,6 @@ public final class TaskStatusWriter {
         .inNamespace(task.getMetadata().getNamespace())
         .withName(task.getMetadata().getName())
         .subresource("status")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), body);
+        .patch(PatchContext.of(PatchType.JSON), body);
   }
 }

@@ -35,11 +35,14 @@ public final class SnapshotPreflight {
   }
 
   /** Either a {@link SnapshotPlan} or a {@link Rejection}. */
-  public sealed interface Outcome permits Accepted, Rejected {}
+  public sealed interface Outcome permits Accepted, Rejected, Waiting {}
 
   public record Accepted(SnapshotPlan plan) implements Outcome {}
 
   public record Rejected(Rejection rejection) implements Outcome {}
+
+  /** Not decidable yet: the agent's inventory predates the pod. Nothing was touched. */
+  public record Waiting(Rejection why) implements Outcome {}
 
   public Outcome check(VfioSnapshot snapshot, Function<String, Pod> pods,
       Function<String, VfioNode> nodes, Instant now) {
@@ -79,6 +82,10 @@ public final class SnapshotPreflight {
             .filter(d -> d.getHolder() != null
                 && Objects.equals(d.getHolder().getUid(), pod.getMetadata().getUid()))
             .toList();
+    if (!inventoryCovers(node, pod)) {
+      return new Waiting(new Rejection(Reasons.WAITING_FOR_INVENTORY, "the agent on node " + nodeName
+          + " has not reported the devices of pod " + podName + " yet; waiting for its next heartbeat"));
+    }
     if (held.isEmpty()) {
       return reject(Reasons.NO_VFIO_DEVICES, "pod " + podName + " holds no VFIO devices on node "
           + nodeName + ": snapshot a pod that has VFIO devices assigned");
@@ -132,6 +139,28 @@ public final class SnapshotPreflight {
           + " has not sent a heartbeat since " + heartbeat + ": check that it runs");
     }
     return null;
+  }
+
+  /**
+   * Whether the node's last inventory was taken after the pod existed. An older one cannot
+   * show the pod's devices, and refusing on it would fail a snapshot created right after its pod.
+   */
+  private static boolean inventoryCovers(VfioNode node, Pod pod) {
+    Instant heartbeat = Instant.parse(node.getStatus().getHeartbeatTime());
+    Instant podSince = latest(pod.getMetadata().getCreationTimestamp(),
+        pod.getStatus() == null ? null : pod.getStatus().getStartTime());
+    return podSince == null || heartbeat.isAfter(podSince);
+  }
+
+  private static Instant latest(String... times) {
+    Instant latest = null;
+    for (String time : times) {
+      if (time != null) {
+        Instant parsed = java.time.OffsetDateTime.parse(time).toInstant();
+        latest = latest == null || parsed.isAfter(latest) ? parsed : latest;
+      }
+    }
+    return latest;
   }
 
   private static Rejection validate(VfioSnapshotSpec spec) {

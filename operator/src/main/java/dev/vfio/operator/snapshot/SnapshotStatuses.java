@@ -39,6 +39,12 @@ public final class SnapshotStatuses {
     return withReady(snapshot, next, Condition.FALSE, reason, message, now);
   }
 
+  public static VfioSnapshotStatus pending(VfioSnapshot snapshot, Rejection why, Instant now) {
+    VfioSnapshotStatus next = copy(snapshot);
+    next.setPhase(SnapshotPhase.Pending);
+    return withReady(snapshot, next, Condition.FALSE, why.reason(), why.message(), now);
+  }
+
   public static VfioSnapshotStatus started(VfioSnapshot snapshot, SnapshotPlan plan, String taskName, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     next.setPhase(SnapshotPhase.Running);

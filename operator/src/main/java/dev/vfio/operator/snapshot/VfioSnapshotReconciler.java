@@ -111,6 +111,10 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
       return fail(snapshot, rejected.rejection().reason(), rejected.rejection().message(), now);
     }
+    if (outcome instanceof SnapshotPreflight.Waiting waiting) {
+      statuses.patchIfChanged(snapshot, SnapshotStatuses.pending(snapshot, waiting.why(), now));
+      return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
+    }
     SnapshotPlan plan = ((SnapshotPreflight.Accepted) outcome).plan();
     VfioNodeTask task = tasks.create(snapshot, SAVE, saveSpec(snapshot, plan, now), true);
     statuses.patchIfChanged(snapshot, SnapshotStatuses.started(snapshot, plan, task.getMetadata().getName(), now));
