@@ -13,7 +13,6 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +33,9 @@ public final class LocalCluster implements AutoCloseable {
   public static final String STORAGE_CLAIM = "vfio-snapshots";
   private static final List<String> CRDS = List.of(
       "vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
+
+  /** Held so the level sticks: JUL keeps only weak references to configured loggers. */
+  private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
@@ -160,11 +162,9 @@ public final class LocalCluster implements AutoCloseable {
     server.destroy();
   }
 
-  static void write(Path file, String content) {
-    try {
-      Files.writeString(file, content);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
   }
 }
