@@ -15,6 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.awaitility.Awaitility.await;
 
 class SnapshotLifecycleTest extends ClusterTest {
   static final long FOUR_MIB = 4L << 20;
@@ -22,8 +23,13 @@ class SnapshotLifecycleTest extends ClusterTest {
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
     startCluster(work,
-        List.of(SimulatedNode.Device.of("0000:3b:00.0", FOUR_MIB), SimulatedNode.Device.of("0000:3b:00.1", FOUR_MIB)),
-        List.of(SimulatedNode.Device.of("0000:af:00.0", FOUR_MIB)));
+        List.of(SimulatedNode.Device.of("0000:3b:00.0", FOUR_MIB), SimulatedNode.Device.of("0000:3b:00.1", FOUR_MIB),
+            SimulatedNode.Device.of("0000:3c:00.0", 1 << 20).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+                .with("dirtyBytesPerRound", 64 << 10),
+            SimulatedNode.Device.of("0000:3d:00.0", 1 << 20)),
+        List.of(SimulatedNode.Device.of("0000:af:00.0", 1 << 20), SimulatedNode.Device.of("0000:af:00.1", 1 << 20),
+            SimulatedNode.Device.of("0000:b0:00.0", 32 << 20)
+                .with("faults", java.util.Map.of("bytesPerSecond", 2 << 20))));
   }
 
   @Test
@@ -56,5 +62,78 @@ class SnapshotLifecycleTest extends ClusterTest {
         dev.vfio.agent.sim.SimulatedFreezer.marker(cluster.node("node-a").simulationDirectory(),
             client.pods().inNamespace(NS).withName("gpu-workload").get().getMetadata().getUid())),
         "the pod is thawed");
+  }
+
+  @Test
+  void deletingASnapshotWithDeletePolicyRemovesItsBlobs() throws Exception {
+    cluster.runningPod(NS, "delete-me", "node-b", "0000:af:00.0");
+    createSnapshot("delete-policy", "delete-me", spec -> { });
+    VfioSnapshot ready = awaitPhase("delete-policy", SnapshotPhase.Ready);
+    Path directory = cluster.storage().resolve(NS).resolve("delete-policy");
+    assertTrue(java.nio.file.Files.exists(cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath())));
+
+    client.resource(ready).delete();
+
+    await("snapshot gone").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "delete-policy") == null);
+    assertFalse(java.nio.file.Files.exists(directory), "the blobs are deleted with their snapshot");
+    assertTrue(client.resources(dev.vfio.api.v1alpha1.VfioNodeTask.class).inNamespace(NS).list().getItems().stream()
+        .noneMatch(t -> t.getMetadata().getName().startsWith("delete-policy-")), "its tasks are gone too");
+  }
+
+  @Test
+  void deletingASnapshotWithRetainPolicyKeepsItsBlobs() throws Exception {
+    cluster.runningPod(NS, "retain-me", "node-b", "0000:af:00.1");
+    createSnapshot("retain-policy", "retain-me", spec -> spec.setDeletionPolicy(dev.vfio.api.v1alpha1.DeletionPolicy.Retain));
+    VfioSnapshot ready = awaitPhase("retain-policy", SnapshotPhase.Ready);
+    Path blob = cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath());
+
+    client.resource(ready).delete();
+
+    await("snapshot gone").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "retain-policy") == null);
+    verifiedEpoch(blob, "0000:af:00.1");
+  }
+
+  @Test
+  void snapshotIsDeletedWhenItsTtlElapses() {
+    cluster.runningPod(NS, "short-lived", "node-a", "0000:3d:00.0");
+    createSnapshot("with-ttl", "short-lived", spec -> spec.setTtl("3s"));
+    awaitPhase("with-ttl", SnapshotPhase.Ready);
+
+    await("deleted after its ttl").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "with-ttl") == null);
+    assertFalse(java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("with-ttl")));
+  }
+
+  @Test
+  void precopyCapableDeviceIsSavedThroughPrecopyRounds() throws Exception {
+    cluster.runningPod(NS, "precopy-pod", "node-a", "0000:3c:00.0");
+    createSnapshot("precopy", "precopy-pod", spec -> spec.setCompression(dev.vfio.api.v1alpha1.Compression.Zstd));
+    VfioSnapshot ready = awaitPhase("precopy", SnapshotPhase.Ready);
+
+    DeviceResult device = ready.getStatus().getDevices().get(0);
+    assertTrue(device.getPrecopyRounds() >= 1, "PRE_COPY rounds ran before STOP_COPY");
+    Path blob = cluster.storage().resolve(device.getBlobPath());
+    verifiedEpoch(blob, "0000:3c:00.0");
+    try (BlobReader reader = BlobReader.open(blob)) {
+      assertEquals(dev.vfio.agent.blobs.BlobCompression.ZSTD, reader.header().compression());
+    }
+  }
+
+  @Test
+  void deletingASnapshotWhileItRunsCancelsItAndRollsTheDeviceBack() {
+    cluster.runningPod(NS, "busy-pod", "node-b", "0000:b0:00.0");
+    createSnapshot("cancel-me", "busy-pod", spec -> { });
+    await("saving").atMost(PATIENCE).until(() -> {
+      VfioSnapshot snapshot = cluster.snapshot(NS, "cancel-me");
+      return snapshot.getStatus() != null && snapshot.getStatus().getProgress() != null
+          && snapshot.getStatus().getProgress().getBytesDone() > 0;
+    });
+
+    client.resource(cluster.snapshot(NS, "cancel-me")).delete();
+
+    await("snapshot gone").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "cancel-me") == null);
+    await("device running again").atMost(PATIENCE)
+        .until(() -> "RUNNING".equals(device("node-b", "0000:b0:00.0").getMigrationState()));
+    assertFalse(java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("cancel-me")),
+        "no blob and no temporary file is left");
   }
 }
