@@ -216,6 +216,36 @@ static int write_file(const char *path, const char *s)
 	return ret;
 }
 
+/* What /proc/self/fd/N points to: the pod resolver matches on these names. */
+static const char *fd_target(int fd, char *buf, size_t len)
+{
+	char p[64];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	n = readlink(p, buf, len - 1);
+	buf[n < 0 ? 0 : n] = 0;
+	return buf;
+}
+
+/* Whether /proc/self/fdinfo/N has a line starting with key. */
+static int fdinfo_has(int fd, const char *key)
+{
+	char p[64], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
 int main(int argc, char **argv)
 {
 	const char *uuid = argc > 1 ? argv[1] : "8a1c6b5e-3f0d-4c2a-9e7b-0d5f1a2b3c4d";
@@ -270,6 +300,11 @@ int main(int argc, char **argv)
 	if (dev < 0)
 		fatal("VFIO_GROUP_GET_DEVICE_FD");
 	check(1, "device fd %d from VFIO_GROUP_GET_DEVICE_FD(%s)", dev, uuid);
+	check(!strcmp(fd_target(dev, link, sizeof(link)), "anon_inode:[vfio-device]"),
+	      "device fd links to %s", link);
+	check(!strcmp(fd_target(group, link, sizeof(link)), grp_path), "group fd links to %s", link);
+	/* vfio-device-syspath in fdinfo came with 6.18. */
+	check(!fdinfo_has(dev, "vfio-device-syspath:"), "no vfio-device-syspath in fdinfo on 6.1");
 
 	/* Device and region info. */
 	ret = ioctl(dev, VFIO_DEVICE_GET_INFO, &di);
@@ -323,6 +358,10 @@ int main(int argc, char **argv)
 		fatal("no data_fd");
 	st = get_state(dev);
 	check(st == VFIO_DEVICE_STATE_STOP_COPY, "state is %s", state_name(st));
+	check(!strcmp(fd_target(fd, link, sizeof(link)), "anon_inode:vfio_mig_test_mig"),
+	      "data fd links to %s", link);
+	check((fcntl(fd, F_GETFD) & FD_CLOEXEC) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY,
+	      "save data fd is O_RDONLY and close-on-exec");
 	ret = pwrite(dev, pattern, 16, bar0) < 0 ? -errno : 0;
 	check(ret == -EBUSY, "BAR0 write in STOP_COPY gives EBUSY (%s)", strerror(-ret));
 	ret = pread(fd, link, 16, 0) < 0 ? -errno : 0;
@@ -373,6 +412,7 @@ int main(int argc, char **argv)
 	check(ret == 0 && fd >= 0, "RUNNING->RESUMING gives data_fd %d (%s)", fd, strerror(-ret));
 	if (fd < 0)
 		fatal("no data_fd");
+	check((fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY, "resume data fd is O_WRONLY");
 	ret = write_all(fd, stream, slen, 100003);	/* odd chunks: boundaries don't matter */
 	check(ret == 0, "write stream in 100003-byte chunks (%s)", strerror(-ret));
 	ret = set_state(dev, VFIO_DEVICE_STATE_RUNNING, NULL);
