@@ -19,7 +19,9 @@
 #   VMT_MEM_SIZE_MB  BAR0 size of each test device (default 16)
 #   RUN_JAVA      1 (default) runs `java -version` in the guest; 0 skips it
 # The host's / is shared read-only as tag "hostroot" (/mnt/hostroot in the
-# guest), so the host JDK and any jar can run there under chroot.
+# guest) with the guest's /proc, /sys, /dev, a tmpfs /tmp and the rw work dir
+# (at its host path, $HOST_OUT in the guest) mounted on top, so a guest script
+# can run the host JDK and any jar with `chroot /mnt/hostroot ...`.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -84,7 +86,8 @@ cp "$GUEST_SCRIPT" "$OUT/guest.sh"
 cat > "$OUT/testbed.env" <<ENV
 VMT_MEM_SIZE_MB=$VMT_MEM_SIZE_MB
 RUN_JAVA=$RUN_JAVA
-export RUN_JAVA
+HOST_OUT=$OUT
+export RUN_JAVA HOST_OUT
 ENV
 
 echo "run.sh: booting $KERNEL (accel $ACCEL, timeout ${TIMEOUT}s)"
