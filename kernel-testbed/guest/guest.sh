@@ -11,6 +11,9 @@ ls -l /dev/vfio
 echo "== migtest"
 "$H/migtest" 8a1c6b5e-3f0d-4c2a-9e7b-0d5f1a2b3c4d /tmp/vmt-stream.bin || rc=1
 
+# Unloading proves the driver drops every reference it took.
+if rmmod vfio_mig_test; then echo "PASS rmmod vfio_mig_test"; else echo "FAIL rmmod vfio_mig_test"; rc=1; fi
+
 JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
 if [ "${RUN_JAVA:-1}" = 1 ]; then
     echo "== java -version in chroot /mnt/hostroot"
