@@ -1,0 +1,123 @@
+#!/bin/bash
+# Boots the Debian 6.1 kernel under QEMU with the VFIO stack and the
+# vfio_mig_test driver, runs a guest script and fails if it fails or times out.
+#
+#   kernel-testbed/run.sh                 # builds everything, runs guest/guest.sh
+#   GUEST_SCRIPT=my.sh kernel-testbed/run.sh
+#
+# Environment:
+#   KVER          kernel version to boot and build for (default: newest installed
+#                 linux-image that has headers)
+#   OUT           work dir shared into the guest as 9p tag "host" (default:
+#                 kernel-testbed/out); the guest sees it at /mnt/host
+#   GUEST_SCRIPT  script the guest runs with busybox sh (default: guest/guest.sh)
+#   TIMEOUT       seconds before the guest is killed (default 540)
+#   ACCEL         QEMU accelerator (default tcg). kvm does not work on this
+#                 workplace's machines although /dev/kvm exists: nested KVM
+#                 aborts setting MSR 0x10a, or hangs with -arch-capabilities
+#   CPU           QEMU -cpu model (default max under tcg, host under kvm)
+#   VMT_MEM_SIZE_MB  BAR0 size of each test device (default 16)
+#   RUN_JAVA      1 (default) runs `java -version` in the guest; 0 skips it
+# The host's / is shared read-only as tag "hostroot" (/mnt/hostroot in the
+# guest) with the guest's /proc, /sys, /dev, a tmpfs /tmp and the rw work dir
+# (at its host path, $HOST_OUT in the guest) mounted on top, so a guest script
+# can run the host JDK and any jar with `chroot /mnt/hostroot ...`.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-$HERE/out}
+GUEST_SCRIPT=${GUEST_SCRIPT:-$HERE/guest/guest.sh}
+TIMEOUT=${TIMEOUT:-540}
+ACCEL=${ACCEL:-tcg}
+# -cpu max under nested KVM fails to set MSR 0x10a; host is the KVM choice.
+if [ "$ACCEL" = kvm ]; then CPU=${CPU:-host}; else CPU=${CPU:-max}; fi
+VMT_MEM_SIZE_MB=${VMT_MEM_SIZE_MB:-16}
+RUN_JAVA=${RUN_JAVA:-1}
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+if [ -z "${KVER:-}" ]; then
+    for d in $(ls /lib/modules 2>/dev/null | sort -V -r); do
+        if [ -e "/boot/vmlinuz-$d" ] && [ -e "/lib/modules/$d/build/Makefile" ]; then
+            KVER=$d; break
+        fi
+    done
+fi
+[ -n "${KVER:-}" ] || die "no kernel with headers installed: run kernel-testbed/install.sh"
+KERNEL=/boot/vmlinuz-$KVER
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run install.sh"
+# The initramfs has no libc: only busybox-static's /bin/busybox will do.
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed" \
+    || die "busybox-static missing: run install.sh"
+
+start=$(date +%s)
+mkdir -p "$OUT"
+# Two runs sharing one OUT would read each other's results.
+exec 9>"$OUT/.lock"
+flock -n 9 || die "another run.sh is using $OUT"
+rm -f "$OUT/guest.rc" "$OUT/guest.log" "$OUT/console.log" "$OUT/dmesg.log"
+
+echo "run.sh: building for $KVER"
+make -s -C "$HERE/vfio-mig-test" KVER="$KVER" >"$OUT/build.log" 2>&1 \
+    || { cat "$OUT/build.log"; die "module build failed"; }
+gcc -O2 -Wall -static -o "$OUT/migtest" "$HERE/guest/migtest.c" \
+    || die "migtest build failed"
+
+# The initramfs: static busybox, the modules in load order, the test driver.
+IRD=$OUT/initramfs
+rm -rf "$IRD"
+mkdir -p "$IRD"/{bin,sbin,proc,sys,dev,tmp,mnt,etc}
+cp /bin/busybox "$IRD/bin/busybox"
+cp "$HERE/guest/init" "$IRD/init"
+chmod +x "$IRD/init"
+cp "$HERE/vfio-mig-test/vfio_mig_test.ko" "$IRD/vfio_mig_test.ko"
+: > "$IRD/modules.order"
+for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 mdev; do
+    modprobe -S "$KVER" --show-depends --ignore-install "$m" \
+        || die "modprobe cannot resolve $m for $KVER"
+done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
+    mkdir -p "$IRD$(dirname "$ko")"
+    cp "$ko" "$IRD$ko"
+    echo "$ko" >> "$IRD/modules.order"
+done
+(cd "$IRD" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$OUT/initramfs.gz"
+
+cp "$GUEST_SCRIPT" "$OUT/guest.sh"
+cat > "$OUT/testbed.env" <<ENV
+VMT_MEM_SIZE_MB=$VMT_MEM_SIZE_MB
+RUN_JAVA=$RUN_JAVA
+HOST_OUT=$OUT
+export RUN_JAVA HOST_OUT
+ENV
+
+echo "run.sh: booting $KERNEL (accel $ACCEL, timeout ${TIMEOUT}s)"
+boot=$(date +%s)
+set +e
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+    -accel "$ACCEL" -cpu "$CPU" -m 2G -smp 2 -nographic -no-reboot -nic none \
+    -kernel "$KERNEL" -initrd "$OUT/initramfs.gz" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=4" \
+    -virtfs "local,path=$OUT,mount_tag=host,security_model=none,multidevs=remap" \
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    </dev/null >"$OUT/console.log" 2>&1
+qrc=$?
+set -e
+end=$(date +%s)
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+    tail -40 "$OUT/console.log"
+    die "guest timed out after ${TIMEOUT}s"
+fi
+[ -f "$OUT/guest.log" ] && cat "$OUT/guest.log"
+if [ ! -f "$OUT/guest.rc" ]; then
+    tail -40 "$OUT/console.log"
+    die "guest wrote no result (qemu exit $qrc)"
+fi
+grc=$(cat "$OUT/guest.rc")
+echo "run.sh: guest exit $grc; boot+test $((end - boot))s, total $((end - start))s"
+[ "$grc" = 0 ] || die "guest test failed (see $OUT/console.log)"
+# A WARN or BUG in the kernel is a failure even when every check passed.
+if grep -E -q "WARNING:|BUG:|Oops|Call Trace" "$OUT/dmesg.log" 2>/dev/null; then
+    grep -E -B2 -A20 "WARNING:|BUG:|Oops|Call Trace" "$OUT/dmesg.log" | head -60
+    die "kernel splat in the guest (see $OUT/dmesg.log)"
+fi
