@@ -151,12 +151,12 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (operator != null) {
-      operator.stop();
+      operator.close();
     }
     for (SimulatedNode node : nodes.values()) {
-      node.agent().stop();
+      node.agent().close();
     }
     client.close();
     server.destroy();

@@ -89,6 +89,16 @@ class SnapshotRejectionTest extends ClusterTest {
   }
 
   @Test
+  void snapshotWithHooksIsRefusedRatherThanTakenWithoutThem() {
+    dev.vfio.api.v1alpha1.ExecHook flush = new dev.vfio.api.v1alpha1.ExecHook();
+    flush.setContainer("workload");
+    flush.setCommand(List.of("sync"));
+    dev.vfio.api.v1alpha1.HooksSpec hooks = new dev.vfio.api.v1alpha1.HooksSpec();
+    hooks.setPre(List.of(flush));
+    assertRejected("with-hooks", "workload", spec -> spec.setHooks(hooks), Reasons.INVALID_SPEC, "hooks");
+  }
+
+  @Test
   void snapshotOnNodeWithoutAgentFailsWithNoAgent() {
     cluster.runningPod(NS, "orphan-pod", "node-without-agent", HELD);
     assertRejected("no-agent", "orphan-pod", spec -> { }, Reasons.NO_AGENT, "node-without-agent");

@@ -129,6 +129,8 @@ class ExampleManifestsTest {
     Set<String> used = new TreeSet<>();
     valueFields(documents(Path.of("snapshot-all-options.yaml")).get(0).get("spec"), "", used);
     fields.removeAll(used);
+    // The operator refuses hooks until they are implemented, so the example shows them commented out.
+    fields.removeIf(field -> field.startsWith("hooks"));
     assertEquals(Set.of(), fields, "snapshot-all-options.yaml should show every spec field");
   }
 

@@ -179,6 +179,12 @@ public final class SnapshotPreflight {
             + "' is neither a PCI address (0000:65:00.0) nor an mdev UUID");
       }
     }
+    if (spec.getHooks() != null
+        && (nonEmpty(spec.getHooks().getPre()) || nonEmpty(spec.getHooks().getPost()))) {
+      // Refused rather than ignored: a user who asked for a flush hook must not get a snapshot taken without it.
+      return new Rejection(Reasons.INVALID_SPEC, "spec.hooks is not supported by this version of "
+          + "vfio-operator yet; remove the hooks or quiesce the workload yourself before creating the snapshot");
+    }
     for (String duration : new String[] {spec.getTimeout(), spec.getTtl()}) {
       try {
         Durations.parse(duration, Duration.ZERO);
@@ -187,6 +193,10 @@ public final class SnapshotPreflight {
       }
     }
     return null;
+  }
+
+  private static boolean nonEmpty(List<?> list) {
+    return list != null && !list.isEmpty();
   }
 
   private static Rejected reject(String reason, String message) {
