@@ -8,6 +8,8 @@ import dev.vfio.agent.journal.InterruptedTasks;
 import dev.vfio.agent.journal.JournalReplay;
 import dev.vfio.agent.sim.SimulatedBackend;
 import dev.vfio.agent.tasks.DeleteBlobsOperation;
+import dev.vfio.agent.tasks.LoadOperation;
+import dev.vfio.agent.tasks.PodDevices;
 import dev.vfio.agent.tasks.SaveOperation;
 import dev.vfio.agent.tasks.TaskWorker;
 import dev.vfio.api.v1alpha1.Reasons;
@@ -70,8 +72,10 @@ public final class NodeAgent implements AutoCloseable {
     String kernelRelease = System.getProperty("os.version");
     this.publisher = new NodePublisher(client, config.nodeName(), backend.name(), VERSION, kernelRelease,
         backend.inventory(), backend.resolver(), this::storage, clock);
+    PodDevices podDevices = new PodDevices(client, backend, config.nodeName());
     this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
-        TaskOperation.Save, new SaveOperation(client, backend, blobs, journal, config.nodeName(), kernelRelease),
+        TaskOperation.Save, new SaveOperation(podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),
+        TaskOperation.Load, new LoadOperation(podDevices, blobs, journal),
         TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
         config.taskConcurrency(), clock, config.progressInterval());
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -2,6 +2,7 @@ package dev.vfio.operator;
 
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
+import dev.vfio.operator.migration.VfioMigrationReconciler;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -32,6 +33,7 @@ public final class VfioOperator implements AutoCloseable {
       }
     });
     operator.register(new VfioSnapshotReconciler(client, config, clock));
+    operator.register(new VfioMigrationReconciler(client, config, clock));
     health = config.healthPort() < 0 ? null : new HealthServer(config.healthPort(), Map.of(
         "/startup", () -> operator.getRuntimeInfo().isStarted(),
         "/healthz", () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(),

@@ -23,6 +23,11 @@ public final class Reasons {
   public static final String STORAGE_CLAIM_UNKNOWN = "StorageClaimUnknown";
   public static final String NO_AGENT = "NoAgent";
   public static final String AGENT_NOT_READY = "AgentNotReady";
+  public static final String TARGET_NOT_OPTED_IN = "TargetNotOptedIn";
+  public static final String SNAPSHOT_NOT_FOUND = "SnapshotNotFound";
+  public static final String SNAPSHOT_NOT_READY = "SnapshotNotReady";
+  public static final String INCOMPATIBLE_DEVICES = "IncompatibleDevices";
+  public static final String WAITING_FOR_CAPACITY = "WaitingForCapacity";
 
   // Failures after work started: the devices were rolled back.
   public static final String TIMEOUT = "Timeout";
@@ -36,6 +41,10 @@ public final class Reasons {
   public static final String STORAGE_FULL = "StorageFull";
   public static final String BLOB_CORRUPT = "BlobCorrupt";
   public static final String TASK_LOST = "TaskLost";
+  public static final String TARGET_POD_CHANGED = "TargetPodChanged";
+  public static final String STATE_REJECTED = "StateRejected";
+  public static final String TRANSFER_FAILED = "TransferFailed";
+  public static final String PEER_FAILED = "PeerFailed";
 
   private Reasons() {}
 }

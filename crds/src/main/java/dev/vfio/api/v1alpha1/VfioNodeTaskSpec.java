@@ -49,6 +49,21 @@ public class VfioNodeTaskSpec {
   @JsonPropertyDescription("Set by the operator to stop the task and roll its devices back.")
   private Boolean cancelRequested;
 
+  @JsonPropertyDescription("Source to target device pairs: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
+  private List<DeviceMapping> deviceMap;
+
+  @JsonPropertyDescription("Secret shared by a Send and its Receive task; the receiver accepts no stream without it.")
+  private String token;
+
+  @JsonPropertyDescription("For Send: where the Receive task listens.")
+  private TaskEndpoint endpoint;
+
+  @JsonPropertyDescription("For Receive: the most bytes the listener accepts over all streams.")
+  private Long byteBudget;
+
+  @JsonPropertyDescription("Namespace/name of the snapshot or migration this task works for, for logs and events.")
+  private String parent;
+
   public TaskOperation getOperation() {
     return operation;
   }
@@ -161,4 +176,44 @@ public class VfioNodeTaskSpec {
     this.cancelRequested = cancelRequested;
   }
 
+
+  public List<DeviceMapping> getDeviceMap() {
+    return deviceMap;
+  }
+
+  public void setDeviceMap(List<DeviceMapping> deviceMap) {
+    this.deviceMap = deviceMap;
+  }
+
+  public String getToken() {
+    return token;
+  }
+
+  public void setToken(String token) {
+    this.token = token;
+  }
+
+  public TaskEndpoint getEndpoint() {
+    return endpoint;
+  }
+
+  public void setEndpoint(TaskEndpoint endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  public Long getByteBudget() {
+    return byteBudget;
+  }
+
+  public void setByteBudget(Long byteBudget) {
+    this.byteBudget = byteBudget;
+  }
+
+  public String getParent() {
+    return parent;
+  }
+
+  public void setParent(String parent) {
+    this.parent = parent;
+  }
 }

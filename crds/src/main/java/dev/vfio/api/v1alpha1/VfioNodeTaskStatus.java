@@ -49,6 +49,12 @@ public class VfioNodeTaskStatus {
   @JsonPropertyDescription("RFC 3339 time of the agent's last progress report.")
   private String heartbeatTime;
 
+  @JsonPropertyDescription("RFC 3339 time the first device left RUNNING (Save, Send).")
+  private String stoppedAt;
+
+  @JsonPropertyDescription("RFC 3339 time the last device was RUNNING again (Load, Receive: with the new state).")
+  private String resumedAt;
+
   public TaskPhase getPhase() {
     return phase;
   }
@@ -161,4 +167,20 @@ public class VfioNodeTaskStatus {
     this.heartbeatTime = heartbeatTime;
   }
 
+
+  public String getStoppedAt() {
+    return stoppedAt;
+  }
+
+  public void setStoppedAt(String stoppedAt) {
+    this.stoppedAt = stoppedAt;
+  }
+
+  public String getResumedAt() {
+    return resumedAt;
+  }
+
+  public void setResumedAt(String resumedAt) {
+    this.resumedAt = resumedAt;
+  }
 }

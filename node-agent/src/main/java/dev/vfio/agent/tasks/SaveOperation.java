@@ -5,13 +5,9 @@ import dev.vfio.agent.blobs.BlobCompression;
 import dev.vfio.agent.blobs.BlobHeader;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.blobs.BlobWriter;
-import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
-import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
-import dev.vfio.agent.vfio.MigrationDevice;
-import dev.vfio.agent.vfio.MigrationStateMachine;
 import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
@@ -21,20 +17,15 @@ import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,16 +36,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class SaveOperation implements NodeOperation {
   private static final Logger LOG = LoggerFactory.getLogger(SaveOperation.class);
-  private final KubernetesClient client;
+  private final PodDevices podDevices;
   private final NodeBackend backend;
   private final BlobStore blobs;
   private final DeviceJournal journal;
   private final String nodeName;
   private final String kernelRelease;
 
-  public SaveOperation(KubernetesClient client, NodeBackend backend, BlobStore blobs,
+  public SaveOperation(PodDevices podDevices, NodeBackend backend, BlobStore blobs,
       DeviceJournal journal, String nodeName, String kernelRelease) {
-    this.client = client;
+    this.podDevices = podDevices;
     this.backend = backend;
     this.blobs = blobs;
     this.journal = journal;
@@ -67,7 +58,7 @@ public final class SaveOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
     BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
-    PodRef pod = currentPod(task);
+    PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     List<DeviceSave> saves = open(context, pod, directory);
     JournalEntry entry = new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
         task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false,
@@ -130,57 +121,16 @@ public final class SaveOperation implements NodeOperation {
     }
   }
 
-  /** The pod must still be the one the operator checked: a recreated pod of the same name is never touched. */
-  private PodRef currentPod(VfioNodeTask task) throws TaskFailure {
-    VfioNodeTaskSpec spec = task.getSpec();
-    Pod pod = client.pods().inNamespace(task.getMetadata().getNamespace()).withName(spec.getPodName()).get();
-    if (pod == null || !pod.getMetadata().getUid().equals(spec.getPodUid())) {
-      throw new TaskFailure(Reasons.POD_CHANGED, "pod " + spec.getPodName()
-          + " was deleted or replaced after the snapshot started; nothing was touched: create the snapshot again");
-    }
-    return PodRef.of(pod);
-  }
-
   private List<DeviceSave> open(TaskContext context, PodRef pod, BlobDirectory directory) throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
-    List<DeviceSave> saves = new ArrayList<>();
-    try {
-      Map<String, HeldDevice> held = backend.resolver().resolve(pod).stream()
-          .collect(Collectors.toMap(HeldDevice::address, Function.identity(), (a, b) -> a));
-      Map<String, InventoryDevice> inventory = backend.inventory().devices().stream()
-          .collect(Collectors.toMap(d -> d.identity().address(), Function.identity()));
-      for (String address : spec.getDevices()) {
-        if (!held.containsKey(address) || !inventory.containsKey(address)) {
-          throw new TaskFailure(Reasons.DEVICE_NOT_HELD, "pod " + pod + " no longer holds device "
-              + address + " on node " + nodeName + "; nothing was touched");
-        }
-        Path target = blobs.blobPath(spec.getStorageClaim(), directory.namespace(), directory.snapshot(), address);
-        MigrationDevice device = backend.access().open(held.get(address));
-        MigrationStateMachine machine;
-        try {
-          machine = MigrationStateMachine.probe(device);
-        } catch (VfioException e) {
-          device.close();
-          throw new TaskFailure(Reasons.DEVICE_NOT_MIGRATABLE, "device " + address
-              + " does not support VFIO migration: " + e.getMessage());
-        }
-        InventoryDevice identity = inventory.get(address);
-        BlobWriter writer = BlobWriter.create(target, new BlobHeader(BlobHeader.FORMAT_VERSION,
-            identity.identity(), machine.flags().names(), kernelRelease, nodeName, pod.namespace(),
-            pod.name(), directory.snapshot(), context.clock().instant().toString(),
-            spec.getCompression() == Compression.Zstd ? BlobCompression.ZSTD : BlobCompression.NONE));
-        saves.add(new DeviceSave(identity, device, machine, writer, context));
-      }
-      return saves;
-    } catch (TaskFailure failure) {
-      saves.forEach(DeviceSave::rollBack);
-      saves.forEach(DeviceSave::close);
-      throw failure;
-    } catch (IOException | IllegalArgumentException e) {
-      saves.forEach(DeviceSave::rollBack);
-      saves.forEach(DeviceSave::close);
-      throw new TaskFailure(Reasons.STORAGE_ERROR, "could not prepare the save: " + e.getMessage(), e);
-    }
+    return podDevices.open(pod, spec.getDevices(), (inventory, device, machine) -> {
+      Path target = blobs.blobPath(spec.getStorageClaim(), directory.namespace(), directory.snapshot(), device.address());
+      BlobWriter writer = BlobWriter.create(target, new BlobHeader(BlobHeader.FORMAT_VERSION,
+          inventory.identity(), machine.flags().names(), kernelRelease, nodeName, pod.namespace(),
+          pod.name(), directory.snapshot(), context.clock().instant().toString(),
+          spec.getCompression() == Compression.Zstd ? BlobCompression.ZSTD : BlobCompression.NONE));
+      return new DeviceSave(inventory, device, machine, writer, context);
+    });
   }
 
   private static long estimate(List<DeviceSave> saves) {

@@ -80,6 +80,26 @@ public final class TaskContext {
     report(true);
   }
 
+  /** When the first device left RUNNING; with the peer's resumedAt it gives a migration's downtime. */
+  public synchronized void stoppedAt(Instant when) {
+    status.setStoppedAt(when.toString());
+  }
+
+  /** When the last device ran again with its new state. */
+  public synchronized void resumedAt(Instant when) {
+    status.setResumedAt(when.toString());
+  }
+
+  public synchronized void precopyRounds(int rounds) {
+    status.setPrecopyRounds(rounds);
+  }
+
+  /** Publishes where a Receive task listens, at once: the sender cannot start without it. */
+  public synchronized void endpoint(dev.vfio.api.v1alpha1.TaskEndpoint endpoint) {
+    status.setEndpoint(endpoint);
+    report(true);
+  }
+
   public synchronized void totalBytes(long total) {
     status.setTotalBytes(total);
   }

@@ -12,13 +12,17 @@ import java.util.Map;
  * @param agentHeartbeatTimeout an agent whose VfioNode heartbeat is older is not ready ({@code VFIO_AGENT_HEARTBEAT_TIMEOUT})
  * @param healthPort port of /healthz and /readyz, 0 to disable ({@code VFIO_HEALTH_PORT})
  * @param leaderElectionNamespace namespace of the leader election Lease, empty to run without one ({@code VFIO_LEADER_ELECTION_NAMESPACE})
+ * @param maxMigrations migrations in flight in the cluster; more wait in Pending ({@code VFIO_MAX_MIGRATIONS}, like KubeVirt's 5)
+ * @param maxMigrationsPerNode migrations in flight touching one node ({@code VFIO_MAX_MIGRATIONS_PER_NODE}, like KubeVirt's 2)
  */
 public record OperatorConfig(
     String defaultStorageClaim,
     Duration defaultTimeout,
     Duration agentHeartbeatTimeout,
     int healthPort,
-    String leaderElectionNamespace) {
+    String leaderElectionNamespace,
+    int maxMigrations,
+    int maxMigrationsPerNode) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
@@ -26,6 +30,8 @@ public record OperatorConfig(
         Durations.parse(env.get("VFIO_DEFAULT_TIMEOUT"), Duration.ofMinutes(10)),
         Durations.parse(env.get("VFIO_AGENT_HEARTBEAT_TIMEOUT"), Duration.ofSeconds(60)),
         Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8080")),
-        env.getOrDefault("VFIO_LEADER_ELECTION_NAMESPACE", ""));
+        env.getOrDefault("VFIO_LEADER_ELECTION_NAMESPACE", ""),
+        Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS", "5")),
+        Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS_PER_NODE", "2")));
   }
 }

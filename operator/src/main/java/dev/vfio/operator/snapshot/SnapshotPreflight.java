@@ -1,8 +1,6 @@
 package dev.vfio.operator.snapshot;
 
 import dev.vfio.api.v1alpha1.ApiPatterns;
-import dev.vfio.api.v1alpha1.Condition;
-import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.Reasons;
@@ -11,12 +9,13 @@ import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.operator.config.OperatorConfig;
+import dev.vfio.operator.preflight.NodeChecks;
+import dev.vfio.operator.preflight.Rejection;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -29,9 +28,11 @@ public final class SnapshotPreflight {
   private static final Pattern DEVICE = Pattern.compile(ApiPatterns.DEVICE);
 
   private final OperatorConfig config;
+  private final NodeChecks checks;
 
   public SnapshotPreflight(OperatorConfig config) {
     this.config = config;
+    this.checks = new NodeChecks(config.agentHeartbeatTimeout());
   }
 
   /** Either a {@link SnapshotPlan} or a {@link Rejection}. */
@@ -54,38 +55,21 @@ public final class SnapshotPreflight {
     String podName = spec.getPodName();
     String namespace = snapshot.getMetadata().getNamespace();
     Pod pod = pods.apply(podName);
-    if (pod == null) {
-      return reject(Reasons.POD_NOT_FOUND, "pod " + namespace + "/" + podName
-          + " does not exist: create the pod first or fix spec.podName");
+    Rejection podProblem = checks.runningPod(pod, "pod", namespace, podName);
+    if (podProblem != null) {
+      return new Rejected(podProblem);
     }
-    String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    if (nodeName == null || nodeName.isEmpty()) {
-      return reject(Reasons.POD_NOT_SCHEDULED, "pod " + podName
-          + " is not scheduled to a node yet: wait until it runs, then create the snapshot again");
-    }
-    String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    if (!"Running".equals(podPhase)) {
-      return reject(Reasons.POD_NOT_RUNNING, "pod " + podName + " is " + podPhase
-          + ", not Running: only a running pod's devices hold state to save");
-    }
+    String nodeName = pod.getSpec().getNodeName();
     VfioNode node = nodes.apply(nodeName);
-    if (node == null || node.getStatus() == null) {
-      return reject(Reasons.NO_AGENT, "no vfio-operator agent reports for node " + nodeName
-          + ": check that the node-agent DaemonSet runs there (kubectl get vfionodes)");
+    Rejection agentProblem = checks.agent(node, nodeName, now);
+    if (agentProblem != null) {
+      return new Rejected(agentProblem);
     }
-    Rejection notReady = agentReadiness(node, now);
-    if (notReady != null) {
-      return new Rejected(notReady);
-    }
-    List<NodeDevice> held = node.getStatus().getDevices() == null ? List.of()
-        : node.getStatus().getDevices().stream()
-            .filter(d -> d.getHolder() != null
-                && Objects.equals(d.getHolder().getUid(), pod.getMetadata().getUid()))
-            .toList();
-    if (!inventoryCovers(node, pod)) {
+    if (!checks.inventoryCovers(node, pod)) {
       return new Waiting(new Rejection(Reasons.WAITING_FOR_INVENTORY, "the agent on node " + nodeName
           + " has not reported the devices of pod " + podName + " yet; waiting for its next heartbeat"));
     }
+    List<NodeDevice> held = checks.heldBy(node, pod);
     if (held.isEmpty()) {
       return reject(Reasons.NO_VFIO_DEVICES, "pod " + podName + " holds no VFIO devices on node "
           + nodeName + ": snapshot a pod that has VFIO devices assigned");
@@ -121,46 +105,6 @@ public final class SnapshotPreflight {
     }
     Duration timeout = Durations.parse(spec.getTimeout(), config.defaultTimeout());
     return new Accepted(new SnapshotPlan(pod, nodeName, selected, claim, timeout));
-  }
-
-  /** The agent must report Ready and have sent a heartbeat recently. */
-  public Rejection agentReadiness(VfioNode node, Instant now) {
-    Condition ready = Conditions.find(node.getStatus().getConditions(), Conditions.READY);
-    String nodeName = node.getMetadata().getName();
-    if (ready == null || !Condition.TRUE.equals(ready.getStatus())) {
-      return new Rejection(Reasons.AGENT_NOT_READY, "the agent on node " + nodeName + " is not ready"
-          + (ready == null || ready.getMessage() == null ? "" : " (" + ready.getMessage() + ")")
-          + ": check its logs (kubectl logs -l app.kubernetes.io/component=node-agent)");
-    }
-    String heartbeat = node.getStatus().getHeartbeatTime();
-    if (heartbeat == null
-        || Instant.parse(heartbeat).plus(config.agentHeartbeatTimeout()).isBefore(now)) {
-      return new Rejection(Reasons.AGENT_NOT_READY, "the agent on node " + nodeName
-          + " has not sent a heartbeat since " + heartbeat + ": check that it runs");
-    }
-    return null;
-  }
-
-  /**
-   * Whether the node's last inventory was taken after the pod existed. An older one cannot
-   * show the pod's devices, and refusing on it would fail a snapshot created right after its pod.
-   */
-  private static boolean inventoryCovers(VfioNode node, Pod pod) {
-    Instant heartbeat = Instant.parse(node.getStatus().getHeartbeatTime());
-    Instant podSince = latest(pod.getMetadata().getCreationTimestamp(),
-        pod.getStatus() == null ? null : pod.getStatus().getStartTime());
-    return podSince == null || heartbeat.isAfter(podSince);
-  }
-
-  private static Instant latest(String... times) {
-    Instant latest = null;
-    for (String time : times) {
-      if (time != null) {
-        Instant parsed = java.time.OffsetDateTime.parse(time).toInstant();
-        latest = latest == null || parsed.isAfter(latest) ? parsed : latest;
-      }
-    }
-    return latest;
   }
 
   private static Rejection validate(VfioSnapshotSpec spec) {

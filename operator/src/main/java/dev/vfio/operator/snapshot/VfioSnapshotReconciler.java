@@ -17,6 +17,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.events.EventRecorder;
+import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.status.StatusPatcher;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskParents;
@@ -57,6 +58,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final SnapshotPreflight preflight;
+  private final NodeChecks nodeChecks;
   private final NodeTasks tasks;
   private final StatusPatcher statuses;
   private final EventRecorder events;
@@ -66,6 +68,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     this.client = client;
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
+    this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
     this.tasks = new NodeTasks(client);
     this.statuses = new StatusPatcher(client);
     this.events = new EventRecorder(client);
@@ -292,7 +295,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     String claim = storageClaim(snapshot);
     String preferred = snapshot.getStatus() == null ? null : snapshot.getStatus().getNodeName();
     List<VfioNode> candidates = client.resources(VfioNode.class).list().getItems().stream()
-        .filter(n -> n.getStatus() != null && preflight.agentReadiness(n, now) == null)
+        .filter(n -> n.getStatus() != null && nodeChecks.agent(n, n.getMetadata().getName(), now) == null)
         .filter(n -> n.getStatus().getStorage() != null
             && n.getStatus().getStorage().stream().anyMatch(s -> claim.equals(s.getName())))
         .toList();

@@ -1,4 +1,4 @@
-package dev.vfio.operator.snapshot;
+package dev.vfio.operator.preflight;
 
 /** Why an operation cannot start, with a message that tells the user what to do. Nothing was touched. */
 public record Rejection(String reason, String message) {}

@@ -1,0 +1,388 @@
+package dev.vfio.operator.migration;
+
+import dev.vfio.api.v1alpha1.DeviceMapping;
+import dev.vfio.api.v1alpha1.Durations;
+import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.QuiesceMode;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioMigrationStatus;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.operator.config.OperatorConfig;
+import dev.vfio.operator.events.EventRecorder;
+import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.status.StatusPatcher;
+import dev.vfio.operator.tasks.NodeTasks;
+import dev.vfio.operator.tasks.TaskParents;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Reconciles {@link VfioMigration}. From a snapshot: one {@code Load} task on the target's node.
+ * Live: a {@code Receive} task on the target's node first, then, once it listens, a {@code Send}
+ * task on the source's node with its endpoint and a per-migration token. Any failure before the
+ * target runs cancels the other side, whose agent rolls its devices back: a failed migration
+ * leaves the workload running where it was.
+ */
+@ControllerConfiguration(name = "vfiomigration")
+public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Cleaner<VfioMigration> {
+  /** Annotation the target agent (and, on failure, the operator) sets on the target pod. */
+  public static final String RESTORE_STATUS = "vfio.dev/restore-status";
+  static final String LOAD = "load";
+  static final String RECEIVE = "receive";
+  static final String SEND = "send";
+  private static final Logger LOG = LoggerFactory.getLogger(VfioMigrationReconciler.class);
+  private static final Duration POLL = Duration.ofSeconds(2);
+  private static final long MIN_BUDGET = 64L << 20;
+
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final MigrationPreflight preflight;
+  private final MigrationAdmission admission;
+  private final NodeTasks tasks;
+  private final StatusPatcher statuses;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+
+  public VfioMigrationReconciler(KubernetesClient client, OperatorConfig config, Clock clock) {
+    this.client = client;
+    this.config = config;
+    this.preflight = new MigrationPreflight(config);
+    this.admission = new MigrationAdmission(config.maxMigrations(), config.maxMigrationsPerNode());
+    this.tasks = new NodeTasks(client);
+    this.statuses = new StatusPatcher(client);
+    this.events = new EventRecorder(client);
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, VfioMigration>> prepareEventSources(EventSourceContext<VfioMigration> context) {
+    var configuration = InformerEventSourceConfiguration.from(VfioNodeTask.class, VfioMigration.class)
+        .withName("migration-tasks")
+        .withSecondaryToPrimaryMapper(TaskParents.mapperFor(VfioMigration.class))
+        .build();
+    return List.of(new InformerEventSource<>(configuration, context));
+  }
+
+  @Override
+  public UpdateControl<VfioMigration> reconcile(VfioMigration migration, Context<VfioMigration> context) {
+    try (var ignored = MDC.putCloseable("resource", describe(migration))) {
+      Instant now = clock.instant();
+      MigrationPhase phase = migration.getStatus() == null ? null : migration.getStatus().getPhase();
+      if (phase == MigrationPhase.Succeeded || phase == MigrationPhase.Failed) {
+        admission.release(migration);
+        return UpdateControl.noUpdate();
+      }
+      Optional<VfioNodeTask> load = find(migration, context, LOAD);
+      Optional<VfioNodeTask> receive = find(migration, context, RECEIVE);
+      Optional<VfioNodeTask> send = find(migration, context, SEND);
+      if (load.isEmpty() && receive.isEmpty()) {
+        if (phase == MigrationPhase.Running) {
+          return fail(migration, Reasons.TASK_LOST, "the migration's tasks disappeared before they finished: "
+              + "create the migration again", now);
+        }
+        return start(migration, context, now);
+      }
+      return load.isPresent() ? followLoad(migration, load.get(), now) : followLive(migration, receive.get(), send, now);
+    }
+  }
+
+  private UpdateControl<VfioMigration> start(VfioMigration migration, Context<VfioMigration> context, Instant now) {
+    String namespace = migration.getMetadata().getNamespace();
+    var outcome = preflight.check(migration,
+        pod -> client.pods().inNamespace(namespace).withName(pod).get(),
+        node -> client.resources(VfioNode.class).withName(node).get(),
+        snapshot -> client.resources(VfioSnapshot.class).inNamespace(namespace).withName(snapshot).get(), now);
+    if (outcome instanceof MigrationPreflight.Rejected rejected) {
+      return fail(migration, rejected.rejection().reason(), rejected.rejection().message(), now);
+    }
+    if (outcome instanceof MigrationPreflight.Waiting waiting) {
+      return wait(migration, waiting.why(), now);
+    }
+    MigrationPlan plan = ((MigrationPreflight.Accepted) outcome).plan();
+    String busy = admission.admit(new MigrationAdmission.Claim(MigrationAdmission.key(migration),
+        plan.sourceNode(), plan.targetNode()), context.getPrimaryCache().list().toList());
+    if (busy != null) {
+      return wait(migration, new Rejection(Reasons.WAITING_FOR_CAPACITY, busy), now);
+    }
+    Instant deadline = now.plus(plan.timeout());
+    if (plan.fromSnapshot()) {
+      VfioNodeTaskSpec load = targetSpec(migration, plan, TaskOperation.Load, deadline);
+      load.setStorageClaim(plan.snapshotClaim());
+      load.setBlobDirectory(plan.snapshotDirectory());
+      tasks.create(migration, LOAD, load, true);
+    } else {
+      VfioNodeTaskSpec receive = targetSpec(migration, plan, TaskOperation.Receive, deadline);
+      receive.setToken(newToken());
+      receive.setByteBudget(plan.expectedBytes() <= 0 ? null : Math.max(MIN_BUDGET, plan.expectedBytes() * 4));
+      tasks.create(migration, RECEIVE, receive, true);
+    }
+    statuses.patchIfChanged(migration, MigrationStatuses.started(migration, plan, now));
+    events.normal(migration, "Started", (plan.fromSnapshot() ? "restoring snapshot " + plan.snapshotDirectory()
+        : "migrating from node " + plan.sourceNode()) + " into pod " + plan.targetPod().getMetadata().getName()
+        + " on node " + plan.targetNode());
+    LOG.info("started: {} device pair(s) to node {}", plan.pairs().size(), plan.targetNode());
+    return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+  }
+
+  private VfioNodeTaskSpec targetSpec(VfioMigration migration, MigrationPlan plan, TaskOperation operation, Instant deadline) {
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(operation);
+    spec.setNodeName(plan.targetNode());
+    spec.setPodName(plan.targetPod().getMetadata().getName());
+    spec.setPodUid(plan.targetPod().getMetadata().getUid());
+    spec.setDevices(plan.pairs().stream().map(DeviceMapping::getTarget).toList());
+    spec.setDeviceMap(plan.pairs());
+    spec.setDeadline(deadline.toString());
+    spec.setParent(MigrationAdmission.key(migration));
+    return spec;
+  }
+
+  private UpdateControl<VfioMigration> followLoad(VfioMigration migration, VfioNodeTask load, Instant now) {
+    switch (NodeTasks.phase(load)) {
+      case Succeeded -> {
+        return succeed(migration, load, load, null, now);
+      }
+      case Failed, Cancelled -> {
+        return failFrom(migration, load, now);
+      }
+      default -> {
+        return watchdog(migration, List.of(load), now).orElseGet(() -> {
+          statuses.patchIfChanged(migration, MigrationStatuses.progressed(migration, load, stageOf(load)));
+          return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+        });
+      }
+    }
+  }
+
+  private UpdateControl<VfioMigration> followLive(VfioMigration migration, VfioNodeTask receive,
+      Optional<VfioNodeTask> send, Instant now) {
+    TaskPhase receivePhase = NodeTasks.phase(receive);
+    TaskPhase sendPhase = send.map(NodeTasks::phase).orElse(null);
+    boolean receiveFailed = receivePhase == TaskPhase.Failed || receivePhase == TaskPhase.Cancelled;
+    boolean sendFailed = sendPhase == TaskPhase.Failed || sendPhase == TaskPhase.Cancelled;
+    if (receiveFailed || sendFailed) {
+      // One side failed: the other must stop and roll back before the migration is over.
+      tasks.cancel(receive);
+      send.ifPresent(tasks::cancel);
+      boolean settled = NodeTasks.isTerminal(receive) && send.map(NodeTasks::isTerminal).orElse(true);
+      VfioNodeTask cause = sendFailed && sendPhase == TaskPhase.Failed ? send.get()
+          : receiveFailed && receivePhase == TaskPhase.Failed ? receive : send.orElse(receive);
+      if (!settled) {
+        statuses.patchIfChanged(migration, MigrationStatuses.rollingBack(migration,
+            reasonOf(migration, cause, now), "rolling back: " + messageOf(cause), now));
+        return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+      }
+      return failFrom(migration, cause, now);
+    }
+    if (receivePhase == TaskPhase.Succeeded && sendPhase == TaskPhase.Succeeded) {
+      return succeed(migration, send.get(), receive, downtime(send.get(), receive), now);
+    }
+    if (send.isEmpty() && receive.getStatus() != null && receive.getStatus().getEndpoint() != null) {
+      tasks.create(migration, SEND, sendSpec(migration, receive), true);
+      LOG.info("receiver listens on {}:{}; sending", receive.getStatus().getEndpoint().getHost(),
+          receive.getStatus().getEndpoint().getPort());
+    }
+    List<VfioNodeTask> running = Stream.concat(Stream.of(receive), send.stream()).toList();
+    return watchdog(migration, running, now).orElseGet(() -> {
+      statuses.patchIfChanged(migration, MigrationStatuses.progressed(migration, send.orElse(null),
+          stageOf(send.orElse(receive))));
+      return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+    });
+  }
+
+  private VfioNodeTaskSpec sendSpec(VfioMigration migration, VfioNodeTask receive) {
+    String namespace = migration.getMetadata().getNamespace();
+    Pod source = client.pods().inNamespace(namespace).withName(migration.getSpec().getSource().getPodName()).get();
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Send);
+    spec.setNodeName(source == null ? migration.getStatus().getSourceNode() : source.getSpec().getNodeName());
+    spec.setPodName(migration.getSpec().getSource().getPodName());
+    spec.setPodUid(source == null ? null : source.getMetadata().getUid());
+    spec.setDevices(receive.getSpec().getDeviceMap().stream().map(DeviceMapping::getSource).toList());
+    spec.setDeviceMap(receive.getSpec().getDeviceMap());
+    spec.setToken(receive.getSpec().getToken());
+    spec.setEndpoint(receive.getStatus().getEndpoint());
+    spec.setPrecopy(migration.getSpec().getPrecopy());
+    spec.setQuiesce(migration.getSpec().getQuiesce() == null ? QuiesceMode.Freeze : migration.getSpec().getQuiesce());
+    spec.setDeadline(receive.getSpec().getDeadline());
+    spec.setParent(MigrationAdmission.key(migration));
+    return spec;
+  }
+
+  /** Deadline and target pod identity, checked on every pass while tasks run. */
+  private Optional<UpdateControl<VfioMigration>> watchdog(VfioMigration migration, List<VfioNodeTask> running, Instant now) {
+    String reason = null;
+    String message = null;
+    if (expired(migration, now)) {
+      reason = Reasons.TIMEOUT;
+      message = "not Succeeded within " + timeout(migration) + "; rolling back";
+    } else {
+      Pod target = client.pods().inNamespace(migration.getMetadata().getNamespace())
+          .withName(migration.getSpec().getTargetPodName()).get();
+      String expectedUid = running.get(0).getSpec().getPodUid();
+      if (running.get(0).getSpec().getOperation() != TaskOperation.Send
+          && (target == null || !target.getMetadata().getUid().equals(expectedUid))) {
+        reason = Reasons.TARGET_POD_CHANGED;
+        message = "target pod " + migration.getSpec().getTargetPodName() + " was deleted or replaced; rolling back";
+      }
+    }
+    if (reason == null) {
+      return Optional.empty();
+    }
+    running.forEach(tasks::cancel);
+    statuses.patchIfChanged(migration, MigrationStatuses.rollingBack(migration, reason, message, now));
+    return Optional.of(UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL));
+  }
+
+  private UpdateControl<VfioMigration> succeed(VfioMigration migration, VfioNodeTask mover, VfioNodeTask target,
+      Long downtime, Instant now) {
+    admission.release(migration);
+    statuses.patchIfChanged(migration, MigrationStatuses.succeeded(migration, mover, target, downtime, now));
+    events.normal(migration, "Succeeded", "device state runs in pod " + migration.getSpec().getTargetPodName()
+        + (downtime == null ? "" : " after " + downtime + " ms of downtime"));
+    return UpdateControl.noUpdate();
+  }
+
+  private UpdateControl<VfioMigration> failFrom(VfioMigration migration, VfioNodeTask cause, Instant now) {
+    return fail(migration, reasonOf(migration, cause, now), messageOf(cause), now);
+  }
+
+  private UpdateControl<VfioMigration> fail(VfioMigration migration, String reason, String message, Instant now) {
+    admission.release(migration);
+    markTarget(migration, "Failed");
+    statuses.patchIfChanged(migration, MigrationStatuses.failed(migration, reason, message, now));
+    events.warning(migration, reason, message);
+    LOG.info("failed: {}: {}", reason, message);
+    return UpdateControl.noUpdate();
+  }
+
+  private UpdateControl<VfioMigration> wait(VfioMigration migration, Rejection why, Instant now) {
+    statuses.patchIfChanged(migration, MigrationStatuses.pending(migration, why, now));
+    return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+  }
+
+  /** Tells the target workload, through its pod's annotations, that no state is coming. */
+  private void markTarget(VfioMigration migration, String value) {
+    try {
+      client.pods().inNamespace(migration.getMetadata().getNamespace()).withName(migration.getSpec().getTargetPodName())
+          .patch(PatchContext.of(PatchType.JSON_MERGE),
+              "{\"metadata\":{\"annotations\":{\"" + RESTORE_STATUS + "\":\"" + value + "\"}}}");
+    } catch (KubernetesClientException e) {
+      // The target pod may be gone, which is itself a reason the migration failed.
+      LOG.debug("could not mark the target pod: {}", e.getMessage());
+    }
+  }
+
+  private String reasonOf(VfioMigration migration, VfioNodeTask task, Instant now) {
+    String reason = task.getStatus() == null ? null : task.getStatus().getReason();
+    VfioMigrationStatus status = migration.getStatus();
+    String rollingBackReason = status == null || status.getStage() != Stage.RollingBack ? null
+        : dev.vfio.api.v1alpha1.Conditions.find(status.getConditions(), dev.vfio.api.v1alpha1.Conditions.READY).getReason();
+    if (rollingBackReason != null && (reason == null || Reasons.CANCELLED.equals(reason))) {
+      return rollingBackReason;
+    }
+    if (reason == null || Reasons.CANCELLED.equals(reason)) {
+      return expired(migration, now) ? Reasons.TIMEOUT : Reasons.CANCELLED;
+    }
+    return reason;
+  }
+
+  private static String messageOf(VfioNodeTask task) {
+    String message = task.getStatus() == null ? null : task.getStatus().getMessage();
+    return task.getSpec().getOperation() + " on node " + task.getSpec().getNodeName() + ": "
+        + (message == null ? "ended " + NodeTasks.phase(task) : message);
+  }
+
+  private static Long downtime(VfioNodeTask send, VfioNodeTask receive) {
+    String stopped = send.getStatus() == null ? null : send.getStatus().getStoppedAt();
+    String resumed = receive.getStatus() == null ? null : receive.getStatus().getResumedAt();
+    if (stopped == null || resumed == null) {
+      return null;
+    }
+    // Two nodes' clocks: the figure carries their skew, which NTP keeps to milliseconds.
+    return Math.max(0, Duration.between(Instant.parse(stopped), Instant.parse(resumed)).toMillis());
+  }
+
+  private static Stage stageOf(VfioNodeTask task) {
+    return task.getStatus() == null ? null : task.getStatus().getStage();
+  }
+
+  private boolean expired(VfioMigration migration, Instant now) {
+    String started = migration.getStatus() == null ? null : migration.getStatus().getStartTime();
+    return started != null && !now.isBefore(Instant.parse(started).plus(timeout(migration)));
+  }
+
+  private Duration timeout(VfioMigration migration) {
+    return Durations.parse(migration.getSpec().getTimeout(), config.defaultTimeout());
+  }
+
+  private String newToken() {
+    byte[] token = new byte[32];
+    random.nextBytes(token);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+  }
+
+  @Override
+  public DeleteControl cleanup(VfioMigration migration, Context<VfioMigration> context) {
+    try (var ignored = MDC.putCloseable("resource", describe(migration))) {
+      List<VfioNodeTask> owned = Stream.of(LOAD, RECEIVE, SEND)
+          .map(role -> find(migration, context, role)).flatMap(Optional::stream).toList();
+      List<VfioNodeTask> inFlight = owned.stream().filter(t -> !NodeTasks.isTerminal(t)).toList();
+      if (!inFlight.isEmpty()) {
+        inFlight.forEach(tasks::cancel);
+        statuses.patchIfChanged(migration, MigrationStatuses.rollingBack(migration, Reasons.DELETING,
+            "deleted while in flight; waiting for the agents to roll the devices back", clock.instant()));
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(POLL);
+      }
+      if (migration.getStatus() != null && migration.getStatus().getPhase() == MigrationPhase.Running) {
+        markTarget(migration, "Failed");
+      }
+      owned.forEach(t -> tasks.delete(t.getMetadata().getNamespace(), t.getMetadata().getName()));
+      admission.release(migration);
+      return DeleteControl.defaultDelete();
+    }
+  }
+
+  private Optional<VfioNodeTask> find(VfioMigration migration, Context<VfioMigration> context, String role) {
+    String name = NodeTasks.name(migration, role);
+    Optional<VfioNodeTask> cached = context.getSecondaryResourcesAsStream(VfioNodeTask.class)
+        .filter(t -> name.equals(t.getMetadata().getName())).findFirst();
+    return cached.isPresent() ? cached : Optional.ofNullable(tasks.get(migration.getMetadata().getNamespace(), name));
+  }
+
+  private static String describe(VfioMigration migration) {
+    return "vfiomigration/" + migration.getMetadata().getNamespace() + "/" + migration.getMetadata().getName();
+  }
+}
