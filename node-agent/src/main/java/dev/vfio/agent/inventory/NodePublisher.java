@@ -118,7 +118,15 @@ public final class NodePublisher {
         continue;
       }
       PodRef ref = PodRef.of(pod);
-      for (HeldDevice held : resolver.resolve(ref)) {
+      List<HeldDevice> devices;
+      try {
+        devices = resolver.resolve(ref);
+      } catch (IOException e) {
+        // One pod the agent cannot read must not hide every other pod's devices.
+        LOG.warn("could not resolve the devices of pod {}: {}", ref, e.getMessage());
+        continue;
+      }
+      for (HeldDevice held : devices) {
         PodReference reference = new PodReference();
         reference.setNamespace(ref.namespace());
         reference.setName(ref.name());
