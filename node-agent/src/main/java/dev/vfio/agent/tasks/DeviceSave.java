@@ -1,7 +1,6 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.blobs.BlobSummary;
-import dev.vfio.agent.blobs.BlobWriter;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationState;
@@ -12,7 +11,7 @@ import dev.vfio.api.v1alpha1.PrecopySpec;
 import java.io.IOException;
 
 /**
- * The save of one device into one blob: optional PRE_COPY rounds while the workload runs, then
+ * The save of one device into one blob or one stream to a peer: optional PRE_COPY rounds while the workload runs, then
  * STOP_COPY to the end of the stream. PRE_COPY and STOP_COPY are one session, so the blob holds
  * one stream that a RESUMING device takes back in one piece.
  */
@@ -23,13 +22,13 @@ final class DeviceSave implements AutoCloseable {
   private final InventoryDevice inventory;
   private final MigrationDevice device;
   private final MigrationStateMachine machine;
-  private final BlobWriter writer;
+  private final StateOutput writer;
   private final TaskContext context;
   private int precopyRounds;
   private BlobSummary summary;
 
   DeviceSave(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine,
-      BlobWriter writer, TaskContext context) {
+      StateOutput writer, TaskContext context) {
     this.inventory = inventory;
     this.device = device;
     this.machine = machine;
@@ -80,6 +79,10 @@ final class DeviceSave implements AutoCloseable {
     summary = writer.commit();
   }
 
+  int precopyRounds() {
+    return precopyRounds;
+  }
+
   private void write(java.nio.ByteBuffer chunk) throws IOException {
     int bytes = chunk.remaining();
     writer.write(chunk);
@@ -127,7 +130,7 @@ final class DeviceSave implements AutoCloseable {
         writer.abort();
       }
     } catch (IOException e) {
-      what.append("could not remove ").append(writer.temporaryPath()).append(": ").append(e.getMessage()).append("; ");
+      what.append("could not discard ").append(writer).append(": ").append(e.getMessage()).append("; ");
     }
     try {
       what.append(device.address()).append(": ").append(machine.recoverToRunning().describe());
