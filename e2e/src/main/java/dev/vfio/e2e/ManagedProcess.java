@@ -59,6 +59,26 @@ public final class ManagedProcess implements AutoCloseable {
     }
   }
 
+  /** SIGSTOP: the process stops answering without closing anything, as behind a network partition. */
+  public synchronized void suspend() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #suspend}. */
+  public synchronized void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    if (process == null || !process.isAlive()) {
+      throw new IllegalStateException(name + " is not running");
+    }
+    int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+    if (exit != 0) {
+      throw new IOException("kill -" + signal + " " + process.pid() + " exited " + exit);
+    }
+  }
+
   public synchronized boolean isAlive() {
     return process != null && process.isAlive();
   }

@@ -40,6 +40,10 @@ final class DeviceSave implements AutoCloseable {
     return device.address();
   }
 
+  StateOutput output() {
+    return writer;
+  }
+
   /** MIG_DATA_SIZE where the kernel has it; only an estimate for progress, 0 when unknown. */
   long estimatedBytes() {
     try {
