@@ -63,7 +63,7 @@ final class CertificateAuthority {
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(),
           Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(3650))),
           subject, keys.getPublic());
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
       builder.addExtension(Extension.keyUsage, true,
           new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       builder.addExtension(Extension.subjectKeyIdentifier, false,
