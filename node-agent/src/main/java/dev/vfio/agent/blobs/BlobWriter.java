@@ -3,7 +3,6 @@ package dev.vfio.agent.blobs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Set;
@@ -51,19 +49,18 @@ public final class BlobWriter implements AutoCloseable {
   private final Path target;
   private final Path temporary;
   private final FileChannel channel;
-  private final ChunkCodec codec;
-  private final ByteBuffer pending = ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
-  private final ByteBuffer frame = ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES);
-  private final MessageDigest sha256 = BlobFormat.sha256();
-  private long stateBytes;
-  private long storedBytes;
+  private final BlobEncoder encoder;
   private Stage stage = Stage.OPEN;
 
   private BlobWriter(Path target, Path temporary, FileChannel channel, ChunkCodec codec) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
-    this.codec = codec;
+    this.encoder = new BlobEncoder(bytes -> {
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+    }, codec);
   }
 
   /**
@@ -78,10 +75,7 @@ public final class BlobWriter implements AutoCloseable {
 
   static BlobWriter create(Path target, BlobHeader header, TemporaryFileOpener opener)
       throws IOException {
-    if (header.formatVersion() != BlobHeader.FORMAT_VERSION) {
-      throw new IllegalArgumentException("this agent writes blob format version "
-          + BlobHeader.FORMAT_VERSION + ", not " + header.formatVersion());
-    }
+    BlobEncoder.requireCurrentVersion(header);
     Path absolute = target.toAbsolutePath();
     createDirectories(absolute.getParent());
     Path temporary = absolute.resolveSibling(temporaryName(absolute.getFileName().toString()));
@@ -96,7 +90,7 @@ public final class BlobWriter implements AutoCloseable {
     }
     BlobWriter writer = new BlobWriter(absolute, temporary, channel, codec);
     try {
-      writer.writeHeader(header);
+      writer.encoder.writeHeader(header);
       return writer;
     } catch (IOException | RuntimeException e) {
       writer.abortQuietly(e);
@@ -123,14 +117,7 @@ public final class BlobWriter implements AutoCloseable {
   public void write(ByteBuffer state) throws IOException {
     requireOpen();
     try {
-      while (state.hasRemaining()) {
-        int n = Math.min(state.remaining(), pending.remaining());
-        pending.put(state.slice(state.position(), n));
-        state.position(state.position() + n);
-        if (!pending.hasRemaining()) {
-          writeChunk();
-        }
-      }
+      encoder.write(state);
     } catch (IOException | RuntimeException e) {
       stage = Stage.FAILED;
       throw e;
@@ -145,27 +132,20 @@ public final class BlobWriter implements AutoCloseable {
   public BlobSummary commit() throws IOException {
     requireOpen();
     try {
-      if (pending.position() > 0) {
-        writeChunk();
-      }
-      byte[] digest = sha256.digest();
-      ByteBuffer end = ByteBuffer.allocate(BlobFormat.END_BYTES);
-      end.putInt(BlobFormat.END_MARKER).putLong(stateBytes).put(digest);
-      end.putInt(BlobFormat.crc32c(end.duplicate().flip().position(Integer.BYTES)));
-      writeFully(end.flip());
+      BlobSummary summary = encoder.finish(target);
       channel.force(true);
       channel.close();
       Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
       stage = Stage.COMMITTED;
       fsyncDirectory(target.getParent());
-      return new BlobSummary(target, stateBytes, storedBytes, HexFormat.of().formatHex(digest));
+      return summary;
     } catch (IOException | RuntimeException e) {
       if (stage != Stage.COMMITTED) {
         abortQuietly(e);
       }
       throw e;
     } finally {
-      codec.close();
+      encoder.close();
     }
   }
 
@@ -175,7 +155,7 @@ public final class BlobWriter implements AutoCloseable {
       return;
     }
     stage = Stage.ABORTED;
-    codec.close();
+    encoder.close();
     try {
       channel.close();
     } finally {
@@ -187,36 +167,6 @@ public final class BlobWriter implements AutoCloseable {
   @Override
   public void close() throws IOException {
     abort();
-  }
-
-  private void writeHeader(BlobHeader header) throws IOException {
-    byte[] json = BlobFormat.JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-    if (json.length > BlobFormat.MAX_HEADER_BYTES) {
-      throw new IllegalArgumentException("blob header is " + json.length
-          + " bytes of JSON, more than the " + BlobFormat.MAX_HEADER_BYTES + " a reader accepts");
-    }
-    ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + json.length + Integer.BYTES);
-    head.put(BlobFormat.MAGIC).putShort((short) BlobHeader.FORMAT_VERSION).putInt(json.length)
-        .put(json);
-    head.putInt(BlobFormat.crc32c(head.duplicate().flip()));
-    writeFully(head.flip());
-  }
-
-  private void writeChunk() throws IOException {
-    pending.flip();
-    sha256.update(pending.duplicate());
-    stateBytes += pending.remaining();
-    ByteBuffer stored = codec.encode(pending);
-    frame.clear().putInt(stored.remaining()).putInt(BlobFormat.crc32c(stored)).flip();
-    writeFully(frame, stored);
-    pending.clear();
-  }
-
-  private void writeFully(ByteBuffer... buffers) throws IOException {
-    ByteBuffer last = buffers[buffers.length - 1];
-    while (last.hasRemaining()) {
-      storedBytes += channel.write(buffers);
-    }
   }
 
   private void requireOpen() {

@@ -1,0 +1,166 @@
+package dev.vfio.agent.blobs;
+
+import com.fasterxml.jackson.core.JacksonException;
+import dev.vfio.agent.vfio.DeviceIdentity;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.zip.DataFormatException;
+
+/**
+ * Checks the framing of one blob as it is read, for a file ({@link BlobReader}) and a stream
+ * ({@link BlobStreamReader}) alike, so that state arriving over the network passes exactly the
+ * checks a stored blob does. Memory is one chunk whatever the state size.
+ */
+final class BlobDecoder implements AutoCloseable {
+  private final ChunkCodec codec;
+  private final ChunkBuffer stored;
+  /** Holds a length, a CRC or the trailer: the fields read between chunks. */
+  private final ByteBuffer small =
+      ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
+
+  BlobDecoder(BlobCompression compression) {
+    this.codec = ChunkCodec.of(compression);
+    this.stored = new ChunkBuffer(codec.maxStoredBytes());
+  }
+
+  /**
+   * Reads and checks the magic, the version, the header length bound, the header CRC and the
+   * header; leaves {@code in} at the first chunk.
+   */
+  static BlobHeader readHeader(BlobInput in) throws IOException {
+    ByteBuffer prefix = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES);
+    in.readFully(prefix, "the magic, version and header length");
+    byte[] magic = new byte[BlobFormat.MAGIC.length];
+    prefix.get(magic);
+    if (!Arrays.equals(magic, BlobFormat.MAGIC)) {
+      throw in.refusal("bad magic: not a VFIO state blob");
+    }
+    int version = Short.toUnsignedInt(prefix.getShort());
+    if (version != BlobHeader.FORMAT_VERSION) {
+      throw in.refusal("unsupported blob format version " + version
+          + "; this agent reads version " + BlobHeader.FORMAT_VERSION);
+    }
+    long headerBytes = Integer.toUnsignedLong(prefix.getInt());
+    if (headerBytes == 0 || headerBytes > BlobFormat.MAX_HEADER_BYTES) {
+      throw in.refusal("header length " + headerBytes + " is outside 1.."
+          + BlobFormat.MAX_HEADER_BYTES);
+    }
+    ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + (int) headerBytes);
+    head.put(prefix.flip());
+    in.readFully(head, "the header");
+    ByteBuffer crc = ByteBuffer.allocate(Integer.BYTES);
+    in.readFully(crc, "the header CRC");
+    if (crc.getInt() != BlobFormat.crc32c(head.rewind())) {
+      throw in.refusal("header CRC mismatch");
+    }
+    BlobHeader header = parseHeader(in, head.position(BlobFormat.PREFIX_BYTES));
+    if (header == null) {
+      throw in.refusal("header is JSON null, not a blob header");
+    }
+    if (header.formatVersion() != version) {
+      throw in.refusal("header says format version " + header.formatVersion()
+          + " but the blob is version " + version);
+    }
+    return header;
+  }
+
+  /**
+   * Refuses a {@code target} device that cannot load state saved from the blob's device.
+   *
+   * @throws IncompatibleDeviceException naming both devices
+   */
+  static void requireCompatible(String blob, BlobHeader header, DeviceIdentity target)
+      throws IncompatibleDeviceException {
+    DeviceIdentity saved = header.device();
+    if (!saved.compatibleWith(target)) {
+      throw new IncompatibleDeviceException("blob " + blob + " holds state of a "
+          + describe(saved) + "; device " + target.address() + " is a " + describe(target));
+    }
+  }
+
+  /**
+   * Reads the chunks, the end marker and the trailer from {@code in}, delivering each chunk to
+   * {@code sink} once its CRC passed and it decompressed, then checks the trailer CRC, the state
+   * length and the SHA-256. Leaves {@code in} just after the trailer.
+   *
+   * @param path the blob file, or null for a stream; goes into the summary
+   */
+  BlobSummary readState(BlobInput in, BlobSink sink, Path path) throws IOException {
+    MessageDigest sha256 = BlobFormat.sha256();
+    long stateBytes = 0;
+    for (long chunk = 0; ; chunk++) {
+      long position = in.position();
+      small.clear().limit(Integer.BYTES);
+      in.readFully(small, "the length of chunk " + chunk);
+      long length = Integer.toUnsignedLong(small.getInt());
+      if (length == BlobFormat.END_MARKER) {
+        break;
+      }
+      if (length > codec.maxStoredBytes()) {
+        throw in.refusal("chunk " + chunk + " at byte " + position + " claims " + length
+            + " bytes, more than the " + codec.maxStoredBytes() + " a chunk can hold");
+      }
+      small.clear().limit(Integer.BYTES);
+      in.readFully(small, "the CRC of chunk " + chunk);
+      int expectedCrc = small.getInt();
+      ByteBuffer stored = this.stored.ofLength((int) length);
+      in.readFully(stored, "chunk " + chunk);
+      if (BlobFormat.crc32c(stored) != expectedCrc) {
+        throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
+      }
+      ByteBuffer state;
+      try {
+        state = codec.decode(stored);
+      } catch (DataFormatException e) {
+        throw in.refusal("chunk " + chunk + " at byte " + position + " does not decompress: "
+            + e.getMessage(), e);
+      }
+      sha256.update(state.duplicate());
+      stateBytes += state.remaining();
+      sink.accept(state);
+    }
+    long trailer = in.position();
+    small.clear().limit(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
+    in.readFully(small, "the trailer");
+    ByteBuffer body = small.slice(0, BlobFormat.TRAILER_BODY_BYTES);
+    if (BlobFormat.crc32c(body) != small.getInt(BlobFormat.TRAILER_BODY_BYTES)) {
+      throw in.refusal("trailer CRC mismatch at byte " + trailer);
+    }
+    long declaredBytes = body.getLong();
+    byte[] declaredSha = new byte[32];
+    body.get(declaredSha);
+    if (declaredBytes != stateBytes) {
+      throw in.refusal("state length mismatch: the trailer says " + declaredBytes
+          + " bytes, the chunks hold " + stateBytes);
+    }
+    byte[] actualSha = sha256.digest();
+    if (!MessageDigest.isEqual(declaredSha, actualSha)) {
+      throw in.refusal("SHA-256 mismatch: the trailer says "
+          + HexFormat.of().formatHex(declaredSha) + ", the state hashes to "
+          + HexFormat.of().formatHex(actualSha));
+    }
+    return new BlobSummary(path, stateBytes, in.position(), HexFormat.of().formatHex(actualSha));
+  }
+
+  @Override
+  public void close() {
+    codec.close();
+  }
+
+  private static BlobHeader parseHeader(BlobInput in, ByteBuffer json) throws IOException {
+    try {
+      return BlobFormat.JSON.readValue(json.array(), json.position(), json.remaining(),
+          BlobHeader.class);
+    } catch (JacksonException e) {
+      throw in.refusal("header is not a valid blob header: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static String describe(DeviceIdentity device) {
+    return device.driver() + " device " + device.vendorId() + ":" + device.deviceId();
+  }
+}
