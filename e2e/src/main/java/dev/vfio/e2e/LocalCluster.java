@@ -88,6 +88,7 @@ public final class LocalCluster implements AutoCloseable {
     env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
     env.put("KUBERNETES_NAMESPACE", "default");
     env.put("KUBERNETES_TRUST_CERTIFICATES", "true");
+    env.put("VFIO_TRANSPORT_SECRET", "default/vfio-operator-transport");
     return env;
   }
 

@@ -64,6 +64,7 @@ public final class SimulatedNode {
     env.put("VFIO_HEARTBEAT_INTERVAL", "2s");
     env.put("VFIO_PROGRESS_INTERVAL", "200ms");
     env.put("VFIO_HEALTH_PORT", "-1");
+    env.put("VFIO_TRANSFER_IDLE_TIMEOUT", "3s");
     agent = new ManagedProcess("agent-" + name, "dev.vfio.agent.NodeAgent", env,
         cluster.workDirectory().resolve("logs").resolve("agent-" + name + ".log"));
   }

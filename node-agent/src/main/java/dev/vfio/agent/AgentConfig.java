@@ -19,6 +19,9 @@ import java.util.UUID;
  * @param heartbeatInterval how often the VfioNode is republished ({@code VFIO_HEARTBEAT_INTERVAL})
  * @param progressInterval the least time between two progress writes of a task ({@code VFIO_PROGRESS_INTERVAL})
  * @param taskConcurrency tasks run at once ({@code VFIO_TASK_CONCURRENCY})
+ * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates ({@code VFIO_TRANSPORT_SECRET})
+ * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the downward API)
+ * @param transferIdleTimeout a stream that moves nothing this long is broken ({@code VFIO_TRANSFER_IDLE_TIMEOUT})
  * @param agentId this process, as it signs its task claims
  */
 public record AgentConfig(
@@ -31,6 +34,9 @@ public record AgentConfig(
     Duration heartbeatInterval,
     Duration progressInterval,
     int taskConcurrency,
+    String transportSecret,
+    String advertisedHost,
+    Duration transferIdleTimeout,
     String agentId) {
 
   public static AgentConfig fromEnvironment(Map<String, String> env) {
@@ -53,6 +59,9 @@ public record AgentConfig(
         Durations.parse(env.get("VFIO_HEARTBEAT_INTERVAL"), Duration.ofSeconds(10)),
         Durations.parse(env.get("VFIO_PROGRESS_INTERVAL"), Duration.ofMillis(500)),
         Integer.parseInt(env.getOrDefault("VFIO_TASK_CONCURRENCY", "4")),
+        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
+        env.getOrDefault("POD_IP", "127.0.0.1"),
+        Durations.parse(env.get("VFIO_TRANSFER_IDLE_TIMEOUT"), Duration.ofSeconds(30)),
         node + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8));
   }
 

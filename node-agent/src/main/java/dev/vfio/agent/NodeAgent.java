@@ -10,6 +10,9 @@ import dev.vfio.agent.sim.SimulatedBackend;
 import dev.vfio.agent.tasks.DeleteBlobsOperation;
 import dev.vfio.agent.tasks.LoadOperation;
 import dev.vfio.agent.tasks.PodDevices;
+import dev.vfio.agent.tasks.ReceiveOperation;
+import dev.vfio.agent.tasks.SendOperation;
+import dev.vfio.agent.transport.SecretCredentials;
 import dev.vfio.agent.tasks.SaveOperation;
 import dev.vfio.agent.tasks.TaskWorker;
 import dev.vfio.api.v1alpha1.Reasons;
@@ -73,9 +76,14 @@ public final class NodeAgent implements AutoCloseable {
     this.publisher = new NodePublisher(client, config.nodeName(), backend.name(), VERSION, kernelRelease,
         backend.inventory(), backend.resolver(), this::storage, clock);
     PodDevices podDevices = new PodDevices(client, backend, config.nodeName());
+    SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
         TaskOperation.Save, new SaveOperation(podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),
         TaskOperation.Load, new LoadOperation(podDevices, blobs, journal),
+        TaskOperation.Receive, new ReceiveOperation(podDevices, journal, credentials, config.advertisedHost(),
+            config.transferIdleTimeout()),
+        TaskOperation.Send, new SendOperation(podDevices, backend, journal, credentials, config.nodeName(),
+            kernelRelease, config.transferIdleTimeout()),
         TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
         config.taskConcurrency(), clock, config.progressInterval());
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {

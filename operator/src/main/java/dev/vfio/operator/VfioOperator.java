@@ -4,6 +4,7 @@ import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
+import dev.vfio.operator.transport.TransportCa;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -19,8 +20,12 @@ public final class VfioOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VfioOperator.class);
   private final Operator operator;
   private final HealthServer health;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
 
   public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock) throws IOException {
+    this.client = client;
+    this.config = config;
     operator = new Operator(overrider -> {
       overrider.withKubernetesClient(client)
           // Status and finalizers are written with merge patches, which every API server
@@ -42,6 +47,9 @@ public final class VfioOperator implements AutoCloseable {
   }
 
   public void start() {
+    // Agents need the stream certificates before the first live migration; issuing them is idempotent.
+    String[] secret = config.transportSecret().split("/", 2);
+    new TransportCa(client, secret[0], secret[1]).ensure();
     operator.start();
     LOG.info("vfio-operator started");
   }

@@ -55,7 +55,8 @@ public final class SaveOperation implements NodeOperation {
     JournalEntry entry = new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
         task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false,
         spec.getStorageClaim(), spec.getBlobDirectory());
-    try (StateCapture capture = new StateCapture(backend.quiescer(), journal, context, pod, saves, entry)) {
+    try (StateCapture capture = new StateCapture(backend.quiescer(), journal, context, pod, saves, entry,
+        SaveOperation::classify)) {
       try {
         Instant stopped = capture.capture(spec.getPrecopy(), spec.getQuiesce());
         boolean resume = spec.getAfterSave() != AfterSnapshot.KeepStopped;

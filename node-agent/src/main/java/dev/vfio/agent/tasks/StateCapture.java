@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,11 +33,14 @@ final class StateCapture implements AutoCloseable {
   private final PodRef pod;
   private final List<DeviceSave> saves;
   private final ExecutorService lanes;
+  private final Function<IOException, TaskFailure> classify;
   private JournalEntry entry;
   private boolean frozen;
 
+  /** {@code classify} names the cause of an I/O failure, which depends on where the state goes. */
   StateCapture(Quiescer quiescer, DeviceJournal journal, TaskContext context, PodRef pod,
-      List<DeviceSave> saves, JournalEntry entry) {
+      List<DeviceSave> saves, JournalEntry entry, Function<IOException, TaskFailure> classify) {
+    this.classify = classify;
     this.quiescer = quiescer;
     this.journal = journal;
     this.context = context;
@@ -112,7 +116,7 @@ final class StateCapture implements AutoCloseable {
       return rollBack(failure);
     }
     if (e instanceof IOException io) {
-      return rollBack(SaveOperation.classify(io));
+      return rollBack(classify.apply(io));
     }
     return rollBack(new TaskFailure(Reasons.DEVICE_ERROR, "failed unexpectedly: " + e, e));
   }

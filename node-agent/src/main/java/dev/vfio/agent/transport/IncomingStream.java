@@ -2,17 +2,44 @@ package dev.vfio.agent.transport;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 
 /**
  * One accepted stream: the state of {@code device}, as one blob, on a connection whose peer
  * presented a certificate from the transport CA and the task's token. Read it with
- * {@code BlobStreamReader}; closing it closes the connection.
- *
- * @param device the device address the sender named in its handshake
- * @param data the blob; a read fails once the listener's byte budget is spent or when the sender
- *     sends nothing for the idle timeout
+ * {@code BlobStreamReader}; once the target device runs the state, {@link #acknowledge} tells the
+ * sender so. Closing it closes the connection.
  */
-public record IncomingStream(String device, InputStream data) implements AutoCloseable {
+public final class IncomingStream implements AutoCloseable {
+  private final String device;
+  private final InputStream data;
+  private final OutputStream reply;
+
+  IncomingStream(String device, InputStream data, OutputStream reply) {
+    this.device = device;
+    this.data = data;
+    this.reply = reply;
+  }
+
+  /** The device address the sender named in its handshake. */
+  public String device() {
+    return device;
+  }
+
+  /**
+   * The blob; a read fails once the listener's byte budget is spent or when the sender sends
+   * nothing for the idle timeout.
+   */
+  public InputStream data() {
+    return data;
+  }
+
+  /** Tells the sender that the target device runs the state: only then may the source stay stopped. */
+  public void acknowledge() throws IOException {
+    reply.write(StreamHandshake.TARGET_RUNNING);
+    reply.flush();
+  }
+
   @Override
   public void close() throws IOException {
     data.close();

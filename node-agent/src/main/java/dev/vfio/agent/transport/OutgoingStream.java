@@ -40,6 +40,22 @@ public final class OutgoingStream extends OutputStream {
     out.flush();
   }
 
+  /**
+   * After the blob is finished: waits for the receiver to say the target device runs the state.
+   * False when the receiver closed the connection without saying so (it failed).
+   */
+  public boolean awaitAcknowledgement(java.time.Duration timeout) throws IOException {
+    out.flush();
+    socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+    try {
+      int answer = socket.getInputStream().read();
+      return answer == StreamHandshake.TARGET_RUNNING;
+    } catch (java.net.SocketTimeoutException e) {
+      throw new java.net.SocketTimeoutException("the receiver did not confirm device " + device
+          + " within " + timeout);
+    }
+  }
+
   /** Closes the connection. */
   @Override
   public void close() throws IOException {

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param leaderElectionNamespace namespace of the leader election Lease, empty to run without one ({@code VFIO_LEADER_ELECTION_NAMESPACE})
  * @param maxMigrations migrations in flight in the cluster; more wait in Pending ({@code VFIO_MAX_MIGRATIONS}, like KubeVirt's 5)
  * @param maxMigrationsPerNode migrations in flight touching one node ({@code VFIO_MAX_MIGRATIONS_PER_NODE}, like KubeVirt's 2)
+ * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent certificate ({@code VFIO_TRANSPORT_SECRET})
  */
 public record OperatorConfig(
     String defaultStorageClaim,
@@ -22,7 +23,8 @@ public record OperatorConfig(
     int healthPort,
     String leaderElectionNamespace,
     int maxMigrations,
-    int maxMigrationsPerNode) {
+    int maxMigrationsPerNode,
+    String transportSecret) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
@@ -32,6 +34,7 @@ public record OperatorConfig(
         Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8080")),
         env.getOrDefault("VFIO_LEADER_ELECTION_NAMESPACE", ""),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS", "5")),
-        Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS_PER_NODE", "2")));
+        Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS_PER_NODE", "2")),
+        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"));
   }
 }

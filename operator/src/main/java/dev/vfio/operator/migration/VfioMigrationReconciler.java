@@ -305,14 +305,16 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     }
   }
 
+  /**
+   * The cause of a failure: what started the rollback if something did (a deadline, the target
+   * pod going away, the first side to fail), otherwise the failed task's own reason.
+   */
   private String reasonOf(VfioMigration migration, VfioNodeTask task, Instant now) {
-    String reason = task.getStatus() == null ? null : task.getStatus().getReason();
     VfioMigrationStatus status = migration.getStatus();
-    String rollingBackReason = status == null || status.getStage() != Stage.RollingBack ? null
-        : dev.vfio.api.v1alpha1.Conditions.find(status.getConditions(), dev.vfio.api.v1alpha1.Conditions.READY).getReason();
-    if (rollingBackReason != null && (reason == null || Reasons.CANCELLED.equals(reason))) {
-      return rollingBackReason;
+    if (status != null && status.getStage() == Stage.RollingBack) {
+      return dev.vfio.api.v1alpha1.Conditions.find(status.getConditions(), dev.vfio.api.v1alpha1.Conditions.READY).getReason();
     }
+    String reason = task.getStatus() == null ? null : task.getStatus().getReason();
     if (reason == null || Reasons.CANCELLED.equals(reason)) {
       return expired(migration, now) ? Reasons.TIMEOUT : Reasons.CANCELLED;
     }

@@ -1,0 +1,215 @@
+package dev.vfio.e2e;
+
+import static dev.vfio.e2e.RestoreFromSnapshotTest.awaitMigration;
+import static dev.vfio.e2e.RestoreFromSnapshotTest.createMigration;
+import static dev.vfio.e2e.RestoreFromSnapshotTest.deviceState;
+import static dev.vfio.e2e.RestoreFromSnapshotTest.restoreStatus;
+import static dev.vfio.e2e.RestoreFromSnapshotTest.restoreTarget;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.agent.sim.SimulatedFreezer;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.VfioMigration;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live migration between nodes, and what must hold whenever it fails before the target runs:
+ * the source devices RUNNING again and the source pod thawed, the target devices reset and the
+ * target pod marked Failed, the migration Failed with a reason that names the cause.
+ */
+class LiveMigrationTest extends ClusterTest {
+  static final long SIZE = 4 << 20;
+
+  @BeforeAll
+  static void start(@TempDir Path work) throws Exception {
+    startCluster(work, sources(0x3b), targets(0xaf));
+  }
+
+  static List<SimulatedNode.Device> sources(int bus) {
+    return List.of(
+        precopyCapable(String.format("0000:%02x:00.0", bus)), precopyCapable(String.format("0000:%02x:00.1", bus)),
+        slow(String.format("0000:%02x:00.0", bus + 1)), slow(String.format("0000:%02x:00.0", bus + 2)),
+        slow(String.format("0000:%02x:00.0", bus + 3)), slow(String.format("0000:%02x:00.0", bus + 4)),
+        slow(String.format("0000:%02x:00.0", bus + 5)), slow(String.format("0000:%02x:00.0", bus + 6)));
+  }
+
+  static List<SimulatedNode.Device> targets(int bus) {
+    return java.util.stream.IntStream.range(0, 8)
+        .mapToObj(i -> SimulatedNode.Device.of(String.format("0000:%02x:%02x.0", bus, i), SIZE)
+            .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY")))
+        .toList();
+  }
+
+  static SimulatedNode.Device precopyCapable(String address) {
+    return SimulatedNode.Device.of(address, SIZE).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+        .with("dirtyBytesPerRound", 256 << 10);
+  }
+
+  /** Streams at 1 MiB/s, so a test can break things mid-transfer. */
+  static SimulatedNode.Device slow(String address) {
+    return SimulatedNode.Device.of(address, SIZE).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+        .with("faults", Map.of("bytesPerSecond", 1 << 20));
+  }
+
+  @Test
+  void liveMigrationMovesTheStateOfTwoDevicesToAnotherNode() throws Exception {
+    cluster.runningPod(NS, "live-source", "node-a", "0000:3b:00.0", "0000:3b:00.1");
+    restoreTarget("live-target", "node-b", "0000:af:00.0", "0000:af:01.0");
+
+    createMigration("live", spec -> spec.getSource().setPodName("live-source"), "live-target");
+    VfioMigration done = awaitMigration("live", MigrationPhase.Succeeded);
+
+    assertEquals("node-a", done.getStatus().getSourceNode());
+    assertEquals("node-b", done.getStatus().getTargetNode());
+    assertNotNull(done.getStatus().getDowntimeMillis());
+    assertTrue(done.getStatus().getPrecopyRounds() >= 1, "PRE_COPY ran while the source still ran");
+    assertTrue(done.getStatus().getBytesTransferred() >= 2 * SIZE);
+    for (String[] pair : List.of(new String[] {"0000:3b:00.0", "0000:af:00.0"}, new String[] {"0000:3b:00.1", "0000:af:01.0"})) {
+      Properties source = deviceState("node-a", pair[0]);
+      Properties target = deviceState("node-b", pair[1]);
+      assertEquals(pair[0], target.getProperty("origin"), "the target runs the source's state");
+      assertEquals(source.getProperty("epoch"), target.getProperty("epoch"));
+      assertEquals("RUNNING", target.getProperty("state"));
+      assertEquals("STOP", source.getProperty("state"), "the source stays stopped once the target runs");
+    }
+    assertEquals("Succeeded", restoreStatus("live-target"));
+  }
+
+  @Test
+  void networkPartitionMidTransferFailsTheMigrationAndRollsBothSidesBack() throws Exception {
+    cluster.runningPod(NS, "cut-source", "node-a", "0000:3c:00.0");
+    restoreTarget("cut-target", "node-b", "0000:af:02.0");
+    createMigration("cut", spec -> spec.getSource().setPodName("cut-source"), "cut-target");
+    awaitBytesMoved("cut");
+
+    cluster.node("node-a").agent().suspend();
+    try {
+      await("receiver gives up").atMost(PATIENCE).until(() -> "Failed".equals(restoreStatus("cut-target")));
+    } finally {
+      cluster.node("node-a").agent().resume();
+    }
+
+    VfioMigration failed = awaitMigration("cut", MigrationPhase.Failed);
+    assertEquals(Reasons.TRANSFER_FAILED, reason(failed));
+    assertRolledBack("0000:3c:00.0", "cut-source", "0000:af:02.0");
+  }
+
+  @Test
+  void sourceAgentKilledMidTransferFailsTheMigrationAndTheSourceRunsAgainWhenItRestarts() throws Exception {
+    cluster.runningPod(NS, "killed-source", "node-a", "0000:3d:00.0");
+    restoreTarget("killed-source-target", "node-b", "0000:af:03.0");
+    createMigration("source-killed", spec -> spec.getSource().setPodName("killed-source"), "killed-source-target");
+    awaitBytesMoved("source-killed");
+
+    cluster.node("node-a").agent().kill();
+    cluster.node("node-a").agent().start();
+
+    VfioMigration failed = awaitMigration("source-killed", MigrationPhase.Failed);
+    assertTrue(List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED).contains(reason(failed)), reason(failed));
+    awaitNodeReady("node-a");
+    assertRolledBack("0000:3d:00.0", "killed-source", "0000:af:03.0");
+  }
+
+  @Test
+  void targetAgentKilledMidTransferFailsTheMigrationAndTheSourceRunsAgain() throws Exception {
+    cluster.runningPod(NS, "tk-source", "node-a", "0000:3e:00.0");
+    restoreTarget("tk-target", "node-b", "0000:af:04.0");
+    createMigration("target-killed", spec -> spec.getSource().setPodName("tk-source"), "tk-target");
+    awaitBytesMoved("target-killed");
+
+    cluster.node("node-b").agent().kill();
+    cluster.node("node-b").agent().start();
+
+    VfioMigration failed = awaitMigration("target-killed", MigrationPhase.Failed);
+    assertTrue(List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED, Reasons.PEER_FAILED).contains(reason(failed)),
+        reason(failed));
+    awaitNodeReady("node-b");
+    assertRolledBack("0000:3e:00.0", "tk-source", "0000:af:04.0");
+  }
+
+  @Test
+  void targetPodDeletedMidTransferFailsTheMigrationAndTheSourceRunsAgain() throws Exception {
+    cluster.runningPod(NS, "tpd-source", "node-a", "0000:3f:00.0");
+    restoreTarget("tpd-target", "node-b", "0000:af:05.0");
+    createMigration("target-deleted", spec -> spec.getSource().setPodName("tpd-source"), "tpd-target");
+    awaitBytesMoved("target-deleted");
+
+    client.pods().inNamespace(NS).withName("tpd-target").delete();
+
+    VfioMigration failed = awaitMigration("target-deleted", MigrationPhase.Failed);
+    assertEquals(Reasons.TARGET_POD_CHANGED, reason(failed));
+    assertSourceRunning("0000:3f:00.0", "tpd-source");
+    await("target device reset").atMost(PATIENCE)
+        .until(() -> "RUNNING".equals(device("node-b", "0000:af:05.0").getMigrationState()));
+  }
+
+  @Test
+  void migrationPastItsDeadlineFailsWithTimeoutAndRollsBack() throws Exception {
+    cluster.runningPod(NS, "slow-source", "node-a", "0000:40:00.0");
+    restoreTarget("slow-target", "node-b", "0000:af:06.0");
+
+    createMigration("too-slow", spec -> {
+      spec.getSource().setPodName("slow-source");
+      spec.setTimeout("2s");
+    }, "slow-target");
+
+    VfioMigration failed = awaitMigration("too-slow", MigrationPhase.Failed);
+    assertEquals(Reasons.TIMEOUT, reason(failed));
+    assertRolledBack("0000:40:00.0", "slow-source", "0000:af:06.0");
+  }
+
+  @Test
+  void migrationDeletedWhileRunningRollsBack() throws Exception {
+    cluster.runningPod(NS, "del-source", "node-a", "0000:41:00.0");
+    restoreTarget("del-target", "node-b", "0000:af:07.0");
+    createMigration("delete-me", spec -> spec.getSource().setPodName("del-source"), "del-target");
+    awaitBytesMoved("delete-me");
+
+    client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").delete();
+
+    await("migration gone").atMost(PATIENCE)
+        .until(() -> client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").get() == null);
+    assertRolledBack("0000:41:00.0", "del-source", "0000:af:07.0");
+  }
+
+  private static void awaitBytesMoved(String migration) {
+    await(migration + " moving bytes").atMost(PATIENCE).until(() -> {
+      VfioMigration current = client.resources(VfioMigration.class).inNamespace(NS).withName(migration).get();
+      return current.getStatus() != null && current.getStatus().getBytesTransferred() != null
+          && current.getStatus().getBytesTransferred() > 0;
+    });
+  }
+
+  private static String reason(VfioMigration migration) {
+    return Conditions.find(migration.getStatus().getConditions(), Conditions.READY).getReason();
+  }
+
+  private static void assertRolledBack(String sourceDevice, String sourcePod, String targetDevice) throws Exception {
+    assertSourceRunning(sourceDevice, sourcePod);
+    await("target device reset").atMost(PATIENCE)
+        .until(() -> "RUNNING".equals(device("node-b", targetDevice).getMigrationState()));
+    Properties target = deviceState("node-b", targetDevice);
+    assertFalse(sourceDevice.equals(target.getProperty("origin")), "the target never runs a partial state");
+  }
+
+  private static void assertSourceRunning(String sourceDevice, String sourcePod) {
+    await("source device running").atMost(PATIENCE)
+        .until(() -> "RUNNING".equals(device("node-a", sourceDevice).getMigrationState()));
+    String uid = client.pods().inNamespace(NS).withName(sourcePod).get().getMetadata().getUid();
+    await("source pod thawed").atMost(PATIENCE).until(() ->
+        !Files.exists(SimulatedFreezer.marker(cluster.node("node-a").simulationDirectory(), uid)));
+  }
+}
