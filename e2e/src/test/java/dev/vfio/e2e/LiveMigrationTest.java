@@ -43,11 +43,13 @@ class LiveMigrationTest extends ClusterTest {
         precopyCapable(String.format("0000:%02x:00.0", bus)), precopyCapable(String.format("0000:%02x:00.1", bus)),
         slow(String.format("0000:%02x:00.0", bus + 1)), slow(String.format("0000:%02x:00.0", bus + 2)),
         slow(String.format("0000:%02x:00.0", bus + 3)), slow(String.format("0000:%02x:00.0", bus + 4)),
-        slow(String.format("0000:%02x:00.0", bus + 5)), slow(String.format("0000:%02x:00.0", bus + 6)));
+        slow(String.format("0000:%02x:00.0", bus + 5)), slow(String.format("0000:%02x:00.0", bus + 6)),
+        slow(String.format("0000:%02x:00.0", bus + 7)), slow(String.format("0000:%02x:00.0", bus + 8)),
+        slow(String.format("0000:%02x:00.0", bus + 9)), slow(String.format("0000:%02x:00.0", bus + 10)));
   }
 
   static List<SimulatedNode.Device> targets(int bus) {
-    return java.util.stream.IntStream.range(0, 8)
+    return java.util.stream.IntStream.range(0, 12)
         .mapToObj(i -> SimulatedNode.Device.of(String.format("0000:%02x:%02x.0", bus, i), SIZE)
             .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY")))
         .toList();
@@ -183,6 +185,42 @@ class LiveMigrationTest extends ClusterTest {
     await("migration gone").atMost(PATIENCE)
         .until(() -> client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").get() == null);
     assertRolledBack("0000:41:00.0", "del-source", "0000:af:07.0");
+  }
+
+  @Test
+  void operatorRestartedMidMigrationStillCompletesIt() throws Exception {
+    cluster.runningPod(NS, "or-source", "node-a", "0000:42:00.0");
+    restoreTarget("or-target", "node-b", "0000:af:08.0");
+    createMigration("operator-restarted", spec -> spec.getSource().setPodName("or-source"), "or-target");
+    awaitBytesMoved("operator-restarted");
+
+    cluster.operator().kill();
+    cluster.operator().start();
+
+    VfioMigration done = awaitMigration("operator-restarted", MigrationPhase.Succeeded);
+    assertEquals("0000:42:00.0", deviceState("node-b", "0000:af:08.0").getProperty("origin"));
+    assertNotNull(done.getStatus().getDowntimeMillis());
+  }
+
+  @Test
+  void migrationsBeyondThePerNodeBoundWaitInPendingAndThenRun() throws Exception {
+    List<String> names = List.of("bounded-1", "bounded-2", "bounded-3");
+    for (int i = 0; i < names.size(); i++) {
+      String source = String.format("0000:%02x:00.0", 0x43 + i);
+      cluster.runningPod(NS, names.get(i) + "-source", "node-a", source);
+      restoreTarget(names.get(i) + "-target", "node-b", String.format("0000:af:%02x.0", 9 + i));
+    }
+    for (String name : names) {
+      createMigration(name, spec -> spec.getSource().setPodName(name + "-source"), name + "-target");
+    }
+
+    await("one migration waits for capacity").atMost(PATIENCE).until(() -> names.stream()
+        .map(n -> client.resources(VfioMigration.class).inNamespace(NS).withName(n).get())
+        .anyMatch(m -> m.getStatus() != null && m.getStatus().getPhase() == MigrationPhase.Pending
+            && Reasons.WAITING_FOR_CAPACITY.equals(reason(m))));
+    for (String name : names) {
+      awaitMigration(name, MigrationPhase.Succeeded);
+    }
   }
 
   private static void awaitBytesMoved(String migration) {

@@ -96,7 +96,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   }
 
   @Override
-  public UpdateControl<VfioMigration> reconcile(VfioMigration migration, Context<VfioMigration> context) {
+  public UpdateControl<VfioMigration> reconcile(VfioMigration cached, Context<VfioMigration> context) {
+    VfioMigration migration = statuses.fresh(cached);
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
       Instant now = clock.instant();
       MigrationPhase phase = migration.getStatus() == null ? null : migration.getStatus().getPhase();
@@ -357,7 +358,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   }
 
   @Override
-  public DeleteControl cleanup(VfioMigration migration, Context<VfioMigration> context) {
+  public DeleteControl cleanup(VfioMigration cached, Context<VfioMigration> context) {
+    VfioMigration migration = statuses.fresh(cached);
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
       List<VfioNodeTask> owned = Stream.of(LOAD, RECEIVE, SEND)
           .map(role -> find(migration, context, role)).flatMap(Optional::stream).toList();
@@ -373,6 +375,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       }
       owned.forEach(t -> tasks.delete(t.getMetadata().getNamespace(), t.getMetadata().getName()));
       admission.release(migration);
+      statuses.forget(migration.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
   }

@@ -84,7 +84,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   @Override
-  public UpdateControl<VfioSnapshot> reconcile(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
+  public UpdateControl<VfioSnapshot> reconcile(VfioSnapshot cached, Context<VfioSnapshot> context) {
+    VfioSnapshot snapshot = statuses.fresh(cached);
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
       Instant now = clock.instant();
       VfioSnapshotStatus status = snapshot.getStatus();
@@ -230,7 +231,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   @Override
-  public DeleteControl cleanup(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
+  public DeleteControl cleanup(VfioSnapshot cached, Context<VfioSnapshot> context) {
+    VfioSnapshot snapshot = statuses.fresh(cached);
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
       Instant now = clock.instant();
       String namespace = snapshot.getMetadata().getNamespace();
@@ -250,6 +252,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       save.ifPresent(task -> tasks.delete(namespace, task.getMetadata().getName()));
       tasks.delete(namespace, NodeTasks.name(snapshot, DELETE_BLOBS));
       LOG.info("cleaned up");
+      statuses.forget(snapshot.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
   }
