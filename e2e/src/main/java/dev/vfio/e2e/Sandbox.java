@@ -6,6 +6,8 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -74,6 +76,7 @@ public final class Sandbox implements AutoCloseable {
   private final Clock clock = Clock.systemUTC();
   private final SandboxPrinterColumns snapshotColumns = SandboxPrinterColumns.forCrd("vfiosnapshots.vfio.dev");
   private final SandboxPrinterColumns nodeColumns = SandboxPrinterColumns.forCrd("vfionodes.vfio.dev");
+  private final SandboxPrinterColumns migrationColumns = SandboxPrinterColumns.forCrd("vfiomigrations.vfio.dev");
   private LocalCluster cluster;
   private boolean closed;
 
@@ -83,9 +86,10 @@ public final class Sandbox implements AutoCloseable {
    * @param snapshots the example snapshots as they ended (or stood when patience ran out)
    * @param finalTable the {@code kubectl get vsnap -o wide} table printed at the end
    */
-  public record Outcome(List<VfioSnapshot> snapshots, String finalTable) {
+  public record Outcome(List<VfioSnapshot> snapshots, String finalTable, List<VfioMigration> migrations) {
     public boolean allReady() {
-      return !snapshots.isEmpty() && snapshots.stream().allMatch(s -> phase(s) == SnapshotPhase.Ready);
+      return !snapshots.isEmpty() && snapshots.stream().allMatch(s -> phase(s) == SnapshotPhase.Ready)
+          && migrations.stream().allMatch(m -> m.getStatus() != null && m.getStatus().getPhase() == MigrationPhase.Succeeded);
     }
   }
 
@@ -186,7 +190,7 @@ public final class Sandbox implements AutoCloseable {
       }
     }
     List<VfioSnapshot> snapshots = new ArrayList<>();
-    List<String> migrations = new ArrayList<>();
+    List<VfioMigration> migrations = new ArrayList<>();
     for (Path file : yamlFiles(examples)) {
       for (HasMetadata item : load(file)) {
         switch (item.getKind()) {
@@ -196,13 +200,15 @@ public final class Sandbox implements AutoCloseable {
             snapshots.add(cluster.client().resource(snapshot).create());
             out.println("applied  " + display(file) + "  vfiosnapshot/" + snapshot.getMetadata().getName());
           }
-          case "VfioMigration" -> migrations.add(display(file));
+          case "VfioMigration" -> {
+            // Applied once the snapshots ended: a restore needs its snapshot Ready.
+            migrations.add(cluster.client().getKubernetesSerialization().convertValue(item, VfioMigration.class));
+            out.println("queued   " + display(file) + "  vfiomigration/" + item.getMetadata().getName()
+                + "  (applied after the snapshots)");
+          }
           default -> out.println("skipping " + display(file) + ": " + item.getKind() + " is not an example the sandbox applies");
         }
       }
-    }
-    if (!migrations.isEmpty()) {
-      out.println("skipping " + String.join(", ", migrations) + ": the sandbox applies no VfioMigration examples yet");
     }
     if (snapshots.isEmpty()) {
       throw new IllegalStateException("no VfioSnapshot example in " + examples);
@@ -211,6 +217,7 @@ public final class Sandbox implements AutoCloseable {
 
     List<VfioSnapshot> ended = follow(snapshots);
     out.println();
+    List<VfioMigration> migrated = migrate(migrations);
     Instant now = clock.instant();
     List<VfioSnapshot> listed = cluster.client().resources(VfioSnapshot.class).inNamespace(namespace(snapshots.get(0)))
         .list().getItems().stream().sorted(Comparator.comparing(s -> s.getMetadata().getName())).toList();
@@ -222,7 +229,12 @@ public final class Sandbox implements AutoCloseable {
     out.print(nodeColumns.table(cluster.client().resources(VfioNode.class).list().getItems().stream()
         .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList(), false, now));
     out.println();
-    Outcome outcome = new Outcome(ended, finalTable);
+    if (!migrated.isEmpty()) {
+      out.println("$ kubectl get vmig -o wide");
+      out.print(migrationColumns.table(migrated, true, now));
+      out.println();
+    }
+    Outcome outcome = new Outcome(ended, finalTable, migrated);
     long ready = ended.stream().filter(s -> phase(s) == SnapshotPhase.Ready).count();
     out.println(ready + " of " + ended.size() + " snapshots Ready");
     for (VfioSnapshot snapshot : ended) {
@@ -234,6 +246,35 @@ public final class Sandbox implements AutoCloseable {
       }
     }
     return outcome;
+  }
+
+  /**
+   * Applies the migration examples one after the other (they share a target pod) and follows
+   * each to its end.
+   */
+  private List<VfioMigration> migrate(List<VfioMigration> queued) throws InterruptedException {
+    List<VfioMigration> ended = new ArrayList<>();
+    for (VfioMigration migration : queued) {
+      out.println("applied  vfiomigration/" + migration.getMetadata().getName());
+      VfioMigration created = cluster.client().resource(migration).create();
+      SandboxProgress progress = new SandboxProgress(migrationColumns, out, redrawInPlace, clock);
+      Instant deadline = clock.instant().plus(SNAPSHOT_PATIENCE);
+      VfioMigration current = created;
+      while (true) {
+        current = cluster.client().resources(VfioMigration.class).inNamespace(namespace(created))
+            .withName(created.getMetadata().getName()).get();
+        progress.show(List.of(current));
+        MigrationPhase phase = current.getStatus() == null ? null : current.getStatus().getPhase();
+        if (phase == MigrationPhase.Succeeded || phase == MigrationPhase.Failed || clock.instant().isAfter(deadline)) {
+          break;
+        }
+        // A frame rate for the display, not a wait for a condition.
+        Thread.sleep(progress.frameInterval().toMillis());
+      }
+      out.println();
+      ended.add(current);
+    }
+    return ended;
   }
 
   /** Redraws the snapshots' progress until each is Ready or Failed, or patience runs out. */

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,7 +32,7 @@ class SandboxTest {
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
-  void everySnapshotExampleEndsReadyAndTheFinalTableSaysSo(@TempDir Path work) throws Exception {
+  void everyExampleSucceedsAndTheFinalTablesSaySo(@TempDir Path work) throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     Sandbox.Outcome outcome;
     try (Sandbox sandbox = new Sandbox(EXAMPLES, work, new PrintStream(printed, true, UTF_8), false)) {
@@ -59,7 +61,12 @@ class SandboxTest {
           .orElseThrow(() -> new AssertionError("no row for " + name + " in\n" + outcome.finalTable()));
       assertEquals("Ready", row.substring(phase).split(" ")[0], () -> "PHASE of " + name + " in\n" + outcome.finalTable());
     }
-    assertTrue(output.contains("the sandbox applies no VfioMigration examples yet"), "the skipped migrations are named");
+    assertEquals(2, outcome.migrations().size(), "the live migration and the restore example both ran");
+    for (VfioMigration migration : outcome.migrations()) {
+      assertEquals(MigrationPhase.Succeeded, migration.getStatus().getPhase(),
+          () -> migration.getMetadata().getName() + " ended " + migration.getStatus().getPhase() + "\n" + logs(work));
+    }
+    assertTrue(output.contains("$ kubectl get vmig -o wide"), "the migrations' final table is printed");
   }
 
   /** The names of the VfioSnapshots under examples/, read independently of the sandbox. */

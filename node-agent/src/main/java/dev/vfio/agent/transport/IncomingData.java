@@ -1,7 +1,9 @@
 package dev.vfio.agent.transport;
 
 import java.io.IOException;
+
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
@@ -9,7 +11,8 @@ import java.time.Duration;
 /**
  * The bytes after an accepted handshake, charged to the listener's budget. The socket's read
  * timeout is the idle timeout, and a timeout says so: a sender that stalls must not hold a
- * device in RESUMING forever.
+ * device in RESUMING forever. The sender frames its bytes ({@link OutgoingStream}) so that it can
+ * send keep-alive frames while a device waits for the others, which this stream skips.
  */
 final class IncomingData extends InputStream {
   private final Socket socket;
@@ -17,6 +20,8 @@ final class IncomingData extends InputStream {
   private final ByteBudget budget;
   private final Duration idleTimeout;
   private final Runnable onClose;
+  private final byte[] header = new byte[Integer.BYTES];
+  private int remaining;
 
   IncomingData(Socket socket, ByteBudget budget, Duration idleTimeout, Runnable onClose)
       throws IOException {
@@ -35,19 +40,57 @@ final class IncomingData extends InputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    int n;
+    if (len == 0) {
+      return 0;
+    }
+    while (remaining == 0) {
+      if (!readHeader()) {
+        return -1;
+      }
+    }
+    int n = timed(() -> in.read(b, off, Math.min(len, remaining)));
+    if (n < 0) {
+      // A connection cut inside a frame: the blob decoder reports the state as truncated.
+      return -1;
+    }
+    remaining -= n;
+    budget.spend(n);
+    return n;
+  }
+
+  /** Reads the next frame header; false at a clean end of stream. Keep-alive frames (length 0) are skipped. */
+  private boolean readHeader() throws IOException {
+    int read = 0;
+    while (read < header.length) {
+      int offset = read;
+      int n = timed(() -> in.read(header, offset, header.length - offset));
+      if (n < 0) {
+        // A clean end or a cut inside a header: either way the blob decoder judges what it got.
+        return false;
+      }
+      read += n;
+    }
+    int length = ByteBuffer.wrap(header).getInt();
+    if (length < 0 || length > OutgoingStream.MAX_FRAME_BYTES) {
+      throw new IOException("bad frame length " + length + " from " + socket.getRemoteSocketAddress());
+    }
+    remaining = length;
+    return true;
+  }
+
+  private interface SocketRead {
+    int read() throws IOException;
+  }
+
+  private int timed(SocketRead read) throws IOException {
     try {
-      n = in.read(b, off, len);
+      return read.read();
     } catch (SocketTimeoutException e) {
       SocketTimeoutException idle = new SocketTimeoutException("no data from the sender at "
           + socket.getRemoteSocketAddress() + " within the idle timeout of " + idleTimeout);
       idle.initCause(e);
       throw idle;
     }
-    if (n > 0) {
-      budget.spend(n);
-    }
-    return n;
   }
 
   @Override

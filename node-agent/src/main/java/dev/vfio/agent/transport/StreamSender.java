@@ -78,7 +78,7 @@ public final class StreamSender {
       closeAfterFailure(socket, refused);
       throw refused;
     }
-    return new OutgoingStream(socket, device);
+    return new OutgoingStream(socket, device, idleTimeout);
   }
 
   private static void closeAfterFailure(SSLSocket socket, Exception cause) {
