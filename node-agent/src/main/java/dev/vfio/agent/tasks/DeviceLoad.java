@@ -9,6 +9,9 @@ import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Reasons;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
+import dev.vfio.agent.journal.DeviceJournal;
+import dev.vfio.agent.pods.PodRef;
 
 /**
  * The load of one state stream into one target device: RUNNING to RESUMING, the stream written
@@ -64,19 +67,26 @@ final class DeviceLoad implements AutoCloseable {
   }
 
   DeviceResult result() {
-    DeviceResult result = new DeviceResult();
-    result.setAddress(device.address());
-    result.setDriver(inventory.identity().driver());
-    result.setVendorId(inventory.identity().vendorId());
-    result.setDeviceId(inventory.identity().deviceId());
-    result.setMigrationFlags(machine.flags().names());
+    DeviceResult result = DeviceResults.of(device.address(), inventory, machine);
     result.setBytes(bytes);
-    try {
-      result.setState(machine.state().name());
-    } catch (IOException e) {
-      result.setState("UNKNOWN");
-    }
     return result;
+  }
+
+  /**
+   * Undoes a failed load of {@code loads} into a restore target: every device back to RUNNING
+   * (from RESUMING only a reset does that, and the partial state goes with it), the journal entry
+   * dropped, the pod told. Returns the cause, told what was undone.
+   */
+  static TaskFailure rollBackAll(List<DeviceLoad> loads, DeviceJournal journal, String taskUid,
+      PodDevices podDevices, PodRef pod, TaskFailure cause) {
+    List<String> done = loads.stream().map(DeviceLoad::rollBack).toList();
+    try {
+      journal.remove(taskUid);
+    } catch (IOException e) {
+      // Left for the next start's replay, which is harmless on RUNNING devices.
+    }
+    podDevices.markRestore(pod, "Failed");
+    return new TaskFailure(cause.reason(), cause.getMessage() + "; target rolled back: " + String.join("; ", done), cause);
   }
 
   /** Back to RUNNING; from RESUMING only a reset does that, and the partial state is gone with it. */

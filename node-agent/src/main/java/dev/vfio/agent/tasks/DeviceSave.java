@@ -104,12 +104,7 @@ final class DeviceSave implements AutoCloseable {
   }
 
   DeviceResult result(String blobPath) {
-    DeviceResult result = new DeviceResult();
-    result.setAddress(device.address());
-    result.setDriver(inventory.identity().driver());
-    result.setVendorId(inventory.identity().vendorId());
-    result.setDeviceId(inventory.identity().deviceId());
-    result.setMigrationFlags(machine.flags().names());
+    DeviceResult result = DeviceResults.of(device.address(), inventory, machine);
     if (summary != null) {
       result.setBytes(summary.stateBytes());
       result.setSha256(summary.sha256Hex());
@@ -117,11 +112,6 @@ final class DeviceSave implements AutoCloseable {
     }
     if (precopyRounds > 0) {
       result.setPrecopyRounds(precopyRounds);
-    }
-    try {
-      result.setState(machine.state().name());
-    } catch (IOException e) {
-      result.setState("UNKNOWN");
     }
     return result;
   }

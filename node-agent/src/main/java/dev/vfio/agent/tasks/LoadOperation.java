@@ -74,9 +74,9 @@ public final class LoadOperation implements NodeOperation {
       podDevices.markRestore(pod, "Succeeded");
       context.succeed(loads.stream().map(DeviceLoad::result).toList(), null);
     } catch (TaskFailure failure) {
-      throw rollBack(loads, pod, task, failure);
+      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, failure);
     } catch (IOException e) {
-      throw rollBack(loads, pod, task, SaveOperation.classify(e));
+      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, SaveOperation.classify(e));
     } finally {
       PodDevices.closeAll(readers);
       PodDevices.closeAll(loads);
@@ -105,16 +105,4 @@ public final class LoadOperation implements NodeOperation {
       throw new TaskFailure(Reasons.INCOMPATIBLE_DEVICES, e.getMessage() + "; no device was touched", e);
     }
   }
-
-  private TaskFailure rollBack(List<DeviceLoad> loads, PodRef pod, VfioNodeTask task, TaskFailure cause) {
-    List<String> done = loads.stream().map(DeviceLoad::rollBack).toList();
-    try {
-      journal.remove(task.getMetadata().getUid());
-    } catch (IOException e) {
-      // Left for the next start's replay, which is harmless on RUNNING devices.
-    }
-    podDevices.markRestore(pod, "Failed");
-    return new TaskFailure(cause.reason(), cause.getMessage() + "; rolled back: " + String.join("; ", done), cause);
-  }
-
 }

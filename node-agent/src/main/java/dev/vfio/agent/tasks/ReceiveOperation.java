@@ -117,9 +117,9 @@ public final class ReceiveOperation implements NodeOperation {
       }
       context.succeed(loads.stream().map(DeviceLoad::result).toList(), null);
     } catch (TaskFailure failure) {
-      throw rollBack(loads, pod, task, failure);
+      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, failure);
     } catch (IOException e) {
-      throw rollBack(loads, pod, task, classify(e));
+      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, classify(e));
     } finally {
       lanes.shutdownNow();
       PodDevices.closeAll(streams);
@@ -163,16 +163,5 @@ public final class ReceiveOperation implements NodeOperation {
       return SaveOperation.classify(e);
     }
     return new TaskFailure(Reasons.TRANSFER_FAILED, "the stream from the source broke: " + e.getMessage(), e);
-  }
-
-  private TaskFailure rollBack(List<DeviceLoad> loads, PodRef pod, VfioNodeTask task, TaskFailure cause) {
-    List<String> done = loads.stream().map(DeviceLoad::rollBack).toList();
-    try {
-      journal.remove(task.getMetadata().getUid());
-    } catch (IOException e) {
-      // Left for the next start's replay, which is harmless on RUNNING devices.
-    }
-    podDevices.markRestore(pod, "Failed");
-    return new TaskFailure(cause.reason(), cause.getMessage() + "; target rolled back: " + String.join("; ", done), cause);
   }
 }
