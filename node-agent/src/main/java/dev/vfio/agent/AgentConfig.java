@@ -22,6 +22,7 @@ import java.util.UUID;
  * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates ({@code VFIO_TRANSPORT_SECRET})
  * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the downward API)
  * @param transferIdleTimeout a stream that moves nothing this long is broken ({@code VFIO_TRANSFER_IDLE_TIMEOUT})
+ * @param healthPort port of /healthz, /readyz and /metrics; negative to serve none ({@code VFIO_HEALTH_PORT})
  * @param agentId this process, as it signs its task claims
  */
 public record AgentConfig(
@@ -37,6 +38,7 @@ public record AgentConfig(
     String transportSecret,
     String advertisedHost,
     Duration transferIdleTimeout,
+    int healthPort,
     String agentId) {
 
   public static AgentConfig fromEnvironment(Map<String, String> env) {
@@ -62,6 +64,7 @@ public record AgentConfig(
         env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
         env.getOrDefault("POD_IP", "127.0.0.1"),
         Durations.parse(env.get("VFIO_TRANSFER_IDLE_TIMEOUT"), Duration.ofSeconds(30)),
+        Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8081")),
         node + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8));
   }
 

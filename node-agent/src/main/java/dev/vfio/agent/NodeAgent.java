@@ -1,6 +1,8 @@
 package dev.vfio.agent;
 
 import dev.vfio.agent.blobs.BlobStore;
+import dev.vfio.agent.health.AgentEndpoints;
+import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.agent.blobs.ClaimSpace;
 import dev.vfio.agent.inventory.NodePublisher;
 import dev.vfio.agent.journal.DeviceJournal;
@@ -56,6 +58,8 @@ public final class NodeAgent implements AutoCloseable {
   private final TaskWorker worker;
   private final ScheduledExecutorService heartbeat;
   private final Clock clock;
+  private final AgentMetrics metrics = new AgentMetrics();
+  private AgentEndpoints endpoints;
   private final AtomicBoolean republishPending = new AtomicBoolean();
   private SharedIndexInformer<Pod> pods;
 
@@ -74,7 +78,7 @@ public final class NodeAgent implements AutoCloseable {
     this.journal = new DeviceJournal(config.journalDirectory());
     String kernelRelease = System.getProperty("os.version");
     this.publisher = new NodePublisher(client, config.nodeName(), backend.name(), VERSION, kernelRelease,
-        backend.inventory(), backend.resolver(), this::storage, clock);
+        backend.inventory(), backend.resolver(), this::storage, clock, metrics);
     PodDevices podDevices = new PodDevices(client, backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
@@ -85,7 +89,7 @@ public final class NodeAgent implements AutoCloseable {
         TaskOperation.Send, new SendOperation(podDevices, backend, journal, credentials, config.nodeName(),
             kernelRelease, config.transferIdleTimeout()),
         TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
-        config.taskConcurrency(), clock, config.progressInterval());
+        config.taskConcurrency(), clock, config.progressInterval(), metrics);
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "heartbeat");
       thread.setDaemon(true);
@@ -104,6 +108,10 @@ public final class NodeAgent implements AutoCloseable {
     pods = client.pods().inAnyNamespace().withField("spec.nodeName", config.nodeName())
         .inform(new PodChanges(this::republishSoon), 0);
     worker.start();
+    if (config.healthPort() >= 0) {
+      endpoints = new AgentEndpoints(config.healthPort(), worker::watching, publisher::lastReportSucceeded,
+          metrics::scrape);
+    }
     LOG.info("node agent {} started on node {} with the {} backend", config.agentId(), config.nodeName(), backend.name());
   }
 
@@ -135,6 +143,9 @@ public final class NodeAgent implements AutoCloseable {
 
   @Override
   public void close() {
+    if (endpoints != null) {
+      endpoints.close();
+    }
     worker.close();
     if (pods != null) {
       pods.close();

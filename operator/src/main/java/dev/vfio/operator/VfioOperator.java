@@ -2,6 +2,8 @@ package dev.vfio.operator;
 
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
+import dev.vfio.operator.metrics.OperatorMetrics;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import dev.vfio.operator.transport.TransportCa;
@@ -26,8 +28,11 @@ public final class VfioOperator implements AutoCloseable {
   public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock) throws IOException {
     this.client = client;
     this.config = config;
+    OperatorMetrics metrics = new OperatorMetrics();
     operator = new Operator(overrider -> {
       overrider.withKubernetesClient(client)
+          // Per-resource meters would grow with every snapshot ever made; aggregate ones do not.
+          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
           // Status and finalizers are written with merge patches, which every API server
           // (and the test server) accepts; see docs/decisions/0001-merge-patches.md.
           .withUseSSAToPatchPrimaryResource(false)
@@ -37,13 +42,13 @@ public final class VfioOperator implements AutoCloseable {
             new LeaderElectionConfiguration("vfio-operator", config.leaderElectionNamespace()));
       }
     });
-    operator.register(new VfioSnapshotReconciler(client, config, clock));
-    operator.register(new VfioMigrationReconciler(client, config, clock));
+    operator.register(new VfioSnapshotReconciler(client, config, clock, metrics));
+    operator.register(new VfioMigrationReconciler(client, config, clock, metrics));
     health = config.healthPort() < 0 ? null : new HealthServer(config.healthPort(), Map.of(
         "/startup", () -> operator.getRuntimeInfo().isStarted(),
         "/healthz", () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(),
         "/readyz", () -> operator.getRuntimeInfo().isStarted()
-            && operator.getRuntimeInfo().allEventSourcesAreHealthy()));
+            && operator.getRuntimeInfo().allEventSourcesAreHealthy()), metrics::scrape);
   }
 
   public void start() {

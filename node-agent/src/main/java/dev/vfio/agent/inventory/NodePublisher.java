@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +46,14 @@ public final class NodePublisher {
   private final PodDeviceResolver resolver;
   private final Supplier<List<StorageClaimStatus>> storage;
   private final Clock clock;
+  private final AgentMetrics metrics;
   private List<Condition> conditions = List.of();
+  private volatile boolean lastReportSucceeded;
 
   public NodePublisher(KubernetesClient client, String nodeName, String backend, String agentVersion,
       String kernelRelease, DeviceInventory inventory, PodDeviceResolver resolver,
-      Supplier<List<StorageClaimStatus>> storage, Clock clock) {
+      Supplier<List<StorageClaimStatus>> storage, Clock clock, AgentMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.nodeName = nodeName;
     this.backend = backend;
@@ -73,7 +77,9 @@ public final class NodePublisher {
     try {
       Map<String, PodReference> holders = holders();
       List<NodeDevice> devices = new ArrayList<>();
-      for (InventoryDevice device : inventory.devices()) {
+      List<InventoryDevice> found = inventory.devices();
+      metrics.inventory(found);
+      for (InventoryDevice device : found) {
         devices.add(toNodeDevice(device, holders.get(device.identity().address())));
       }
       status.setDevices(devices);
@@ -90,9 +96,16 @@ public final class NodePublisher {
     status.setConditions(conditions);
     try {
       write(status);
+      lastReportSucceeded = Condition.TRUE.equals(ready.getStatus());
     } catch (KubernetesClientException e) {
+      lastReportSucceeded = false;
       LOG.warn("could not publish VfioNode {}: {}", nodeName, e.getMessage());
     }
+  }
+
+  /** Whether the last report reached the API server and said Ready: what the readiness probe asks. */
+  public boolean lastReportSucceeded() {
+    return lastReportSucceeded;
   }
 
   /** Marks the node not ready as the agent stops, so the operator does not wait for its heartbeat to age. */

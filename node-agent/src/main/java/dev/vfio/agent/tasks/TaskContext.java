@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,6 +136,17 @@ public final class TaskContext {
     }
     status.setCompletionTime(clock.instant().toString());
     report(true);
+  }
+
+  /** Counts the task in the agent's metrics once it ended. */
+  synchronized void recordOutcome(AgentMetrics metrics) {
+    if (status.getPhase() == null || status.getPhase() == TaskPhase.Running) {
+      return;
+    }
+    Duration took = status.getStartTime() == null ? Duration.ZERO
+        : Duration.between(Instant.parse(status.getStartTime()), clock.instant());
+    metrics.taskEnded(String.valueOf(task.getSpec().getOperation()), status.getPhase().name(), took,
+        bytesDone.get(), status.getDowntimeMillis());
   }
 
   private void report(boolean mustSucceed) {

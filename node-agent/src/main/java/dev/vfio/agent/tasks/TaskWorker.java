@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -41,10 +42,13 @@ public final class TaskWorker implements AutoCloseable {
   private final ExecutorService pool;
   private final Set<String> accepted = ConcurrentHashMap.newKeySet();
   private final Map<String, TaskContext> running = new ConcurrentHashMap<>();
+  private final AgentMetrics metrics;
   private SharedIndexInformer<VfioNodeTask> informer;
 
   public TaskWorker(KubernetesClient client, String nodeName, String agentId,
-      Map<TaskOperation, NodeOperation> operations, int concurrency, Clock clock, Duration reportInterval) {
+      Map<TaskOperation, NodeOperation> operations, int concurrency, Clock clock, Duration reportInterval,
+      AgentMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.nodeName = nodeName;
     this.agentId = agentId;
@@ -81,6 +85,11 @@ public final class TaskWorker implements AutoCloseable {
             }
           }
         }, RESYNC_MILLIS);
+  }
+
+  /** Whether the watch on this node's tasks runs; what the liveness probe asks. */
+  public boolean watching() {
+    return informer != null && informer.isRunning();
   }
 
   public TaskStatusWriter statusWriter() {
@@ -143,6 +152,7 @@ public final class TaskWorker implements AutoCloseable {
         context.fail(new TaskFailure(Reasons.DEVICE_ERROR, "the agent failed: " + e), null);
       } finally {
         running.remove(uid);
+        context.recordOutcome(metrics);
       }
     } catch (RuntimeException e) {
       // The claim itself failed (API server unreachable): forget the task so the next event retries it.

@@ -16,6 +16,7 @@ import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.events.EventRecorder;
+import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.status.StatusPatcher;
 import dev.vfio.operator.tasks.NodeTasks;
@@ -73,9 +74,10 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private final StatusPatcher statuses;
   private final EventRecorder events;
   private final Clock clock;
+  private final OperatorMetrics metrics;
   private final SecureRandom random = new SecureRandom();
 
-  public VfioMigrationReconciler(KubernetesClient client, OperatorConfig config, Clock clock) {
+  public VfioMigrationReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
     this.client = client;
     this.config = config;
     this.preflight = new MigrationPreflight(config);
@@ -84,6 +86,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     this.statuses = new StatusPatcher(client);
     this.events = new EventRecorder(client);
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -270,9 +273,12 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private UpdateControl<VfioMigration> succeed(VfioMigration migration, VfioNodeTask mover, VfioNodeTask target,
       Long downtime, Instant now) {
     admission.release(migration);
-    statuses.patchIfChanged(migration, MigrationStatuses.succeeded(migration, mover, target, downtime, now));
-    events.normal(migration, "Succeeded", "device state runs in pod " + migration.getSpec().getTargetPodName()
-        + (downtime == null ? "" : " after " + downtime + " ms of downtime"));
+    var succeeded = MigrationStatuses.succeeded(migration, mover, target, downtime, now);
+    if (statuses.patchIfChanged(migration, succeeded)) {
+      events.normal(migration, "Succeeded", "device state runs in pod " + migration.getSpec().getTargetPodName()
+          + (downtime == null ? "" : " after " + downtime + " ms of downtime"));
+      metrics.ended("VfioMigration", "Succeeded", Reasons.SUCCEEDED, downtime, succeeded.getBytesTransferred());
+    }
     return UpdateControl.noUpdate();
   }
 
@@ -283,8 +289,10 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private UpdateControl<VfioMigration> fail(VfioMigration migration, String reason, String message, Instant now) {
     admission.release(migration);
     markTarget(migration, "Failed");
-    statuses.patchIfChanged(migration, MigrationStatuses.failed(migration, reason, message, now));
-    events.warning(migration, reason, message);
+    if (statuses.patchIfChanged(migration, MigrationStatuses.failed(migration, reason, message, now))) {
+      events.warning(migration, reason, message);
+      metrics.ended("VfioMigration", "Failed", reason, null, null);
+    }
     LOG.info("failed: {}: {}", reason, message);
     return UpdateControl.noUpdate();
   }

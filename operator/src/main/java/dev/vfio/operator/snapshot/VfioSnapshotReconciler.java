@@ -17,6 +17,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.events.EventRecorder;
+import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.status.StatusPatcher;
 import dev.vfio.operator.tasks.NodeTasks;
@@ -63,8 +64,9 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final StatusPatcher statuses;
   private final EventRecorder events;
   private final Clock clock;
+  private final OperatorMetrics metrics;
 
-  public VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock) {
+  public VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
     this.client = client;
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
@@ -73,6 +75,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     this.statuses = new StatusPatcher(client);
     this.events = new EventRecorder(client);
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -153,8 +156,12 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     boolean expired = deadline != null && !now.isBefore(deadline);
     switch (phase) {
       case Succeeded -> {
-        statuses.patchIfChanged(snapshot, SnapshotStatuses.ready(snapshot, task, now));
-        events.normal(snapshot, "Ready", "device state saved: " + snapshot.getMetadata().getName());
+        var ready = SnapshotStatuses.ready(snapshot, task, now);
+        if (statuses.patchIfChanged(snapshot, ready)) {
+          events.normal(snapshot, "Ready", "saved " + ready.getSize() + " of device state from "
+              + ready.getDeviceCount() + " device(s)");
+          metrics.ended("VfioSnapshot", "Ready", Reasons.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes());
+        }
         return ttlReschedule(snapshot, now);
       }
       case Failed, Cancelled -> {
@@ -185,8 +192,10 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   private UpdateControl<VfioSnapshot> fail(VfioSnapshot snapshot, String reason, String message, Instant now) {
-    statuses.patchIfChanged(snapshot, SnapshotStatuses.failed(snapshot, reason, message, now));
-    events.warning(snapshot, reason, message);
+    if (statuses.patchIfChanged(snapshot, SnapshotStatuses.failed(snapshot, reason, message, now))) {
+      events.warning(snapshot, reason, message);
+      metrics.ended("VfioSnapshot", "Failed", reason, null, null);
+    }
     LOG.info("failed: {}: {}", reason, message);
     return UpdateControl.noUpdate();
   }
