@@ -1,5 +1,6 @@
 package dev.vfio.e2e;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -15,7 +16,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import static org.awaitility.Awaitility.await;
 
 class SnapshotLifecycleTest extends ClusterTest {
   static final long FOUR_MIB = 4L << 20;
@@ -54,7 +54,9 @@ class SnapshotLifecycleTest extends ClusterTest {
         assertEquals(device.getAddress(), reader.header().device().address());
       }
       assertEquals("RUNNING", device.getState());
-      assertEquals("RUNNING", device("node-a", device.getAddress()).getMigrationState());
+      // The node's inventory is republished every heartbeat; the device is RUNNING by the next one.
+      await("inventory shows " + device.getAddress() + " RUNNING").atMost(PATIENCE)
+          .until(() -> "RUNNING".equals(device("node-a", device.getAddress()).getMigrationState()));
       total += device.getBytes();
     }
     assertEquals(total, ready.getStatus().getTotalBytes());
