@@ -1,0 +1,87 @@
+package dev.vfio.helm;
+
+import static dev.vfio.helm.RenderedChart.container;
+import static dev.vfio.helm.RenderedChart.environment;
+import static dev.vfio.helm.RenderedChart.mountAt;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.operator.config.OperatorConfig;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OperatorDeploymentTest {
+  private final RenderedChart chart = RenderedChart.render();
+  private final PodSpec pod = chart.operatorDeployment().getSpec().getTemplate().getSpec();
+  private final Container operator = container(pod, "operator");
+
+  @Test
+  void operatorRunsUnderTheRestrictedPodSecurityStandard() {
+    assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
+    assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
+    assertNull(pod.getHostPID());
+    var security = operator.getSecurityContext();
+    assertEquals(Boolean.FALSE, security.getAllowPrivilegeEscalation());
+    assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
+    assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
+    assertTrue(security.getCapabilities().getAdd().isEmpty());
+    assertNull(security.getPrivileged());
+    assertEquals("/tmp", mountAt(operator, "/tmp").getMountPath());
+    assertNotNull(RenderedChart.volume(pod, "tmp").getEmptyDir());
+  }
+
+  @Test
+  void probesAskTheHealthEndpointsOnTheConfiguredPort() {
+    var config = OperatorConfig.fromEnvironment(environment(operator, "node-a"));
+    assertEquals(config.healthPort(), operator.getPorts().get(0).getContainerPort());
+    assertEquals("health", operator.getPorts().get(0).getName());
+    assertProbe(operator.getStartupProbe(), "/startup");
+    assertProbe(operator.getLivenessProbe(), "/healthz");
+    assertProbe(operator.getReadinessProbe(), "/readyz");
+  }
+
+  @Test
+  void operatorHasRequestsAndAMemoryLimit() {
+    assertNotNull(operator.getResources().getRequests().get("cpu"));
+    assertNotNull(operator.getResources().getRequests().get("memory"));
+    assertNotNull(operator.getResources().getLimits().get("memory"));
+  }
+
+  @Test
+  void operatorConfigurationReadsTheRenderedEnvironment() {
+    OperatorConfig config = OperatorConfig.fromEnvironment(environment(operator, "node-a"));
+
+    assertEquals("vfio-snapshots", config.defaultStorageClaim());
+    assertEquals(Duration.ofMinutes(10), config.defaultTimeout());
+    assertEquals(Duration.ofSeconds(60), config.agentHeartbeatTimeout());
+    assertEquals(8080, config.healthPort());
+    assertEquals(RenderedChart.NAMESPACE, config.leaderElectionNamespace(),
+        "the Lease lives in the release namespace, where the leader-election Role grants it");
+  }
+
+  @Test
+  void leaderElectionCanBeTurnedOffAndTakesItsRoleAlong() {
+    RenderedChart single = RenderedChart.render(c -> c.set("operator.leaderElection.enabled", "false"));
+    Container container = container(single.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
+
+    assertEquals("", OperatorConfig.fromEnvironment(environment(container, "node-a")).leaderElectionNamespace());
+    assertTrue(single.all(Role.class).isEmpty());
+    assertTrue(single.all(RoleBinding.class).isEmpty());
+    assertFalse(chart.all(Role.class).isEmpty());
+  }
+
+  private static void assertProbe(Probe probe, String path) {
+    assertNotNull(probe, path);
+    assertEquals(path, probe.getHttpGet().getPath());
+    assertEquals("health", probe.getHttpGet().getPort().getStrVal());
+  }
+}

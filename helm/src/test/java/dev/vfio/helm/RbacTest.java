@@ -1,0 +1,193 @@
+package dev.vfio.helm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleRef;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Least privilege: each component's rules are exactly the API calls its code makes, listed here
+ * with the code that makes them. A new call in the code needs a new line here and in the chart;
+ * a rule the code no longer needs fails this test until it is removed from the chart.
+ */
+class RbacTest {
+  /** One permission: a verb on a resource of an API group, optionally on one named object only. */
+  record Permission(String apiGroup, String resource, String verb, String resourceName)
+      implements Comparable<Permission> {
+    static Permission of(String apiGroup, String resource, String verb) {
+      return new Permission(apiGroup, resource, verb, "");
+    }
+
+    @Override
+    public int compareTo(Permission other) {
+      return toString().compareTo(other.toString());
+    }
+  }
+
+  private static final String VFIO = "vfio.dev";
+  private static final String CORE = "";
+  private static final String COORDINATION = "coordination.k8s.io";
+
+  /** The operator, cluster-wide. Code in operator/src/main/java/dev/vfio/operator/. */
+  private static final Set<Permission> OPERATOR = Set.of(
+      // JOSDK's informer on the primary resource of VfioSnapshotReconciler.
+      Permission.of(VFIO, "vfiosnapshots", "list"),
+      Permission.of(VFIO, "vfiosnapshots", "watch"),
+      // JOSDK ReconciliationDispatcher.CustomResourceFacade.getResource, re-reading after a conflict.
+      Permission.of(VFIO, "vfiosnapshots", "get"),
+      // JOSDK adds and removes the Cleaner's finalizer with Resource.edit (a JSON patch), since
+      // VfioOperator sets useSSAToPatchPrimaryResource(false).
+      Permission.of(VFIO, "vfiosnapshots", "patch"),
+      // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete().
+      Permission.of(VFIO, "vfiosnapshots", "delete"),
+      // StatusPatcher.patchIfChanged: subresource("status").patch(JSON).
+      Permission.of(VFIO, "vfiosnapshots/status", "patch"),
+      // NodeTasks.create: an owner reference with blockOwnerDeletion=true needs update on the
+      // owner's finalizers where OwnerReferencesPermissionEnforcement is enabled.
+      Permission.of(VFIO, "vfiosnapshots/finalizers", "update"),
+      // NodeTasks.create: client.resource(task).create().
+      Permission.of(VFIO, "vfionodetasks", "create"),
+      // NodeTasks.get, and NodeTasks.create after a 409.
+      Permission.of(VFIO, "vfionodetasks", "get"),
+      // VfioSnapshotReconciler.prepareEventSources: InformerEventSource on VfioNodeTask.
+      Permission.of(VFIO, "vfionodetasks", "list"),
+      Permission.of(VFIO, "vfionodetasks", "watch"),
+      // NodeTasks.cancel: JSON merge patch of spec.cancelRequested.
+      Permission.of(VFIO, "vfionodetasks", "patch"),
+      // NodeTasks.delete.
+      Permission.of(VFIO, "vfionodetasks", "delete"),
+      // VfioSnapshotReconciler.start: client.resources(VfioNode.class).withName(node).get().
+      Permission.of(VFIO, "vfionodes", "get"),
+      // VfioSnapshotReconciler.nodeForBlobDeletion: client.resources(VfioNode.class).list().
+      Permission.of(VFIO, "vfionodes", "list"),
+      // VfioSnapshotReconciler.start: client.pods().inNamespace(ns).withName(pod).get().
+      Permission.of(CORE, "pods", "get"),
+      // EventRecorder.record: client.v1().events().inNamespace(ns).resource(event).create().
+      Permission.of(CORE, "events", "create"));
+
+  /**
+   * The operator's leader election, in the release namespace: VfioOperator's
+   * LeaderElectionConfiguration("vfio-operator", namespace). Fabric8's LeaseLock gets, creates and
+   * patches the Lease; JOSDK's LeaderElectionManager.checkLeaseAccess demands create, update and get.
+   */
+  private static final Set<Permission> LEADER_ELECTION = Set.of(
+      Permission.of(COORDINATION, "leases", "create"),
+      new Permission(COORDINATION, "leases", "get", "vfio-operator"),
+      new Permission(COORDINATION, "leases", "update", "vfio-operator"),
+      new Permission(COORDINATION, "leases", "patch", "vfio-operator"));
+
+  /** The node agent, cluster-wide. Code in node-agent/src/main/java/dev/vfio/agent/. */
+  private static final Set<Permission> AGENT = Set.of(
+      // tasks.TaskWorker.start: inform on VfioNodeTasks labelled vfio.dev/node=<node>, all namespaces.
+      Permission.of(VFIO, "vfionodetasks", "list"),
+      Permission.of(VFIO, "vfionodetasks", "watch"),
+      // (journal.InterruptedTasks.fail lists them too, after a restart.)
+      // tasks.TaskStatusWriter: claim and status, subresource("status").patch(JSON).
+      Permission.of(VFIO, "vfionodetasks/status", "patch"),
+      // inventory.NodePublisher.write: withName(node).get(), then create when missing.
+      Permission.of(VFIO, "vfionodes", "get"),
+      Permission.of(VFIO, "vfionodes", "create"),
+      // inventory.NodePublisher: status and conditions, subresource("status").patch(JSON).
+      Permission.of(VFIO, "vfionodes/status", "patch"),
+      // tasks.SaveOperation.currentPod: client.pods().inNamespace(ns).withName(pod).get().
+      Permission.of(CORE, "pods", "get"),
+      // inventory.NodePublisher.holders: pods of this node, list with a field selector.
+      Permission.of(CORE, "pods", "list"),
+      // NodeAgent.start: inform on this node's pods to republish the VfioNode at once.
+      Permission.of(CORE, "pods", "watch"));
+
+  private final RenderedChart chart = RenderedChart.render();
+
+  @Test
+  void operatorClusterRoleGrantsExactlyTheCallsTheOperatorMakes() {
+    ClusterRole role = chart.one(ClusterRole.class, "vfio-operator-operator");
+    assertEquals(new TreeSet<>(OPERATOR), permissions(role.getRules()));
+  }
+
+  @Test
+  void leaderElectionRoleGrantsOnlyTheOperatorsLeaseInItsOwnNamespace() {
+    Role role = chart.one(Role.class, "vfio-operator-leader-election");
+    assertEquals(RenderedChart.NAMESPACE, role.getMetadata().getNamespace());
+    assertEquals(new TreeSet<>(LEADER_ELECTION), permissions(role.getRules()));
+  }
+
+  @Test
+  void agentClusterRoleGrantsExactlyTheCallsTheAgentMakes() {
+    ClusterRole role = chart.one(ClusterRole.class, "vfio-operator-agent");
+    assertEquals(new TreeSet<>(AGENT), permissions(role.getRules()));
+  }
+
+  @Test
+  void noRuleUsesAWildcard() {
+    List<PolicyRule> rules = new ArrayList<>();
+    chart.all(ClusterRole.class).forEach(r -> rules.addAll(r.getRules()));
+    chart.all(Role.class).forEach(r -> rules.addAll(r.getRules()));
+    assertFalse(rules.isEmpty());
+    for (PolicyRule rule : rules) {
+      for (List<String> values : List.of(rule.getApiGroups(), rule.getResources(), rule.getVerbs(),
+          rule.getResourceNames() == null ? List.<String>of() : rule.getResourceNames())) {
+        assertFalse(values.stream().anyMatch(v -> v.contains("*")), () -> "wildcard in " + rule);
+      }
+      assertEquals(List.of(), rule.getNonResourceURLs() == null ? List.of() : rule.getNonResourceURLs());
+    }
+  }
+
+  @Test
+  void eachComponentIsBoundToItsOwnRoleThroughItsOwnServiceAccount() {
+    String operatorAccount = chart.operatorDeployment().getSpec().getTemplate().getSpec().getServiceAccountName();
+    String agentAccount = chart.agentDaemonSet().getSpec().getTemplate().getSpec().getServiceAccountName();
+    assertNotEquals(operatorAccount, agentAccount);
+
+    assertBinding(chart.one(ClusterRoleBinding.class, "vfio-operator-operator").getRoleRef(),
+        chart.one(ClusterRoleBinding.class, "vfio-operator-operator").getSubjects(),
+        "ClusterRole", "vfio-operator-operator", operatorAccount);
+    assertBinding(chart.one(RoleBinding.class, "vfio-operator-leader-election").getRoleRef(),
+        chart.one(RoleBinding.class, "vfio-operator-leader-election").getSubjects(),
+        "Role", "vfio-operator-leader-election", operatorAccount);
+    assertBinding(chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getRoleRef(),
+        chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getSubjects(),
+        "ClusterRole", "vfio-operator-agent", agentAccount);
+    assertEquals(2, chart.all(ClusterRoleBinding.class).size());
+    assertEquals(1, chart.all(RoleBinding.class).size());
+  }
+
+  private static void assertBinding(RoleRef role, List<Subject> subjects, String kind, String name, String account) {
+    assertEquals(kind, role.getKind());
+    assertEquals(name, role.getName());
+    assertEquals(1, subjects.size());
+    assertEquals("ServiceAccount", subjects.get(0).getKind());
+    assertEquals(account, subjects.get(0).getName());
+    assertEquals(RenderedChart.NAMESPACE, subjects.get(0).getNamespace());
+  }
+
+  private static TreeSet<Permission> permissions(Collection<PolicyRule> rules) {
+    TreeSet<Permission> permissions = new TreeSet<>();
+    for (PolicyRule rule : rules) {
+      List<String> names = rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
+          ? List.of("") : rule.getResourceNames();
+      for (String group : rule.getApiGroups()) {
+        for (String resource : rule.getResources()) {
+          for (String verb : rule.getVerbs()) {
+            for (String name : names) {
+              permissions.add(new Permission(group, resource, verb, name));
+            }
+          }
+        }
+      }
+    }
+    return permissions;
+  }
+}
