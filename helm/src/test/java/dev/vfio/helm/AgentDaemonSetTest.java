@@ -121,6 +121,16 @@ class AgentDaemonSetTest {
       assertEquals(Boolean.TRUE, security.getAllowPrivilegeEscalation());
     }
 
+    @Test
+    void nodesThatEnforceAppArmorOrSelinuxCanGiveTheAgentItsOwnProfile() {
+      PodSpec confined = RenderedChart.render(c -> c.set("agent.appArmorProfile.type", "Unconfined")
+          .set("agent.seLinuxOptions.type", "spc_t")).agentDaemonSet().getSpec().getTemplate().getSpec();
+
+      assertEquals("Unconfined", confined.getSecurityContext().getAppArmorProfile().getType());
+      assertEquals("spc_t", confined.getSecurityContext().getSeLinuxOptions().getType());
+      assertNull(pod.getSecurityContext().getAppArmorProfile(), "the node's default unless asked");
+    }
+
     private void assertHostPath(String mountPath, String hostPath, boolean readOnly) {
       VolumeMount mount = mountAt(agent, mountPath);
       Volume source = volume(pod, mount.getName());
