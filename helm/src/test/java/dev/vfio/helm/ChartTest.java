@@ -52,6 +52,7 @@ class ChartTest {
     assertTrue(notes.contains("kubectl apply -f examples/sandbox/"), notes);
     assertTrue(notes.contains("kubectl apply -f examples/snapshot.yaml"), notes);
     assertTrue(notes.contains("kubectl get vsnap -w"), notes);
+    assertTrue(notes.contains("kubectl apply -f examples/restore-from-snapshot.yaml"), notes);
   }
 
   @Test

@@ -64,6 +64,8 @@ class OperatorDeploymentTest {
     assertEquals(Duration.ofMinutes(10), config.defaultTimeout());
     assertEquals(Duration.ofSeconds(60), config.agentHeartbeatTimeout());
     assertEquals(8080, config.healthPort());
+    assertEquals(5, config.maxMigrations());
+    assertEquals(2, config.maxMigrationsPerNode());
     assertEquals(RenderedChart.NAMESPACE, config.leaderElectionNamespace(),
         "the Lease lives in the release namespace, where the leader-election Role grants it");
   }

@@ -53,11 +53,20 @@ class RbacTest {
       Permission.of(VFIO, "vfiosnapshots", "patch"),
       // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete().
       Permission.of(VFIO, "vfiosnapshots", "delete"),
+      // (migration.VfioMigrationReconciler.start reads the snapshot to restore: get, above.)
       // StatusPatcher.patchIfChanged: subresource("status").patch(JSON).
       Permission.of(VFIO, "vfiosnapshots/status", "patch"),
       // NodeTasks.create: an owner reference with blockOwnerDeletion=true needs update on the
       // owner's finalizers where OwnerReferencesPermissionEnforcement is enabled.
       Permission.of(VFIO, "vfiosnapshots/finalizers", "update"),
+      // migration.VfioMigrationReconciler: the same JOSDK calls on its primary resource, and its
+      // own StatusPatcher and NodeTasks calls; no delete (migrations have no ttl).
+      Permission.of(VFIO, "vfiomigrations", "list"),
+      Permission.of(VFIO, "vfiomigrations", "watch"),
+      Permission.of(VFIO, "vfiomigrations", "get"),
+      Permission.of(VFIO, "vfiomigrations", "patch"),
+      Permission.of(VFIO, "vfiomigrations/status", "patch"),
+      Permission.of(VFIO, "vfiomigrations/finalizers", "update"),
       // NodeTasks.create: client.resource(task).create().
       Permission.of(VFIO, "vfionodetasks", "create"),
       // NodeTasks.get, and NodeTasks.create after a 409.
@@ -69,12 +78,15 @@ class RbacTest {
       Permission.of(VFIO, "vfionodetasks", "patch"),
       // NodeTasks.delete.
       Permission.of(VFIO, "vfionodetasks", "delete"),
-      // VfioSnapshotReconciler.start: client.resources(VfioNode.class).withName(node).get().
+      // VfioSnapshotReconciler.start, VfioMigrationReconciler.start: withName(node).get() on VfioNodes.
       Permission.of(VFIO, "vfionodes", "get"),
       // VfioSnapshotReconciler.nodeForBlobDeletion: client.resources(VfioNode.class).list().
       Permission.of(VFIO, "vfionodes", "list"),
-      // VfioSnapshotReconciler.start: client.pods().inNamespace(ns).withName(pod).get().
+      // VfioSnapshotReconciler.start and VfioMigrationReconciler.start, sendSpec, watchdog:
+      // client.pods().inNamespace(ns).withName(pod).get().
       Permission.of(CORE, "pods", "get"),
+      // VfioMigrationReconciler.markTarget: JSON merge patch of vfio.dev/restore-status on the target pod.
+      Permission.of(CORE, "pods", "patch"),
       // EventRecorder.record: client.v1().events().inNamespace(ns).resource(event).create().
       Permission.of(CORE, "events", "create"));
 
@@ -102,8 +114,10 @@ class RbacTest {
       Permission.of(VFIO, "vfionodes", "create"),
       // inventory.NodePublisher: status and conditions, subresource("status").patch(JSON).
       Permission.of(VFIO, "vfionodes/status", "patch"),
-      // tasks.SaveOperation.currentPod: client.pods().inNamespace(ns).withName(pod).get().
+      // tasks.PodDevices.currentPod: client.pods().inNamespace(ns).withName(pod).get().
       Permission.of(CORE, "pods", "get"),
+      // tasks.PodDevices.markRestore, after a Load: JSON merge patch of vfio.dev/restore-status.
+      Permission.of(CORE, "pods", "patch"),
       // inventory.NodePublisher.holders: pods of this node, list with a field selector.
       Permission.of(CORE, "pods", "list"),
       // NodeAgent.start: inform on this node's pods to republish the VfioNode at once.
