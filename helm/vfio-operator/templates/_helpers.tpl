@@ -101,3 +101,8 @@ app.kubernetes.io/component: node-agent
 {{- end }}
 {{- $default }}
 {{- end }}
+
+{{/* The Secret of the migration streams' certificates, which the operator keeps and the agents read. */}}
+{{- define "vfio-operator.transportSecret" -}}
+{{- default (printf "%s-transport" (include "vfio-operator.fullname" .)) .Values.transport.secretName }}
+{{- end }}

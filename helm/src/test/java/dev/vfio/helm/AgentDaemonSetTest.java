@@ -96,6 +96,18 @@ class AgentDaemonSetTest {
     }
 
     @Test
+    void agentsReadTheTransportSecretTheOperatorKeepsAndAdvertiseTheirPodIp() {
+      AgentConfig agentConfig = AgentConfig.fromEnvironment(environment(agent, NODE));
+      Container operator = container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
+      OperatorConfig operatorConfig = OperatorConfig.fromEnvironment(environment(operator, NODE));
+
+      assertEquals(RenderedChart.NAMESPACE + "/vfio-operator-transport", operatorConfig.transportSecret());
+      assertEquals(operatorConfig.transportSecret(), agentConfig.transportSecret());
+      assertEquals(RenderedChart.POD_IP, agentConfig.advertisedHost());
+      assertEquals(java.time.Duration.ofSeconds(30), agentConfig.transferIdleTimeout());
+    }
+
+    @Test
     void theDefaultClaimIsCreatedReadWriteManyAndKeptOnUninstall() {
       PersistentVolumeClaim claim = chart.one(PersistentVolumeClaim.class, "vfio-snapshots");
 

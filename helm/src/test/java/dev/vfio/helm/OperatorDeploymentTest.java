@@ -76,9 +76,9 @@ class OperatorDeploymentTest {
     Container container = container(single.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
 
     assertEquals("", OperatorConfig.fromEnvironment(environment(container, "node-a")).leaderElectionNamespace());
-    assertTrue(single.all(Role.class).isEmpty());
-    assertTrue(single.all(RoleBinding.class).isEmpty());
-    assertFalse(chart.all(Role.class).isEmpty());
+    assertFalse(single.has(Role.class, "vfio-operator-leader-election"));
+    assertFalse(single.has(RoleBinding.class, "vfio-operator-leader-election"));
+    assertTrue(chart.has(Role.class, "vfio-operator-leader-election"));
   }
 
   private static void assertProbe(Probe probe, String path) {

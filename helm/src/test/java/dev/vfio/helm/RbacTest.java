@@ -3,6 +3,7 @@ package dev.vfio.helm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
@@ -101,6 +102,18 @@ class RbacTest {
       new Permission(COORDINATION, "leases", "update", "vfio-operator"),
       new Permission(COORDINATION, "leases", "patch", "vfio-operator"));
 
+  /**
+   * The operator's transport CA, in the release namespace: transport.TransportCa.ensure gets the
+   * Secret named by VFIO_TRANSPORT_SECRET and creates it when missing.
+   */
+  private static final Set<Permission> OPERATOR_TRANSPORT = Set.of(
+      Permission.of(CORE, "secrets", "create"),
+      new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
+
+  /** The agent's stream certificates: transport.SecretCredentials.get reads that one Secret. */
+  private static final Set<Permission> AGENT_TRANSPORT = Set.of(
+      new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
+
   /** The node agent, cluster-wide. Code in node-agent/src/main/java/dev/vfio/agent/. */
   private static final Set<Permission> AGENT = Set.of(
       // tasks.TaskWorker.start: inform on VfioNodeTasks labelled vfio.dev/node=<node>, all namespaces.
@@ -116,7 +129,7 @@ class RbacTest {
       Permission.of(VFIO, "vfionodes/status", "patch"),
       // tasks.PodDevices.currentPod: client.pods().inNamespace(ns).withName(pod).get().
       Permission.of(CORE, "pods", "get"),
-      // tasks.PodDevices.markRestore, after a Load: JSON merge patch of vfio.dev/restore-status.
+      // tasks.PodDevices.markRestore, after a Load or Receive: JSON merge patch of vfio.dev/restore-status.
       Permission.of(CORE, "pods", "patch"),
       // inventory.NodePublisher.holders: pods of this node, list with a field selector.
       Permission.of(CORE, "pods", "list"),
@@ -142,6 +155,26 @@ class RbacTest {
   void agentClusterRoleGrantsExactlyTheCallsTheAgentMakes() {
     ClusterRole role = chart.one(ClusterRole.class, "vfio-operator-agent");
     assertEquals(new TreeSet<>(AGENT), permissions(role.getRules()));
+  }
+
+  @Test
+  void transportRolesGrantTheOneSecretInTheReleaseNamespace() {
+    Role operator = chart.one(Role.class, "vfio-operator-transport");
+    Role agent = chart.one(Role.class, "vfio-operator-agent-transport");
+    assertEquals(RenderedChart.NAMESPACE, operator.getMetadata().getNamespace());
+    assertEquals(RenderedChart.NAMESPACE, agent.getMetadata().getNamespace());
+    assertEquals(new TreeSet<>(OPERATOR_TRANSPORT), permissions(operator.getRules()));
+    assertEquals(new TreeSet<>(AGENT_TRANSPORT), permissions(agent.getRules()));
+  }
+
+  @Test
+  void aTransportSecretOfOnesOwnIsTheOneBothComponentsMayRead() {
+    RenderedChart own = RenderedChart.render(c -> c.set("transport.secretName", "vfio-streams-tls"));
+
+    for (String role : List.of("vfio-operator-transport", "vfio-operator-agent-transport")) {
+      assertTrue(permissions(own.one(Role.class, role).getRules())
+          .contains(new Permission(CORE, "secrets", "get", "vfio-streams-tls")), role);
+    }
   }
 
   @Test
@@ -174,8 +207,14 @@ class RbacTest {
     assertBinding(chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getRoleRef(),
         chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getSubjects(),
         "ClusterRole", "vfio-operator-agent", agentAccount);
+    assertBinding(chart.one(RoleBinding.class, "vfio-operator-transport").getRoleRef(),
+        chart.one(RoleBinding.class, "vfio-operator-transport").getSubjects(),
+        "Role", "vfio-operator-transport", operatorAccount);
+    assertBinding(chart.one(RoleBinding.class, "vfio-operator-agent-transport").getRoleRef(),
+        chart.one(RoleBinding.class, "vfio-operator-agent-transport").getSubjects(),
+        "Role", "vfio-operator-agent-transport", agentAccount);
     assertEquals(2, chart.all(ClusterRoleBinding.class).size());
-    assertEquals(1, chart.all(RoleBinding.class).size());
+    assertEquals(3, chart.all(RoleBinding.class).size());
   }
 
   private static void assertBinding(RoleRef role, List<Subject> subjects, String kind, String name, String account) {

@@ -29,6 +29,7 @@ record RenderedChart(List<HasMetadata> objects) {
   static final Path CHART = Path.of(System.getProperty("vfio.chart", "vfio-operator"));
   static final String RELEASE = "vfio-operator";
   static final String NAMESPACE = "vfio-system";
+  static final String POD_IP = "10.244.1.7";
   private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
 
   /** Renders with the default values. */
@@ -111,6 +112,7 @@ record RenderedChart(List<HasMetadata> objects) {
         String field = variable.getValueFrom().getFieldRef().getFieldPath();
         value = switch (field) {
           case "spec.nodeName" -> node;
+          case "status.podIP" -> POD_IP;
           case "metadata.namespace" -> NAMESPACE;
           default -> throw new AssertionError("unexpected field reference " + field);
         };
