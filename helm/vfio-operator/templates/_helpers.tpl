@@ -106,3 +106,10 @@ app.kubernetes.io/component: node-agent
 {{- define "vfio-operator.transportSecret" -}}
 {{- default (printf "%s-transport" (include "vfio-operator.fullname" .)) .Values.transport.secretName }}
 {{- end }}
+
+{{/* Annotations for a Prometheus that discovers pods by annotation; . is the port. */}}
+{{- define "vfio-operator.scrapeAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ . | quote }}
+prometheus.io/path: /metrics
+{{- end }}

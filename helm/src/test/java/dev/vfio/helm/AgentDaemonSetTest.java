@@ -62,6 +62,23 @@ class AgentDaemonSetTest {
     }
 
     @Test
+    void probesAndPrometheusAskTheAgentsEndpointsOnItsHealthPort() {
+      int port = AgentConfig.fromEnvironment(environment(agent, NODE)).healthPort();
+      assertEquals(port, agent.getPorts().get(0).getContainerPort());
+      assertEquals("health", agent.getPorts().get(0).getName());
+      assertEquals("/healthz", agent.getStartupProbe().getHttpGet().getPath());
+      assertEquals("/healthz", agent.getLivenessProbe().getHttpGet().getPath());
+      assertEquals("/readyz", agent.getReadinessProbe().getHttpGet().getPath());
+      for (var probe : List.of(agent.getStartupProbe(), agent.getLivenessProbe(), agent.getReadinessProbe())) {
+        assertEquals("health", probe.getHttpGet().getPort().getStrVal());
+      }
+      Map<String, String> annotations = chart.agentDaemonSet().getSpec().getTemplate().getMetadata().getAnnotations();
+      assertEquals("true", annotations.get("prometheus.io/scrape"));
+      assertEquals(String.valueOf(port), annotations.get("prometheus.io/port"));
+      assertEquals("/metrics", annotations.get("prometheus.io/path"));
+    }
+
+    @Test
     void agentSharesTheHostPidNamespaceToReachTheWorkloadsProcesses() {
       assertEquals(Boolean.TRUE, pod.getHostPID());
       assertNull(pod.getHostNetwork());

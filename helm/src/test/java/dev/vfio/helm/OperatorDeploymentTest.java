@@ -11,12 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class OperatorDeploymentTest {
@@ -47,6 +49,25 @@ class OperatorDeploymentTest {
     assertProbe(operator.getStartupProbe(), "/startup");
     assertProbe(operator.getLivenessProbe(), "/healthz");
     assertProbe(operator.getReadinessProbe(), "/readyz");
+  }
+
+  @Test
+  void prometheusFindsTheOperatorsMetricsByAnnotationOrPodMonitor() {
+    int port = OperatorConfig.fromEnvironment(environment(operator, "node-a")).healthPort();
+    Map<String, String> annotations = chart.operatorDeployment().getSpec().getTemplate().getMetadata().getAnnotations();
+    assertEquals("true", annotations.get("prometheus.io/scrape"));
+    assertEquals(String.valueOf(port), annotations.get("prometheus.io/port"));
+    assertEquals("/metrics", annotations.get("prometheus.io/path"));
+    assertTrue(chart.all(GenericKubernetesResource.class).isEmpty(), "no PodMonitor unless asked");
+
+    RenderedChart monitored = RenderedChart.render(c -> c.set("metrics.podMonitor.enabled", "true")
+        .set("metrics.podAnnotations", "false"));
+    GenericKubernetesResource monitor = monitored.one(GenericKubernetesResource.class, "vfio-operator");
+    assertEquals("PodMonitor", monitor.getKind());
+    assertEquals("health", monitor.get("spec", "podMetricsEndpoints", 0, "port"));
+    assertEquals("/metrics", monitor.get("spec", "podMetricsEndpoints", 0, "path"));
+    assertEquals(List.of("operator", "node-agent"), monitor.get("spec", "selector", "matchExpressions", 1, "values"));
+    assertTrue(monitored.operatorDeployment().getSpec().getTemplate().getMetadata().getAnnotations().isEmpty());
   }
 
   @Test
