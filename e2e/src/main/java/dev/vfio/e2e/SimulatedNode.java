@@ -64,7 +64,8 @@ public final class SimulatedNode {
     env.put("VFIO_HEARTBEAT_INTERVAL", "2s");
     env.put("VFIO_PROGRESS_INTERVAL", "200ms");
     env.put("VFIO_HEALTH_PORT", "-1");
-    env.put("VFIO_TRANSFER_IDLE_TIMEOUT", "3s");
+    // Short enough for a partition test to be quick, long enough for a loaded 2-core machine.
+    env.put("VFIO_TRANSFER_IDLE_TIMEOUT", "10s");
     agent = new ManagedProcess("agent-" + name, "dev.vfio.agent.NodeAgent", env,
         cluster.workDirectory().resolve("logs").resolve("agent-" + name + ".log"));
   }

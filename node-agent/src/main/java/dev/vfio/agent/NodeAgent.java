@@ -115,13 +115,17 @@ public final class NodeAgent implements AutoCloseable {
     LOG.info("node agent {} started on node {} with the {} backend", config.agentId(), config.nodeName(), backend.name());
   }
 
-  /** Coalesces a burst of pod events into one publish. */
+  /**
+   * Coalesces a burst of pod events into one publish, and publishes once more a little later:
+   * the operator trusts an inventory only once it is clearly newer than the pod it asks about.
+   */
   private void republishSoon() {
     if (republishPending.compareAndSet(false, true)) {
       heartbeat.schedule(() -> {
         republishPending.set(false);
         publisher.publish();
       }, 100, TimeUnit.MILLISECONDS);
+      heartbeat.schedule(publisher::publish, 2500, TimeUnit.MILLISECONDS);
     }
   }
 

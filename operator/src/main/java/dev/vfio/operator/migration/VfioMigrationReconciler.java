@@ -323,6 +323,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     if (status != null && status.getStage() == Stage.RollingBack) {
       return dev.vfio.api.v1alpha1.Conditions.find(status.getConditions(), dev.vfio.api.v1alpha1.Conditions.READY).getReason();
     }
+    if (expired(migration, now)) {
+      // Past the deadline both agents give up at once, and the side that notices the other
+      // hanging up first reports a broken stream: the deadline is the cause.
+      return Reasons.TIMEOUT;
+    }
     String reason = task.getStatus() == null ? null : task.getStatus().getReason();
     if (reason == null || Reasons.CANCELLED.equals(reason)) {
       return expired(migration, now) ? Reasons.TIMEOUT : Reasons.CANCELLED;

@@ -17,6 +17,7 @@ import java.util.Objects;
  * node's agent is alive, and what the agent's inventory says the pod holds.
  */
 public final class NodeChecks {
+  private static final Duration INVENTORY_MARGIN = Duration.ofSeconds(2);
   private final Duration heartbeatTimeout;
 
   public NodeChecks(Duration heartbeatTimeout) {
@@ -65,12 +66,14 @@ public final class NodeChecks {
   /**
    * Whether the node's last inventory was taken after the pod existed. An older one cannot show
    * the pod's devices, and refusing on it would fail an operation created right after its pod.
+   * The margin covers what the timestamps cannot say: creationTimestamp has whole seconds, and
+   * the agent's clock and the API server's differ a little.
    */
   public boolean inventoryCovers(VfioNode node, Pod pod) {
     Instant heartbeat = Instant.parse(node.getStatus().getHeartbeatTime());
     Instant podSince = latest(pod.getMetadata().getCreationTimestamp(),
         pod.getStatus() == null ? null : pod.getStatus().getStartTime());
-    return podSince == null || heartbeat.isAfter(podSince);
+    return podSince == null || heartbeat.isAfter(podSince.plus(INVENTORY_MARGIN));
   }
 
   /** The devices the inventory says the pod's processes hold. */

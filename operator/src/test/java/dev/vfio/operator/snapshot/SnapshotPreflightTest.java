@@ -1,0 +1,122 @@
+package dev.vfio.operator.snapshot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.NodeDevice;
+import dev.vfio.api.v1alpha1.PodReference;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeStatus;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.operator.config.OperatorConfig;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SnapshotPreflightTest {
+  static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
+  final SnapshotPreflight preflight = new SnapshotPreflight(
+      new OperatorConfig("vfio-snapshots", Duration.ofMinutes(10), Duration.ofSeconds(60), 0, "", 5, 2, "ns/secret"));
+
+  @Test
+  void podWithMigratableDevicesIsAcceptedWithAllItsDevices() {
+    var outcome = check(snapshot(spec -> { }), pod("Running"), node(NOW.minusSeconds(5), "STOP_COPY"));
+
+    SnapshotPlan plan = assertInstanceOf(SnapshotPreflight.Accepted.class, outcome).plan();
+    assertEquals("node-a", plan.nodeName());
+    assertEquals(List.of("0000:3b:00.0"), plan.devices().stream().map(NodeDevice::getAddress).toList());
+    assertEquals("vfio-snapshots", plan.storageClaim());
+    assertEquals(Duration.ofMinutes(10), plan.timeout());
+  }
+
+  @Test
+  void inventoryOlderThanThePodIsWaitedForNotRefused() {
+    var outcome = check(snapshot(spec -> { }), pod("Running"), node(NOW.minusSeconds(120), "STOP_COPY"));
+
+    // Heartbeat 120s old is also past the 60s heartbeat timeout: readiness is decided first.
+    assertEquals(Reasons.AGENT_NOT_READY, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+
+    Pod young = pod("Running");
+    young.getMetadata().setCreationTimestamp(NOW.minusSeconds(1).toString());
+    var waiting = check(snapshot(spec -> { }), young, node(NOW.minusSeconds(5), "STOP_COPY"));
+    assertEquals(Reasons.WAITING_FOR_INVENTORY, assertInstanceOf(SnapshotPreflight.Waiting.class, waiting).why().reason());
+  }
+
+  @Test
+  void deviceWithoutStopCopyIsRefusedAsNotMigratable() {
+    var outcome = check(snapshot(spec -> { }), pod("Running"), node(NOW.minusSeconds(5)));
+
+    assertEquals(Reasons.DEVICE_NOT_MIGRATABLE, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+  }
+
+  @Test
+  void agentReportingNotReadyIsRefused() {
+    VfioNode node = node(NOW.minusSeconds(5), "STOP_COPY");
+    node.getStatus().setConditions(List.of(new Condition(Conditions.READY, Condition.FALSE, "InventoryFailed", "sysfs unreadable")));
+
+    var outcome = check(snapshot(spec -> { }), pod("Running"), node);
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.AGENT_NOT_READY, rejection.reason());
+    assertEquals(true, rejection.message().contains("sysfs unreadable"));
+  }
+
+  @Test
+  void badDurationIsRefusedAsInvalidSpec() {
+    var outcome = check(snapshot(spec -> spec.setTimeout("ten minutes")), pod("Running"), node(NOW, "STOP_COPY"));
+
+    assertEquals(Reasons.INVALID_SPEC, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+  }
+
+  private SnapshotPreflight.Outcome check(VfioSnapshot snapshot, Pod pod, VfioNode node) {
+    return preflight.check(snapshot, name -> name.equals("gpu-workload") ? pod : null,
+        name -> name.equals("node-a") ? node : null, NOW);
+  }
+
+  private static VfioSnapshot snapshot(java.util.function.Consumer<VfioSnapshotSpec> customize) {
+    VfioSnapshot snapshot = new VfioSnapshot();
+    snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").build());
+    VfioSnapshotSpec spec = new VfioSnapshotSpec();
+    spec.setPodName("gpu-workload");
+    customize.accept(spec);
+    snapshot.setSpec(spec);
+    return snapshot;
+  }
+
+  private static Pod pod(String phase) {
+    return new PodBuilder().withNewMetadata().withName("gpu-workload").withNamespace("default").withUid("uid-1")
+        .withCreationTimestamp(NOW.minusSeconds(600).toString()).endMetadata()
+        .withNewSpec().withNodeName("node-a").endSpec()
+        .withNewStatus().withPhase(phase).endStatus().build();
+  }
+
+  private static VfioNode node(Instant heartbeat, String... flags) {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName("node-a").build());
+    VfioNodeStatus status = new VfioNodeStatus();
+    status.setHeartbeatTime(heartbeat.toString());
+    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    NodeDevice device = new NodeDevice();
+    device.setAddress("0000:3b:00.0");
+    device.setDriver("vfio-pci");
+    device.setMigrationFlags(List.of(flags));
+    PodReference holder = new PodReference();
+    holder.setUid("uid-1");
+    device.setHolder(holder);
+    status.setDevices(List.of(device));
+    StorageClaimStatus claim = new StorageClaimStatus();
+    claim.setName("vfio-snapshots");
+    status.setStorage(List.of(claim));
+    node.setStatus(status);
+    return node;
+  }
+}
