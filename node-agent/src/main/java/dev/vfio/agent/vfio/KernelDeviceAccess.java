@@ -109,8 +109,7 @@ public final class KernelDeviceAccess implements DeviceAccess {
    */
   public KernelMigrationDevice open(SysfsDevice device) throws IOException {
     Optional<String> cdev = device.cdev();
-    if (cdev.isPresent() && Files.exists(Path.of("/dev/vfio/devices", cdev.get()))
-        && Files.exists(Path.of(IOMMUFD))) {
+    if (cdev.isPresent() && Files.exists(Path.of(IOMMUFD))) {
       return openCdev(device.address(), "/dev/vfio/devices/" + cdev.get());
     }
     String group = device.iommuGroup().orElseThrow(() -> new NotVfioDeviceException(

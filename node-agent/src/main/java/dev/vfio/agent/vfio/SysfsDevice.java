@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * @param kind a PCI device or an mdev
  * @param identity address, driver, ids and IOMMU group (empty when the device has none)
- * @param cdev the device's {@code vfioN} character device name, on kernels from 6.6 that have it
+ * @param cdev the name {@code vfioN} of the device's {@code /dev/vfio/devices/vfioN}, on kernels
+ *     from 6.6 that have it
  */
 public record SysfsDevice(Kind kind, DeviceIdentity identity, Optional<String> cdev) {
   /** How the device reaches VFIO. */

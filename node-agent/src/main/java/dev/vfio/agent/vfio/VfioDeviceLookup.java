@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  * fd. Reads files only; opens no device.
  *
  * <p>A device is VFIO when it is a PCI function bound to vfio-pci or a vfio-pci variant driver
- * ({@code mlx5_vfio_pci}, {@code hisi_acc_vfio_pci}, ...; on 6.6 and later any device with a
- * {@code vfio-dev} directory), or an mdev bound to a driver. Everything is read below a root
+ * ({@code mlx5_vfio_pci}, {@code hisi_acc_vfio_pci}, ...; any device with a {@code vfio-dev}
+ * directory, which VFIO drivers create from 6.1), or an mdev bound to a driver. Everything is read below a root
  * directory so that tests can run on a copy of the real layout.
  */
 public final class VfioDeviceLookup {
@@ -178,7 +178,8 @@ public final class VfioDeviceLookup {
     Path device = path("/sys/bus/pci/devices/" + address);
     Optional<String> driver = linkName(device.resolve("driver"));
     Optional<String> cdev = cdev(device);
-    if (driver.isEmpty() || !(isVfioPciDriver(driver.get()) || cdev.isPresent())) {
+    boolean vfioDev = Files.isDirectory(device.resolve("vfio-dev"));
+    if (driver.isEmpty() || !(isVfioPciDriver(driver.get()) || vfioDev)) {
       return Optional.empty();
     }
     DeviceIdentity identity = new DeviceIdentity(address, driver.get(),
@@ -258,9 +259,15 @@ public final class VfioDeviceLookup {
     return linkName(device.resolve("iommu_group")).orElse("");
   }
 
-  /** The {@code vfioN} name under the device's {@code vfio-dev} directory (6.6 and later). */
-  private static Optional<String> cdev(Path device) throws IOException {
-    return entries(device.resolve("vfio-dev")).stream().findFirst();
+  /**
+   * The device's {@code vfioN} character device. Sysfs names it under {@code vfio-dev} from 6.1,
+   * but {@code /dev/vfio/devices/vfioN} exists only from 6.6 (with CONFIG_VFIO_DEVICE_CDEV), so
+   * the name counts only when the device node is there.
+   */
+  private Optional<String> cdev(Path device) throws IOException {
+    return entries(device.resolve("vfio-dev")).stream()
+        .filter(name -> Files.exists(path("/dev/vfio/devices/" + name)))
+        .findFirst();
   }
 
   /** A sysfs id file such as {@code vendor}: {@code 0x15b3} becomes {@code 15b3}. */

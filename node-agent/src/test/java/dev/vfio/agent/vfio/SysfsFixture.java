@@ -12,7 +12,8 @@ import java.nio.file.Path;
  *   <li>{@code 0000:65:00.0}: mlx5_vfio_pci (a variant driver), ids 15b3:101e, group 12;
  *   <li>{@code 0000:66:00.0}: vfio-pci, group 13, with the cdev {@code vfio3} (6.6 and later);
  *   <li>{@code 0000:00:02.0}: bound to i915, in group 13 too; {@code 0000:00:03.0}: no driver;
- *   <li>mdev {@link #MDEV}: vfio_mig_test, type vfio_mig_test-mem, group 0;
+ *   <li>mdev {@link #MDEV}: vfio_mig_test, type vfio_mig_test-mem, group 0, a {@code vfio-dev}
+ *       entry but no cdev, as on 6.1;
  *   <li>process 100: container, group 0 and a device fd through it (6.1 style), and a log file;
  *       process 200: a device fd whose fdinfo names its sysfs path (6.18);
  *       process 300: a cdev fd.
@@ -29,6 +30,8 @@ final class SysfsFixture {
     pci(root, "0000:00:02.0", "i915", "0x8086", "0x46a6", "13");
     pci(root, "0000:00:03.0", null, "0x8086", "0x1234", "14");
     Files.createDirectories(root.resolve("sys/devices/pci0000:00/0000:66:00.0/vfio-dev/vfio3"));
+    Files.createDirectories(root.resolve("dev/vfio/devices"));
+    Files.createFile(root.resolve("dev/vfio/devices/vfio3"));
     link(root.resolve("sys/class/vfio-dev/vfio3/device"),
         "../../../devices/pci0000:00/0000:66:00.0");
 
@@ -39,6 +42,8 @@ final class SysfsFixture {
     Files.createDirectories(root.resolve("sys/bus/mdev/drivers/vfio_mig_test"));
     link(mdev.resolve("driver"), "../../../../../bus/mdev/drivers/vfio_mig_test");
     link(mdev.resolve("mdev_type"), "../mdev_supported_types/vfio_mig_test-mem");
+    // 6.1 names a vfio-dev entry without creating /dev/vfio/devices/vfio0.
+    Files.createDirectories(mdev.resolve("vfio-dev/vfio0"));
     group(root, mdev, "0");
     link(root.resolve("sys/bus/mdev/devices/" + MDEV),
         "../../../devices/virtual/vfio_mig_test/vfio_mig_test/" + MDEV);

@@ -47,6 +47,7 @@ class VfioDeviceLookupTest {
     assertEquals(SysfsDevice.Kind.MDEV, device.kind());
     assertEquals(new DeviceIdentity(MDEV, "vfio_mig_test", "", "vfio_mig_test-mem", "0"),
         device.identity());
+    assertEquals(Optional.empty(), device.cdev(), "6.1 has vfio-dev/vfio0 but no cdev");
   }
 
   @Test
