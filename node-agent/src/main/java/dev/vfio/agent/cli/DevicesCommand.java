@@ -40,10 +40,10 @@ final class DevicesCommand implements Callable<Integer> {
     List<SysfsDevice> devices = ctl.lookup().list();
     out.printf(ROW, "ADDRESS", "KIND", "DRIVER", "ID", "GROUP", "CDEV", "MIGRATION", "STATE");
     for (SysfsDevice device : devices) {
-      String[] migration = noProbe ? new String[] {"-", "-"} : probe(device);
+      Probed probed = noProbe ? new Probed("-", "-") : probe(device);
       out.printf(ROW, device.address(), device.kind().name().toLowerCase(),
           device.identity().driver(), id(device.identity()), device.iommuGroup().orElse("-"),
-          device.cdev().orElse("-"), migration[0], migration[1]);
+          device.cdev().orElse("-"), probed.migration(), probed.state());
     }
     if (devices.isEmpty()) {
       out.println("(no device is bound to vfio-pci, a VFIO variant driver or an mdev driver)");
@@ -51,24 +51,27 @@ final class DevicesCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The MIGRATION and STATE columns of a device. */
+  private record Probed(String migration, String state) {}
+
   /** Flags and state, or why they could not be read; never fails the listing. */
-  private String[] probe(SysfsDevice sysfs) {
+  private Probed probe(SysfsDevice sysfs) {
     try (KernelMigrationDevice device = ctl.access().open(sysfs)) {
       String flags;
       try {
         flags = String.join("|", device.migrationFlags().names());
       } catch (VfioException e) {
         if (e.error() == Errno.ENOTTY || e.error() == Errno.EINVAL) {
-          return new String[] {"none", "-"};
+          return new Probed("none", "-");
         }
         throw e;
       }
-      return new String[] {flags.isEmpty() ? "none" : flags, device.state().name()};
+      return new Probed(flags.isEmpty() ? "none" : flags, device.state().name());
     } catch (VfioException e) {
-      return new String[] {e.error() == Errno.EBUSY ? "(busy: group open in a process)"
-          : "(" + e.operation() + ": " + e.error() + ")", "-"};
+      return new Probed(e.error() == Errno.EBUSY ? "(busy: group open in a process)"
+          : "(" + e.operation() + ": " + e.error() + ")", "-");
     } catch (IOException e) {
-      return new String[] {"(" + e.getMessage() + ")", "-"};
+      return new Probed("(" + e.getMessage() + ")", "-");
     }
   }
 

@@ -93,7 +93,7 @@ class KernelBedIT {
    * JVM opens the jars of a class path in order until it finds a class, and over 9p under TCG
    * each jar costs; in this order the Kubernetes jars the agent needs elsewhere stay shut.
    */
-  static String classpath(String agentJar, String dependencies) {
+  private static String classpath(String agentJar, String dependencies) {
     List<String> first = new ArrayList<>();
     List<String> rest = new ArrayList<>();
     for (String jar : dependencies.split(":")) {
