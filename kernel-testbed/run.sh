@@ -18,6 +18,8 @@
 #   CPU           QEMU -cpu model (default max under tcg, host under kvm)
 #   VMT_MEM_SIZE_MB  BAR0 size of each test device (default 16)
 #   RUN_JAVA      1 (default) runs `java -version` in the guest; 0 skips it
+#   GUEST_VARS    names of further variables to export to the guest script,
+#                 e.g. GUEST_VARS="AGENT_CLASSPATH AGENT_JAVA"
 # The host's / is shared read-only as tag "hostroot" (/mnt/hostroot in the
 # guest) with the guest's /proc, /sys, /dev, a tmpfs /tmp and the rw work dir
 # (at its host path, $HOST_OUT in the guest) mounted on top, so a guest script
@@ -60,8 +62,11 @@ rm -f "$OUT/guest.rc" "$OUT/guest.log" "$OUT/console.log" "$OUT/dmesg.log"
 echo "run.sh: building for $KVER"
 make -s -C "$HERE/vfio-mig-test" KVER="$KVER" >"$OUT/build.log" 2>&1 \
     || { cat "$OUT/build.log"; die "module build failed"; }
-gcc -O2 -Wall -static -o "$OUT/migtest" "$HERE/guest/migtest.c" \
-    || die "migtest build failed"
+# Every guest tool (migtest, workload, ...) is static: the initramfs has no libc.
+for src in "$HERE"/guest/*.c; do
+    tool=$(basename "$src" .c)
+    gcc -O2 -Wall -static -o "$OUT/$tool" "$src" || die "$tool build failed"
+done
 
 # The initramfs: static busybox, the modules in load order, the test driver.
 IRD=$OUT/initramfs
@@ -89,6 +94,11 @@ RUN_JAVA=$RUN_JAVA
 HOST_OUT=$OUT
 export RUN_JAVA HOST_OUT
 ENV
+# Variables named in GUEST_VARS reach the guest script too, quoted for sh.
+for name in ${GUEST_VARS:-}; do
+    value=${!name-}
+    printf "%s='%s'\nexport %s\n" "$name" "${value//\'/\'\\\'\'}" "$name" >> "$OUT/testbed.env"
+done
 
 echo "run.sh: booting $KERNEL (accel $ACCEL, timeout ${TIMEOUT}s)"
 boot=$(date +%s)

@@ -7,7 +7,11 @@
  * any hardware:
  *
  *   - an mdev parent at /sys/devices/virtual/vfio_mig_test/vfio_mig_test with
- *     one type, "vfio_mig_test-mem"; echo a UUID into its "create" file;
+ *     two types: "vfio_mig_test-mem", the migratable device, and
+ *     "vfio_mig_test-plain", the same device without migration support (the
+ *     migration features answer ENOTTY), so that tests can see how a tool
+ *     treats a VFIO device that cannot migrate; echo a UUID into a type's
+ *     "create" file;
  *   - each device is an emulated-IOMMU vfio device that looks like a PCI
  *     function: BAR0 (region 0) is "device memory" of mem_size_mb MiB, and
  *     region 7 is a fixed 256-byte config space; both are accessed with
@@ -598,9 +602,12 @@ static void vmt_fill_config(u8 *cfg)
 	cfg[0x10] = 0x08;	/* BAR0: 32-bit prefetchable memory */
 }
 
+static struct mdev_type vmt_type, vmt_plain_type;
+
 static int vmt_init_dev(struct vfio_device *vdev)
 {
 	struct vmt_device *vmt = to_vmt(vdev);
+	struct mdev_device *mdev = to_mdev_device(vdev->dev);
 
 	vmt->mem_size = (size_t)mem_size_mb << 20;
 	vmt->mem = vzalloc(vmt->mem_size);
@@ -609,8 +616,11 @@ static int vmt_init_dev(struct vfio_device *vdev)
 	mutex_init(&vmt->state_mutex);
 	vmt->state = VFIO_DEVICE_STATE_RUNNING;
 	vmt_fill_config(vmt->config);
-	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
-	vdev->mig_ops = &vmt_mig_ops;
+	/* Without mig_ops the vfio core answers ENOTTY to every migration feature. */
+	if (mdev->type != &vmt_plain_type) {
+		vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+		vdev->mig_ops = &vmt_mig_ops;
+	}
 	return 0;
 }
 
@@ -677,7 +687,8 @@ static void vmt_remove(struct mdev_device *mdev)
 
 static ssize_t vmt_show_description(struct mdev_type *mtype, char *buf)
 {
-	return sysfs_emit(buf, "migratable test device, BAR0 %u MiB\n",
+	return sysfs_emit(buf, "%s test device, BAR0 %u MiB\n",
+			  mtype == &vmt_plain_type ? "non-migratable" : "migratable",
 			  mem_size_mb);
 }
 
@@ -698,7 +709,12 @@ static struct mdev_type vmt_type = {
 	.pretty_name = "vfio_mig_test memory device",
 };
 
-static struct mdev_type *vmt_types[] = { &vmt_type };
+static struct mdev_type vmt_plain_type = {
+	.sysfs_name = "plain",
+	.pretty_name = "vfio_mig_test memory device without migration",
+};
+
+static struct mdev_type *vmt_types[] = { &vmt_type, &vmt_plain_type };
 
 static void vmt_parent_release(struct device *dev)
 {

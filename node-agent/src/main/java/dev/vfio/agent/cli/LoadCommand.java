@@ -1,0 +1,70 @@
+package dev.vfio.agent.cli;
+
+import static dev.vfio.agent.vfio.MigrationState.RESUMING;
+import static dev.vfio.agent.vfio.MigrationState.RUNNING;
+
+import dev.vfio.agent.blobs.BlobReader;
+import dev.vfio.agent.blobs.BlobSummary;
+import dev.vfio.agent.vfio.MigrationState;
+import dev.vfio.agent.vfio.MigrationStateMachine;
+import dev.vfio.agent.vfio.SysfsDevice;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vfioctl load}: a blob's state into a RUNNING device. The whole blob is verified and
+ * matched against the device before the device is even opened, so a damaged, truncated or foreign
+ * blob changes nothing. Then RUNNING → RESUMING in one SET, the state written, → RUNNING; the
+ * device checks the data on leaving RESUMING. On any failure the device is brought back to
+ * RUNNING (by a reset when it refused the data).
+ */
+@Command(name = "load", description = "Load a blob's migration state into a running device.")
+final class LoadCommand implements Callable<Integer> {
+  @ParentCommand
+  VfioCtl ctl;
+
+  @Mixin
+  DeviceTarget target;
+
+  @Option(names = "--in", required = true, paramLabel = "FILE", description = "The blob (.vfs).")
+  Path in;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    try (BlobReader reader = BlobReader.open(in)) {
+      BlobSummary blob = reader.verify();
+      SysfsDevice sysfs = target.resolve(ctl);
+      reader.requireCompatibleWith(sysfs.identity());
+      try (OpenedDevice opened = target.open(ctl, sysfs);
+          MigrationStateMachine machine = MigrationStateMachine.probe(opened.device())) {
+        MigrationState before = machine.state();
+        if (before != RUNNING) {
+          throw new CommandFailure(opened.address() + " is in " + before
+              + "; loading needs it RUNNING; nothing done");
+        }
+        long started = System.nanoTime();
+        try {
+          machine.transition(RESUMING);
+          reader.copyTo(machine::writeAll);
+          machine.transition(RUNNING);
+        } catch (IOException | RuntimeException e) {
+          throw VfioCtl.recovered(opened.address(), e, machine);
+        }
+        spec.commandLine().getOut().printf(
+            "loaded %d bytes from %s into %s in %d ms; device %s%n", blob.stateBytes(), in,
+            opened.address(), (System.nanoTime() - started) / 1_000_000, machine.state());
+      }
+    }
+    return 0;
+  }
+}

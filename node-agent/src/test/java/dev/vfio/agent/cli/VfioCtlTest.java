@@ -1,0 +1,81 @@
+package dev.vfio.agent.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.agent.vfio.KernelDeviceAccess;
+import dev.vfio.agent.vfio.VfioDeviceLookup;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What {@code vfioctl} does with bad input on a machine without VFIO devices: exit status 1 and
+ * one line naming what was wrong, with nothing created. The kernel test bed runs the commands
+ * against a real device.
+ */
+class VfioCtlTest {
+  private static final int SELF = (int) ProcessHandle.current().pid();
+
+  @TempDir
+  Path dir;
+
+  final StringWriter out = new StringWriter();
+  final StringWriter err = new StringWriter();
+
+  int run(String... args) {
+    VfioDeviceLookup lookup = VfioDeviceLookup.ofSystem();
+    return VfioCtl.run(new VfioCtl(lookup, () -> new KernelDeviceAccess(lookup)),
+        new PrintWriter(out, true), new PrintWriter(err, true), args);
+  }
+
+  @Test
+  void aPathThatIsNotVfioIsRefusedNamingIt() {
+    assertEquals(1, run("probe", "/dev/null"));
+    assertTrue(err.toString().startsWith("vfioctl: /dev/null is not a VFIO device: give a PCI"
+        + " address"), err.toString());
+  }
+
+  @Test
+  void anFdThatIsNotVfioIsRefusedNamingWhatItIs() {
+    // fd 0 of this JVM is whatever the build runs it with, never a VFIO device.
+    assertEquals(1, run("save", "--pid", String.valueOf(SELF), "--fd", "0", "--out",
+        dir.resolve("state.vfs").toString()));
+    assertTrue(err.toString().matches("(?s)vfioctl: fd 0 of process " + SELF
+        + " is .*, not a VFIO device fd\\s*"), err.toString());
+    assertFalse(Files.exists(dir.resolve("state.vfs")));
+  }
+
+  @Test
+  void aMissingFdIsRefusedNamingIt() {
+    assertEquals(1, run("probe", "--pid", String.valueOf(SELF), "--fd", "65000"));
+    assertEquals("vfioctl: process " + SELF + " has no fd 65000\n", err.toString());
+  }
+
+  @Test
+  void aBlobThatIsNotABlobIsRefusedBeforeAnyDeviceIsLookedAt() throws Exception {
+    Path junk = Files.writeString(dir.resolve("junk.vfs"), "not a blob at all, just text");
+
+    assertEquals(1, run("load", "/dev/null", "--in", junk.toString()));
+    assertEquals("vfioctl: blob " + junk + ": bad magic: not a VFIO state blob\n", err.toString());
+  }
+
+  @Test
+  void anExistingBlobIsNotOverwritten() throws Exception {
+    Path existing = Files.writeString(dir.resolve("state.vfs"), "earlier");
+
+    assertEquals(1, run("save", "0000:65:00.0", "--out", existing.toString()));
+    assertEquals("vfioctl: " + existing + " exists; nothing done\n", err.toString());
+    assertEquals("earlier", Files.readString(existing));
+  }
+
+  @Test
+  void aPidWithoutFdIsAUsageError() {
+    assertEquals(2, run("probe", "--pid", "1"));
+    assertTrue(err.toString().startsWith("--pid and --fd go together"), err.toString());
+  }
+}
