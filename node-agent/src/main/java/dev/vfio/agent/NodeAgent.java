@@ -163,8 +163,7 @@ public final class NodeAgent implements AutoCloseable {
     AgentConfig config = AgentConfig.fromEnvironment(System.getenv());
     NodeBackend backend = switch (config.backend()) {
       case "simulated" -> SimulatedBackend.create(config.simulatedDevices(), config.simulationDirectory());
-      default -> throw new IllegalArgumentException("the kernel backend is not available in this "
-          + "version of the agent; run with VFIO_BACKEND=simulated");
+      default -> KernelBackend.create();
     };
     NodeAgent agent = new NodeAgent(new KubernetesClientBuilder().build(), config, backend, Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);

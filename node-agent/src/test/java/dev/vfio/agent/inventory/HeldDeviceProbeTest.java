@@ -1,0 +1,46 @@
+package dev.vfio.agent.inventory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.agent.pods.HeldDevice;
+import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.sim.SimulatedDevices;
+import dev.vfio.agent.vfio.DeviceIdentity;
+import dev.vfio.agent.vfio.MigrationState;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HeldDeviceProbeTest {
+  static final String HELD = "0000:3b:00.0";
+  static final String FREE = "0000:3b:00.1";
+
+  @Test
+  void onlyDevicesAPodHoldsAreProbedAndThroughTheirHolder(@TempDir Path work) throws Exception {
+    SimulatedDevices devices = SimulatedDevices.fromJson("[{\"address\": \"" + HELD + "\", \"stateBytes\": 4096},"
+        + " {\"address\": \"" + FREE + "\", \"stateBytes\": 4096}]", work);
+    List<HeldDevice> opened = new ArrayList<>();
+    HeldDeviceProbe probe = new HeldDeviceProbe(pod -> List.of(new HeldDevice(HELD, 4242, 7)), held -> {
+      opened.add(held);
+      return devices.open(held.address());
+    });
+
+    probe.resolve(new PodRef("default", "gpu-workload", "uid", Map.of()));
+    var held = probe.probe(sysfs(HELD));
+    var free = probe.probe(sysfs(FREE));
+
+    assertTrue(held.isPresent());
+    assertTrue(held.get().flags().stopCopy());
+    assertEquals(MigrationState.RUNNING, held.get().state());
+    assertTrue(free.isEmpty(), "a device nobody holds is never opened: vfio-pci would reset it");
+    assertEquals(List.of(new HeldDevice(HELD, 4242, 7)), opened, "the holder's own fd is used");
+  }
+
+  private static SysfsDevice sysfs(String address) {
+    return new SysfsDevice(new DeviceIdentity(address, "vfio-pci", "10de", "2330", "12"), null, null);
+  }
+}
