@@ -13,6 +13,7 @@ import dev.vfio.agent.tasks.DeleteBlobsOperation;
 import dev.vfio.agent.tasks.LoadOperation;
 import dev.vfio.agent.tasks.PodDevices;
 import dev.vfio.agent.tasks.ReceiveOperation;
+import dev.vfio.agent.tasks.ResumeOperation;
 import dev.vfio.agent.tasks.SendOperation;
 import dev.vfio.agent.transport.SecretCredentials;
 import dev.vfio.agent.tasks.SaveOperation;
@@ -88,6 +89,7 @@ public final class NodeAgent implements AutoCloseable {
             config.transferIdleTimeout()),
         TaskOperation.Send, new SendOperation(podDevices, backend, journal, credentials, config.nodeName(),
             kernelRelease, config.transferIdleTimeout()),
+        TaskOperation.Resume, new ResumeOperation(podDevices, backend.quiescer()),
         TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
         config.taskConcurrency(), clock, config.progressInterval(), metrics);
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -1,6 +1,9 @@
 package dev.vfio.api.v1alpha1;
 
-/** The kinds of node-local work an agent performs. */
+/**
+ * The kinds of node-local work an agent performs. {@code Resume} returns a pod's devices to
+ * RUNNING and thaws it: the rollback of a migration through storage whose source was left stopped.
+ */
 public enum TaskOperation {
-  Save, Load, Send, Receive, DeleteBlobs
+  Save, Load, Send, Receive, DeleteBlobs, Resume
 }

@@ -4,6 +4,7 @@ import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
+import dev.vfio.agent.vfio.Recovery;
 import dev.vfio.agent.vfio.StateRejectedException;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Reasons;
@@ -92,10 +93,15 @@ final class DeviceLoad implements AutoCloseable {
   /** Back to RUNNING; from RESUMING only a reset does that, and the partial state is gone with it. */
   String rollBack() {
     try {
-      return device.address() + ": " + machine.recoverToRunning().describe();
+      return device.address() + ": " + resume().describe();
     } catch (IOException e) {
       return device.address() + ": could not return to RUNNING: " + e.getMessage();
     }
+  }
+
+  /** Back to RUNNING the mildest way that works; throws only if the device cannot get there. */
+  Recovery resume() throws IOException {
+    return machine.recoverToRunning();
   }
 
   @Override

@@ -167,10 +167,6 @@ public final class MigrationPreflight {
     if (source.getSnapshotName() != null && transport == Transport.Direct) {
       return new Rejection(Reasons.INVALID_SPEC, "a snapshot is restored from storage: use transport Auto or Storage");
     }
-    if (source.getPodName() != null && transport == Transport.Storage) {
-      return new Rejection(Reasons.INVALID_SPEC, "transport Storage for a live source is not supported by this "
-          + "version: use Auto or Direct, or take a VfioSnapshot and restore it");
-    }
     if (spec.getHooks() != null && ((spec.getHooks().getPre() != null && !spec.getHooks().getPre().isEmpty())
         || (spec.getHooks().getPost() != null && !spec.getHooks().getPost().isEmpty()))) {
       return new Rejection(Reasons.INVALID_SPEC, "spec.hooks is not supported by this version of vfio-operator yet");

@@ -1,5 +1,7 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.AfterSnapshot;
+import dev.vfio.api.v1alpha1.Compression;
 import dev.vfio.api.v1alpha1.DeviceMapping;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.MigrationPhase;
@@ -8,6 +10,7 @@ import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.Transport;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNode;
@@ -42,6 +45,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -62,6 +66,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   static final String LOAD = "load";
   static final String RECEIVE = "receive";
   static final String SEND = "send";
+  static final String SAVE = "save";
+  static final String RESUME = "resume";
+  static final String CLEANUP = "cleanup";
+  /** On a migration's Save task: the UID of the target pod the saved state is for. */
+  static final String TARGET_UID = "vfio.dev/target-uid";
   private static final Logger LOG = LoggerFactory.getLogger(VfioMigrationReconciler.class);
   private static final Duration POLL = Duration.ofSeconds(2);
   private static final long MIN_BUDGET = 64L << 20;
@@ -111,6 +120,10 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       Optional<VfioNodeTask> load = find(migration, context, LOAD);
       Optional<VfioNodeTask> receive = find(migration, context, RECEIVE);
       Optional<VfioNodeTask> send = find(migration, context, SEND);
+      Optional<VfioNodeTask> save = find(migration, context, SAVE);
+      if (save.isPresent()) {
+        return followStorage(migration, save.get(), load, find(migration, context, RESUME), now);
+      }
       if (load.isEmpty() && receive.isEmpty()) {
         if (phase == MigrationPhase.Running) {
           return fail(migration, Reasons.TASK_LOST, "the migration's tasks disappeared before they finished: "
@@ -141,7 +154,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       return wait(migration, new Rejection(Reasons.WAITING_FOR_CAPACITY, busy), now);
     }
     Instant deadline = now.plus(plan.timeout());
-    if (plan.fromSnapshot()) {
+    if (!plan.fromSnapshot() && migration.getSpec().getTransport() == Transport.Storage) {
+      // The target's identity travels with the save, so the load refuses a replaced target.
+      tasks.create(migration, SAVE, storageSaveSpec(migration, plan, deadline), true,
+          Map.of(TARGET_UID, plan.targetPod().getMetadata().getUid()));
+    } else if (plan.fromSnapshot()) {
       VfioNodeTaskSpec load = targetSpec(migration, plan, TaskOperation.Load, deadline);
       load.setStorageClaim(plan.snapshotClaim());
       load.setBlobDirectory(plan.snapshotDirectory());
@@ -173,6 +190,107 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     return spec;
   }
 
+  /** Where a migration through storage keeps its blobs: never a snapshot's directory. */
+  private static String transferDirectory(VfioMigration migration) {
+    return migration.getMetadata().getNamespace() + "/vmig-" + migration.getMetadata().getUid();
+  }
+
+  private VfioNodeTaskSpec storageSaveSpec(VfioMigration migration, MigrationPlan plan, Instant deadline) {
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Save);
+    spec.setNodeName(plan.sourceNode());
+    spec.setPodName(plan.sourcePod().getMetadata().getName());
+    spec.setPodUid(plan.sourcePod().getMetadata().getUid());
+    spec.setDevices(plan.pairs().stream().map(DeviceMapping::getSource).toList());
+    spec.setDeviceMap(plan.pairs());
+    spec.setStorageClaim(config.defaultStorageClaim());
+    spec.setBlobDirectory(transferDirectory(migration));
+    spec.setQuiesce(migration.getSpec().getQuiesce() == null ? QuiesceMode.Freeze : migration.getSpec().getQuiesce());
+    // The source stays stopped once saved: it must not run on while its state starts elsewhere.
+    spec.setAfterSave(AfterSnapshot.KeepStopped);
+    spec.setCompression(Compression.None);
+    spec.setPrecopy(migration.getSpec().getPrecopy());
+    spec.setDeadline(deadline.toString());
+    spec.setParent(MigrationAdmission.key(migration));
+    return spec;
+  }
+
+  /**
+   * Through storage: Save on the source (left stopped), then Load on the target. If the load
+   * fails, a Resume task runs the source again before the migration reports its failure.
+   */
+  private UpdateControl<VfioMigration> followStorage(VfioMigration migration, VfioNodeTask save,
+      Optional<VfioNodeTask> load, Optional<VfioNodeTask> resume, Instant now) {
+    if (resume.isPresent()) {
+      if (!NodeTasks.isTerminal(resume.get())) {
+        return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+      }
+      VfioNodeTask cause = load.orElse(save);
+      return fail(migration, reasonOf(migration, cause, now), messageOf(cause)
+          + "; the source was resumed: " + messageOf(resume.get()), now);
+    }
+    switch (NodeTasks.phase(save)) {
+      case Failed, Cancelled -> {
+        return failFrom(migration, save, now);
+      }
+      case Succeeded -> { }
+      default -> {
+        return watchdog(migration, List.of(save), null, now).orElseGet(() -> {
+          statuses.patchIfChanged(migration, MigrationStatuses.progressed(migration, save, stageOf(save)));
+          return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+        });
+      }
+    }
+    if (load.isEmpty()) {
+      VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+      spec.setOperation(TaskOperation.Load);
+      spec.setNodeName(migration.getStatus().getTargetNode());
+      spec.setPodName(migration.getSpec().getTargetPodName());
+      spec.setPodUid(save.getMetadata().getAnnotations().get(TARGET_UID));
+      spec.setDevices(save.getSpec().getDeviceMap().stream().map(DeviceMapping::getTarget).toList());
+      spec.setDeviceMap(save.getSpec().getDeviceMap());
+      spec.setStorageClaim(save.getSpec().getStorageClaim());
+      spec.setBlobDirectory(save.getSpec().getBlobDirectory());
+      spec.setDeadline(save.getSpec().getDeadline());
+      spec.setParent(MigrationAdmission.key(migration));
+      tasks.create(migration, LOAD, spec, true);
+      return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+    }
+    VfioNodeTask loading = load.get();
+    switch (NodeTasks.phase(loading)) {
+      case Succeeded -> {
+        VfioNodeTaskSpec cleanup = new VfioNodeTaskSpec();
+        cleanup.setOperation(TaskOperation.DeleteBlobs);
+        cleanup.setNodeName(loading.getSpec().getNodeName());
+        cleanup.setStorageClaim(save.getSpec().getStorageClaim());
+        cleanup.setBlobDirectory(save.getSpec().getBlobDirectory());
+        tasks.create(migration, CLEANUP, cleanup, true);
+        Long downtime = downtime(save.getStatus() == null ? null : save.getStatus().getStoppedAt(),
+            loading.getStatus().getResumedAt());
+        return succeed(migration, loading, loading, downtime, now);
+      }
+      case Failed, Cancelled -> {
+        statuses.patchIfChanged(migration, MigrationStatuses.rollingBack(migration,
+            reasonOf(migration, loading, now), "resuming the source: " + messageOf(loading), now));
+        VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+        spec.setOperation(TaskOperation.Resume);
+        spec.setNodeName(save.getSpec().getNodeName());
+        spec.setPodName(save.getSpec().getPodName());
+        spec.setPodUid(save.getSpec().getPodUid());
+        spec.setDevices(save.getSpec().getDevices());
+        spec.setParent(MigrationAdmission.key(migration));
+        tasks.create(migration, RESUME, spec, true);
+        return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+      }
+      default -> {
+        return watchdog(migration, List.of(loading), loading.getSpec().getPodUid(), now).orElseGet(() -> {
+          statuses.patchIfChanged(migration, MigrationStatuses.progressed(migration, loading, stageOf(loading)));
+          return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+        });
+      }
+    }
+  }
+
   private UpdateControl<VfioMigration> followLoad(VfioMigration migration, VfioNodeTask load, Instant now) {
     switch (NodeTasks.phase(load)) {
       case Succeeded -> {
@@ -182,7 +300,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
         return failFrom(migration, load, now);
       }
       default -> {
-        return watchdog(migration, List.of(load), now).orElseGet(() -> {
+        return watchdog(migration, List.of(load), load.getSpec().getPodUid(), now).orElseGet(() -> {
           statuses.patchIfChanged(migration, MigrationStatuses.progressed(migration, load, stageOf(load)));
           return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
         });
@@ -219,7 +337,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
           receive.getStatus().getEndpoint().getPort());
     }
     List<VfioNodeTask> running = Stream.concat(Stream.of(receive), send.stream()).toList();
-    return watchdog(migration, running, now).orElseGet(() -> {
+    return watchdog(migration, running, receive.getSpec().getPodUid(), now).orElseGet(() -> {
       statuses.patchIfChanged(migration, MigrationStatuses.progressed(migration, send.orElse(null),
           stageOf(send.orElse(receive))));
       return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
@@ -246,18 +364,17 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   }
 
   /** Deadline and target pod identity, checked on every pass while tasks run. */
-  private Optional<UpdateControl<VfioMigration>> watchdog(VfioMigration migration, List<VfioNodeTask> running, Instant now) {
+  private Optional<UpdateControl<VfioMigration>> watchdog(VfioMigration migration, List<VfioNodeTask> running,
+      String targetUid, Instant now) {
     String reason = null;
     String message = null;
     if (expired(migration, now)) {
       reason = Reasons.TIMEOUT;
       message = "not Succeeded within " + timeout(migration) + "; rolling back";
     } else {
-      Pod target = client.pods().inNamespace(migration.getMetadata().getNamespace())
+      Pod target = targetUid == null ? null : client.pods().inNamespace(migration.getMetadata().getNamespace())
           .withName(migration.getSpec().getTargetPodName()).get();
-      String expectedUid = running.get(0).getSpec().getPodUid();
-      if (running.get(0).getSpec().getOperation() != TaskOperation.Send
-          && (target == null || !target.getMetadata().getUid().equals(expectedUid))) {
+      if (targetUid != null && (target == null || !target.getMetadata().getUid().equals(targetUid))) {
         reason = Reasons.TARGET_POD_CHANGED;
         message = "target pod " + migration.getSpec().getTargetPodName() + " was deleted or replaced; rolling back";
       }
@@ -342,8 +459,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   }
 
   private static Long downtime(VfioNodeTask send, VfioNodeTask receive) {
-    String stopped = send.getStatus() == null ? null : send.getStatus().getStoppedAt();
-    String resumed = receive.getStatus() == null ? null : receive.getStatus().getResumedAt();
+    return downtime(send.getStatus() == null ? null : send.getStatus().getStoppedAt(),
+        receive.getStatus() == null ? null : receive.getStatus().getResumedAt());
+  }
+
+  private static Long downtime(String stopped, String resumed) {
     if (stopped == null || resumed == null) {
       return null;
     }
@@ -374,7 +494,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   public DeleteControl cleanup(VfioMigration cached, Context<VfioMigration> context) {
     VfioMigration migration = statuses.fresh(cached);
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
-      List<VfioNodeTask> owned = Stream.of(LOAD, RECEIVE, SEND)
+      List<VfioNodeTask> owned = Stream.of(LOAD, RECEIVE, SEND, SAVE, RESUME, CLEANUP)
           .map(role -> find(migration, context, role)).flatMap(Optional::stream).toList();
       List<VfioNodeTask> inFlight = owned.stream().filter(t -> !NodeTasks.isTerminal(t)).toList();
       if (!inFlight.isEmpty()) {

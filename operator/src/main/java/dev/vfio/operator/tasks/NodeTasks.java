@@ -53,12 +53,20 @@ public final class NodeTasks {
    * is being deleted are not owned and are deleted explicitly.
    */
   public VfioNodeTask create(HasMetadata parent, String role, VfioNodeTaskSpec spec, boolean owned) {
+    return create(parent, role, spec, owned, Map.of());
+  }
+
+  /** As {@link #create(HasMetadata, String, VfioNodeTaskSpec, boolean)}, with annotations the operator reads back later. */
+  public VfioNodeTask create(HasMetadata parent, String role, VfioNodeTaskSpec spec, boolean owned,
+      Map<String, String> annotations) {
+    Map<String, String> all = new java.util.HashMap<>(annotations);
+    all.put(TaskParents.PARENT_ANNOTATION, TaskParents.annotationValue(parent));
     var metadata = new ObjectMetaBuilder()
         .withName(name(parent, role))
         .withNamespace(parent.getMetadata().getNamespace())
         .withLabels(Map.of(VfioNodeTask.NODE_LABEL, spec.getNodeName(),
             PARENT_LABEL, labelValue(parent.getMetadata().getName())))
-        .withAnnotations(Map.of(TaskParents.PARENT_ANNOTATION, TaskParents.annotationValue(parent)));
+        .withAnnotations(all);
     if (owned) {
       metadata.withOwnerReferences(new OwnerReferenceBuilder()
           .withApiVersion(parent.getApiVersion())

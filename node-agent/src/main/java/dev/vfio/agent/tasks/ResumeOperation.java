@@ -1,0 +1,44 @@
+package dev.vfio.agent.tasks;
+
+import dev.vfio.agent.freeze.Quiescer;
+import dev.vfio.agent.pods.PodRef;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * {@code Resume}: the source of a migration through storage was saved and left stopped; the
+ * load failed, so the source runs again — its devices back to RUNNING with the state they kept,
+ * its pod thawed.
+ */
+public final class ResumeOperation implements NodeOperation {
+  private final PodDevices podDevices;
+  private final Quiescer quiescer;
+
+  public ResumeOperation(PodDevices podDevices, Quiescer quiescer) {
+    this.podDevices = podDevices;
+    this.quiescer = quiescer;
+  }
+
+  @Override
+  public void run(TaskContext context) throws TaskFailure {
+    VfioNodeTask task = context.task();
+    PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
+    context.stage(Stage.Resuming);
+    List<DeviceLoad> devices = podDevices.open(pod, task.getSpec().getDevices(),
+        (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
+    try {
+      for (DeviceLoad device : devices) {
+        device.resume();
+      }
+      quiescer.thaw(pod);
+      context.succeed(devices.stream().map(DeviceLoad::result).toList(), null);
+    } catch (IOException e) {
+      throw new TaskFailure(Reasons.DEVICE_ERROR, "could not resume pod " + pod + ": " + e.getMessage(), e);
+    } finally {
+      PodDevices.closeAll(devices);
+    }
+  }
+}
