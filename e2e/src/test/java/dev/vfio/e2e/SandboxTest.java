@@ -51,6 +51,11 @@ class SandboxTest {
           () -> snapshot.getMetadata().getName() + " ended " + snapshot.getStatus().getPhase() + "\n" + logs(work));
       assertTrue(snapshot.getStatus().getReadyToUse());
     }
+    assertEquals(2, outcome.migrations().size(), "the live migration and the restore example both ran");
+    for (VfioMigration migration : outcome.migrations()) {
+      assertEquals(MigrationPhase.Succeeded, migration.getStatus().getPhase(),
+          () -> migration.getMetadata().getName() + " ended " + migration.getStatus().getPhase() + "\n" + logs(work));
+    }
     assertTrue(outcome.allReady());
 
     assertTrue(output.contains("$ kubectl get vsnap -o wide\n" + outcome.finalTable()), "the final table is printed");
@@ -60,11 +65,6 @@ class SandboxTest {
       String row = table.stream().filter(line -> line.startsWith(name + " ")).findFirst()
           .orElseThrow(() -> new AssertionError("no row for " + name + " in\n" + outcome.finalTable()));
       assertEquals("Ready", row.substring(phase).split(" ")[0], () -> "PHASE of " + name + " in\n" + outcome.finalTable());
-    }
-    assertEquals(2, outcome.migrations().size(), "the live migration and the restore example both ran");
-    for (VfioMigration migration : outcome.migrations()) {
-      assertEquals(MigrationPhase.Succeeded, migration.getStatus().getPhase(),
-          () -> migration.getMetadata().getName() + " ended " + migration.getStatus().getPhase() + "\n" + logs(work));
     }
     assertTrue(output.contains("$ kubectl get vmig -o wide"), "the migrations' final table is printed");
   }

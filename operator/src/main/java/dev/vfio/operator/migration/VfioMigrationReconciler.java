@@ -73,7 +73,9 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   static final String TARGET_UID = "vfio.dev/target-uid";
   private static final Logger LOG = LoggerFactory.getLogger(VfioMigrationReconciler.class);
   private static final Duration POLL = Duration.ofSeconds(2);
-  private static final long MIN_BUDGET = 64L << 20;
+  private static final long BUDGET_MARGIN = 256L << 20;
+  /** What the agent runs when spec.precopy.maxRounds is unset. */
+  private static final int DEFAULT_PRECOPY_ROUNDS = 5;
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -166,7 +168,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     } else {
       VfioNodeTaskSpec receive = targetSpec(migration, plan, TaskOperation.Receive, deadline);
       receive.setToken(newToken());
-      receive.setByteBudget(plan.expectedBytes() <= 0 ? null : Math.max(MIN_BUDGET, plan.expectedBytes() * 4));
+      receive.setByteBudget(byteBudget(migration, plan));
       tasks.create(migration, RECEIVE, receive, true);
     }
     statuses.patchIfChanged(migration, MigrationStatuses.started(migration, plan, now));
@@ -175,6 +177,20 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
         + " on node " + plan.targetNode());
     LOG.info("started: {} device pair(s) to node {}", plan.pairs().size(), plan.targetNode());
     return UpdateControl.<VfioMigration>noUpdate().rescheduleAfter(POLL);
+  }
+
+  /**
+   * The most a receiver accepts: every PRE_COPY round may resend the whole state and STOP_COPY
+   * sends it once more, plus a margin for framing and for a size the device under-reported.
+   * Unknown sizes get no budget beyond the agent's default.
+   */
+  private static Long byteBudget(VfioMigration migration, MigrationPlan plan) {
+    if (plan.expectedBytes() <= 0) {
+      return null;
+    }
+    var precopy = migration.getSpec().getPrecopy();
+    int rounds = precopy == null || precopy.getMaxRounds() == null ? DEFAULT_PRECOPY_ROUNDS : precopy.getMaxRounds();
+    return plan.expectedBytes() * (rounds + 2L) + BUDGET_MARGIN;
   }
 
   private VfioNodeTaskSpec targetSpec(VfioMigration migration, MigrationPlan plan, TaskOperation operation, Instant deadline) {
