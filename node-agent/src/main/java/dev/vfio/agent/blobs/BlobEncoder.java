@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -25,13 +23,6 @@ import java.util.concurrent.Future;
  * later.
  */
 final class BlobEncoder implements AutoCloseable {
-  /** Runs the background part of each chunk. Daemon threads that end when idle. */
-  private static final ExecutorService HASHING = Executors.newCachedThreadPool(runnable -> {
-    Thread thread = new Thread(runnable, "blob-hashing");
-    thread.setDaemon(true);
-    return thread;
-  });
-
   /** A chunk ready to emit: its stored bytes and their CRC. */
   private record Encoded(ByteBuffer stored, int crc) {}
 
@@ -134,7 +125,7 @@ final class BlobEncoder implements AutoCloseable {
     stateBytes += full.remaining();
     pending = spare.clear();
     spare = full;
-    inFlight = HASHING.submit(() -> encode(full));
+    inFlight = ChunkHashing.THREADS.submit(() -> encode(full));
   }
 
   private Encoded encode(ByteBuffer state) {
