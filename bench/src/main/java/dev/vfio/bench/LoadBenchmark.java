@@ -37,25 +37,23 @@ final class LoadBenchmark implements Benchmark {
       Path blob = work.resolve("state.vfs");
       Path raw = work.resolve("state.raw");
       SaveBenchmark.clear(work.resolve("device"));
-      PathProbe.launch(Variant.BLOB_SAVE, size, blob, work.resolve("device"), PROBE_HEAP,
+      PathProbe.launch(Variant.BLOB_SAVE, size, blob, work.resolve("device"), PROBE_HEAP, false,
           work.resolve("probe.log"));
       PathProbe.launch(Variant.RAW_WRITE, Files.size(blob), raw, work.resolve("device"),
-          PROBE_HEAP, work.resolve("probe.log"));
+          PROBE_HEAP, false, work.resolve("probe.log"));
       List<String> names = List.of(RAW, AGENT, VERIFY);
       for (int run = 0; run < settings.runs(); run++) {
         for (int i = 0; i < names.size(); i++) {
           String name = names.get((i + run) % names.size());
           SaveBenchmark.clear(work.resolve("device"));
-          if (settings.dropCaches()) {
-            PageCache.drop();
-          }
           Variant variant = switch (name) {
             case RAW -> Variant.RAW_READ;
             case AGENT -> Variant.BLOB_LOAD;
             default -> Variant.BLOB_VERIFY;
           };
           Outcome outcome = PathProbe.launch(variant, size, name.equals(RAW) ? raw : blob,
-              work.resolve("device"), PROBE_HEAP, work.resolve("probe.log"));
+              work.resolve("device"), PROBE_HEAP, settings.dropCaches(),
+              work.resolve("probe.log"));
           results.record(NAME, scenario, name, THROUGHPUT, "MiB/s",
               size / (double) Settings.MIB / outcome.seconds());
         }

@@ -18,15 +18,18 @@ import java.util.SplittableRandom;
 
 /**
  * One variant of the save or load path, alone in its own JVM, so that the peak resident memory
- * it reports (VmHWM) is its own and not that of whatever ran before it. Prints one line:
- * {@code PROBE seconds=… hwmKiB=…}.
+ * it reports (VmHWM) is its own and not that of whatever ran before it. A warm-up pass comes
+ * first, then the page cache is flushed (or dropped, for reads) and the timed pass runs. Prints
+ * one line: {@code PROBE seconds=… hwmKiB=…}.
  *
- * <p>Usage: {@code PathProbe VARIANT BYTES FILE DEVICE_DIR}, where VARIANT is one of
- * {@link Variant}.
+ * <p>Usage: {@code PathProbe VARIANT BYTES FILE DEVICE_DIR [DROP_CACHES]}, where VARIANT is one
+ * of {@link Variant}.
  */
 public final class PathProbe {
   /** The write and read unit of the raw baselines, that of {@code dd bs=1M}. */
   static final int IO_BYTES = 1 << 20;
+  /** Enough for the JIT to compile every loop of a variant before the timed pass. */
+  private static final long WARM_UP_BYTES = 128L << 20;
 
   /** What a probe does. */
   enum Variant {
@@ -46,7 +49,12 @@ public final class PathProbe {
     /** The agent's load: open, compatibility, verify, device RESUMING, copyTo, RUNNING. */
     BLOB_LOAD,
     /** Only the blob's checks: open and verify, no device. */
-    BLOB_VERIFY
+    BLOB_VERIFY;
+
+    /** Whether it writes a file of its own rather than reading one that exists. */
+    boolean writes() {
+      return this == RAW_WRITE || this == BLOB_SAVE || this == DEVICE_READ || this == JSON_SAVE;
+    }
   }
 
   private PathProbe() {}
@@ -56,7 +64,29 @@ public final class PathProbe {
     long bytes = Long.parseLong(args[1]);
     Path file = Path.of(args[2]);
     Path deviceDirectory = Path.of(args[3]);
+    boolean dropCaches = args.length > 4 && Boolean.parseBoolean(args[4]);
+    // A cold JVM interprets the hashing and copying loops for its first hundred MiB or so; an
+    // agent saves many devices in its life, so the timed pass runs warm, like all but its first.
+    if (variant.writes()) {
+      Path warm = file.resolveSibling(file.getFileName() + ".warm");
+      run(variant, Math.min(bytes, WARM_UP_BYTES), warm, deviceDirectory.resolve("warm"));
+      Files.deleteIfExists(warm);
+    } else {
+      run(variant, bytes, file, deviceDirectory.resolve("warm"));
+    }
+    if (dropCaches) {
+      PageCache.drop();
+    } else {
+      PageCache.flush();
+    }
     long start = System.nanoTime();
+    run(variant, bytes, file, deviceDirectory);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.println("PROBE seconds=" + seconds + " hwmKiB=" + peakResidentKib());
+  }
+
+  private static void run(Variant variant, long bytes, Path file, Path deviceDirectory)
+      throws IOException {
     switch (variant) {
       case RAW_WRITE -> rawWrite(file, bytes);
       case BLOB_SAVE -> blobSave(file, bytes, deviceDirectory);
@@ -66,8 +96,6 @@ public final class PathProbe {
       case BLOB_LOAD -> blobLoad(file, bytes, deviceDirectory);
       case BLOB_VERIFY -> blobVerify(file);
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.println("PROBE seconds=" + seconds + " hwmKiB=" + peakResidentKib());
   }
 
   private static void rawWrite(Path file, long bytes) throws IOException {
@@ -170,12 +198,13 @@ public final class PathProbe {
    *     touched by the streaming ones, which start at a 16 MiB heap and stay there
    */
   static Outcome launch(Variant variant, long bytes, Path file, Path deviceDirectory,
-      String maxHeap, Path log) throws IOException, InterruptedException {
+      String maxHeap, boolean dropCaches, Path log) throws IOException, InterruptedException {
     java.util.List<String> command = java.util.List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xms16m", "-Xmx" + maxHeap, "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"), PathProbe.class.getName(),
-        variant.name(), Long.toString(bytes), file.toString(), deviceDirectory.toString());
+        variant.name(), Long.toString(bytes), file.toString(), deviceDirectory.toString(),
+        Boolean.toString(dropCaches));
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     int exit = process.waitFor();

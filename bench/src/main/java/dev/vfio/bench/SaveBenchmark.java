@@ -65,7 +65,7 @@ final class SaveBenchmark implements Benchmark {
             seconds = dd(file, size);
           } else {
             Outcome outcome = PathProbe.launch(variants.get(name), size, file,
-                work.resolve("device"), PROBE_HEAP, work.resolve("probe.log"));
+                work.resolve("device"), PROBE_HEAP, false, work.resolve("probe.log"));
             seconds = outcome.seconds();
             results.record(NAME, scenario, name, PEAK_RSS, "MiB",
                 outcome.peakResidentKib() / 1024.0);
