@@ -8,16 +8,24 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.zip.DataFormatException;
 
 /**
  * Checks the framing of one blob as it is read, for a file ({@link BlobReader}) and a stream
  * ({@link BlobStreamReader}) alike, so that state arriving over the network passes exactly the
- * checks a stored blob does. Memory is one chunk whatever the state size.
+ * checks a stored blob does. Memory is two chunks whatever the state size.
+ *
+ * <p>The SHA-256 of a chunk is computed on another thread ({@link ChunkHashing}) while the sink
+ * takes that chunk and the next one is read, since hashing costs as much as the reading; one
+ * chunk at a time is hashed there, and its buffer is not refilled until the hash is done.
  */
 final class BlobDecoder implements AutoCloseable {
   private final ChunkCodec codec;
+  /** Chunks alternate between the two, so that one is read while the other is hashed. */
   private final ChunkBuffer stored;
+  private final ChunkBuffer storedSpare;
   /** Holds a length, a CRC or the trailer: the fields read between chunks. */
   private final ByteBuffer small =
       ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
@@ -25,6 +33,7 @@ final class BlobDecoder implements AutoCloseable {
   BlobDecoder(BlobCompression compression) {
     this.codec = ChunkCodec.of(compression);
     this.stored = new ChunkBuffer(codec.maxStoredBytes());
+    this.storedSpare = new ChunkBuffer(codec.maxStoredBytes());
   }
 
   /**
@@ -92,36 +101,49 @@ final class BlobDecoder implements AutoCloseable {
   BlobSummary readState(BlobInput in, BlobSink sink, Path path) throws IOException {
     MessageDigest sha256 = BlobFormat.sha256();
     long stateBytes = 0;
-    for (long chunk = 0; ; chunk++) {
-      long position = in.position();
-      small.clear().limit(Integer.BYTES);
-      in.readFully(small, "the length of chunk " + chunk);
-      long length = Integer.toUnsignedLong(small.getInt());
-      if (length == BlobFormat.END_MARKER) {
-        break;
+    Future<?> hashing = null;
+    try {
+      for (long chunk = 0; ; chunk++) {
+        long position = in.position();
+        small.clear().limit(Integer.BYTES);
+        in.readFully(small, "the length of chunk " + chunk);
+        long length = Integer.toUnsignedLong(small.getInt());
+        if (length == BlobFormat.END_MARKER) {
+          break;
+        }
+        if (length > codec.maxStoredBytes()) {
+          throw in.refusal("chunk " + chunk + " at byte " + position + " claims " + length
+              + " bytes, more than the " + codec.maxStoredBytes() + " a chunk can hold");
+        }
+        small.clear().limit(Integer.BYTES);
+        in.readFully(small, "the CRC of chunk " + chunk);
+        int expectedCrc = small.getInt();
+        // The previous chunk may still be hashed from the other buffer.
+        ByteBuffer stored = (chunk % 2 == 0 ? this.stored : storedSpare).ofLength((int) length);
+        in.readFully(stored, "chunk " + chunk);
+        if (BlobFormat.crc32c(stored) != expectedCrc) {
+          throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
+        }
+        // A codec decodes into one buffer of its own, which the previous hash may still read.
+        awaitHash(hashing);
+        hashing = null;
+        ByteBuffer state;
+        try {
+          state = codec.decode(stored);
+        } catch (DataFormatException e) {
+          throw in.refusal("chunk " + chunk + " at byte " + position + " does not decompress: "
+              + e.getMessage(), e);
+        }
+        ByteBuffer toHash = state.duplicate();
+        hashing = ChunkHashing.THREADS.submit(() -> sha256.update(toHash));
+        stateBytes += state.remaining();
+        sink.accept(state);
       }
-      if (length > codec.maxStoredBytes()) {
-        throw in.refusal("chunk " + chunk + " at byte " + position + " claims " + length
-            + " bytes, more than the " + codec.maxStoredBytes() + " a chunk can hold");
-      }
-      small.clear().limit(Integer.BYTES);
-      in.readFully(small, "the CRC of chunk " + chunk);
-      int expectedCrc = small.getInt();
-      ByteBuffer stored = this.stored.ofLength((int) length);
-      in.readFully(stored, "chunk " + chunk);
-      if (BlobFormat.crc32c(stored) != expectedCrc) {
-        throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
-      }
-      ByteBuffer state;
-      try {
-        state = codec.decode(stored);
-      } catch (DataFormatException e) {
-        throw in.refusal("chunk " + chunk + " at byte " + position + " does not decompress: "
-            + e.getMessage(), e);
-      }
-      sha256.update(state.duplicate());
-      stateBytes += state.remaining();
-      sink.accept(state);
+      awaitHash(hashing);
+      hashing = null;
+    } finally {
+      // On a refusal too: the next read must not refill a buffer that is still being hashed.
+      quietlyAwaitHash(hashing);
     }
     long trailer = in.position();
     small.clear().limit(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
@@ -149,6 +171,41 @@ final class BlobDecoder implements AutoCloseable {
   @Override
   public void close() {
     codec.close();
+  }
+
+  private static void awaitHash(Future<?> hashing) throws IOException {
+    if (hashing == null) {
+      return;
+    }
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          hashing.get();
+          return;
+        } catch (InterruptedException e) {
+          // The hash reads a buffer the caller is about to refill: it must end first.
+          interrupted = true;
+        }
+      }
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException("hashing a chunk failed", e.getCause());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void quietlyAwaitHash(Future<?> hashing) {
+    try {
+      awaitHash(hashing);
+    } catch (IOException | RuntimeException e) {
+      // Already failing; the hash of a refused blob is worth nothing.
+    }
   }
 
   private static BlobHeader parseHeader(BlobInput in, ByteBuffer json) throws IOException {

@@ -10,7 +10,7 @@ import java.io.InputStream;
  * {@link #copyTo} delivers the state chunk by chunk, each chunk checked before delivery, and then
  * checks the trailer. A stream can be read only once, so unlike a file the SHA-256 is known only
  * after the state was delivered: a receiver must treat what it delivered as untrusted until
- * {@link #copyTo} returns. Memory is one chunk whatever the state size. Not thread-safe.
+ * {@link #copyTo} returns. Memory is two chunks whatever the state size. Not thread-safe.
  *
  * <p>The reader never reads past the trailer, and never closes the stream: the stream belongs to
  * the caller, who can tell the sender the outcome on the same connection or close it. Since it

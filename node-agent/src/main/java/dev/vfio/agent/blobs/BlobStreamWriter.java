@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 /**
  * Writes one blob to a stream, byte for byte what {@link BlobWriter} would store, so that state
  * sent over the network is checked by the receiver exactly as a stored blob is
- * ({@link BlobStreamReader}). Memory is one chunk whatever the state size. Not thread-safe.
+ * ({@link BlobStreamReader}). Memory is two chunks whatever the state size. Not thread-safe.
  *
  * <p>The stream stays open and belongs to the caller. A writer closed without {@link #finish}
  * writes nothing more: once the caller closes the connection, the receiver finds the blob

@@ -14,12 +14,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 /**
  * Writes one blob: the state goes to a temporary file beside the blob, and {@link #commit} renames
- * it into place, so a reader never finds a torn blob under a blob's name. Memory is one chunk
- * whatever the state size. Not thread-safe.
+ * it into place, so a reader never finds a torn blob under a blob's name. Memory is two chunks
+ * whatever the state size. Every {@link #WRITEBACK_BYTES} the file is written back to disk in the
+ * background, so that the disk works while the caller reads the device. Not thread-safe.
  *
  * <p>Until {@link #commit} returns, {@link #abort} or {@link #close} deletes the temporary file;
  * after a crash, {@link #temporaryPath} is what a journal deletes.
@@ -44,6 +49,23 @@ public final class BlobWriter implements AutoCloseable {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /**
+   * Written bytes after which the kernel is asked to start writing them back. Without it the page
+   * cache holds the whole blob until {@link #commit}'s fsync, which then waits for all of it while
+   * the device sits idle; with it, the disk writes while the device is still being read.
+   */
+  static final long WRITEBACK_BYTES = 16L << 20;
+
+  /**
+   * Runs the early writebacks off the saving thread, which goes on reading the device meanwhile.
+   * Daemon threads that end when idle: a writer never keeps the agent from stopping.
+   */
+  private static final ExecutorService WRITEBACK = Executors.newCachedThreadPool(runnable -> {
+    Thread thread = new Thread(runnable, "blob-writeback");
+    thread.setDaemon(true);
+    return thread;
+  });
+
   private enum Stage { OPEN, FAILED, COMMITTED, ABORTED }
 
   private final Path target;
@@ -51,15 +73,20 @@ public final class BlobWriter implements AutoCloseable {
   private final FileChannel channel;
   private final BlobEncoder encoder;
   private Stage stage = Stage.OPEN;
+  private long notWrittenBack;
+  /** The early writeback in flight, if any; at most one per blob. */
+  private Future<?> writeback;
 
   private BlobWriter(Path target, Path temporary, FileChannel channel, ChunkCodec codec) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
     this.encoder = new BlobEncoder(bytes -> {
+      int n = bytes.remaining();
       while (bytes.hasRemaining()) {
         channel.write(bytes);
       }
+      startWriteback(n);
     }, codec);
   }
 
@@ -133,6 +160,7 @@ public final class BlobWriter implements AutoCloseable {
     requireOpen();
     try {
       BlobSummary summary = encoder.finish(target);
+      awaitWriteback();
       channel.force(true);
       channel.close();
       Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
@@ -157,6 +185,12 @@ public final class BlobWriter implements AutoCloseable {
     stage = Stage.ABORTED;
     encoder.close();
     try {
+      // Its failure no longer matters, but the channel must not close under it.
+      awaitWriteback();
+    } catch (IOException e) {
+      // The blob is being dropped; a failed writeback of it changes nothing.
+    }
+    try {
       channel.close();
     } finally {
       Files.deleteIfExists(temporary);
@@ -172,6 +206,48 @@ public final class BlobWriter implements AutoCloseable {
   private void requireOpen() {
     if (stage != Stage.OPEN) {
       throw new IllegalStateException("blob writer for " + target + " is " + stage);
+    }
+  }
+
+  /**
+   * Counts {@code written} bytes and, once {@link #WRITEBACK_BYTES} are waiting and no writeback
+   * runs, asks the kernel to write back what the file holds so far (fdatasync on another thread).
+   * A writeback that failed fails the next write, as the final fsync would.
+   */
+  private void startWriteback(int written) throws IOException {
+    notWrittenBack += written;
+    if (notWrittenBack < WRITEBACK_BYTES) {
+      return;
+    }
+    if (writeback != null) {
+      if (!writeback.isDone()) {
+        return;
+      }
+      awaitWriteback();
+    }
+    notWrittenBack = 0;
+    writeback = WRITEBACK.submit(() -> {
+      channel.force(false);
+      return null;
+    });
+  }
+
+  private void awaitWriteback() throws IOException {
+    Future<?> pending = writeback;
+    writeback = null;
+    if (pending == null) {
+      return;
+    }
+    try {
+      pending.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw new IOException("writing back " + temporary + " failed: " + io.getMessage(), io);
+      }
+      throw new IllegalStateException("writing back " + temporary + " failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while writing back " + temporary);
     }
   }
 

@@ -79,6 +79,44 @@ class BlobWriterTest {
   }
 
   @Test
+  void writebackFailingWhileTheStateIsStillWrittenFailsTheSaveAndLeavesNoFile() throws Exception {
+    BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
+        header(BlobCompression.NONE), temporary -> new FullDiskChannel(open(temporary),
+            Long.MAX_VALUE, true));
+    byte[] chunk = state(MIB);
+    int chunks = (int) (3 * BlobWriter.WRITEBACK_BYTES / MIB);
+
+    // The first writeback fails in the background; a later write or the commit reports it.
+    IOException failure = assertThrows(IOException.class, () -> {
+      for (int i = 0; i < chunks; i++) {
+        writer.write(ByteBuffer.wrap(chunk));
+      }
+      writer.commit();
+    });
+    assertTrue(failure.getMessage().contains("Input/output error"), failure.getMessage());
+
+    writer.abort();
+    assertEquals(List.of(), everythingIn(dir));
+  }
+
+  @Test
+  void blobLargerThanTheWritebackIntervalReadsBackIntact() throws Exception {
+    Path target = dir.resolve("0000:65:00.0.vfs");
+    byte[] chunk = state(MIB);
+    int chunks = (int) (2 * BlobWriter.WRITEBACK_BYTES / MIB) + 1;
+    try (BlobWriter writer = BlobWriter.create(target, header(BlobCompression.NONE))) {
+      for (int i = 0; i < chunks; i++) {
+        writer.write(ByteBuffer.wrap(chunk));
+      }
+      writer.commit();
+    }
+
+    try (BlobReader reader = BlobReader.open(target)) {
+      assertEquals((long) chunks * MIB, reader.verify().stateBytes());
+    }
+  }
+
+  @Test
   void headerThatDoesNotFitTheVolumeLeavesNoFile() throws Exception {
     assertThrows(IOException.class, () -> BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
         header(BlobCompression.NONE), temporary -> new FullDiskChannel(open(temporary), 0, false)));

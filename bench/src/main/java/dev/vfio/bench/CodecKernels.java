@@ -1,0 +1,178 @@
+package dev.vfio.bench;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import dev.vfio.agent.blobs.BlobCompression;
+import dev.vfio.agent.blobs.BlobStreamReader;
+import dev.vfio.agent.blobs.BlobStreamWriter;
+import dev.vfio.agent.sim.SimulatedDeviceSpec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The per-byte work of the blob format, one 1 MiB chunk per operation, with a memory copy of the
+ * same chunk as the baseline and AES-256-GCM in TLS-sized records as the cost TLS adds: chunk
+ * framing out (CRC-32C, SHA-256, copy) and in (every check), each piece alone, and zstd.
+ */
+@State(Scope.Thread)
+public class CodecKernels {
+  static final int CHUNK = 1 << 20;
+  /** Chunks in the blob that {@link #frameIn} reads per invocation. */
+  static final int BLOB_CHUNKS = 16;
+  private static final int TLS_RECORD = 16 * 1024;
+
+  private final ByteBuffer source = ByteBuffer.allocateDirect(CHUNK);
+  private final ByteBuffer target = ByteBuffer.allocateDirect(CHUNK);
+  private final ByteBuffer mostlyZero = ByteBuffer.allocateDirect(CHUNK);
+  private final ByteBuffer compressed =
+      ByteBuffer.allocateDirect((int) Zstd.compressBound(CHUNK));
+  private final byte[] array = new byte[CHUNK];
+  private final byte[] staging = new byte[64 * 1024];
+  private final byte[] sealed = new byte[TLS_RECORD + 16];
+  private final MessageDigest sha256 = sha256();
+  private final ZstdCompressCtx zstd = new ZstdCompressCtx();
+  private BlobStreamWriter plainWriter;
+  private BlobStreamWriter zstdWriter;
+  private byte[] blob;
+  private Cipher gcm;
+  private SecretKeySpec key;
+  private long nonce;
+
+  @Setup(Level.Trial)
+  public void setUp() throws IOException, GeneralSecurityException {
+    new SplittableRandom(6).nextBytes(array);
+    source.put(array).flip();
+    // Device state is often sparse: a quarter random, the rest zero.
+    mostlyZero.put(array, 0, CHUNK / 4).put(new byte[CHUNK - CHUNK / 4]).flip();
+    plainWriter = BlobStreamWriter.start(OutputStream.nullOutputStream(),
+        BenchDevice.header(SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(),
+            BlobCompression.NONE));
+    zstdWriter = BlobStreamWriter.start(OutputStream.nullOutputStream(),
+        BenchDevice.header(SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(),
+            BlobCompression.ZSTD));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (BlobStreamWriter writer = BlobStreamWriter.start(out,
+        BenchDevice.header(SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(),
+            BlobCompression.NONE))) {
+      for (int i = 0; i < BLOB_CHUNKS; i++) {
+        writer.write(source.duplicate());
+      }
+      writer.finish();
+    }
+    blob = out.toByteArray();
+    key = new SecretKeySpec(new byte[32], "AES");
+    gcm = Cipher.getInstance("AES/GCM/NoPadding");
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    plainWriter.close();
+    zstdWriter.close();
+    zstd.close();
+  }
+
+  /** The baseline: one copy of the chunk, native memory to native memory. */
+  @Benchmark
+  public ByteBuffer copy() {
+    return target.clear().put(source.duplicate());
+  }
+
+  @Benchmark
+  public long crc32c() {
+    CRC32C crc = new CRC32C();
+    crc.update(source.duplicate());
+    return crc.getValue();
+  }
+
+  @Benchmark
+  public byte[] sha256Heap() {
+    sha256.update(array);
+    return sha256.digest();
+  }
+
+  @Benchmark
+  public byte[] sha256Direct() {
+    sha256.update(source.duplicate());
+    return sha256.digest();
+  }
+
+  /** SHA-256 of native memory staged through a 64 KiB array, instead of the JDK's 4 KiB. */
+  @Benchmark
+  public byte[] sha256DirectStaged() {
+    ByteBuffer in = source.duplicate();
+    while (in.hasRemaining()) {
+      int n = Math.min(staging.length, in.remaining());
+      in.get(staging, 0, n);
+      sha256.update(staging, 0, n);
+    }
+    return sha256.digest();
+  }
+
+  /** What a sender does per chunk: frame, CRC, SHA-256, copy out; no compression. */
+  @Benchmark
+  public void frameOut() throws IOException {
+    plainWriter.write(source.duplicate());
+  }
+
+  /** What a receiver does per chunk: read the frame, check CRC, SHA-256 and trailer. */
+  @Benchmark
+  @OperationsPerInvocation(BLOB_CHUNKS)
+  public Object frameIn() throws IOException {
+    return BlobStreamReader.open(new ByteArrayInputStream(blob))
+        .copyTo(chunk -> chunk.position(chunk.limit()));
+  }
+
+  @Benchmark
+  public void frameOutZstdRandom() throws IOException {
+    zstdWriter.write(source.duplicate());
+  }
+
+  @Benchmark
+  public void frameOutZstdSparse() throws IOException {
+    zstdWriter.write(mostlyZero.duplicate());
+  }
+
+  /** zstd alone, level 3 as the agent uses it, on a chunk that is three quarters zero. */
+  @Benchmark
+  public int zstdSparse() {
+    return zstd.compressDirectByteBuffer(compressed.clear(), 0, compressed.capacity(),
+        mostlyZero, 0, CHUNK);
+  }
+
+  /** What TLS 1.3 adds per byte on one side: AES-256-GCM in 16 KiB records. */
+  @Benchmark
+  public int aesGcmRecords() throws GeneralSecurityException {
+    int n = 0;
+    for (int offset = 0; offset < CHUNK; offset += TLS_RECORD) {
+      byte[] iv = ByteBuffer.allocate(12).putLong(4, nonce++).array();
+      gcm.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
+      n += gcm.doFinal(array, offset, TLS_RECORD, sealed, 0);
+    }
+    return n;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

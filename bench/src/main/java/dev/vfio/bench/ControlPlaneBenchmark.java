@@ -1,0 +1,143 @@
+package dev.vfio.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.e2e.SimulatedNode;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The control plane at scale: N VfioSnapshots of small simulated devices spread over the
+ * simulated nodes of one local cluster, created at once; the time until all are Ready, snapshots
+ * per second, and the memory of the operator and the agents. The baseline, measured in the same
+ * run against the same API server, is what the API server allows: N objects created and each
+ * written once more, by one client, with no operator in the way.
+ */
+final class ControlPlaneBenchmark implements Benchmark {
+  static final String NAME = "control";
+  static final String SNAPSHOTS = "VfioSnapshots";
+  static final String API_FLOOR = "API create+update floor";
+  static final String THROUGHPUT = "objects per second";
+  static final String TIME = "time to all Ready";
+  static final long DEVICE_BYTES = 64 * 1024;
+  private static final Duration PATIENCE = Duration.ofMinutes(15);
+
+  @Override
+  public String name() {
+    return "controlplane";
+  }
+
+  @Override
+  public void run(Settings settings, Results results) throws Exception {
+    // The full run repeats the largest count at most three times: each pass of 1,000 takes minutes.
+    int runs = Math.min(settings.runs(), 3);
+    List<Integer> counts = settings.snapshotCounts();
+    int total = runs * counts.stream().mapToInt(Integer::intValue).sum();
+    int perNode = (total + settings.nodes() - 1) / settings.nodes();
+    Map<String, List<SimulatedNode.Device>> nodes = new LinkedHashMap<>();
+    for (int n = 0; n < settings.nodes(); n++) {
+      List<SimulatedNode.Device> devices = new ArrayList<>();
+      for (int d = 0; d < perNode; d++) {
+        devices.add(SimulatedNode.Device.of(address(n, d), DEVICE_BYTES));
+      }
+      nodes.put(nodeName(n), devices);
+    }
+    AtomicLong nextDevice = new AtomicLong();
+    try (BenchCluster cluster = BenchCluster.start(settings.work().resolve(NAME), nodes)) {
+      KubernetesClient client = cluster.local().client();
+      for (int run = 0; run < runs; run++) {
+        for (int count : counts) {
+          String scenario = count + " on " + settings.nodes() + " nodes";
+          String prefix = "r" + run + "-n" + count;
+          // Pods first and not timed: a scheduler would have placed them long before.
+          List<String> pods = new ArrayList<>();
+          for (int i = 0; i < count; i++) {
+            long device = nextDevice.getAndIncrement();
+            int node = (int) (device % settings.nodes());
+            String pod = prefix + "-pod-" + i;
+            cluster.local().runningPod(BenchCluster.NAMESPACE, pod, nodeName(node),
+                address(node, (int) (device / settings.nodes())));
+            pods.add(pod);
+          }
+          double floor = apiFloor(client, prefix, count);
+          results.record(NAME, scenario, API_FLOOR, THROUGHPUT, "1/s", count / floor);
+          double seconds = snapshotAll(client, prefix, pods);
+          results.record(NAME, scenario, SNAPSHOTS, THROUGHPUT, "1/s", count / seconds);
+          results.record(NAME, scenario, SNAPSHOTS, TIME, "s", seconds);
+          cluster.operatorPeakMib().ifPresent(mib ->
+              results.record(NAME, scenario, "operator", "peak RSS", "MiB", mib));
+          cluster.agentPeaksMib().stream().mapToDouble(Double::doubleValue).max().ifPresent(mib ->
+              results.record(NAME, scenario, "largest agent", "peak RSS", "MiB", mib));
+          cluster.operatorHeapMib().ifPresent(mib ->
+              results.record(NAME, scenario, "operator", "heap used", "MiB", mib));
+          cluster.agentHeapsMib().stream().mapToDouble(Double::doubleValue).max().ifPresent(mib ->
+              results.record(NAME, scenario, "largest agent", "heap used", "MiB", mib));
+        }
+      }
+    }
+    for (int count : counts) {
+      results.compare(NAME, count + " on " + settings.nodes() + " nodes", SNAPSHOTS, API_FLOOR,
+          THROUGHPUT, Double.NaN);
+    }
+  }
+
+  /** Creates one snapshot per pod, all at once, and waits until every one is Ready. */
+  private static double snapshotAll(KubernetesClient client, String prefix, List<String> pods) {
+    long start = System.nanoTime();
+    for (int i = 0; i < pods.size(); i++) {
+      VfioSnapshot snapshot = new VfioSnapshot();
+      snapshot.setMetadata(new ObjectMetaBuilder().withNamespace(BenchCluster.NAMESPACE)
+          .withName(prefix + "-snap-" + i).withLabels(Map.of("bench", prefix)).build());
+      VfioSnapshotSpec spec = new VfioSnapshotSpec();
+      spec.setPodName(pods.get(i));
+      snapshot.setSpec(spec);
+      client.resource(snapshot).create();
+    }
+    await(prefix + ": all Ready").atMost(PATIENCE).pollInterval(Duration.ofMillis(250))
+        .until(() -> {
+          List<VfioSnapshot> all = client.resources(VfioSnapshot.class)
+              .inNamespace(BenchCluster.NAMESPACE).withLabel("bench", prefix).list().getItems();
+          long failed = all.stream().filter(s -> s.getStatus() != null
+              && s.getStatus().getPhase() == SnapshotPhase.Failed).count();
+          if (failed > 0) {
+            throw new IllegalStateException(prefix + ": " + failed + " snapshots Failed");
+          }
+          return all.stream().filter(s -> s.getStatus() != null
+              && s.getStatus().getPhase() == SnapshotPhase.Ready).count() == pods.size();
+        });
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** N ConfigMaps created and each updated once: the fewest writes a reconciled object costs. */
+  private static double apiFloor(KubernetesClient client, String prefix, int count) {
+    long start = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      ConfigMap map = client.resource(new ConfigMapBuilder().withNewMetadata()
+          .withNamespace(BenchCluster.NAMESPACE).withName(prefix + "-floor-" + i).endMetadata()
+          .addToData("phase", "Pending").build()).create();
+      map.getData().put("phase", "Ready");
+      client.resource(map).update();
+    }
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static String nodeName(int node) {
+    return String.format("node-%02d", node);
+  }
+
+  private static String address(int node, int index) {
+    return String.format("0000:%02x:%02x.%d", 0x10 + node * 4 + index / 256, index / 8 % 32,
+        index % 8);
+  }
+}

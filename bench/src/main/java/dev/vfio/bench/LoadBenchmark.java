@@ -1,0 +1,67 @@
+package dev.vfio.bench;
+
+import dev.vfio.bench.PathProbe.Outcome;
+import dev.vfio.bench.PathProbe.Variant;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Load path: a blob loaded into a simulated device with every check (open, compatibility, verify,
+ * copyTo, RUNNING), against a sequential read of a file of the same size. Reads start from a cold
+ * page cache when the benchmark may drop it. Verify-only isolates the blob checks from the
+ * simulated device, whose RESUMING side recomputes every byte to check it.
+ */
+final class LoadBenchmark implements Benchmark {
+  static final String NAME = "load";
+  static final String AGENT = "agent blob load";
+  static final String VERIFY = "blob verify only";
+  static final String RAW = "raw read";
+  static final String THROUGHPUT = "throughput";
+  private static final String PROBE_HEAP = "1g";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public void run(Settings settings, Results results) throws Exception {
+    Path work = Files.createDirectories(settings.work().resolve(NAME));
+    if (!settings.dropCaches()) {
+      results.note("load: the page cache was not dropped between reads (needs root), so reads"
+          + " measure memory, not the disk");
+    }
+    for (long size : settings.stateSizes()) {
+      String scenario = Settings.size(size);
+      Path blob = work.resolve("state.vfs");
+      Path raw = work.resolve("state.raw");
+      SaveBenchmark.clear(work.resolve("device"));
+      PathProbe.launch(Variant.BLOB_SAVE, size, blob, work.resolve("device"), PROBE_HEAP, false,
+          work.resolve("probe.log"));
+      PathProbe.launch(Variant.RAW_WRITE, Files.size(blob), raw, work.resolve("device"),
+          PROBE_HEAP, false, work.resolve("probe.log"));
+      List<String> names = List.of(RAW, AGENT, VERIFY);
+      for (int run = 0; run < settings.runs(); run++) {
+        for (int i = 0; i < names.size(); i++) {
+          String name = names.get((i + run) % names.size());
+          SaveBenchmark.clear(work.resolve("device"));
+          Variant variant = switch (name) {
+            case RAW -> Variant.RAW_READ;
+            case AGENT -> Variant.BLOB_LOAD;
+            default -> Variant.BLOB_VERIFY;
+          };
+          Outcome outcome = PathProbe.launch(variant, size, name.equals(RAW) ? raw : blob,
+              work.resolve("device"), PROBE_HEAP, settings.dropCaches(),
+              work.resolve("probe.log"));
+          results.record(NAME, scenario, name, THROUGHPUT, "MiB/s",
+              size / (double) Settings.MIB / outcome.seconds());
+        }
+      }
+      Files.deleteIfExists(blob);
+      Files.deleteIfExists(raw);
+      results.compare(NAME, scenario, AGENT, RAW, THROUGHPUT, Double.NaN);
+      results.compare(NAME, scenario, VERIFY, RAW, THROUGHPUT, Double.NaN);
+    }
+  }
+}
