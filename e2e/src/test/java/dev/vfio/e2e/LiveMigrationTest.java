@@ -92,10 +92,7 @@ class LiveMigrationTest extends ClusterTest {
 
   @Test
   void networkPartitionMidTransferFailsTheMigrationAndRollsBothSidesBack() throws Exception {
-    cluster.runningPod(NS, "cut-source", "node-a", "0000:3c:00.0");
-    restoreTarget("cut-target", "node-b", "0000:af:02.0");
-    createMigration("cut", spec -> spec.getSource().setPodName("cut-source"), "cut-target");
-    awaitBytesMoved("cut");
+    startMigrating("cut", "cut-source", "0000:3c:00.0", "cut-target", "0000:af:02.0");
 
     cluster.node("node-a").agent().suspend();
     try {
@@ -111,10 +108,7 @@ class LiveMigrationTest extends ClusterTest {
 
   @Test
   void sourceAgentKilledMidTransferFailsTheMigrationAndTheSourceRunsAgainWhenItRestarts() throws Exception {
-    cluster.runningPod(NS, "killed-source", "node-a", "0000:3d:00.0");
-    restoreTarget("killed-source-target", "node-b", "0000:af:03.0");
-    createMigration("source-killed", spec -> spec.getSource().setPodName("killed-source"), "killed-source-target");
-    awaitBytesMoved("source-killed");
+    startMigrating("source-killed", "killed-source", "0000:3d:00.0", "killed-source-target", "0000:af:03.0");
 
     cluster.node("node-a").agent().kill();
     cluster.node("node-a").agent().start();
@@ -127,10 +121,7 @@ class LiveMigrationTest extends ClusterTest {
 
   @Test
   void targetAgentKilledMidTransferFailsTheMigrationAndTheSourceRunsAgain() throws Exception {
-    cluster.runningPod(NS, "tk-source", "node-a", "0000:3e:00.0");
-    restoreTarget("tk-target", "node-b", "0000:af:04.0");
-    createMigration("target-killed", spec -> spec.getSource().setPodName("tk-source"), "tk-target");
-    awaitBytesMoved("target-killed");
+    startMigrating("target-killed", "tk-source", "0000:3e:00.0", "tk-target", "0000:af:04.0");
 
     cluster.node("node-b").agent().kill();
     cluster.node("node-b").agent().start();
@@ -144,10 +135,7 @@ class LiveMigrationTest extends ClusterTest {
 
   @Test
   void targetPodDeletedMidTransferFailsTheMigrationAndTheSourceRunsAgain() throws Exception {
-    cluster.runningPod(NS, "tpd-source", "node-a", "0000:3f:00.0");
-    restoreTarget("tpd-target", "node-b", "0000:af:05.0");
-    createMigration("target-deleted", spec -> spec.getSource().setPodName("tpd-source"), "tpd-target");
-    awaitBytesMoved("target-deleted");
+    startMigrating("target-deleted", "tpd-source", "0000:3f:00.0", "tpd-target", "0000:af:05.0");
 
     client.pods().inNamespace(NS).withName("tpd-target").delete();
 
@@ -175,10 +163,7 @@ class LiveMigrationTest extends ClusterTest {
 
   @Test
   void migrationDeletedWhileRunningRollsBack() throws Exception {
-    cluster.runningPod(NS, "del-source", "node-a", "0000:41:00.0");
-    restoreTarget("del-target", "node-b", "0000:af:07.0");
-    createMigration("delete-me", spec -> spec.getSource().setPodName("del-source"), "del-target");
-    awaitBytesMoved("delete-me");
+    startMigrating("delete-me", "del-source", "0000:41:00.0", "del-target", "0000:af:07.0");
 
     client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").delete();
 
@@ -189,10 +174,7 @@ class LiveMigrationTest extends ClusterTest {
 
   @Test
   void operatorRestartedMidMigrationStillCompletesIt() throws Exception {
-    cluster.runningPod(NS, "or-source", "node-a", "0000:42:00.0");
-    restoreTarget("or-target", "node-b", "0000:af:08.0");
-    createMigration("operator-restarted", spec -> spec.getSource().setPodName("or-source"), "or-target");
-    awaitBytesMoved("operator-restarted");
+    startMigrating("operator-restarted", "or-source", "0000:42:00.0", "or-target", "0000:af:08.0");
 
     cluster.operator().kill();
     cluster.operator().start();
@@ -221,6 +203,15 @@ class LiveMigrationTest extends ClusterTest {
     for (String name : names) {
       awaitMigration(name, MigrationPhase.Succeeded);
     }
+  }
+
+  /** A migration from a slow source device, returned once bytes are moving. */
+  private static void startMigrating(String migration, String sourcePod, String sourceDevice,
+      String targetPod, String targetDevice) {
+    cluster.runningPod(NS, sourcePod, "node-a", sourceDevice);
+    restoreTarget(targetPod, "node-b", targetDevice);
+    createMigration(migration, spec -> spec.getSource().setPodName(sourcePod), targetPod);
+    awaitBytesMoved(migration);
   }
 
   private static void awaitBytesMoved(String migration) {
