@@ -42,6 +42,10 @@ public final class Bench implements Callable<Integer> {
       description = "VfioSnapshot counts of the control-plane benchmark (default 100,1000).")
   List<Integer> snapshots;
 
+  @Option(names = "--plot-only",
+      description = "Measure nothing: draw the plots again from the results.json in --out.")
+  boolean plotOnly;
+
   @Option(names = "--out", description = "Where results.json and the plots go.")
   Path out = Path.of("docs", "benchmarks");
 
@@ -56,6 +60,13 @@ public final class Bench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Settings settings = settings();
+    if (plotOnly) {
+      for (Path chart : Charts.write(Results.readJson(settings.out().resolve("results.json")),
+          settings.out())) {
+        System.out.println("wrote " + chart);
+      }
+      return 0;
+    }
     Results results = new Results();
     List<Benchmark> chosen = new ArrayList<>();
     for (Benchmark benchmark : ALL) {

@@ -36,21 +36,22 @@ final class Charts {
     Set<String> benchmarks = new LinkedHashSet<>();
     results.measurements().forEach(m -> benchmarks.add(m.benchmark()));
     for (String benchmark : benchmarks) {
-      List<Comparison> ratios = results.comparisons().stream()
-          .filter(c -> c.benchmark().equals(benchmark)).toList();
-      if (!ratios.isEmpty()) {
+      // One plot per metric: a memory ratio of 80 would flatten throughput ratios below 1.
+      Map<String, List<Comparison>> ratiosByMetric = new LinkedHashMap<>();
+      results.comparisons().stream().filter(c -> c.benchmark().equals(benchmark))
+          .forEach(c -> ratiosByMetric.computeIfAbsent(c.metric(), k -> new ArrayList<>()).add(c));
+      for (var metric : ratiosByMetric.entrySet()) {
         DefaultBoxAndWhiskerCategoryDataset dataset = new DefaultBoxAndWhiskerCategoryDataset();
         double goal = Double.NaN;
-        for (Comparison c : ratios) {
-          dataset.add(c.ratios(), c.variant() + " / " + c.baseline() + " (" + c.metric() + ")",
-              c.scenario());
+        for (Comparison c : metric.getValue()) {
+          dataset.add(c.ratios(), c.variant() + " / " + c.baseline(), c.scenario());
           if (!Double.isNaN(c.goal())) {
             goal = c.goal();
           }
         }
-        Path file = directory.resolve(benchmark + "-ratios.png");
-        save(chart(benchmark + ": ratio to the baseline of the same run", "ratio", dataset, goal),
-            file);
+        Path file = directory.resolve(benchmark + "-ratios-" + slug(metric.getKey()) + ".png");
+        save(chart(benchmark + ": " + metric.getKey() + ", ratio to the baseline of the same run",
+            "ratio", dataset, goal), file);
         written.add(file);
       }
       Map<String, DefaultBoxAndWhiskerCategoryDataset> byMetric = new LinkedHashMap<>();
@@ -64,14 +65,17 @@ final class Charts {
         units.put(m.metric(), m.unit());
       }
       for (var entry : byMetric.entrySet()) {
-        Path file = directory.resolve(benchmark + "-" + entry.getKey().replaceAll("[^A-Za-z0-9]+",
-            "-") + ".png");
+        Path file = directory.resolve(benchmark + "-" + slug(entry.getKey()) + ".png");
         save(chart(benchmark + ": " + entry.getKey(), units.get(entry.getKey()), entry.getValue(),
             Double.NaN), file);
         written.add(file);
       }
     }
     return written;
+  }
+
+  private static String slug(String metric) {
+    return metric.replaceAll("[^A-Za-z0-9]+", "-");
   }
 
   private static JFreeChart chart(String title, String valueLabel,

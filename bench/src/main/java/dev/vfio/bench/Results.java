@@ -1,5 +1,6 @@
 package dev.vfio.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -63,6 +64,32 @@ public final class Results {
         new Comparison(benchmark, scenario, variant, baseline, metric, ratios, goal);
     comparisons.add(comparison);
     return comparison;
+  }
+
+  /**
+   * The results a run wrote with {@link #writeJson}, so that its plots can be drawn again without
+   * measuring again.
+   */
+  public static Results readJson(Path file) throws IOException {
+    JsonNode document = new ObjectMapper().readTree(file.toFile());
+    Results results = new Results();
+    for (JsonNode figure : document.get("figures")) {
+      for (JsonNode run : figure.get("runs")) {
+        results.record(figure.get("benchmark").asText(), figure.get("scenario").asText(),
+            figure.get("variant").asText(), figure.get("metric").asText(),
+            figure.get("unit").asText(), run.asDouble());
+      }
+    }
+    for (JsonNode ratio : document.get("ratios")) {
+      List<Double> values = new ArrayList<>();
+      ratio.get("runs").forEach(run -> values.add(run.asDouble()));
+      results.comparisons.add(new Comparison(ratio.get("benchmark").asText(),
+          ratio.get("scenario").asText(), ratio.get("variant").asText(),
+          ratio.get("baseline").asText(), ratio.get("metric").asText(), values,
+          ratio.has("goal") ? ratio.get("goal").asDouble() : Double.NaN));
+    }
+    document.get("notes").forEach(note -> results.notes.add(note.asText()));
+    return results;
   }
 
   public synchronized List<Measurement> measurements() {

@@ -33,7 +33,7 @@ class BenchSmokeTest {
     assertEquals(Set.of("save", "load", "transfer", "downtime", "control", "codec"), measured);
     assertFalse(results.get("ratios").isEmpty());
     assertTrue(Files.exists(out.resolve("results.txt")));
-    assertTrue(Files.exists(out.resolve("save-ratios.png")));
-    assertTrue(Files.exists(out.resolve("transfer-ratios.png")));
+    assertTrue(Files.exists(out.resolve("save-ratios-throughput.png")));
+    assertTrue(Files.exists(out.resolve("transfer-ratios-throughput.png")));
   }
 }
