@@ -119,12 +119,12 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
         admission.release(migration);
         return UpdateControl.noUpdate();
       }
-      Optional<VfioNodeTask> load = find(migration, context, LOAD);
-      Optional<VfioNodeTask> receive = find(migration, context, RECEIVE);
-      Optional<VfioNodeTask> send = find(migration, context, SEND);
-      Optional<VfioNodeTask> save = find(migration, context, SAVE);
+      Optional<VfioNodeTask> load = tasks.find(migration, context, LOAD);
+      Optional<VfioNodeTask> receive = tasks.find(migration, context, RECEIVE);
+      Optional<VfioNodeTask> send = tasks.find(migration, context, SEND);
+      Optional<VfioNodeTask> save = tasks.find(migration, context, SAVE);
       if (save.isPresent()) {
-        return followStorage(migration, save.get(), load, find(migration, context, RESUME), now);
+        return followStorage(migration, save.get(), load, tasks.find(migration, context, RESUME), now);
       }
       if (load.isEmpty() && receive.isEmpty()) {
         if (phase == MigrationPhase.Running) {
@@ -511,7 +511,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     VfioMigration migration = statuses.fresh(cached);
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
       List<VfioNodeTask> owned = Stream.of(LOAD, RECEIVE, SEND, SAVE, RESUME, CLEANUP)
-          .map(role -> find(migration, context, role)).flatMap(Optional::stream).toList();
+          .map(role -> tasks.find(migration, context, role)).flatMap(Optional::stream).toList();
       List<VfioNodeTask> inFlight = owned.stream().filter(t -> !NodeTasks.isTerminal(t)).toList();
       if (!inFlight.isEmpty()) {
         inFlight.forEach(tasks::cancel);
@@ -527,13 +527,6 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       statuses.forget(migration.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
-  }
-
-  private Optional<VfioNodeTask> find(VfioMigration migration, Context<VfioMigration> context, String role) {
-    String name = NodeTasks.name(migration, role);
-    Optional<VfioNodeTask> cached = context.getSecondaryResourcesAsStream(VfioNodeTask.class)
-        .filter(t -> name.equals(t.getMetadata().getName())).findFirst();
-    return cached.isPresent() ? cached : Optional.ofNullable(tasks.get(migration.getMetadata().getNamespace(), name));
   }
 
   private static String describe(VfioMigration migration) {

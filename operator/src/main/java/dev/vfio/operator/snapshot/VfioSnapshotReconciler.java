@@ -99,7 +99,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       if (phase == SnapshotPhase.Failed) {
         return UpdateControl.noUpdate();
       }
-      Optional<VfioNodeTask> task = findTask(snapshot, context, SAVE);
+      Optional<VfioNodeTask> task = tasks.find(snapshot, context, SAVE);
       if (task.isEmpty()) {
         return status != null && status.getTaskName() != null
             ? fail(snapshot, Reasons.TASK_LOST, "task " + status.getTaskName()
@@ -245,7 +245,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
       Instant now = clock.instant();
       String namespace = snapshot.getMetadata().getNamespace();
-      Optional<VfioNodeTask> save = findTask(snapshot, context, SAVE);
+      Optional<VfioNodeTask> save = tasks.find(snapshot, context, SAVE);
       if (save.isPresent() && !NodeTasks.isTerminal(save.get())) {
         tasks.cancel(save.get());
         statuses.patchIfChanged(snapshot, SnapshotStatuses.rollingBack(snapshot, Reasons.DELETING,
@@ -268,7 +268,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
 
   /** Runs the DeleteBlobs task to its end; empty once the blobs are gone. */
   private Optional<DeleteControl> deleteBlobs(VfioSnapshot snapshot, Context<VfioSnapshot> context, Instant now) {
-    Optional<VfioNodeTask> existing = findTask(snapshot, context, DELETE_BLOBS);
+    Optional<VfioNodeTask> existing = tasks.find(snapshot, context, DELETE_BLOBS);
     if (existing.isPresent()) {
       VfioNodeTask task = existing.get();
       switch (NodeTasks.phase(task)) {
@@ -328,16 +328,6 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private String storageClaim(VfioSnapshot snapshot) {
     String claim = snapshot.getSpec() == null ? null : snapshot.getSpec().getStorageClaim();
     return claim == null ? config.defaultStorageClaim() : claim;
-  }
-
-  private Optional<VfioNodeTask> findTask(VfioSnapshot snapshot, Context<VfioSnapshot> context, String role) {
-    String name = NodeTasks.name(snapshot, role);
-    Optional<VfioNodeTask> cached = context.getSecondaryResourcesAsStream(VfioNodeTask.class)
-        .filter(t -> name.equals(t.getMetadata().getName()))
-        .findFirst();
-    // The informer may not have seen a task created moments ago; ask the API server before concluding it is gone.
-    return cached.isPresent() ? cached
-        : Optional.ofNullable(tasks.get(snapshot.getMetadata().getNamespace(), name));
   }
 
   private static String describe(VfioSnapshot snapshot) {

@@ -16,6 +16,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * How the operator hands work to agents: creates {@link VfioNodeTask}s with deterministic names,
@@ -41,6 +43,19 @@ public final class NodeTasks {
     }
     String hash = sha256(name).substring(0, 10);
     return parent.getMetadata().getName().substring(0, MAX_NAME - role.length() - 12) + "-" + hash + "-" + role;
+  }
+
+  /**
+   * The task doing {@code role} for {@code parent}: from the informer cache, or from the API
+   * server when the informer has not seen a task created moments ago — never concluding from a
+   * lagging cache that a task is gone.
+   */
+  public Optional<VfioNodeTask> find(HasMetadata parent, Context<?> context, String role) {
+    String name = name(parent, role);
+    Optional<VfioNodeTask> cached = context.getSecondaryResourcesAsStream(VfioNodeTask.class)
+        .filter(t -> name.equals(t.getMetadata().getName()))
+        .findFirst();
+    return cached.isPresent() ? cached : Optional.ofNullable(get(parent.getMetadata().getNamespace(), name));
   }
 
   public VfioNodeTask get(String namespace, String name) {
