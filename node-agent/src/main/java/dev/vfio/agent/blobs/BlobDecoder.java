@@ -14,10 +14,11 @@ import java.util.zip.DataFormatException;
 
 /**
  * Checks the framing of one blob as it is read, for a file ({@link BlobReader}) and a stream
- * ({@link BlobStreamReader}) alike, so that state arriving over the network passes exactly the
- * checks a stored blob does. Memory is two chunks whatever the state size.
+ * ({@link BlobStreamReader}) alike, so that state arriving over the network passes the checks a
+ * stored blob does, but for the digest a stream does not carry. Memory is two chunks whatever the
+ * state size.
  *
- * <p>The SHA-256 of a chunk is computed on another thread ({@link ChunkHashing}) while the sink
+ * <p>The digest of a chunk is computed on another thread ({@link ChunkHashing}) while the sink
  * takes that chunk and the next one is read, since hashing costs as much as the reading; one
  * chunk at a time is hashed there, and its buffer is not refilled until the hash is done.
  */
@@ -30,10 +31,18 @@ final class BlobDecoder implements AutoCloseable {
   private final ByteBuffer small =
       ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
 
-  BlobDecoder(BlobCompression compression) {
-    this.codec = ChunkCodec.of(compression);
-    this.stored = new ChunkBuffer(codec.maxStoredBytes());
-    this.storedSpare = new ChunkBuffer(codec.maxStoredBytes());
+  private final BlobDigest digestKind;
+
+  /**
+   * @param heap whether chunks are read into heap buffers (from a stream, which fills an array
+   *     without a copy) rather than direct ones; zstd always reads direct ones
+   */
+  BlobDecoder(BlobHeader header, boolean heap) {
+    this.codec = ChunkCodec.of(header.compression());
+    this.digestKind = header.digest();
+    boolean onHeap = heap && header.compression() == BlobCompression.NONE;
+    this.stored = new ChunkBuffer(codec.maxStoredBytes(), onHeap);
+    this.storedSpare = new ChunkBuffer(codec.maxStoredBytes(), onHeap);
   }
 
   /**
@@ -49,9 +58,9 @@ final class BlobDecoder implements AutoCloseable {
       throw in.refusal("bad magic: not a VFIO state blob");
     }
     int version = Short.toUnsignedInt(prefix.getShort());
-    if (version != BlobHeader.FORMAT_VERSION) {
-      throw in.refusal("unsupported blob format version " + version
-          + "; this agent reads version " + BlobHeader.FORMAT_VERSION);
+    if (version < BlobHeader.OLDEST_READABLE_VERSION || version > BlobHeader.FORMAT_VERSION) {
+      throw in.refusal("unsupported blob format version " + version + "; this agent reads versions "
+          + BlobHeader.OLDEST_READABLE_VERSION + " to " + BlobHeader.FORMAT_VERSION);
     }
     long headerBytes = Integer.toUnsignedLong(prefix.getInt());
     if (headerBytes == 0 || headerBytes > BlobFormat.MAX_HEADER_BYTES) {
@@ -74,6 +83,9 @@ final class BlobDecoder implements AutoCloseable {
       throw in.refusal("header says format version " + header.formatVersion()
           + " but the blob is version " + version);
     }
+    if (header.digest() == null) {
+      throw in.refusal("header names no digest, which format version " + version + " requires");
+    }
     return header;
   }
 
@@ -94,14 +106,14 @@ final class BlobDecoder implements AutoCloseable {
   /**
    * Reads the chunks, the end marker and the trailer from {@code in}, delivering each chunk to
    * {@code sink} once its CRC passed and it decompressed, then checks the trailer CRC, the state
-   * length and the SHA-256. Leaves {@code in} just after the trailer.
+   * length and the digest. Leaves {@code in} just after the trailer.
    *
    * @param path the blob file, or null for a stream; goes into the summary
    */
   BlobSummary readState(BlobInput in, BlobSink sink, Path path) throws IOException {
-    MessageDigest sha256 = BlobFormat.sha256();
+    StateDigest digest = StateDigest.of(digestKind);
     long stateBytes = 0;
-    Future<?> hashing = null;
+    Future<byte[]> hashing = null;
     try {
       for (long chunk = 0; ; chunk++) {
         long position = in.position();
@@ -125,7 +137,7 @@ final class BlobDecoder implements AutoCloseable {
           throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
         }
         // A codec decodes into one buffer of its own, which the previous hash may still read.
-        awaitHash(hashing);
+        fold(digest, hashing);
         hashing = null;
         ByteBuffer state;
         try {
@@ -134,12 +146,14 @@ final class BlobDecoder implements AutoCloseable {
           throw in.refusal("chunk " + chunk + " at byte " + position + " does not decompress: "
               + e.getMessage(), e);
         }
-        ByteBuffer toHash = state.duplicate();
-        hashing = ChunkHashing.THREADS.submit(() -> sha256.update(toHash));
+        if (digestKind != BlobDigest.NONE) {
+          ByteBuffer toHash = state.duplicate();
+          hashing = ChunkHashing.THREADS.submit(() -> digest.hashChunk(toHash));
+        }
         stateBytes += state.remaining();
         sink.accept(state);
       }
-      awaitHash(hashing);
+      fold(digest, hashing);
       hashing = null;
     } finally {
       // On a refusal too: the next read must not refill a buffer that is still being hashed.
@@ -159,13 +173,15 @@ final class BlobDecoder implements AutoCloseable {
       throw in.refusal("state length mismatch: the trailer says " + declaredBytes
           + " bytes, the chunks hold " + stateBytes);
     }
-    byte[] actualSha = sha256.digest();
+    byte[] actualSha = digest.digest();
     if (!MessageDigest.isEqual(declaredSha, actualSha)) {
-      throw in.refusal("SHA-256 mismatch: the trailer says "
-          + HexFormat.of().formatHex(declaredSha) + ", the state hashes to "
-          + HexFormat.of().formatHex(actualSha));
+      throw in.refusal(digestKind == BlobDigest.NONE
+          ? "the trailer holds a digest although the header names none"
+          : "SHA-256 mismatch: the trailer says " + HexFormat.of().formatHex(declaredSha)
+              + ", the state hashes to " + HexFormat.of().formatHex(actualSha));
     }
-    return new BlobSummary(path, stateBytes, in.position(), HexFormat.of().formatHex(actualSha));
+    String hex = digestKind == BlobDigest.NONE ? null : HexFormat.of().formatHex(actualSha);
+    return new BlobSummary(path, stateBytes, in.position(), hex);
   }
 
   @Override
@@ -173,16 +189,23 @@ final class BlobDecoder implements AutoCloseable {
     codec.close();
   }
 
-  private static void awaitHash(Future<?> hashing) throws IOException {
+  /** Waits for the chunk being hashed, if any, and folds its hash into the digest. */
+  private static void fold(StateDigest digest, Future<byte[]> hashing) {
+    if (hashing != null) {
+      digest.fold(awaitHash(hashing));
+    }
+  }
+
+  /** What the chunk's hash folds into the digest; null if none ran. */
+  private static byte[] awaitHash(Future<byte[]> hashing) {
     if (hashing == null) {
-      return;
+      return null;
     }
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          hashing.get();
-          return;
+          return hashing.get();
         } catch (InterruptedException e) {
           // The hash reads a buffer the caller is about to refill: it must end first.
           interrupted = true;
@@ -200,10 +223,10 @@ final class BlobDecoder implements AutoCloseable {
     }
   }
 
-  private static void quietlyAwaitHash(Future<?> hashing) {
+  private static void quietlyAwaitHash(Future<byte[]> hashing) {
     try {
       awaitHash(hashing);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       // Already failing; the hash of a refused blob is worth nothing.
     }
   }

@@ -4,27 +4,28 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /**
  * Frames one blob on its way out, to a file ({@link BlobWriter}) or a stream
- * ({@link BlobStreamWriter}) alike, so that both carry exactly the same bytes. Memory is two
- * chunks whatever the state size. Not thread-safe.
+ * ({@link BlobStreamWriter}) alike. Memory is at most {@link #IN_FLIGHT} + 1 chunks whatever the
+ * state size. Not thread-safe.
  *
  * <p>Hashing a chunk (SHA-256 at about 1.6 GiB/s a core) costs as much as reading it from the
- * device or writing it to disk, so it runs on another thread while the caller fills the next
- * chunk: a full chunk is hashed, encoded and CRC'd in the background, and emitted by the caller
- * when the next one is full. One chunk at a time is in the background, so the digest, the codec
- * and the output are never used by two threads at once; emitting stays on the caller's thread,
- * so output errors surface in {@link #write} or {@link #finish} as before, at most one chunk
- * later.
+ * device or writing it to disk, so full chunks are hashed, encoded and CRC'd on other threads
+ * ({@link ChunkHashing}) while the caller fills the next one; with the digest of version 2 the
+ * chunks do not depend on each other, so several are worked on at once. Emitting stays on the
+ * caller's thread and in chunk order, so output errors surface in {@link #write} or
+ * {@link #finish}, at most {@link #IN_FLIGHT} chunks later.
  */
 final class BlobEncoder implements AutoCloseable {
-  /** A chunk ready to emit: its stored bytes and their CRC. */
-  private record Encoded(ByteBuffer stored, int crc) {}
+  /** Chunks in the background at once: every core can hash one, and memory stays bounded. */
+  static final int IN_FLIGHT =
+      Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
   /** Takes every remaining byte of a buffer; the buffer is reused once this returns. */
   @FunctionalInterface
@@ -32,21 +33,42 @@ final class BlobEncoder implements AutoCloseable {
     void writeFully(ByteBuffer bytes) throws IOException;
   }
 
+  /** A chunk buffer with the codec that encodes it; slots are made as they are first needed. */
+  private record Slot(ByteBuffer state, ChunkCodec codec) {}
+
+  /** A chunk ready to emit: its stored bytes, their CRC and what the digest folds for it. */
+  private record Encoded(ByteBuffer stored, int crc, byte[] chunkHash) {}
+
+  private record Running(Slot slot, Future<Encoded> encoded) {}
+
   private final Output out;
-  private final ChunkCodec codec;
-  /** The chunk the caller fills; its twin is in the background or free. */
-  private ByteBuffer pending = ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
-  private ByteBuffer spare = ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
-  private Future<Encoded> inFlight;
+  private final BlobCompression compression;
+  private final StateDigest digest;
+  private final BlobDigest digestKind;
+  /** Heap buffers let a stream take a plain chunk without a copy; a file takes direct ones. */
+  private final boolean heap;
   private final ByteBuffer frame = ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES);
-  private final MessageDigest sha256 = BlobFormat.sha256();
+  private final Deque<Slot> free = new ArrayDeque<>();
+  private final Deque<Running> running = new ArrayDeque<>();
+  private int slots;
+  private Slot filling;
   private long stateBytes;
   private long storedBytes;
 
-  /** Takes ownership of {@code codec}: {@link #close} closes it. */
-  BlobEncoder(Output out, ChunkCodec codec) {
+  /**
+   * @param heap whether chunk buffers are on the heap (for a stream) rather than direct (for a
+   *     file channel); zstd always works on direct ones
+   */
+  BlobEncoder(Output out, BlobCompression compression, BlobDigest digest, boolean heap) {
     this.out = out;
-    this.codec = codec;
+    this.compression = compression;
+    this.digestKind = digest;
+    this.digest = StateDigest.of(digest);
+    if (!this.digest.parallel()) {
+      throw new IllegalArgumentException("a writer hashes chunks in parallel; " + digest
+          + " is read only, for blobs of format version 1");
+    }
+    this.heap = heap && compression == BlobCompression.NONE;
   }
 
   /** Refuses a header this agent would write but no reader of this version could read. */
@@ -57,9 +79,10 @@ final class BlobEncoder implements AutoCloseable {
     }
   }
 
-  /** Writes magic, version, header length, header and header CRC. */
+  /** Writes magic, version, header length, header (naming this encoder's digest) and CRC. */
   void writeHeader(BlobHeader header) throws IOException {
-    byte[] json = BlobFormat.JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+    byte[] json = BlobFormat.JSON.writeValueAsString(header.withDigest(digestKind))
+        .getBytes(StandardCharsets.UTF_8);
     if (json.length > BlobFormat.MAX_HEADER_BYTES) {
       throw new IllegalArgumentException("blob header is " + json.length
           + " bytes of JSON, more than the " + BlobFormat.MAX_HEADER_BYTES + " a reader accepts");
@@ -74,10 +97,14 @@ final class BlobEncoder implements AutoCloseable {
   /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
   void write(ByteBuffer state) throws IOException {
     while (state.hasRemaining()) {
-      int n = Math.min(state.remaining(), pending.remaining());
-      pending.put(state.slice(state.position(), n));
+      if (filling == null) {
+        filling = takeSlot();
+      }
+      ByteBuffer chunk = filling.state();
+      int n = Math.min(state.remaining(), chunk.remaining());
+      chunk.put(state.slice(state.position(), n));
       state.position(state.position() + n);
-      if (!pending.hasRemaining()) {
+      if (!chunk.hasRemaining()) {
         handOff();
       }
     }
@@ -89,71 +116,106 @@ final class BlobEncoder implements AutoCloseable {
    * @param path the blob file, or null for a stream; goes into the summary
    */
   BlobSummary finish(Path path) throws IOException {
-    emitInFlight();
-    if (pending.position() > 0) {
-      pending.flip();
-      stateBytes += pending.remaining();
-      emitChunk(encode(pending));
-      pending.clear();
+    if (filling != null && filling.state().position() > 0) {
+      handOff();
     }
-    byte[] digest = sha256.digest();
+    while (!running.isEmpty()) {
+      emitOldest();
+    }
+    byte[] stateDigest = digest.digest();
     ByteBuffer end = ByteBuffer.allocate(BlobFormat.END_BYTES);
-    end.putInt(BlobFormat.END_MARKER).putLong(stateBytes).put(digest);
+    end.putInt(BlobFormat.END_MARKER).putLong(stateBytes).put(stateDigest);
     end.putInt(BlobFormat.crc32c(end.duplicate().flip().position(Integer.BYTES)));
     emit(end.flip());
-    return new BlobSummary(path, stateBytes, storedBytes, HexFormat.of().formatHex(digest));
+    String hex = digestKind == BlobDigest.NONE ? null : HexFormat.of().formatHex(stateDigest);
+    return new BlobSummary(path, stateBytes, storedBytes, hex);
   }
 
-  /** Waits for the chunk in the background, whose work is bounded, and frees the codec. */
+  /** Waits for the chunks in the background, whose work is bounded, and frees the codecs. */
   @Override
   public void close() {
-    try {
-      awaitInFlight();
-    } catch (IOException | RuntimeException e) {
-      // The blob is abandoned; only the codec must not be freed under a running chunk.
+    while (!running.isEmpty()) {
+      Running oldest = running.poll();
+      try {
+        await(oldest.encoded());
+      } catch (RuntimeException e) {
+        // The blob is abandoned; only a codec must not be freed under a running chunk.
+      }
+      free.add(oldest.slot());
     }
-    codec.close();
+    if (filling != null) {
+      free.add(filling);
+      filling = null;
+    }
+    for (Slot slot : free) {
+      slot.codec().close();
+    }
+    free.clear();
   }
 
-  /**
-   * The filled chunk goes to the background; the previous one, done there by now or soon, is
-   * emitted first, which frees its buffer for the caller to fill next.
-   */
+  /** A free buffer: a new one while fewer than the bound exist, else the oldest chunk's. */
+  private Slot takeSlot() throws IOException {
+    if (!free.isEmpty()) {
+      return free.poll();
+    }
+    if (slots <= IN_FLIGHT) {
+      slots++;
+      ByteBuffer state = heap
+          ? ByteBuffer.allocate(BlobFormat.MAX_CHUNK_BYTES)
+          : ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
+      return new Slot(state, ChunkCodec.of(compression));
+    }
+    emitOldest();
+    return free.poll();
+  }
+
+  /** The filled chunk goes to the background; the oldest is emitted first if too many run. */
   private void handOff() throws IOException {
-    emitInFlight();
-    ByteBuffer full = pending.flip();
-    stateBytes += full.remaining();
-    pending = spare.clear();
-    spare = full;
-    inFlight = ChunkHashing.THREADS.submit(() -> encode(full));
+    Slot full = filling;
+    filling = null;
+    ByteBuffer chunk = full.state().flip();
+    stateBytes += chunk.remaining();
+    if (running.size() >= IN_FLIGHT) {
+      emitOldest();
+    }
+    running.add(new Running(full, ChunkHashing.THREADS.submit(() -> encode(full))));
   }
 
-  private Encoded encode(ByteBuffer state) {
-    sha256.update(state.duplicate());
-    ByteBuffer stored = codec.encode(state);
-    return new Encoded(stored, BlobFormat.crc32c(stored));
+  private Encoded encode(Slot slot) {
+    ByteBuffer state = slot.state();
+    byte[] chunkHash = digest.hashChunk(state);
+    ByteBuffer stored = slot.codec().encode(state);
+    return new Encoded(stored, BlobFormat.crc32c(stored), chunkHash);
   }
 
-  private void emitInFlight() throws IOException {
-    Encoded encoded = awaitInFlight();
-    if (encoded != null) {
-      emitChunk(encoded);
+  private void emitOldest() throws IOException {
+    Running oldest = running.poll();
+    Encoded encoded;
+    try {
+      encoded = await(oldest.encoded());
+    } catch (RuntimeException e) {
+      free.add(oldest.slot());
+      throw e;
+    }
+    digest.fold(encoded.chunkHash());
+    frame.clear().putInt(encoded.stored().remaining()).putInt(encoded.crc()).flip();
+    try {
+      emit(frame);
+      emit(encoded.stored());
+    } finally {
+      free.add(oldest.slot());
+      oldest.slot().state().clear();
     }
   }
 
-  private Encoded awaitInFlight() throws IOException {
-    Future<Encoded> running = inFlight;
-    inFlight = null;
-    if (running == null) {
-      return null;
-    }
+  private static Encoded await(Future<Encoded> encoded) {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          return running.get();
+          return encoded.get();
         } catch (InterruptedException e) {
-          // The chunk uses the digest and the codec: it must end before either is touched again.
+          // The chunk uses its buffer and codec: it must end before either is touched again.
           interrupted = true;
         }
       }
@@ -167,12 +229,6 @@ final class BlobEncoder implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  private void emitChunk(Encoded encoded) throws IOException {
-    frame.clear().putInt(encoded.stored().remaining()).putInt(encoded.crc()).flip();
-    emit(frame);
-    emit(encoded.stored());
   }
 
   private void emit(ByteBuffer bytes) throws IOException {

@@ -1,5 +1,6 @@
 package dev.vfio.agent.blobs;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationFlags;
 import java.time.OffsetDateTime;
@@ -21,6 +22,8 @@ import java.util.Objects;
  * @param snapshot the VfioSnapshot this blob belongs to
  * @param createdAt when the state was saved, RFC 3339
  * @param compression how the chunks are stored
+ * @param digest what the trailer's digest is; {@link BlobDigest#SHA256} for format version 1,
+ *     whose headers do not name it; null in a header not yet written, whose writer picks it
  */
 public record BlobHeader(
     int formatVersion,
@@ -32,12 +35,20 @@ public record BlobHeader(
     String pod,
     String snapshot,
     String createdAt,
-    BlobCompression compression) {
+    BlobCompression compression,
+    BlobDigest digest) {
 
-  /** The format version this agent writes and the only one it reads. */
-  public static final int FORMAT_VERSION = 1;
+  /** The format version this agent writes. */
+  public static final int FORMAT_VERSION = 2;
 
+  /** The oldest format version this agent reads. */
+  public static final int OLDEST_READABLE_VERSION = 1;
+
+  @JsonCreator
   public BlobHeader {
+    if (formatVersion == 1 && digest == null) {
+      digest = BlobDigest.SHA256;
+    }
     Objects.requireNonNull(device, "device");
     migrationFlags = List.copyOf(migrationFlags);
     // Parsing rejects flag names the migration code would not understand on load.
@@ -53,5 +64,19 @@ public record BlobHeader(
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("createdAt is not RFC 3339: " + createdAt, e);
     }
+  }
+
+  /** A header whose digest the writer picks: a file's and a stream's differ. */
+  public BlobHeader(int formatVersion, DeviceIdentity device, List<String> migrationFlags,
+      String kernelRelease, String node, String namespace, String pod, String snapshot,
+      String createdAt, BlobCompression compression) {
+    this(formatVersion, device, migrationFlags, kernelRelease, node, namespace, pod, snapshot,
+        createdAt, compression, null);
+  }
+
+  /** This header with {@code digest} as the trailer's digest. */
+  BlobHeader withDigest(BlobDigest digest) {
+    return new BlobHeader(formatVersion, device, migrationFlags, kernelRelease, node, namespace,
+        pod, snapshot, createdAt, compression, digest);
   }
 }

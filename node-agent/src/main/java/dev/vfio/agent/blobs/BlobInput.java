@@ -19,7 +19,7 @@ final class BlobInput {
     int read(ByteBuffer dst) throws IOException;
   }
 
-  /** Bounds each copy from a stream; a direct chunk buffer cannot be handed to a stream. */
+  /** Bounds each copy from a stream into a direct buffer, which a stream cannot fill itself. */
   private static final int STREAM_COPY_BYTES = 16 * 1024;
 
   private final Source source;
@@ -44,6 +44,13 @@ final class BlobInput {
   static BlobInput ofStream(String name, InputStream in) {
     byte[] copy = new byte[STREAM_COPY_BYTES];
     return new BlobInput(dst -> {
+      if (dst.hasArray()) {
+        int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+        if (n > 0) {
+          dst.position(dst.position() + n);
+        }
+        return n;
+      }
       int n = in.read(copy, 0, Math.min(copy.length, dst.remaining()));
       if (n > 0) {
         dst.put(copy, 0, n);

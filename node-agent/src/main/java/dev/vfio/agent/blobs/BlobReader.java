@@ -10,7 +10,7 @@ import java.nio.file.StandardOpenOption;
  * Reads one blob, checking it as it goes. {@link #open} checks the magic, version and header;
  * {@link #verify} checks everything else without delivering a byte; {@link #copyTo} delivers the
  * state chunk by chunk, each chunk checked before delivery. Only a full pass can check the
- * SHA-256, so a loader calls {@link #verify} before {@link #copyTo}: a damaged blob is then
+ * digest, so a loader calls {@link #verify} before {@link #copyTo}: a damaged blob is then
  * refused before its first byte reaches a device. Memory is two chunks whatever the state size.
  * Not thread-safe.
  */
@@ -26,7 +26,7 @@ public final class BlobReader implements AutoCloseable {
     this.channel = channel;
     this.header = header;
     this.chunksOffset = chunksOffset;
-    this.decoder = new BlobDecoder(header.compression());
+    this.decoder = new BlobDecoder(header, false);
   }
 
   /**
@@ -40,6 +40,10 @@ public final class BlobReader implements AutoCloseable {
     try {
       BlobInput in = BlobInput.ofFile(path, channel, 0);
       BlobHeader header = BlobDecoder.readHeader(in);
+      if (header.digest() == BlobDigest.NONE) {
+        // Only a stream, which TLS authenticates, may go without; a file at rest may not.
+        throw in.refusal("the blob carries no digest; a stored blob must carry one");
+      }
       return new BlobReader(path, channel, header, in.position());
     } catch (IOException | RuntimeException e) {
       channel.close();
@@ -68,7 +72,7 @@ public final class BlobReader implements AutoCloseable {
 
   /**
    * Reads the whole blob and checks every chunk CRC, that every chunk decompresses, the trailer
-   * CRC, the state length and the SHA-256, and that nothing follows the trailer.
+   * CRC, the state length and the digest, and that nothing follows the trailer.
    *
    * @throws BlobIntegrityException naming the file and the first problem found
    */
@@ -78,7 +82,7 @@ public final class BlobReader implements AutoCloseable {
 
   /**
    * Delivers the uncompressed state to {@code sink}, chunk by chunk, each chunk checked before
-   * it is delivered; the SHA-256 is checked after the last chunk, when the state has already
+   * it is delivered; the digest is checked after the last chunk, when the state has already
    * been delivered. Call {@link #verify} first so a damaged blob delivers nothing.
    *
    * @throws BlobIntegrityException naming the file and the problem

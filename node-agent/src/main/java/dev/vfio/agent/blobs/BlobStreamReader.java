@@ -8,9 +8,11 @@ import java.io.InputStream;
  * Reads one blob from a stream, as {@link BlobStreamWriter} sends it, with the checks
  * {@link BlobReader} makes on a stored blob: {@link #open} checks the magic, version and header;
  * {@link #copyTo} delivers the state chunk by chunk, each chunk checked before delivery, and then
- * checks the trailer. A stream can be read only once, so unlike a file the SHA-256 is known only
+ * checks the trailer. A stream can be read only once, so unlike a file its end is known only
  * after the state was delivered: a receiver must treat what it delivered as untrusted until
- * {@link #copyTo} returns. Memory is two chunks whatever the state size. Not thread-safe.
+ * {@link #copyTo} returns. A stream from {@link BlobStreamWriter} carries no digest
+ * ({@link BlobDigest#NONE}); one that carries a digest has it checked. Memory is two chunks
+ * whatever the state size. Not thread-safe.
  *
  * <p>The reader never reads past the trailer, and never closes the stream: the stream belongs to
  * the caller, who can tell the sender the outcome on the same connection or close it. Since it
@@ -61,7 +63,7 @@ public final class BlobStreamReader {
   /**
    * Delivers the uncompressed state to {@code sink}, each chunk after its length bound and CRC
    * were checked and it decompressed, then reads the trailer and checks its CRC, the state length
-   * and the SHA-256. Reads nothing after the trailer. Can be called once.
+   * and the digest, if the stream carries one. Reads nothing after the trailer. Can be called once.
    *
    * @return what the blob held; its path is null and its stored bytes count the whole stream
    * @throws BlobIntegrityException if the stream ends early, a chunk fails its checks, or the
@@ -72,7 +74,7 @@ public final class BlobStreamReader {
       throw new IllegalStateException("blob " + in.name() + " was already read");
     }
     consumed = true;
-    try (BlobDecoder decoder = new BlobDecoder(header.compression())) {
+    try (BlobDecoder decoder = new BlobDecoder(header, true)) {
       return decoder.readState(in, sink, null);
     }
   }

@@ -6,9 +6,12 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 
 /**
- * Writes one blob to a stream, byte for byte what {@link BlobWriter} would store, so that state
- * sent over the network is checked by the receiver exactly as a stored blob is
- * ({@link BlobStreamReader}). Memory is two chunks whatever the state size. Not thread-safe.
+ * Writes one blob to a stream in the layout {@link BlobWriter} stores, so that the receiver
+ * checks the framing, every chunk's CRC and the length as it would for a stored blob
+ * ({@link BlobStreamReader}). The trailer carries no digest ({@link BlobDigest#NONE}): the stream
+ * runs over mutual TLS, which authenticates every byte, and a SHA-256 on both ends would cost more
+ * CPU than TLS itself (docs/decisions/0004-no-digest-on-the-stream.md). Memory is a few chunks
+ * whatever the state size. Not thread-safe.
  *
  * <p>The stream stays open and belongs to the caller. A writer closed without {@link #finish}
  * writes nothing more: once the caller closes the connection, the receiver finds the blob
@@ -21,7 +24,10 @@ public final class BlobStreamWriter implements AutoCloseable {
    */
   private static final int BUFFER_BYTES = 64 * 1024;
 
-  /** Bounds each copy out of a direct chunk buffer, which a stream cannot take as it is. */
+  /**
+   * Bounds each copy out of a direct buffer, which a stream cannot take as it is: zstd's output.
+   * Uncompressed chunks are on the heap and go to the stream without a copy.
+   */
   private static final int COPY_BYTES = 16 * 1024;
 
   private enum Stage { OPEN, FAILED, FINISHED, CLOSED }
@@ -30,7 +36,7 @@ public final class BlobStreamWriter implements AutoCloseable {
   private final BlobEncoder encoder;
   private Stage stage = Stage.OPEN;
 
-  private BlobStreamWriter(OutputStream out, ChunkCodec codec) {
+  private BlobStreamWriter(OutputStream out, BlobCompression compression) {
     this.out = out;
     byte[] copy = new byte[COPY_BYTES];
     this.encoder = new BlobEncoder(bytes -> {
@@ -44,7 +50,7 @@ public final class BlobStreamWriter implements AutoCloseable {
         bytes.get(copy, 0, n);
         out.write(copy, 0, n);
       }
-    }, codec);
+    }, compression, BlobDigest.NONE, true);
   }
 
   /**
@@ -55,8 +61,7 @@ public final class BlobStreamWriter implements AutoCloseable {
   public static BlobStreamWriter start(OutputStream out, BlobHeader header) throws IOException {
     BlobEncoder.requireCurrentVersion(header);
     BlobStreamWriter writer =
-        new BlobStreamWriter(new BufferedOutputStream(out, BUFFER_BYTES), ChunkCodec.of(
-            header.compression()));
+        new BlobStreamWriter(new BufferedOutputStream(out, BUFFER_BYTES), header.compression());
     try {
       writer.encoder.writeHeader(header);
       return writer;

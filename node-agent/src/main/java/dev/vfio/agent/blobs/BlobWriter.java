@@ -77,7 +77,8 @@ public final class BlobWriter implements AutoCloseable {
   /** The early writeback in flight, if any; at most one per blob. */
   private Future<?> writeback;
 
-  private BlobWriter(Path target, Path temporary, FileChannel channel, ChunkCodec codec) {
+  private BlobWriter(Path target, Path temporary, FileChannel channel,
+      BlobCompression compression) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
@@ -87,7 +88,7 @@ public final class BlobWriter implements AutoCloseable {
         channel.write(bytes);
       }
       startWriteback(n);
-    }, codec);
+    }, compression, BlobDigest.SHA256_CHUNKS, false);
   }
 
   /**
@@ -106,16 +107,8 @@ public final class BlobWriter implements AutoCloseable {
     Path absolute = target.toAbsolutePath();
     createDirectories(absolute.getParent());
     Path temporary = absolute.resolveSibling(temporaryName(absolute.getFileName().toString()));
-    // The codec first: if zstd cannot load, no temporary file is left behind.
-    ChunkCodec codec = ChunkCodec.of(header.compression());
-    FileChannel channel;
-    try {
-      channel = opener.open(temporary);
-    } catch (IOException | RuntimeException e) {
-      codec.close();
-      throw e;
-    }
-    BlobWriter writer = new BlobWriter(absolute, temporary, channel, codec);
+    FileChannel channel = opener.open(temporary);
+    BlobWriter writer = new BlobWriter(absolute, temporary, channel, header.compression());
     try {
       writer.encoder.writeHeader(header);
       return writer;

@@ -56,9 +56,14 @@ final class KernelDataFd implements DataFd {
     }
     Memory via = bounce();
     int length = (int) Math.min(via.size(), src.remaining());
-    byte[] bytes = new byte[length];
-    src.get(src.position(), bytes);
-    via.write(0, bytes, 0, length);
+    if (src.hasArray()) {
+      // A chunk that arrived over the network is on the heap: one copy into native memory.
+      via.write(0, src.array(), src.arrayOffset() + src.position(), length);
+    } else {
+      byte[] bytes = new byte[length];
+      src.get(src.position(), bytes);
+      via.write(0, bytes, 0, length);
+    }
     int n = write(via, length);
     src.position(src.position() + n);
     return n;

@@ -2,6 +2,7 @@ package dev.vfio.agent.blobs;
 
 import static dev.vfio.agent.blobs.BlobFixtures.chunksOffset;
 import static dev.vfio.agent.blobs.BlobFixtures.flipBit;
+import static dev.vfio.agent.blobs.BlobFixtures.header;
 import static dev.vfio.agent.blobs.BlobFixtures.putU32;
 import static dev.vfio.agent.blobs.BlobFixtures.refreshChunkCrc;
 import static dev.vfio.agent.blobs.BlobFixtures.refusal;
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -156,13 +158,29 @@ class BlobCorruptionTest {
   void unknownFormatVersionIsRefusedOnOpen() throws Exception {
     writeBlob(blob, BlobCompression.NONE, state(1000));
     byte[] bytes = Files.readAllBytes(blob);
-    ByteBuffer.wrap(bytes).putShort(BlobFormat.MAGIC.length, (short) 2);
+    ByteBuffer.wrap(bytes).putShort(BlobFormat.MAGIC.length, (short) 3);
     Files.write(blob, bytes);
 
     BlobIntegrityException refused =
         assertThrows(BlobIntegrityException.class, () -> BlobReader.open(blob).close());
-    assertEquals("blob " + blob + ": unsupported blob format version 2; this agent reads "
-        + "version 1", refused.getMessage());
+    assertEquals("blob " + blob + ": unsupported blob format version 3; this agent reads "
+        + "versions 1 to 2", refused.getMessage());
+  }
+
+  @Test
+  void storedBlobWithoutADigestIsRefusedOnOpen() throws Exception {
+    // What a stream carries, written to a file: at rest, no TLS vouches for it.
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (BlobStreamWriter writer = BlobStreamWriter.start(out, header(BlobCompression.NONE))) {
+      writer.write(ByteBuffer.wrap(state(1000)));
+      writer.finish();
+    }
+    Files.write(blob, out.toByteArray());
+
+    BlobIntegrityException refused =
+        assertThrows(BlobIntegrityException.class, () -> BlobReader.open(blob).close());
+    assertEquals("blob " + blob + ": the blob carries no digest; a stored blob must carry one",
+        refused.getMessage());
   }
 
   @Test

@@ -12,10 +12,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,7 +38,7 @@ class BlobRoundTripTest {
 
     ByteArrayOutputStream delivered = new ByteArrayOutputStream();
     try (BlobReader reader = BlobReader.open(blob)) {
-      assertEquals(header(compression), reader.header());
+      assertEquals(header(compression).withDigest(BlobDigest.SHA256_CHUNKS), reader.header());
       assertEquals(written, reader.verify());
       reader.copyTo(chunk -> {
         byte[] bytes = new byte[chunk.remaining()];
@@ -47,8 +49,7 @@ class BlobRoundTripTest {
     assertArrayEquals(state, delivered.toByteArray());
     assertEquals(state.length, written.stateBytes());
     assertEquals(Files.size(blob), written.storedBytes());
-    assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
-        written.sha256Hex());
+    assertEquals(ChunkedSha256.of(state), written.sha256Hex());
   }
 
   @ParameterizedTest
@@ -67,15 +68,15 @@ class BlobRoundTripTest {
       written = writer.commit();
     }
 
-    String expectedSha = state.sha256Hex();
-    assertEquals(expectedSha, written.sha256Hex());
+    String expectedDigest = state.chunkedSha256Hex();
+    assertEquals(expectedDigest, written.sha256Hex());
     DigestingSink device = new DigestingSink();
     try (BlobReader reader = BlobReader.open(blob)) {
-      assertEquals(expectedSha, reader.verify().sha256Hex());
+      assertEquals(expectedDigest, reader.verify().sha256Hex());
       reader.copyTo(device);
     }
     assertEquals(64L * MIB, device.bytes);
-    assertEquals(expectedSha, device.sha256Hex());
+    assertEquals(state.sha256Hex(), device.sha256Hex());
     assertEquals(64, device.chunks);
     assertEquals(MIB, device.largestChunk);
   }
@@ -138,5 +139,68 @@ class BlobRoundTripTest {
       assertTrue(refused.getMessage().contains("0000:b3:00.0"), refused.getMessage());
       assertTrue(refused.getMessage().contains("15b3:101e"), refused.getMessage());
     }
+  }
+
+  @Test
+  void blobOfFormatVersionOneStillReadsWithItsWholeStateSha256() throws Exception {
+    byte[] state = state(MIB + 777);
+    Path blob = dir.resolve("0000:65:00.0.vfs");
+    Files.write(blob, versionOneBlob(state));
+
+    DigestingSink device = new DigestingSink();
+    try (BlobReader reader = BlobReader.open(blob)) {
+      assertEquals(BlobDigest.SHA256, reader.header().digest());
+      BlobSummary verified = reader.verify();
+      assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
+          verified.sha256Hex());
+      reader.copyTo(device);
+    }
+    assertEquals(state.length, device.bytes);
+
+    byte[] damaged = versionOneBlob(state);
+    // A bit of the last chunk flipped and its CRC rewritten: only the SHA-256 can tell.
+    int lastChunk = damaged.length - 4 - 8 - 32 - 4 - 777;
+    damaged[lastChunk + 776] ^= 1;
+    CRC32C crc = new CRC32C();
+    crc.update(damaged, lastChunk, 777);
+    ByteBuffer.wrap(damaged).putInt(lastChunk - Integer.BYTES, (int) crc.getValue());
+    Files.write(blob, damaged);
+    BlobIntegrityException refused = assertThrows(BlobIntegrityException.class, () -> {
+      try (BlobReader reader = BlobReader.open(blob)) {
+        reader.verify();
+      }
+    });
+    assertTrue(refused.getMessage().contains("SHA-256 mismatch"), refused.getMessage());
+  }
+
+  /** A blob as format version 1 wrote it: no digest in the header, one SHA-256 of the state. */
+  private static byte[] versionOneBlob(byte[] state) throws Exception {
+    byte[] json = ("{\"formatVersion\":1,\"device\":{\"address\":\"0000:65:00.0\","
+        + "\"driver\":\"mlx5_vfio_pci\",\"vendorId\":\"15b3\",\"deviceId\":\"101e\","
+        + "\"iommuGroup\":\"42\"},\"migrationFlags\":[\"STOP_COPY\"],"
+        + "\"kernelRelease\":\"6.1.0\",\"node\":\"node-a\",\"namespace\":\"default\","
+        + "\"pod\":\"vm-0\",\"snapshot\":\"nightly\",\"createdAt\":\"2025-03-01T12:00:00Z\","
+        + "\"compression\":\"NONE\"}").getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + json.length);
+    head.put(BlobFormat.MAGIC).putShort((short) 1).putInt(json.length).put(json).flip();
+    out.write(head.array());
+    out.write(u32(BlobFormat.crc32c(head)));
+    for (int offset = 0; offset < state.length; offset += MIB) {
+      ByteBuffer chunk = ByteBuffer.wrap(state, offset, Math.min(MIB, state.length - offset));
+      out.write(u32(chunk.remaining()));
+      out.write(u32(BlobFormat.crc32c(chunk)));
+      out.write(state, offset, chunk.remaining());
+    }
+    out.write(u32(BlobFormat.END_MARKER));
+    ByteBuffer body = ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES);
+    body.putLong(state.length).put(MessageDigest.getInstance("SHA-256").digest(state)).flip();
+    out.write(body.array());
+    out.write(u32(BlobFormat.crc32c(body)));
+    return out.toByteArray();
+  }
+
+  private static byte[] u32(int value) {
+    return ByteBuffer.allocate(Integer.BYTES).putInt(value).array();
   }
 }

@@ -51,7 +51,8 @@ class BlobStreamTest {
 
   @ParameterizedTest
   @EnumSource(BlobCompression.class)
-  void streamCarriesExactlyTheBytesOfAStoredBlob(BlobCompression compression) throws Exception {
+  void streamCarriesTheChunksOfAStoredBlobAndNoDigest(BlobCompression compression)
+      throws Exception {
     byte[] state = state(2 * MIB + 4321);
     Path file = dir.resolve("0000:65:00.0.vfs");
     BlobSummary stored = writeBlob(file, compression, state);
@@ -63,11 +64,21 @@ class BlobStreamTest {
       sent = writer.finish();
     }
 
-    assertArrayEquals(Files.readAllBytes(file), out.toByteArray());
+    byte[] fileBytes = Files.readAllBytes(file);
+    byte[] streamBytes = out.toByteArray();
+    // Chunk frames, chunks, end marker and state length are the same; only the header's digest
+    // field and the trailer's digest differ.
+    int digestAndCrc = 32 + Integer.BYTES;
+    assertArrayEquals(
+        Arrays.copyOfRange(fileBytes, chunksOffset(fileBytes), fileBytes.length - digestAndCrc),
+        Arrays.copyOfRange(streamBytes, chunksOffset(streamBytes),
+            streamBytes.length - digestAndCrc));
+    assertArrayEquals(new byte[32], Arrays.copyOfRange(streamBytes,
+        streamBytes.length - digestAndCrc, streamBytes.length - Integer.BYTES));
     assertNull(sent.path());
+    assertNull(sent.sha256Hex());
     assertEquals(stored.stateBytes(), sent.stateBytes());
-    assertEquals(stored.storedBytes(), sent.storedBytes());
-    assertEquals(stored.sha256Hex(), sent.sha256Hex());
+    assertEquals(streamBytes.length, sent.storedBytes());
   }
 
   @ParameterizedTest
@@ -91,12 +102,11 @@ class BlobStreamTest {
 
     DigestingSink device = new DigestingSink();
     BlobStreamReader reader = BlobStreamReader.open(in, SOURCE);
-    assertEquals(header(compression), reader.header());
+    assertEquals(header(compression).withDigest(BlobDigest.NONE), reader.header());
     BlobSummary received = reader.copyTo(device);
 
     assertEquals(sent.get(30, TimeUnit.SECONDS), received);
-    assertEquals(state.sha256Hex(), received.sha256Hex());
-    assertEquals(received.sha256Hex(), device.sha256Hex());
+    assertEquals(state.sha256Hex(), device.sha256Hex());
     assertEquals(24L * MIB + 17, device.bytes);
     assertEquals(25, device.chunks);
     assertEquals(MIB, device.largestChunk);
@@ -183,15 +193,37 @@ class BlobStreamTest {
   }
 
   @Test
-  void chunkRewrittenWithAMatchingCrcIsRefusedByTheSha256() throws Exception {
-    byte[] blob = streamBlob(BlobCompression.NONE, state(1000));
-    int chunk0 = chunksOffset(blob);
-    blob[chunk0 + BlobFormat.CHUNK_FRAME_BYTES + 10] ^= 0x20;
-    CRC32C crc = new CRC32C();
-    crc.update(blob, chunk0 + BlobFormat.CHUNK_FRAME_BYTES, 1000);
-    ByteBuffer.wrap(blob).putInt(chunk0 + Integer.BYTES, (int) crc.getValue());
+  void streamThatCarriesADigestHasItChecked() throws Exception {
+    Path file = dir.resolve("0000:65:00.0.vfs");
+    writeBlob(file, BlobCompression.NONE, state(1000));
+    byte[] blob = Files.readAllBytes(file);
+    rewriteFirstChunkWithAMatchingCrc(blob);
 
     assertTrue(refusal(blob).getMessage().contains("SHA-256 mismatch"));
+  }
+
+  @Test
+  void streamWithoutADigestLeavesTamperingToTls() throws Exception {
+    // The decision of docs/decisions/0004: the CRC catches damage, TLS catches tampering.
+    byte[] blob = streamBlob(BlobCompression.NONE, state(1000));
+    rewriteFirstChunkWithAMatchingCrc(blob);
+
+    DigestingSink device = new DigestingSink();
+    BlobStreamReader.open(new ByteArrayInputStream(blob), SOURCE).copyTo(device);
+    assertEquals(1000, device.bytes);
+  }
+
+  @Test
+  void streamWhoseHeaderNamesNoDigestButWhoseTrailerHoldsOneIsRefused() throws Exception {
+    byte[] blob = streamBlob(BlobCompression.NONE, state(1000));
+    int trailer = blob.length - 32 - Integer.BYTES;
+    blob[trailer] = 1;
+    CRC32C crc = new CRC32C();
+    crc.update(blob, trailer - Long.BYTES, Long.BYTES + 32);
+    ByteBuffer.wrap(blob).putInt(blob.length - Integer.BYTES, (int) crc.getValue());
+
+    assertTrue(refusal(blob).getMessage().contains("the trailer holds a digest although the "
+        + "header names none"));
   }
 
   @Test
@@ -211,12 +243,12 @@ class BlobStreamTest {
   @Test
   void unknownFormatVersionIsRefusedOnOpen() throws Exception {
     byte[] blob = streamBlob(BlobCompression.NONE, state(1000));
-    ByteBuffer.wrap(blob).putShort(BlobFormat.MAGIC.length, (short) 2);
+    ByteBuffer.wrap(blob).putShort(BlobFormat.MAGIC.length, (short) 3);
 
     BlobIntegrityException refused = assertThrows(BlobIntegrityException.class,
         () -> BlobStreamReader.open(new ByteArrayInputStream(blob), SOURCE));
-    assertEquals("blob " + SOURCE + ": unsupported blob format version 2; this agent reads "
-        + "version 1", refused.getMessage());
+    assertEquals("blob " + SOURCE + ": unsupported blob format version 3; this agent reads "
+        + "versions 1 to 2", refused.getMessage());
   }
 
   @Test
@@ -243,7 +275,7 @@ class BlobStreamTest {
   @Test
   void headerOfAnotherFormatVersionIsRefusedBeforeAByteIsSent() {
     BlobHeader current = header(BlobCompression.NONE);
-    BlobHeader other = new BlobHeader(2, current.device(), current.migrationFlags(),
+    BlobHeader other = new BlobHeader(1, current.device(), current.migrationFlags(),
         current.kernelRelease(), current.node(), current.namespace(), current.pod(),
         current.snapshot(), current.createdAt(), current.compression());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -281,6 +313,15 @@ class BlobStreamTest {
       writer.finish();
     }
     return out.toByteArray();
+  }
+
+  /** Flips a bit in the first chunk of an uncompressed 1000-byte state and fixes its CRC. */
+  private static void rewriteFirstChunkWithAMatchingCrc(byte[] blob) {
+    int chunk0 = chunksOffset(blob);
+    blob[chunk0 + BlobFormat.CHUNK_FRAME_BYTES + 10] ^= 0x20;
+    CRC32C crc = new CRC32C();
+    crc.update(blob, chunk0 + BlobFormat.CHUNK_FRAME_BYTES, 1000);
+    ByteBuffer.wrap(blob).putInt(chunk0 + Integer.BYTES, (int) crc.getValue());
   }
 
   private static BlobIntegrityException refusal(byte[] blob) {

@@ -12,6 +12,7 @@ final class GeneratedState {
   private final long length;
   private final ByteBuffer buffer;
   private final MessageDigest sha256 = BlobFormat.sha256();
+  private final ChunkedSha256 chunkedSha256 = new ChunkedSha256();
   private long produced;
   private long x;
 
@@ -39,12 +40,18 @@ final class GeneratedState {
     }
     buffer.flip();
     sha256.update(buffer.duplicate());
+    chunkedSha256.update(buffer);
     produced += n;
     return buffer;
   }
 
   String sha256Hex() {
     return HexFormat.of().formatHex(sha256.digest());
+  }
+
+  /** The digest a blob of format version 2 records for this state. */
+  String chunkedSha256Hex() {
+    return chunkedSha256.hex();
   }
 
   /** xorshift64: fast, and incompressible enough to exercise zstd's worst case. */

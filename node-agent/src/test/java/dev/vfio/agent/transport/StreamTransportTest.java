@@ -2,6 +2,7 @@ package dev.vfio.agent.transport;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -93,9 +94,8 @@ class StreamTransportTest {
     BlobSummary summary = sent.get(30, TimeUnit.SECONDS);
     assertEquals(summary, received);
     assertEquals(32L * MIB, received.stateBytes());
-    String generated = state.sha256Hex();
-    assertEquals(generated, received.sha256Hex());
-    assertEquals(generated, device.sha256Hex());
+    assertNull(received.sha256Hex(), "a stream carries no digest");
+    assertEquals(state.sha256Hex(), device.sha256Hex());
   }
 
   @Test
@@ -249,7 +249,8 @@ class StreamTransportTest {
           "0000:65:00.0", IDLE);
           BlobStreamWriter writer = BlobStreamWriter.start(out, header("0000:65:00.0",
               BlobCompression.NONE))) {
-        writer.write(ByteBuffer.allocate(2 * MIB));
+        // More than the writer keeps in the background, so that chunks reach the receiver.
+        writer.write(ByteBuffer.allocate(8 * MIB));
         out.flush();
         // Holds the connection open, sending nothing, until the receiver gave up.
         receiverFailed.await(30, TimeUnit.SECONDS);
