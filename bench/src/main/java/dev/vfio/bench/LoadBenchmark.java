@@ -56,6 +56,8 @@ final class LoadBenchmark implements Benchmark {
               work.resolve("probe.log"));
           results.record(NAME, scenario, name, THROUGHPUT, "MiB/s",
               size / (double) Settings.MIB / outcome.seconds());
+          results.record(NAME, scenario, name, TransferBenchmark.CPU, "CPU s/GiB",
+              outcome.cpuSeconds() / (size / (double) Settings.GIB));
         }
       }
       Files.deleteIfExists(blob);

@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  * One variant of the save or load path, alone in its own JVM, so that the peak resident memory
  * it reports (VmHWM) is its own and not that of whatever ran before it. A warm-up pass comes
  * first, then the page cache is flushed (or dropped, for reads) and the timed pass runs. Prints
- * one line: {@code PROBE seconds=… hwmKiB=…}.
+ * one line: {@code PROBE seconds=… cpuSeconds=… hwmKiB=…}.
  *
  * <p>Usage: {@code PathProbe VARIANT BYTES FILE DEVICE_DIR [DROP_CACHES]}, where VARIANT is one
  * of {@link Variant}.
@@ -79,10 +79,13 @@ public final class PathProbe {
     } else {
       PageCache.flush();
     }
+    long cpuBefore = CpuTime.process();
     long start = System.nanoTime();
     run(variant, bytes, file, deviceDirectory);
     double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.println("PROBE seconds=" + seconds + " hwmKiB=" + peakResidentKib());
+    double cpuSeconds = (CpuTime.process() - cpuBefore) / 1e9;
+    System.out.println("PROBE seconds=" + seconds + " cpuSeconds=" + cpuSeconds + " hwmKiB="
+        + peakResidentKib());
   }
 
   private static void run(Variant variant, long bytes, Path file, Path deviceDirectory)
@@ -186,9 +189,11 @@ public final class PathProbe {
    * What one probe measured.
    *
    * @param seconds wall time of the variant inside its JVM, JVM start excluded
+   * @param cpuSeconds CPU time of all the probe's threads during the timed pass (the kernel's
+   *     own writeback threads are not in it, for any variant)
    * @param peakResidentKib VmHWM of the probe's JVM at its end
    */
-  record Outcome(double seconds, long peakResidentKib) {}
+  record Outcome(double seconds, double cpuSeconds, long peakResidentKib) {}
 
   /**
    * Runs {@code variant} in a new JVM with the same flags for every variant, and returns what it
@@ -221,8 +226,9 @@ public final class PathProbe {
     // The log is appended to by every probe; the answer is the last line, which this one wrote.
     Files.delete(log);
     double seconds = Double.parseDouble(field(last, "seconds"));
+    double cpuSeconds = Double.parseDouble(field(last, "cpuSeconds"));
     long hwm = Long.parseLong(field(last, "hwmKiB"));
-    return new Outcome(seconds, hwm);
+    return new Outcome(seconds, cpuSeconds, hwm);
   }
 
   private static String field(String line, String name) {

@@ -71,6 +71,8 @@ final class SaveBenchmark implements Benchmark {
                 outcome.peakResidentKib() / 1024.0);
             results.record(NAME, "memory", name + " @ " + scenario, PEAK_RSS, "MiB",
                 outcome.peakResidentKib() / 1024.0);
+            results.record(NAME, scenario, name, TransferBenchmark.CPU, "CPU s/GiB",
+                outcome.cpuSeconds() / (size / (double) Settings.GIB));
           }
           results.record(NAME, scenario, name, THROUGHPUT, "MiB/s", size / (double) Settings.MIB
               / seconds);
