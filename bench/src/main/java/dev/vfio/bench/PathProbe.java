@@ -122,7 +122,7 @@ public final class PathProbe {
   private static void blobSave(Path file, long bytes, Path deviceDirectory) throws IOException {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
     try (BlobWriter writer = BlobWriter.create(file, device.header(BlobCompression.NONE))) {
-      device.machine().readToEnd(writer::write, total -> { });
+      device.machine().readToEnd(writer.sink(), total -> { });
       writer.commit();
     }
     device.machine().transition(MigrationState.RUNNING);

@@ -110,6 +110,24 @@ final class BlobEncoder implements AutoCloseable {
     }
   }
 
+  /** The rest of the chunk being filled, for the caller to fill in place ({@link #lentFilled}). */
+  ByteBuffer lend() throws IOException {
+    if (filling == null) {
+      filling = takeSlot();
+    }
+    return filling.state();
+  }
+
+  /** {@code lent}, from {@link #lend}, holds more state up to its position. */
+  void lentFilled(ByteBuffer lent) throws IOException {
+    if (filling == null || lent != filling.state()) {
+      throw new IllegalStateException("not the buffer this encoder lent");
+    }
+    if (!lent.hasRemaining()) {
+      handOff();
+    }
+  }
+
   /**
    * Writes the last chunk, the end marker and the trailer.
    *

@@ -1,5 +1,6 @@
 package dev.vfio.agent.blobs;
 
+import dev.vfio.agent.vfio.ChunkSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -138,6 +139,51 @@ public final class BlobWriter implements AutoCloseable {
     requireOpen();
     try {
       encoder.write(state);
+    } catch (IOException | RuntimeException e) {
+      stage = Stage.FAILED;
+      throw e;
+    }
+  }
+
+  /** This writer as a sink that lends its chunk buffers, so a device reads straight into them. */
+  public ChunkSink sink() {
+    return new ChunkSink() {
+      @Override
+      public void accept(ByteBuffer chunk) throws IOException {
+        write(chunk);
+      }
+
+      @Override
+      public ByteBuffer lend() throws IOException {
+        return BlobWriter.this.lend();
+      }
+
+      @Override
+      public void lentFilled(ByteBuffer lent, int bytes) throws IOException {
+        BlobWriter.this.lentFilled(lent);
+      }
+    };
+  }
+
+  /**
+   * Room in the chunk being filled, for state read straight into it rather than passed to
+   * {@link #write} and copied; it goes back through {@link #lentFilled} before anything else.
+   */
+  public ByteBuffer lend() throws IOException {
+    requireOpen();
+    try {
+      return encoder.lend();
+    } catch (IOException | RuntimeException e) {
+      stage = Stage.FAILED;
+      throw e;
+    }
+  }
+
+  /** The buffer {@link #lend} returned holds more state, up to its position. */
+  public void lentFilled(ByteBuffer lent) throws IOException {
+    requireOpen();
+    try {
+      encoder.lentFilled(lent);
     } catch (IOException | RuntimeException e) {
       stage = Stage.FAILED;
       throw e;

@@ -73,7 +73,7 @@ final class SaveCommand implements Callable<Integer> {
       BlobSummary summary;
       try (BlobWriter writer = BlobWriter.create(out, header)) {
         machine.transition(STOP_COPY);
-        machine.readToEnd(writer::write, total -> { });
+        machine.readToEnd(writer.sink(), total -> { });
         summary = writer.commit();
         machine.transition(before);
       } catch (IOException | RuntimeException e) {

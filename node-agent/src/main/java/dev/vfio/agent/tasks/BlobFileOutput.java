@@ -19,6 +19,16 @@ final class BlobFileOutput implements StateOutput {
   }
 
   @Override
+  public ByteBuffer lend() throws IOException {
+    return writer.lend();
+  }
+
+  @Override
+  public void lentFilled(ByteBuffer lent, int bytes) throws IOException {
+    writer.lentFilled(lent);
+  }
+
+  @Override
   public BlobSummary commit() throws IOException {
     return writer.commit();
   }

@@ -2,6 +2,7 @@ package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.blobs.BlobSummary;
 import dev.vfio.agent.inventory.InventoryDevice;
+import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
@@ -9,6 +10,7 @@ import dev.vfio.agent.vfio.PrecopyRound;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * The save of one device into one blob or one stream to a peer: optional PRE_COPY rounds while the workload runs, then
@@ -79,7 +81,23 @@ final class DeviceSave implements AutoCloseable {
   void stopCopy() throws IOException, TaskFailure {
     context.checkpoint();
     machine.transition(MigrationState.STOP_COPY);
-    machine.readToEnd(this::write, total -> { });
+    machine.readToEnd(new ChunkSink() {
+      @Override
+      public void accept(ByteBuffer chunk) throws IOException {
+        write(chunk);
+      }
+
+      @Override
+      public ByteBuffer lend() throws IOException {
+        return writer.lend();
+      }
+
+      @Override
+      public void lentFilled(ByteBuffer lent, int bytes) throws IOException {
+        writer.lentFilled(lent, bytes);
+        counted(bytes);
+      }
+    }, total -> { });
     summary = writer.commit();
   }
 
@@ -87,9 +105,13 @@ final class DeviceSave implements AutoCloseable {
     return precopyRounds;
   }
 
-  private void write(java.nio.ByteBuffer chunk) throws IOException {
+  private void write(ByteBuffer chunk) throws IOException {
     int bytes = chunk.remaining();
     writer.write(chunk);
+    counted(bytes);
+  }
+
+  private void counted(int bytes) throws TaskStoppedException {
     context.addBytes(bytes);
     TaskFailure stop = context.stopReason();
     if (stop != null) {

@@ -1,6 +1,7 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.blobs.BlobSummary;
+import dev.vfio.agent.vfio.ChunkSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -10,6 +11,16 @@ import java.nio.ByteBuffer;
  */
 interface StateOutput extends AutoCloseable {
   void write(ByteBuffer chunk) throws IOException;
+
+  /** Room of the output's own for the next state bytes ({@link ChunkSink#lend}), or null. */
+  default ByteBuffer lend() throws IOException {
+    return null;
+  }
+
+  /** The lent buffer holds {@code bytes} more state ({@link ChunkSink#lentFilled}). */
+  default void lentFilled(ByteBuffer lent, int bytes) throws IOException {
+    throw new IllegalStateException("this output lends no buffers");
+  }
 
   /** The state is complete: make it durable (a file) or end the stream (a peer). */
   BlobSummary commit() throws IOException;

@@ -152,21 +152,26 @@ public final class MigrationStateMachine implements AutoCloseable {
    */
   public long readToEnd(ChunkSink sink, LongConsumer progress) throws IOException {
     DataFd fd = requireSession("readToEnd", Set.of(STOP_COPY));
-    ByteBuffer chunk = buffer();
     long total = 0;
     boolean end = false;
     while (!end) {
-      chunk.clear();
+      ByteBuffer lent = sink.lend();
+      ByteBuffer chunk = lent != null ? lent : buffer().clear();
+      int start = chunk.position();
       while (chunk.hasRemaining()) {
         if (fd.read(chunk) == 0) {
           end = true;
           break;
         }
       }
-      if (chunk.position() > 0) {
-        chunk.flip();
-        total += chunk.remaining();
-        sink.accept(chunk);
+      int bytes = chunk.position() - start;
+      if (bytes > 0) {
+        total += bytes;
+        if (lent != null) {
+          sink.lentFilled(lent, bytes);
+        } else {
+          sink.accept(chunk.flip());
+        }
         progress.accept(total);
       }
     }

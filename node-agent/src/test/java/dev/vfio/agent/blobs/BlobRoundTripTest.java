@@ -142,6 +142,42 @@ class BlobRoundTripTest {
   }
 
   @Test
+  void stateFilledIntoLentBuffersReadsBackAsWrittenBetweenOrdinaryWrites() throws Exception {
+    byte[] state = state(5 * MIB + 999);
+    Path blob = dir.resolve("0000:65:00.0.vfs");
+
+    BlobSummary written;
+    try (BlobWriter writer = BlobWriter.create(blob, header(BlobCompression.NONE))) {
+      writer.write(ByteBuffer.wrap(state, 0, 1000));
+      int at = 1000;
+      while (at < state.length) {
+        ByteBuffer lent = writer.lend();
+        int n = Math.min(Math.min(lent.remaining(), 700_000), state.length - at);
+        lent.put(state, at, n);
+        writer.lentFilled(lent);
+        at += n;
+      }
+      written = writer.commit();
+    }
+    try (BlobWriter other = BlobWriter.create(dir.resolve("0000:66:00.0.vfs"),
+        header(BlobCompression.NONE))) {
+      other.lend();
+      assertThrows(IllegalStateException.class,
+          () -> other.lentFilled(ByteBuffer.allocateDirect(10)));
+    }
+
+    DigestingSink device = new DigestingSink();
+    try (BlobReader reader = BlobReader.open(blob)) {
+      assertEquals(written, reader.verify());
+      reader.copyTo(device);
+    }
+    assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
+        device.sha256Hex());
+    assertEquals(ChunkedSha256.of(state), written.sha256Hex());
+    assertEquals(MIB, device.largestChunk);
+  }
+
+  @Test
   void blobOfFormatVersionOneStillReadsWithItsWholeStateSha256() throws Exception {
     byte[] state = state(MIB + 777);
     Path blob = dir.resolve("0000:65:00.0.vfs");

@@ -78,6 +78,52 @@ class MigrationStateMachineTest {
     machine.transition(RUNNING);
   }
 
+  /** A sink that lends buffers of an odd size, partly filled already, and keeps what they got. */
+  static final class Lender implements ChunkSink {
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    final List<Integer> filled = new ArrayList<>();
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(300_001);
+
+    @Override
+    public void accept(ByteBuffer chunk) {
+      throw new AssertionError("a lending sink got a copy");
+    }
+
+    @Override
+    public ByteBuffer lend() {
+      // Lent with a few bytes in it, as a blob chunk half filled by an earlier write would be.
+      return buffer.clear().position(7);
+    }
+
+    @Override
+    public void lentFilled(ByteBuffer lent, int bytes) {
+      assertTrue(lent == buffer);
+      assertEquals(7 + bytes, lent.position());
+      filled.add(bytes);
+      byte[] copy = new byte[bytes];
+      lent.get(7, copy);
+      this.bytes.write(copy, 0, bytes);
+    }
+  }
+
+  @Test
+  void stopCopyReadsStraightIntoTheBuffersASinkLends() throws Exception {
+    SimulatedDevice source = device(SimulatedDeviceSpec.of(SOURCE, 3 << 20).withFlags(ALL));
+    MigrationStateMachine saving = MigrationStateMachine.probe(source);
+    saving.transition(STOP_COPY);
+    Lender lender = new Lender();
+    long total = saving.readToEnd(lender, progress -> { });
+    saving.transition(RUNNING);
+
+    assertEquals(lender.bytes.size(), total);
+    assertTrue(lender.filled.stream().allMatch(n -> n > 0 && n <= 300_001 - 7),
+        lender.filled::toString);
+    SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 3 << 20).withFlags(ALL));
+    MigrationStateMachine resuming = MigrationStateMachine.probe(target);
+    restore(resuming, lender.bytes.toByteArray());
+    assertEquals(source.content(), target.content());
+  }
+
   @Test
   void stopCopySaveRestoresTheSameContentIntoACompatibleDevice() throws Exception {
     SimulatedDevice source = device(SimulatedDeviceSpec.of(SOURCE, 8 << 20).withFlags(ALL));
