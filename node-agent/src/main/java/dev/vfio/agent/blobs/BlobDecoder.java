@@ -15,18 +15,33 @@ import java.util.zip.DataFormatException;
 /**
  * Checks the framing of one blob as it is read, for a file ({@link BlobReader}) and a stream
  * ({@link BlobStreamReader}) alike, so that state arriving over the network passes the checks a
- * stored blob does, but for the digest a stream does not carry. Memory is two chunks whatever the
- * state size.
+ * stored blob does, but for the digest a stream does not carry. Memory is a few chunks whatever
+ * the state size.
  *
- * <p>The digest of a chunk is computed on another thread ({@link ChunkHashing}) while the sink
- * takes that chunk and the next one is read, since hashing costs as much as the reading; one
- * chunk at a time is hashed there, and its buffer is not refilled until the hash is done.
+ * <p>The digest of a chunk is computed on other threads ({@link ChunkHashing}) while the sink
+ * takes that chunk and the next ones are read, since hashing costs as much as the reading. Chunks
+ * rotate through {@link #SLOTS} buffers, and a buffer is not refilled until its last chunk is
+ * hashed; chunks of the version-2 digest hash at the same time, those of version 1 one after the
+ * other, since they feed one running SHA-256.
  */
 final class BlobDecoder implements AutoCloseable {
-  private final ChunkCodec codec;
-  /** Chunks alternate between the two, so that one is read while the other is hashed. */
-  private final ChunkBuffer stored;
-  private final ChunkBuffer storedSpare;
+  /** A chunk is read while the previous ones are hashed, as many as the encoder hashes at once. */
+  static final int SLOTS = BlobEncoder.IN_FLIGHT + 1;
+
+  /** A chunk's buffer, the codec that decodes into a buffer of its own, and the hash running. */
+  private static final class Slot {
+    final ChunkBuffer stored;
+    final ChunkCodec codec;
+    Future<byte[]> hashing;
+
+    Slot(BlobCompression compression, boolean heap) {
+      this.codec = ChunkCodec.of(compression);
+      this.stored = new ChunkBuffer(codec.maxStoredBytes(), heap);
+    }
+  }
+
+  private final Slot[] slots = new Slot[SLOTS];
+  private final int maxStoredBytes;
   /** Holds a length, a CRC or the trailer: the fields read between chunks. */
   private final ByteBuffer small =
       ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
@@ -38,11 +53,12 @@ final class BlobDecoder implements AutoCloseable {
    *     without a copy) rather than direct ones; zstd always reads direct ones
    */
   BlobDecoder(BlobHeader header, boolean heap) {
-    this.codec = ChunkCodec.of(header.compression());
     this.digestKind = header.digest();
     boolean onHeap = heap && header.compression() == BlobCompression.NONE;
-    this.stored = new ChunkBuffer(codec.maxStoredBytes(), onHeap);
-    this.storedSpare = new ChunkBuffer(codec.maxStoredBytes(), onHeap);
+    for (int i = 0; i < SLOTS; i++) {
+      slots[i] = new Slot(header.compression(), onHeap);
+    }
+    this.maxStoredBytes = slots[0].codec.maxStoredBytes();
   }
 
   /**
@@ -113,9 +129,9 @@ final class BlobDecoder implements AutoCloseable {
   BlobSummary readState(BlobInput in, BlobSink sink, Path path) throws IOException {
     StateDigest digest = StateDigest.of(digestKind);
     long stateBytes = 0;
-    Future<byte[]> hashing = null;
+    long chunk = 0;
     try {
-      for (long chunk = 0; ; chunk++) {
+      for (; ; chunk++) {
         long position = in.position();
         small.clear().limit(Integer.BYTES);
         in.readFully(small, "the length of chunk " + chunk);
@@ -123,41 +139,49 @@ final class BlobDecoder implements AutoCloseable {
         if (length == BlobFormat.END_MARKER) {
           break;
         }
-        if (length > codec.maxStoredBytes()) {
+        if (length > maxStoredBytes) {
           throw in.refusal("chunk " + chunk + " at byte " + position + " claims " + length
-              + " bytes, more than the " + codec.maxStoredBytes() + " a chunk can hold");
+              + " bytes, more than the " + maxStoredBytes + " a chunk can hold");
         }
         small.clear().limit(Integer.BYTES);
         in.readFully(small, "the CRC of chunk " + chunk);
         int expectedCrc = small.getInt();
-        // The previous chunk may still be hashed from the other buffer.
-        ByteBuffer stored = (chunk % 2 == 0 ? this.stored : storedSpare).ofLength((int) length);
+        // The chunk this slot held last may still be hashed from its buffers: fold it first,
+        // which keeps the folds in chunk order.
+        Slot slot = slots[(int) (chunk % SLOTS)];
+        fold(digest, slot);
+        ByteBuffer stored = slot.stored.ofLength((int) length);
         in.readFully(stored, "chunk " + chunk);
         if (BlobFormat.crc32c(stored) != expectedCrc) {
           throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
         }
-        // A codec decodes into one buffer of its own, which the previous hash may still read.
-        fold(digest, hashing);
-        hashing = null;
         ByteBuffer state;
         try {
-          state = codec.decode(stored);
+          state = slot.codec.decode(stored);
         } catch (DataFormatException e) {
           throw in.refusal("chunk " + chunk + " at byte " + position + " does not decompress: "
               + e.getMessage(), e);
         }
         if (digestKind != BlobDigest.NONE) {
+          if (!digest.parallel()) {
+            // One running SHA-256: the previous chunk's update must be done before this one's.
+            fold(digest, slots[(int) ((chunk + SLOTS - 1) % SLOTS)]);
+          }
           ByteBuffer toHash = state.duplicate();
-          hashing = ChunkHashing.THREADS.submit(() -> digest.hashChunk(toHash));
+          slot.hashing = ChunkHashing.THREADS.submit(() -> digest.hashChunk(toHash));
         }
         stateBytes += state.remaining();
         sink.accept(state);
       }
-      fold(digest, hashing);
-      hashing = null;
+      // The oldest chunk still hashing is in the slot the next chunk would have taken.
+      for (long i = 0; i < SLOTS; i++) {
+        fold(digest, slots[(int) ((chunk + i) % SLOTS)]);
+      }
     } finally {
       // On a refusal too: the next read must not refill a buffer that is still being hashed.
-      quietlyAwaitHash(hashing);
+      for (Slot slot : slots) {
+        quietlyAwaitHash(slot);
+      }
     }
     long trailer = in.position();
     small.clear().limit(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
@@ -186,11 +210,16 @@ final class BlobDecoder implements AutoCloseable {
 
   @Override
   public void close() {
-    codec.close();
+    for (Slot slot : slots) {
+      quietlyAwaitHash(slot);
+      slot.codec.close();
+    }
   }
 
-  /** Waits for the chunk being hashed, if any, and folds its hash into the digest. */
-  private static void fold(StateDigest digest, Future<byte[]> hashing) {
+  /** Waits for the chunk hashed from {@code slot}, if any, and folds its hash into the digest. */
+  private static void fold(StateDigest digest, Slot slot) {
+    Future<byte[]> hashing = slot.hashing;
+    slot.hashing = null;
     if (hashing != null) {
       digest.fold(awaitHash(hashing));
     }
@@ -223,7 +252,9 @@ final class BlobDecoder implements AutoCloseable {
     }
   }
 
-  private static void quietlyAwaitHash(Future<byte[]> hashing) {
+  private static void quietlyAwaitHash(Slot slot) {
+    Future<byte[]> hashing = slot.hashing;
+    slot.hashing = null;
     try {
       awaitHash(hashing);
     } catch (RuntimeException e) {

@@ -179,7 +179,7 @@ class BlobRoundTripTest {
 
   @Test
   void blobOfFormatVersionOneStillReadsWithItsWholeStateSha256() throws Exception {
-    byte[] state = state(MIB + 777);
+    byte[] state = state(4 * MIB + 777);
     Path blob = dir.resolve("0000:65:00.0.vfs");
     Files.write(blob, versionOneBlob(state));
 
