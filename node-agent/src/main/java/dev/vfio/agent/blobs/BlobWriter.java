@@ -136,13 +136,10 @@ public final class BlobWriter implements AutoCloseable {
 
   /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
   public void write(ByteBuffer state) throws IOException {
-    requireOpen();
-    try {
+    whileOpen(() -> {
       encoder.write(state);
-    } catch (IOException | RuntimeException e) {
-      stage = Stage.FAILED;
-      throw e;
-    }
+      return null;
+    });
   }
 
   /** This writer as a sink that lends its chunk buffers, so a device reads straight into them. */
@@ -170,20 +167,27 @@ public final class BlobWriter implements AutoCloseable {
    * {@link #write} and copied; it goes back through {@link #lentFilled} before anything else.
    */
   public ByteBuffer lend() throws IOException {
-    requireOpen();
-    try {
-      return encoder.lend();
-    } catch (IOException | RuntimeException e) {
-      stage = Stage.FAILED;
-      throw e;
-    }
+    return whileOpen(encoder::lend);
   }
 
   /** The buffer {@link #lend} returned holds more state, up to its position. */
   public void lentFilled(ByteBuffer lent) throws IOException {
+    whileOpen(() -> {
+      encoder.lentFilled(lent);
+      return null;
+    });
+  }
+
+  /** A step of an open writer; one that fails leaves the writer failed, fit only to abort. */
+  @FunctionalInterface
+  private interface Step<T> {
+    T run() throws IOException;
+  }
+
+  private <T> T whileOpen(Step<T> step) throws IOException {
     requireOpen();
     try {
-      encoder.lentFilled(lent);
+      return step.run();
     } catch (IOException | RuntimeException e) {
       stage = Stage.FAILED;
       throw e;
