@@ -117,6 +117,16 @@ public final class SendOperation implements NodeOperation {
     }
 
     @Override
+    public ByteBuffer lend() throws IOException {
+      return writer.lend();
+    }
+
+    @Override
+    public void lentFilled(ByteBuffer lent, int bytes) throws IOException {
+      writer.lentFilled(lent);
+    }
+
+    @Override
     public BlobSummary commit() throws IOException {
       return writer.finish();
     }

@@ -39,7 +39,13 @@ final class KernelDataFd implements DataFd {
     }
     Memory via = bounce();
     int n = read(via, (int) Math.min(via.size(), dst.remaining()));
-    dst.put(via.getByteArray(0, n));
+    if (dst.hasArray()) {
+      // A chunk bound for the network is on the heap: one copy out of native memory.
+      via.read(0, dst.array(), dst.arrayOffset() + dst.position(), n);
+      dst.position(dst.position() + n);
+    } else {
+      dst.put(via.getByteArray(0, n));
+    }
     return n;
   }
 

@@ -193,6 +193,31 @@ class BlobStreamTest {
   }
 
   @Test
+  void stateFilledIntoLentHeapBuffersCrossesTheStreamIntact() throws Exception {
+    byte[] state = state(3 * MIB + 5);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (BlobStreamWriter writer = BlobStreamWriter.start(out, header(BlobCompression.NONE))) {
+      for (int at = 0; at < state.length; ) {
+        ByteBuffer lent = writer.lend();
+        assertTrue(lent.hasArray(), "a stream's chunks are on the heap, for the socket to take");
+        int n = Math.min(Math.min(lent.remaining(), 400_000), state.length - at);
+        lent.put(state, at, n);
+        writer.lentFilled(lent);
+        at += n;
+      }
+      writer.finish();
+    }
+
+    ByteArrayOutputStream delivered = new ByteArrayOutputStream();
+    BlobStreamReader.open(new ByteArrayInputStream(out.toByteArray()), SOURCE).copyTo(chunk -> {
+      byte[] bytes = new byte[chunk.remaining()];
+      chunk.get(bytes);
+      delivered.write(bytes, 0, bytes.length);
+    });
+    assertArrayEquals(state, delivered.toByteArray());
+  }
+
+  @Test
   void streamThatCarriesADigestHasItChecked() throws Exception {
     Path file = dir.resolve("0000:65:00.0.vfs");
     writeBlob(file, BlobCompression.NONE, state(1000));
