@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.e2e.ApiRequestCounts;
 import dev.vfio.e2e.SimulatedNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -30,6 +32,7 @@ final class ControlPlaneBenchmark implements Benchmark {
   static final String API_FLOOR = "API create+update floor";
   static final String THROUGHPUT = "objects per second";
   static final String TIME = "time to all Ready";
+  static final String REQUESTS = "API requests of operator and agents";
   static final long DEVICE_BYTES = 64 * 1024;
   private static final Duration PATIENCE = Duration.ofMinutes(15);
 
@@ -72,7 +75,12 @@ final class ControlPlaneBenchmark implements Benchmark {
           }
           double floor = apiFloor(client, prefix, count);
           results.record(NAME, scenario, API_FLOOR, THROUGHPUT, "1/s", count / floor);
+          cluster.local().requests().reset();
           double seconds = snapshotAll(client, prefix, pods);
+          var requests = cluster.local().requests().snapshot();
+          printRequests(prefix, count, seconds, requests);
+          results.record(NAME, scenario, SNAPSHOTS, REQUESTS, "1/snapshot",
+              componentRequests(requests) / (double) count);
           results.record(NAME, scenario, SNAPSHOTS, THROUGHPUT, "1/s", count / seconds);
           results.record(NAME, scenario, SNAPSHOTS, TIME, "s", seconds);
           cluster.operatorPeakMib().ifPresent(mib ->
@@ -117,6 +125,21 @@ final class ControlPlaneBenchmark implements Benchmark {
               && s.getStatus().getPhase() == SnapshotPhase.Ready).count() == pods.size();
         });
     return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** The operator's and the agents' requests: the benchmark's own polling is not theirs. */
+  private static long componentRequests(Map<ApiRequestCounts.Kind, ApiRequestCounts.Tally> requests) {
+    return requests.entrySet().stream().filter(e -> e.getKey().caller().startsWith("vfio-"))
+        .mapToLong(e -> e.getValue().requests()).sum();
+  }
+
+  /** Where the API server's time went in one pass: what a change to the control plane must move. */
+  private static void printRequests(String prefix, int count, double seconds,
+      Map<ApiRequestCounts.Kind, ApiRequestCounts.Tally> requests) {
+    System.out.printf(Locale.ROOT, "%s: %d snapshots in %.1f s; API requests (per snapshot, server ms):%n",
+        prefix, count, seconds);
+    requests.forEach((kind, tally) -> System.out.printf(Locale.ROOT, "  %-55s %7d %7.2f %9.0f%n", kind,
+        tally.requests(), tally.requests() / (double) count, tally.nanos() / 1e6));
   }
 
   /** N ConfigMaps created and each updated once: the fewest writes a reconciled object costs. */

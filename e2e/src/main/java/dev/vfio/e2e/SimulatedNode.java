@@ -56,6 +56,7 @@ public final class SimulatedNode {
         .writeValueAsString(devices.stream().map(Device::toConfiguration).toList()));
     Map<String, String> env = cluster.clientEnvironment();
     env.put("NODE_NAME", name);
+    env.put("KUBERNETES_USER_AGENT", "vfio-agent/" + name);
     env.put("VFIO_BACKEND", "simulated");
     env.put("VFIO_SIM_DEVICES", devicesFile.toString());
     env.put("VFIO_SIM_DIR", directory.resolve("simulation").toString());
