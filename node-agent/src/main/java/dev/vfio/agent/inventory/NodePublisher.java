@@ -114,7 +114,7 @@ public final class NodePublisher {
     conditions = Conditions.with(conditions, new Condition(Conditions.READY, Condition.FALSE,
         "AgentStopped", "the agent is shutting down"), 0, now);
     try {
-      client.resources(VfioNode.class).withName(nodeName).subresource("status")
+      client.resource(thisNode()).subresource("status")
           .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(List.of(
               Map.of("op", "add", "path", "/status/conditions", "value", conditions))));
     } catch (KubernetesClientException e) {
@@ -164,22 +164,36 @@ public final class NodePublisher {
     return node;
   }
 
+  /**
+   * One request per heartbeat once the VfioNode exists: the patch goes straight to it (by name,
+   * the client would read it first), and it is created only when the patch finds none.
+   */
   private void write(VfioNodeStatus status) {
-    var nodes = client.resources(VfioNode.class);
-    if (nodes.withName(nodeName).get() == null) {
-      VfioNode node = new VfioNode();
-      node.setMetadata(new ObjectMetaBuilder().withName(nodeName)
-          .withLabels(Map.of("app.kubernetes.io/managed-by", "vfio-node-agent")).build());
+    // The whole status is replaced: a full inventory, not a merge with the last one.
+    String patch = Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+    try {
+      client.resource(thisNode()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
+        throw e;
+      }
+      VfioNode node = thisNode();
+      node.getMetadata().setLabels(Map.of("app.kubernetes.io/managed-by", "vfio-node-agent"));
       try {
-        nodes.resource(node).create();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          throw e;
+        client.resource(node).create();
+      } catch (KubernetesClientException created) {
+        if (created.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw created;
         }
       }
+      client.resource(thisNode()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
     }
-    // The whole status is replaced: a full inventory, not a merge with the last one.
-    nodes.withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON),
-        Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status))));
+  }
+
+  /** This node's VfioNode as far as a request needs to address it. */
+  private VfioNode thisNode() {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName(nodeName).build());
+    return node;
   }
 }

@@ -10,6 +10,7 @@ import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -94,7 +95,10 @@ public final class PodDevices {
   /** Tells the workload of a restore target, through the downward API, how its restore went. */
   void markRestore(PodRef pod, String value) {
     try {
-      client.pods().inNamespace(pod.namespace()).withName(pod.name()).patch(PatchContext.of(PatchType.JSON_MERGE),
+      // Through a reference, not withName(), which would read the pod from the server first.
+      Pod reference = new PodBuilder().withNewMetadata().withNamespace(pod.namespace()).withName(pod.name())
+          .endMetadata().build();
+      client.resource(reference).patch(PatchContext.of(PatchType.JSON_MERGE),
           "{\"metadata\":{\"annotations\":{\"" + RESTORE_STATUS + "\":\"" + value + "\"}}}");
     } catch (KubernetesClientException e) {
       LOG.warn("could not mark pod {} {}={}: {}", pod, RESTORE_STATUS, value, e.getMessage());

@@ -110,10 +110,8 @@ public final class NodeTasks {
     if (Boolean.TRUE.equals(task.getSpec().getCancelRequested()) || isTerminal(task)) {
       return;
     }
-    client.resources(VfioNodeTask.class)
-        .inNamespace(task.getMetadata().getNamespace())
-        .withName(task.getMetadata().getName())
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
+    // Through the task in hand: withName() would read it from the server first.
+    client.resource(task).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
   }
 
   public void delete(String namespace, String name) {
