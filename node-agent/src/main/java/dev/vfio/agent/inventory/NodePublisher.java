@@ -1,6 +1,7 @@
 package dev.vfio.agent.inventory;
 
 import dev.vfio.agent.pods.HeldDevice;
+import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.pods.PodDeviceResolver;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.api.v1alpha1.Condition;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class NodePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(NodePublisher.class);
   private final KubernetesClient client;
+  private final NodePods pods;
   private final String nodeName;
   private final String backend;
   private final String agentVersion;
@@ -50,11 +52,12 @@ public final class NodePublisher {
   private List<Condition> conditions = List.of();
   private volatile boolean lastReportSucceeded;
 
-  public NodePublisher(KubernetesClient client, String nodeName, String backend, String agentVersion,
+  public NodePublisher(KubernetesClient client, NodePods pods, String nodeName, String backend, String agentVersion,
       String kernelRelease, DeviceInventory inventory, PodDeviceResolver resolver,
       Supplier<List<StorageClaimStatus>> storage, Clock clock, AgentMetrics metrics) {
     this.metrics = metrics;
     this.client = client;
+    this.pods = pods;
     this.nodeName = nodeName;
     this.backend = backend;
     this.agentVersion = agentVersion;
@@ -124,12 +127,7 @@ public final class NodePublisher {
 
   private Map<String, PodReference> holders() throws IOException {
     Map<String, PodReference> holders = new HashMap<>();
-    List<Pod> pods = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list().getItems();
-    for (Pod pod : pods) {
-      // Filtered here too: not every API server implementation honours the field selector.
-      if (pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())) {
-        continue;
-      }
+    for (Pod pod : pods.all()) {
       PodRef ref = PodRef.of(pod);
       List<HeldDevice> devices;
       try {

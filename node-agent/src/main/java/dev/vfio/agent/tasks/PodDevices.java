@@ -3,6 +3,7 @@ package dev.vfio.agent.tasks;
 import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.pods.HeldDevice;
+import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationStateMachine;
@@ -35,11 +36,13 @@ public final class PodDevices {
   private static final Logger LOG = LoggerFactory.getLogger(PodDevices.class);
 
   private final KubernetesClient client;
+  private final NodePods pods;
   private final NodeBackend backend;
   private final String nodeName;
 
-  public PodDevices(KubernetesClient client, NodeBackend backend, String nodeName) {
+  public PodDevices(KubernetesClient client, NodePods pods, NodeBackend backend, String nodeName) {
     this.client = client;
+    this.pods = pods;
     this.backend = backend;
     this.nodeName = nodeName;
   }
@@ -51,7 +54,7 @@ public final class PodDevices {
 
   PodRef currentPod(VfioNodeTask task, String reasonIfChanged) throws TaskFailure {
     var spec = task.getSpec();
-    Pod pod = client.pods().inNamespace(task.getMetadata().getNamespace()).withName(spec.getPodName()).get();
+    Pod pod = pods.find(task.getMetadata().getNamespace(), spec.getPodName(), spec.getPodUid());
     if (pod == null || !pod.getMetadata().getUid().equals(spec.getPodUid())) {
       throw new TaskFailure(reasonIfChanged, "pod " + spec.getPodName()
           + " was deleted or replaced after the operation started; nothing was touched");
