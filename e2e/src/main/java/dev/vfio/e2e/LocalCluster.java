@@ -118,7 +118,13 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Adds a node with simulated devices and starts its agent. */
   public SimulatedNode addNode(String name, List<SimulatedNode.Device> devices) throws IOException {
-    SimulatedNode node = new SimulatedNode(this, name, devices);
+    return addNode(name, devices, Map.of());
+  }
+
+  /** Adds a node whose agent runs with {@code environment} over the harness's settings. */
+  public SimulatedNode addNode(String name, List<SimulatedNode.Device> devices, Map<String, String> environment)
+      throws IOException {
+    SimulatedNode node = new SimulatedNode(this, name, devices, environment);
     nodes.put(name, node);
     node.agent().start();
     return node;
