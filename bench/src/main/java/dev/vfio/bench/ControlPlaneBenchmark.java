@@ -160,7 +160,13 @@ final class ControlPlaneBenchmark implements Benchmark {
       map.getData().put("phase", "Ready");
       client.resource(map).update();
     }
-    return (System.nanoTime() - start) / 1e9;
+    double seconds = (System.nanoTime() - start) / 1e9;
+    // Not left for the snapshots' pass: the mock API server scans every stored object on every
+    // request, so they would slow a pass they are no part of.
+    for (int i = 0; i < count; i++) {
+      client.configMaps().inNamespace(BenchCluster.NAMESPACE).withName(prefix + "-floor-" + i).delete();
+    }
+    return seconds;
   }
 
   private static String nodeName(int node) {
