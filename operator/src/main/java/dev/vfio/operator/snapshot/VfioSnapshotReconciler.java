@@ -99,22 +99,35 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       if (phase == SnapshotPhase.Failed) {
         return UpdateControl.noUpdate();
       }
-      Optional<VfioNodeTask> task = tasks.find(snapshot, context, SAVE);
+      String taskName = status == null ? null : status.getTaskName();
+      // Until the status names a task, the cache is asked only: start() creates the task or, if
+      // one exists that the cache has not shown yet, gets it back from the create.
+      Optional<VfioNodeTask> task = taskName == null
+          ? tasks.cached(snapshot, context, SAVE)
+          : tasks.find(snapshot, context, SAVE);
       if (task.isEmpty()) {
-        return status != null && status.getTaskName() != null
-            ? fail(snapshot, Reasons.TASK_LOST, "task " + status.getTaskName()
+        return taskName != null
+            ? fail(snapshot, Reasons.TASK_LOST, "task " + taskName
                 + " disappeared before it finished: create the snapshot again", now)
-            : start(snapshot, now);
+            : start(snapshot, context, now);
       }
       return follow(snapshot, task.get(), now);
     }
   }
 
-  private UpdateControl<VfioSnapshot> start(VfioSnapshot snapshot, Instant now) {
+  private UpdateControl<VfioSnapshot> start(VfioSnapshot snapshot, Context<VfioSnapshot> context, Instant now) {
     String namespace = snapshot.getMetadata().getNamespace();
     var outcome = preflight.check(snapshot,
         pod -> client.pods().inNamespace(namespace).withName(pod).get(),
         node -> client.resources(VfioNode.class).withName(node).get(), now);
+    if (!(outcome instanceof SnapshotPreflight.Accepted)) {
+      // An operator stopped between creating the task and recording it in the status left a task
+      // the cache may not show yet: follow it rather than refuse or wait on a new check.
+      Optional<VfioNodeTask> created = tasks.find(snapshot, context, SAVE);
+      if (created.isPresent()) {
+        return follow(snapshot, created.get(), now);
+      }
+    }
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
       return fail(snapshot, rejected.rejection().reason(), rejected.rejection().message(), now);
     }
