@@ -32,6 +32,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
@@ -39,6 +40,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -65,6 +67,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final EventRecorder events;
   private final Clock clock;
   private final OperatorMetrics metrics;
+  /** The VfioNodes as a watch sees them; null until the event sources are prepared. */
+  private InformerEventSource<VfioNode, VfioSnapshot> nodes;
 
   public VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
     this.client = client;
@@ -83,7 +87,22 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     var configuration = InformerEventSourceConfiguration.from(VfioNodeTask.class, VfioSnapshot.class)
         .withSecondaryToPrimaryMapper(TaskParents.mapperFor(VfioSnapshot.class))
         .build();
-    return List.of(new InformerEventSource<>(configuration, context));
+    // Read by the preflight, never a trigger: a heartbeat concerns no snapshot in particular.
+    var nodeConfiguration = InformerEventSourceConfiguration.from(VfioNode.class, VfioSnapshot.class)
+        .withName("vfionodes")
+        .withSecondaryToPrimaryMapper(node -> Set.of())
+        .build();
+    nodes = new InformerEventSource<>(nodeConfiguration, context);
+    return List.of(new InformerEventSource<>(configuration, context), nodes);
+  }
+
+  /**
+   * A node's VfioNode from the watch, without a request; read from the API server only when the
+   * watch has not seen it yet, so that a lagging cache never refuses a snapshot for want of an agent.
+   */
+  private VfioNode node(String name) {
+    Optional<VfioNode> cached = nodes == null ? Optional.empty() : nodes.get(new ResourceID(name));
+    return cached.orElseGet(() -> client.resources(VfioNode.class).withName(name).get());
   }
 
   @Override
@@ -119,7 +138,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     String namespace = snapshot.getMetadata().getNamespace();
     var outcome = preflight.check(snapshot,
         pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        node -> client.resources(VfioNode.class).withName(node).get(), now);
+        this::node, now);
     if (!(outcome instanceof SnapshotPreflight.Accepted)) {
       // An operator stopped between creating the task and recording it in the status left a task
       // the cache may not show yet: follow it rather than refuse or wait on a new check.
