@@ -34,12 +34,18 @@ final class BenchCluster implements AutoCloseable {
   /** Starts the nodes (name to devices) and the operator, and waits until every node is Ready. */
   static BenchCluster start(Path work, Map<String, List<SimulatedNode.Device>> nodes)
       throws IOException {
+    return start(work, nodes, Map.of());
+  }
+
+  /** As {@link #start(Path, Map)}, with {@code agentEnvironment} over the harness's agent settings. */
+  static BenchCluster start(Path work, Map<String, List<SimulatedNode.Device>> nodes,
+      Map<String, String> agentEnvironment) throws IOException {
     SaveBenchmark.clear(work);
     LocalCluster cluster = LocalCluster.start(Files.createDirectories(work));
     BenchCluster bench = new BenchCluster(cluster);
     try {
       for (var node : nodes.entrySet()) {
-        cluster.addNode(node.getKey(), node.getValue());
+        cluster.addNode(node.getKey(), node.getValue(), agentEnvironment);
       }
       cluster.startOperator(Map.of());
       for (String node : nodes.keySet()) {

@@ -38,6 +38,7 @@ public final class LocalCluster implements AutoCloseable {
   private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
 
   private final KubernetesMockServer server;
+  private final ApiRequestCounts requests;
   private final KubernetesClient client;
   private final Path workDirectory;
   private final Path storage;
@@ -48,8 +49,8 @@ public final class LocalCluster implements AutoCloseable {
     this.workDirectory = workDirectory;
     this.storage = Files.createDirectories(workDirectory.resolve("storage").resolve(STORAGE_CLAIM));
     Files.createDirectories(workDirectory.resolve("logs"));
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new NodeFieldSelectors(new KubernetesCrudDispatcher()), false);
+    requests = new ApiRequestCounts(new NodeFieldSelectors(new KubernetesCrudDispatcher()));
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), requests, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
     for (String crd : CRDS) {
@@ -65,6 +66,11 @@ public final class LocalCluster implements AutoCloseable {
 
   public KubernetesClient client() {
     return client;
+  }
+
+  /** The requests the API server answered, by caller (User-Agent), verb and resource. */
+  public ApiRequestCounts requests() {
+    return requests;
   }
 
   public String apiServerUrl() {
@@ -95,6 +101,7 @@ public final class LocalCluster implements AutoCloseable {
   public synchronized ManagedProcess startOperator(Map<String, String> extra) throws IOException {
     if (operator == null) {
       Map<String, String> env = clientEnvironment();
+      env.put("KUBERNETES_USER_AGENT", "vfio-operator");
       env.put("VFIO_DEFAULT_STORAGE_CLAIM", STORAGE_CLAIM);
       env.put("VFIO_HEALTH_PORT", "0");
       env.put("VFIO_AGENT_HEARTBEAT_TIMEOUT", "30s");
@@ -111,7 +118,13 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Adds a node with simulated devices and starts its agent. */
   public SimulatedNode addNode(String name, List<SimulatedNode.Device> devices) throws IOException {
-    SimulatedNode node = new SimulatedNode(this, name, devices);
+    return addNode(name, devices, Map.of());
+  }
+
+  /** Adds a node whose agent runs with {@code environment} over the harness's settings. */
+  public SimulatedNode addNode(String name, List<SimulatedNode.Device> devices, Map<String, String> environment)
+      throws IOException {
+    SimulatedNode node = new SimulatedNode(this, name, devices, environment);
     nodes.put(name, node);
     node.agent().start();
     return node;

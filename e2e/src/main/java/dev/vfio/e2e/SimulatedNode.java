@@ -48,7 +48,8 @@ public final class SimulatedNode {
     }
   }
 
-  SimulatedNode(LocalCluster cluster, String name, List<Device> devices) throws IOException {
+  SimulatedNode(LocalCluster cluster, String name, List<Device> devices, Map<String, String> environment)
+      throws IOException {
     this.name = name;
     this.directory = Files.createDirectories(cluster.workDirectory().resolve("nodes").resolve(name));
     Path devicesFile = directory.resolve("devices.json");
@@ -56,6 +57,7 @@ public final class SimulatedNode {
         .writeValueAsString(devices.stream().map(Device::toConfiguration).toList()));
     Map<String, String> env = cluster.clientEnvironment();
     env.put("NODE_NAME", name);
+    env.put("KUBERNETES_USER_AGENT", "vfio-agent/" + name);
     env.put("VFIO_BACKEND", "simulated");
     env.put("VFIO_SIM_DEVICES", devicesFile.toString());
     env.put("VFIO_SIM_DIR", directory.resolve("simulation").toString());
@@ -66,6 +68,7 @@ public final class SimulatedNode {
     env.put("VFIO_HEALTH_PORT", "-1");
     // Short enough for a partition test to be quick, long enough for a loaded 2-core machine.
     env.put("VFIO_TRANSFER_IDLE_TIMEOUT", "10s");
+    env.putAll(environment);
     agent = new ManagedProcess("agent-" + name, "dev.vfio.agent.NodeAgent", env,
         cluster.workDirectory().resolve("logs").resolve("agent-" + name + ".log"));
   }

@@ -79,10 +79,13 @@ class RbacTest {
       Permission.of(VFIO, "vfionodetasks", "patch"),
       // NodeTasks.delete.
       Permission.of(VFIO, "vfionodetasks", "delete"),
-      // VfioSnapshotReconciler.start, VfioMigrationReconciler.start: withName(node).get() on VfioNodes.
+      // VfioMigrationReconciler.start, and VfioSnapshotReconciler.node when its informer has not
+      // seen the node yet: withName(node).get() on VfioNodes.
       Permission.of(VFIO, "vfionodes", "get"),
-      // VfioSnapshotReconciler.nodeForBlobDeletion: client.resources(VfioNode.class).list().
+      // VfioSnapshotReconciler.nodeForBlobDeletion: client.resources(VfioNode.class).list(); and
+      // VfioSnapshotReconciler.prepareEventSources: InformerEventSource on VfioNode.
       Permission.of(VFIO, "vfionodes", "list"),
+      Permission.of(VFIO, "vfionodes", "watch"),
       // VfioSnapshotReconciler.start and VfioMigrationReconciler.start, sendSpec, watchdog:
       // client.pods().inNamespace(ns).withName(pod).get().
       Permission.of(CORE, "pods", "get"),
@@ -122,18 +125,17 @@ class RbacTest {
       // (journal.InterruptedTasks.fail lists them too, after a restart.)
       // tasks.TaskStatusWriter: claim and status, subresource("status").patch(JSON).
       Permission.of(VFIO, "vfionodetasks/status", "patch"),
-      // inventory.NodePublisher.write: withName(node).get(), then create when missing.
-      Permission.of(VFIO, "vfionodes", "get"),
+      // inventory.NodePublisher.write: create when the status patch finds no VfioNode.
       Permission.of(VFIO, "vfionodes", "create"),
       // inventory.NodePublisher: status and conditions, subresource("status").patch(JSON).
       Permission.of(VFIO, "vfionodes/status", "patch"),
-      // tasks.PodDevices.currentPod: client.pods().inNamespace(ns).withName(pod).get().
+      // pods.NodePods.find, when its watch has not seen the task's pod: withName(pod).get().
       Permission.of(CORE, "pods", "get"),
       // tasks.PodDevices.markRestore, after a Load or Receive: JSON merge patch of vfio.dev/restore-status.
       Permission.of(CORE, "pods", "patch"),
-      // inventory.NodePublisher.holders: pods of this node, list with a field selector.
+      // pods.NodePods: inform on this node's pods (a field selector), which NodePublisher reports
+      // holders from and NodeAgent republishes the VfioNode on.
       Permission.of(CORE, "pods", "list"),
-      // NodeAgent.start: inform on this node's pods to republish the VfioNode at once.
       Permission.of(CORE, "pods", "watch"));
 
   private final RenderedChart chart = RenderedChart.render();

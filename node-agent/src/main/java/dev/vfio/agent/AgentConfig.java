@@ -17,7 +17,7 @@ import java.util.UUID;
  * @param simulatedDevices JSON file of simulated devices ({@code VFIO_SIM_DEVICES}, simulated backend only)
  * @param simulationDirectory where simulated devices and pods keep their state ({@code VFIO_SIM_DIR})
  * @param heartbeatInterval how often the VfioNode is republished ({@code VFIO_HEARTBEAT_INTERVAL})
- * @param progressInterval the least time between two progress writes of a task ({@code VFIO_PROGRESS_INTERVAL})
+ * @param progressInterval the least time between two progress or stage writes of a task ({@code VFIO_PROGRESS_INTERVAL})
  * @param taskConcurrency tasks run at once ({@code VFIO_TASK_CONCURRENCY})
  * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates ({@code VFIO_TRANSPORT_SECRET})
  * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the downward API)

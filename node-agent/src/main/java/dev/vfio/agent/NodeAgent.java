@@ -36,8 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.inventory.PodChanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +61,7 @@ public final class NodeAgent implements AutoCloseable {
   private final AgentMetrics metrics = new AgentMetrics();
   private AgentEndpoints endpoints;
   private final AtomicBoolean republishPending = new AtomicBoolean();
-  private SharedIndexInformer<Pod> pods;
+  private final NodePods pods;
 
   public NodeAgent(KubernetesClient client, AgentConfig config, NodeBackend backend, Clock clock) throws IOException {
     this.client = client;
@@ -78,9 +77,10 @@ public final class NodeAgent implements AutoCloseable {
     this.blobs = new BlobStore(config.storageClaims());
     this.journal = new DeviceJournal(config.journalDirectory());
     String kernelRelease = System.getProperty("os.version");
-    this.publisher = new NodePublisher(client, config.nodeName(), backend.name(), VERSION, kernelRelease,
+    this.pods = new NodePods(client, config.nodeName());
+    this.publisher = new NodePublisher(client, pods, config.nodeName(), backend.name(), VERSION, kernelRelease,
         backend.inventory(), backend.resolver(), this::storage, clock, metrics);
-    PodDevices podDevices = new PodDevices(client, backend, config.nodeName());
+    PodDevices podDevices = new PodDevices(client, pods, backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
         TaskOperation.Save, new SaveOperation(podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),
@@ -103,12 +103,12 @@ public final class NodeAgent implements AutoCloseable {
     List<JournalReplay.Replayed> replayed = new JournalReplay(journal, backend, blobs).replay();
     new InterruptedTasks(client, worker.statusWriter(), config.nodeName(), config.agentId(), clock)
         .fail(replayed, Reasons.AGENT_RESTARTED);
+    // A pod arriving on the node changes who holds which device: report it now, not at the next heartbeat.
+    pods.onChange(new PodChanges(this::republishSoon));
+    pods.start();
     publisher.publish();
     heartbeat.scheduleWithFixedDelay(publisher::publish, config.heartbeatInterval().toMillis(),
         config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
-    // A pod arriving on the node changes who holds which device: report it now, not at the next heartbeat.
-    pods = client.pods().inAnyNamespace().withField("spec.nodeName", config.nodeName())
-        .inform(new PodChanges(this::republishSoon), 0);
     worker.start();
     if (config.healthPort() >= 0) {
       endpoints = new AgentEndpoints(config.healthPort(), worker::watching, publisher::lastReportSucceeded,
@@ -153,9 +153,7 @@ public final class NodeAgent implements AutoCloseable {
       endpoints.close();
     }
     worker.close();
-    if (pods != null) {
-      pods.close();
-    }
+    pods.close();
     heartbeat.shutdownNow();
     publisher.publishStopping();
     client.close();

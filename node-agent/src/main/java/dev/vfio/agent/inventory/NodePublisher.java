@@ -1,6 +1,7 @@
 package dev.vfio.agent.inventory;
 
 import dev.vfio.agent.pods.HeldDevice;
+import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.pods.PodDeviceResolver;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.api.v1alpha1.Condition;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class NodePublisher {
   private static final Logger LOG = LoggerFactory.getLogger(NodePublisher.class);
   private final KubernetesClient client;
+  private final NodePods pods;
   private final String nodeName;
   private final String backend;
   private final String agentVersion;
@@ -50,11 +52,12 @@ public final class NodePublisher {
   private List<Condition> conditions = List.of();
   private volatile boolean lastReportSucceeded;
 
-  public NodePublisher(KubernetesClient client, String nodeName, String backend, String agentVersion,
+  public NodePublisher(KubernetesClient client, NodePods pods, String nodeName, String backend, String agentVersion,
       String kernelRelease, DeviceInventory inventory, PodDeviceResolver resolver,
       Supplier<List<StorageClaimStatus>> storage, Clock clock, AgentMetrics metrics) {
     this.metrics = metrics;
     this.client = client;
+    this.pods = pods;
     this.nodeName = nodeName;
     this.backend = backend;
     this.agentVersion = agentVersion;
@@ -114,7 +117,7 @@ public final class NodePublisher {
     conditions = Conditions.with(conditions, new Condition(Conditions.READY, Condition.FALSE,
         "AgentStopped", "the agent is shutting down"), 0, now);
     try {
-      client.resources(VfioNode.class).withName(nodeName).subresource("status")
+      client.resource(thisNode()).subresource("status")
           .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(List.of(
               Map.of("op", "add", "path", "/status/conditions", "value", conditions))));
     } catch (KubernetesClientException e) {
@@ -124,12 +127,7 @@ public final class NodePublisher {
 
   private Map<String, PodReference> holders() throws IOException {
     Map<String, PodReference> holders = new HashMap<>();
-    List<Pod> pods = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list().getItems();
-    for (Pod pod : pods) {
-      // Filtered here too: not every API server implementation honours the field selector.
-      if (pod.getSpec() == null || !nodeName.equals(pod.getSpec().getNodeName())) {
-        continue;
-      }
+    for (Pod pod : pods.all()) {
       PodRef ref = PodRef.of(pod);
       List<HeldDevice> devices;
       try {
@@ -164,22 +162,36 @@ public final class NodePublisher {
     return node;
   }
 
+  /**
+   * One request per heartbeat once the VfioNode exists: the patch goes straight to it (by name,
+   * the client would read it first), and it is created only when the patch finds none.
+   */
   private void write(VfioNodeStatus status) {
-    var nodes = client.resources(VfioNode.class);
-    if (nodes.withName(nodeName).get() == null) {
-      VfioNode node = new VfioNode();
-      node.setMetadata(new ObjectMetaBuilder().withName(nodeName)
-          .withLabels(Map.of("app.kubernetes.io/managed-by", "vfio-node-agent")).build());
+    // The whole status is replaced: a full inventory, not a merge with the last one.
+    String patch = Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+    try {
+      client.resource(thisNode()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
+        throw e;
+      }
+      VfioNode node = thisNode();
+      node.getMetadata().setLabels(Map.of("app.kubernetes.io/managed-by", "vfio-node-agent"));
       try {
-        nodes.resource(node).create();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          throw e;
+        client.resource(node).create();
+      } catch (KubernetesClientException created) {
+        if (created.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw created;
         }
       }
+      client.resource(thisNode()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
     }
-    // The whole status is replaced: a full inventory, not a merge with the last one.
-    nodes.withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON),
-        Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status))));
+  }
+
+  /** This node's VfioNode as far as a request needs to address it. */
+  private VfioNode thisNode() {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName(nodeName).build());
+    return node;
   }
 }

@@ -3,6 +3,7 @@ package dev.vfio.agent.tasks;
 import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.pods.HeldDevice;
+import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationStateMachine;
@@ -10,6 +11,7 @@ import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -34,11 +36,13 @@ public final class PodDevices {
   private static final Logger LOG = LoggerFactory.getLogger(PodDevices.class);
 
   private final KubernetesClient client;
+  private final NodePods pods;
   private final NodeBackend backend;
   private final String nodeName;
 
-  public PodDevices(KubernetesClient client, NodeBackend backend, String nodeName) {
+  public PodDevices(KubernetesClient client, NodePods pods, NodeBackend backend, String nodeName) {
     this.client = client;
+    this.pods = pods;
     this.backend = backend;
     this.nodeName = nodeName;
   }
@@ -50,7 +54,7 @@ public final class PodDevices {
 
   PodRef currentPod(VfioNodeTask task, String reasonIfChanged) throws TaskFailure {
     var spec = task.getSpec();
-    Pod pod = client.pods().inNamespace(task.getMetadata().getNamespace()).withName(spec.getPodName()).get();
+    Pod pod = pods.find(task.getMetadata().getNamespace(), spec.getPodName(), spec.getPodUid());
     if (pod == null || !pod.getMetadata().getUid().equals(spec.getPodUid())) {
       throw new TaskFailure(reasonIfChanged, "pod " + spec.getPodName()
           + " was deleted or replaced after the operation started; nothing was touched");
@@ -94,7 +98,10 @@ public final class PodDevices {
   /** Tells the workload of a restore target, through the downward API, how its restore went. */
   void markRestore(PodRef pod, String value) {
     try {
-      client.pods().inNamespace(pod.namespace()).withName(pod.name()).patch(PatchContext.of(PatchType.JSON_MERGE),
+      // Through a reference, not withName(), which would read the pod from the server first.
+      Pod reference = new PodBuilder().withNewMetadata().withNamespace(pod.namespace()).withName(pod.name())
+          .endMetadata().build();
+      client.resource(reference).patch(PatchContext.of(PatchType.JSON_MERGE),
           "{\"metadata\":{\"annotations\":{\"" + RESTORE_STATUS + "\":\"" + value + "\"}}}");
     } catch (KubernetesClientException e) {
       LOG.warn("could not mark pod {} {}={}: {}", pod, RESTORE_STATUS, value, e.getMessage());

@@ -12,6 +12,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
@@ -20,6 +23,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One running task as its operation sees it: cancellation and deadline checks, and progress
  * reported to the task status at a bounded rate whatever the data rate.
+ *
+ * <p>Stage changes share that bound: a stage that ends within the report interval of the last
+ * write is not worth a write of its own (a small device goes through all of them in
+ * milliseconds, and every write also costs the operator a reconciliation and a status patch),
+ * while one that lasts longer is written once the interval has passed. The claim, the endpoint
+ * of a Receive task and the outcome are written at once.
  */
 public final class TaskContext {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
@@ -29,16 +38,22 @@ public final class TaskContext {
   private final Duration reportInterval;
   private final Instant deadline;
   private final VfioNodeTaskStatus status;
+  private final ScheduledExecutorService delayedReports;
   private final AtomicLong bytesDone = new AtomicLong();
   private volatile boolean cancelRequested;
-  private Instant lastReport = Instant.EPOCH;
+  private Instant lastReport;
+  private ScheduledFuture<?> pendingReport;
+  private boolean ended;
 
+  /** {@code claimed} is the status the claim wrote just now; {@code delayedReports} runs deferred writes. */
   public TaskContext(VfioNodeTask task, VfioNodeTaskStatus claimed, TaskStatusWriter writer,
-      Clock clock, Duration reportInterval) {
+      Clock clock, Duration reportInterval, ScheduledExecutorService delayedReports) {
     this.task = task;
     this.writer = writer;
     this.clock = clock;
     this.reportInterval = reportInterval;
+    this.delayedReports = delayedReports;
+    this.lastReport = clock.instant();
     this.status = Serialization.clone(claimed);
     String deadlineText = task.getSpec().getDeadline();
     this.deadline = deadlineText == null ? null : Instant.parse(deadlineText);
@@ -78,7 +93,7 @@ public final class TaskContext {
 
   public synchronized void stage(Stage stage) {
     status.setStage(stage);
-    report(true);
+    reportWithinInterval();
   }
 
   /** When the first device left RUNNING; with the peer's resumedAt it gives a migration's downtime. */
@@ -122,6 +137,7 @@ public final class TaskContext {
     status.setDevices(devices);
     status.setDowntimeMillis(downtimeMillis);
     status.setCompletionTime(clock.instant().toString());
+    ended = true;
     report(true);
   }
 
@@ -135,6 +151,7 @@ public final class TaskContext {
       status.setDevices(devices);
     }
     status.setCompletionTime(clock.instant().toString());
+    ended = true;
     report(true);
   }
 
@@ -149,7 +166,30 @@ public final class TaskContext {
         bytesDone.get(), status.getDowntimeMillis());
   }
 
+  /** Writes now if the last write is older than the interval, otherwise once it is. */
+  private void reportWithinInterval() {
+    Duration since = Duration.between(lastReport, clock.instant());
+    if (since.compareTo(reportInterval) >= 0) {
+      report(true);
+    } else if (pendingReport == null) {
+      pendingReport = delayedReports.schedule(this::reportPending,
+          reportInterval.minus(since).toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private synchronized void reportPending() {
+    // Null when a write came first and carried the change: then there is nothing left to write.
+    if (pendingReport != null && !ended) {
+      report(false);
+    }
+  }
+
   private void report(boolean mustSucceed) {
+    if (pendingReport != null) {
+      // This write carries whatever the pending one would have.
+      pendingReport.cancel(false);
+      pendingReport = null;
+    }
     Instant now = clock.instant();
     status.setBytesDone(bytesDone.get());
     status.setHeartbeatTime(now.toString());

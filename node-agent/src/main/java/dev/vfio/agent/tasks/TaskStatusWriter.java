@@ -46,10 +46,8 @@ public final class TaskStatusWriter {
   }
 
   private void patch(VfioNodeTask task, String body) {
-    client.resources(VfioNodeTask.class)
-        .inNamespace(task.getMetadata().getNamespace())
-        .withName(task.getMetadata().getName())
-        .subresource("status")
-        .patch(PatchContext.of(PatchType.JSON), body);
+    // Through the task in hand, not withName(): by name, the client reads the task from the server
+    // before every patch, which doubled the requests of every status write.
+    client.resource(task).subresource("status").patch(PatchContext.of(PatchType.JSON), body);
   }
 }

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
@@ -40,6 +41,7 @@ public final class TaskWorker implements AutoCloseable {
   private final Clock clock;
   private final Duration reportInterval;
   private final ExecutorService pool;
+  private final ScheduledExecutorService delayedReports;
   private final Set<String> accepted = ConcurrentHashMap.newKeySet();
   private final Map<String, TaskContext> running = new ConcurrentHashMap<>();
   private final AgentMetrics metrics;
@@ -58,6 +60,11 @@ public final class TaskWorker implements AutoCloseable {
     this.reportInterval = reportInterval;
     this.pool = Executors.newFixedThreadPool(concurrency, runnable -> {
       Thread thread = new Thread(runnable, "task-worker");
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.delayedReports = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "task-reports");
       thread.setDaemon(true);
       return thread;
     });
@@ -126,7 +133,7 @@ public final class TaskWorker implements AutoCloseable {
         accepted.remove(uid);
         return;
       }
-      TaskContext context = new TaskContext(task, claimed, writer, clock, reportInterval);
+      TaskContext context = new TaskContext(task, claimed, writer, clock, reportInterval, delayedReports);
       running.put(uid, context);
       if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
         context.requestCancel();
@@ -167,6 +174,7 @@ public final class TaskWorker implements AutoCloseable {
       informer.close();
     }
     pool.shutdownNow();
+    delayedReports.shutdownNow();
     try {
       pool.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

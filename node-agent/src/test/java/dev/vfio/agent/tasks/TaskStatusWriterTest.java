@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 @EnableKubernetesMockClient(crud = true)
 class TaskStatusWriterTest {
   KubernetesClient client;
+  KubernetesMockServer server;
 
   @BeforeEach
   void installCrd() throws Exception {
@@ -32,13 +34,7 @@ class TaskStatusWriterTest {
 
   @Test
   void claimSucceedsOnTheVersionItSawAndFailsOnAStaleOne() {
-    VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
-    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
-    spec.setOperation(TaskOperation.Save);
-    spec.setNodeName("node-a");
-    task.setSpec(spec);
-    VfioNodeTask created = client.resource(task).create();
+    VfioNodeTask created = createTask();
     TaskStatusWriter writer = new TaskStatusWriter(client);
 
     assertTrue(writer.claim(created, running("agent-1")));
@@ -48,6 +44,36 @@ class TaskStatusWriterTest {
     assertEquals("agent-1", stored.getStatus().getClaimedBy());
     assertEquals(TaskPhase.Running, stored.getStatus().getPhase());
     assertEquals(TaskOperation.Save, stored.getSpec().getOperation(), "a status write leaves the spec alone");
+  }
+
+  @Test
+  void claimOfADeletedTaskFails() {
+    VfioNodeTask created = createTask();
+    client.resource(created).delete();
+
+    assertFalse(new TaskStatusWriter(client).claim(created, running("agent-1")));
+  }
+
+  @Test
+  void everyStatusWriteIsOneRequest() throws Exception {
+    VfioNodeTask created = createTask();
+    TaskStatusWriter writer = new TaskStatusWriter(client);
+    int before = server.getRequestCount();
+
+    writer.claim(created, running("agent-1"));
+    writer.write(created, running("agent-1"));
+
+    assertEquals(2, server.getRequestCount() - before, "two patches, no read before either");
+  }
+
+  private VfioNodeTask createTask() {
+    VfioNodeTask task = new VfioNodeTask();
+    task.setMetadata(new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Save);
+    spec.setNodeName("node-a");
+    task.setSpec(spec);
+    return client.resource(task).create();
   }
 
   private static VfioNodeTaskStatus running(String agent) {

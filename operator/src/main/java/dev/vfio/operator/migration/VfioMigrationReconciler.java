@@ -25,6 +25,7 @@ import dev.vfio.operator.status.StatusPatcher;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskParents;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -438,8 +439,10 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   /** Tells the target workload, through its pod's annotations, that no state is coming. */
   private void markTarget(VfioMigration migration, String value) {
     try {
-      client.pods().inNamespace(migration.getMetadata().getNamespace()).withName(migration.getSpec().getTargetPodName())
-          .patch(PatchContext.of(PatchType.JSON_MERGE),
+      // Through a reference, not withName(), which would read the pod from the server first.
+      Pod target = new PodBuilder().withNewMetadata().withNamespace(migration.getMetadata().getNamespace())
+          .withName(migration.getSpec().getTargetPodName()).endMetadata().build();
+      client.resource(target).patch(PatchContext.of(PatchType.JSON_MERGE),
               "{\"metadata\":{\"annotations\":{\"" + RESTORE_STATUS + "\":\"" + value + "\"}}}");
     } catch (KubernetesClientException e) {
       // The target pod may be gone, which is itself a reason the migration failed.

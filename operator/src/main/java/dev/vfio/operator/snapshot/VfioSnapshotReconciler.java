@@ -32,6 +32,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
@@ -39,6 +40,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -65,6 +67,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final EventRecorder events;
   private final Clock clock;
   private final OperatorMetrics metrics;
+  /** The VfioNodes as a watch sees them; null until the event sources are prepared. */
+  private InformerEventSource<VfioNode, VfioSnapshot> nodes;
 
   public VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
     this.client = client;
@@ -83,7 +87,22 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     var configuration = InformerEventSourceConfiguration.from(VfioNodeTask.class, VfioSnapshot.class)
         .withSecondaryToPrimaryMapper(TaskParents.mapperFor(VfioSnapshot.class))
         .build();
-    return List.of(new InformerEventSource<>(configuration, context));
+    // Read by the preflight, never a trigger: a heartbeat concerns no snapshot in particular.
+    var nodeConfiguration = InformerEventSourceConfiguration.from(VfioNode.class, VfioSnapshot.class)
+        .withName("vfionodes")
+        .withSecondaryToPrimaryMapper(node -> Set.of())
+        .build();
+    nodes = new InformerEventSource<>(nodeConfiguration, context);
+    return List.of(new InformerEventSource<>(configuration, context), nodes);
+  }
+
+  /**
+   * A node's VfioNode from the watch, without a request; read from the API server only when the
+   * watch has not seen it yet, so that a lagging cache never refuses a snapshot for want of an agent.
+   */
+  private VfioNode node(String name) {
+    Optional<VfioNode> cached = nodes == null ? Optional.empty() : nodes.get(new ResourceID(name));
+    return cached.orElseGet(() -> client.resources(VfioNode.class).withName(name).get());
   }
 
   @Override
@@ -99,22 +118,35 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       if (phase == SnapshotPhase.Failed) {
         return UpdateControl.noUpdate();
       }
-      Optional<VfioNodeTask> task = tasks.find(snapshot, context, SAVE);
+      String taskName = status == null ? null : status.getTaskName();
+      // Until the status names a task, the cache is asked only: start() creates the task or, if
+      // one exists that the cache has not shown yet, gets it back from the create.
+      Optional<VfioNodeTask> task = taskName == null
+          ? tasks.cached(snapshot, context, SAVE)
+          : tasks.find(snapshot, context, SAVE);
       if (task.isEmpty()) {
-        return status != null && status.getTaskName() != null
-            ? fail(snapshot, Reasons.TASK_LOST, "task " + status.getTaskName()
+        return taskName != null
+            ? fail(snapshot, Reasons.TASK_LOST, "task " + taskName
                 + " disappeared before it finished: create the snapshot again", now)
-            : start(snapshot, now);
+            : start(snapshot, context, now);
       }
       return follow(snapshot, task.get(), now);
     }
   }
 
-  private UpdateControl<VfioSnapshot> start(VfioSnapshot snapshot, Instant now) {
+  private UpdateControl<VfioSnapshot> start(VfioSnapshot snapshot, Context<VfioSnapshot> context, Instant now) {
     String namespace = snapshot.getMetadata().getNamespace();
     var outcome = preflight.check(snapshot,
         pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        node -> client.resources(VfioNode.class).withName(node).get(), now);
+        this::node, now);
+    if (!(outcome instanceof SnapshotPreflight.Accepted)) {
+      // An operator stopped between creating the task and recording it in the status left a task
+      // the cache may not show yet: follow it rather than refuse or wait on a new check.
+      Optional<VfioNodeTask> created = tasks.find(snapshot, context, SAVE);
+      if (created.isPresent()) {
+        return follow(snapshot, created.get(), now);
+      }
+    }
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
       return fail(snapshot, rejected.rejection().reason(), rejected.rejection().message(), now);
     }

@@ -55,13 +55,9 @@ public final class StatusPatcher {
       return false;
     }
     String body = Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
-    @SuppressWarnings("unchecked")
-    Class<R> type = (Class<R>) resource.getClass();
-    client.resources(type)
-        .inNamespace(resource.getMetadata().getNamespace())
-        .withName(resource.getMetadata().getName())
-        .subresource("status")
-        .patch(PatchContext.of(PatchType.JSON), body);
+    // Through the object in hand, not withName(): by name, the client reads the object from the
+    // server before every patch, which doubled the requests of each status write.
+    client.resource(resource).subresource("status").patch(PatchContext.of(PatchType.JSON), body);
     written.put(resource.getMetadata().getUid(),
         new Written(resource.getMetadata().getResourceVersion(), json, status.getClass()));
     return true;

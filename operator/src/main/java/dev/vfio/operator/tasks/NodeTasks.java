@@ -51,11 +51,16 @@ public final class NodeTasks {
    * lagging cache that a task is gone.
    */
   public Optional<VfioNodeTask> find(HasMetadata parent, Context<?> context, String role) {
+    Optional<VfioNodeTask> cached = cached(parent, context, role);
+    return cached.isPresent() ? cached : Optional.ofNullable(get(parent.getMetadata().getNamespace(), name(parent, role)));
+  }
+
+  /** The task doing {@code role} for {@code parent} if the informer cache has it; no request. */
+  public Optional<VfioNodeTask> cached(HasMetadata parent, Context<?> context, String role) {
     String name = name(parent, role);
-    Optional<VfioNodeTask> cached = context.getSecondaryResourcesAsStream(VfioNodeTask.class)
+    return context.getSecondaryResourcesAsStream(VfioNodeTask.class)
         .filter(t -> name.equals(t.getMetadata().getName()))
         .findFirst();
-    return cached.isPresent() ? cached : Optional.ofNullable(get(parent.getMetadata().getNamespace(), name));
   }
 
   public VfioNodeTask get(String namespace, String name) {
@@ -110,10 +115,8 @@ public final class NodeTasks {
     if (Boolean.TRUE.equals(task.getSpec().getCancelRequested()) || isTerminal(task)) {
       return;
     }
-    client.resources(VfioNodeTask.class)
-        .inNamespace(task.getMetadata().getNamespace())
-        .withName(task.getMetadata().getName())
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
+    // Through the task in hand: withName() would read it from the server first.
+    client.resource(task).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
   }
 
   public void delete(String namespace, String name) {

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 @EnableKubernetesMockClient(crud = true)
 class StatusPatcherTest {
   KubernetesClient client;
+  KubernetesMockServer server;
   VfioSnapshot stale;
 
   @BeforeEach
@@ -47,5 +49,18 @@ class StatusPatcherTest {
     VfioSnapshot stored = client.resources(VfioSnapshot.class).inNamespace("default").withName("snap").get();
     assertSame(stored, patcher.fresh(stored), "once the cache caught up, it is used as it is");
     assertFalse(patcher.patchIfChanged(stored, running), "an unchanged status is not written again");
+  }
+
+  @Test
+  void aStatusWriteIsOneRequest() throws Exception {
+    VfioSnapshotStatus running = new VfioSnapshotStatus();
+    running.setPhase(SnapshotPhase.Running);
+    int before = server.getRequestCount();
+
+    new StatusPatcher(client).patchIfChanged(stale, running);
+
+    assertEquals(1, server.getRequestCount() - before, "the patch only, no read before it");
+    assertEquals(SnapshotPhase.Running, client.resources(VfioSnapshot.class).inNamespace("default")
+        .withName("snap").get().getStatus().getPhase());
   }
 }

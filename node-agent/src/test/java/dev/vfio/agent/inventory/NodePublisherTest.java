@@ -1,0 +1,64 @@
+package dev.vfio.agent.inventory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.vfio.agent.metrics.AgentMetrics;
+import dev.vfio.agent.pods.NodePods;
+import dev.vfio.api.v1alpha1.VfioNode;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class NodePublisherTest {
+  KubernetesClient client;
+  KubernetesMockServer server;
+  NodePods pods;
+  NodePublisher publisher;
+
+  @BeforeEach
+  void installCrd() throws Exception {
+    try (InputStream crd = getClass().getResourceAsStream("/META-INF/fabric8/vfionodes.vfio.dev-v1.yml")) {
+      client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
+    }
+    pods = new NodePods(client, "node-a");
+    pods.start();
+    publisher = new NodePublisher(client, pods, "node-a", "simulated", "0.1.0", "6.1.0", List::of,
+        pod -> List.of(), List::of, Clock.systemUTC(), new AgentMetrics());
+  }
+
+  @AfterEach
+  void stopWatch() {
+    pods.close();
+  }
+
+  @Test
+  void theFirstPublishCreatesTheNode() {
+    publisher.publish();
+
+    VfioNode node = client.resources(VfioNode.class).withName("node-a").get();
+    assertEquals("vfio-node-agent", node.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
+    assertNotNull(node.getStatus().getHeartbeatTime());
+  }
+
+  @Test
+  void aHeartbeatOnAnExistingNodeWritesOnlyItsStatus() {
+    publisher.publish();
+    String first = client.resources(VfioNode.class).withName("node-a").get().getStatus().getHeartbeatTime();
+    int before = server.getRequestCount();
+
+    publisher.publish();
+
+    assertEquals(1, server.getRequestCount() - before, "the status patch; the pods come from the watch");
+    assertNotNull(first);
+  }
+}

@@ -1,0 +1,114 @@
+package dev.vfio.operator;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.NodeDevice;
+import dev.vfio.api.v1alpha1.PodReference;
+import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeStatus;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.operator.config.OperatorConfig;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The operator as its main wires it, against a test API server. */
+@EnableKubernetesMockClient(crud = true)
+class VfioOperatorTest {
+  KubernetesClient client;
+  KubernetesMockServer server;
+  VfioOperator operator;
+
+  @AfterEach
+  void stop() {
+    if (operator != null) {
+      operator.close();
+    }
+  }
+
+  @Test
+  void theSnapshotPreflightReadsTheNodeFromTheWatch() throws Exception {
+    for (String crd : List.of("vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes")) {
+      try (InputStream manifest = getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+        client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
+      }
+    }
+    Pod pod = client.resource(new PodBuilder().withNewMetadata().withName("gpu-workload").withNamespace("default")
+        .endMetadata().withNewSpec().withNodeName("node-a").endSpec()
+        .withNewStatus().withPhase("Running").endStatus().build()).create();
+    agentReports(pod);
+    operator = new VfioOperator(client, OperatorConfig.fromEnvironment(Map.of(
+        "VFIO_HEALTH_PORT", "-1", "VFIO_TRANSPORT_SECRET", "default/vfio-operator-transport")), Clock.systemUTC());
+    operator.start();
+    drainRequests();
+
+    VfioSnapshot snapshot = new VfioSnapshot();
+    snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").build());
+    VfioSnapshotSpec spec = new VfioSnapshotSpec();
+    spec.setPodName("gpu-workload");
+    snapshot.setSpec(spec);
+    client.resource(snapshot).create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      VfioSnapshot stored = client.resources(VfioSnapshot.class).inNamespace("default").withName("snap").get();
+      return stored.getStatus() != null && stored.getStatus().getPhase() == SnapshotPhase.Running;
+    });
+
+    List<String> reads = drainRequests().stream().map(r -> r.getMethod() + " " + r.getPath())
+        .filter(r -> r.startsWith("GET") && r.contains("/vfionodes/")).toList();
+    assertEquals(List.of(), reads, "the node comes from the watch the operator keeps");
+  }
+
+  /** node-a's VfioNode, its inventory taken after the pod started, the pod holding one migratable device. */
+  private void agentReports(Pod pod) {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName("node-a").build());
+    VfioNode created = client.resource(node).create();
+    VfioNodeStatus status = new VfioNodeStatus();
+    status.setHeartbeatTime(Instant.now().plusSeconds(10).toString());
+    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    NodeDevice device = new NodeDevice();
+    device.setAddress("0000:3b:00.0");
+    device.setDriver("vfio-pci");
+    device.setMigrationFlags(List.of("STOP_COPY"));
+    PodReference holder = new PodReference();
+    holder.setUid(pod.getMetadata().getUid());
+    device.setHolder(holder);
+    status.setDevices(List.of(device));
+    StorageClaimStatus claim = new StorageClaimStatus();
+    claim.setName("vfio-snapshots");
+    status.setStorage(List.of(claim));
+    created.setStatus(status);
+    client.resource(created).updateStatus();
+  }
+
+  private List<RecordedRequest> drainRequests() throws InterruptedException {
+    List<RecordedRequest> requests = new ArrayList<>();
+    for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null;
+        request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
+      requests.add(request);
+    }
+    return requests;
+  }
+}

@@ -1,0 +1,155 @@
+package dev.vfio.operator.snapshot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.NodeDevice;
+import dev.vfio.api.v1alpha1.PodReference;
+import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeStatus;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.operator.config.OperatorConfig;
+import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.tasks.NodeTasks;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.io.InputStream;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class VfioSnapshotReconcilerTest {
+  KubernetesClient client;
+  KubernetesMockServer server;
+  VfioSnapshotReconciler reconciler;
+  Pod pod;
+
+  @BeforeEach
+  void clusterWithAPodAndItsAgent() throws Exception {
+    for (String crd : List.of("vfiosnapshots", "vfionodetasks", "vfionodes")) {
+      try (InputStream manifest = getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+        client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
+      }
+    }
+    pod = client.resource(new PodBuilder().withNewMetadata().withName("gpu-workload").withNamespace("default")
+        .withUid("uid-1").endMetadata()
+        .withNewSpec().withNodeName("node-a").endSpec()
+        .withNewStatus().withPhase("Running").endStatus().build()).create();
+    reconciler = new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()),
+        Clock.systemUTC(), new OperatorMetrics());
+  }
+
+  @Test
+  void aNewSnapshotStartsWithoutAskingTheApiServerForItsTask() throws Exception {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    VfioSnapshot snapshot = createSnapshot();
+    drainRequests();
+
+    reconciler.reconcile(snapshot, contextWithoutTasks());
+
+    List<String> requests = drainRequests().stream().map(r -> r.getMethod() + " " + r.getPath()).toList();
+    assertEquals(List.of(), requests.stream().filter(r -> r.startsWith("GET") && r.contains("vfionodetasks")).toList(),
+        "requests: " + requests);
+    assertNotNull(client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
+    assertEquals(SnapshotPhase.Running, stored().getStatus().getPhase());
+  }
+
+  @Test
+  void aTaskCreatedBeforeARestartIsFollowedEvenWhenTheCheckWouldNowRefuse() {
+    agentReportsAt(Instant.now().minusSeconds(3600));
+    VfioSnapshot snapshot = createSnapshot();
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Save);
+    spec.setNodeName("node-a");
+    spec.setPodName("gpu-workload");
+    new NodeTasks(client).create(snapshot, VfioSnapshotReconciler.SAVE, spec, true);
+
+    reconciler.reconcile(snapshot, contextWithoutTasks());
+
+    VfioSnapshot stored = stored();
+    assertNotEquals(SnapshotPhase.Failed, stored.getStatus() == null ? null : stored.getStatus().getPhase(),
+        "the agent's stale heartbeat must not fail a snapshot whose task exists");
+  }
+
+  private VfioSnapshot createSnapshot() {
+    VfioSnapshot snapshot = new VfioSnapshot();
+    snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").build());
+    VfioSnapshotSpec spec = new VfioSnapshotSpec();
+    spec.setPodName("gpu-workload");
+    snapshot.setSpec(spec);
+    return client.resource(snapshot).create();
+  }
+
+  private VfioSnapshot stored() {
+    return client.resources(VfioSnapshot.class).inNamespace("default").withName("snap").get();
+  }
+
+  /** A VfioNode for node-a whose inventory shows the pod holding one migratable device. */
+  private void agentReportsAt(Instant heartbeat) {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName("node-a").build());
+    VfioNode created = client.resource(node).create();
+    VfioNodeStatus status = new VfioNodeStatus();
+    status.setHeartbeatTime(heartbeat.toString());
+    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    NodeDevice device = new NodeDevice();
+    device.setAddress("0000:3b:00.0");
+    device.setDriver("vfio-pci");
+    device.setMigrationFlags(List.of("STOP_COPY"));
+    PodReference holder = new PodReference();
+    holder.setUid(pod.getMetadata().getUid());
+    device.setHolder(holder);
+    status.setDevices(List.of(device));
+    StorageClaimStatus claim = new StorageClaimStatus();
+    claim.setName("vfio-snapshots");
+    status.setStorage(List.of(claim));
+    created.setStatus(status);
+    client.resource(created).updateStatus();
+  }
+
+  /** A reconciliation context whose informer cache holds no task, as right after a start. */
+  @SuppressWarnings("unchecked")
+  private static Context<VfioSnapshot> contextWithoutTasks() {
+    return (Context<VfioSnapshot>) Proxy.newProxyInstance(Context.class.getClassLoader(),
+        new Class<?>[] {Context.class}, (proxy, method, args) -> {
+          if (method.getName().equals("getSecondaryResourcesAsStream")) {
+            return Stream.empty();
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+  }
+
+  private List<RecordedRequest> drainRequests() throws InterruptedException {
+    List<RecordedRequest> requests = new ArrayList<>();
+    for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null;
+        request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
+      requests.add(request);
+    }
+    return requests;
+  }
+}
