@@ -16,6 +16,8 @@ final class LoadBenchmark implements Benchmark {
   static final String NAME = "load";
   static final String AGENT = "agent blob load";
   static final String VERIFY = "blob verify only";
+  static final String AGENT_SHA256 = "agent blob load, SHA-256 digest";
+  static final String VERIFY_SHA256 = "blob verify only, SHA-256 digest";
   static final String RAW = "raw read";
   static final String THROUGHPUT = "throughput";
   private static final String PROBE_HEAP = "1g";
@@ -35,23 +37,32 @@ final class LoadBenchmark implements Benchmark {
     for (long size : settings.stateSizes()) {
       String scenario = Settings.size(size);
       Path blob = work.resolve("state.vfs");
+      Path digested = work.resolve("state-sha256.vfs");
       Path raw = work.resolve("state.raw");
       SaveBenchmark.clear(work.resolve("device"));
       PathProbe.launch(Variant.BLOB_SAVE, size, blob, work.resolve("device"), PROBE_HEAP, false,
           work.resolve("probe.log"));
+      SaveBenchmark.clear(work.resolve("device"));
+      PathProbe.launch(Variant.BLOB_SAVE_SHA256, size, digested, work.resolve("device"),
+          PROBE_HEAP, false, work.resolve("probe.log"));
       PathProbe.launch(Variant.RAW_WRITE, Files.size(blob), raw, work.resolve("device"),
           PROBE_HEAP, false, work.resolve("probe.log"));
-      List<String> names = List.of(RAW, AGENT, VERIFY);
+      List<String> names = List.of(RAW, AGENT, VERIFY, AGENT_SHA256, VERIFY_SHA256);
       for (int run = 0; run < settings.runs(); run++) {
         for (int i = 0; i < names.size(); i++) {
           String name = names.get((i + run) % names.size());
           SaveBenchmark.clear(work.resolve("device"));
           Variant variant = switch (name) {
             case RAW -> Variant.RAW_READ;
-            case AGENT -> Variant.BLOB_LOAD;
+            case AGENT, AGENT_SHA256 -> Variant.BLOB_LOAD;
             default -> Variant.BLOB_VERIFY;
           };
-          Outcome outcome = PathProbe.launch(variant, size, name.equals(RAW) ? raw : blob,
+          Path file = switch (name) {
+            case RAW -> raw;
+            case AGENT_SHA256, VERIFY_SHA256 -> digested;
+            default -> blob;
+          };
+          Outcome outcome = PathProbe.launch(variant, size, file,
               work.resolve("device"), PROBE_HEAP, settings.dropCaches(),
               work.resolve("probe.log"));
           results.record(NAME, scenario, name, THROUGHPUT, "MiB/s",
@@ -61,9 +72,11 @@ final class LoadBenchmark implements Benchmark {
         }
       }
       Files.deleteIfExists(blob);
+      Files.deleteIfExists(digested);
       Files.deleteIfExists(raw);
-      results.compare(NAME, scenario, AGENT, RAW, THROUGHPUT, Double.NaN);
-      results.compare(NAME, scenario, VERIFY, RAW, THROUGHPUT, Double.NaN);
+      for (String name : names.subList(1, names.size())) {
+        results.compare(NAME, scenario, name, RAW, THROUGHPUT, Double.NaN);
+      }
     }
   }
 }

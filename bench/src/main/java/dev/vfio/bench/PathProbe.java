@@ -1,6 +1,7 @@
 package dev.vfio.bench;
 
 import dev.vfio.agent.blobs.BlobCompression;
+import dev.vfio.agent.blobs.BlobDigest;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobWriter;
 import dev.vfio.agent.vfio.MigrationState;
@@ -35,8 +36,13 @@ public final class PathProbe {
   enum Variant {
     /** The disk's limit: sequential 1 MiB writes of the same size, then fsync. */
     RAW_WRITE,
-    /** The agent's save: device STOP_COPY, readToEnd, BlobWriter, commit (fsync, rename). */
+    /**
+     * The agent's save of a snapshot as it comes by default (no digest): device STOP_COPY,
+     * readToEnd, BlobWriter, commit (fsync, rename).
+     */
     BLOB_SAVE,
+    /** The same save for a snapshot that asks for {@code digest: SHA256}. */
+    BLOB_SAVE_SHA256,
     /** The simulated device's own limit: readToEnd into nothing. */
     DEVICE_READ,
     /**
@@ -53,7 +59,8 @@ public final class PathProbe {
 
     /** Whether it writes a file of its own rather than reading one that exists. */
     boolean writes() {
-      return this == RAW_WRITE || this == BLOB_SAVE || this == DEVICE_READ || this == JSON_SAVE;
+      return this == RAW_WRITE || this == BLOB_SAVE || this == BLOB_SAVE_SHA256
+          || this == DEVICE_READ || this == JSON_SAVE;
     }
   }
 
@@ -92,7 +99,8 @@ public final class PathProbe {
       throws IOException {
     switch (variant) {
       case RAW_WRITE -> rawWrite(file, bytes);
-      case BLOB_SAVE -> blobSave(file, bytes, deviceDirectory);
+      case BLOB_SAVE -> blobSave(file, bytes, deviceDirectory, BlobDigest.NONE);
+      case BLOB_SAVE_SHA256 -> blobSave(file, bytes, deviceDirectory, BlobDigest.SHA256_CHUNKS);
       case DEVICE_READ -> deviceRead(bytes, deviceDirectory);
       case JSON_SAVE -> jsonSave(file, bytes, deviceDirectory);
       case RAW_READ -> rawRead(file);
@@ -119,9 +127,11 @@ public final class PathProbe {
     }
   }
 
-  private static void blobSave(Path file, long bytes, Path deviceDirectory) throws IOException {
+  private static void blobSave(Path file, long bytes, Path deviceDirectory, BlobDigest digest)
+      throws IOException {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
-    try (BlobWriter writer = BlobWriter.create(file, device.header(BlobCompression.NONE))) {
+    try (BlobWriter writer = BlobWriter.create(file,
+        device.header(BlobCompression.NONE).withDigest(digest))) {
       device.machine().readToEnd(writer.sink(), total -> { });
       writer.commit();
     }

@@ -4,11 +4,14 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.blobs.BlobDigest;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import java.nio.file.Path;
@@ -36,7 +39,7 @@ class SnapshotLifecycleTest extends ClusterTest {
   void snapshotOfPodWithTwoDevicesBecomesReadyWithVerifiedBlobs() throws Exception {
     cluster.runningPod(NS, "gpu-workload", "node-a", "0000:3b:00.0", "0000:3b:00.1");
 
-    createSnapshot("two-devices", "gpu-workload", spec -> { });
+    createSnapshot("two-devices", "gpu-workload", spec -> spec.setDigest(Digest.SHA256));
     VfioSnapshot ready = awaitPhase("two-devices", SnapshotPhase.Ready);
 
     assertEquals("node-a", ready.getStatus().getNodeName());
@@ -50,7 +53,9 @@ class SnapshotLifecycleTest extends ClusterTest {
       Path blob = cluster.storage().resolve(device.getBlobPath());
       verifiedEpoch(blob, device.getAddress());
       try (BlobReader reader = BlobReader.open(blob)) {
+        assertNotNull(device.getSha256(), "a snapshot that asks for a digest reports it");
         assertEquals(device.getSha256(), reader.verify().sha256Hex(), "status SHA-256 is the blob's");
+        assertEquals(BlobDigest.SHA256_CHUNKS, reader.header().digest());
         assertEquals(device.getAddress(), reader.header().device().address());
       }
       assertEquals("RUNNING", device.getState());
@@ -117,7 +122,11 @@ class SnapshotLifecycleTest extends ClusterTest {
     verifiedEpoch(blob, "0000:3c:00.0");
     try (BlobReader reader = BlobReader.open(blob)) {
       assertEquals(dev.vfio.agent.blobs.BlobCompression.ZSTD, reader.header().compression());
+      // No digest asked for: the chunk CRCs are the blob's checks, and the status names none.
+      assertEquals(BlobDigest.NONE, reader.header().digest());
+      assertNull(reader.verify().sha256Hex());
     }
+    assertNull(device.getSha256());
   }
 
   @Test

@@ -37,6 +37,9 @@ public class VfioNodeTaskSpec {
   @JsonPropertyDescription("Blob compression for a Save.")
   private Compression compression;
 
+  @JsonPropertyDescription("Whether the blobs of a Save carry a SHA-256 digest besides their chunk CRCs.")
+  private Digest digest;
+
   @JsonPropertyDescription("PRE_COPY iteration settings.")
   private PrecopySpec precopy;
 
@@ -134,6 +137,14 @@ public class VfioNodeTaskSpec {
 
   public void setAfterSave(AfterSnapshot afterSave) {
     this.afterSave = afterSave;
+  }
+
+  public Digest getDigest() {
+    return digest;
+  }
+
+  public void setDigest(Digest digest) {
+    this.digest = digest;
   }
 
   public Compression getCompression() {

@@ -41,6 +41,9 @@ public class VfioSnapshotSpec {
   @JsonPropertyDescription("None (default) or Zstd compression of the blob.")
   private Compression compression;
 
+  @JsonPropertyDescription("None (default): every 1 MiB chunk of a blob carries a CRC-32C, which catches damage. SHA256: the blob also carries a SHA-256 digest of the state, reported in status.devices[].sha256, for about 0.8 CPU second per GiB saved and again per GiB restored.")
+  private Digest digest;
+
   @JsonPropertyDescription("Delete (default) removes the blobs when the snapshot is deleted; Retain keeps them.")
   private DeletionPolicy deletionPolicy;
 
@@ -108,6 +111,14 @@ public class VfioSnapshotSpec {
 
   public void setAfterSnapshot(AfterSnapshot afterSnapshot) {
     this.afterSnapshot = afterSnapshot;
+  }
+
+  public Digest getDigest() {
+    return digest;
+  }
+
+  public void setDigest(Digest digest) {
+    this.digest = digest;
   }
 
   public Compression getCompression() {

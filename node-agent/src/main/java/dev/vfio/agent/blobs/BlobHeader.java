@@ -75,7 +75,7 @@ public record BlobHeader(
   }
 
   /** This header with {@code digest} as the trailer's digest. */
-  BlobHeader withDigest(BlobDigest digest) {
+  public BlobHeader withDigest(BlobDigest digest) {
     return new BlobHeader(formatVersion, device, migrationFlags, kernelRelease, node, namespace,
         pod, snapshot, createdAt, compression, digest);
   }

@@ -40,10 +40,6 @@ public final class BlobReader implements AutoCloseable {
     try {
       BlobInput in = BlobInput.ofFile(path, channel, 0);
       BlobHeader header = BlobDecoder.readHeader(in);
-      if (header.digest() == BlobDigest.NONE) {
-        // Only a stream, which TLS authenticates, may go without; a file at rest may not.
-        throw in.refusal("the blob carries no digest; a stored blob must carry one");
-      }
       return new BlobReader(path, channel, header, in.position());
     } catch (IOException | RuntimeException e) {
       channel.close();

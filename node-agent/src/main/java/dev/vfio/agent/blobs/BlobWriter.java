@@ -67,6 +67,9 @@ public final class BlobWriter implements AutoCloseable {
     return thread;
   });
 
+  /** What a blob whose header names no digest carries: the one a person checking it expects. */
+  static final BlobDigest DEFAULT_DIGEST = BlobDigest.SHA256_CHUNKS;
+
   private enum Stage { OPEN, FAILED, COMMITTED, ABORTED }
 
   private final Path target;
@@ -78,8 +81,7 @@ public final class BlobWriter implements AutoCloseable {
   /** The early writeback in flight, if any; at most one per blob. */
   private Future<?> writeback;
 
-  private BlobWriter(Path target, Path temporary, FileChannel channel,
-      BlobCompression compression) {
+  private BlobWriter(Path target, Path temporary, FileChannel channel, BlobHeader header) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
@@ -89,14 +91,16 @@ public final class BlobWriter implements AutoCloseable {
         channel.write(bytes);
       }
       startWriteback(n);
-    }, compression, BlobDigest.SHA256_CHUNKS, false);
+    }, header.compression(), header.digest() != null ? header.digest() : DEFAULT_DIGEST, false);
   }
 
   /**
    * Starts a blob that {@link #commit} will publish at {@code target}, creating missing parent
-   * directories owner-only, and writes its header.
+   * directories owner-only, and writes its header. The blob carries the digest the header names,
+   * {@link #DEFAULT_DIGEST} if it names none.
    *
-   * @throws IllegalArgumentException if the header is not of {@link BlobHeader#FORMAT_VERSION}
+   * @throws IllegalArgumentException if the header is not of {@link BlobHeader#FORMAT_VERSION} or
+   *     names the digest of version 1
    */
   public static BlobWriter create(Path target, BlobHeader header) throws IOException {
     return create(target, header, BlobWriter::openOwnerOnly);
@@ -105,11 +109,15 @@ public final class BlobWriter implements AutoCloseable {
   static BlobWriter create(Path target, BlobHeader header, TemporaryFileOpener opener)
       throws IOException {
     BlobEncoder.requireCurrentVersion(header);
+    if (header.digest() == BlobDigest.SHA256) {
+      throw new IllegalArgumentException("the whole-state SHA-256 of format version 1 is read, "
+          + "never written");
+    }
     Path absolute = target.toAbsolutePath();
     createDirectories(absolute.getParent());
     Path temporary = absolute.resolveSibling(temporaryName(absolute.getFileName().toString()));
     FileChannel channel = opener.open(temporary);
-    BlobWriter writer = new BlobWriter(absolute, temporary, channel, header.compression());
+    BlobWriter writer = new BlobWriter(absolute, temporary, channel, header);
     try {
       writer.encoder.writeHeader(header);
       return writer;

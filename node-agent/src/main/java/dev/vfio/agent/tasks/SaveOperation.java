@@ -2,6 +2,7 @@ package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.blobs.BlobCompression;
+import dev.vfio.agent.blobs.BlobDigest;
 import dev.vfio.agent.blobs.BlobHeader;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.blobs.BlobWriter;
@@ -11,6 +12,7 @@ import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
+import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
@@ -87,7 +89,8 @@ public final class SaveOperation implements NodeOperation {
       BlobWriter writer = BlobWriter.create(target, new BlobHeader(BlobHeader.FORMAT_VERSION,
           inventory.identity(), machine.flags().names(), kernelRelease, nodeName, pod.namespace(),
           pod.name(), directory.snapshot(), context.clock().instant().toString(),
-          spec.getCompression() == Compression.Zstd ? BlobCompression.ZSTD : BlobCompression.NONE));
+          spec.getCompression() == Compression.Zstd ? BlobCompression.ZSTD : BlobCompression.NONE)
+          .withDigest(spec.getDigest() == Digest.SHA256 ? BlobDigest.SHA256_CHUNKS : BlobDigest.NONE));
       return new DeviceSave(inventory, device, machine, new BlobFileOutput(writer), context);
     });
   }

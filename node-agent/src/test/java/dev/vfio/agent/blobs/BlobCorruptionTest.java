@@ -9,10 +9,10 @@ import static dev.vfio.agent.blobs.BlobFixtures.refusal;
 import static dev.vfio.agent.blobs.BlobFixtures.state;
 import static dev.vfio.agent.blobs.BlobFixtures.writeBlob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -168,19 +168,29 @@ class BlobCorruptionTest {
   }
 
   @Test
-  void storedBlobWithoutADigestIsRefusedOnOpen() throws Exception {
-    // What a stream carries, written to a file: at rest, no TLS vouches for it.
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (BlobStreamWriter writer = BlobStreamWriter.start(out, header(BlobCompression.NONE))) {
-      writer.write(ByteBuffer.wrap(state(1000)));
-      writer.finish();
+  void storedBlobWithoutADigestIsCheckedByItsChunkCrcs() throws Exception {
+    byte[] state = state(1000);
+    try (BlobWriter writer = BlobWriter.create(blob,
+        header(BlobCompression.NONE).withDigest(BlobDigest.NONE))) {
+      writer.write(ByteBuffer.wrap(state));
+      assertNull(writer.commit().sha256Hex());
     }
-    Files.write(blob, out.toByteArray());
+    try (BlobReader reader = BlobReader.open(blob)) {
+      assertEquals(BlobDigest.NONE, reader.header().digest());
+      assertNull(reader.verify().sha256Hex());
+    }
 
-    BlobIntegrityException refused =
-        assertThrows(BlobIntegrityException.class, () -> BlobReader.open(blob).close());
-    assertEquals("blob " + blob + ": the blob carries no digest; a stored blob must carry one",
-        refused.getMessage());
+    flipBit(blob, chunksOffset(blob) + BlobFormat.CHUNK_FRAME_BYTES + 10);
+    assertTrue(refusal(blob).getMessage().contains("CRC mismatch in chunk 0"));
+  }
+
+  @Test
+  void writerRefusesTheDigestOfVersionOneAndLeavesNoFile() throws Exception {
+    assertThrows(IllegalArgumentException.class, () -> BlobWriter.create(blob,
+        header(BlobCompression.NONE).withDigest(BlobDigest.SHA256)));
+    try (var left = Files.list(dir)) {
+      assertEquals(0, left.count());
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.vfio.operator.migration;
 
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
+import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.DeviceMapping;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.MigrationPhase;
@@ -226,6 +227,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     // The source stays stopped once saved: it must not run on while its state starts elsewhere.
     spec.setAfterSave(AfterSnapshot.KeepStopped);
     spec.setCompression(Compression.None);
+    // The blobs live only until the Load has run; their chunk CRCs are what the Load checks.
+    spec.setDigest(Digest.None);
     spec.setPrecopy(migration.getSpec().getPrecopy());
     spec.setDeadline(deadline.toString());
     spec.setParent(MigrationAdmission.key(migration));

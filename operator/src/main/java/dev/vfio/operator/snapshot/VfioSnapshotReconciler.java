@@ -2,6 +2,7 @@ package dev.vfio.operator.snapshot;
 
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
+import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
@@ -176,6 +177,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     task.setQuiesce(spec.getQuiesce() == null ? QuiesceMode.Freeze : spec.getQuiesce());
     task.setAfterSave(spec.getAfterSnapshot() == null ? AfterSnapshot.Resume : spec.getAfterSnapshot());
     task.setCompression(spec.getCompression() == null ? Compression.None : spec.getCompression());
+    task.setDigest(spec.getDigest() == null ? Digest.None : spec.getDigest());
     task.setPrecopy(spec.getPrecopy());
     task.setHooks(spec.getHooks());
     task.setDeadline(now.plus(plan.timeout()).toString());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
@@ -38,9 +39,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 @EnableKubernetesMockClient(crud = true)
 class VfioSnapshotReconcilerTest {
@@ -97,12 +101,31 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshot createSnapshot() {
+    return createSnapshot(spec -> { });
+  }
+
+  private VfioSnapshot createSnapshot(Consumer<VfioSnapshotSpec> customize) {
     VfioSnapshot snapshot = new VfioSnapshot();
     snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").build());
     VfioSnapshotSpec spec = new VfioSnapshotSpec();
     spec.setPodName("gpu-workload");
+    customize.accept(spec);
     snapshot.setSpec(spec);
     return client.resource(snapshot).create();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"'', None", "None, None", "SHA256, SHA256"})
+  void theSaveTaskCarriesTheDigestTheSnapshotAsksFor(String asked, Digest carried) throws Exception {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    VfioSnapshot snapshot =
+        createSnapshot(spec -> spec.setDigest(asked.isEmpty() ? null : Digest.valueOf(asked)));
+
+    reconciler.reconcile(snapshot, contextWithoutTasks());
+
+    VfioNodeTask task =
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get();
+    assertEquals(carried, task.getSpec().getDigest());
   }
 
   private VfioSnapshot stored() {
