@@ -1,12 +1,14 @@
 package dev.vfio.agent.blobs;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -18,9 +20,11 @@ import java.util.concurrent.Future;
  * <p>Hashing a chunk (SHA-256 at about 1.6 GiB/s a core) costs as much as reading it from the
  * device or writing it to disk, so full chunks are hashed, encoded and CRC'd on other threads
  * ({@link ChunkHashing}) while the caller fills the next one; with the digest of version 2 the
- * chunks do not depend on each other, so several are worked on at once. Emitting stays on the
- * caller's thread and in chunk order, so output errors surface in {@link #write} or
- * {@link #finish}, at most {@link #IN_FLIGHT} chunks later.
+ * chunks do not depend on each other, so several are worked on at once. A chunk with nothing but
+ * its CRC to compute is encoded on the caller's thread. Chunks are then written out on those
+ * other threads too, one at a time and in chunk order, so that the caller reads the device while
+ * the previous chunk goes to disk or to the socket; output errors surface in {@link #write},
+ * {@link #lend} or {@link #finish}, at most {@link #IN_FLIGHT} chunks later.
  */
 final class BlobEncoder implements AutoCloseable {
   /** Chunks in the background at once: every core can hash one, and memory stays bounded. */
@@ -39,7 +43,8 @@ final class BlobEncoder implements AutoCloseable {
   /** A chunk ready to emit: its stored bytes, their CRC and what the digest folds for it. */
   private record Encoded(ByteBuffer stored, int crc, byte[] chunkHash) {}
 
-  private record Running(Slot slot, Future<Encoded> encoded) {}
+  /** A chunk in the background, and when it has been written out. */
+  private record Running(Slot slot, CompletableFuture<Void> emitted) {}
 
   private final Output out;
   private final BlobCompression compression;
@@ -47,10 +52,14 @@ final class BlobEncoder implements AutoCloseable {
   private final BlobDigest digestKind;
   /** Heap buffers let a stream take a plain chunk without a copy; a file takes direct ones. */
   private final boolean heap;
+  /** Whether chunks are encoded on the caller's thread: when there is nothing but a CRC to do. */
+  private final boolean inline;
   private final ByteBuffer frame = ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES);
   private final Deque<Slot> free = new ArrayDeque<>();
   private final Deque<Running> running = new ArrayDeque<>();
   private int slots;
+  /** The last chunk's write: the next one starts after it, so chunks go out in order. */
+  private CompletableFuture<Void> lastEmitted = CompletableFuture.completedFuture(null);
   private Slot filling;
   private long stateBytes;
   private long storedBytes;
@@ -69,6 +78,8 @@ final class BlobEncoder implements AutoCloseable {
           + " is read only, for blobs of format version 1");
     }
     this.heap = heap && compression == BlobCompression.NONE;
+    // A CRC alone runs at tens of GiB/s: handing the chunk to another core would cost more.
+    this.inline = digest == BlobDigest.NONE && compression == BlobCompression.NONE;
   }
 
   /** Refuses a header this agent would write but no reader of this version could read. */
@@ -138,7 +149,7 @@ final class BlobEncoder implements AutoCloseable {
       handOff();
     }
     while (!running.isEmpty()) {
-      emitOldest();
+      retireOldest();
     }
     byte[] stateDigest = digest.digest();
     ByteBuffer end = ByteBuffer.allocate(BlobFormat.END_BYTES);
@@ -155,8 +166,8 @@ final class BlobEncoder implements AutoCloseable {
     while (!running.isEmpty()) {
       Running oldest = running.poll();
       try {
-        await(oldest.encoded());
-      } catch (RuntimeException e) {
+        await(oldest.emitted());
+      } catch (IOException | RuntimeException e) {
         // The blob is abandoned; only a codec must not be freed under a running chunk.
       }
       free.add(oldest.slot());
@@ -183,7 +194,7 @@ final class BlobEncoder implements AutoCloseable {
           : ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
       return new Slot(state, ChunkCodec.of(compression));
     }
-    emitOldest();
+    retireOldest();
     return free.poll();
   }
 
@@ -194,9 +205,15 @@ final class BlobEncoder implements AutoCloseable {
     ByteBuffer chunk = full.state().flip();
     stateBytes += chunk.remaining();
     if (running.size() >= IN_FLIGHT) {
-      emitOldest();
+      retireOldest();
     }
-    running.add(new Running(full, ChunkHashing.THREADS.submit(() -> encode(full))));
+    CompletableFuture<Encoded> encoded = inline
+        ? CompletableFuture.completedFuture(encode(full))
+        : CompletableFuture.supplyAsync(() -> encode(full), ChunkHashing.THREADS);
+    CompletableFuture<Void> emitted = encoded.thenCombine(lastEmitted, (done, previous) -> done)
+        .thenAcceptAsync(this::emitChunk, ChunkHashing.THREADS);
+    lastEmitted = emitted;
+    running.add(new Running(full, emitted));
   }
 
   private Encoded encode(Slot slot) {
@@ -206,38 +223,46 @@ final class BlobEncoder implements AutoCloseable {
     return new Encoded(stored, BlobFormat.crc32c(stored), chunkHash);
   }
 
-  private void emitOldest() throws IOException {
+  /** Waits until the oldest chunk in the background is written out, and frees its buffer. */
+  private void retireOldest() throws IOException {
     Running oldest = running.poll();
-    Encoded encoded;
     try {
-      encoded = await(oldest.encoded());
-    } catch (RuntimeException e) {
+      await(oldest.emitted());
+    } finally {
+      oldest.slot().state().clear();
       free.add(oldest.slot());
-      throw e;
     }
+  }
+
+  /** Runs in the background, after the previous chunk's; folds the digests in chunk order. */
+  private void emitChunk(Encoded encoded) {
     digest.fold(encoded.chunkHash());
     frame.clear().putInt(encoded.stored().remaining()).putInt(encoded.crc()).flip();
     try {
       emit(frame);
       emit(encoded.stored());
-    } finally {
-      free.add(oldest.slot());
-      oldest.slot().state().clear();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
-  private static Encoded await(Future<Encoded> encoded) {
+  private static void await(Future<Void> emitted) throws IOException {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          return encoded.get();
+          emitted.get();
+          return;
         } catch (InterruptedException e) {
-          // The chunk uses its buffer and codec: it must end before either is touched again.
+          // The chunk uses its buffer, its codec and the output: it must end before any of them
+          // is touched again.
           interrupted = true;
         }
       }
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof UncheckedIOException io) {
+        throw io.getCause();
+      }
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;
       }

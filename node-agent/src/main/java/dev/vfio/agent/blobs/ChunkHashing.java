@@ -4,10 +4,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The threads that hash chunks beside the thread moving them. SHA-256 runs at about the speed of
- * a disk or a TLS connection, so done in line it halves either; {@link BlobEncoder} and
- * {@link BlobDecoder} each keep at most one chunk here at a time. Daemon threads that end when
- * idle, so they never keep an agent from stopping.
+ * The threads that hash chunks and write them out beside the thread reading the device. SHA-256
+ * runs at about the speed of a disk or a TLS connection, and a write to either takes as long as
+ * reading the device, so done in line either halves the rate; {@link BlobEncoder} and
+ * {@link BlobDecoder} keep a bounded number of chunks here at a time. Daemon threads that end
+ * when idle, so they never keep an agent from stopping.
  */
 final class ChunkHashing {
   static final ExecutorService THREADS = Executors.newCachedThreadPool(runnable -> {
