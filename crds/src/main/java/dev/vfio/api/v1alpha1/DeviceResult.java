@@ -25,7 +25,7 @@ public class DeviceResult {
   @JsonPropertyDescription("Bytes of device state (uncompressed).")
   private Long bytes;
 
-  @JsonPropertyDescription("Digest of the saved device state, hex: the SHA-256 of the SHA-256s of its 1 MiB chunks (docs/blob-format.md).")
+  @JsonPropertyDescription("Digest of the saved device state, hex, when the snapshot asked for spec.digest SHA256: the SHA-256 of the SHA-256s of its 1 MiB chunks (docs/blob-format.md).")
   private String sha256;
 
   @JsonPropertyDescription("Path of the blob relative to the storage claim root.")
