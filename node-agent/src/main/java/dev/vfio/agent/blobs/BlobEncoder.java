@@ -63,6 +63,8 @@ final class BlobEncoder implements AutoCloseable {
   private Slot filling;
   private long stateBytes;
   private long storedBytes;
+  /** Set once a step failed: the blob is abandoned, and every later step is refused. */
+  private boolean failed;
 
   /**
    * @param heap whether chunk buffers are on the heap (for a stream) rather than direct (for a
@@ -92,6 +94,13 @@ final class BlobEncoder implements AutoCloseable {
 
   /** Writes magic, version, header length, header (naming this encoder's digest) and CRC. */
   void writeHeader(BlobHeader header) throws IOException {
+    guarded(() -> {
+      emitHeader(header);
+      return null;
+    });
+  }
+
+  private void emitHeader(BlobHeader header) throws IOException {
     byte[] json = BlobFormat.JSON.writeValueAsString(header.withDigest(digestKind))
         .getBytes(StandardCharsets.UTF_8);
     if (json.length > BlobFormat.MAX_HEADER_BYTES) {
@@ -107,6 +116,13 @@ final class BlobEncoder implements AutoCloseable {
 
   /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
   void write(ByteBuffer state) throws IOException {
+    guarded(() -> {
+      append(state);
+      return null;
+    });
+  }
+
+  private void append(ByteBuffer state) throws IOException {
     while (state.hasRemaining()) {
       if (filling == null) {
         filling = takeSlot();
@@ -123,20 +139,25 @@ final class BlobEncoder implements AutoCloseable {
 
   /** The rest of the chunk being filled, for the caller to fill in place ({@link #lentFilled}). */
   ByteBuffer lend() throws IOException {
-    if (filling == null) {
-      filling = takeSlot();
-    }
-    return filling.state();
+    return guarded(() -> {
+      if (filling == null) {
+        filling = takeSlot();
+      }
+      return filling.state();
+    });
   }
 
   /** {@code lent}, from {@link #lend}, holds more state up to its position. */
   void lentFilled(ByteBuffer lent) throws IOException {
-    if (filling == null || lent != filling.state()) {
-      throw new IllegalStateException("not the buffer this encoder lent");
-    }
-    if (!lent.hasRemaining()) {
-      handOff();
-    }
+    guarded(() -> {
+      if (filling == null || lent != filling.state()) {
+        throw new IllegalStateException("not the buffer this encoder lent");
+      }
+      if (!lent.hasRemaining()) {
+        handOff();
+      }
+      return null;
+    });
   }
 
   /**
@@ -145,6 +166,15 @@ final class BlobEncoder implements AutoCloseable {
    * @param path the blob file, or null for a stream; goes into the summary
    */
   BlobSummary finish(Path path) throws IOException {
+    return guarded(() -> end(path));
+  }
+
+  /** Whether a step failed, which leaves the blob fit only to be dropped. */
+  boolean failed() {
+    return failed;
+  }
+
+  private BlobSummary end(Path path) throws IOException {
     if (filling != null && filling.state().position() > 0) {
       handOff();
     }
@@ -180,6 +210,24 @@ final class BlobEncoder implements AutoCloseable {
       slot.codec().close();
     }
     free.clear();
+  }
+
+  /** A step of the caller's; one that fails fails the encoder. */
+  @FunctionalInterface
+  private interface Step<T> {
+    T run() throws IOException;
+  }
+
+  private <T> T guarded(Step<T> step) throws IOException {
+    if (failed) {
+      throw new IllegalStateException("an earlier step of this blob failed");
+    }
+    try {
+      return step.run();
+    } catch (IOException | RuntimeException e) {
+      failed = true;
+      throw e;
+    }
   }
 
   /** A free buffer: a new one while fewer than the bound exist, else the oldest chunk's. */

@@ -73,39 +73,20 @@ public final class BlobStreamWriter implements AutoCloseable {
 
   /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
   public void write(ByteBuffer state) throws IOException {
-    whileOpen(() -> {
-      encoder.write(state);
-      return null;
-    });
+    requireOpen();
+    encoder.write(state);
   }
 
   /** Room in the chunk being filled, for state read straight into it ({@link BlobWriter#lend}). */
   public ByteBuffer lend() throws IOException {
-    return whileOpen(encoder::lend);
+    requireOpen();
+    return encoder.lend();
   }
 
   /** The buffer {@link #lend} returned holds more state, up to its position. */
   public void lentFilled(ByteBuffer lent) throws IOException {
-    whileOpen(() -> {
-      encoder.lentFilled(lent);
-      return null;
-    });
-  }
-
-  /** A step of an open writer; one that fails leaves the stream unfinishable. */
-  @FunctionalInterface
-  private interface Step<T> {
-    T run() throws IOException;
-  }
-
-  private <T> T whileOpen(Step<T> step) throws IOException {
     requireOpen();
-    try {
-      return step.run();
-    } catch (IOException | RuntimeException e) {
-      stage = Stage.FAILED;
-      throw e;
-    }
+    encoder.lentFilled(lent);
   }
 
   /**
@@ -141,6 +122,9 @@ public final class BlobStreamWriter implements AutoCloseable {
   }
 
   private void requireOpen() {
+    if (stage == Stage.OPEN && encoder.failed()) {
+      throw new IllegalStateException("blob stream writer failed; close it");
+    }
     if (stage != Stage.OPEN) {
       throw new IllegalStateException("blob stream writer is " + stage);
     }

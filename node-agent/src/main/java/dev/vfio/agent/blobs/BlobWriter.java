@@ -70,7 +70,7 @@ public final class BlobWriter implements AutoCloseable {
   /** What a blob whose header names no digest carries: the one a person checking it expects. */
   static final BlobDigest DEFAULT_DIGEST = BlobDigest.SHA256_CHUNKS;
 
-  private enum Stage { OPEN, FAILED, COMMITTED, ABORTED }
+  private enum Stage { OPEN, COMMITTED, ABORTED }
 
   private final Path target;
   private final Path temporary;
@@ -144,10 +144,8 @@ public final class BlobWriter implements AutoCloseable {
 
   /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
   public void write(ByteBuffer state) throws IOException {
-    whileOpen(() -> {
-      encoder.write(state);
-      return null;
-    });
+    requireOpen();
+    encoder.write(state);
   }
 
   /** This writer as a sink that lends its chunk buffers, so a device reads straight into them. */
@@ -175,31 +173,14 @@ public final class BlobWriter implements AutoCloseable {
    * {@link #write} and copied; it goes back through {@link #lentFilled} before anything else.
    */
   public ByteBuffer lend() throws IOException {
-    return whileOpen(encoder::lend);
+    requireOpen();
+    return encoder.lend();
   }
 
   /** The buffer {@link #lend} returned holds more state, up to its position. */
   public void lentFilled(ByteBuffer lent) throws IOException {
-    whileOpen(() -> {
-      encoder.lentFilled(lent);
-      return null;
-    });
-  }
-
-  /** A step of an open writer; one that fails leaves the writer failed, fit only to abort. */
-  @FunctionalInterface
-  private interface Step<T> {
-    T run() throws IOException;
-  }
-
-  private <T> T whileOpen(Step<T> step) throws IOException {
     requireOpen();
-    try {
-      return step.run();
-    } catch (IOException | RuntimeException e) {
-      stage = Stage.FAILED;
-      throw e;
-    }
+    encoder.lentFilled(lent);
   }
 
   /**
@@ -255,6 +236,9 @@ public final class BlobWriter implements AutoCloseable {
   }
 
   private void requireOpen() {
+    if (stage == Stage.OPEN && encoder.failed()) {
+      throw new IllegalStateException("blob writer for " + target + " failed; abort it");
+    }
     if (stage != Stage.OPEN) {
       throw new IllegalStateException("blob writer for " + target + " is " + stage);
     }

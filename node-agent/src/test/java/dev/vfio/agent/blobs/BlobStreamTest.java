@@ -14,6 +14,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.ByteBuffer;
@@ -284,6 +285,36 @@ class BlobStreamTest {
     }
 
     assertTrue(refusal(out.toByteArray()).getMessage().contains("truncated"));
+  }
+
+  @Test
+  void streamWhoseConnectionBrokeRefusesEveryLaterStep() throws Exception {
+    OutputStream breaking = new OutputStream() {
+      private long written;
+
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        written += len;
+        if (written > MIB) {
+          throw new IOException("Broken pipe");
+        }
+      }
+    };
+    try (BlobStreamWriter writer = BlobStreamWriter.start(breaking, header(BlobCompression.NONE))) {
+      // Chunks go out behind those in the background, so the failure needs a few more.
+      IOException broken = assertThrows(IOException.class,
+          () -> writer.write(ByteBuffer.wrap(state((BlobEncoder.IN_FLIGHT + 3) * MIB))));
+      assertEquals("Broken pipe", broken.getMessage());
+
+      assertThrows(IllegalStateException.class, () -> writer.write(ByteBuffer.allocate(1)));
+      assertThrows(IllegalStateException.class, writer::lend);
+      assertThrows(IllegalStateException.class, writer::finish);
+    }
   }
 
   @Test
