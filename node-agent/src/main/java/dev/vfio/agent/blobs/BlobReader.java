@@ -11,7 +11,7 @@ import java.nio.file.StandardOpenOption;
  * {@link #verify} checks everything else without delivering a byte; {@link #copyTo} delivers the
  * state chunk by chunk, each chunk checked before delivery. Only a full pass can check the
  * digest, so a loader calls {@link #verify} before {@link #copyTo}: a damaged blob is then
- * refused before its first byte reaches a device. Memory is two chunks whatever the state size.
+ * refused before its first byte reaches a device. Memory is a few chunks whatever the state size.
  * Not thread-safe.
  */
 public final class BlobReader implements AutoCloseable {

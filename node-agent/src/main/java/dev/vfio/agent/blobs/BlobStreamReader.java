@@ -11,7 +11,7 @@ import java.io.InputStream;
  * checks the trailer. A stream can be read only once, so unlike a file its end is known only
  * after the state was delivered: a receiver must treat what it delivered as untrusted until
  * {@link #copyTo} returns. A stream from {@link BlobStreamWriter} carries no digest
- * ({@link BlobDigest#NONE}); one that carries a digest has it checked. Memory is two chunks
+ * ({@link BlobDigest#NONE}); one that carries a digest has it checked. Memory is a few chunks
  * whatever the state size. Not thread-safe.
  *
  * <p>The reader never reads past the trailer, and never closes the stream: the stream belongs to

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 
 /**
  * Writes one blob: the state goes to a temporary file beside the blob, and {@link #commit} renames
- * it into place, so a reader never finds a torn blob under a blob's name. Memory is two chunks
+ * it into place, so a reader never finds a torn blob under a blob's name. Memory is a few chunks
  * whatever the state size. Every {@link #WRITEBACK_BYTES} the file is written back to disk in the
  * background, so that the disk works while the caller reads the device. Not thread-safe.
  *
