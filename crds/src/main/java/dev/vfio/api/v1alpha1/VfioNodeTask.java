@@ -33,6 +33,13 @@ public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskS
   /** Label selecting the tasks of one node; the agent watches only its own. */
   public static final String NODE_LABEL = "vfio.dev/node";
 
+  /**
+   * Label selecting the tasks of one VfioSnapshot or VfioMigration by its UID. Not by its name: a
+   * label value holds at most 63 characters, a name up to 253, and a snapshot and a migration may
+   * have the same name.
+   */
+  public static final String PARENT_UID_LABEL = "vfio.dev/parent-uid";
+
   @Override
   @JsonPropertyDescription("The work to do on one node, written only by the operator.")
   public VfioNodeTaskSpec getSpec() {

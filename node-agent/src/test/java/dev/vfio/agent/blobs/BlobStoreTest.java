@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -40,6 +41,24 @@ class BlobStoreTest {
         store.blobPath("vfio-snapshots", "default", "nightly-2025.03", DEVICE));
     assertEquals(archive.resolve("ml/s1/6f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9.vfs"),
         store.blobPath("archive", "ml", "s1", "6f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"));
+  }
+
+  @Test
+  void theLongestValidNamesGiveBlobAndTemporaryFileNamesEveryFileSystemTakes() throws Exception {
+    String namespace = "n".repeat(63);
+    String snapshot = "1234567890.".repeat(23).substring(0, 252) + "0";
+    String mdev = "6f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9";
+    Path blob = store.blobPath("vfio-snapshots", namespace, snapshot, mdev);
+    BlobWriter crashed = BlobWriter.create(blob, header(BlobCompression.NONE));
+
+    // NAME_MAX: at most 255 bytes for each part of a path, ext4's and XFS's limit as Linux's.
+    for (Path part : snapshots.relativize(crashed.temporaryPath())) {
+      assertTrue(part.toString().getBytes(StandardCharsets.UTF_8).length <= 255, part.toString());
+    }
+    writeBlob(blob, BlobCompression.NONE, state(100));
+    assertTrue(Files.exists(blob));
+    assertEquals(1, store.deleteTemporaryFiles("vfio-snapshots", namespace, snapshot));
+    crashed.abort();
   }
 
   @Test

@@ -97,7 +97,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     this.admission = new MigrationAdmission(config.maxMigrations(), config.maxMigrationsPerNode());
     this.tasks = new NodeTasks(client);
     this.statuses = new StatusPatcher(client);
-    this.events = new EventRecorder(client);
+    this.events = new EventRecorder(client, clock);
     this.clock = clock;
     this.metrics = metrics;
   }

@@ -78,7 +78,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
     this.tasks = new NodeTasks(client);
     this.statuses = new StatusPatcher(client);
-    this.events = new EventRecorder(client);
+    this.events = new EventRecorder(client, clock);
     this.clock = clock;
     this.metrics = metrics;
   }

@@ -3,6 +3,7 @@ package dev.vfio.operator.tasks;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import dev.vfio.operator.names.ObjectNames;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -11,10 +12,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.net.HttpURLConnection;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -25,10 +22,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
  * creating a second one, and cancels them through their spec.
  */
 public final class NodeTasks {
-  /** Label carrying the name of the resource a task works for. */
-  public static final String PARENT_LABEL = "vfio.dev/parent";
-  private static final int MAX_NAME = 253;
-
   private final KubernetesClient client;
 
   public NodeTasks(KubernetesClient client) {
@@ -37,12 +30,7 @@ public final class NodeTasks {
 
   /** The name of the task doing {@code role} for {@code parent}: {@code <parent>-<role>}, hashed if too long. */
   public static String name(HasMetadata parent, String role) {
-    String name = parent.getMetadata().getName() + "-" + role;
-    if (name.length() <= MAX_NAME) {
-      return name;
-    }
-    String hash = sha256(name).substring(0, 10);
-    return parent.getMetadata().getName().substring(0, MAX_NAME - role.length() - 12) + "-" + hash + "-" + role;
+    return ObjectNames.task(parent.getMetadata().getName(), role);
   }
 
   /**
@@ -85,7 +73,7 @@ public final class NodeTasks {
         .withName(name(parent, role))
         .withNamespace(parent.getMetadata().getNamespace())
         .withLabels(Map.of(VfioNodeTask.NODE_LABEL, spec.getNodeName(),
-            PARENT_LABEL, labelValue(parent.getMetadata().getName())))
+            VfioNodeTask.PARENT_UID_LABEL, parent.getMetadata().getUid()))
         .withAnnotations(all);
     if (owned) {
       metadata.withOwnerReferences(new OwnerReferenceBuilder()
@@ -131,18 +119,5 @@ public final class NodeTasks {
   public static TaskPhase phase(VfioNodeTask task) {
     return task.getStatus() == null || task.getStatus().getPhase() == null
         ? TaskPhase.Pending : task.getStatus().getPhase();
-  }
-
-  private static String labelValue(String name) {
-    return name.length() <= 63 ? name : sha256(name).substring(0, 63);
-  }
-
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK always has SHA-256", e);
-    }
   }
 }

@@ -1,0 +1,76 @@
+package dev.vfio.operator.tasks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.operator.names.ValidNames;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class NodeTasksTest {
+  KubernetesClient client;
+  NodeTasks tasks;
+
+  @BeforeEach
+  void installCrds() throws Exception {
+    for (String crd : List.of("vfiosnapshots", "vfionodetasks")) {
+      try (InputStream manifest = getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+        client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
+      }
+    }
+    tasks = new NodeTasks(client);
+  }
+
+  @Test
+  void theTasksOfASnapshotWithTheLongestNameHaveValidNamesAndAreSelectedByItsUid() {
+    // 253 chars with a '.' as the last character each role's cut keeps: 228 for delete-blobs, 236 for save.
+    String digits = ValidNames.withAt(ValidNames.MAX, 228, ".");
+    VfioSnapshot snapshot = snapshot(digits.substring(0, 236) + "." + digits.substring(237));
+    VfioSnapshot other = snapshot(digits);
+
+    tasks.create(snapshot, "save", spec(), true);
+    tasks.create(snapshot, "delete-blobs", spec(), false);
+    tasks.create(other, "save", spec(), true);
+
+    List<VfioNodeTask> selected = client.resources(VfioNodeTask.class).inNamespace("default")
+        .withLabel(VfioNodeTask.PARENT_UID_LABEL, snapshot.getMetadata().getUid()).list().getItems();
+    assertEquals(Set.of(NodeTasks.name(snapshot, "save"), NodeTasks.name(snapshot, "delete-blobs")),
+        selected.stream().map(t -> t.getMetadata().getName()).collect(Collectors.toSet()));
+    for (VfioNodeTask task : selected) {
+      assertTrue(ValidNames.isSubdomain(task.getMetadata().getName()), task.getMetadata().getName());
+      task.getMetadata().getLabels().forEach((key, value) ->
+          assertTrue(ValidNames.isLabelValue(value), key + "=" + value));
+    }
+  }
+
+  private VfioSnapshot snapshot(String name) {
+    VfioSnapshot snapshot = new VfioSnapshot();
+    snapshot.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+    VfioSnapshotSpec spec = new VfioSnapshotSpec();
+    spec.setPodName("gpu-workload");
+    snapshot.setSpec(spec);
+    return client.resource(snapshot).create();
+  }
+
+  private static VfioNodeTaskSpec spec() {
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Save);
+    spec.setNodeName("node-a");
+    return spec;
+  }
+}
