@@ -2,6 +2,7 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 /** One unit of node-local work, written by the operator for the agent of spec.nodeName. */
@@ -53,6 +54,9 @@ public class VfioNodeTaskSpec {
   private Boolean cancelRequested;
 
   @JsonPropertyDescription("Source to target device pairs: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
+  // As bounded as the migration's: the API server refuses a CRD whose CEL rules (those of each
+  // mapping's addresses) could cost more than its budget on an unbounded list.
+  @Size(max = 64)
   private List<DeviceMapping> deviceMap;
 
   @JsonPropertyDescription("Secret shared by a Send and its Receive task; the receiver accepts no stream without it.")
