@@ -91,8 +91,10 @@ class RbacTest {
       Permission.of(CORE, "pods", "get"),
       // VfioMigrationReconciler.markTarget: JSON merge patch of vfio.dev/restore-status on the target pod.
       Permission.of(CORE, "pods", "patch"),
-      // EventRecorder.record: client.v1().events().inNamespace(ns).resource(event).create().
-      Permission.of(CORE, "events", "create"));
+      // EventRecorder.record: create; a repeat (409) is read and its count updated.
+      Permission.of(CORE, "events", "create"),
+      Permission.of(CORE, "events", "get"),
+      Permission.of(CORE, "events", "update"));
 
   /**
    * The operator's leader election, in the release namespace: VfioOperator's
