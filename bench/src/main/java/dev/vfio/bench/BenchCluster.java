@@ -17,8 +17,9 @@ import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
- * The local cluster of the e2e harness (mock API server, operator and agents, each in its own
- * JVM) as the cluster benchmarks use it, with the memory of its processes read from the outside.
+ * The local cluster of the e2e harness (a real kube-apiserver and etcd, the operator and the agents,
+ * each a process of its own) as the cluster benchmarks use it, with the memory of its processes read
+ * from the outside.
  */
 final class BenchCluster implements AutoCloseable {
   static final String NAMESPACE = "default";

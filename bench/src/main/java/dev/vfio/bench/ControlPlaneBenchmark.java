@@ -56,8 +56,7 @@ final class ControlPlaneBenchmark implements Benchmark {
     for (int run = 0; run < runs; run++) {
       for (int count : counts) {
         String prefix = "r" + run + "-n" + count;
-        // Each pass on a new cluster: the mock API server scans every object it holds on every
-        // request, so the objects of earlier passes would slow this one down as much as its own.
+        // Each pass on a new cluster: an etcd holding no objects of earlier passes.
         try (BenchCluster cluster = BenchCluster.start(settings.work().resolve(NAME),
             nodesFor(count, settings.nodes()), SHIPPED_AGENT_INTERVALS)) {
           pass(cluster, settings.nodes(), count, prefix, results);
@@ -171,8 +170,8 @@ final class ControlPlaneBenchmark implements Benchmark {
       client.resource(map).update();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    // Not left for the snapshots' pass: the mock API server scans every stored object on every
-    // request, so they would slow a pass they are no part of.
+    // Not left for the snapshots' pass: the operator and agents do not watch ConfigMaps, but etcd
+    // and the API server's watch cache hold them.
     for (int i = 0; i < count; i++) {
       client.configMaps().inNamespace(BenchCluster.NAMESPACE).withName(prefix + "-floor-" + i).delete();
     }

@@ -1,29 +1,37 @@
 package dev.vfio.e2e;
 
-import io.fabric8.mockwebserver.http.Dispatcher;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Counts the requests the API server answers, by caller, verb and resource, and the time it
- * spent answering them: what tells an API call the operator or an agent could do without from
- * one the work needs. The caller is the client's User-Agent, which the harness sets per component.
+ * Counts the requests the API server answered, by caller, verb and resource, and the time it
+ * spent answering them — read from the API server's own audit log, so what is counted is what
+ * the server saw: what tells an API call the operator or an agent could do without from one the
+ * work needs. The caller is the client's User-Agent, which the harness sets per component.
  */
-public final class ApiRequestCounts extends Dispatcher {
-  /** {@code /api/v1/...} or {@code /apis/<group>/<version>/...}, then the rest of the path and the query. */
-  private static final Pattern PATH = Pattern.compile("^/(?:api/v1|apis/[^/]+/[^/]+)(/[^?]*)?(?:\\?(.*))?$");
-
+public final class ApiRequestCounts {
   /**
    * One kind of request.
    *
-   * @param caller the User-Agent, e.g. {@code vfio-operator} or {@code vfio-agent}
-   * @param verb as the API server's audit log names it: get, list, watch, create, update, patch, delete
+   * @param caller the User-Agent without its version, e.g. {@code vfio-operator} or {@code vfio-agent}
+   * @param verb as the audit log names it: get, list, watch, create, update, patch, delete
    * @param resource the resource, with {@code /status} for the status subresource
    */
   public record Kind(String caller, String verb, String resource) implements Comparable<Kind> {
@@ -38,72 +46,63 @@ public final class ApiRequestCounts extends Dispatcher {
     }
   }
 
-  /** How many requests of one kind, and how long the server took for them. */
+  /** How many requests of one kind, and how long the server took for them (watches: not timed). */
   public record Tally(long requests, long nanos) {}
 
-  private final Dispatcher delegate;
-  private final Map<Kind, LongAdder[]> counts = new ConcurrentHashMap<>();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
-  ApiRequestCounts(Dispatcher delegate) {
-    this.delegate = delegate;
-  }
+  private final Path auditLog;
+  private long from;
 
-  @Override
-  public MockResponse dispatch(RecordedRequest request) {
-    long start = System.nanoTime();
-    try {
-      return delegate.dispatch(request);
-    } finally {
-      LongAdder[] tally = counts.computeIfAbsent(kind(request), k -> new LongAdder[] {new LongAdder(), new LongAdder()});
-      tally[0].increment();
-      tally[1].add(System.nanoTime() - start);
-    }
+  ApiRequestCounts(Path auditLog) {
+    this.auditLog = auditLog;
   }
 
   /** The counts since the last {@link #reset}, sorted by kind. */
-  public Map<Kind, Tally> snapshot() {
-    Map<Kind, Tally> copy = new TreeMap<>();
-    counts.forEach((kind, tally) -> copy.put(kind, new Tally(tally[0].sum(), tally[1].sum())));
-    return copy;
-  }
-
-  public void reset() {
-    counts.clear();
-  }
-
-  static Kind kind(RecordedRequest request) {
-    String agent = request.getHeader("User-Agent");
-    String caller = agent == null ? "unknown" : agent.replaceAll("/.*", "");
-    String path = request.getPath() == null ? "" : request.getPath();
-    Matcher matcher = PATH.matcher(path);
-    if (!matcher.matches()) {
-      return new Kind(caller, request.getMethod().toLowerCase(), path.replaceAll("\\?.*", ""));
+  public synchronized Map<Kind, Tally> snapshot() {
+    Map<Kind, long[]> counts = new HashMap<>();
+    Set<String> seen = new HashSet<>();
+    try (FileChannel channel = FileChannel.open(auditLog, StandardOpenOption.READ);
+        BufferedReader lines = new BufferedReader(new InputStreamReader(
+            Channels.newInputStream(channel.position(from)), StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        JsonNode event = JSON.readTree(line);
+        // A watch is logged when its response starts and again when it ends: count it once.
+        if (!seen.add(event.path("auditID").asText())) {
+          continue;
+        }
+        long[] tally = counts.computeIfAbsent(kind(event), k -> new long[2]);
+        tally[0]++;
+        if (event.path("stage").asText().equals("ResponseComplete") && !event.path("verb").asText().equals("watch")) {
+          tally[1] += Duration.between(Instant.parse(event.path("requestReceivedTimestamp").asText()),
+              Instant.parse(event.path("stageTimestamp").asText())).toNanos();
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the audit log " + auditLog, e);
     }
-    String[] segments = matcher.group(1) == null ? new String[0] : matcher.group(1).substring(1).split("/");
-    String query = matcher.group(2) == null ? "" : matcher.group(2);
-    // namespaces/<ns>/<resource>[/<name>[/<subresource>]] or <resource>[/<name>[/<subresource>]]
-    int first = segments.length >= 3 && segments[0].equals("namespaces") ? 2 : 0;
-    String resource = segments.length > first ? segments[first] : "";
-    boolean named = segments.length > first + 1;
-    if (segments.length > first + 2) {
-      resource += "/" + segments[first + 2];
+    Map<Kind, Tally> sorted = new TreeMap<>();
+    counts.forEach((kind, tally) -> sorted.put(kind, new Tally(tally[0], tally[1])));
+    return sorted;
+  }
+
+  /** Counts only requests from now on. */
+  public synchronized void reset() {
+    try {
+      from = Files.size(auditLog);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the audit log " + auditLog, e);
     }
-    return new Kind(caller, verb(request.getMethod(), named, query), resource);
   }
 
-  private static String verb(String method, boolean named, String query) {
-    return switch (method.toUpperCase()) {
-      case "GET" -> query.contains("watch=true") ? "watch" : named ? "get" : "list";
-      case "POST" -> "create";
-      case "PUT" -> "update";
-      case "PATCH" -> "patch";
-      case "DELETE" -> named ? "delete" : "deletecollection";
-      default -> method.toLowerCase();
-    };
-  }
-
-  @Override
-  public void shutdown() {
-    delegate.shutdown();
+  static Kind kind(JsonNode event) {
+    String agent = event.path("userAgent").asText("unknown");
+    String caller = agent.replaceAll("/.*", "");
+    JsonNode object = event.path("objectRef");
+    String resource = object.path("resource").asText(event.path("requestURI").asText().replaceAll("\\?.*", ""));
+    if (object.hasNonNull("subresource")) {
+      resource += "/" + object.path("subresource").asText();
+    }
+    return new Kind(caller, event.path("verb").asText(), resource);
   }
 }

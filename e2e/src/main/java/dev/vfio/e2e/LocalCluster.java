@@ -1,43 +1,44 @@
 package dev.vfio.e2e;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.vfio.api.v1alpha1.VfioSnapshot;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
- * A cluster on one machine: the Fabric8 mock API server in CRUD mode with the shipped CRDs,
- * the operator, and simulated nodes each with its own agent and directories — every component a
- * separate process started through its real main class and configuration. Without a scheduler
- * or kubelet, pods are created as they look once running.
+ * A cluster on one machine: a real kube-apiserver and etcd (see {@link ApiServer}) with the
+ * shipped CRDs and the Helm chart's ServiceAccounts and roles, the operator, and simulated nodes
+ * each with its own agent and directories — every component a separate process started through
+ * its real main class and configuration, authenticated as its own ServiceAccount. Without a
+ * scheduler or kubelet, the harness binds pods to nodes and writes their status as a kubelet would.
  */
 public final class LocalCluster implements AutoCloseable {
   public static final String STORAGE_CLAIM = "vfio-snapshots";
   private static final List<String> CRDS = List.of(
       "vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
+  private static final Duration ESTABLISHED = Duration.ofSeconds(60);
 
-  /** Held so the level sticks: JUL keeps only weak references to configured loggers. */
-  private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
-
-  private final KubernetesMockServer server;
+  private final ApiServer apiServer;
+  private final ChartRoles roles;
   private final ApiRequestCounts requests;
   private final KubernetesClient client;
   private final Path workDirectory;
@@ -45,23 +46,32 @@ public final class LocalCluster implements AutoCloseable {
   private final Map<String, SimulatedNode> nodes = new LinkedHashMap<>();
   private ManagedProcess operator;
 
-  private LocalCluster(Path workDirectory) throws IOException {
+  private LocalCluster(SourceTree source, Path workDirectory) throws IOException {
     this.workDirectory = workDirectory;
     this.storage = Files.createDirectories(workDirectory.resolve("storage").resolve(STORAGE_CLAIM));
     Files.createDirectories(workDirectory.resolve("logs"));
-    requests = new ApiRequestCounts(new NodeFieldSelectors(new KubernetesCrudDispatcher()));
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), requests, false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
-    for (String crd : CRDS) {
-      try (InputStream manifest = LocalCluster.class.getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
-        client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
+    apiServer = ApiServer.start(source, workDirectory);
+    try {
+      client = apiServer.adminClient();
+      for (String crd : CRDS) {
+        try (InputStream manifest = LocalCluster.class.getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+          client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
+        }
+        String name = crd + ".vfio.dev";
+        await("CRD " + name + " Established").atMost(ESTABLISHED).pollInterval(Duration.ofMillis(100))
+            .until(() -> established(client.apiextensions().v1().customResourceDefinitions().withName(name).get()));
       }
+      roles = ChartRoles.install(client, source);
+      requests = new ApiRequestCounts(apiServer.auditLog());
+    } catch (RuntimeException | IOException e) {
+      apiServer.close();
+      throw e;
     }
   }
 
+  /** Starts the API server of the repository the current directory is in, and installs the CRDs and roles. */
   public static LocalCluster start(Path workDirectory) throws IOException {
-    return new LocalCluster(workDirectory);
+    return new LocalCluster(SourceTree.current(), workDirectory);
   }
 
   public KubernetesClient client() {
@@ -74,7 +84,21 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public String apiServerUrl() {
-    return "http://127.0.0.1:" + server.getPort();
+    try {
+      return apiServer.url();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The administrator's kubeconfig ({@code system:masters}), for kubectl. */
+  public Path kubeconfig() {
+    return apiServer.kubeconfig();
+  }
+
+  /** kubectl, as the administrator of this cluster. */
+  public Kubectl kubectl() throws IOException {
+    return new Kubectl(KubernetesBinaries.kubectl(SourceTree.current()), apiServer.kubeconfig());
   }
 
   /** The ReadWriteMany claim every agent mounts. */
@@ -86,21 +110,31 @@ public final class LocalCluster implements AutoCloseable {
     return workDirectory;
   }
 
-  /** Environment that points a Fabric8 client at this API server and nowhere else. */
-  public Map<String, String> clientEnvironment() {
+  /**
+   * Environment that points a component's Fabric8 client at this API server and nowhere else,
+   * authenticated with {@code token} and verifying the server's certificate.
+   */
+  Map<String, String> componentEnvironment(String token) {
     Map<String, String> env = new HashMap<>();
     env.put("KUBERNETES_MASTER", apiServerUrl());
+    env.put("KUBERNETES_AUTH_TOKEN", token);
+    env.put("KUBERNETES_CERTS_CA_FILE", apiServer.certificateAuthority().toString());
     env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
     env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
-    env.put("KUBERNETES_NAMESPACE", "default");
-    env.put("KUBERNETES_TRUST_CERTIFICATES", "true");
-    env.put("VFIO_TRANSPORT_SECRET", "default/vfio-operator-transport");
+    env.put("KUBERNETES_NAMESPACE", ChartRoles.NAMESPACE);
+    env.put("VFIO_TRANSPORT_SECRET", roles.operatorSettings().get("VFIO_TRANSPORT_SECRET"));
     return env;
+  }
+
+  /** Environment of an agent: its client authenticated as the chart's agent ServiceAccount. */
+  Map<String, String> agentEnvironment() {
+    return componentEnvironment(roles.agentToken());
   }
 
   public synchronized ManagedProcess startOperator(Map<String, String> extra) throws IOException {
     if (operator == null) {
-      Map<String, String> env = clientEnvironment();
+      Map<String, String> env = componentEnvironment(roles.operatorToken());
+      env.putAll(roles.operatorSettings());
       env.put("KUBERNETES_USER_AGENT", "vfio-operator");
       env.put("VFIO_DEFAULT_STORAGE_CLAIM", STORAGE_CLAIM);
       env.put("VFIO_HEALTH_PORT", "0");
@@ -138,26 +172,51 @@ public final class LocalCluster implements AutoCloseable {
     return List.copyOf(nodes.values());
   }
 
-  /** A pod as it looks once scheduled and running, holding the given simulated devices. */
+  /**
+   * A pod as the scheduler and the kubelet leave it: bound to {@code node}, Running, its container
+   * ready, holding the given simulated devices. The namespace is created if it is missing.
+   */
   public Pod runningPod(String namespace, String name, String node, String... devices) {
     Map<String, String> annotations = new HashMap<>();
     if (devices.length > 0) {
       annotations.put("vfio.dev/simulated-devices", String.join(",", devices));
     }
-    Pod pod = new PodBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(name)
-        .withUid(UUID.randomUUID().toString()).withAnnotations(annotations)
-        .withLabels(Map.of(NodeFieldSelectors.NODE_LABEL, node)).endMetadata()
+    return runningPod(new PodBuilder()
+        .withNewMetadata().withNamespace(namespace).withName(name).withAnnotations(annotations).endMetadata()
         .withNewSpec().withNodeName(node)
         .addNewContainer().withName("workload").withImage("registry.example/gpu-workload:1").endContainer()
         .endSpec()
-        .withNewStatus().withPhase("Running").withStartTime(Instant.now().toString())
-        .withContainerStatuses(new ContainerStatusBuilder().withName("workload").withReady(true)
-            .withNewState().withNewRunning().withStartedAt(Instant.now().toString()).endRunning().endState()
-            .build())
-        .endStatus()
-        .build();
-    return client.resource(pod).create();
+        .build());
+  }
+
+  /** {@code pod} created bound to its {@code spec.nodeName}, then given the status a kubelet would write. */
+  public Pod runningPod(Pod pod) {
+    ensureNamespace(pod.getMetadata().getNamespace());
+    Pod created = client.resource(pod).create();
+    String now = Instant.now().toString();
+    List<ContainerStatus> statuses = created.getSpec().getContainers().stream()
+        .map(c -> new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage())
+            .withImageID("").withContainerID("containerd://" + created.getMetadata().getUid() + "-" + c.getName())
+            .withReady(true).withStarted(true).withRestartCount(0)
+            .withNewState().withNewRunning().withStartedAt(now).endRunning().endState().build())
+        .toList();
+    created.setStatus(new PodStatusBuilder().withPhase("Running").withStartTime(now)
+        .withHostIP("127.0.0.1").withPodIP("127.0.0.1")
+        .addNewCondition().withType("Ready").withStatus("True").withLastTransitionTime(now).endCondition()
+        .withContainerStatuses(statuses).build());
+    return client.resource(created).updateStatus();
+  }
+
+  /** Deletes a pod at once, as a kubelet confirms the deletion of a pod whose containers stopped. */
+  public void deletePod(String namespace, String name) {
+    client.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
+  }
+
+  public void ensureNamespace(String namespace) {
+    if (client.namespaces().withName(namespace).get() == null) {
+      client.resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+          .serverSideApply();
+    }
   }
 
   public VfioSnapshot snapshot(String namespace, String name) {
@@ -173,12 +232,11 @@ public final class LocalCluster implements AutoCloseable {
       node.agent().close();
     }
     client.close();
-    server.destroy();
+    apiServer.close();
   }
 
-  private static java.util.logging.Logger quiet(String name) {
-    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
-    logger.setLevel(java.util.logging.Level.WARNING);
-    return logger;
+  private static boolean established(CustomResourceDefinition crd) {
+    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
+        .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
   }
 }

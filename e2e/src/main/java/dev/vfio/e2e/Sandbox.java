@@ -9,8 +9,6 @@ import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -30,14 +28,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
- * The sandbox: one command starts a cluster on this machine (the mock API server, the operator,
- * two simulated nodes with simulated devices, all in a temporary directory), applies the shipped
+ * The sandbox: one command starts a cluster on this machine (a real kube-apiserver and etcd, the
+ * operator, two simulated nodes with simulated devices, all in a temporary directory), applies the shipped
  * examples as a user would, shows the snapshots' progress while they run and their final status
  * as {@code kubectl get} prints it, then keeps the cluster up until Ctrl-C.
  *
@@ -75,7 +72,6 @@ public final class Sandbox implements AutoCloseable {
   private final boolean redrawInPlace;
   private final Clock clock = Clock.systemUTC();
   private final SandboxPrinterColumns snapshotColumns = SandboxPrinterColumns.forCrd("vfiosnapshots.vfio.dev");
-  private final SandboxPrinterColumns nodeColumns = SandboxPrinterColumns.forCrd("vfionodes.vfio.dev");
   private final SandboxPrinterColumns migrationColumns = SandboxPrinterColumns.forCrd("vfiomigrations.vfio.dev");
   private LocalCluster cluster;
   private boolean closed;
@@ -160,7 +156,8 @@ public final class Sandbox implements AutoCloseable {
     out.println("vfio-operator sandbox");
     out.println("  work directory  " + workDirectory + "  (component logs in logs/)");
     cluster = LocalCluster.start(workDirectory);
-    out.println("  API server      " + cluster.apiServerUrl() + "  (Fabric8 mock, plain HTTP, no auth)");
+    out.println("  API server      " + cluster.apiServerUrl() + "  (kube-apiserver "
+        + SourceTree.current().kubernetesVersion() + " + etcd, RBAC from the Helm chart)");
     for (String node : NODES.keySet().stream().sorted().toList()) {
       cluster.addNode(node, NODES.get(node));
       out.println("  " + node + "          agent with " + describe(NODES.get(node)));
@@ -170,10 +167,11 @@ public final class Sandbox implements AutoCloseable {
     for (String node : NODES.keySet().stream().sorted().toList()) {
       awaitNodeReady(node);
     }
-    out.println("  kubectl         cannot use this API server: the mock answers no API discovery"
-        + " (/api, /apis), so kubectl cannot resolve vsnap. Read the resources over HTTP instead:");
-    out.println("                  curl -s " + cluster.apiServerUrl()
-        + "/apis/vfio.dev/v1alpha1/namespaces/default/vfiosnapshots");
+    Kubectl kubectl = cluster.kubectl();
+    out.println("  kubectl         in another terminal, while the sandbox runs:");
+    out.println("                  export KUBECONFIG=" + kubectl.kubeconfig());
+    out.println("                  export PATH=" + kubectl.binary().getParent() + ":$PATH");
+    out.println("                  kubectl get vsnap,vmig,vfionodes");
     out.println();
 
     Map<String, Pod> pods = new LinkedHashMap<>();
@@ -218,20 +216,18 @@ public final class Sandbox implements AutoCloseable {
     List<VfioSnapshot> ended = follow(snapshots);
     out.println();
     List<VfioMigration> migrated = migrate(migrations);
-    Instant now = clock.instant();
-    List<VfioSnapshot> listed = cluster.client().resources(VfioSnapshot.class).inNamespace(namespace(snapshots.get(0)))
-        .list().getItems().stream().sorted(Comparator.comparing(s -> s.getMetadata().getName())).toList();
-    String finalTable = snapshotColumns.table(listed, true, now);
+    // The final tables are kubectl's own, from the printer columns the API server serves.
+    String namespace = namespace(snapshots.get(0));
+    String finalTable = kubectl.ok("get", "vsnap", "-o", "wide", "-n", namespace);
     out.println("$ kubectl get vsnap -o wide");
     out.print(finalTable);
     out.println();
     out.println("$ kubectl get vfionodes");
-    out.print(nodeColumns.table(cluster.client().resources(VfioNode.class).list().getItems().stream()
-        .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList(), false, now));
+    out.print(kubectl.ok("get", "vfionodes"));
     out.println();
     if (!migrated.isEmpty()) {
       out.println("$ kubectl get vmig -o wide");
-      out.print(migrationColumns.table(migrated, true, now));
+      out.print(kubectl.ok("get", "vmig", "-o", "wide", "-n", namespace));
       out.println();
     }
     Outcome outcome = new Outcome(ended, finalTable, migrated);
@@ -299,24 +295,10 @@ public final class Sandbox implements AutoCloseable {
 
   /** The example pod as the scheduler and kubelet would leave it: bound to a node, running, ready. */
   private Pod schedule(Pod pod) {
-    String node = nodeFor(pod);
-    String now = clock.instant().toString();
-    List<ContainerStatus> statuses = pod.getSpec().getContainers().stream()
-        .map(c -> new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage())
-            .withReady(true).withStarted(true).withRestartCount(0)
-            .withNewState().withNewRunning().withStartedAt(now).endRunning().endState().build())
-        .toList();
-    Pod scheduled = new PodBuilder(pod)
-        .editMetadata()
-        .withNamespace(namespace(pod))
-        .withUid(UUID.randomUUID().toString())
-        // The mock API server selects pods by node only through this label (see NodeFieldSelectors).
-        .addToLabels(NodeFieldSelectors.NODE_LABEL, node)
-        .endMetadata()
-        .editSpec().withNodeName(node).endSpec()
-        .withNewStatus().withPhase("Running").withStartTime(now).withContainerStatuses(statuses).endStatus()
-        .build();
-    return cluster.client().resource(scheduled).create();
+    return cluster.runningPod(new PodBuilder(pod)
+        .editMetadata().withNamespace(namespace(pod)).endMetadata()
+        .editSpec().withNodeName(nodeFor(pod)).endSpec()
+        .build());
   }
 
   /** The node that has every simulated device the pod asks for; pods asking for none go to the first node. */

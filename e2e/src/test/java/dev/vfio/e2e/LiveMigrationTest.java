@@ -137,7 +137,7 @@ class LiveMigrationTest extends ClusterTest {
   void targetPodDeletedMidTransferFailsTheMigrationAndTheSourceRunsAgain() throws Exception {
     startMigrating("target-deleted", "tpd-source", "0000:3f:00.0", "tpd-target", "0000:af:05.0");
 
-    client.pods().inNamespace(NS).withName("tpd-target").delete();
+    cluster.deletePod(NS, "tpd-target");
 
     VfioMigration failed = awaitMigration("target-deleted", MigrationPhase.Failed);
     assertEquals(Reasons.TARGET_POD_CHANGED, reason(failed));

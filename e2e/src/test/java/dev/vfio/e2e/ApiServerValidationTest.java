@@ -1,0 +1,164 @@
+package dev.vfio.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped CRDs on a real API server: it accepted them (structural schemas, every CEL rule
+ * compiled within its cost budget — otherwise the harness would not have seen them Established),
+ * and it refuses bad objects itself, with a 422 and the rule's message, before the operator sees
+ * them. No operator or agent runs here.
+ */
+class ApiServerValidationTest {
+  private static final String SUBDOMAIN = "must be a lowercase RFC 1123 subdomain";
+  private static LocalCluster cluster;
+  private static KubernetesClient client;
+
+  @BeforeAll
+  static void start(@TempDir Path work) throws Exception {
+    cluster = LocalCluster.start(work);
+    client = cluster.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void everyCrdIsEstablishedWithItsPrinterColumnsAndShortNames() {
+    CustomResourceDefinition snapshots = client.apiextensions().v1().customResourceDefinitions()
+        .withName("vfiosnapshots.vfio.dev").get();
+    assertTrue(snapshots.getSpec().getNames().getShortNames().contains("vsnap"));
+    assertTrue(snapshots.getStatus().getConditions().stream()
+        .anyMatch(c -> c.getType().equals("NamesAccepted") && c.getStatus().equals("True")));
+  }
+
+  @Test
+  void aValidSnapshotIsStored() {
+    GenericKubernetesResource stored = client.resource(object("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: valid, namespace: default}
+        spec: {podName: gpu-workload, devices: ["0000:3b:00.0"], timeout: 10m, ttl: 24h}
+        """)).create();
+    assertEquals("gpu-workload", ((java.util.Map<?, ?>) stored.getAdditionalProperties().get("spec")).get("podName"));
+  }
+
+  @Test
+  void aSnapshotWithoutPodNameIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: no-pod, namespace: default}
+        spec: {devices: ["0000:3b:00.0"]}
+        """, "podName is required");
+  }
+
+  @Test
+  void aSnapshotOfAMalformedDeviceIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: bad-device, namespace: default}
+        spec: {podName: gpu-workload, devices: ["3b:00.0"]}
+        """, "devices are lowercase PCI addresses (0000:65:00.0) or mdev UUIDs");
+  }
+
+  @Test
+  void aSnapshotWithAMalformedDurationIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: bad-timeout, namespace: default}
+        spec: {podName: gpu-workload, timeout: ten minutes}
+        """, "must be a duration such as 90s, 10m or 1h30m");
+  }
+
+  @Test
+  void aSnapshotOfAPodNameThatIsNoSubdomainIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: bad-pod-name, namespace: default}
+        spec: {podName: other/x}
+        """, SUBDOMAIN);
+  }
+
+  @Test
+  void aSnapshotWithAValueNoEnumHasIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: gzip, namespace: default}
+        spec: {podName: gpu-workload, compression: Gzip}
+        """, "Unsupported value: \"Gzip\"");
+  }
+
+  @Test
+  void theSpecOfAStoredSnapshotCannotChange() {
+    client.resource(object("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: immutable, namespace: default}
+        spec: {podName: gpu-workload}
+        """)).create();
+    KubernetesClientException refused = assertThrows(KubernetesClientException.class, () ->
+        client.genericKubernetesResources("vfio.dev/v1alpha1", "VfioSnapshot").inNamespace("default")
+            .withName("immutable").edit(s -> {
+              ((java.util.Map<String, Object>) s.getAdditionalProperties().get("spec")).put("podName", "other");
+              return s;
+            }));
+    assertEquals(422, refused.getCode());
+    assertTrue(refused.getMessage().contains("spec is immutable: delete the resource and create a new one"),
+        refused.getMessage());
+  }
+
+  @Test
+  void aMigrationNamingBothAPodAndASnapshotIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioMigration
+        metadata: {name: both, namespace: default}
+        spec:
+          source: {podName: a, snapshotName: b}
+          targetPodName: c
+        """, "set exactly one of source.podName and source.snapshotName");
+  }
+
+  @Test
+  void aMigrationWithoutTargetIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioMigration
+        metadata: {name: no-target, namespace: default}
+        spec:
+          source: {podName: a}
+        """, "targetPodName is required");
+  }
+
+  private static void assertRefused(String yaml, String message) {
+    KubernetesClientException refused = assertThrows(KubernetesClientException.class,
+        () -> client.resource(object(yaml)).create());
+    assertEquals(422, refused.getCode(), refused::getMessage);
+    assertTrue(refused.getMessage().contains(message), refused.getMessage());
+  }
+
+  private static GenericKubernetesResource object(String yaml) {
+    return Serialization.unmarshal(yaml, GenericKubernetesResource.class);
+  }
+}
