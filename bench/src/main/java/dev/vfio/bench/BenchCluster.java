@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -86,9 +87,47 @@ final class BenchCluster implements AutoCloseable {
         .filter(v -> !Double.isNaN(v)).toList();
   }
 
+  /**
+   * CPU seconds (user and system) each component has used since it started: the operator, all
+   * agents together, the API server and etcd — what tells which of them bounds a pass.
+   */
+  Map<String, Double> cpuSeconds() {
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    seconds.put("operator", cpuSeconds(pids(OPERATOR_MAIN)));
+    seconds.put("agents", cpuSeconds(pids(AGENT_MAIN)));
+    for (String binary : List.of("kube-apiserver", "etcd")) {
+      seconds.put(binary, cpuSeconds(ProcessHandle.current().descendants()
+          .filter(p -> binary.equals(command(p.pid()))).map(ProcessHandle::pid).toList()));
+    }
+    return seconds;
+  }
+
   @Override
   public void close() {
     cluster.close();
+  }
+
+  /** utime + stime of /proc/PID/stat (fields 14 and 15), in USER_HZ ticks of 1/100 s. */
+  private static double cpuSeconds(List<Long> pids) {
+    double ticks = 0;
+    for (long pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      } catch (IOException e) {
+        // The process ended between listing and reading: it used nothing more in this pass.
+      }
+    }
+    return ticks / 100;
+  }
+
+  private static String command(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private static boolean ready(LocalCluster cluster, String node) {

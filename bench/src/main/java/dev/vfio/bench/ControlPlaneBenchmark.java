@@ -33,6 +33,7 @@ final class ControlPlaneBenchmark implements Benchmark {
   static final String THROUGHPUT = "objects per second";
   static final String TIME = "time to all Ready";
   static final String REQUESTS = "API requests of operator and agents";
+  static final String CPU = "CPU seconds";
   static final long DEVICE_BYTES = 64 * 1024;
   private static final Duration PATIENCE = Duration.ofMinutes(15);
   /**
@@ -100,9 +101,18 @@ final class ControlPlaneBenchmark implements Benchmark {
     double floor = apiFloor(client, prefix, count);
     results.record(NAME, scenario, API_FLOOR, THROUGHPUT, "1/s", count / floor);
     cluster.local().requests().reset();
+    Map<String, Double> cpuBefore = cluster.cpuSeconds();
     double seconds = snapshotAll(client, prefix, pods);
+    Map<String, Double> cpuAfter = cluster.cpuSeconds();
     var requests = cluster.local().requests().snapshot();
     printRequests(prefix, count, seconds, requests);
+    // On 2 cores a pass can use at most 2 × its seconds; where they went says what bounds it.
+    cpuAfter.forEach((component, total) -> {
+      double used = total - cpuBefore.getOrDefault(component, 0.0);
+      System.out.printf(Locale.ROOT, "  CPU of %-40s %7.1f s of %.1f s on %d cores%n", component, used, seconds,
+          Runtime.getRuntime().availableProcessors());
+      results.record(NAME, scenario, component, CPU, "s", used);
+    });
     results.record(NAME, scenario, SNAPSHOTS, REQUESTS, "1/snapshot",
         componentRequests(requests) / (double) count);
     results.record(NAME, scenario, SNAPSHOTS, THROUGHPUT, "1/s", count / seconds);
