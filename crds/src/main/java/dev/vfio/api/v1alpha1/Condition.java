@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 /** A status condition in the shape Kubernetes API conventions prescribe. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"type", "status", "reason", "message", "lastTransitionTime", "observedGeneration"})
-public class Condition {
+public class Condition extends SchemaObject {
   public static final String TRUE = "True";
   public static final String FALSE = "False";
   public static final String UNKNOWN = "Unknown";

@@ -7,7 +7,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** Pairs one source device with one target device. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class DeviceMapping {
+public class DeviceMapping extends SchemaObject {
   @JsonPropertyDescription("Source device address (PCI address or mdev UUID).")
   @Size(max = 36)
   @ValidationRule(value = ApiPatterns.DEVICE_RULE, message = ApiPatterns.DEVICE_MESSAGE)

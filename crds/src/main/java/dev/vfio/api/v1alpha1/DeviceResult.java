@@ -6,7 +6,7 @@ import java.util.List;
 
 /** What happened to one device: its identity, the bytes of state moved and where they went. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class DeviceResult {
+public class DeviceResult extends SchemaObject {
   @JsonPropertyDescription("PCI address (0000:65:00.0) or mdev UUID of the device.")
   private String address;
 

@@ -6,7 +6,7 @@ import java.util.List;
 
 /** A command executed in one container of the pod, before or after the device state is taken. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class ExecHook {
+public class ExecHook extends SchemaObject {
   @JsonPropertyDescription("Container to run the command in.")
   private String container;
 

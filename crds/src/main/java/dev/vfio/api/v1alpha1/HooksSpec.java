@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Commands run in the workload around the device state capture, Velero style. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class HooksSpec {
+public class HooksSpec extends SchemaObject {
   @JsonPropertyDescription("Run before the pod is quiesced.")
   private List<ExecHook> pre;
 

@@ -8,7 +8,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 /** Where the device state comes from: a running pod or a stored snapshot, never both. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "has(self.podName) != has(self.snapshotName)", message = "set exactly one of source.podName and source.snapshotName")
-public class MigrationSource {
+public class MigrationSource extends SchemaObject {
   @JsonPropertyDescription("Running pod to migrate live from, in the migration's namespace.")
   @Size(max = 253)
   @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)

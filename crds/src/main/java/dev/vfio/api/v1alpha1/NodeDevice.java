@@ -6,7 +6,7 @@ import java.util.List;
 
 /** A VFIO device on a node, as the agent sees it. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class NodeDevice {
+public class NodeDevice extends SchemaObject {
   @JsonPropertyDescription("PCI address or mdev UUID.")
   private String address;
 

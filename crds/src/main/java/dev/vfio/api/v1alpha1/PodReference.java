@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** The pod holding a device. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class PodReference {
+public class PodReference extends SchemaObject {
   @JsonPropertyDescription("Namespace of the pod.")
   private String namespace;
 

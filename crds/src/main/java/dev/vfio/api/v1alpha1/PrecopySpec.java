@@ -7,7 +7,7 @@ import io.fabric8.generator.annotation.Min;
 
 /** PRE_COPY iteration while the workload runs, used only when a device advertises PRE_COPY. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class PrecopySpec {
+public class PrecopySpec extends SchemaObject {
   @JsonPropertyDescription("Iterate PRE_COPY before stopping the device (default true when the device supports it).")
   private Boolean enabled;
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** How far a transfer has come. Kept on the object so that kubectl shows it without metrics. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class Progress {
+public class Progress extends SchemaObject {
   public Progress() {}
 
   public Progress(long bytesDone, long totalBytes) {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** A storage claim the agent mounts, with its free space. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class StorageClaimStatus {
+public class StorageClaimStatus extends SchemaObject {
   @JsonPropertyDescription("Name of the PersistentVolumeClaim.")
   private String name;
 

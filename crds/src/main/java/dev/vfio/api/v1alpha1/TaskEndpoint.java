@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** Where a Receive task listens for its one stream. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class TaskEndpoint {
+public class TaskEndpoint extends SchemaObject {
   @JsonPropertyDescription("Address of the receiving agent.")
   private String host;
 

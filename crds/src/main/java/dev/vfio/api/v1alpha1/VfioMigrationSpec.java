@@ -11,7 +11,7 @@ import java.util.List;
 @ValidationRule(value = ApiPatterns.IMMUTABLE_RULE, message = ApiPatterns.IMMUTABLE_MESSAGE)
 @ValidationRule(value = "has(self.source)", message = "source is required")
 @ValidationRule(value = "has(self.targetPodName) && self.targetPodName.size() > 0", message = "targetPodName is required")
-public class VfioMigrationSpec {
+public class VfioMigrationSpec extends SchemaObject {
   @JsonPropertyDescription("The running pod or the snapshot the state comes from.")
   private MigrationSource source;
 

@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Observed state of a migration. Written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VfioMigrationStatus {
+public class VfioMigrationStatus extends SchemaObject {
   @JsonPropertyDescription("The metadata.generation this status reflects.")
   private Long observedGeneration;
 

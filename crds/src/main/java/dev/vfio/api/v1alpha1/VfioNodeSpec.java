@@ -8,4 +8,4 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * spec gets no description from the CRD generator).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VfioNodeSpec {}
+public class VfioNodeSpec extends SchemaObject {}

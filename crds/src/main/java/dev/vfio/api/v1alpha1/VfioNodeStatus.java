@@ -6,7 +6,7 @@ import java.util.List;
 
 /** The node's VFIO inventory and the agent's health. Written only by the node's agent. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VfioNodeStatus {
+public class VfioNodeStatus extends SchemaObject {
   @JsonPropertyDescription("Version of the node agent.")
   private String agentVersion;
 

@@ -7,7 +7,7 @@ import java.util.List;
 
 /** One unit of node-local work, written by the operator for the agent of spec.nodeName. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VfioNodeTaskSpec {
+public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Save, Load, Send, Receive, DeleteBlobs or Resume.")
   private TaskOperation operation;
 

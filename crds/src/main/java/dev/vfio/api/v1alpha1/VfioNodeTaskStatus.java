@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Progress and outcome of a task. Written only by the agent of the task's node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VfioNodeTaskStatus {
+public class VfioNodeTaskStatus extends SchemaObject {
   @JsonPropertyDescription("Pending, Running, Succeeded, Failed or Cancelled.")
   private TaskPhase phase;
 

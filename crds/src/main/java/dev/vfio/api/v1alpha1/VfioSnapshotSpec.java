@@ -10,7 +10,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = ApiPatterns.IMMUTABLE_RULE, message = ApiPatterns.IMMUTABLE_MESSAGE)
 @ValidationRule(value = "has(self.podName) && self.podName.size() > 0", message = "podName is required")
-public class VfioSnapshotSpec {
+public class VfioSnapshotSpec extends SchemaObject {
   @JsonPropertyDescription("Name of the pod, in the snapshot's namespace, whose VFIO device state is saved.")
   @Size(max = 253)
   @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)

@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Observed state of a snapshot. Written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VfioSnapshotStatus {
+public class VfioSnapshotStatus extends SchemaObject {
   @JsonPropertyDescription("The metadata.generation this status reflects.")
   private Long observedGeneration;
 

@@ -4,6 +4,7 @@ import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.Unrecognized;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,6 +12,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,7 +124,6 @@ public final class TaskWorker implements AutoCloseable {
     String uid = task.getMetadata().getUid();
     try (var ignored = MDC.putCloseable("resource", "vfionodetask/" + task.getMetadata().getNamespace()
         + "/" + task.getMetadata().getName())) {
-      NodeOperation operation = operations.get(task.getSpec().getOperation());
       VfioNodeTaskStatus claimed = new VfioNodeTaskStatus();
       claimed.setPhase(TaskPhase.Running);
       claimed.setStage(Stage.Preparing);
@@ -139,6 +141,13 @@ public final class TaskWorker implements AutoCloseable {
         context.requestCancel();
       }
       try {
+        List<Unrecognized> unknown = task.getSpec().unrecognized("spec");
+        if (!unknown.isEmpty()) {
+          // Refused, not run without the settings it does not know: the operator asked for them.
+          throw new TaskFailure(Reasons.INVALID_SPEC, unknown.stream().map(u -> u.describe("this agent"))
+              .collect(Collectors.joining("; ")) + "; the operator may be newer than the agent: upgrade the node agent");
+        }
+        NodeOperation operation = operations.get(task.getSpec().getOperation());
         if (operation == null) {
           throw new TaskFailure(Reasons.INVALID_SPEC, "operation " + task.getSpec().getOperation()
               + " is not supported by this agent version");

@@ -9,6 +9,7 @@ import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.Transport;
+import dev.vfio.api.v1alpha1.Unrecognized;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationSpec;
 import dev.vfio.api.v1alpha1.VfioNode;
@@ -153,6 +154,11 @@ public final class MigrationPreflight {
   }
 
   private static Rejection validate(VfioMigrationSpec spec) {
+    // Before any other check: under a newer schema, a field checked below may have given way to one unknown here.
+    List<Unrecognized> unknown = spec == null ? List.of() : spec.unrecognized("spec");
+    if (!unknown.isEmpty()) {
+      return Rejection.unrecognized(unknown);
+    }
     if (spec == null || spec.getSource() == null) {
       return new Rejection(Reasons.INVALID_SPEC, "spec.source is required");
     }

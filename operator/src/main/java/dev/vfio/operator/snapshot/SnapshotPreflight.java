@@ -5,6 +5,7 @@ import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.Unrecognized;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
@@ -108,6 +109,11 @@ public final class SnapshotPreflight {
   }
 
   private static Rejection validate(VfioSnapshotSpec spec) {
+    // Before any other check: under a newer schema, a field checked below may have given way to one unknown here.
+    List<Unrecognized> unknown = spec == null ? List.of() : spec.unrecognized("spec");
+    if (!unknown.isEmpty()) {
+      return Rejection.unrecognized(unknown);
+    }
     if (spec == null || spec.getPodName() == null || spec.getPodName().isEmpty()) {
       return new Rejection(Reasons.INVALID_SPEC, "spec.podName is required");
     }

@@ -2,6 +2,7 @@ package dev.vfio.operator.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
@@ -17,6 +18,7 @@ import dev.vfio.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -75,6 +77,45 @@ class SnapshotPreflightTest {
     var outcome = check(snapshot(spec -> spec.setTimeout("ten minutes")), pod("Running"), node(NOW, "STOP_COPY"));
 
     assertEquals(Reasons.INVALID_SPEC, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+  }
+
+  @Test
+  void aValueThisOperatorDoesNotKnowIsRefusedNamingTheFieldAndTheValue() {
+    var outcome = check(fromANewerCrd("\"compression\": \"Gzip\""), pod("Running"), node(NOW, "STOP_COPY"));
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals("spec.compression: \"Gzip\" is not a value this operator knows (None, Zstd); the CRD may be "
+        + "newer than the operator: upgrade the operator, or keep to the fields and values it knows", rejection.message());
+  }
+
+  @Test
+  void aFieldThisOperatorDoesNotKnowIsRefusedRatherThanIgnored() {
+    var outcome = check(fromANewerCrd("\"verify\": true"), pod("Running"), node(NOW, "STOP_COPY"));
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertTrue(rejection.message().startsWith("spec.verify is not a field this operator knows;"), rejection.message());
+  }
+
+  @Test
+  void aNestedFieldThisOperatorDoesNotKnowIsRefusedWithItsPath() {
+    var outcome = check(fromANewerCrd("\"precopy\": {\"maxRounds\": 3, \"adaptive\": true}"),
+        pod("Running"), node(NOW, "STOP_COPY"));
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertTrue(rejection.message().startsWith("spec.precopy.adaptive is not a field this operator knows;"),
+        rejection.message());
+  }
+
+  /** A snapshot as the API server stores it under a newer CRD: a valid spec with {@code json} besides. */
+  private static VfioSnapshot fromANewerCrd(String json) {
+    return Serialization.unmarshal("""
+        {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioSnapshot",
+         "metadata": {"name": "snap", "namespace": "default"},
+         "spec": {"podName": "gpu-workload", %s}}
+        """.formatted(json), VfioSnapshot.class);
   }
 
   private SnapshotPreflight.Outcome check(VfioSnapshot snapshot, Pod pod, VfioNode node) {
