@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The shipped CRDs on a real API server: it accepted them (structural schemas, every CEL rule
  * compiled within its cost budget — otherwise the harness would not have seen them Established),
  * and it refuses bad objects itself, with a 422 and the rule's message, before the operator sees
- * them. No operator or agent runs here.
+ * them; and it selects VfioNodeTasks by the field the agents select theirs by. No operator or agent
+ * runs here.
  */
 class ApiServerValidationTest {
   private static final String SUBDOMAIN = "must be a lowercase RFC 1123 subdomain";
@@ -149,6 +152,72 @@ class ApiServerValidationTest {
         spec:
           source: {podName: a}
         """, "targetPodName is required");
+  }
+
+  @Test
+  void aNodeTaskWithoutSpecIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: no-spec, namespace: default}
+        """, "spec: Required value");
+  }
+
+  @Test
+  void aNodeTaskWithoutNodeNameIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: no-node, namespace: default}
+        spec: {operation: Save, podName: gpu-workload}
+        """, "nodeName is required");
+  }
+
+  @Test
+  void theNodeOfAStoredNodeTaskCannotChangeButItCanBeCancelled() {
+    client.resource(object("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: stays-on-node-a, namespace: default}
+        spec: {operation: Save, nodeName: node-a, podName: gpu-workload}
+        """)).create();
+    var tasks = client.genericKubernetesResources("vfio.dev/v1alpha1", "VfioNodeTask").inNamespace("default");
+    KubernetesClientException refused = assertThrows(KubernetesClientException.class, () ->
+        tasks.withName("stays-on-node-a").edit(t -> {
+          ((java.util.Map<String, Object>) t.getAdditionalProperties().get("spec")).put("nodeName", "node-b");
+          return t;
+        }));
+    assertEquals(422, refused.getCode());
+    assertTrue(refused.getMessage().contains("nodeName is immutable: a task runs on the node it was created for"),
+        refused.getMessage());
+
+    GenericKubernetesResource cancelled = tasks.withName("stays-on-node-a").edit(t -> {
+      ((java.util.Map<String, Object>) t.getAdditionalProperties().get("spec")).put("cancelRequested", true);
+      return t;
+    });
+    assertEquals(true, ((java.util.Map<?, ?>) cancelled.getAdditionalProperties().get("spec")).get("cancelRequested"));
+  }
+
+  @Test
+  void nodeTasksAreSelectedByTheirNodeNameWhateverTheirLabelSays() {
+    client.resource(object("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: on-node-c, namespace: default, labels: {vfio.dev/node: node-d}}
+        spec: {operation: DeleteBlobs, nodeName: node-c}
+        """)).create();
+    client.resource(object("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: on-node-d, namespace: default, labels: {vfio.dev/node: node-c}}
+        spec: {operation: DeleteBlobs, nodeName: node-d}
+        """)).create();
+
+    List<String> selected = client.resources(VfioNodeTask.class).inAnyNamespace()
+        .withField(VfioNodeTask.NODE_FIELD, "node-c").list().getItems().stream()
+        .map(t -> t.getMetadata().getName()).toList();
+
+    assertEquals(List.of("on-node-c"), selected);
   }
 
   private static void assertRefused(String yaml, String message) {

@@ -13,9 +13,18 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +38,7 @@ class SnapshotLifecycleTest extends ClusterTest {
         List.of(SimulatedNode.Device.of("0000:3b:00.0", FOUR_MIB), SimulatedNode.Device.of("0000:3b:00.1", FOUR_MIB),
             SimulatedNode.Device.of("0000:3c:00.0", 1 << 20).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
                 .with("dirtyBytesPerRound", 64 << 10),
-            SimulatedNode.Device.of("0000:3d:00.0", 1 << 20)),
+            SimulatedNode.Device.of("0000:3d:00.0", 1 << 20), SimulatedNode.Device.of("0000:3e:00.0", 1 << 20)),
         List.of(SimulatedNode.Device.of("0000:af:00.0", 1 << 20), SimulatedNode.Device.of("0000:af:00.1", 1 << 20),
             SimulatedNode.Device.of("0000:b0:00.0", 32 << 20)
                 .with("faults", java.util.Map.of("bytesPerSecond", 2 << 20))));
@@ -146,5 +155,64 @@ class SnapshotLifecycleTest extends ClusterTest {
         .until(() -> "RUNNING".equals(device("node-b", "0000:b0:00.0").getMigrationState()));
     assertFalse(java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("cancel-me")),
         "no blob and no temporary file is left");
+  }
+
+  // The agents select their tasks by spec.nodeName, a field selector only a real API server
+  // applies to custom resources; the label vfio.dev/node is for people and may say otherwise.
+
+  @Test
+  void agentIgnoresATaskForAnotherNodeEvenWhenItsLabelNamesItsOwnNode() throws Exception {
+    Path blobs = blobsOnTheClaim("not-for-node-a");
+    VfioNodeTask stray = deleteBlobsTask("not-for-node-a", "node-elsewhere", "node-a");
+    cluster.runningPod(NS, "beside-stray", "node-a", "0000:3e:00.0");
+
+    // Created after the stray task: by the time this one is Ready, node-a's agent has had every
+    // chance to see the stray one too.
+    createSnapshot("beside-stray", "beside-stray", spec -> { });
+    awaitPhase("beside-stray", SnapshotPhase.Ready);
+
+    await("no agent claims the task of node-elsewhere").during(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+        .until(() -> client.resource(stray).get().getStatus() == null);
+    assertTrue(Files.exists(blobs.resolve("marker")), "its blobs are untouched");
+  }
+
+  @Test
+  void agentRunsATaskForItsNodeEvenWhenItsLabelNamesAnotherNode() throws Exception {
+    Path blobs = blobsOnTheClaim("for-node-a");
+    VfioNodeTask mislabelled = deleteBlobsTask("for-node-a", "node-a", "node-b");
+
+    await("node-a's agent runs it").atMost(PATIENCE).pollInterval(Duration.ofMillis(200)).until(() -> {
+      VfioNodeTask task = client.resource(mislabelled).get();
+      return task.getStatus() != null && task.getStatus().getPhase() == TaskPhase.Succeeded;
+    });
+    assertTrue(client.resource(mislabelled).get().getStatus().getClaimedBy().startsWith("node-a-"),
+        "claimed by the agent of node-a");
+    assertFalse(Files.exists(blobs), "its blobs are deleted");
+  }
+
+  /** A directory of blobs on the shared claim, with one file in it. */
+  private static Path blobsOnTheClaim(String directory) throws IOException {
+    Path blobs = Files.createDirectories(cluster.storage().resolve(NS).resolve(directory));
+    Files.writeString(blobs.resolve("marker"), "left by the test");
+    return blobs;
+  }
+
+  /**
+   * A task deleting the blobs of {@link #blobsOnTheClaim(String) name}, created as the
+   * administrator for {@code nodeName} but labelled for {@code labelledNode}, which the operator
+   * never does.
+   */
+  private static VfioNodeTask deleteBlobsTask(String name, String nodeName, String labelledNode) {
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.DeleteBlobs);
+    spec.setNodeName(nodeName);
+    spec.setStorageClaim(LocalCluster.STORAGE_CLAIM);
+    spec.setBlobDirectory(NS + "/" + name);
+    VfioNodeTask task = new VfioNodeTask();
+    task.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name)
+        .withLabels(Map.of(VfioNodeTask.NODE_LABEL, labelledNode)).build());
+    task.setSpec(spec);
+    return client.resource(task).create();
   }
 }

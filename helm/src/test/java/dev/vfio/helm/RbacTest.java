@@ -121,7 +121,8 @@ class RbacTest {
 
   /** The node agent, cluster-wide. Code in node-agent/src/main/java/dev/vfio/agent/. */
   private static final Set<Permission> AGENT = Set.of(
-      // tasks.TaskWorker.start: inform on VfioNodeTasks labelled vfio.dev/node=<node>, all namespaces.
+      // tasks.TaskWorker.start: inform on VfioNodeTasks with spec.nodeName=<node> (a field
+      // selector), all namespaces.
       Permission.of(VFIO, "vfionodetasks", "list"),
       Permission.of(VFIO, "vfionodetasks", "watch"),
       // (journal.InterruptedTasks.fail lists them too, after a restart.)

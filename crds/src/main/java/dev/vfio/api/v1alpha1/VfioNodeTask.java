@@ -2,6 +2,8 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crd.generator.annotation.AdditionalSelectableField;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -28,9 +30,20 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Bytes", jsonPath = ".status.bytesDone", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.reason", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalSelectableField(jsonPath = "." + VfioNodeTask.NODE_FIELD)
 public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskStatus>
     implements Namespaced {
-  /** Label selecting the tasks of one node; the agent watches only its own. */
+  /**
+   * Field selecting the tasks of one node (the CRD declares it selectable): each agent lists and
+   * watches only the tasks whose {@code spec.nodeName} is its node. The field, not a label, because
+   * it is what the task is about: a label copied from it could say otherwise.
+   */
+  public static final String NODE_FIELD = "spec.nodeName";
+
+  /**
+   * Label carrying {@code spec.nodeName}, for people: {@code kubectl get vtask -l vfio.dev/node=<node>}.
+   * No component selects by it.
+   */
   public static final String NODE_LABEL = "vfio.dev/node";
 
   /**
@@ -41,6 +54,7 @@ public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskS
   public static final String PARENT_UID_LABEL = "vfio.dev/parent-uid";
 
   @Override
+  @Required
   @JsonPropertyDescription("The work to do on one node, written only by the operator.")
   public VfioNodeTaskSpec getSpec() {
     return super.getSpec();

@@ -3,15 +3,24 @@ package dev.vfio.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
-/** One unit of node-local work, written by the operator for the agent of spec.nodeName. */
+/**
+ * One unit of node-local work, written by the operator for the agent of spec.nodeName. Not
+ * immutable as a whole: the operator sets cancelRequested on a running task.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+// Agents select their tasks by nodeName (VfioNodeTask.NODE_FIELD): no agent would see a task
+// without one.
+@ValidationRule(value = "has(self.nodeName) && self.nodeName.size() > 0", message = "nodeName is required")
 public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Save, Load, Send, Receive, DeleteBlobs or Resume.")
   private TaskOperation operation;
 
-  @JsonPropertyDescription("Node whose agent runs the task.")
+  @JsonPropertyDescription("Node whose agent runs the task; immutable.")
+  // Moving a task would hand it to a second agent while the first may still hold its devices.
+  @ValidationRule(value = ApiPatterns.IMMUTABLE_RULE, message = "nodeName is immutable: a task runs on the node it was created for")
   private String nodeName;
 
   @JsonPropertyDescription("Pod whose devices the task acts on.")

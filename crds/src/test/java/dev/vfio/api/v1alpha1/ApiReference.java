@@ -136,6 +136,8 @@ final class ApiReference {
     Map<String, Object> subresources = map(version.get("subresources"));
     out.append("- Subresources: ").append(subresources == null || subresources.isEmpty() ? "none"
         : String.join(", ", subresources.keySet())).append('\n');
+    out.append("- Field selectors: ")
+        .append(fieldSelectors(str(get(crd, "spec", "scope")), version)).append('\n');
 
     String resource = shortNames == null || shortNames.isEmpty() ? str(names.get("plural"))
         : shortNames.get(0);
@@ -160,6 +162,23 @@ final class ApiReference {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * What {@code kubectl get --field-selector} accepts: the name, the namespace of a namespaced
+   * kind, then the fields the CRD declares selectable (a jsonPath starts with the dot a selector
+   * omits).
+   */
+  static String fieldSelectors(String scope, Map<String, Object> version) {
+    List<String> fields = new ArrayList<>(List.of("metadata.name"));
+    if ("Namespaced".equals(scope)) {
+      fields.add("metadata.namespace");
+    }
+    List<Map<String, Object>> selectable = list(version.get("selectableFields"));
+    if (selectable != null) {
+      selectable.forEach(field -> fields.add(str(field.get("jsonPath")).substring(1)));
+    }
+    return fields.stream().map(ApiReference::code).collect(Collectors.joining(", "));
   }
 
   private static String printerColumns(String resource, List<Map<String, Object>> columns) {

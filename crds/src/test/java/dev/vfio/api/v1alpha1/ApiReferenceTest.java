@@ -106,6 +106,15 @@ class ApiReferenceTest {
   }
 
   @Test
+  void fieldSelectorsAreTheNameTheNamespaceOfANamespacedKindAndItsSelectableFields() {
+    assertEquals("`metadata.name`, `metadata.namespace`, `spec.nodeName`",
+        ApiReference.fieldSelectors("Namespaced", CrdValidationRules.yaml(
+            "{name: v1alpha1, selectableFields: [{jsonPath: \".spec.nodeName\"}]}")));
+    assertEquals("`metadata.name`",
+        ApiReference.fieldSelectors("Cluster", CrdValidationRules.yaml("{name: v1alpha1}")));
+  }
+
+  @Test
   void typeNamesEnumValuesAndListItemTypes() {
     assertEquals("array of string enum: `P2P`, `STOP_COPY`", ApiReference.type(
         CrdValidationRules.yaml("{type: array, items: {type: string, enum: [P2P, STOP_COPY]}}")));

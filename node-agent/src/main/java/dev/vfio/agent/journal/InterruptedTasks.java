@@ -40,7 +40,7 @@ public final class InterruptedTasks {
     Map<String, JournalReplay.Replayed> byUid = replayed.stream()
         .collect(Collectors.toMap(r -> r.entry().taskUid(), Function.identity(), (a, b) -> a));
     List<VfioNodeTask> tasks = client.resources(VfioNodeTask.class).inAnyNamespace()
-        .withLabel(VfioNodeTask.NODE_LABEL, nodeName).list().getItems();
+        .withField(VfioNodeTask.NODE_FIELD, nodeName).list().getItems();
     for (VfioNodeTask task : tasks) {
       VfioNodeTaskStatus status = task.getStatus();
       if (status == null || status.getPhase() != TaskPhase.Running || agentId.equals(status.getClaimedBy())) {

@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Watches the tasks labelled for this node (and only those), claims each new one with an
- * optimistic status write, and runs it on a bounded pool. The informer relists after a dropped
- * watch (410 Gone included), so a task created while the watch was down is still seen.
+ * Watches the tasks for this node (and only those: the API server selects them by
+ * {@code spec.nodeName}), claims each new one with an optimistic status write, and runs it on a
+ * bounded pool. The informer relists after a dropped watch (410 Gone included), so a task created
+ * while the watch was down is still seen.
  */
 public final class TaskWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TaskWorker.class);
@@ -75,7 +76,7 @@ public final class TaskWorker implements AutoCloseable {
 
   public void start() {
     informer = client.resources(VfioNodeTask.class).inAnyNamespace()
-        .withLabel(VfioNodeTask.NODE_LABEL, nodeName)
+        .withField(VfioNodeTask.NODE_FIELD, nodeName)
         .inform(new ResourceEventHandler<>() {
           @Override
           public void onAdd(VfioNodeTask task) {
