@@ -22,6 +22,8 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
  * creating a second one, and cancels them through their spec.
  */
 public final class NodeTasks {
+  private static final int MAX_LABEL_VALUE = 63;
+
   private final KubernetesClient client;
 
   public NodeTasks(KubernetesClient client) {
@@ -72,8 +74,7 @@ public final class NodeTasks {
     var metadata = new ObjectMetaBuilder()
         .withName(name(parent, role))
         .withNamespace(parent.getMetadata().getNamespace())
-        .withLabels(Map.of(VfioNodeTask.NODE_LABEL, spec.getNodeName(),
-            VfioNodeTask.PARENT_UID_LABEL, parent.getMetadata().getUid()))
+        .withLabels(labels(parent, spec))
         .withAnnotations(all);
     if (owned) {
       metadata.withOwnerReferences(new OwnerReferenceBuilder()
@@ -96,6 +97,20 @@ public final class NodeTasks {
       }
       throw e;
     }
+  }
+
+  /**
+   * The parent's UID, and the node for people filtering with kubectl. A node name may be 253
+   * characters and a label value only 63: a longer one is left out rather than cut, since a cut
+   * name would name another node; {@code --field-selector spec.nodeName=} finds those tasks.
+   */
+  static Map<String, String> labels(HasMetadata parent, VfioNodeTaskSpec spec) {
+    Map<String, String> labels = new java.util.HashMap<>();
+    labels.put(VfioNodeTask.PARENT_UID_LABEL, parent.getMetadata().getUid());
+    if (spec.getNodeName().length() <= MAX_LABEL_VALUE) {
+      labels.put(VfioNodeTask.NODE_LABEL, spec.getNodeName());
+    }
+    return labels;
   }
 
   /** Asks the agent to stop the task and roll its devices back. */

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,6 +57,26 @@ class NodeTasksTest {
       task.getMetadata().getLabels().forEach((key, value) ->
           assertTrue(ValidNames.isLabelValue(value), key + "=" + value));
     }
+  }
+
+  @Test
+  void aTaskForANodeWhoseNameIsLongerThanALabelValueCarriesNoNodeLabel() {
+    VfioSnapshot snapshot = snapshot("long-node");
+    VfioNodeTaskSpec spec = spec();
+    spec.setNodeName("node-" + "a".repeat(200) + ".example.com");
+
+    VfioNodeTask task = tasks.create(snapshot, "save", spec, true);
+
+    assertEquals(Map.of(VfioNodeTask.PARENT_UID_LABEL, snapshot.getMetadata().getUid()), task.getMetadata().getLabels());
+  }
+
+  @Test
+  void aTaskForANodeWhoseNameFitsALabelValueCarriesTheNodeLabel() {
+    VfioSnapshot snapshot = snapshot("short-node");
+
+    VfioNodeTask task = tasks.create(snapshot, "save", spec(), true);
+
+    assertEquals("node-a", task.getMetadata().getLabels().get(VfioNodeTask.NODE_LABEL));
   }
 
   private VfioSnapshot snapshot(String name) {
