@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
@@ -20,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An upgrade half done: the installed CRD is newer than the running operator and stores a field
- * and an enum value this operator does not know. The object it cannot honour ends Failed with
- * InvalidSpec naming the field; every other snapshot keeps being served.
+ * An upgrade half done: the installed CRDs are newer than the running operator and agents and
+ * store a field and an enum value they do not know. The object they cannot honour ends Failed with
+ * InvalidSpec naming the field; every other object keeps being served.
  */
 class CrdSkewTest extends ClusterTest {
   @BeforeAll
@@ -39,6 +42,37 @@ class CrdSkewTest extends ClusterTest {
       spec.getProperties().put("verifyAfterSave", new JSONSchemaPropsBuilder().withType("boolean").build());
       return crd;
     });
+    client.apiextensions().v1().customResourceDefinitions().withName("vfionodetasks.vfio.dev").edit(crd -> {
+      crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec")
+          .getProperties().get("compression").getEnum().add(Serialization.jsonMapper().valueToTree("Gzip"));
+      return crd;
+    });
+  }
+
+  @Test
+  void aTaskFromANewerOperatorFailsNamingTheFieldAndTheAgentGoesOnWorking() {
+    // As a newer operator writes it: the agent's typed model has no Gzip.
+    GenericKubernetesResource task = Serialization.unmarshal("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: newer-save, namespace: default}
+        spec: {operation: Save, nodeName: node-b, podName: nobody, compression: Gzip}
+        """, GenericKubernetesResource.class);
+    await("the newer task CRD in effect").atMost(PATIENCE).ignoreException(KubernetesClientException.class)
+        .until(() -> client.resource(task).create() != null);
+
+    await("node-b's agent fails the task").atMost(PATIENCE).until(() -> {
+      VfioNodeTask stored = client.resources(VfioNodeTask.class).inNamespace(NS).withName("newer-save").get();
+      return stored.getStatus() != null && stored.getStatus().getPhase() == TaskPhase.Failed;
+    });
+    VfioNodeTaskStatus status = client.resources(VfioNodeTask.class).inNamespace(NS).withName("newer-save").get().getStatus();
+    assertEquals(Reasons.INVALID_SPEC, status.getReason());
+    assertEquals("spec.compression: \"Gzip\" is not a value this agent knows (None, Zstd); the operator may be "
+        + "newer than the agent: upgrade the node agent", status.getMessage());
+
+    cluster.runningPod(NS, "after-newer-task", "node-b", "0000:af:00.0");
+    createSnapshot("after-newer-task", "after-newer-task", spec -> { });
+    awaitPhase("after-newer-task", SnapshotPhase.Ready);
   }
 
   @Test
