@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import dev.vfio.agent.sim.SimulatedFreezer;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Transport;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -30,8 +31,9 @@ class StorageMigrationTest extends ClusterTest {
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
     startCluster(work,
-        List.of(SimulatedNode.Device.of("0000:3b:00.0", SIZE), SimulatedNode.Device.of("0000:3c:00.0", SIZE)),
-        List.of(SimulatedNode.Device.of("0000:af:00.0", SIZE),
+        List.of(SimulatedNode.Device.of("0000:3b:00.0", SIZE), SimulatedNode.Device.of("0000:3c:00.0", SIZE),
+            SimulatedNode.Device.of("0000:3d:00.0", SIZE), SimulatedNode.Device.of("0000:3e:00.0", SIZE)),
+        List.of(SimulatedNode.Device.of("0000:af:00.0", SIZE), SimulatedNode.Device.of("0000:af:00.1", SIZE),
             SimulatedNode.Device.of("0000:b0:00.0", SIZE).with("faults", Map.of("rejectResumeData", true))));
   }
 
@@ -51,6 +53,26 @@ class StorageMigrationTest extends ClusterTest {
     assertEquals("Succeeded", restoreStatus("st-target"));
     Path transfer = cluster.storage().resolve(NS).resolve("vmig-" + done.getMetadata().getUid());
     await("transfer blobs removed").atMost(PATIENCE).until(() -> !Files.exists(transfer));
+  }
+
+  @Test
+  void aSnapshotOfTheSameNameNeitherStandsInForTheMigrationsSaveNorTakesIt() throws Exception {
+    cluster.runningPod(NS, "twin-snapshotted", "node-a", "0000:3d:00.0");
+    createSnapshot("twin", "twin-snapshotted", spec -> { });
+    awaitPhase("twin", SnapshotPhase.Ready);
+    cluster.runningPod(NS, "twin-source", "node-a", "0000:3e:00.0");
+    restoreTarget("twin-target", "node-b", "0000:af:00.1");
+
+    createMigration("twin", spec -> {
+      spec.getSource().setPodName("twin-source");
+      spec.setTransport(Transport.Storage);
+    }, "twin-target");
+    awaitMigration("twin", MigrationPhase.Succeeded);
+
+    assertEquals("0000:3e:00.0", deviceState("node-b", "0000:af:00.1").getProperty("origin"),
+        "the target runs the migration's source, not the snapshot's pod");
+    assertEquals("RUNNING", deviceState("node-a", "0000:3d:00.0").getProperty("state"), "the snapshotted pod runs on");
+    assertEquals(SnapshotPhase.Ready, cluster.snapshot(NS, "twin").getStatus().getPhase());
   }
 
   @Test

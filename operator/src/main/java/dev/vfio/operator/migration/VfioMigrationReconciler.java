@@ -68,7 +68,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   static final String LOAD = "load";
   static final String RECEIVE = "receive";
   static final String SEND = "send";
-  static final String SAVE = "save";
+  // Not "save": a VfioSnapshot of the same name in the namespace names its task <name>-save.
+  static final String SAVE = "storage-save";
   static final String RESUME = "resume";
   static final String CLEANUP = "cleanup";
   /** On a migration's Save task: the UID of the target pod the saved state is for. */
