@@ -45,9 +45,10 @@ if complete; then
   exit 0
 fi
 
-# The toolchain on the machine, never a downloaded one; the version information kubectl and
-# /version report, as the upstream release build stamps it.
-export GOTOOLCHAIN=local GOFLAGS=-trimpath
+# The toolchain on the machine, never a downloaded one; no VCS stamp of this repository in
+# binaries that are upstream's; the version information kubectl and /version report, as the
+# upstream release build stamps it.
+export GOTOOLCHAIN=local GOFLAGS="-trimpath -buildvcs=false"
 stamp="-s -w -X k8s.io/component-base/version.gitVersion=v$version -X k8s.io/component-base/version.gitMajor=1"
 stamp="$stamp -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
 stamp="$stamp -X k8s.io/client-go/pkg/version.gitVersion=v$version"
