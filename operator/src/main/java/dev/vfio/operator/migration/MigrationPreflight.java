@@ -22,8 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Decides whether a migration can start — before anything on any node is touched: the target
@@ -34,6 +36,7 @@ public final class MigrationPreflight {
   /** A pod must carry this annotation, "true", for the operator to overwrite its device state. */
   public static final String RESTORE_TARGET = "vfio.dev/restore-target";
   private static final Pattern DEVICE = Pattern.compile(ApiPatterns.DEVICE);
+  private static final Pattern NAME = Pattern.compile(ApiPatterns.DNS_SUBDOMAIN);
 
   private final OperatorConfig config;
   private final NodeChecks checks;
@@ -169,6 +172,16 @@ public final class MigrationPreflight {
     if (spec.getTargetPodName() == null || spec.getTargetPodName().isEmpty()) {
       return new Rejection(Reasons.INVALID_SPEC, "spec.targetPodName is required");
     }
+    // The API server checks these names too, but a CRD older or laxer than this operator may not
+    // have: a name with a '/' would reach another path in the pod requests made with it.
+    Optional<Rejection> badName = Stream.of(
+            invalidName("spec.source.podName", source.getPodName()),
+            invalidName("spec.source.snapshotName", source.getSnapshotName()),
+            invalidName("spec.targetPodName", spec.getTargetPodName()))
+        .flatMap(Optional::stream).findFirst();
+    if (badName.isPresent()) {
+      return badName.get();
+    }
     Transport transport = spec.getTransport() == null ? Transport.Auto : spec.getTransport();
     if (source.getSnapshotName() != null && transport == Transport.Direct) {
       return new Rejection(Reasons.INVALID_SPEC, "a snapshot is restored from storage: use transport Auto or Storage");
@@ -189,6 +202,12 @@ public final class MigrationPreflight {
       return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
     }
     return null;
+  }
+
+  private static Optional<Rejection> invalidName(String field, String name) {
+    return name == null || (name.length() <= 253 && NAME.matcher(name).matches()) ? Optional.empty()
+        : Optional.of(new Rejection(Reasons.INVALID_SPEC, field + " '" + name
+            + "' is not a valid name: lowercase a-z, 0-9, '-' and '.', at most 253 characters"));
   }
 
   private static DevicePairing.Device device(NodeDevice device) {

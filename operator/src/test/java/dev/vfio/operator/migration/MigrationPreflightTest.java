@@ -37,6 +37,26 @@ class MigrationPreflightTest {
         rejection.message());
   }
 
+  @Test
+  void aTargetPodNameThatIsNoNameIsRefusedBeforeAnyPodIsLookedUp() {
+    VfioMigration migration = fromANewerCrd("\"transport\": \"Auto\"");
+    migration.getSpec().setTargetPodName("other/x");
+
+    Rejection rejection = rejected(migration);
+
+    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertTrue(rejection.message().startsWith("spec.targetPodName 'other/x' is not a valid name"), rejection.message());
+  }
+
+  @Test
+  void aSourceSnapshotNameThatIsNoNameIsRefused() {
+    VfioMigration migration = fromANewerCrd("\"transport\": \"Storage\"");
+    migration.getSpec().getSource().setPodName(null);
+    migration.getSpec().getSource().setSnapshotName("../../etc");
+
+    assertTrue(rejected(migration).message().startsWith("spec.source.snapshotName '../../etc' is not a valid name"));
+  }
+
   /** Refused before any pod, node or snapshot is looked up: none exists here. */
   private Rejection rejected(VfioMigration migration) {
     var outcome = preflight.check(migration, pod -> null, node -> null, snapshot -> null, NOW);
