@@ -37,12 +37,14 @@ public final class ApiServer implements AutoCloseable {
   private final KubeAPIServer server;
   private final Process garbageCollector;
   private final Path kubeconfig;
+  private final String url;
   private final Path auditLog;
   private final Path certificateAuthority;
 
   private ApiServer(KubeAPIServer server, Process garbageCollector, Path kubeconfig, Path auditLog,
-      Path certificateAuthority) {
+      Path certificateAuthority) throws IOException {
     this.server = server;
+    this.url = Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl().replaceAll("/$", "");
     this.garbageCollector = garbageCollector;
     this.kubeconfig = kubeconfig;
     this.auditLog = auditLog;
@@ -100,8 +102,8 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /** {@code https://127.0.0.1:<port>} */
-  public String url() throws IOException {
-    return Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl().replaceAll("/$", "");
+  public String url() {
+    return url;
   }
 
   /** The administrator's kubeconfig, for kubectl. */

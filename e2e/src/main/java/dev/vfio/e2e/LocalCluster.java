@@ -14,7 +14,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +36,7 @@ public final class LocalCluster implements AutoCloseable {
       "vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
   private static final Duration ESTABLISHED = Duration.ofSeconds(60);
 
+  private final SourceTree source;
   private final ApiServer apiServer;
   private final ChartRoles roles;
   private final ApiRequestCounts requests;
@@ -47,6 +47,7 @@ public final class LocalCluster implements AutoCloseable {
   private ManagedProcess operator;
 
   private LocalCluster(SourceTree source, Path workDirectory) throws IOException {
+    this.source = source;
     this.workDirectory = workDirectory;
     this.storage = Files.createDirectories(workDirectory.resolve("storage").resolve(STORAGE_CLAIM));
     Files.createDirectories(workDirectory.resolve("logs"));
@@ -84,11 +85,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public String apiServerUrl() {
-    try {
-      return apiServer.url();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return apiServer.url();
   }
 
   /** The administrator's kubeconfig ({@code system:masters}), for kubectl. */
@@ -98,7 +95,12 @@ public final class LocalCluster implements AutoCloseable {
 
   /** kubectl, as the administrator of this cluster. */
   public Kubectl kubectl() throws IOException {
-    return new Kubectl(KubernetesBinaries.kubectl(SourceTree.current()), apiServer.kubeconfig());
+    return new Kubectl(KubernetesBinaries.kubectl(source), apiServer.kubeconfig());
+  }
+
+  /** The repository the cluster's CRDs, chart and Kubernetes release come from. */
+  public SourceTree source() {
+    return source;
   }
 
   /** The ReadWriteMany claim every agent mounts. */

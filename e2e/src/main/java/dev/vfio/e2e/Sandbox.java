@@ -110,7 +110,7 @@ public final class Sandbox implements AutoCloseable {
     }
     Path work = Files.createTempDirectory("vfio-sandbox-");
     boolean terminal = System.console() != null && !"dumb".equals(System.getenv("TERM"));
-    Sandbox sandbox = new Sandbox(findExamples(Path.of("")), work, System.out, terminal);
+    Sandbox sandbox = new Sandbox(SourceTree.current().examples(), work, System.out, terminal);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (sandbox.close(true)) {
@@ -140,24 +140,13 @@ public final class Sandbox implements AutoCloseable {
     stopped.await();
   }
 
-  /** The {@code examples/} directory of the repository that {@code from} is in. */
-  public static Path findExamples(Path from) {
-    for (Path dir = from.toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isDirectory(dir.resolve("examples").resolve("sandbox"))) {
-        return dir.resolve("examples");
-      }
-    }
-    throw new IllegalStateException("no examples/sandbox/ in " + from.toAbsolutePath()
-        + " or above it: run the sandbox from the repository");
-  }
-
   /** Starts the cluster, applies the examples and follows the snapshots to their end. */
   public Outcome run() throws IOException, InterruptedException {
     out.println("vfio-operator sandbox");
     out.println("  work directory  " + workDirectory + "  (component logs in logs/)");
     cluster = LocalCluster.start(workDirectory);
     out.println("  API server      " + cluster.apiServerUrl() + "  (kube-apiserver "
-        + SourceTree.current().kubernetesVersion() + " + etcd, RBAC from the Helm chart)");
+        + cluster.source().kubernetesVersion() + " + etcd, RBAC from the Helm chart)");
     for (String node : NODES.keySet().stream().sorted().toList()) {
       cluster.addNode(node, NODES.get(node));
       out.println("  " + node + "          agent with " + describe(NODES.get(node)));

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The sandbox as {@code --exit} runs it, in this JVM: every shipped snapshot example ends Ready. */
 class SandboxTest {
-  private static final Path EXAMPLES = Sandbox.findExamples(Path.of(""));
+  private static final Path EXAMPLES = SourceTree.current().examples();
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
