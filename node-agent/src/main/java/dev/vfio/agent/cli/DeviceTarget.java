@@ -1,7 +1,8 @@
 package dev.vfio.agent.cli;
 
-import dev.vfio.agent.vfio.NotVfioDeviceException;
-import dev.vfio.agent.vfio.SysfsDevice;
+import dev.vfio.agent.devices.NotVfioDeviceException;
+import dev.vfio.agent.devices.VfioDevice;
+import dev.vfio.agent.pods.AmbiguousDeviceException;
 import java.io.IOException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,7 +33,7 @@ final class DeviceTarget {
   CommandSpec spec;
 
   /** Which device, from sysfs and /proc only: nothing is opened. */
-  SysfsDevice resolve(VfioCtl ctl) throws IOException {
+  VfioDevice resolve(VfioCtl ctl) throws IOException {
     if ((pid == null) != (fd == null)) {
       throw new ParameterException(spec.commandLine(), "--pid and --fd go together");
     }
@@ -40,18 +41,24 @@ final class DeviceTarget {
       if (device == null) {
         throw new ParameterException(spec.commandLine(), "name a DEVICE, or give --pid and --fd");
       }
-      return ctl.lookup().find(device);
+      return ctl.devices().find(device);
     }
     if (device == null) {
-      return ctl.lookup().heldBy(pid, fd);
+      try {
+        return ctl.processes().heldBy(pid, fd);
+      } catch (AmbiguousDeviceException e) {
+        throw new NotVfioDeviceException(e.getMessage() + ". Or name the device too: DEVICE --pid "
+            + pid + " --fd " + fd);
+      }
     }
-    SysfsDevice named = ctl.lookup().find(device);
-    SysfsDevice held;
+    VfioDevice named = ctl.devices().find(device);
+    VfioDevice held;
     try {
-      held = ctl.lookup().heldBy(pid, fd);
-    } catch (NotVfioDeviceException e) {
-      // The fd may not say which device it is (several in the process's groups); the named
-      // device stands, and taking the fd below still refuses anything that is not VFIO.
+      held = ctl.processes().heldBy(pid, fd);
+    } catch (IOException e) {
+      // The fd may not say which device it is (several in the process's groups), or this user
+      // may not read it; the named device stands, and taking the fd below still refuses a
+      // missing fd, a process this user may not touch, and anything that is not VFIO.
       return named;
     }
     if (!held.address().equals(named.address())) {
@@ -62,7 +69,7 @@ final class DeviceTarget {
   }
 
   /** Opens {@code sysfs}: the process's fd when one was given, otherwise directly. */
-  OpenedDevice open(VfioCtl ctl, SysfsDevice sysfs) throws IOException {
+  OpenedDevice open(VfioCtl ctl, VfioDevice sysfs) throws IOException {
     return new OpenedDevice(sysfs, pid != null
         ? ctl.access().take(sysfs.address(), pid, fd)
         : ctl.access().open(sysfs));

@@ -1,12 +1,12 @@
 package dev.vfio.agent.cli;
 
-import dev.vfio.agent.vfio.DeviceIdentity;
+import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.KernelMigrationDevice;
-import dev.vfio.agent.vfio.SysfsDevice;
 import dev.vfio.agent.vfio.VfioException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,13 +37,14 @@ final class DevicesCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    List<SysfsDevice> devices = ctl.lookup().list();
+    List<VfioDevice> devices = ctl.devices().list();
     out.printf(ROW, "ADDRESS", "KIND", "DRIVER", "ID", "GROUP", "CDEV", "MIGRATION", "STATE");
-    for (SysfsDevice device : devices) {
+    for (VfioDevice device : devices) {
       Probed probed = noProbe ? new Probed("-", "-") : probe(device);
-      out.printf(ROW, device.address(), device.kind().name().toLowerCase(),
-          device.identity().driver(), id(device.identity()), device.iommuGroup().orElse("-"),
-          device.cdev().orElse("-"), probed.migration(), probed.state());
+      out.printf(ROW, device.address(), device.kind().name().toLowerCase(), device.driver(),
+          id(device), device.iommuGroup().orElse("-"),
+          device.cdev().map(cdev -> Path.of(cdev).getFileName().toString()).orElse("-"),
+          probed.migration(), probed.state());
     }
     if (devices.isEmpty()) {
       out.println("(no device is bound to vfio-pci, a VFIO variant driver or an mdev driver)");
@@ -55,7 +56,7 @@ final class DevicesCommand implements Callable<Integer> {
   private record Probed(String migration, String state) {}
 
   /** Flags and state, or why they could not be read; never fails the listing. */
-  private Probed probe(SysfsDevice sysfs) {
+  private Probed probe(VfioDevice sysfs) {
     try (KernelMigrationDevice device = ctl.access().open(sysfs)) {
       String flags;
       try {
@@ -76,8 +77,7 @@ final class DevicesCommand implements Callable<Integer> {
   }
 
   /** vendor:device for a PCI function, the mdev type for an mdev. */
-  static String id(DeviceIdentity identity) {
-    return identity.vendorId().isEmpty() ? identity.deviceId()
-        : identity.vendorId() + ":" + identity.deviceId();
+  static String id(VfioDevice device) {
+    return device.mdevType().orElse(device.vendorId() + ":" + device.deviceId());
   }
 }

@@ -5,9 +5,10 @@ import static dev.vfio.agent.vfio.MigrationState.RUNNING;
 
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobSummary;
+import dev.vfio.agent.devices.VfioDevice;
+import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
-import dev.vfio.agent.vfio.SysfsDevice;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -43,8 +44,8 @@ final class LoadCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (BlobReader reader = BlobReader.open(in)) {
       BlobSummary blob = reader.verify();
-      SysfsDevice sysfs = target.resolve(ctl);
-      reader.requireCompatibleWith(sysfs.identity());
+      VfioDevice sysfs = target.resolve(ctl);
+      reader.requireCompatibleWith(DeviceIdentity.of(sysfs));
       try (OpenedDevice opened = target.open(ctl, sysfs);
           MigrationStateMachine machine = MigrationStateMachine.probe(opened.device())) {
         MigrationState before = machine.state();

@@ -1,10 +1,10 @@
 package dev.vfio.agent.cli;
 
+import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.vfio.KernelMigrationDevice;
-import dev.vfio.agent.vfio.SysfsDevice;
 
 /** A device the command opened (or took from a process), with what sysfs says about it. */
-record OpenedDevice(SysfsDevice sysfs, KernelMigrationDevice device) implements AutoCloseable {
+record OpenedDevice(VfioDevice sysfs, KernelMigrationDevice device) implements AutoCloseable {
   String address() {
     return sysfs.address();
   }

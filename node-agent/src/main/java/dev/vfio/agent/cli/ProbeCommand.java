@@ -1,11 +1,10 @@
 package dev.vfio.agent.cli;
 
-import dev.vfio.agent.vfio.DeviceIdentity;
+import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.vfio.DeviceInfo;
 import dev.vfio.agent.vfio.KernelMigrationDevice;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationStateMachine;
-import dev.vfio.agent.vfio.SysfsDevice;
 import java.io.PrintWriter;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -31,12 +30,11 @@ final class ProbeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     try (OpenedDevice opened = target.open(ctl)) {
-      SysfsDevice sysfs = opened.sysfs();
-      DeviceIdentity identity = sysfs.identity();
+      VfioDevice sysfs = opened.sysfs();
       KernelMigrationDevice device = opened.device();
       out.printf("device:      %s%n", sysfs.address());
       out.printf("kind:        %s, driver %s, id %s%n", sysfs.kind().name().toLowerCase(),
-          identity.driver(), DevicesCommand.id(identity));
+          sysfs.driver(), DevicesCommand.id(sysfs));
       out.printf("iommu group: %s%n", sysfs.iommuGroup().orElse("none"));
       out.printf("opened as:   %s%n", device.origin());
       DeviceInfo info = device.info();

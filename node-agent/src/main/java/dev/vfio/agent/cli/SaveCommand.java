@@ -9,6 +9,7 @@ import dev.vfio.agent.blobs.BlobCompression;
 import dev.vfio.agent.blobs.BlobHeader;
 import dev.vfio.agent.blobs.BlobSummary;
 import dev.vfio.agent.blobs.BlobWriter;
+import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.IOException;
@@ -66,7 +67,7 @@ final class SaveCommand implements Callable<Integer> {
         throw new CommandFailure(opened.address() + " is in " + before
             + ": another migration is in progress on it; nothing done");
       }
-      BlobHeader header = new BlobHeader(BlobHeader.FORMAT_VERSION, opened.sysfs().identity(),
+      BlobHeader header = new BlobHeader(BlobHeader.FORMAT_VERSION, DeviceIdentity.of(opened.sysfs()),
           machine.flags().names(), System.getProperty("os.version"), hostname(), "", "", "",
           Instant.now().toString(), compression);
       long started = System.nanoTime();

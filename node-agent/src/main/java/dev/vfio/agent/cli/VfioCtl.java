@@ -1,11 +1,13 @@
 package dev.vfio.agent.cli;
 
+import dev.vfio.agent.devices.VfioDevices;
+import dev.vfio.agent.pods.ProcessDevices;
 import dev.vfio.agent.vfio.KernelDeviceAccess;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import dev.vfio.agent.vfio.Recovery;
-import dev.vfio.agent.vfio.VfioDeviceLookup;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,19 +25,32 @@ import picocli.CommandLine.Command;
     subcommands = {DevicesCommand.class, ProbeCommand.class, SaveCommand.class,
         LoadCommand.class, SetStateCommand.class, RecoverCommand.class})
 public final class VfioCtl {
-  private final VfioDeviceLookup lookup;
+  private final VfioDevices devices;
+  private final ProcessDevices processes;
   private final Supplier<KernelDeviceAccess> access;
 
-  /** {@code access} is created on first use: listing devices from sysfs needs no native code. */
-  public VfioCtl(VfioDeviceLookup lookup, Supplier<KernelDeviceAccess> access) {
-    this.lookup = lookup;
+  /**
+   * The devices as the agent finds them, the devices processes hold as its pod resolver finds
+   * them, and the agent's device access. {@code access} is created on first use: listing devices
+   * from sysfs needs no native code.
+   */
+  public VfioCtl(VfioDevices devices, ProcessDevices processes,
+      Supplier<KernelDeviceAccess> access) {
+    this.devices = devices;
+    this.processes = processes;
     this.access = access;
   }
 
+  /** This system's devices and processes. */
+  public static VfioCtl ofSystem() {
+    VfioDevices devices = VfioDevices.ofSystem();
+    return new VfioCtl(devices, new ProcessDevices(devices, Path.of("/proc")),
+        () -> new KernelDeviceAccess(devices));
+  }
+
   public static void main(String[] args) {
-    VfioDeviceLookup lookup = VfioDeviceLookup.ofSystem();
-    System.exit(run(new VfioCtl(lookup, () -> new KernelDeviceAccess(lookup)),
-        new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    System.exit(run(ofSystem(), new PrintWriter(System.out, true),
+        new PrintWriter(System.err, true), args));
   }
 
   /** Runs one command line; what {@code main} does, minus the exit. */
@@ -56,8 +71,12 @@ public final class VfioCtl {
     return commandLine.execute(args);
   }
 
-  VfioDeviceLookup lookup() {
-    return lookup;
+  VfioDevices devices() {
+    return devices;
+  }
+
+  ProcessDevices processes() {
+    return processes;
   }
 
   KernelDeviceAccess access() {

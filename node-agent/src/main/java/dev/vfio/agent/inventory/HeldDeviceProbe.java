@@ -1,5 +1,6 @@
 package dev.vfio.agent.inventory;
 
+import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodDeviceResolver;
 import dev.vfio.agent.pods.PodRef;
@@ -38,7 +39,7 @@ public final class HeldDeviceProbe implements MigrationProbe, PodDeviceResolver 
   }
 
   @Override
-  public Optional<MigrationInfo> probe(SysfsDevice device) throws IOException {
+  public Optional<MigrationInfo> probe(VfioDevice device) throws IOException {
     HeldDevice holder = holders.get(device.address());
     if (holder == null) {
       return Optional.empty();

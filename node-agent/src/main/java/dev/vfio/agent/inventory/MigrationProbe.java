@@ -1,5 +1,6 @@
 package dev.vfio.agent.inventory;
 
+import dev.vfio.agent.devices.VfioDevice;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -16,5 +17,5 @@ public interface MigrationProbe {
    * Empty when the device cannot be asked (busy, no permission, the kernel lacks the feature
    * call); an exception is reported the same way by the inventory, with its reason logged.
    */
-  Optional<MigrationInfo> probe(SysfsDevice device) throws IOException;
+  Optional<MigrationInfo> probe(VfioDevice device) throws IOException;
 }

@@ -15,9 +15,13 @@ public final class AmbiguousDeviceException extends IOException {
   private final int fd;
   private final List<String> candidates;
 
-  public AmbiguousDeviceException(PodRef pod, int pid, int fd, List<String> groups,
+  /**
+   * @param holder who holds the fd, for the message: {@code pod ns/name: pid 4410 fd 22}, or
+   *     {@code fd 22 of process 4410}
+   */
+  public AmbiguousDeviceException(String holder, int pid, int fd, List<String> groups,
       List<String> candidates) {
-    super("pod " + pod + ": pid " + pid + " fd " + fd + " is a VFIO device opened through IOMMU "
+    super(holder + " is a VFIO device opened through IOMMU "
         + "group" + (groups.size() == 1 ? " " : "s ") + String.join(", ", groups)
         + ", which could be any of " + String.join(", ", candidates) + "; this kernel does not "
         + "name the device in /proc/" + pid + "/fdinfo/" + fd + " (vfio-device-syspath arrived "

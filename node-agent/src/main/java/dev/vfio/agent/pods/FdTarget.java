@@ -1,16 +1,13 @@
 package dev.vfio.agent.pods;
 
+import dev.vfio.agent.devices.VfioDevice;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What a process's open file is, read from its {@code /proc/PID/fd} link, as far as VFIO cares
  * (docs/vfio-migration-v2.md §6).
  */
 sealed interface FdTarget {
-  Pattern GROUP = Pattern.compile("/dev/vfio/(?:noiommu-)?(\\d+)");
-  Pattern CDEV = Pattern.compile("/dev/vfio/devices/(vfio\\d+)");
-
   /** {@code /dev/vfio/<group>} (or {@code noiommu-<group>}): an open VFIO group. */
   record Group(String group) implements FdTarget {}
 
@@ -28,11 +25,11 @@ sealed interface FdTarget {
   record Other() implements FdTarget {}
 
   static FdTarget parse(String link) {
-    Matcher group = GROUP.matcher(link);
+    Matcher group = VfioDevice.GROUP_NODE.matcher(link);
     if (group.matches()) {
       return new Group(group.group(1));
     }
-    Matcher cdev = CDEV.matcher(link);
+    Matcher cdev = VfioDevice.CDEV_NODE.matcher(link);
     if (cdev.matches()) {
       return new Cdev(cdev.group(1));
     }

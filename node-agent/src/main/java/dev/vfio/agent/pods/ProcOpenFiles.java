@@ -33,7 +33,7 @@ final class ProcOpenFiles implements OpenFiles {
         }
         FdTarget target = FdTarget.parse(link);
         String syspath = target instanceof FdTarget.GroupDevice ? syspath(process, fd) : null;
-        files.add(new OpenFd(fd, target, syspath));
+        files.add(new OpenFd(fd, link, target, syspath));
       }
     }
     files.sort(Comparator.comparingInt(OpenFd::fd));

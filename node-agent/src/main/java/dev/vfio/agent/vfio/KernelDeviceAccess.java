@@ -3,6 +3,9 @@ package dev.vfio.agent.vfio;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import dev.vfio.agent.devices.NotVfioDeviceException;
+import dev.vfio.agent.devices.VfioDevice;
+import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.pods.HeldDevice;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,11 +33,11 @@ public final class KernelDeviceAccess implements DeviceAccess {
   private static final String CONTAINER = "/dev/vfio/vfio";
   private static final String IOMMUFD = "/dev/iommu";
 
-  private final VfioDeviceLookup lookup;
+  private final VfioDevices devices;
 
-  public KernelDeviceAccess(VfioDeviceLookup lookup) {
+  public KernelDeviceAccess(VfioDevices devices) {
     VfioAbi.requireSupportedArchitecture();
-    this.lookup = lookup;
+    this.devices = devices;
   }
 
   /** The workload's fd when {@code device} names a holder, otherwise a direct open. */
@@ -43,7 +46,7 @@ public final class KernelDeviceAccess implements DeviceAccess {
     if (device.pid() >= 0) {
       return take(device.address(), device.pid(), device.fd());
     }
-    return open(lookup.find(device.address()));
+    return open(devices.find(device.address()));
   }
 
   /**
@@ -107,14 +110,19 @@ public final class KernelDeviceAccess implements DeviceAccess {
    * @throws VfioException naming the step that failed; EBUSY on the group means a process holds
    *     the device and it must be reached through that process
    */
-  public KernelMigrationDevice open(SysfsDevice device) throws IOException {
+  public KernelMigrationDevice open(VfioDevice device) throws IOException {
     Optional<String> cdev = device.cdev();
     if (cdev.isPresent() && Files.exists(Path.of(IOMMUFD))) {
-      return openCdev(device.address(), "/dev/vfio/devices/" + cdev.get());
+      return openCdev(device.address(), cdev.get());
     }
-    String group = device.iommuGroup().orElseThrow(() -> new NotVfioDeviceException(
-        device.address() + " has no IOMMU group and no VFIO character device"));
-    return openThroughGroup(device.address(), VfioDeviceLookup.groupPath(group));
+    Optional<String> group = device.groupNode();
+    if (group.isPresent()) {
+      return openThroughGroup(device.address(), group.get());
+    }
+    throw new NotVfioDeviceException(device.iommuGroup()
+        .map(number -> device.address() + ": IOMMU group " + number + " has no /dev/vfio node and"
+            + " the device no VFIO character device; is the host's /dev/vfio mounted?")
+        .orElse(device.address() + " has no IOMMU group and no VFIO character device"));
   }
 
   private KernelMigrationDevice openCdev(String address, String path) throws VfioException {

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vfio.agent.vfio.KernelDeviceAccess;
-import dev.vfio.agent.vfio.VfioDeviceLookup;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -28,9 +26,8 @@ class VfioCtlTest {
   final StringWriter err = new StringWriter();
 
   int run(String... args) {
-    VfioDeviceLookup lookup = VfioDeviceLookup.ofSystem();
-    return VfioCtl.run(new VfioCtl(lookup, () -> new KernelDeviceAccess(lookup)),
-        new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return VfioCtl.run(VfioCtl.ofSystem(), new PrintWriter(out, true),
+        new PrintWriter(err, true), args);
   }
 
   @Test

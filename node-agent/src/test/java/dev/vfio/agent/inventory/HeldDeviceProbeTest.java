@@ -3,15 +3,16 @@ package dev.vfio.agent.inventory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDevices;
-import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,7 +41,8 @@ class HeldDeviceProbeTest {
     assertEquals(List.of(new HeldDevice(HELD, 4242, 7)), opened, "the holder's own fd is used");
   }
 
-  private static SysfsDevice sysfs(String address) {
-    return new SysfsDevice(new DeviceIdentity(address, "vfio-pci", "10de", "2330", "12"), null, null);
+  private static VfioDevice sysfs(String address) {
+    return new VfioDevice(address, VfioDevice.Kind.PCI, "vfio-pci", "10de", "2330",
+        Optional.empty(), Optional.of("12"), Optional.of("/dev/vfio/12"), Optional.empty());
   }
 }

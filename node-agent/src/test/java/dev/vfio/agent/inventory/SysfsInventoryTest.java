@@ -1,16 +1,14 @@
 package dev.vfio.agent.inventory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.fixtures.NodeFixture;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationState;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,56 +23,35 @@ class SysfsInventoryTest {
   static final DeviceIdentity VF3 = new DeviceIdentity("0000:41:00.3", "mlx5_vfio_pci", "15b3", "101e", "41");
   static final DeviceIdentity A4000 = new DeviceIdentity("0000:81:00.0", "vfio-pci", "10de", "24b0", "60");
   static final DeviceIdentity A4000_AUDIO = new DeviceIdentity("0000:81:00.1", "vfio-pci", "10de", "228b", "60");
-  static final DeviceIdentity GVT_MDEV = new DeviceIdentity(GVT, "intel_vgpu_mdev", "8086", "3e92", "20");
+  static final DeviceIdentity GVT_MDEV = new DeviceIdentity(GVT, "intel_vgpu_mdev", "", "i915-GVTg_V5_4", "20");
 
   @AutoClose NodeFixture node;
 
-  Sysfs sysfs(String name) throws IOException {
+  VfioDevices devices(String name) throws IOException {
     node = NodeFixture.build(name);
-    return new Sysfs(node.sys());
+    return new VfioDevices(node.root());
+  }
+
+  static List<DeviceIdentity> identities(List<InventoryDevice> devices) {
+    return devices.stream().map(InventoryDevice::identity).toList();
   }
 
   @Test
   void listsDevicesOnVfioPciAndVariantDriversAndMdevsAndNothingElse() throws Exception {
     // Left out: root ports (pcieport), the A100 on nvidia, the mlx5_core PF, the unbound audio
     // controller and the i915 parent of the mdev.
-    assertEquals(List.of(
-            new SysfsDevice(A10, "vfio0", null),
-            new SysfsDevice(VF2, "vfio1", null),
-            new SysfsDevice(VF3, "vfio2", null),
-            new SysfsDevice(A4000, "vfio3", null),
-            new SysfsDevice(A4000_AUDIO, "vfio4", null),
-            new SysfsDevice(GVT_MDEV, "vfio5",
-                new SysfsDevice.Mdev("0000:00:02.0", "i915", "i915-GVTg_V5_4", "GVTg_V5_4"))),
-        sysfs("node-a").vfioDevices());
+    assertEquals(List.of(A10, VF2, VF3, A4000, A4000_AUDIO, GVT_MDEV),
+        identities(new SysfsInventory(devices("node-a"), MigrationProbe.UNKNOWN).devices()));
   }
 
   @Test
-  void mdevOfAVirtualParentHasNoPciIdsAndNoParentDriver() throws Exception {
-    List<SysfsDevice> devices = sysfs("node-b").vfioDevices();
-    assertEquals(new SysfsDevice(new DeviceIdentity(MTTY, "mtty", "", "", "5"), "vfio2",
-            new SysfsDevice.Mdev("mtty", null, "mtty-2", "Dual port serial")),
-        devices.get(devices.size() - 1));
-  }
+  void anMdevIsIdentifiedByItsDriverAndTypeAsTheCommandLineIdentifiesIt() throws Exception {
+    List<InventoryDevice> devices =
+        new SysfsInventory(devices("node-b"), MigrationProbe.UNKNOWN).devices();
 
-  @Test
-  void deviceWithoutVfioCdevHasNone() throws Exception {
-    Sysfs sysfs = sysfs("node-a");
-    node.remove("sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vfio-dev");
-    assertEquals(new SysfsDevice(A10, null, null), sysfs.vfioDevices().get(0));
-  }
-
-  @Test
-  void cdevsAndGroupsLeadToTheirDevices() throws Exception {
-    Sysfs sysfs = sysfs("node-a");
-    assertEquals(Optional.of("0000:41:00.3"), sysfs.cdevDevice("vfio2"));
-    assertEquals(Optional.of(GVT), sysfs.cdevDevice("vfio5"));
-    assertEquals(Optional.empty(), sysfs.cdevDevice("vfio9"));
-    assertEquals(List.of("0000:81:00.0", "0000:81:00.1"), sysfs.vfioDevicesInGroup("60"));
-    assertEquals(List.of(GVT), sysfs.vfioDevicesInGroup("20"));
-    // Group 13 is the A100 on nvidia: no VFIO fd can refer to it.
-    assertEquals(List.of(), sysfs.vfioDevicesInGroup("13"));
-    assertEquals(List.of(), sysfs.vfioDevicesInGroup("99"));
+    // A virtual parent such as mtty's has no PCI ids at all; the type tells mtty-1 from mtty-2.
+    assertEquals(new DeviceIdentity(MTTY, "mtty", "", "mtty-2", "5"),
+        devices.get(devices.size() - 1).identity());
   }
 
   @Test
@@ -83,7 +60,7 @@ class SysfsInventoryTest {
         "0000:41:00.2", new MigrationInfo(new MigrationFlags(MigrationFlags.STOP_COPY
             | MigrationFlags.P2P | MigrationFlags.PRE_COPY), MigrationState.RUNNING, 1L << 20),
         GVT, new MigrationInfo(new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
-    List<InventoryDevice> devices = new SysfsInventory(sysfs("node-a"),
+    List<InventoryDevice> devices = new SysfsInventory(devices("node-a"),
         device -> Optional.ofNullable(probed.get(device.address()))).devices();
     assertEquals(List.of(
             new InventoryDevice(A10, MigrationFlags.NONE, null, null),
@@ -106,29 +83,10 @@ class SysfsInventoryTest {
       }
       return Optional.of(new MigrationInfo(new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
     };
-    List<InventoryDevice> devices = new SysfsInventory(sysfs("node-a"), probe).devices();
+    List<InventoryDevice> devices = new SysfsInventory(devices("node-a"), probe).devices();
     assertEquals(6, devices.size());
     assertEquals(new InventoryDevice(VF2, MigrationFlags.NONE, null, null), devices.get(1));
     assertEquals(new InventoryDevice(VF3, MigrationFlags.NONE, null, null), devices.get(2));
     assertEquals(new MigrationFlags(MigrationFlags.STOP_COPY), devices.get(0).flags());
-  }
-
-  @Test
-  void sysfsWithoutAPciBusIsAClearError() throws Exception {
-    Sysfs sysfs = sysfs("node-a");
-    node.remove("sys/bus/pci");
-    IOException e = assertThrows(IOException.class, sysfs::vfioDevices);
-    assertTrue(e.getMessage().endsWith("no PCI bus in sysfs: is the host's /sys mounted at "
-        + node.sys() + "?"), e.getMessage());
-  }
-
-  @Test
-  void deviceRemovedDuringTheScanIsLeftOut() throws Exception {
-    Sysfs sysfs = sysfs("node-a");
-    // Hot-unplug leaves the bus link dangling until the kernel removes it.
-    node.remove("sys/devices/pci0000:40/0000:40:01.0/0000:41:00.3");
-    assertEquals(List.of("0000:01:00.0", "0000:41:00.2", "0000:81:00.0", "0000:81:00.1", GVT),
-        sysfs.vfioDevices().stream().map(SysfsDevice::address).toList());
-    assertTrue(Files.isSymbolicLink(node.path("sys/bus/pci/devices/0000:41:00.3")));
   }
 }

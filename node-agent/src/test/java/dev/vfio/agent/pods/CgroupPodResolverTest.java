@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.fixtures.NodeFixture;
-import dev.vfio.agent.inventory.Sysfs;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -36,7 +36,12 @@ class CgroupPodResolverTest {
   }
 
   static CgroupPodResolver resolver(NodeFixture node) {
-    return new CgroupPodResolver(node.proc(), node.sys(), node.cgroup());
+    return resolver(node, new ProcOpenFiles(node.proc()));
+  }
+
+  static CgroupPodResolver resolver(NodeFixture node, OpenFiles openFiles) {
+    return new CgroupPodResolver(new PodCgroups(node.cgroup()),
+        new ProcessDevices(new VfioDevices(node.root()), openFiles));
   }
 
   @Test
@@ -112,8 +117,7 @@ class CgroupPodResolverTest {
       }
       return proc.of(pid);
     };
-    CgroupPodResolver resolver = new CgroupPodResolver(new PodCgroups(node.cgroup()),
-        new Sysfs(node.sys()), exiting);
+    CgroupPodResolver resolver = resolver(node, exiting);
     assertEquals(List.of(new HeldDevice("0000:01:00.0", 2150, 22)), resolver.resolve(A10_VM));
   }
 
@@ -128,8 +132,7 @@ class CgroupPodResolverTest {
       }
       return proc.of(pid);
     };
-    CgroupPodResolver resolver = new CgroupPodResolver(new PodCgroups(node.cgroup()),
-        new Sysfs(node.sys()), guarded);
+    CgroupPodResolver resolver = resolver(node, guarded);
     AccessDeniedException e = assertThrows(AccessDeniedException.class, () -> resolver.resolve(A10_VM));
     assertEquals(node.proc().resolve("2150/fd") + ": pod vms/virt-launcher-a10-vm: the agent may "
         + "not read the open files of pid 2150; it needs CAP_SYS_PTRACE and hostPID: true to see "

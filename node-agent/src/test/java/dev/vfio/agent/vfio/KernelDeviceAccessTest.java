@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.NotVfioDeviceException;
+import dev.vfio.agent.devices.VfioDevice;
+import dev.vfio.agent.devices.VfioDevices;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -26,7 +29,7 @@ class KernelDeviceAccessTest {
   @TempDir
   Path dir;
 
-  final KernelDeviceAccess access = new KernelDeviceAccess(VfioDeviceLookup.ofSystem());
+  final KernelDeviceAccess access = new KernelDeviceAccess(VfioDevices.ofSystem());
 
   @Test
   void anFdThatIsNotAVfioDeviceIsRefusedAndStaysOpen() throws Exception {
@@ -67,8 +70,8 @@ class KernelDeviceAccessTest {
 
   @Test
   void aDeviceWithNeitherGroupNorCdevCannotBeOpened() {
-    SysfsDevice orphan = new SysfsDevice(SysfsDevice.Kind.PCI,
-        new DeviceIdentity("0000:65:00.0", "vfio-pci", "15b3", "101e", ""), Optional.empty());
+    VfioDevice orphan = new VfioDevice("0000:65:00.0", VfioDevice.Kind.PCI, "vfio-pci", "15b3",
+        "101e", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
 
     NotVfioDeviceException e =
         assertThrows(NotVfioDeviceException.class, () -> access.open(orphan));

@@ -1,4 +1,4 @@
-package dev.vfio.agent.vfio;
+package dev.vfio.agent.devices;
 
 import java.io.IOException;
 
