@@ -1,6 +1,7 @@
 package dev.vfio.agent;
 
 import dev.vfio.agent.freeze.CgroupFreezer;
+import dev.vfio.agent.freeze.SharedFreezer;
 import dev.vfio.agent.inventory.HeldDeviceProbe;
 import dev.vfio.agent.inventory.SysfsInventory;
 import dev.vfio.agent.pods.CgroupPodResolver;
@@ -20,6 +21,6 @@ final class KernelBackend {
     KernelDeviceAccess access = new KernelDeviceAccess(VfioDeviceLookup.ofSystem());
     HeldDeviceProbe probe = new HeldDeviceProbe(new CgroupPodResolver(), access);
     return new NodeBackend("kernel", new SysfsInventory(Path.of("/sys"), probe), probe, access,
-        new CgroupFreezer());
+        new SharedFreezer(new CgroupFreezer()));
   }
 }
