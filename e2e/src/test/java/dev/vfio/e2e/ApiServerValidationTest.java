@@ -1,6 +1,7 @@
 package dev.vfio.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +94,61 @@ class ApiServerValidationTest {
   }
 
   @Test
+  void aSnapshotWithoutSpecIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: no-spec, namespace: default}
+        """, "spec: Required value");
+  }
+
+  @Test
+  void aSnapshotListingADeviceTwiceIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: twice, namespace: default}
+        spec: {podName: gpu-workload, devices: ["0000:3b:00.0", "0000:3b:00.0"]}
+        """, "spec.devices[1]: Duplicate value: \"0000:3b:00.0\"");
+  }
+
+  @Test
+  void aSnapshotWithDurationsAtTheirMaximaIsStored() {
+    // The server's duration() parses every form Durations does, up to the maxima.
+    client.resource(object("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: longest, namespace: default}
+        spec: {podName: gpu-workload, timeout: 23h59m59s1000ms, ttl: "0087600h"}
+        """)).create();
+  }
+
+  @Test
+  void aSnapshotWithATimeoutThatWouldOverflowIsRefusedWithItsMaximum() {
+    KubernetesClientException refused = assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: endless, namespace: default}
+        spec: {podName: gpu-workload, timeout: 10000000000000h}
+        """, "must be at most 24h");
+    assertTrue(refused.getMessage().contains("spec.timeout"), refused.getMessage());
+    assertFalse(refused.getMessage().contains("evaluating rule"), refused.getMessage());
+  }
+
+  @Test
+  void aSnapshotWithATwentyDigitTtlIsRefusedWithItsMaximum() {
+    KubernetesClientException refused = assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioSnapshot
+        metadata: {name: forever, namespace: default}
+        spec: {podName: gpu-workload, ttl: 12345678901234567890s}
+        """, "must be at most 87600h (10 years)");
+    assertTrue(refused.getMessage().contains("spec.ttl"), refused.getMessage());
+    // The bound answers on its own: duration() never ran into its overflow error.
+    assertFalse(refused.getMessage().contains("evaluating rule"), refused.getMessage());
+  }
+
+  @Test
   void aSnapshotOfAPodNameThatIsNoSubdomainIsRefusedByTheApiServer() {
     assertRefused("""
         apiVersion: vfio.dev/v1alpha1
@@ -152,6 +208,72 @@ class ApiServerValidationTest {
         spec:
           source: {podName: a}
         """, "targetPodName is required");
+  }
+
+  @Test
+  void aMigrationWithoutSpecIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioMigration
+        metadata: {name: no-spec, namespace: default}
+        """, "spec: Required value");
+  }
+
+  @Test
+  void aMigrationSendingOneSourceToTwoTargetsIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioMigration
+        metadata: {name: one-to-two, namespace: default}
+        spec:
+          source: {podName: a}
+          targetPodName: c
+          deviceMap:
+          - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+          - {source: "0000:3b:00.0", target: "0000:5e:00.1"}
+        """, "deviceMap names a source device twice: each source device goes to exactly one target");
+  }
+
+  @Test
+  void aMigrationSendingTwoSourcesToOneTargetIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioMigration
+        metadata: {name: two-to-one, namespace: default}
+        spec:
+          source: {podName: a}
+          targetPodName: c
+          deviceMap:
+          - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+          - {source: "0000:3b:00.1", target: "0000:5e:00.0"}
+        """, "deviceMap names a target device twice: each target device receives exactly one source");
+  }
+
+  @Test
+  void aMigrationPairingADeviceWithNothingIsRefusedByTheApiServer() {
+    KubernetesClientException refused = assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioMigration
+        metadata: {name: half-pair, namespace: default}
+        spec:
+          source: {podName: a}
+          targetPodName: c
+          deviceMap:
+          - {source: "0000:3b:00.0"}
+          - {source: "0000:3b:00.1"}
+        """, "spec.deviceMap[0].target: Required value");
+    // The uniqueness rules skip what is missing instead of failing on it.
+    assertFalse(refused.getMessage().contains("evaluating rule"), refused.getMessage());
+  }
+
+  @Test
+  void aNodeTaskListingADeviceTwiceIsRefusedByTheApiServer() {
+    assertRefused("""
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: twice, namespace: default}
+        spec: {operation: Save, nodeName: node-a, podName: gpu-workload, devices: ["0000:3b:00.0", "0000:3b:00.0"]}
+        """, "spec.devices[1]: Duplicate value: \"0000:3b:00.0\"");
   }
 
   @Test
@@ -220,11 +342,12 @@ class ApiServerValidationTest {
     assertEquals(List.of("on-node-c"), selected);
   }
 
-  private static void assertRefused(String yaml, String message) {
+  private static KubernetesClientException assertRefused(String yaml, String message) {
     KubernetesClientException refused = assertThrows(KubernetesClientException.class,
         () -> client.resource(object(yaml)).create());
     assertEquals(422, refused.getCode(), refused::getMessage);
     assertTrue(refused.getMessage().contains(message), refused.getMessage());
+    return refused;
   }
 
   private static GenericKubernetesResource object(String yaml) {

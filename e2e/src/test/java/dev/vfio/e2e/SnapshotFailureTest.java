@@ -9,6 +9,7 @@ import dev.vfio.agent.sim.SimulatedFreezer;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,6 +61,8 @@ class SnapshotFailureTest extends ClusterTest {
 
     cluster.node("node-a").agent().kill();
     assertTrue(hasTemporaryBlob("agent-killed"), "a killed agent leaves a temporary file behind");
+    // An entry the restarted agent cannot read: it must not keep the agent from starting.
+    Files.writeString(cluster.node("node-a").journalDirectory().resolve("0-torn.json"), "{\"taskUid\": \"0-to");
     cluster.node("node-a").agent().start();
 
     VfioSnapshot failed = awaitPhase("agent-killed", SnapshotPhase.Failed);
@@ -67,6 +70,12 @@ class SnapshotFailureTest extends ClusterTest {
     assertEquals(Reasons.AGENT_RESTARTED, ready.getReason());
     assertTrue(ready.getMessage().contains(KILL_DEVICE), ready.getMessage());
     assertRolledBack("node-a", KILL_DEVICE, "kill-pod", created);
+    await("the torn entry listed on the node").atMost(PATIENCE).until(() -> {
+      var setAside = client.resources(VfioNode.class).withName("node-a").get().getStatus().getSetAsideJournalEntries();
+      return setAside != null && setAside.stream().anyMatch(e -> e.getFile().equals("0-torn.json")
+          && e.getReason().startsWith("its journal entry is unreadable"));
+    });
+    assertTrue(Files.exists(cluster.node("node-a").journalDirectory().resolve("quarantine/0-torn.json")));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.vfio.agent;
 
 import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.freeze.CgroupFreezer;
+import dev.vfio.agent.freeze.SharedFreezer;
 import dev.vfio.agent.inventory.HeldDeviceProbe;
 import dev.vfio.agent.inventory.SysfsInventory;
 import dev.vfio.agent.pods.CgroupPodResolver;
@@ -26,6 +27,6 @@ final class KernelBackend {
     HeldDeviceProbe probe = new HeldDeviceProbe(new CgroupPodResolver(new PodCgroups(),
         new ProcessDevices(devices, Path.of("/proc"))), access);
     return new NodeBackend("kernel", new SysfsInventory(devices, probe), probe, access,
-        new CgroupFreezer());
+        new SharedFreezer(new CgroupFreezer()));
   }
 }

@@ -7,6 +7,7 @@ import dev.vfio.agent.blobs.ClaimSpace;
 import dev.vfio.agent.inventory.NodePublisher;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.InterruptedTasks;
+import dev.vfio.agent.journal.JournalQuarantine;
 import dev.vfio.agent.journal.JournalReplay;
 import dev.vfio.agent.sim.SimulatedBackend;
 import dev.vfio.agent.tasks.DeleteBlobsOperation;
@@ -19,6 +20,7 @@ import dev.vfio.agent.transport.SecretCredentials;
 import dev.vfio.agent.tasks.SaveOperation;
 import dev.vfio.agent.tasks.TaskWorker;
 import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -79,7 +81,7 @@ public final class NodeAgent implements AutoCloseable {
     String kernelRelease = System.getProperty("os.version");
     this.pods = new NodePods(client, config.nodeName());
     this.publisher = new NodePublisher(client, pods, config.nodeName(), backend.name(), VERSION, kernelRelease,
-        backend.inventory(), backend.resolver(), this::storage, clock, metrics);
+        backend.inventory(), backend.resolver(), this::storage, this::setAside, clock, metrics);
     PodDevices podDevices = new PodDevices(client, pods, backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
@@ -144,6 +146,25 @@ public final class NodeAgent implements AutoCloseable {
       return claims;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The journal entries replay set aside, for the VfioNode; null (no field) when there are none. */
+  private List<SetAsideJournalEntry> setAside() {
+    try {
+      List<SetAsideJournalEntry> entries = new ArrayList<>();
+      for (JournalQuarantine.SetAside setAside : journal.quarantine().list()) {
+        SetAsideJournalEntry entry = new SetAsideJournalEntry();
+        entry.setFile(setAside.file());
+        entry.setReason(setAside.reason());
+        entry.setSetAsideTime(setAside.time().toString());
+        entries.add(entry);
+      }
+      return entries.isEmpty() ? null : entries;
+    } catch (IOException e) {
+      // The heartbeat matters more than this list: report it without the entries.
+      LOG.warn("could not list the journal entries set aside: {}", e.getMessage());
+      return null;
     }
   }
 

@@ -2,6 +2,7 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
@@ -9,11 +10,13 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class DeviceMapping extends SchemaObject {
   @JsonPropertyDescription("Source device address (PCI address or mdev UUID).")
+  @Required
   @Size(max = 36)
   @ValidationRule(value = ApiPatterns.DEVICE_RULE, message = ApiPatterns.DEVICE_MESSAGE)
   private String source;
 
   @JsonPropertyDescription("Target device address (PCI address or mdev UUID).")
+  @Required
   @Size(max = 36)
   @ValidationRule(value = ApiPatterns.DEVICE_RULE, message = ApiPatterns.DEVICE_MESSAGE)
   private String target;

@@ -2,6 +2,8 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
 /** A command executed in one container of the pod, before or after the device state is taken. */
@@ -13,7 +15,10 @@ public class ExecHook extends SchemaObject {
   @JsonPropertyDescription("Command and arguments, executed without a shell.")
   private List<String> command;
 
-  @JsonPropertyDescription("How long the command may run, as a duration such as 30s (default 30s).")
+  @JsonPropertyDescription("How long the command may run, as a duration such as 30s (default 30s, at most 1h).")
+  @Size(max = 32)
+  @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
+  @ValidationRule(value = ApiPatterns.HOOK_TIMEOUT_RULE, message = ApiPatterns.HOOK_TIMEOUT_MESSAGE)
   private String timeout;
 
   @JsonPropertyDescription("Fail the operation (default) or Continue when the command fails.")

@@ -2,6 +2,7 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -29,6 +30,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 public class VfioMigration extends CustomResource<VfioMigrationSpec, VfioMigrationStatus>
     implements Namespaced {
   @Override
+  @Required
   @JsonPropertyDescription("Which state moves into which pod; immutable once created.")
   public VfioMigrationSpec getSpec() {
     return super.getSpec();

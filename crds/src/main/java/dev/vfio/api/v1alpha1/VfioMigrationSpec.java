@@ -20,8 +20,10 @@ public class VfioMigrationSpec extends SchemaObject {
   @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
   private String targetPodName;
 
-  @JsonPropertyDescription("Explicit source to target device pairs; by default devices are paired by driver and order.")
+  @JsonPropertyDescription("Explicit source to target device pairs, each source and each target at most once; by default devices are paired by driver and order.")
   @Size(max = 64)
+  @ValidationRule(value = ApiPatterns.UNIQUE_SOURCES_RULE, message = ApiPatterns.UNIQUE_SOURCES_MESSAGE)
+  @ValidationRule(value = ApiPatterns.UNIQUE_TARGETS_RULE, message = ApiPatterns.UNIQUE_TARGETS_MESSAGE)
   private List<DeviceMapping> deviceMap;
 
   @JsonPropertyDescription("Auto (default), Direct (agent to agent over TLS) or Storage (through a blob on the storage claim).")
@@ -36,9 +38,10 @@ public class VfioMigrationSpec extends SchemaObject {
   @JsonPropertyDescription("Commands run in the source pod around the switchover.")
   private HooksSpec hooks;
 
-  @JsonPropertyDescription("Fail and roll back if not Succeeded this long after start (default 10m).")
+  @JsonPropertyDescription("Fail and roll back if not Succeeded this long after start (default 10m, at most 24h).")
   @Size(max = 32)
   @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
+  @ValidationRule(value = ApiPatterns.TIMEOUT_RULE, message = ApiPatterns.TIMEOUT_MESSAGE)
   private String timeout;
 
   public MigrationSource getSource() {

@@ -25,6 +25,9 @@ public class VfioNodeStatus extends SchemaObject {
   @JsonPropertyDescription("Storage claims mounted by the agent.")
   private List<StorageClaimStatus> storage;
 
+  @JsonPropertyDescription("Journal entries the agent could not replay when it started, oldest first. The devices and pod an entry names may still be stopped or frozen: check them, then delete the file from the quarantine directory below the journal directory; the list follows that directory.")
+  private List<SetAsideJournalEntry> setAsideJournalEntries;
+
   @JsonPropertyDescription("RFC 3339 time of the agent's last heartbeat.")
   private String heartbeatTime;
 
@@ -77,6 +80,14 @@ public class VfioNodeStatus extends SchemaObject {
 
   public void setStorage(List<StorageClaimStatus> storage) {
     this.storage = storage;
+  }
+
+  public List<SetAsideJournalEntry> getSetAsideJournalEntries() {
+    return setAsideJournalEntries;
+  }
+
+  public void setSetAsideJournalEntries(List<SetAsideJournalEntry> setAsideJournalEntries) {
+    this.setAsideJournalEntries = setAsideJournalEntries;
   }
 
   public String getHeartbeatTime() {

@@ -29,7 +29,8 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("UID of that pod, so that a recreated pod of the same name is never touched.")
   private String podUid;
 
-  @JsonPropertyDescription("Device addresses to act on.")
+  @JsonPropertyDescription("Device addresses to act on, each at most once.")
+  @ListTypeSet
   private List<String> devices;
 
   @JsonPropertyDescription("Storage claim holding the blobs.")
@@ -62,10 +63,12 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Set by the operator to stop the task and roll its devices back.")
   private Boolean cancelRequested;
 
-  @JsonPropertyDescription("Source to target device pairs: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
+  @JsonPropertyDescription("Source to target device pairs, each source and each target at most once: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
   // As bounded as the migration's: the API server refuses a CRD whose CEL rules (those of each
   // mapping's addresses) could cost more than its budget on an unbounded list.
   @Size(max = 64)
+  @ValidationRule(value = ApiPatterns.UNIQUE_SOURCES_RULE, message = ApiPatterns.UNIQUE_SOURCES_MESSAGE)
+  @ValidationRule(value = ApiPatterns.UNIQUE_TARGETS_RULE, message = ApiPatterns.UNIQUE_TARGETS_MESSAGE)
   private List<DeviceMapping> deviceMap;
 
   @JsonPropertyDescription("Secret shared by a Send and its Receive task; the receiver accepts no stream without it.")

@@ -2,6 +2,7 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -33,6 +34,7 @@ public class VfioSnapshot extends CustomResource<VfioSnapshotSpec, VfioSnapshotS
   public static final String VERSION = "v1alpha1";
 
   @Override
+  @Required
   @JsonPropertyDescription("What to checkpoint; immutable once created.")
   public VfioSnapshotSpec getSpec() {
     return super.getSpec();

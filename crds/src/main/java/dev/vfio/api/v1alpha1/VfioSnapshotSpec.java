@@ -16,8 +16,9 @@ public class VfioSnapshotSpec extends SchemaObject {
   @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
   private String podName;
 
-  @JsonPropertyDescription("PCI addresses or mdev UUIDs of the devices to save; empty means every VFIO device the pod holds.")
+  @JsonPropertyDescription("PCI addresses or mdev UUIDs of the devices to save, each at most once; empty means every VFIO device the pod holds.")
   @Size(max = 64)
+  @ListTypeSet
   @ValidationRule(value = ApiPatterns.DEVICE_LIST_RULE, message = ApiPatterns.DEVICE_MESSAGE)
   private List<@Size(max = 36) String> devices;
 
@@ -47,14 +48,16 @@ public class VfioSnapshotSpec extends SchemaObject {
   @JsonPropertyDescription("Delete (default) removes the blobs when the snapshot is deleted; Retain keeps them.")
   private DeletionPolicy deletionPolicy;
 
-  @JsonPropertyDescription("Delete the snapshot this long after it became Ready, as a duration such as 24h.")
+  @JsonPropertyDescription("Delete the snapshot this long after it became Ready, as a duration such as 24h (at most 87600h, 10 years).")
   @Size(max = 32)
   @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
+  @ValidationRule(value = ApiPatterns.TTL_RULE, message = ApiPatterns.TTL_MESSAGE)
   private String ttl;
 
-  @JsonPropertyDescription("Fail and roll back if the snapshot is not Ready this long after it started (default 10m).")
+  @JsonPropertyDescription("Fail and roll back if the snapshot is not Ready this long after it started (default 10m, at most 24h).")
   @Size(max = 32)
   @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
+  @ValidationRule(value = ApiPatterns.TIMEOUT_RULE, message = ApiPatterns.TIMEOUT_MESSAGE)
   private String timeout;
 
   public String getPodName() {

@@ -25,6 +25,7 @@ import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -46,7 +47,9 @@ import java.util.function.BiConsumer;
  * and map values correlate with the old object by name, list items only in
  * {@code x-kubernetes-list-type: map} lists (by their keys); a non-transition rule that fails on
  * a value the update did not change is ignored (validation ratcheting); {@code matches} is an RE2
- * search; integers are {@code int}, {@code type: number} values are {@code double}.
+ * search; integers are {@code int}, {@code type: number} values are {@code double}. Besides CEL,
+ * it checks what a list's {@code x-kubernetes-list-type: set} demands (no item twice, reported
+ * as the server does: {@code Duplicate value: "…"}).
  *
  * <p>Not the API server: {@code self} is typed {@code dyn} rather than from the schema, so any
  * object can be passed, and type errors the server would catch at CRD creation only show when a
@@ -186,6 +189,10 @@ final class CrdValidationRules {
       }
       evaluate(rule, schema, value, old, path).ifPresent(violations::add);
     }
+    if (value instanceof List<?> items && "set".equals(schema.get("x-kubernetes-list-type"))
+        && !value.equals(old)) {
+      duplicates(items, path, violations);
+    }
     if (value instanceof Map<?, ?> object) {
       Map<String, Object> properties = map(schema.get("properties"));
       Object additional = schema.get("additionalProperties");
@@ -204,6 +211,17 @@ final class CrdValidationRules {
       for (int i = 0; i < items.size(); i++) {
         Object oldItem = correlatedItem(schema, items.get(i), old);
         walk(itemSchema, items.get(i), oldItem, path + "[" + i + "]", violations);
+      }
+    }
+  }
+
+  /** The server names an item's first repeat, at its index, quoted as Go quotes it. */
+  private static void duplicates(List<?> items, String path, List<Violation> violations) {
+    for (int i = 0; i < items.size(); i++) {
+      Object item = items.get(i);
+      if (Collections.frequency(items.subList(0, i), item) == 1) {
+        violations.add(new Violation(path.substring(1) + "[" + i + "]", "x-kubernetes-list-type: set",
+            "Duplicate value: " + (item instanceof String text ? "\"" + text + "\"" : item)));
       }
     }
   }
@@ -319,6 +337,16 @@ final class CrdValidationRules {
       return CelNavigableAst.fromAst(CEL.parse(expression).getAst()).getRoot().allNodes()
           .anyMatch(node -> node.getKind() == Kind.CALL
               && node.expr().call().function().equals(function));
+    } catch (CelValidationException e) {
+      throw new IllegalArgumentException("does not parse: " + expression, e);
+    }
+  }
+
+  /** Whether {@code expression} iterates a list or map: a macro such as all or exists_one. */
+  static boolean iterates(String expression) {
+    try {
+      return CelNavigableAst.fromAst(CEL.parse(expression).getAst()).getRoot().allNodes()
+          .anyMatch(node -> node.getKind() == Kind.COMPREHENSION);
     } catch (CelValidationException e) {
       throw new IllegalArgumentException("does not parse: " + expression, e);
     }

@@ -49,6 +49,10 @@ class CrdValidationRulesTest {
                 type: string
                 x-kubernetes-validations:
                 - rule: "self.size() > 0"
+            tags:
+              type: array
+              x-kubernetes-list-type: set
+              items: {type: string}
             nameless:
               type: string
               x-kubernetes-validations:
@@ -104,6 +108,21 @@ class CrdValidationRulesTest {
         RULES.validateCreate(CrdValidationRules.yaml("labels: {team: gpu, owner: ''}"));
     assertEquals(List.of(new CrdValidationRules.Violation("labels.owner", "self.size() > 0",
         "failed rule: self.size() > 0")), violations);
+  }
+
+  @Test
+  void aSetListRefusesTheFirstRepeatOfEachItemAsTheServerDoes() {
+    assertEquals(List.of(
+            new CrdValidationRules.Violation("tags[2]", "x-kubernetes-list-type: set", "Duplicate value: \"a\""),
+            new CrdValidationRules.Violation("tags[3]", "x-kubernetes-list-type: set", "Duplicate value: \"b\"")),
+        RULES.validateCreate(CrdValidationRules.yaml("tags: [a, b, a, b, a]")));
+    assertEquals(List.of(), RULES.createMessages(CrdValidationRules.yaml("tags: [a, b]")));
+  }
+
+  @Test
+  void aSetListThatDidNotChangeIsRatchetedOnUpdate() {
+    Map<String, Object> repeated = CrdValidationRules.yaml("tags: [a, a]");
+    assertEquals(List.of(), RULES.updateMessages(repeated, repeated));
   }
 
   @Test

@@ -20,6 +20,11 @@ class VfioMigrationValidationTest {
       "must be a lowercase RFC 1123 subdomain: a-z, 0-9, '-' and '.', at most 253 characters";
   private static final String BAD_DEVICE =
       "devices are lowercase PCI addresses (0000:65:00.0) or mdev UUIDs";
+  private static final String DUPLICATE_SOURCE =
+      "deviceMap names a source device twice: each source device goes to exactly one target";
+  private static final String DUPLICATE_TARGET =
+      "deviceMap names a target device twice: each target device receives exactly one source";
+  private static final String TIMEOUT_TOO_LONG = "must be at most 24h";
   private static final String IMMUTABLE =
       "spec is immutable: delete the resource and create a new one";
 
@@ -111,6 +116,79 @@ class VfioMigrationValidationTest {
         - source: "c2f5d1a8-3b4e-4f6a-9d2c-1e7b8a9f0c3d"
           target: "0000:5e:00.1"
         """)));
+  }
+
+  @Test
+  void migrationMappingOneSourceToTwoTargetsFailsWithDuplicateSource() {
+    assertEquals(List.of(DUPLICATE_SOURCE), RULES.createMessages(migration(LIVE_SPEC + """
+        deviceMap:
+        - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+        - {source: "0000:3b:00.0", target: "0000:5e:00.1"}
+        """)));
+  }
+
+  @Test
+  void migrationMappingTwoSourcesToOneTargetFailsWithDuplicateTarget() {
+    assertEquals(List.of(DUPLICATE_TARGET), RULES.createMessages(migration(LIVE_SPEC + """
+        deviceMap:
+        - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+        - {source: "0000:3b:00.1", target: "0000:5e:00.0"}
+        """)));
+  }
+
+  @Test
+  void migrationRepeatingAWholePairFailsWithBothDuplicates() {
+    assertEquals(List.of(DUPLICATE_SOURCE, DUPLICATE_TARGET), RULES.createMessages(migration(LIVE_SPEC + """
+        deviceMap:
+        - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+        - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+        """)));
+  }
+
+  @Test
+  void migrationSwappingTwoDevicesPasses() {
+    assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + """
+        deviceMap:
+        - {source: "0000:3b:00.0", target: "0000:3b:00.1"}
+        - {source: "0000:3b:00.1", target: "0000:3b:00.0"}
+        """)));
+  }
+
+  @Test
+  void aMappingWithoutItsTargetIsLeftToTheSchemaWhichRequiresBoth() {
+    // The schema's required list, not a CEL rule: the API server answers
+    // "spec.deviceMap[0].target: Required value" (ApiServerValidationTest).
+    assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + """
+        deviceMap:
+        - {source: "0000:3b:00.0"}
+        - {source: "0000:3b:00.1"}
+        """)));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> mapping = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
+        ((Map<String, Object>) ((Map<String, Object>) RULES.openApiSchema().get("properties"))
+            .get("spec")).get("properties")).get("deviceMap")).get("items");
+    assertEquals(List.of("source", "target"), mapping.get("required"));
+  }
+
+  @Test
+  void migrationWithATimeoutPastADayFailsWithTheMaximum() {
+    assertEquals(List.of(TIMEOUT_TOO_LONG),
+        RULES.createMessages(migration(LIVE_SPEC + "timeout: 10000000000000h")));
+    assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + "timeout: 24h")));
+  }
+
+  @Test
+  void migrationWithAHookTimeoutPastAnHourFailsWithItsMaximum() {
+    assertEquals(List.of("must be at most 1h"), RULES.createMessages(migration(LIVE_SPEC + """
+        hooks:
+          pre: [{container: app, command: [sync], timeout: 61m}]
+        """)));
+  }
+
+  @Test
+  void theSchemaRequiresTheSpec() {
+    // Without it a migration would reach the operator with nothing to do.
+    assertEquals(List.of("spec"), RULES.openApiSchema().get("required"));
   }
 
   @Test

@@ -63,6 +63,27 @@ class VfioNodeTaskValidationTest {
   }
 
   @Test
+  void taskListingADeviceTwiceFailsWithDuplicateValue() {
+    assertEquals(List.of("Duplicate value: \"0000:3b:00.0\""), RULES.createMessages(task(SAVE_ON_NODE_A
+        + "devices: [\"0000:3b:00.0\", \"0000:3b:00.0\"]\n")));
+  }
+
+  @Test
+  void taskWhoseDeviceMapRepeatsASourceOrATargetFails() {
+    assertEquals(List.of(
+            "deviceMap names a source device twice: each source device goes to exactly one target",
+            "deviceMap names a target device twice: each target device receives exactly one source"),
+        RULES.createMessages(task("""
+            operation: Load
+            nodeName: node-a
+            deviceMap:
+            - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
+            - {source: "0000:3b:00.0", target: "0000:5e:00.1"}
+            - {source: "0000:3b:00.1", target: "0000:5e:00.1"}
+            """)));
+  }
+
+  @Test
   void movingATaskToAnotherNodeFailsAsImmutable() {
     assertEquals(List.of(NODE_NAME_IMMUTABLE), RULES.updateMessages(task(SAVE_ON_NODE_A),
         task(SAVE_ON_NODE_A.replace("node-a", "node-b"))));

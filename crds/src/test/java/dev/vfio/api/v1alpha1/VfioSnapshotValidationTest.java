@@ -22,6 +22,8 @@ class VfioSnapshotValidationTest {
   private static final String BAD_DEVICE =
       "devices are lowercase PCI addresses (0000:65:00.0) or mdev UUIDs";
   private static final String BAD_DURATION = "must be a duration such as 90s, 10m or 1h30m";
+  private static final String TIMEOUT_TOO_LONG = "must be at most 24h";
+  private static final String TTL_TOO_LONG = "must be at most 87600h (10 years)";
   private static final String IMMUTABLE =
       "spec is immutable: delete the resource and create a new one";
 
@@ -109,6 +111,64 @@ class VfioSnapshotValidationTest {
   @Test
   void snapshotWithAnEmptyDeviceListPassesBecauseItMeansEveryDevice() {
     assertEquals(List.of(), RULES.createMessages(snapshot("podName: gpu-workload\ndevices: []")));
+  }
+
+  @Test
+  void snapshotListingADeviceTwiceFailsWithDuplicateValue() {
+    assertEquals(List.of("Duplicate value: \"0000:3b:00.0\""), RULES.createMessages(snapshot("""
+        podName: gpu-workload
+        devices: ["0000:3b:00.0", "0000:5e:00.0", "0000:3b:00.0"]
+        """)));
+  }
+
+  @Test
+  void theSchemaRequiresTheSpec() {
+    // Not a CEL rule: the API server answers a snapshot without spec with "spec: Required value"
+    // (ApiServerValidationTest).
+    assertEquals(List.of("spec"), RULES.openApiSchema().get("required"));
+  }
+
+  static Stream<Arguments> durationsPastTheirMaximum() {
+    return Stream.of(
+        Arguments.of("timeout", "24h1ms", TIMEOUT_TOO_LONG),
+        Arguments.of("timeout", "25h", TIMEOUT_TOO_LONG),
+        Arguments.of("timeout", "1441m", TIMEOUT_TOO_LONG),
+        Arguments.of("timeout", "23h60m1s", TIMEOUT_TOO_LONG),
+        Arguments.of("timeout", "10000000000000h", TIMEOUT_TOO_LONG),
+        Arguments.of("timeout", "12345678901234567890s", TIMEOUT_TOO_LONG),
+        Arguments.of("ttl", "87601h", TTL_TOO_LONG),
+        Arguments.of("ttl", "100000h", TTL_TOO_LONG),
+        Arguments.of("ttl", "10000000000000h", TTL_TOO_LONG),
+        Arguments.of("ttl", "9999999999999999999999999999999h", TTL_TOO_LONG),
+        Arguments.of("ttl", "87599h60m1ms", TTL_TOO_LONG),
+        Arguments.of("ttl", "99999h99999h99999h99999h99999h", TTL_TOO_LONG));
+  }
+
+  @ParameterizedTest
+  @MethodSource("durationsPastTheirMaximum")
+  void snapshotWithADurationPastItsMaximumFailsWithTheMaximumAndNothingElse(String field,
+      String value, String message) {
+    assertEquals(List.of(message),
+        RULES.createMessages(snapshot("podName: gpu-workload\n" + field + ": \"" + value + "\"")));
+  }
+
+  static Stream<Arguments> durationsAtTheirMaximum() {
+    return Stream.of(
+        Arguments.of("timeout", "24h"),
+        Arguments.of("timeout", "1440m"),
+        Arguments.of("timeout", "86400000ms"),
+        Arguments.of("timeout", "23h59m59s1000ms"),
+        Arguments.of("timeout", "0000000000000000000024h"),
+        Arguments.of("ttl", "87600h"),
+        Arguments.of("ttl", "5256000m"),
+        Arguments.of("ttl", "315360000000ms"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("durationsAtTheirMaximum")
+  void snapshotWithADurationAtItsMaximumPasses(String field, String value) {
+    assertEquals(List.of(),
+        RULES.createMessages(snapshot("podName: gpu-workload\n" + field + ": \"" + value + "\"")));
   }
 
   static Stream<Arguments> badDurations() {

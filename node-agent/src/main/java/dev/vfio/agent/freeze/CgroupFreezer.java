@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * waits for {@code frozen 0}; thawing a pod whose cgroup is gone is a no-op (the pod ended).
  *
  * <p>{@code cgroup.events} is polled; a pod freezes in milliseconds, so a short interval costs
- * little and needs no inotify plumbing.
+ * little and needs no inotify plumbing. One {@code cgroup.freeze} per pod knows nothing of who
+ * froze it: the agent shares a pod's freeze between its operations through {@link SharedFreezer}.
  */
-public final class CgroupFreezer implements Quiescer {
+public final class CgroupFreezer implements PodFreezer {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(10);
   private static final Logger LOG = LoggerFactory.getLogger(CgroupFreezer.class);

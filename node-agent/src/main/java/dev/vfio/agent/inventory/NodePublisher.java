@@ -8,6 +8,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
+import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeStatus;
@@ -47,6 +48,7 @@ public final class NodePublisher {
   private final DeviceInventory inventory;
   private final PodDeviceResolver resolver;
   private final Supplier<List<StorageClaimStatus>> storage;
+  private final Supplier<List<SetAsideJournalEntry>> setAside;
   private final Clock clock;
   private final AgentMetrics metrics;
   private List<Condition> conditions = List.of();
@@ -54,7 +56,8 @@ public final class NodePublisher {
 
   public NodePublisher(KubernetesClient client, NodePods pods, String nodeName, String backend, String agentVersion,
       String kernelRelease, DeviceInventory inventory, PodDeviceResolver resolver,
-      Supplier<List<StorageClaimStatus>> storage, Clock clock, AgentMetrics metrics) {
+      Supplier<List<StorageClaimStatus>> storage, Supplier<List<SetAsideJournalEntry>> setAside, Clock clock,
+      AgentMetrics metrics) {
     this.metrics = metrics;
     this.client = client;
     this.pods = pods;
@@ -65,6 +68,7 @@ public final class NodePublisher {
     this.inventory = inventory;
     this.resolver = resolver;
     this.storage = storage;
+    this.setAside = setAside;
     this.clock = clock;
   }
 
@@ -76,6 +80,7 @@ public final class NodePublisher {
     status.setBackend(backend);
     status.setKernelRelease(kernelRelease);
     status.setHeartbeatTime(now.toString());
+    status.setSetAsideJournalEntries(setAside.get());
     Condition ready;
     try {
       Map<String, PodReference> holders = holders();

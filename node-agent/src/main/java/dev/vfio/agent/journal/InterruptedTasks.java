@@ -37,8 +37,8 @@ public final class InterruptedTasks {
   }
 
   public void fail(List<JournalReplay.Replayed> replayed, String reason) {
-    Map<String, JournalReplay.Replayed> byUid = replayed.stream()
-        .collect(Collectors.toMap(r -> r.entry().taskUid(), Function.identity(), (a, b) -> a));
+    Map<String, JournalReplay.Replayed> byUid = replayed.stream().filter(r -> r.taskUid() != null)
+        .collect(Collectors.toMap(JournalReplay.Replayed::taskUid, Function.identity(), (a, b) -> a));
     List<VfioNodeTask> tasks = client.resources(VfioNodeTask.class).inAnyNamespace()
         .withField(VfioNodeTask.NODE_FIELD, nodeName).list().getItems();
     for (VfioNodeTask task : tasks) {

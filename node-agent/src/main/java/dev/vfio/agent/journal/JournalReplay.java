@@ -8,6 +8,7 @@ import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -17,6 +18,10 @@ import org.slf4j.LoggerFactory;
  * Run once at agent start, before any new task: for every task a previous agent process left
  * unfinished, returns its devices to RUNNING, thaws its pod and removes its temporary blobs.
  * Returns what it did, so that the caller can fail the interrupted tasks with a message that says so.
+ *
+ * <p>One entry never stops the others, nor the agent's start: an entry that cannot be read, or
+ * whose undo fails in any step, is set aside in the journal's quarantine with the reason — kept as
+ * evidence of what may still be stopped, and reported on the node's VfioNode — and replay goes on.
  */
 public final class JournalReplay {
   private static final Logger LOG = LoggerFactory.getLogger(JournalReplay.class);
@@ -30,49 +35,95 @@ public final class JournalReplay {
     this.blobs = blobs;
   }
 
-  /** What replay did for one interrupted task. */
-  public record Replayed(JournalEntry entry, List<String> actions) {}
+  /** What replay did for one interrupted task; {@code taskUid} is null for an entry that names none. */
+  public record Replayed(String taskUid, List<String> actions) {}
 
+  /** Replays every entry; throws only when the journal directory itself cannot be listed. */
   public List<Replayed> replay() throws IOException {
     List<Replayed> replayed = new ArrayList<>();
-    for (JournalEntry entry : journal.pending()) {
+    for (DeviceJournal.Stored stored : journal.stored()) {
       List<String> actions = new ArrayList<>();
-      PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
-      Map<String, HeldDevice> held = holders(pod);
-      for (String address : entry.devices()) {
-        try (MigrationDevice device = backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
-            MigrationStateMachine machine = MigrationStateMachine.probe(device)) {
-          actions.add(address + ": " + machine.recoverToRunning().describe());
-        } catch (IOException e) {
-          actions.add(address + ": could not return to RUNNING: " + e.getMessage());
-        }
+      List<String> failures = new ArrayList<>();
+      if (stored instanceof DeviceJournal.Readable readable) {
+        undo(readable.entry(), actions, failures);
+      } else {
+        failures.add("its journal entry is " + ((DeviceJournal.Unreadable) stored).problem());
       }
-      if (entry.frozen()) {
+      actions.addAll(failures);
+      if (failures.isEmpty()) {
+        LOG.info("replayed journal entry {}: {}", stored.fileName(), actions);
+        remove(stored.taskUid());
+      } else {
+        actions.add(setAside(stored.fileName(), String.join("; ", failures)));
+      }
+      replayed.add(new Replayed(stored.taskUid(), actions));
+    }
+    return replayed;
+  }
+
+  /** Every step is tried whatever the others did; what fails goes to {@code failures}. */
+  private void undo(JournalEntry entry, List<String> actions, List<String> failures) {
+    PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
+    Map<String, HeldDevice> held = holders(pod);
+    for (String address : entry.devices()) {
+      try (MigrationDevice device = backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
+          MigrationStateMachine machine = MigrationStateMachine.probe(device)) {
+        actions.add(address + ": " + machine.recoverToRunning().describe());
+      } catch (IOException | RuntimeException e) {
+        failures.add(address + ": could not return to RUNNING: " + e.getMessage());
+      }
+    }
+    if (entry.frozen()) {
+      try {
         backend.quiescer().thaw(pod);
         actions.add("pod " + pod + " thawed");
+      } catch (IOException | RuntimeException e) {
+        failures.add("could not thaw pod " + pod + ": " + e.getMessage());
       }
-      if (entry.storageClaim() != null && entry.blobDirectory() != null) {
-        String[] parts = entry.blobDirectory().split("/");
+    }
+    if (entry.storageClaim() != null && entry.blobDirectory() != null) {
+      String[] parts = entry.blobDirectory().split("/");
+      try {
         if (parts.length == 2 && blobs.claims().contains(entry.storageClaim())) {
           int removed = blobs.deleteTemporaryFiles(entry.storageClaim(), parts[0], parts[1]);
           if (removed > 0) {
             actions.add(removed + " partial blob(s) removed");
           }
         }
+      } catch (IOException | RuntimeException e) {
+        failures.add("could not remove partial blobs in " + entry.blobDirectory() + ": " + e.getMessage());
       }
-      LOG.info("replayed journal of task {}/{}: {}", entry.taskNamespace(), entry.taskName(), actions);
-      journal.remove(entry.taskUid());
-      replayed.add(new Replayed(entry, actions));
     }
-    return replayed;
+  }
+
+  private void remove(String taskUid) {
+    try {
+      journal.remove(taskUid);
+    } catch (IOException e) {
+      // Replaying it again at the next start is harmless: its devices run, its pod is thawed.
+      LOG.warn("could not remove the replayed journal entry of task {}: {}", taskUid, e.getMessage());
+    }
+  }
+
+  /** Sets the entry aside; if even that fails it stays in the journal, and the next start tries again. */
+  private String setAside(String fileName, String reason) {
+    try {
+      String name = journal.setAside(fileName, reason);
+      LOG.warn("set journal entry {} aside as {}/{}: {}", fileName, JournalQuarantine.DIRECTORY, name, reason);
+      return "its journal entry was set aside for an admin (listed on the node's VfioNode)";
+    } catch (IOException | RuntimeException e) {
+      LOG.error("could not set journal entry {} aside ({}); it stays in the journal: {}", fileName, reason,
+          e.toString());
+      return "its journal entry stays in the journal: it could not be set aside: " + e.getMessage();
+    }
   }
 
   /** Where the pod's processes hold the devices now; a device no process holds is opened directly. */
   private Map<String, HeldDevice> holders(PodRef pod) {
-    Map<String, HeldDevice> held = new java.util.HashMap<>();
+    Map<String, HeldDevice> held = new HashMap<>();
     try {
       backend.resolver().resolve(pod).forEach(device -> held.put(device.address(), device));
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       LOG.warn("could not resolve the devices of pod {}: {}", pod, e.getMessage());
     }
     return held;

@@ -1,6 +1,7 @@
 package dev.vfio.agent.sim;
 
 import dev.vfio.agent.NodeBackend;
+import dev.vfio.agent.freeze.SharedFreezer;
 import dev.vfio.agent.inventory.DeviceInventory;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.vfio.Errno;
@@ -32,7 +33,7 @@ public final class SimulatedBackend {
     return new NodeBackend("simulated", inventory,
         new SimulatedPodResolver(new HashSet<>(devices.addresses())),
         held -> devices.open(held.address()),
-        new SimulatedFreezer(simulationDirectory));
+        new SharedFreezer(new SimulatedFreezer(simulationDirectory)));
   }
 
   private static InventoryDevice describe(SimulatedDevice device) throws VfioException {

@@ -1,6 +1,6 @@
 package dev.vfio.agent.sim;
 
-import dev.vfio.agent.freeze.Quiescer;
+import dev.vfio.agent.freeze.PodFreezer;
 import dev.vfio.agent.pods.PodRef;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,9 +9,10 @@ import java.nio.file.Path;
 /**
  * Stands in for the cgroup v2 freezer: a frozen pod is a marker file in the simulation
  * directory, which outlives the agent process the way a frozen cgroup does, so that crash
- * recovery has something real to undo and tests can see whether a pod was left frozen.
+ * recovery has something real to undo and tests can see whether a pod was left frozen. Like
+ * {@code cgroup.freeze}, one marker per pod: the agent shares it through a SharedFreezer.
  */
-public final class SimulatedFreezer implements Quiescer {
+public final class SimulatedFreezer implements PodFreezer {
   private final Path directory;
 
   public SimulatedFreezer(Path simulationDirectory) throws IOException {

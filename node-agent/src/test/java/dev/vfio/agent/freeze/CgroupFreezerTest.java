@@ -14,10 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
@@ -133,9 +135,83 @@ class CgroupFreezerTest {
   }
 
   @Test
-  void thawOfAPodWhoseCgroupIsGoneDoesNothing() throws Exception {
+  void thawOfAPodWhoseCgroupIsGoneReturnsAndWritesNothing() throws Exception {
+    // The pod ended while frozen: nothing is left to thaw, and no cgroup file may be (re)created.
     node.remove(SYSTEMD_POD);
+    Map<Path, String> before = cgroupFiles();
+
     new CgroupFreezer(node.cgroup()).thaw(A10_VM);
+
+    assertEquals(before, cgroupFiles());
+    assertFalse(Files.exists(node.path(SYSTEMD_POD)));
+  }
+
+  @Test
+  void aSecondHolderOfAFrozenPodWritesNothingAndTheFirstThawLeavesThePodFrozen() throws Exception {
+    SharedFreezer freezer = new SharedFreezer(new CgroupFreezer(node.cgroup()));
+    CompletableFuture<Void> first = inBackground(() -> freezer.freeze(A10_VM));
+    awaitWritten(SYSTEMD_POD, "1");
+    node.write(SYSTEMD_POD + "/cgroup.events", "populated 1\nfrozen 1\n");
+    first.get(5, TimeUnit.SECONDS);
+    // Were the second freeze to write, it would wait for a kernel this test no longer plays.
+    node.write(SYSTEMD_POD + "/cgroup.freeze", "1 (written by the first holder)");
+
+    freezer.freeze(A10_VM);
+    freezer.thaw(A10_VM);
+
+    assertEquals("1 (written by the first holder)", node.read(SYSTEMD_POD + "/cgroup.freeze"),
+        "the pod stays frozen while the other operation holds it");
+    CompletableFuture<Void> last = inBackground(() -> freezer.thaw(A10_VM));
+    awaitWritten(SYSTEMD_POD, "0");
+    node.write(SYSTEMD_POD + "/cgroup.events", "populated 1\nfrozen 0\n");
+    last.get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aSecondHolderWaitsUntilTheKernelReportsThePodFrozen() throws Exception {
+    SharedFreezer freezer = new SharedFreezer(new CgroupFreezer(node.cgroup()));
+    ExecutorService second = Executors.newSingleThreadExecutor();
+    try {
+      CompletableFuture<Void> first = inBackground(() -> freezer.freeze(A10_VM));
+      awaitWritten(SYSTEMD_POD, "1");
+      CompletableFuture<Void> next = CompletableFuture.runAsync(() -> {
+        try {
+          freezer.freeze(A10_VM);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }, second);
+      assertFalse(next.isDone(), "a second holder returned before the pod was frozen");
+      node.write(SYSTEMD_POD + "/cgroup.events", "populated 1\nfrozen 1\n");
+      first.get(5, TimeUnit.SECONDS);
+      next.get(5, TimeUnit.SECONDS);
+    } finally {
+      second.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFreezeThatFailedHoldsNothingSoTheNextFreezeTriesAgain() throws Exception {
+    SharedFreezer freezer = new SharedFreezer(new CgroupFreezer(node.cgroup(), Duration.ofMillis(100),
+        Duration.ofMillis(5)));
+    assertThrows(IOException.class, () -> freezer.freeze(A10_VM));
+    node.write(SYSTEMD_POD + "/cgroup.freeze", "not written since");
+
+    CompletableFuture<Void> retry = inBackground(() -> freezer.freeze(A10_VM));
+
+    awaitWritten(SYSTEMD_POD, "1");
+    node.write(SYSTEMD_POD + "/cgroup.events", "populated 1\nfrozen 1\n");
+    retry.get(5, TimeUnit.SECONDS);
+  }
+
+  Map<Path, String> cgroupFiles() throws IOException {
+    Map<Path, String> files = new TreeMap<>();
+    try (Stream<Path> paths = Files.walk(node.cgroup())) {
+      for (Path file : paths.filter(Files::isRegularFile).toList()) {
+        files.put(file, Files.readString(file));
+      }
+    }
+    return files;
   }
 
   @Test

@@ -2,9 +2,11 @@ package dev.vfio.agent.inventory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.agent.pods.NodePods;
+import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.VfioNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -14,6 +16,8 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,8 +36,12 @@ class NodePublisherTest {
     }
     pods = new NodePods(client, "node-a");
     pods.start();
-    publisher = new NodePublisher(client, pods, "node-a", "simulated", "0.1.0", "6.1.0", List::of,
-        pod -> List.of(), List::of, Clock.systemUTC(), new AgentMetrics());
+    publisher = publisher(() -> null);
+  }
+
+  NodePublisher publisher(Supplier<List<SetAsideJournalEntry>> setAside) {
+    return new NodePublisher(client, pods, "node-a", "simulated", "0.1.0", "6.1.0", List::of,
+        pod -> List.of(), List::of, setAside, Clock.systemUTC(), new AgentMetrics());
   }
 
   @AfterEach
@@ -48,6 +56,27 @@ class NodePublisherTest {
     VfioNode node = client.resources(VfioNode.class).withName("node-a").get();
     assertEquals("vfio-node-agent", node.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
     assertNotNull(node.getStatus().getHeartbeatTime());
+  }
+
+  @Test
+  void journalEntriesSetAsideAreListedOnTheNodeAndDropWhenAnAdminRemovesThem() {
+    SetAsideJournalEntry entry = new SetAsideJournalEntry();
+    entry.setFile("task-uid.json");
+    entry.setReason("could not thaw pod default/gpu-workload: stuck");
+    entry.setSetAsideTime("2026-12-01T10:00:00Z");
+    AtomicReference<List<SetAsideJournalEntry>> quarantine = new AtomicReference<>(List.of(entry));
+    NodePublisher publisher = publisher(quarantine::get);
+
+    publisher.publish();
+    List<SetAsideJournalEntry> listed = client.resources(VfioNode.class).withName("node-a").get()
+        .getStatus().getSetAsideJournalEntries();
+    assertEquals(1, listed.size());
+    assertEquals("task-uid.json", listed.get(0).getFile());
+    assertEquals("could not thaw pod default/gpu-workload: stuck", listed.get(0).getReason());
+
+    quarantine.set(null);
+    publisher.publish();
+    assertNull(client.resources(VfioNode.class).withName("node-a").get().getStatus().getSetAsideJournalEntries());
   }
 
   @Test
