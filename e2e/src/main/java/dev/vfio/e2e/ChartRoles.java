@@ -4,9 +4,13 @@ import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -23,9 +27,11 @@ import java.util.regex.Pattern;
 
 /**
  * The identities the Helm chart gives the components, installed as {@code helm install} would:
- * its ServiceAccounts, ClusterRoles, Roles and their bindings, exactly as the chart renders them.
- * The operator and every agent authenticate with a token of their own ServiceAccount, so a
- * permission the chart lacks fails an end-to-end test with the API server's 403.
+ * its ServiceAccounts, ClusterRoles, Roles and their bindings and its ValidatingAdmissionPolicies,
+ * exactly as the chart renders them. The operator and every agent authenticate with a token of
+ * their own ServiceAccount, so a permission the chart lacks fails an end-to-end test with the API
+ * server's 403. An agent's token is bound to a pod of the agent's on its node, as the DaemonSet's
+ * projected token is, so that the API server knows which node speaks.
  *
  * <p>The settings that must agree with those roles (the transport Secret and the leader election
  * Lease are granted by name and namespace) come from the rendered Deployment as well.
@@ -64,9 +70,10 @@ public final class ChartRoles {
     admin.resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
         .serverSideApply();
     for (HasMetadata object : objects) {
-      if (object instanceof ServiceAccount || object instanceof ClusterRole || object instanceof ClusterRoleBinding
-          || object instanceof Role || object instanceof RoleBinding) {
-        if (!(object instanceof ClusterRole || object instanceof ClusterRoleBinding)) {
+      boolean clusterScoped = object instanceof ClusterRole || object instanceof ClusterRoleBinding
+          || object instanceof ValidatingAdmissionPolicy || object instanceof ValidatingAdmissionPolicyBinding;
+      if (clusterScoped || object instanceof ServiceAccount || object instanceof Role || object instanceof RoleBinding) {
+        if (!clusterScoped) {
           object.getMetadata().setNamespace(NAMESPACE);
         }
         admin.resource(object).create();
@@ -89,8 +96,27 @@ public final class ChartRoles {
     return token(operatorAccount);
   }
 
-  /** A token of the agents' ServiceAccount. */
-  public String agentToken() {
+  /**
+   * A token of the agents' ServiceAccount bound to a pod of the agent's on {@code node}: the API
+   * server names the node in the token, which the chart's admission policies hold the agent to.
+   * The pod never runs (there is no kubelet); it stands for the DaemonSet's pod on that node.
+   */
+  public String agentToken(String node) {
+    Pod pod = admin.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
+        .withNewMetadata().withGenerateName("vfio-node-agent-").addToLabels("app.kubernetes.io/component", "node-agent")
+        .endMetadata()
+        .withNewSpec().withNodeName(node).withServiceAccountName(agentAccount)
+        .addNewContainer().withName("agent").withImage("vfio-node-agent").endContainer().endSpec()
+        .build()).create();
+    return admin.serviceAccounts().inNamespace(NAMESPACE).withName(agentAccount)
+        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(TOKEN_SECONDS)
+            .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName())
+            .withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build())
+        .getStatus().getToken();
+  }
+
+  /** A token of the agents' ServiceAccount bound to no pod, so naming no node. */
+  public String unboundAgentToken() {
     return token(agentAccount);
   }
 

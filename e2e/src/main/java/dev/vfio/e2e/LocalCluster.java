@@ -10,7 +10,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,6 +82,23 @@ public final class LocalCluster implements AutoCloseable {
     return client;
   }
 
+  /**
+   * A client authenticated with {@code token} and nothing else (no kubeconfig, no mounted
+   * ServiceAccount), as a component or an intruder holding that token would be; close it after use.
+   */
+  public KubernetesClient clientAs(String token) {
+    return new KubernetesClientBuilder().withConfig(new ConfigBuilder(Config.empty())
+        .withMasterUrl(apiServerUrl())
+        .withOauthToken(token)
+        .withCaCertFile(apiServer.certificateAuthority().toString())
+        .build()).build();
+  }
+
+  /** The operator's client: its ServiceAccount is the only identity the chart lets create VfioNodeTasks. */
+  public KubernetesClient operatorClient() {
+    return clientAs(roles.operatorToken());
+  }
+
   /** The requests the API server answered, by caller (User-Agent), verb and resource. */
   public ApiRequestCounts requests() {
     return requests;
@@ -128,9 +148,14 @@ public final class LocalCluster implements AutoCloseable {
     return env;
   }
 
-  /** Environment of an agent: its client authenticated as the chart's agent ServiceAccount. */
-  Map<String, String> agentEnvironment() {
-    return componentEnvironment(roles.agentToken());
+  /** Environment of {@code node}'s agent: its client authenticated as the chart's agent ServiceAccount on that node. */
+  Map<String, String> agentEnvironment(String node) {
+    return componentEnvironment(roles.agentToken(node));
+  }
+
+  /** The identities and roles the chart gives the components. */
+  public ChartRoles roles() {
+    return roles;
   }
 
   public synchronized ManagedProcess startOperator(Map<String, String> extra) throws IOException {

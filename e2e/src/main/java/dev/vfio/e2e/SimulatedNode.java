@@ -55,7 +55,7 @@ public final class SimulatedNode {
     Path devicesFile = directory.resolve("devices.json");
     Files.writeString(devicesFile, new ObjectMapper().writerWithDefaultPrettyPrinter()
         .writeValueAsString(devices.stream().map(Device::toConfiguration).toList()));
-    Map<String, String> env = cluster.agentEnvironment();
+    Map<String, String> env = cluster.agentEnvironment(name);
     env.put("NODE_NAME", name);
     env.put("KUBERNETES_USER_AGENT", "vfio-agent/" + name);
     env.put("VFIO_BACKEND", "simulated");

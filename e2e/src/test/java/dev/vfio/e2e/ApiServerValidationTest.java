@@ -29,15 +29,21 @@ class ApiServerValidationTest {
   private static final String SUBDOMAIN = "must be a lowercase RFC 1123 subdomain";
   private static LocalCluster cluster;
   private static KubernetesClient client;
+  /** VfioNodeTasks are the operator's to write (the chart's admission policy): they are created as the operator. */
+  private static KubernetesClient operator;
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
     cluster = LocalCluster.start(work);
     client = cluster.client();
+    operator = cluster.operatorClient();
   }
 
   @AfterAll
   static void stop() {
+    if (operator != null) {
+      operator.close();
+    }
     if (cluster != null) {
       cluster.close();
     }
@@ -297,13 +303,13 @@ class ApiServerValidationTest {
 
   @Test
   void theNodeOfAStoredNodeTaskCannotChangeButItCanBeCancelled() {
-    client.resource(object("""
+    operator.resource(object("""
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: stays-on-node-a, namespace: default}
         spec: {operation: Save, nodeName: node-a, podName: gpu-workload}
         """)).create();
-    var tasks = client.genericKubernetesResources("vfio.dev/v1alpha1", "VfioNodeTask").inNamespace("default");
+    var tasks = operator.genericKubernetesResources("vfio.dev/v1alpha1", "VfioNodeTask").inNamespace("default");
     KubernetesClientException refused = assertThrows(KubernetesClientException.class, () ->
         tasks.withName("stays-on-node-a").edit(t -> {
           ((java.util.Map<String, Object>) t.getAdditionalProperties().get("spec")).put("nodeName", "node-b");
@@ -322,13 +328,13 @@ class ApiServerValidationTest {
 
   @Test
   void nodeTasksAreSelectedByTheirNodeNameWhateverTheirLabelSays() {
-    client.resource(object("""
+    operator.resource(object("""
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: on-node-c, namespace: default, labels: {vfio.dev/node: node-d}}
         spec: {operation: DeleteBlobs, nodeName: node-c}
         """)).create();
-    client.resource(object("""
+    operator.resource(object("""
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: on-node-d, namespace: default, labels: {vfio.dev/node: node-c}}

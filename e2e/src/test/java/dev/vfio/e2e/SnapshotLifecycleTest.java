@@ -19,6 +19,7 @@ import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,9 +200,9 @@ class SnapshotLifecycleTest extends ClusterTest {
   }
 
   /**
-   * A task deleting the blobs of {@link #blobsOnTheClaim(String) name}, created as the
-   * administrator for {@code nodeName} but labelled for {@code labelledNode}, which the operator
-   * never does.
+   * A task deleting the blobs of {@link #blobsOnTheClaim(String) name}, created with the
+   * operator's credentials (the only ones the chart lets create tasks) for {@code nodeName} but
+   * labelled for {@code labelledNode}, which the operator's code never does.
    */
   private static VfioNodeTask deleteBlobsTask(String name, String nodeName, String labelledNode) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
@@ -213,6 +214,8 @@ class SnapshotLifecycleTest extends ClusterTest {
     task.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name)
         .withLabels(Map.of(VfioNodeTask.NODE_LABEL, labelledNode)).build());
     task.setSpec(spec);
-    return client.resource(task).create();
+    try (KubernetesClient operator = cluster.operatorClient()) {
+      return operator.resource(task).create();
+    }
   }
 }

@@ -13,9 +13,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
@@ -27,20 +33,32 @@ import org.slf4j.LoggerFactory;
  * (mutual TLS) and then the task's token ({@link StreamHandshake}); any other connection is
  * refused and the listener goes on waiting for the right one. Each device is accepted once.
  *
+ * <p>Anyone on the pod network can open a connection to the port, so no connection may hold up
+ * another: a thread of the listener's own accepts connections as they come and hands each to a
+ * handshake thread, which gives the peer {@link #HANDSHAKE_TIMEOUT} to finish TLS and the token;
+ * at most {@link #MAX_HANDSHAKES} handshakes run at once and a connection beyond them is closed
+ * at once. Admitted streams wait in a queue for {@link #accept}.
+ *
  * <p>All streams of the listener share one byte budget, and each read waits at most the idle
  * timeout. Closing the listener closes the streams it accepted, so cancelling a task stops every
  * transfer it started. {@link #accept} may be called from several threads at once, one per
  * device.
  */
 public final class StreamListener implements AutoCloseable {
+  /** How long a connected peer has to finish TLS and present its token. */
+  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+  /** Handshakes in progress at once; a task has a handful of devices, an attacker has many sockets. */
+  static final int MAX_HANDSHAKES = 64;
   private static final Logger LOG = LoggerFactory.getLogger(StreamListener.class);
 
   private final SSLServerSocket server;
   private final byte[] tokenDigest;
   private final ByteBudget budget;
   private final Duration idleTimeout;
-  /** SO_TIMEOUT belongs to the server socket, so one accept at a time sets and uses it. */
-  private final ReentrantLock acceptLock = new ReentrantLock();
+  private final Duration handshakeTimeout;
+  private final Semaphore handshakeSlots = new Semaphore(MAX_HANDSHAKES);
+  private final ExecutorService handshakes;
+  private final BlockingQueue<IncomingStream> admitted = new LinkedBlockingQueue<>();
   private final Set<SSLSocket> accepted = ConcurrentHashMap.newKeySet();
   private final Set<String> devices = ConcurrentHashMap.newKeySet();
 
@@ -50,6 +68,9 @@ public final class StreamListener implements AutoCloseable {
     this.tokenDigest = tokenDigest;
     this.budget = budget;
     this.idleTimeout = idleTimeout;
+    this.handshakeTimeout = idleTimeout.compareTo(HANDSHAKE_TIMEOUT) < 0 ? idleTimeout : HANDSHAKE_TIMEOUT;
+    this.handshakes = Executors.newCachedThreadPool(daemon("stream-handshake-" + server.getLocalPort()));
+    daemon("stream-accept-" + server.getLocalPort()).newThread(this::acceptConnections).start();
   }
 
   /**
@@ -59,7 +80,8 @@ public final class StreamListener implements AutoCloseable {
    * @param port the port, or 0 for any free port ({@link #port} tells which)
    * @param token the task's secret; a sender must present exactly this
    * @param byteBudget the most bytes all streams together may carry after their handshakes
-   * @param idleTimeout the longest a read waits for the next byte, and a handshake for its end
+   * @param idleTimeout the longest a read waits for the next byte; a handshake gets at most this
+   *     and at most {@link #HANDSHAKE_TIMEOUT}
    */
   public static StreamListener open(TransportCredentials credentials, InetAddress bind, int port,
       String token, long byteBudget, Duration idleTimeout) throws IOException {
@@ -80,26 +102,31 @@ public final class StreamListener implements AutoCloseable {
   }
 
   /**
-   * Waits for the next sender with a CA certificate and the task's token and accepts its stream.
+   * Waits for the next sender with a CA certificate and the task's token and returns its stream.
    * Connections that fail the TLS handshake, send a malformed handshake or a wrong token, name a
-   * device already accepted, or stall for the idle timeout are refused and closed; waiting goes
-   * on until a sender is accepted or {@code timeout} has passed. A peer that connected in time
-   * may take one idle timeout longer to finish its handshake.
+   * device already accepted, or do not finish their handshake in time are refused and closed,
+   * without delaying anyone else.
    *
    * @throws SocketTimeoutException if no sender was accepted within {@code timeout}
    * @throws SocketException if the listener was closed
    */
   public IncomingStream accept(Duration timeout) throws IOException {
     requirePositive(timeout, "accept timeout");
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      SSLSocket socket = acceptConnection(deadline, timeout);
-      // The handshake runs outside the lock, so a slow peer does not hold up other devices.
-      IncomingStream stream = admit(socket);
-      if (stream != null) {
-        return stream;
-      }
+    IncomingStream stream;
+    try {
+      stream = admitted.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for a state stream");
     }
+    if (server.isClosed()) {
+      throw new SocketException("the state stream listener is closed");
+    }
+    if (stream == null) {
+      throw new SocketTimeoutException("no sender with a transport certificate and the task's "
+          + "token connected within " + timeout);
+    }
+    return stream;
   }
 
   /** Stops listening and closes every stream this listener accepted. */
@@ -111,6 +138,7 @@ public final class StreamListener implements AutoCloseable {
     } catch (IOException e) {
       failure = e;
     }
+    handshakes.shutdownNow();
     for (SSLSocket socket : accepted) {
       try {
         socket.close();
@@ -123,31 +151,44 @@ public final class StreamListener implements AutoCloseable {
       }
     }
     accepted.clear();
+    admitted.clear();
     if (failure != null) {
       throw failure;
     }
   }
 
-  private SSLSocket acceptConnection(long deadline, Duration timeout) throws IOException {
-    try {
-      if (!acceptLock.tryLock(remainingNanos(deadline), TimeUnit.NANOSECONDS)) {
-        throw noSender(timeout);
+  private void acceptConnections() {
+    while (!server.isClosed()) {
+      SSLSocket socket;
+      try {
+        socket = (SSLSocket) server.accept();
+      } catch (IOException e) {
+        if (!server.isClosed()) {
+          LOG.warn("accepting a state stream connection failed: {}", e.toString());
+        }
+        continue;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for a state stream");
-    }
-    try {
-      long remaining = remainingNanos(deadline);
-      if (remaining <= 0) {
-        throw noSender(timeout);
+      if (!handshakeSlots.tryAcquire()) {
+        LOG.warn("refused a state stream connection from {}: {} handshakes already in progress",
+            socket.getRemoteSocketAddress(), MAX_HANDSHAKES);
+        closeQuietly(socket);
+        continue;
       }
-      server.setSoTimeout(millisAtLeastOne(remaining));
-      return (SSLSocket) server.accept();
-    } catch (SocketTimeoutException e) {
-      throw noSender(timeout);
-    } finally {
-      acceptLock.unlock();
+      try {
+        handshakes.execute(() -> {
+          try {
+            IncomingStream stream = admit(socket);
+            if (stream != null) {
+              admitted.add(stream);
+            }
+          } finally {
+            handshakeSlots.release();
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        handshakeSlots.release();
+        closeQuietly(socket);
+      }
     }
   }
 
@@ -156,8 +197,7 @@ public final class StreamListener implements AutoCloseable {
     SocketAddress peer = socket.getRemoteSocketAddress();
     String admitted = null;
     try {
-      // A peer that connected in time gets its handshake, even if the accept timeout runs out.
-      socket.setSoTimeout(millisAtLeastOne(idleTimeout.toNanos()));
+      socket.setSoTimeout(millisAtLeastOne(handshakeTimeout.toNanos()));
       // TLS first: nothing a peer without a CA certificate sends is read.
       socket.startHandshake();
       InputStream in = socket.getInputStream();
@@ -214,11 +254,6 @@ public final class StreamListener implements AutoCloseable {
     }
   }
 
-  private static SocketTimeoutException noSender(Duration timeout) {
-    return new SocketTimeoutException("no sender with a transport certificate and the task's "
-        + "token connected within " + timeout);
-  }
-
   /**
    * Both sides are hashed so that the comparison takes the same time whatever the lengths and
    * contents: a peer learns nothing about the token from how fast it is refused.
@@ -231,14 +266,18 @@ public final class StreamListener implements AutoCloseable {
     }
   }
 
-  private static long remainingNanos(long deadline) {
-    return deadline - System.nanoTime();
-  }
-
   /** Socket timeouts are in milliseconds and 0 means forever: round up, never down to 0. */
   private static int millisAtLeastOne(long nanos) {
     long millis = TimeUnit.NANOSECONDS.toMillis(nanos + 999_999);
     return (int) Math.max(1, Math.min(millis, Integer.MAX_VALUE));
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
   }
 
   private static void requirePositive(Duration duration, String what) {

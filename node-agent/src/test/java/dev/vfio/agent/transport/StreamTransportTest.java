@@ -28,6 +28,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -186,6 +187,46 @@ class StreamTransportTest {
     send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
         new StateSource(MIB, 1)).get(30, TimeUnit.SECONDS);
     assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void idleConnectionsDoNotHoldUpARealSender() throws Exception {
+    // Reads may idle for an hour: an idle connection that could hold up the accept for its idle
+    // timeout would make the real sender below miss its 20-second accept.
+    listener = listen(LARGE_BUDGET, Duration.ofHours(1));
+    List<Socket> idle = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        idle.add(new Socket(LOOPBACK, listener.port()));
+      }
+      CompletableFuture<String> received =
+          CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
+
+      send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
+          new StateSource(MIB, 1)).get(30, TimeUnit.SECONDS);
+      assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
+    } finally {
+      for (Socket socket : idle) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
+  void aPeerThatDoesNotFinishItsHandshakeIsDisconnected() throws Exception {
+    listener = listen(LARGE_BUDGET, Duration.ofHours(1));
+
+    try (Socket silent = new Socket(LOOPBACK, listener.port())) {
+      silent.setSoTimeout((int) Duration.ofMinutes(2).toMillis());
+      // The listener closes it after the handshake timeout, perhaps after a TLS alert; a read
+      // that timed out instead would throw SocketTimeoutException and fail the test.
+      try {
+        byte[] alert = silent.getInputStream().readAllBytes();
+        assertTrue(alert.length < 64, () -> alert.length + " bytes instead of at most an alert");
+      } catch (java.net.SocketException reset) {
+        // A reset is a disconnection too.
+      }
+    }
   }
 
   @Test
