@@ -220,6 +220,8 @@ public final class StreamListener implements AutoCloseable {
         return null;
       }
       StreamHandshake.writeAnswer(out, StreamHandshake.ACCEPTED);
+      // From here on the stream's reads wait the idle timeout, not the handshake's.
+      socket.setSoTimeout(millisAtLeastOne(idleTimeout.toNanos()));
       LOG.info("accepted the state stream of device {} from {}", request.device(), peer);
       return new IncomingStream(request.device(),
           new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)), out);

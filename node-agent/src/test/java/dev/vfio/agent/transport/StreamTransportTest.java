@@ -313,6 +313,30 @@ class StreamTransportTest {
   }
 
   @Test
+  void anAcceptedStreamWaitsTheIdleTimeoutNotTheHandshakeTimeout() throws Exception {
+    listener = listen(LARGE_BUDGET, Duration.ofHours(1));
+    CompletableFuture<BlobSummary> sent = CompletableFuture.supplyAsync(() -> {
+      try (OutgoingStream out = StreamSender.connect(AGENT, HOST, listener.port(), TOKEN,
+          "0000:65:00.0", Duration.ofHours(1));
+          BlobStreamWriter writer = BlobStreamWriter.start(out, header("0000:65:00.0",
+              BlobCompression.NONE))) {
+        writer.write(ByteBuffer.allocate(MIB));
+        out.flush();
+        // A pause the handshake would not have been granted, well within the idle timeout, and
+        // without keep-alives: the sender's idle timeout is an hour too.
+        Thread.sleep(StreamListener.HANDSHAKE_TIMEOUT.plusSeconds(1).toMillis());
+        writer.write(ByteBuffer.allocate(MIB));
+        return writer.finish();
+      } catch (IOException | InterruptedException e) {
+        throw new CompletionException(e);
+      }
+    }, threads);
+
+    assertEquals("0000:65:00.0", receiveOne(listener));
+    sent.get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
   void connectionClosedMidStreamWithoutTlsCloseIsRefusedAsTruncated() throws Exception {
     // The JDK reports a TCP end without close_notify as a plain end of stream; the blob framing
     // is what turns it into a refusal rather than a short state.
