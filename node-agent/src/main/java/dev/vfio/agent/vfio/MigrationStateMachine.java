@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.function.LongConsumer;
 
 /**
  * The policy the agent applies to one {@link MigrationDevice}, kernel or simulated: the same
@@ -41,6 +40,17 @@ public final class MigrationStateMachine implements AutoCloseable {
   public static final int DEFAULT_BUFFER_BYTES = 1 << 20;
   /** Below this a tiny reported size (or a driver reporting 0) would only multiply syscalls. */
   private static final int MIN_BUFFER_BYTES = 4096;
+
+  /**
+   * Hears of every chunk a read out of the device delivered, once its sink took it; throwing
+   * stops the read there, which is how a cancelled task stops a long stream promptly.
+   */
+  @FunctionalInterface
+  public interface Progress {
+    Progress NONE = bytes -> { };
+
+    void delivered(int bytes) throws IOException;
+  }
 
   private final MigrationDevice device;
   private final MigrationFlags flags;
@@ -146,11 +156,11 @@ public final class MigrationStateMachine implements AutoCloseable {
 
   /**
    * In STOP_COPY, reads the device's state until {@code read()} returns 0, handing each filled
-   * buffer to {@code sink} and the running total to {@code progress}.
+   * buffer to {@code sink} and its size to {@code progress}.
    *
    * @return the number of bytes read
    */
-  public long readToEnd(ChunkSink sink, LongConsumer progress) throws IOException {
+  public long readToEnd(ChunkSink sink, Progress progress) throws IOException {
     DataFd fd = requireSession("readToEnd", Set.of(STOP_COPY));
     long total = 0;
     boolean end = false;
@@ -168,11 +178,11 @@ public final class MigrationStateMachine implements AutoCloseable {
       if (bytes > 0) {
         total += bytes;
         if (lent != null) {
-          sink.lentFilled(lent, bytes);
+          sink.lentFilled(lent);
         } else {
-          sink.accept(chunk.flip());
+          sink.write(chunk.flip());
         }
-        progress.accept(total);
+        progress.delivered(bytes);
       }
     }
     return total;
@@ -182,9 +192,11 @@ public final class MigrationStateMachine implements AutoCloseable {
    * In PRE_COPY(_P2P), reads what the device offers now, until the temporary end of the stream or
    * {@code maxBytes}. ENOMSG and a 0 read both mean "nothing for now": drivers differ (mlx5 fails
    * with ENOMSG, mtty returns 0), and neither is the end of the stream. Where the kernel has
-   * {@code VFIO_MIG_GET_PRECOPY_INFO}, the round reports what is still pending after it.
+   * {@code VFIO_MIG_GET_PRECOPY_INFO}, the round reports what is still pending after it. Each
+   * chunk's size goes to {@code progress} once {@code sink} took it.
    */
-  public PrecopyRound readPrecopy(ChunkSink sink, long maxBytes) throws IOException {
+  public PrecopyRound readPrecopy(ChunkSink sink, long maxBytes, Progress progress)
+      throws IOException {
     DataFd fd = requireSession("readPrecopy", Set.of(PRE_COPY, PRE_COPY_P2P));
     ByteBuffer chunk = buffer();
     long total = 0;
@@ -196,8 +208,10 @@ public final class MigrationStateMachine implements AutoCloseable {
       }
       if (chunk.position() > 0) {
         chunk.flip();
-        total += chunk.remaining();
-        sink.accept(chunk);
+        int bytes = chunk.remaining();
+        total += bytes;
+        sink.write(chunk);
+        progress.delivered(bytes);
       }
     }
     return new PrecopyRound(total, drained, precopyInfo(fd));
