@@ -30,8 +30,9 @@ import java.util.Set;
  * </ul>
  *
  * <p>Failures name the requested arc and the errno, e.g. {@code 0000:65:00.0: RUNNING -> STOP_COPY
- * failed: EIO (errno 5): device left in STOP}; a failure of the arc leaving RESUMING is a
- * {@link StateRejectedException}.
+ * failed: EIO (errno 5): device left in STOP}. A failure of the arc leaving RESUMING is a
+ * {@link StateRejectedException}, and so is a resume {@code write()} the device refuses with one of
+ * {@link #REFUSALS}.
  *
  * <p>Not thread-safe: one task drives one device at a time.
  */
@@ -40,6 +41,14 @@ public final class MigrationStateMachine implements AutoCloseable {
   public static final int DEFAULT_BUFFER_BYTES = 1 << 20;
   /** Below this a tiny reported size (or a driver reporting 0) would only multiply syscalls. */
   private static final int MIN_BUFFER_BYTES = 4096;
+
+  /**
+   * The errnos with which a driver's resume {@code write()} refuses the state itself rather than
+   * fails: state larger than the device's (mtty and hisi_acc give ENOMEM once a write would pass
+   * their state size; ENOSPC says the same), or not the device's (a header it does not know:
+   * EINVAL, EFAULT). ENODEV (the session ended under us) and EIO stay device errors.
+   */
+  static final Set<Errno> REFUSALS = Set.of(Errno.ENOSPC, Errno.ENOMEM, Errno.EINVAL, Errno.EFAULT);
 
   /**
    * Hears of every chunk a read out of the device delivered, once its sink took it; throwing
@@ -217,11 +226,23 @@ public final class MigrationStateMachine implements AutoCloseable {
     return new PrecopyRound(total, drained, precopyInfo(fd));
   }
 
-  /** In RESUMING, writes all of {@code src}, looping over short writes. */
+  /**
+   * In RESUMING, writes all of {@code src}, looping over short writes.
+   *
+   * @throws StateRejectedException if the device refused the state ({@link #REFUSALS}); it is
+   *     still in RESUMING, which only a reset leaves without loading: call
+   *     {@link #recoverToRunning()}
+   */
   public void writeAll(ByteBuffer src) throws VfioException {
     DataFd fd = requireSession("writeAll", Set.of(RESUMING));
     while (src.hasRemaining()) {
-      if (fd.write(src) <= 0) {
+      int written;
+      try {
+        written = fd.write(src);
+      } catch (VfioException e) {
+        throw REFUSALS.contains(e.error()) ? writeRefused(e) : e;
+      }
+      if (written <= 0) {
         throw new VfioException(device.address(), "write data_fd", Errno.EIO,
             "device took no bytes with " + src.remaining() + " left to write");
       }
@@ -309,6 +330,14 @@ public final class MigrationStateMachine implements AutoCloseable {
         : new VfioException(device.address(), arc, cause.errno(), detail);
     failure.initCause(cause);
     return failure;
+  }
+
+  private StateRejectedException writeRefused(VfioException cause) {
+    StateRejectedException refused = new StateRejectedException(device.address(),
+        cause.operation(), cause.errno(), "device refused the state it was sent"
+            + (cause.detail().isEmpty() ? "" : "; " + cause.detail()));
+    refused.initCause(cause);
+    return refused;
   }
 
   private DataFd requireSession(String operation, Set<MigrationState> states)

@@ -282,6 +282,42 @@ class MigrationStateMachineTest {
     assertEquals(RUNNING, target.state());
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"ENOSPC", "ENOMEM", "EINVAL", "EFAULT"})
+  void stateTheDeviceRefusesOnWriteIsRejectedAndRecoveredByReset(String errno) throws Exception {
+    byte[] stream = save(MigrationStateMachine.probe(
+        device(SimulatedDeviceSpec.of(SOURCE, 100_000))));
+    SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 100_000));
+    MigrationStateMachine machine = MigrationStateMachine.probe(target);
+    machine.transition(RESUMING);
+    target.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(1000, Errno.valueOf(errno)));
+
+    VfioException e = assertThrows(VfioException.class,
+        () -> machine.writeAll(ByteBuffer.wrap(stream)));
+
+    assertInstanceOf(StateRejectedException.class, e);
+    assertEquals(Errno.valueOf(errno), e.error());
+    assertTrue(e.getMessage().startsWith(TARGET + ": write data_fd failed: " + errno), e.getMessage());
+    assertEquals(RESUMING, target.state(), "a refused write leaves the session to a reset");
+    assertEquals(Recovery.Action.RESET, machine.recoverToRunning().action());
+    assertEquals(RUNNING, target.state());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"EIO", "ENODEV"})
+  void aWriteThatFailsForAnotherReasonIsADeviceError(String errno) throws Exception {
+    SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 100_000));
+    MigrationStateMachine machine = MigrationStateMachine.probe(target);
+    machine.transition(RESUMING);
+    target.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(0, Errno.valueOf(errno)));
+
+    VfioException e = assertThrows(VfioException.class,
+        () -> machine.writeAll(ByteBuffer.allocate(10)));
+
+    assertFalse(e instanceof StateRejectedException, e.getMessage());
+    assertEquals(Errno.valueOf(errno), e.error());
+  }
+
   @Test
   void failureAfterTheDeviceAcceptedTheDataIsNotARejection() throws Exception {
     byte[] stream = save(MigrationStateMachine.probe(
