@@ -75,7 +75,7 @@ public class CodecKernels {
       for (int i = 0; i < BLOB_CHUNKS; i++) {
         writer.write(source.duplicate());
       }
-      writer.finish();
+      writer.commit();
     }
     blob = out.toByteArray();
     key = new SecretKeySpec(new byte[32], "AES");
@@ -83,7 +83,7 @@ public class CodecKernels {
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() {
+  public void tearDown() throws IOException {
     plainWriter.close();
     zstdWriter.close();
     zstd.close();

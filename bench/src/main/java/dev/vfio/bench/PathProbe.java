@@ -132,7 +132,7 @@ public final class PathProbe {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
     try (BlobWriter writer = BlobWriter.create(file,
         device.header(BlobCompression.NONE).withDigest(digest))) {
-      device.machine().readToEnd(writer.sink(), total -> { });
+      device.machine().readToEnd(writer, total -> { });
       writer.commit();
     }
     device.machine().transition(MigrationState.RUNNING);

@@ -222,7 +222,7 @@ final class TransferBenchmark implements Benchmark {
               source.stopCopy();
               source.machine().readToEnd(writer::write, total -> { });
             }
-            writer.finish();
+            writer.commit();
             if (!out.awaitAcknowledgement(PATIENCE)) {
               throw new IOException("the receiver did not acknowledge " + address);
             }

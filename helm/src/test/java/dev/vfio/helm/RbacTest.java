@@ -134,7 +134,7 @@ class RbacTest {
       Permission.of(VFIO, "vfionodes/status", "patch"),
       // pods.NodePods.find, when its watch has not seen the task's pod: withName(pod).get().
       Permission.of(CORE, "pods", "get"),
-      // tasks.PodDevices.markRestore, after a Load or Receive: JSON merge patch of vfio.dev/restore-status.
+      // tasks.ApiServerPods.markRestore, after a Load or Receive: JSON merge patch of vfio.dev/restore-status.
       Permission.of(CORE, "pods", "patch"),
       // pods.NodePods: inform on this node's pods (a field selector), which NodePublisher reports
       // holders from and NodeAgent republishes the VfioNode on.

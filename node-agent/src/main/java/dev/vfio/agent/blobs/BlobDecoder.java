@@ -1,6 +1,7 @@
 package dev.vfio.agent.blobs;
 
 import com.fasterxml.jackson.core.JacksonException;
+import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -126,7 +127,7 @@ final class BlobDecoder implements AutoCloseable {
    *
    * @param path the blob file, or null for a stream; goes into the summary
    */
-  BlobSummary readState(BlobInput in, BlobSink sink, Path path) throws IOException {
+  BlobSummary readState(BlobInput in, ChunkSink sink, Path path) throws IOException {
     StateDigest digest = StateDigest.of(digestKind);
     long stateBytes = 0;
     long chunk = 0;
@@ -171,7 +172,7 @@ final class BlobDecoder implements AutoCloseable {
           slot.hashing = ChunkHashing.THREADS.submit(() -> digest.hashChunk(toHash));
         }
         stateBytes += state.remaining();
-        sink.accept(state);
+        sink.write(state);
       }
       // The oldest chunk still hashing is in the slot the next chunk would have taken.
       for (long i = 0; i < SLOTS; i++) {

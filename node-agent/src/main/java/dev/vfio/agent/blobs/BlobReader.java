@@ -1,5 +1,6 @@
 package dev.vfio.agent.blobs;
 
+import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -83,7 +84,7 @@ public final class BlobReader implements AutoCloseable {
    *
    * @throws BlobIntegrityException naming the file and the problem
    */
-  public void copyTo(BlobSink sink) throws IOException {
+  public void copyTo(ChunkSink sink) throws IOException {
     scan(sink);
   }
 
@@ -93,7 +94,7 @@ public final class BlobReader implements AutoCloseable {
     channel.close();
   }
 
-  private BlobSummary scan(BlobSink sink) throws IOException {
+  private BlobSummary scan(ChunkSink sink) throws IOException {
     BlobInput in = BlobInput.ofFile(path, channel, chunksOffset);
     BlobSummary summary = decoder.readState(in, sink, path);
     // Only a file knows where it ends; a stream's reader must stop at the trailer instead.

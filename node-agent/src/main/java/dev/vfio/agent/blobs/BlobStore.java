@@ -44,18 +44,25 @@ public final class BlobStore {
       Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
   private final SortedMap<String, Path> roots;
+  private final BlobWriter.TemporaryFileOpener opener;
 
   /**
    * @param roots storage claim name to the directory where the claim is mounted
    * @throws IllegalArgumentException if a claim name is not a valid claim name
    */
   public BlobStore(Map<String, Path> roots) {
+    this(roots, BlobWriter::openOwnerOnly);
+  }
+
+  /** A store whose blob files are opened by {@code opener}: a test's volume that fills up. */
+  BlobStore(Map<String, Path> roots, BlobWriter.TemporaryFileOpener opener) {
     SortedMap<String, Path> checked = new TreeMap<>();
     roots.forEach((claim, root) -> {
       requireSubdomain("storage claim", claim);
       checked.put(claim, root.toAbsolutePath().normalize());
     });
     this.roots = Collections.unmodifiableSortedMap(checked);
+    this.opener = opener;
   }
 
   /** The storage claim names, sorted. */
@@ -79,6 +86,18 @@ public final class BlobStore {
           + " is neither a lowercase PCI address like 0000:65:00.0 nor an mdev UUID");
     }
     return contained(claim, directory.resolve(device + BLOB_SUFFIX));
+  }
+
+  /**
+   * Starts the blob of {@code device} in {@code snapshot} ({@link #blobPath}), which its
+   * {@link BlobWriter#commit} publishes.
+   *
+   * @throws UnknownStorageClaimException if {@code claim} is not mounted into this agent
+   * @throws IllegalArgumentException as {@link #blobPath} and {@link BlobWriter#create} do
+   */
+  public BlobWriter createBlob(String claim, String namespace, String snapshot, String device,
+      BlobHeader header) throws IOException {
+    return BlobWriter.create(blobPath(claim, namespace, snapshot, device), header, opener);
   }
 
   /**

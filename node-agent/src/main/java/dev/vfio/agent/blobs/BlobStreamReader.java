@@ -1,5 +1,6 @@
 package dev.vfio.agent.blobs;
 
+import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,7 +70,7 @@ public final class BlobStreamReader {
    * @throws BlobIntegrityException if the stream ends early, a chunk fails its checks, or the
    *     trailer does not match the state delivered
    */
-  public BlobSummary copyTo(BlobSink sink) throws IOException {
+  public BlobSummary copyTo(ChunkSink sink) throws IOException {
     if (consumed) {
       throw new IllegalStateException("blob " + in.name() + " was already read");
     }

@@ -1,6 +1,5 @@
 package dev.vfio.agent.blobs;
 
-import dev.vfio.agent.vfio.ChunkSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,15 +21,16 @@ import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 /**
- * Writes one blob: the state goes to a temporary file beside the blob, and {@link #commit} renames
- * it into place, so a reader never finds a torn blob under a blob's name. Memory is a few chunks
+ * Writes one blob to a file, the {@link BlobOutput} of a save: the state goes to a temporary file
+ * beside the blob, and {@link #commit} renames it into place, so a reader never finds a torn blob
+ * under a blob's name. Memory is a few chunks
  * whatever the state size. Every {@link #WRITEBACK_BYTES} the file is written back to disk in the
  * background, so that the disk works while the caller reads the device. Not thread-safe.
  *
  * <p>Until {@link #commit} returns, {@link #abort} or {@link #close} deletes the temporary file;
  * after a crash, {@link #temporaryPath} is what a journal deletes.
  */
-public final class BlobWriter implements AutoCloseable {
+public final class BlobWriter implements BlobOutput {
   /** Opens the temporary file for writing; the production one is {@link #openOwnerOnly}. */
   @FunctionalInterface
   interface TemporaryFileOpener {
@@ -142,42 +142,19 @@ public final class BlobWriter implements AutoCloseable {
     return target;
   }
 
-  /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
+  @Override
   public void write(ByteBuffer state) throws IOException {
     requireOpen();
     encoder.write(state);
   }
 
-  /** This writer as a sink that lends its chunk buffers, so a device reads straight into them. */
-  public ChunkSink sink() {
-    return new ChunkSink() {
-      @Override
-      public void accept(ByteBuffer chunk) throws IOException {
-        write(chunk);
-      }
-
-      @Override
-      public ByteBuffer lend() throws IOException {
-        return BlobWriter.this.lend();
-      }
-
-      @Override
-      public void lentFilled(ByteBuffer lent, int bytes) throws IOException {
-        BlobWriter.this.lentFilled(lent);
-      }
-    };
-  }
-
-  /**
-   * Room in the chunk being filled, for state read straight into it rather than passed to
-   * {@link #write} and copied; it goes back through {@link #lentFilled} before anything else.
-   */
+  @Override
   public ByteBuffer lend() throws IOException {
     requireOpen();
     return encoder.lend();
   }
 
-  /** The buffer {@link #lend} returned holds more state, up to its position. */
+  @Override
   public void lentFilled(ByteBuffer lent) throws IOException {
     requireOpen();
     encoder.lentFilled(lent);
@@ -188,6 +165,7 @@ public final class BlobWriter implements AutoCloseable {
    * over {@link #targetPath}, fsync the directory. If this fails before the rename, the temporary
    * file is gone; if the directory fsync fails, the blob is in place but may not survive a crash.
    */
+  @Override
   public BlobSummary commit() throws IOException {
     requireOpen();
     try {
@@ -210,6 +188,7 @@ public final class BlobWriter implements AutoCloseable {
   }
 
   /** Drops the blob: deletes the temporary file. Does nothing once committed or aborted. */
+  @Override
   public void abort() throws IOException {
     if (stage == Stage.COMMITTED || stage == Stage.ABORTED) {
       return;
@@ -294,7 +273,7 @@ public final class BlobWriter implements AutoCloseable {
     }
   }
 
-  private static FileChannel openOwnerOnly(Path temporary) throws IOException {
+  static FileChannel openOwnerOnly(Path temporary) throws IOException {
     return FileChannel.open(temporary,
         Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OWNER_ONLY_FILE);
   }

@@ -74,7 +74,7 @@ final class SaveCommand implements Callable<Integer> {
       BlobSummary summary;
       try (BlobWriter writer = BlobWriter.create(out, header)) {
         machine.transition(STOP_COPY);
-        machine.readToEnd(writer.sink(), total -> { });
+        machine.readToEnd(writer, MigrationStateMachine.Progress.NONE);
         summary = writer.commit();
         machine.transition(before);
       } catch (IOException | RuntimeException e) {

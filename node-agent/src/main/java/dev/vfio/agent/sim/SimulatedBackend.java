@@ -22,7 +22,12 @@ public final class SimulatedBackend {
       throw new IllegalArgumentException(
           "VFIO_SIM_DEVICES is not set: the simulated backend needs a JSON list of devices");
     }
-    SimulatedDevices devices = SimulatedDevices.fromFile(devicesFile, simulationDirectory.resolve("devices"));
+    return of(SimulatedDevices.fromFile(devicesFile, simulationDirectory.resolve("devices")),
+        simulationDirectory);
+  }
+
+  /** The simulated node of {@code devices}, frozen pods marked under {@code simulationDirectory}. */
+  public static NodeBackend of(SimulatedDevices devices, Path simulationDirectory) throws IOException {
     DeviceInventory inventory = () -> {
       List<InventoryDevice> result = new ArrayList<>();
       for (String address : devices.addresses()) {

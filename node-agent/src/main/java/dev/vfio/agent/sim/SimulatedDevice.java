@@ -36,7 +36,9 @@ import java.util.concurrent.TimeUnit;
  *       bytes round after round, with ENOMSG (or 0, mtty style) at each temporary end; the
  *       precopy ioctl is EINVAL outside PRE_COPY(_P2P).
  *   <li>RESUMING takes any writes and checks them on the arc leaving RESUMING: bad or incomplete
- *       data fails that SET with EINVAL and leaves the device in ERROR.
+ *       data fails that SET with EINVAL and leaves the device in ERROR. A write the device is
+ *       told to refuse ({@link SimulatedFaults.WriteRefusal}) fails and takes nothing; the
+ *       device stays in RESUMING.
  *   <li>ERROR and anything requested from it give EINVAL; only {@link #reset()} leaves it.
  *   <li>Without STOP_COPY the device has no migration ops: ENOTTY.
  * </ul>
@@ -257,6 +259,12 @@ public final class SimulatedDevice implements MigrationDevice {
 
   synchronized int write(StateStreamParser session, ByteBuffer src) throws VfioException {
     requireSession(session == resuming, "write data_fd");
+    Optional<SimulatedFaults.WriteRefusal> refusal = faults.refuseResumeWrite();
+    // Like mtty: the position plus the whole request is checked, before any byte is taken.
+    if (refusal.isPresent() && session.consumed() + src.remaining() > refusal.get().afterBytes()) {
+      throw error("write data_fd", refusal.get().errno(), "device refused " + src.remaining()
+          + " bytes at stream offset " + session.consumed() + " (injected fault)");
+    }
     int n = Math.min(src.remaining(), MAX_WRITE_BYTES);
     session.accept(src.slice(src.position(), n));
     src.position(src.position() + n);

@@ -34,7 +34,8 @@ import java.util.Set;
  *    "faults": {"arcs": [{"from": "STOP", "to": "STOP_COPY", "errno": "EIO",
  *                         "leaveInError": true}],
  *               "failStreamAfterBytes": 4096, "bytesPerSecond": 0,
- *               "rejectResumeData": false}}
+ *               "rejectResumeData": false,
+ *               "refuseResumeWrite": {"afterBytes": 0, "errno": "EINVAL"}}}
  * ]
  * }</pre>
  *
@@ -46,8 +47,9 @@ public final class SimulatedDevices {
   private static final Set<String> DEVICE_FIELDS = Set.of("address", "driver", "vendorId",
       "deviceId", "iommuGroup", "stateBytes", "flags", "dirtyBytesPerRound", "zeroAtPrecopyEnd",
       "migDataSize", "faults");
-  private static final Set<String> FAULT_FIELDS =
-      Set.of("arcs", "failStreamAfterBytes", "bytesPerSecond", "rejectResumeData");
+  private static final Set<String> FAULT_FIELDS = Set.of("arcs", "failStreamAfterBytes",
+      "bytesPerSecond", "rejectResumeData", "refuseResumeWrite");
+  private static final Set<String> WRITE_REFUSAL_FIELDS = Set.of("afterBytes", "errno");
   private static final Set<String> ARC_FAULT_FIELDS = Set.of("from", "to", "errno", "leaveInError");
 
   private final Map<String, SimulatedDevice> devices;
@@ -171,6 +173,13 @@ public final class SimulatedDevices {
     faults = faults.withBytesPerSecond(number(node, "bytesPerSecond", where, 0));
     if (bool(node, "rejectResumeData", where, false)) {
       faults = faults.withRejectedResumeData();
+    }
+    if (node.has("refuseResumeWrite")) {
+      JsonNode refusal = node.get("refuseResumeWrite");
+      requireObject(refusal, where + " refuseResumeWrite", WRITE_REFUSAL_FIELDS);
+      faults = faults.withResumeWritesRefusedAfter(
+          number(refusal, "afterBytes", where + " refuseResumeWrite", 0),
+          errno(text(refusal, "errno", where + " refuseResumeWrite", "ENOMEM"), where));
     }
     return faults;
   }

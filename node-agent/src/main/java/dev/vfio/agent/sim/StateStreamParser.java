@@ -90,6 +90,11 @@ final class StateStreamParser {
     src.position(src.limit());
   }
 
+  /** How many bytes the stream has brought so far. */
+  long consumed() {
+    return consumed;
+  }
+
   /** The state the stream carried, or the first problem found. */
   SimulatedState finish() throws MalformedStateException {
     if (problem != null) {

@@ -1,8 +1,6 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.blobs.BlobStore;
-import dev.vfio.agent.blobs.UnknownStorageClaimException;
-import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
@@ -28,11 +26,9 @@ public final class DeleteBlobsOperation implements NodeOperation {
     context.stage(Stage.Deleting);
     try {
       blobs.deleteDirectory(spec.getStorageClaim(), directory.namespace(), directory.snapshot());
-    } catch (UnknownStorageClaimException e) {
-      throw new TaskFailure(Reasons.STORAGE_CLAIM_UNKNOWN, e.getMessage());
-    } catch (IOException e) {
-      throw new TaskFailure(Reasons.STORAGE_ERROR, "could not delete " + spec.getBlobDirectory()
-          + " on claim " + spec.getStorageClaim() + ": " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      throw FailureClassifier.DELETE_BLOBS.classify(e).in("could not delete " + spec.getBlobDirectory()
+          + " on claim " + spec.getStorageClaim());
     }
     context.succeed(List.of(), null);
   }

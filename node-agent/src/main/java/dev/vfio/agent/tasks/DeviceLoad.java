@@ -1,25 +1,21 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.inventory.InventoryDevice;
+import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import dev.vfio.agent.vfio.Recovery;
-import dev.vfio.agent.vfio.StateRejectedException;
 import dev.vfio.api.v1alpha1.DeviceResult;
-import dev.vfio.api.v1alpha1.Reasons;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.List;
-import dev.vfio.agent.journal.DeviceJournal;
-import dev.vfio.agent.pods.PodRef;
 
 /**
- * The load of one state stream into one target device: RUNNING to RESUMING, the stream written
- * to the data_fd, RESUMING to RUNNING — where the device validates what it got. Used by Load
- * (from a blob) and Receive (from a peer).
+ * The load of one state stream into one target device, the sink a blob is read into: RUNNING to
+ * RESUMING, the stream written to the data_fd, RESUMING to RUNNING — where the device validates
+ * what it got. Used by {@link StateRestore}; Resume uses it only to bring a device back to RUNNING.
  */
-final class DeviceLoad implements AutoCloseable {
+final class DeviceLoad implements ChunkSink, AutoCloseable {
   private final InventoryDevice inventory;
   private final MigrationDevice device;
   private final MigrationStateMachine machine;
@@ -46,7 +42,8 @@ final class DeviceLoad implements AutoCloseable {
   }
 
   /** Writes one verified chunk; stops promptly when the task is cancelled or out of time. */
-  void accept(ByteBuffer chunk) throws IOException {
+  @Override
+  public void write(ByteBuffer chunk) throws IOException {
     TaskFailure stop = context.stopReason();
     if (stop != null) {
       throw new TaskStoppedException(stop);
@@ -57,37 +54,18 @@ final class DeviceLoad implements AutoCloseable {
     context.addBytes(length);
   }
 
-  /** Leaves RESUMING, which is when the device checks the state: its refusal is the blob's fault, not the device's. */
-  void finish() throws IOException, TaskFailure {
-    try {
-      machine.transition(MigrationState.RUNNING);
-    } catch (StateRejectedException e) {
-      throw new TaskFailure(Reasons.STATE_REJECTED, "device " + device.address()
-          + " rejected the state it was given: " + e.getMessage(), e);
-    }
+  /**
+   * Leaves RESUMING, which is when the device checks the state; its refusal is a
+   * {@code StateRejectedException}, the state's fault rather than the device's.
+   */
+  void finish() throws IOException {
+    machine.transition(MigrationState.RUNNING);
   }
 
   DeviceResult result() {
     DeviceResult result = DeviceResults.of(device.address(), inventory, machine);
     result.setBytes(bytes);
     return result;
-  }
-
-  /**
-   * Undoes a failed load of {@code loads} into a restore target: every device back to RUNNING
-   * (from RESUMING only a reset does that, and the partial state goes with it), the journal entry
-   * dropped, the pod told. Returns the cause, told what was undone.
-   */
-  static TaskFailure rollBackAll(List<DeviceLoad> loads, DeviceJournal journal, String taskUid,
-      PodDevices podDevices, PodRef pod, TaskFailure cause) {
-    List<String> done = loads.stream().map(DeviceLoad::rollBack).toList();
-    try {
-      journal.remove(taskUid);
-    } catch (IOException e) {
-      // Left for the next start's replay, which is harmless on RUNNING devices.
-    }
-    podDevices.markRestore(pod, "Failed");
-    return new TaskFailure(cause.reason(), cause.getMessage() + "; target rolled back: " + String.join("; ", done), cause);
   }
 
   /** Back to RUNNING; from RESUMING only a reset does that, and the partial state is gone with it. */

@@ -1,8 +1,8 @@
 package dev.vfio.agent.tasks;
 
+import dev.vfio.agent.blobs.BlobOutput;
 import dev.vfio.agent.blobs.BlobSummary;
 import dev.vfio.agent.inventory.InventoryDevice;
-import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
@@ -10,7 +10,6 @@ import dev.vfio.agent.vfio.PrecopyRound;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
  * The save of one device into one blob or one stream to a peer: optional PRE_COPY rounds while the workload runs, then
@@ -24,26 +23,22 @@ final class DeviceSave implements AutoCloseable {
   private final InventoryDevice inventory;
   private final MigrationDevice device;
   private final MigrationStateMachine machine;
-  private final StateOutput writer;
+  private final BlobOutput output;
   private final TaskContext context;
   private int precopyRounds;
   private BlobSummary summary;
 
   DeviceSave(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine,
-      StateOutput writer, TaskContext context) {
+      BlobOutput output, TaskContext context) {
     this.inventory = inventory;
     this.device = device;
     this.machine = machine;
-    this.writer = writer;
+    this.output = output;
     this.context = context;
   }
 
   String address() {
     return device.address();
-  }
-
-  StateOutput output() {
-    return writer;
   }
 
   /** MIG_DATA_SIZE where the kernel has it; only an estimate for progress, 0 when unknown. */
@@ -67,7 +62,7 @@ final class DeviceSave implements AutoCloseable {
     machine.transition(MigrationState.PRE_COPY);
     while (precopyRounds < maxRounds) {
       context.checkpoint();
-      PrecopyRound round = machine.readPrecopy(this::write, Long.MAX_VALUE);
+      PrecopyRound round = machine.readPrecopy(output, Long.MAX_VALUE, this::counted);
       precopyRounds++;
       boolean initialDone = round.remaining().map(info -> info.initialBytes() == 0).orElse(round.drained());
       long pending = round.remaining().map(info -> info.pending()).orElse(0L);
@@ -81,34 +76,12 @@ final class DeviceSave implements AutoCloseable {
   void stopCopy() throws IOException, TaskFailure {
     context.checkpoint();
     machine.transition(MigrationState.STOP_COPY);
-    machine.readToEnd(new ChunkSink() {
-      @Override
-      public void accept(ByteBuffer chunk) throws IOException {
-        write(chunk);
-      }
-
-      @Override
-      public ByteBuffer lend() throws IOException {
-        return writer.lend();
-      }
-
-      @Override
-      public void lentFilled(ByteBuffer lent, int bytes) throws IOException {
-        writer.lentFilled(lent, bytes);
-        counted(bytes);
-      }
-    }, total -> { });
-    summary = writer.commit();
+    machine.readToEnd(output, this::counted);
+    summary = output.commit();
   }
 
   int precopyRounds() {
     return precopyRounds;
-  }
-
-  private void write(ByteBuffer chunk) throws IOException {
-    int bytes = chunk.remaining();
-    writer.write(chunk);
-    counted(bytes);
   }
 
   private void counted(int bytes) throws TaskStoppedException {
@@ -138,15 +111,14 @@ final class DeviceSave implements AutoCloseable {
     return result;
   }
 
-  /** Undoes what is not committed: the temporary blob goes, the device returns to RUNNING. */
+  /** Undoes what is not committed: the partial blob is dropped, the device returns to RUNNING. */
   String rollBack() {
     StringBuilder what = new StringBuilder();
     try {
-      if (summary == null) {
-        writer.abort();
-      }
+      output.abort();
     } catch (IOException e) {
-      what.append("could not discard ").append(writer).append(": ").append(e.getMessage()).append("; ");
+      what.append("could not discard the partial state of ").append(device.address()).append(": ")
+          .append(e.getMessage()).append("; ");
     }
     try {
       what.append(device.address()).append(": ").append(machine.recoverToRunning().describe());
@@ -161,9 +133,9 @@ final class DeviceSave implements AutoCloseable {
     machine.close();
     device.close();
     try {
-      writer.close();
+      output.close();
     } catch (IOException e) {
-      // Nothing to add: rollBack already reported a failure to remove the temporary file.
+      // Nothing to add: rollBack already reported a failure to drop a partial blob.
     }
   }
 }

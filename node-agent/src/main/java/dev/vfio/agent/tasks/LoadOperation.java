@@ -5,21 +5,14 @@ import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.journal.DeviceJournal;
-import dev.vfio.agent.journal.JournalEntry;
-import dev.vfio.agent.pods.PodRef;
-import dev.vfio.api.v1alpha1.DeviceMapping;
-import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
-import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import java.util.stream.Collectors;
 
 /**
  * {@code Load}: restores blobs into the target pod's devices. Every blob is verified whole — each
@@ -37,53 +30,37 @@ public final class LoadOperation implements NodeOperation {
     this.journal = journal;
   }
 
+  /** A blob that passed every check, and the device it goes into. */
+  private record VerifiedBlob(BlobReader reader, long stateBytes, DeviceLoad target) {}
+
   @Override
   public void run(TaskContext context) throws TaskFailure {
-    VfioNodeTask task = context.task();
-    VfioNodeTaskSpec spec = task.getSpec();
+    VfioNodeTaskSpec spec = context.task().getSpec();
     BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
-    PodRef pod = podDevices.currentPod(task, Reasons.TARGET_POD_CHANGED);
-    Map<String, String> sourceOf = spec.getDeviceMap().stream()
-        .collect(Collectors.toMap(DeviceMapping::getTarget, DeviceMapping::getSource));
-    List<DeviceLoad> loads = podDevices.open(pod, spec.getDevices(), (inventory, device, machine) ->
-        new DeviceLoad(inventory, device, machine, context));
-    List<BlobReader> readers = new ArrayList<>();
-    try {
-      context.stage(Stage.Preparing);
-      long total = 0;
-      for (DeviceLoad load : loads) {
-        BlobReader reader = verifiedBlob(spec, directory, sourceOf.get(load.address()), load);
-        readers.add(reader);
-        total += reader.verify().stateBytes();
+    try (StateRestore restore = StateRestore.open(podDevices, journal, context, FailureClassifier.LOAD)) {
+      List<VerifiedBlob> verified = new ArrayList<>();
+      try {
+        context.stage(Stage.Preparing);
+        for (Map.Entry<String, DeviceLoad> target : restore.bySource().entrySet()) {
+          verified.add(verifiedBlob(spec, directory, target.getKey(), target.getValue()));
+        }
+        context.totalBytes(verified.stream().mapToLong(VerifiedBlob::stateBytes).sum());
+        restore.begin();
+        context.stage(Stage.Loading);
+        for (VerifiedBlob blob : verified) {
+          blob.reader().copyTo(blob.target());
+        }
+        restore.resume();
+      } catch (TaskFailure | IOException | RuntimeException e) {
+        throw restore.rollBack(e);
+      } finally {
+        PodDevices.closeAll(verified.stream().map(VerifiedBlob::reader).toList());
       }
-      context.totalBytes(total);
-      journal.record(new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
-          task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false, null, null));
-      context.stage(Stage.Loading);
-      for (int i = 0; i < loads.size(); i++) {
-        DeviceLoad load = loads.get(i);
-        load.begin();
-        readers.get(i).copyTo(load::accept);
-      }
-      context.stage(Stage.Resuming);
-      for (DeviceLoad load : loads) {
-        load.finish();
-      }
-      context.resumedAt(context.clock().instant());
-      journal.remove(task.getMetadata().getUid());
-      podDevices.markRestore(pod, "Succeeded");
-      context.succeed(loads.stream().map(DeviceLoad::result).toList(), null);
-    } catch (TaskFailure failure) {
-      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, failure);
-    } catch (IOException e) {
-      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, SaveOperation.classify(e));
-    } finally {
-      PodDevices.closeAll(readers);
-      PodDevices.closeAll(loads);
+      restore.succeed();
     }
   }
 
-  private BlobReader verifiedBlob(VfioNodeTaskSpec spec, BlobDirectory directory, String source, DeviceLoad load)
+  private VerifiedBlob verifiedBlob(VfioNodeTaskSpec spec, BlobDirectory directory, String source, DeviceLoad target)
       throws TaskFailure, IOException {
     BlobReader reader;
     try {
@@ -93,9 +70,9 @@ public final class LoadOperation implements NodeOperation {
           + spec.getStorageClaim() + "/" + spec.getBlobDirectory() + "; no device was touched");
     }
     try {
-      reader.verify();
-      reader.requireCompatibleWith(load.inventory().identity());
-      return reader;
+      long stateBytes = reader.verify().stateBytes();
+      reader.requireCompatibleWith(target.inventory().identity());
+      return new VerifiedBlob(reader, stateBytes, target);
     } catch (BlobIntegrityException e) {
       reader.close();
       throw new TaskFailure(Reasons.BLOB_CORRUPT, "the blob of device " + source + " failed its integrity check: "

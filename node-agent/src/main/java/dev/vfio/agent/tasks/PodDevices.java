@@ -3,7 +3,6 @@ package dev.vfio.agent.tasks;
 import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.pods.HeldDevice;
-import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationStateMachine;
@@ -11,11 +10,6 @@ import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,21 +21,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How every operation reaches the devices of its pod: the pod must still be the one the operator
- * checked (same UID), must still hold each device, and each device is opened and probed before
- * any is moved — so a task that cannot run fails having touched nothing.
+ * checked (same UID), must still hold each device, each device is named once, and each is opened
+ * and probed before any is moved — so a task that cannot run fails having touched nothing.
  */
 public final class PodDevices {
-  /** Annotation on a restore target telling its workload how the restore went. */
-  static final String RESTORE_STATUS = "vfio.dev/restore-status";
   private static final Logger LOG = LoggerFactory.getLogger(PodDevices.class);
 
-  private final KubernetesClient client;
-  private final NodePods pods;
+  private final TaskPods pods;
   private final NodeBackend backend;
   private final String nodeName;
 
-  public PodDevices(KubernetesClient client, NodePods pods, NodeBackend backend, String nodeName) {
-    this.client = client;
+  public PodDevices(TaskPods pods, NodeBackend backend, String nodeName) {
     this.pods = pods;
     this.backend = backend;
     this.nodeName = nodeName;
@@ -62,14 +52,21 @@ public final class PodDevices {
     return PodRef.of(pod);
   }
 
-  <T extends AutoCloseable> List<T> open(PodRef pod, List<String> addresses, Opener<T> opener) throws TaskFailure {
+  /**
+   * Opens every device of {@code addresses} that {@code pod} holds and makes its worker; a
+   * failure of {@code opener} means what {@code classifier} says it means.
+   */
+  <T extends AutoCloseable> List<T> open(PodRef pod, List<String> addresses, FailureClassifier classifier,
+      Opener<T> opener) throws TaskFailure {
+    List<String> wanted = addresses == null ? List.of() : addresses;
+    DeviceMap.requireDistinct(wanted);
     List<T> opened = new ArrayList<>();
     try {
       Map<String, HeldDevice> held = backend.resolver().resolve(pod).stream()
           .collect(Collectors.toMap(HeldDevice::address, Function.identity(), (a, b) -> a));
       Map<String, InventoryDevice> inventory = backend.inventory().devices().stream()
           .collect(Collectors.toMap(d -> d.identity().address(), Function.identity()));
-      for (String address : addresses) {
+      for (String address : wanted) {
         if (!held.containsKey(address) || !inventory.containsKey(address)) {
           throw new TaskFailure(Reasons.DEVICE_NOT_HELD, "pod " + pod + " no longer holds device "
               + address + " on node " + nodeName + "; nothing was touched");
@@ -83,7 +80,14 @@ public final class PodDevices {
           throw new TaskFailure(Reasons.DEVICE_NOT_MIGRATABLE, "device " + address
               + " does not support VFIO migration: " + e.getMessage());
         }
-        opened.add(opener.open(inventory.get(address), device, machine));
+        try {
+          opened.add(opener.open(inventory.get(address), device, machine));
+        } catch (IOException | RuntimeException e) {
+          machine.close();
+          device.close();
+          throw classifier.classify(e).in("could not prepare device " + address + " of pod " + pod
+              + " (nothing was touched)");
+        }
       }
       return opened;
     } catch (TaskFailure failure) {
@@ -95,17 +99,9 @@ public final class PodDevices {
     }
   }
 
-  /** Tells the workload of a restore target, through the downward API, how its restore went. */
-  void markRestore(PodRef pod, String value) {
-    try {
-      // Through a reference, not withName(), which would read the pod from the server first.
-      Pod reference = new PodBuilder().withNewMetadata().withNamespace(pod.namespace()).withName(pod.name())
-          .endMetadata().build();
-      client.resource(reference).patch(PatchContext.of(PatchType.JSON_MERGE),
-          "{\"metadata\":{\"annotations\":{\"" + RESTORE_STATUS + "\":\"" + value + "\"}}}");
-    } catch (KubernetesClientException e) {
-      LOG.warn("could not mark pod {} {}={}: {}", pod, RESTORE_STATUS, value, e.getMessage());
-    }
+  /** Tells the workload of a restore target how its restore went. */
+  void markRestore(PodRef pod, String outcome) {
+    pods.markRestore(pod, outcome);
   }
 
   static void closeAll(List<? extends AutoCloseable> resources) {

@@ -1,15 +1,10 @@
 package dev.vfio.agent.tasks;
 
-import dev.vfio.agent.blobs.BlobIntegrityException;
 import dev.vfio.agent.blobs.BlobStreamReader;
-import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.journal.DeviceJournal;
-import dev.vfio.agent.journal.JournalEntry;
-import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.transport.IncomingStream;
 import dev.vfio.agent.transport.StreamListener;
 import dev.vfio.agent.transport.TransportCredentials;
-import dev.vfio.api.v1alpha1.DeviceMapping;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
@@ -27,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -38,6 +34,8 @@ import java.util.function.Supplier;
 public final class ReceiveOperation implements NodeOperation {
   private static final Duration ACCEPT_SLICE = Duration.ofMillis(500);
   private static final long DEFAULT_BUDGET = 1L << 40;
+  /** How long a failed receive waits for its copies to stop before it resets their devices. */
+  private static final long LANES_STOP_SECONDS = 10;
 
   private final PodDevices podDevices;
   private final DeviceJournal journal;
@@ -58,83 +56,62 @@ public final class ReceiveOperation implements NodeOperation {
   public void run(TaskContext context) throws TaskFailure, InterruptedException {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
-    PodRef pod = podDevices.currentPod(task, Reasons.TARGET_POD_CHANGED);
-    List<DeviceLoad> loads = podDevices.open(pod, spec.getDevices(), (inventory, device, machine) ->
-        new DeviceLoad(inventory, device, machine, context));
-    Map<String, DeviceLoad> bySource = new HashMap<>();
-    for (DeviceMapping mapping : spec.getDeviceMap()) {
-      loads.stream().filter(l -> l.address().equals(mapping.getTarget())).findFirst()
-          .ifPresent(load -> bySource.put(mapping.getSource(), load));
-    }
-    List<IncomingStream> streams = new ArrayList<>();
-    ExecutorService lanes = Executors.newFixedThreadPool(Math.max(1, loads.size()), r -> {
-      Thread thread = new Thread(r, "receive-" + task.getMetadata().getName());
-      thread.setDaemon(true);
-      return thread;
-    });
-    try (StreamListener listener = StreamListener.open(credentials.get(), InetAddress.getByName("0.0.0.0"), 0,
-        spec.getToken(), spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(), idleTimeout)) {
-      journal.record(new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
-          task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false, null, null));
-      for (DeviceLoad load : loads) {
-        load.begin();
-      }
-      TaskEndpoint endpoint = new TaskEndpoint();
-      endpoint.setHost(advertisedHost);
-      endpoint.setPort(listener.port());
-      context.endpoint(endpoint);
-      context.stage(Stage.Receiving);
-      List<Future<Void>> copies = new ArrayList<>();
-      while (copies.size() < loads.size()) {
-        context.checkpoint();
-        IncomingStream stream;
-        try {
-          stream = listener.accept(ACCEPT_SLICE);
-        } catch (SocketTimeoutException e) {
-          continue;
+    try (StateRestore restore = StateRestore.open(podDevices, journal, context, FailureClassifier.RECEIVE)) {
+      Map<String, DeviceLoad> awaited = new HashMap<>(restore.bySource());
+      List<IncomingStream> streams = new ArrayList<>();
+      ExecutorService lanes = Executors.newFixedThreadPool(Math.max(1, awaited.size()), r -> {
+        Thread thread = new Thread(r, "receive-" + task.getMetadata().getName());
+        thread.setDaemon(true);
+        return thread;
+      });
+      try (StreamListener listener = StreamListener.open(credentials.get(), InetAddress.getByName("0.0.0.0"), 0,
+          spec.getToken(), spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(), idleTimeout)) {
+        restore.begin();
+        TaskEndpoint endpoint = new TaskEndpoint();
+        endpoint.setHost(advertisedHost);
+        endpoint.setPort(listener.port());
+        context.endpoint(endpoint);
+        context.stage(Stage.Receiving);
+        List<Future<Void>> copies = new ArrayList<>();
+        while (copies.size() < restore.loads().size()) {
+          context.checkpoint();
+          IncomingStream stream;
+          try {
+            stream = listener.accept(ACCEPT_SLICE);
+          } catch (SocketTimeoutException e) {
+            continue;
+          }
+          streams.add(stream);
+          DeviceLoad load = awaited.remove(stream.device());
+          if (load == null) {
+            throw new TaskFailure(Reasons.TRANSFER_FAILED, "a sender offered device " + stream.device()
+                + ", which this migration does not move (or sent it twice)");
+          }
+          copies.add(lanes.submit(() -> {
+            receive(stream, load);
+            return null;
+          }));
         }
-        streams.add(stream);
-        DeviceLoad load = bySource.remove(stream.device());
-        if (load == null) {
-          throw new TaskFailure(Reasons.TRANSFER_FAILED, "a sender offered device " + stream.device()
-              + ", which this migration does not move (or sent it twice)");
+        await(copies);
+        restore.resume();
+        for (IncomingStream stream : streams) {
+          stream.acknowledge();
         }
-        copies.add(lanes.submit(() -> {
-          receive(stream, load);
-          return null;
-        }));
+      } catch (TaskFailure | IOException | RuntimeException e) {
+        stop(lanes, streams);
+        throw restore.rollBack(e);
+      } finally {
+        lanes.shutdownNow();
+        PodDevices.closeAll(streams);
       }
-      await(copies);
-      context.stage(Stage.Resuming);
-      for (DeviceLoad load : loads) {
-        load.finish();
-      }
-      context.resumedAt(context.clock().instant());
-      journal.remove(task.getMetadata().getUid());
-      podDevices.markRestore(pod, "Succeeded");
-      for (IncomingStream stream : streams) {
-        stream.acknowledge();
-      }
-      context.succeed(loads.stream().map(DeviceLoad::result).toList(), null);
-    } catch (TaskFailure failure) {
-      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, failure);
-    } catch (IOException e) {
-      throw DeviceLoad.rollBackAll(loads, journal, task.getMetadata().getUid(), podDevices, pod, classify(e));
-    } finally {
-      lanes.shutdownNow();
-      PodDevices.closeAll(streams);
-      PodDevices.closeAll(loads);
+      restore.succeed();
     }
   }
 
-  private static void receive(IncomingStream stream, DeviceLoad load) throws IOException, TaskFailure {
+  private static void receive(IncomingStream stream, DeviceLoad load) throws IOException {
     BlobStreamReader reader = BlobStreamReader.open(stream.data(), "stream of " + stream.device());
-    try {
-      reader.requireCompatibleWith(load.inventory().identity());
-    } catch (IncompatibleDeviceException e) {
-      throw new TaskFailure(Reasons.INCOMPATIBLE_DEVICES, e.getMessage(), e);
-    }
-    reader.copyTo(load::accept);
+    reader.requireCompatibleWith(load.inventory().identity());
+    reader.copyTo(load);
   }
 
   private static void await(List<Future<Void>> copies) throws TaskFailure, IOException, InterruptedException {
@@ -143,25 +120,28 @@ public final class ReceiveOperation implements NodeOperation {
         copy.get();
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
-        if (cause instanceof TaskFailure failure) {
-          throw failure;
-        }
         if (cause instanceof IOException io) {
           throw io;
+        }
+        if (cause instanceof RuntimeException runtime) {
+          throw runtime;
         }
         throw new TaskFailure(Reasons.DEVICE_ERROR, "receiving failed: " + cause, cause);
       }
     }
   }
 
-  static TaskFailure classify(IOException e) {
-    if (e instanceof BlobIntegrityException) {
-      return new TaskFailure(Reasons.TRANSFER_FAILED, "the stream from the source failed its checks: "
-          + e.getMessage(), e);
+  /**
+   * Ends the copies before their devices are reset under them: a device's state machine is driven
+   * by one thread at a time. Closing the streams ends a copy blocked on the network.
+   */
+  private static void stop(ExecutorService lanes, List<IncomingStream> streams) {
+    lanes.shutdownNow();
+    PodDevices.closeAll(streams);
+    try {
+      lanes.awaitTermination(LANES_STOP_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    if (e instanceof dev.vfio.agent.vfio.VfioException || e instanceof TaskStoppedException) {
-      return SaveOperation.classify(e);
-    }
-    return new TaskFailure(Reasons.TRANSFER_FAILED, "the stream from the source broke: " + e.getMessage(), e);
   }
 }

@@ -27,7 +27,7 @@ public final class ResumeOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     context.stage(Stage.Resuming);
-    List<DeviceLoad> devices = podDevices.open(pod, task.getSpec().getDevices(),
+    List<DeviceLoad> devices = podDevices.open(pod, task.getSpec().getDevices(), FailureClassifier.RESUME,
         (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
     try {
       for (DeviceLoad device : devices) {
@@ -36,7 +36,7 @@ public final class ResumeOperation implements NodeOperation {
       quiescer.thaw(pod);
       context.succeed(devices.stream().map(DeviceLoad::result).toList(), null);
     } catch (IOException e) {
-      throw new TaskFailure(Reasons.DEVICE_ERROR, "could not resume pod " + pod + ": " + e.getMessage(), e);
+      throw FailureClassifier.RESUME.classify(e).in("could not resume pod " + pod);
     } finally {
       PodDevices.closeAll(devices);
     }

@@ -5,11 +5,9 @@ import dev.vfio.agent.blobs.BlobCompression;
 import dev.vfio.agent.blobs.BlobDigest;
 import dev.vfio.agent.blobs.BlobHeader;
 import dev.vfio.agent.blobs.BlobStore;
-import dev.vfio.agent.blobs.BlobWriter;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
-import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
 import dev.vfio.api.v1alpha1.Digest;
@@ -19,7 +17,6 @@ import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +55,7 @@ public final class SaveOperation implements NodeOperation {
         task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false,
         spec.getStorageClaim(), spec.getBlobDirectory());
     try (StateCapture capture = new StateCapture(backend.quiescer(), journal, context, pod, saves, entry,
-        SaveOperation::classify)) {
+        FailureClassifier.SAVE)) {
       try {
         Instant stopped = capture.capture(spec.getPrecopy(), spec.getQuiesce());
         boolean resume = spec.getAfterSave() != AfterSnapshot.KeepStopped;
@@ -84,29 +81,14 @@ public final class SaveOperation implements NodeOperation {
 
   private List<DeviceSave> open(TaskContext context, PodRef pod, BlobDirectory directory) throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
-    return podDevices.open(pod, spec.getDevices(), (inventory, device, machine) -> {
-      Path target = blobs.blobPath(spec.getStorageClaim(), directory.namespace(), directory.snapshot(), device.address());
-      BlobWriter writer = BlobWriter.create(target, new BlobHeader(BlobHeader.FORMAT_VERSION,
-          inventory.identity(), machine.flags().names(), kernelRelease, nodeName, pod.namespace(),
-          pod.name(), directory.snapshot(), context.clock().instant().toString(),
+    return podDevices.open(pod, spec.getDevices(), FailureClassifier.SAVE, (inventory, device, machine) -> {
+      BlobHeader header = new BlobHeader(BlobHeader.FORMAT_VERSION, inventory.identity(),
+          machine.flags().names(), kernelRelease, nodeName, pod.namespace(), pod.name(), directory.snapshot(),
+          context.clock().instant().toString(),
           spec.getCompression() == Compression.Zstd ? BlobCompression.ZSTD : BlobCompression.NONE)
-          .withDigest(spec.getDigest() == Digest.SHA256 ? BlobDigest.SHA256_CHUNKS : BlobDigest.NONE));
-      return new DeviceSave(inventory, device, machine, new BlobFileOutput(writer), context);
+          .withDigest(spec.getDigest() == Digest.SHA256 ? BlobDigest.SHA256_CHUNKS : BlobDigest.NONE);
+      return new DeviceSave(inventory, device, machine, blobs.createBlob(spec.getStorageClaim(),
+          directory.namespace(), directory.snapshot(), device.address(), header), context);
     });
-  }
-
-  static TaskFailure classify(IOException e) {
-    if (e instanceof TaskStoppedException stopped) {
-      return stopped.failure();
-    }
-    if (e instanceof VfioException vfio) {
-      return new TaskFailure(Reasons.DEVICE_ERROR, vfio.getMessage(), e);
-    }
-    String message = String.valueOf(e.getMessage());
-    if (message.contains("No space left")) {
-      return new TaskFailure(Reasons.STORAGE_FULL, "the storage claim is full: " + message
-          + ": free space on the claim or use a larger one", e);
-    }
-    return new TaskFailure(Reasons.STORAGE_ERROR, "writing the blob failed: " + message, e);
   }
 }

@@ -6,7 +6,6 @@ import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import dev.vfio.api.v1alpha1.QuiesceMode;
-import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import java.io.IOException;
 import java.time.Instant;
@@ -16,7 +15,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +22,7 @@ import org.slf4j.LoggerFactory;
  * Takes the state out of a pod's devices, the part a snapshot and a live migration share:
  * journal first, PRE_COPY rounds while the workload runs (devices in parallel), the pod frozen,
  * STOP_COPY of every device in parallel to the end of its stream. On failure it undoes all of it.
+ * {@link StateRestore} is its counterpart on the side that takes the state in.
  */
 final class StateCapture implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StateCapture.class);
@@ -33,14 +32,14 @@ final class StateCapture implements AutoCloseable {
   private final PodRef pod;
   private final List<DeviceSave> saves;
   private final ExecutorService lanes;
-  private final Function<IOException, TaskFailure> classify;
+  private final FailureClassifier classifier;
   private JournalEntry entry;
   private boolean frozen;
 
-  /** {@code classify} names the cause of an I/O failure, which depends on where the state goes. */
+  /** {@code classifier} names the cause of a failure, which depends on where the state goes. */
   StateCapture(Quiescer quiescer, DeviceJournal journal, TaskContext context, PodRef pod,
-      List<DeviceSave> saves, JournalEntry entry, Function<IOException, TaskFailure> classify) {
-    this.classify = classify;
+      List<DeviceSave> saves, JournalEntry entry, FailureClassifier classifier) {
+    this.classifier = classifier;
     this.quiescer = quiescer;
     this.journal = journal;
     this.context = context;
@@ -90,8 +89,12 @@ final class StateCapture implements AutoCloseable {
     journal.remove(entry.taskUid());
   }
 
-  /** Every device back to RUNNING, partial output discarded, the pod thawed; the cause, told what was undone. */
-  TaskFailure rollBack(TaskFailure cause) {
+  /**
+   * Every device back to RUNNING, partial output discarded, the pod thawed; returns the failure
+   * {@code failure} means, told what was undone.
+   */
+  TaskFailure rollBack(Exception failure) {
+    TaskFailure cause = classifier.classify(failure);
     List<String> done = new ArrayList<>();
     for (DeviceSave save : saves) {
       done.add(save.rollBack());
@@ -109,16 +112,6 @@ final class StateCapture implements AutoCloseable {
     }
     LOG.info("rolled back: {}", done);
     return new TaskFailure(cause.reason(), cause.getMessage() + "; rolled back: " + String.join("; ", done), cause);
-  }
-
-  TaskFailure rollBack(Exception e) {
-    if (e instanceof TaskFailure failure) {
-      return rollBack(failure);
-    }
-    if (e instanceof IOException io) {
-      return rollBack(classify.apply(io));
-    }
-    return rollBack(new TaskFailure(Reasons.DEVICE_ERROR, "failed unexpectedly: " + e, e));
   }
 
   private interface DeviceStep {

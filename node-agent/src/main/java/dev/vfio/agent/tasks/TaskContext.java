@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class TaskContext {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
   private final VfioNodeTask task;
-  private final TaskStatusWriter writer;
+  private final BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer;
   private final Clock clock;
   private final Duration reportInterval;
   private final Instant deadline;
@@ -45,9 +46,14 @@ public final class TaskContext {
   private ScheduledFuture<?> pendingReport;
   private boolean ended;
 
-  /** {@code claimed} is the status the claim wrote just now; {@code delayedReports} runs deferred writes. */
-  public TaskContext(VfioNodeTask task, VfioNodeTaskStatus claimed, TaskStatusWriter writer,
-      Clock clock, Duration reportInterval, ScheduledExecutorService delayedReports) {
+  /**
+   * {@code claimed} is the status the claim wrote just now; {@code writer} writes the whole status
+   * ({@link TaskStatusWriter#write} in the agent), throwing when it cannot; {@code delayedReports}
+   * runs deferred writes.
+   */
+  public TaskContext(VfioNodeTask task, VfioNodeTaskStatus claimed,
+      BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer, Clock clock, Duration reportInterval,
+      ScheduledExecutorService delayedReports) {
     this.task = task;
     this.writer = writer;
     this.clock = clock;
@@ -195,7 +201,7 @@ public final class TaskContext {
     status.setHeartbeatTime(now.toString());
     lastReport = now;
     try {
-      writer.write(task, status);
+      writer.accept(task, status);
     } catch (KubernetesClientException e) {
       if (mustSucceed) {
         throw e;

@@ -22,4 +22,9 @@ public class TaskFailure extends Exception {
   public String reason() {
     return reason;
   }
+
+  /** The same failure, its message prefixed with where it happened. */
+  TaskFailure in(String where) {
+    return new TaskFailure(reason, where + ": " + getMessage(), getCause() == null ? this : getCause());
+  }
 }

@@ -136,7 +136,7 @@ public final class TaskWorker implements AutoCloseable {
         accepted.remove(uid);
         return;
       }
-      TaskContext context = new TaskContext(task, claimed, writer, clock, reportInterval, delayedReports);
+      TaskContext context = new TaskContext(task, claimed, writer::write, clock, reportInterval, delayedReports);
       running.put(uid, context);
       if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
         context.requestCancel();

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.function.LongConsumer;
 
 /**
  * The policy the agent applies to one {@link MigrationDevice}, kernel or simulated: the same
@@ -31,8 +30,9 @@ import java.util.function.LongConsumer;
  * </ul>
  *
  * <p>Failures name the requested arc and the errno, e.g. {@code 0000:65:00.0: RUNNING -> STOP_COPY
- * failed: EIO (errno 5): device left in STOP}; a failure of the arc leaving RESUMING is a
- * {@link StateRejectedException}.
+ * failed: EIO (errno 5): device left in STOP}. A failure of the arc leaving RESUMING is a
+ * {@link StateRejectedException}, and so is a resume {@code write()} the device refuses with one of
+ * {@link #REFUSALS}.
  *
  * <p>Not thread-safe: one task drives one device at a time.
  */
@@ -41,6 +41,25 @@ public final class MigrationStateMachine implements AutoCloseable {
   public static final int DEFAULT_BUFFER_BYTES = 1 << 20;
   /** Below this a tiny reported size (or a driver reporting 0) would only multiply syscalls. */
   private static final int MIN_BUFFER_BYTES = 4096;
+
+  /**
+   * The errnos with which a driver's resume {@code write()} refuses the state itself rather than
+   * fails: state larger than the device's (mtty and hisi_acc give ENOMEM once a write would pass
+   * their state size; ENOSPC says the same), or not the device's (a header it does not know:
+   * EINVAL, EFAULT). ENODEV (the session ended under us) and EIO stay device errors.
+   */
+  static final Set<Errno> REFUSALS = Set.of(Errno.ENOSPC, Errno.ENOMEM, Errno.EINVAL, Errno.EFAULT);
+
+  /**
+   * Hears of every chunk a read out of the device delivered, once its sink took it; throwing
+   * stops the read there, which is how a cancelled task stops a long stream promptly.
+   */
+  @FunctionalInterface
+  public interface Progress {
+    Progress NONE = bytes -> { };
+
+    void delivered(int bytes) throws IOException;
+  }
 
   private final MigrationDevice device;
   private final MigrationFlags flags;
@@ -146,11 +165,11 @@ public final class MigrationStateMachine implements AutoCloseable {
 
   /**
    * In STOP_COPY, reads the device's state until {@code read()} returns 0, handing each filled
-   * buffer to {@code sink} and the running total to {@code progress}.
+   * buffer to {@code sink} and its size to {@code progress}.
    *
    * @return the number of bytes read
    */
-  public long readToEnd(ChunkSink sink, LongConsumer progress) throws IOException {
+  public long readToEnd(ChunkSink sink, Progress progress) throws IOException {
     DataFd fd = requireSession("readToEnd", Set.of(STOP_COPY));
     long total = 0;
     boolean end = false;
@@ -168,11 +187,11 @@ public final class MigrationStateMachine implements AutoCloseable {
       if (bytes > 0) {
         total += bytes;
         if (lent != null) {
-          sink.lentFilled(lent, bytes);
+          sink.lentFilled(lent);
         } else {
-          sink.accept(chunk.flip());
+          sink.write(chunk.flip());
         }
-        progress.accept(total);
+        progress.delivered(bytes);
       }
     }
     return total;
@@ -182,9 +201,11 @@ public final class MigrationStateMachine implements AutoCloseable {
    * In PRE_COPY(_P2P), reads what the device offers now, until the temporary end of the stream or
    * {@code maxBytes}. ENOMSG and a 0 read both mean "nothing for now": drivers differ (mlx5 fails
    * with ENOMSG, mtty returns 0), and neither is the end of the stream. Where the kernel has
-   * {@code VFIO_MIG_GET_PRECOPY_INFO}, the round reports what is still pending after it.
+   * {@code VFIO_MIG_GET_PRECOPY_INFO}, the round reports what is still pending after it. Each
+   * chunk's size goes to {@code progress} once {@code sink} took it.
    */
-  public PrecopyRound readPrecopy(ChunkSink sink, long maxBytes) throws IOException {
+  public PrecopyRound readPrecopy(ChunkSink sink, long maxBytes, Progress progress)
+      throws IOException {
     DataFd fd = requireSession("readPrecopy", Set.of(PRE_COPY, PRE_COPY_P2P));
     ByteBuffer chunk = buffer();
     long total = 0;
@@ -196,18 +217,32 @@ public final class MigrationStateMachine implements AutoCloseable {
       }
       if (chunk.position() > 0) {
         chunk.flip();
-        total += chunk.remaining();
-        sink.accept(chunk);
+        int bytes = chunk.remaining();
+        total += bytes;
+        sink.write(chunk);
+        progress.delivered(bytes);
       }
     }
     return new PrecopyRound(total, drained, precopyInfo(fd));
   }
 
-  /** In RESUMING, writes all of {@code src}, looping over short writes. */
+  /**
+   * In RESUMING, writes all of {@code src}, looping over short writes.
+   *
+   * @throws StateRejectedException if the device refused the state ({@link #REFUSALS}); it is
+   *     still in RESUMING, which only a reset leaves without loading: call
+   *     {@link #recoverToRunning()}
+   */
   public void writeAll(ByteBuffer src) throws VfioException {
     DataFd fd = requireSession("writeAll", Set.of(RESUMING));
     while (src.hasRemaining()) {
-      if (fd.write(src) <= 0) {
+      int written;
+      try {
+        written = fd.write(src);
+      } catch (VfioException e) {
+        throw REFUSALS.contains(e.error()) ? writeRefused(e) : e;
+      }
+      if (written <= 0) {
         throw new VfioException(device.address(), "write data_fd", Errno.EIO,
             "device took no bytes with " + src.remaining() + " left to write");
       }
@@ -295,6 +330,14 @@ public final class MigrationStateMachine implements AutoCloseable {
         : new VfioException(device.address(), arc, cause.errno(), detail);
     failure.initCause(cause);
     return failure;
+  }
+
+  private StateRejectedException writeRefused(VfioException cause) {
+    StateRejectedException refused = new StateRejectedException(device.address(),
+        cause.operation(), cause.errno(), "device refused the state it was sent"
+            + (cause.detail().isEmpty() ? "" : "; " + cause.detail()));
+    refused.initCause(cause);
+    return refused;
   }
 
   private DataFd requireSession(String operation, Set<MigrationState> states)

@@ -62,7 +62,7 @@ class BlobStreamTest {
     BlobSummary sent;
     try (BlobStreamWriter writer = BlobStreamWriter.start(out, header(compression))) {
       writer.write(ByteBuffer.wrap(state));
-      sent = writer.finish();
+      sent = writer.commit();
     }
 
     byte[] fileBytes = Files.readAllBytes(file);
@@ -95,7 +95,7 @@ class BlobStreamTest {
         while (state.hasMore()) {
           writer.write(state.next());
         }
-        return writer.finish();
+        return writer.commit();
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
@@ -206,7 +206,7 @@ class BlobStreamTest {
         writer.lentFilled(lent);
         at += n;
       }
-      writer.finish();
+      writer.commit();
     }
 
     ByteArrayOutputStream delivered = new ByteArrayOutputStream();
@@ -313,18 +313,18 @@ class BlobStreamTest {
 
       assertThrows(IllegalStateException.class, () -> writer.write(ByteBuffer.allocate(1)));
       assertThrows(IllegalStateException.class, writer::lend);
-      assertThrows(IllegalStateException.class, writer::finish);
+      assertThrows(IllegalStateException.class, writer::commit);
     }
   }
 
   @Test
-  void writingAfterFinishIsRefused() throws Exception {
+  void writingAfterCommitIsRefused() throws Exception {
     try (BlobStreamWriter writer =
         BlobStreamWriter.start(new ByteArrayOutputStream(), header(BlobCompression.NONE))) {
-      writer.finish();
+      writer.commit();
 
       assertThrows(IllegalStateException.class, () -> writer.write(ByteBuffer.allocate(1)));
-      assertThrows(IllegalStateException.class, writer::finish);
+      assertThrows(IllegalStateException.class, writer::commit);
     }
   }
 
@@ -366,7 +366,7 @@ class BlobStreamTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (BlobStreamWriter writer = BlobStreamWriter.start(out, header(compression))) {
       writer.write(ByteBuffer.wrap(state));
-      writer.finish();
+      writer.commit();
     }
     return out.toByteArray();
   }

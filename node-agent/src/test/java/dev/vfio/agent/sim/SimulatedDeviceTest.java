@@ -458,6 +458,24 @@ class SimulatedDeviceTest {
   }
 
   @Test
+  void refusedResumeWriteTakesNothingAndLeavesTheDeviceResuming() throws Exception {
+    SimulatedDevice device = device(STOP_COPY_ONLY, 4096);
+    DataFd fd = device.setState(RESUMING).orElseThrow();
+    device.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(100, Errno.ENOMEM));
+    assertEquals(60, fd.write(ByteBuffer.allocate(60)));
+
+    // Like mtty, the whole request is checked against the limit, not the part that would fit.
+    ByteBuffer over = ByteBuffer.allocate(41);
+    assertErrno(Errno.ENOMEM, () -> fd.write(over));
+    assertEquals(0, over.position(), "a refused write takes no byte");
+    assertEquals(RESUMING, device.state());
+    assertEquals(40, fd.write(ByteBuffer.allocate(40)), "the session goes on after a refusal");
+
+    device.reset();
+    assertEquals(RUNNING, device.state());
+  }
+
+  @Test
   void slowStreamDeliversNoFasterThanTheConfiguredRate() throws Exception {
     SimulatedDevice device = device(STOP_COPY_ONLY, 20_000);
     device.setFaults(SimulatedFaults.NONE.withBytesPerSecond(100_000));

@@ -13,6 +13,7 @@ import dev.vfio.agent.vfio.VfioException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,8 @@ class SimulatedDevicesTest {
          "faults": {"arcs": [{"from": "STOP", "to": "STOP_COPY", "errno": "EIO",
                               "leaveInError": true}],
                     "failStreamAfterBytes": 4096, "bytesPerSecond": 1000000,
-                    "rejectResumeData": true}},
+                    "rejectResumeData": true,
+                    "refuseResumeWrite": {"afterBytes": 60, "errno": "ENOSPC"}}},
         {"address": "0000:66:00.0"}
       ]
       """;
@@ -48,7 +50,8 @@ class SimulatedDevicesTest {
     assertEquals(new SimulatedFaults(
             List.of(new SimulatedFaults.ArcFault(
                 MigrationState.STOP, MigrationState.STOP_COPY, Errno.EIO, true)),
-            OptionalLong.of(4096), 1_000_000, true),
+            OptionalLong.of(4096), 1_000_000, true,
+            Optional.of(new SimulatedFaults.WriteRefusal(60, Errno.ENOSPC))),
         full.faults());
     assertEquals(SimulatedDeviceSpec.of("0000:66:00.0", 1 << 20), specs.get(1));
   }

@@ -60,7 +60,7 @@ class TaskContextTest {
 
   @Test
   void stagesPassedWithinTheReportIntervalAreWrittenOnlyWithTheOutcome() {
-    TaskContext context = new TaskContext(task, claimed, writer, Clock.systemUTC(), Duration.ofHours(1), delayedReports);
+    TaskContext context = new TaskContext(task, claimed, writer::write, Clock.systemUTC(), Duration.ofHours(1), delayedReports);
     int before = server.getRequestCount();
 
     context.stage(Stage.Quiescing);
@@ -78,7 +78,7 @@ class TaskContextTest {
 
   @Test
   void aStageThatLastsIsWrittenOnceTheIntervalPassed() {
-    TaskContext context = new TaskContext(task, claimed, writer, Clock.systemUTC(), Duration.ofMillis(100), delayedReports);
+    TaskContext context = new TaskContext(task, claimed, writer::write, Clock.systemUTC(), Duration.ofMillis(100), delayedReports);
 
     context.stage(Stage.StopCopy);
 

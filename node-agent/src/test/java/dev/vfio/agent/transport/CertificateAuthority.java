@@ -36,10 +36,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * certificate of 10 years, an agent certificate of 1 year for DNS {@code vfio-node-agent} with
  * clientAuth and serverAuth, the key as PKCS#8 PEM.
  */
-final class CertificateAuthority {
+public final class CertificateAuthority {
   /** The three PEM strings of the transport Secret: ca.crt, tls.crt, tls.key. */
-  record Pems(String caPem, String certPem, String keyPem) {
-    TransportCredentials credentials() {
+  public record Pems(String caPem, String certPem, String keyPem) {
+    public TransportCredentials credentials() {
       return TransportCredentials.fromPem(caPem, certPem, keyPem);
     }
   }
@@ -55,7 +55,7 @@ final class CertificateAuthority {
     this.certificate = certificate;
   }
 
-  static CertificateAuthority create(String name) {
+  public static CertificateAuthority create(String name) {
     try {
       KeyPair keys = p256();
       X500Name subject = new X500Name("CN=" + name);
@@ -78,7 +78,7 @@ final class CertificateAuthority {
     return certificate;
   }
 
-  Pems issueAgent() {
+  public Pems issueAgent() {
     return issue(AGENT_NAME, Instant.now().minus(Duration.ofHours(1)), Duration.ofDays(365));
   }
 

@@ -11,10 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.agent.blobs.BlobCompression;
 import dev.vfio.agent.blobs.BlobHeader;
 import dev.vfio.agent.blobs.BlobIntegrityException;
-import dev.vfio.agent.blobs.BlobSink;
 import dev.vfio.agent.blobs.BlobStreamReader;
 import dev.vfio.agent.blobs.BlobStreamWriter;
 import dev.vfio.agent.blobs.BlobSummary;
+import dev.vfio.agent.vfio.ChunkSink;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -460,7 +460,7 @@ class StreamTransportTest {
         while (state.hasMore()) {
           writer.write(state.next());
         }
-        return writer.finish();
+        return writer.commit();
       } catch (IOException e) {
         throw new CompletionException(e);
       }
@@ -530,7 +530,7 @@ class StreamTransportTest {
   }
 
   /** Stands in for a device: hashes what it is given. */
-  private static final class HashingSink implements BlobSink {
+  private static final class HashingSink implements ChunkSink {
     private final MessageDigest sha256;
     private long bytes;
 
@@ -543,7 +543,7 @@ class StreamTransportTest {
     }
 
     @Override
-    public void accept(ByteBuffer chunk) {
+    public void write(ByteBuffer chunk) {
       bytes += chunk.remaining();
       sha256.update(chunk);
     }

@@ -52,7 +52,7 @@ class MigrationStateMachineTest {
     final List<Integer> chunks = new ArrayList<>();
 
     @Override
-    public void accept(ByteBuffer chunk) {
+    public void write(ByteBuffer chunk) {
       chunks.add(chunk.remaining());
       byte[] copy = new byte[chunk.remaining()];
       chunk.get(copy);
@@ -67,7 +67,7 @@ class MigrationStateMachineTest {
   static byte[] save(MigrationStateMachine machine) throws IOException {
     machine.transition(STOP_COPY);
     Collector collector = new Collector();
-    machine.readToEnd(collector, total -> { });
+    machine.readToEnd(collector, MigrationStateMachine.Progress.NONE);
     machine.transition(STOP);
     return collector.bytes.toByteArray();
   }
@@ -85,7 +85,7 @@ class MigrationStateMachineTest {
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(300_001);
 
     @Override
-    public void accept(ByteBuffer chunk) {
+    public void write(ByteBuffer chunk) {
       throw new AssertionError("a lending sink got a copy");
     }
 
@@ -96,9 +96,9 @@ class MigrationStateMachineTest {
     }
 
     @Override
-    public void lentFilled(ByteBuffer lent, int bytes) {
+    public void lentFilled(ByteBuffer lent) {
       assertTrue(lent == buffer);
-      assertEquals(7 + bytes, lent.position());
+      int bytes = lent.position() - 7;
       filled.add(bytes);
       byte[] copy = new byte[bytes];
       lent.get(7, copy);
@@ -112,7 +112,7 @@ class MigrationStateMachineTest {
     MigrationStateMachine saving = MigrationStateMachine.probe(source);
     saving.transition(STOP_COPY);
     Lender lender = new Lender();
-    long total = saving.readToEnd(lender, progress -> { });
+    long total = saving.readToEnd(lender, MigrationStateMachine.Progress.NONE);
     saving.transition(RUNNING);
 
     assertEquals(lender.bytes.size(), total);
@@ -130,14 +130,14 @@ class MigrationStateMachineTest {
     MigrationStateMachine saving = MigrationStateMachine.probe(source);
     saving.transition(STOP_COPY);
     Collector collector = new Collector();
-    List<Long> progress = new ArrayList<>();
+    List<Integer> progress = new ArrayList<>();
     long total = saving.readToEnd(collector, progress::add);
     saving.transition(RUNNING);
     SimulatedState saved = collector.state();
     assertEquals(SOURCE, saved.origin());
     assertEquals(1, saved.epoch());
     assertEquals(collector.bytes.size(), total);
-    assertEquals(total, progress.get(progress.size() - 1));
+    assertEquals(collector.chunks, progress);
     assertTrue(collector.chunks.stream().allMatch(size -> size <= 1 << 20), collector.chunks::toString);
 
     SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 8 << 20).withFlags(ALL));
@@ -160,7 +160,7 @@ class MigrationStateMachineTest {
     machine.transition(STOP_COPY);
     long announced = device.stopCopySize().orElseThrow();
     Collector collector = new Collector();
-    machine.readToEnd(collector, total -> { });
+    machine.readToEnd(collector, MigrationStateMachine.Progress.NONE);
     assertEquals(List.of((int) announced), collector.chunks);
   }
 
@@ -170,7 +170,7 @@ class MigrationStateMachineTest {
     MigrationStateMachine machine = MigrationStateMachine.probe(device);
     machine.transition(STOP_COPY);
     Collector collector = new Collector();
-    machine.readToEnd(collector, total -> { });
+    machine.readToEnd(collector, MigrationStateMachine.Progress.NONE);
     int tail = collector.bytes.size() - (3 << 20);
     assertEquals(List.of(1 << 20, 1 << 20, 1 << 20, tail), collector.chunks);
   }
@@ -185,23 +185,23 @@ class MigrationStateMachineTest {
     saving.transition(PRE_COPY);
     Collector collector = new Collector();
 
-    PrecopyRound first = saving.readPrecopy(collector, Long.MAX_VALUE);
+    PrecopyRound first = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     assertTrue(first.drained());
     assertEquals(source.content().streamBytes() - 16, first.bytes());
     PrecopyInfo afterFirst = first.remaining().orElseThrow();
     assertEquals(0, afterFirst.initialBytes());
     assertTrue(afterFirst.dirtyBytes() > 64 * 1024, afterFirst::toString);
 
-    PrecopyRound second = saving.readPrecopy(collector, Long.MAX_VALUE);
+    PrecopyRound second = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     assertTrue(second.drained());
     assertEquals(afterFirst.dirtyBytes(), second.bytes());
 
-    PrecopyRound capped = saving.readPrecopy(collector, 1000);
+    PrecopyRound capped = saving.readPrecopy(collector, 1000, MigrationStateMachine.Progress.NONE);
     assertFalse(capped.drained());
     assertEquals(1000, capped.bytes());
 
     saving.transition(STOP_COPY);
-    saving.readToEnd(collector, total -> { });
+    saving.readToEnd(collector, MigrationStateMachine.Progress.NONE);
     saving.transition(STOP);
     assertEquals(source.content(), collector.state());
 
@@ -280,6 +280,42 @@ class MigrationStateMachineTest {
 
     assertEquals(Recovery.Action.RESET, machine.recoverToRunning().action());
     assertEquals(RUNNING, target.state());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"ENOSPC", "ENOMEM", "EINVAL", "EFAULT"})
+  void stateTheDeviceRefusesOnWriteIsRejectedAndRecoveredByReset(String errno) throws Exception {
+    byte[] stream = save(MigrationStateMachine.probe(
+        device(SimulatedDeviceSpec.of(SOURCE, 100_000))));
+    SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 100_000));
+    MigrationStateMachine machine = MigrationStateMachine.probe(target);
+    machine.transition(RESUMING);
+    target.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(1000, Errno.valueOf(errno)));
+
+    VfioException e = assertThrows(VfioException.class,
+        () -> machine.writeAll(ByteBuffer.wrap(stream)));
+
+    assertInstanceOf(StateRejectedException.class, e);
+    assertEquals(Errno.valueOf(errno), e.error());
+    assertTrue(e.getMessage().startsWith(TARGET + ": write data_fd failed: " + errno), e.getMessage());
+    assertEquals(RESUMING, target.state(), "a refused write leaves the session to a reset");
+    assertEquals(Recovery.Action.RESET, machine.recoverToRunning().action());
+    assertEquals(RUNNING, target.state());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"EIO", "ENODEV"})
+  void aWriteThatFailsForAnotherReasonIsADeviceError(String errno) throws Exception {
+    SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 100_000));
+    MigrationStateMachine machine = MigrationStateMachine.probe(target);
+    machine.transition(RESUMING);
+    target.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(0, Errno.valueOf(errno)));
+
+    VfioException e = assertThrows(VfioException.class,
+        () -> machine.writeAll(ByteBuffer.allocate(10)));
+
+    assertFalse(e instanceof StateRejectedException, e.getMessage());
+    assertEquals(Errno.valueOf(errno), e.error());
   }
 
   @Test
@@ -390,9 +426,9 @@ class MigrationStateMachineTest {
   void readingOutsideTheSessionStateIsAProgrammingError() throws Exception {
     MigrationStateMachine machine = MigrationStateMachine.probe(
         device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
-    assertThrows(IllegalStateException.class, () -> machine.readToEnd(new Collector(), t -> { }));
+    assertThrows(IllegalStateException.class, () -> machine.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
     machine.transition(PRE_COPY);
-    assertThrows(IllegalStateException.class, () -> machine.readToEnd(new Collector(), t -> { }));
+    assertThrows(IllegalStateException.class, () -> machine.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
     assertThrows(IllegalStateException.class, () -> machine.writeAll(ByteBuffer.allocate(1)));
   }
 
@@ -407,7 +443,7 @@ class MigrationStateMachineTest {
     assertEquals(STOP_COPY, after.state());
     after.transition(STOP_COPY);
     VfioException e = assertThrows(VfioException.class,
-        () -> after.readToEnd(new Collector(), total -> { }));
+        () -> after.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
     assertEquals(Errno.EBADF, e.error());
     assertEquals(Recovery.Action.SET_RUNNING, after.recoverToRunning().action());
     assertEquals(RUNNING, again.state());

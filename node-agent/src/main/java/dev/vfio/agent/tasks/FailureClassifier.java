@@ -1,0 +1,83 @@
+package dev.vfio.agent.tasks;
+
+import dev.vfio.agent.blobs.BlobIntegrityException;
+import dev.vfio.agent.blobs.IncompatibleDeviceException;
+import dev.vfio.agent.blobs.UnknownStorageClaimException;
+import dev.vfio.agent.vfio.StateRejectedException;
+import dev.vfio.agent.vfio.VfioException;
+import dev.vfio.api.v1alpha1.Reasons;
+import java.io.IOException;
+
+/**
+ * What a failure means for the user: the reason a task fails with, from the exception that stopped
+ * it and the operation it stopped. The one place that knows that a device refusing its state is
+ * the state's fault (StateRejected, whether on a {@code write()} or on leaving RESUMING), that a
+ * full claim is the user's to free (StorageFull) and that a broken stream is the network's
+ * (TransferFailed). An I/O failure that is neither the device's nor the state's means something
+ * different for each operation; anything else is the agent's own failure.
+ */
+enum FailureClassifier {
+  /** State out of devices into blobs on a storage claim. */
+  SAVE,
+  /** State out of devices to the peer agent. */
+  SEND,
+  /** State out of verified blobs into devices. */
+  LOAD,
+  /** State from the peer agent into devices. */
+  RECEIVE,
+  /** Devices back to RUNNING and the pod thawed; no state moves. */
+  RESUME,
+  /** A snapshot's blobs removed from their claim. */
+  DELETE_BLOBS;
+
+  TaskFailure classify(Exception e) {
+    if (e instanceof TaskFailure failure) {
+      return failure;
+    }
+    if (e instanceof TaskStoppedException stopped) {
+      return stopped.failure();
+    }
+    if (e instanceof StateRejectedException rejected) {
+      return new TaskFailure(Reasons.STATE_REJECTED, "device " + rejected.device()
+          + " rejected the state it was given: " + e.getMessage(), e);
+    }
+    if (e instanceof VfioException) {
+      return new TaskFailure(Reasons.DEVICE_ERROR, e.getMessage(), e);
+    }
+    if (e instanceof IncompatibleDeviceException) {
+      return new TaskFailure(Reasons.INCOMPATIBLE_DEVICES, e.getMessage(), e);
+    }
+    if (e instanceof UnknownStorageClaimException) {
+      return new TaskFailure(Reasons.STORAGE_CLAIM_UNKNOWN, e.getMessage(), e);
+    }
+    if (e instanceof IOException io) {
+      return inputOutput(io);
+    }
+    return new TaskFailure(Reasons.DEVICE_ERROR, "the agent failed unexpectedly: " + e, e);
+  }
+
+  private TaskFailure inputOutput(IOException e) {
+    String message = String.valueOf(e.getMessage());
+    return switch (this) {
+      case SAVE, LOAD -> {
+        if (message.contains("No space left")) {
+          yield new TaskFailure(Reasons.STORAGE_FULL, "the storage claim is full: " + message
+              + ": free space on the claim or use a larger one", e);
+        }
+        if (this == LOAD && e instanceof BlobIntegrityException) {
+          yield new TaskFailure(Reasons.BLOB_CORRUPT, "the blob failed its integrity check: "
+              + message, e);
+        }
+        yield new TaskFailure(Reasons.STORAGE_ERROR, (this == SAVE ? "writing" : "reading")
+            + " the blob failed: " + message, e);
+      }
+      case SEND -> new TaskFailure(Reasons.TRANSFER_FAILED, "the stream to the target failed: "
+          + message, e);
+      case RECEIVE -> new TaskFailure(Reasons.TRANSFER_FAILED, e instanceof BlobIntegrityException
+          ? "the stream from the source failed its checks: " + message
+          : "the stream from the source failed: " + message, e);
+      case RESUME -> new TaskFailure(Reasons.DEVICE_ERROR, message, e);
+      case DELETE_BLOBS -> new TaskFailure(Reasons.STORAGE_ERROR, message, e);
+    };
+  }
+}

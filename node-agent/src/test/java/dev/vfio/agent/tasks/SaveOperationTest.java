@@ -1,0 +1,170 @@
+package dev.vfio.agent.tasks;
+
+import static dev.vfio.agent.tasks.TaskFixture.failure;
+import static dev.vfio.agent.vfio.MigrationState.RUNNING;
+import static dev.vfio.agent.vfio.MigrationState.STOP;
+import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.agent.blobs.BlobReader;
+import dev.vfio.agent.blobs.FullClaims;
+import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.sim.SimulatedDeviceSpec;
+import dev.vfio.agent.sim.SimulatedFaults;
+import dev.vfio.agent.vfio.Errno;
+import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.api.v1alpha1.AfterSnapshot;
+import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SaveOperationTest {
+  static final String GPU = "0000:3b:00.0";
+  static final String NIC = "0000:3b:00.1";
+  static final long MIB = 1 << 20;
+
+  @TempDir Path directory;
+  @AutoClose TaskFixture node;
+  PodRef pod;
+
+  @BeforeEach
+  void createNode() throws Exception {
+    node = TaskFixture.create(directory, SimulatedDeviceSpec.of(GPU, 3 * MIB),
+        SimulatedDeviceSpec.of(NIC, MIB).withFlags(
+            new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY)).withDirtyBytesPerRound(4096));
+    pod = node.pod("workload", GPU, NIC);
+  }
+
+  RecordedTask save(Consumer<VfioNodeTaskSpec> more) {
+    return node.task(TaskOperation.Save, pod, spec -> {
+      spec.setDevices(List.of(GPU, NIC));
+      spec.setStorageClaim(TaskFixture.CLAIM);
+      spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
+      more.accept(spec);
+    });
+  }
+
+  /** What every failed save must leave: devices running, pod thawed, nothing journaled or half written. */
+  void assertRolledBack() throws Exception {
+    node.assertState(RUNNING, GPU, NIC);
+    assertFalse(node.frozen(pod), "pod thawed");
+    assertEquals(List.of(), node.journaled());
+    assertTrue(node.filesOf("snap").stream().noneMatch(f -> f.getFileName().toString().contains(".tmp-")),
+        node.filesOf("snap")::toString);
+  }
+
+  @Test
+  void savesEveryDeviceIntoAVerifiedBlobAndResumesThem() throws Exception {
+    RecordedTask task = save(spec -> { });
+
+    node.save().run(task.context);
+
+    assertEquals(TaskPhase.Succeeded, task.last().getPhase());
+    List<DeviceResult> results = task.last().getDevices();
+    assertEquals(List.of(GPU, NIC), results.stream().map(DeviceResult::getAddress).toList());
+    for (DeviceResult result : results) {
+      try (BlobReader blob = BlobReader.open(node.blob("snap", result.getAddress()))) {
+        assertEquals(result.getBytes(), blob.verify().stateBytes());
+      }
+    }
+    assertEquals(node.device(GPU).content().streamBytes(), results.get(0).getBytes());
+    assertTrue(results.get(1).getPrecopyRounds() > 0, "the PRE_COPY device ran rounds");
+    assertEquals(List.of(pod), node.freezes);
+    assertTrue(task.last().getDowntimeMillis() >= 0);
+    node.assertState(RUNNING, GPU, NIC);
+    assertFalse(node.frozen(pod));
+    assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void keptStoppedLeavesTheDevicesStoppedAndThePodFrozen() throws Exception {
+    RecordedTask task = save(spec -> spec.setAfterSave(AfterSnapshot.KeepStopped));
+
+    node.save().run(task.context);
+
+    assertEquals(TaskPhase.Succeeded, task.last().getPhase());
+    node.assertState(STOP, GPU, NIC);
+    assertTrue(node.frozen(pod));
+    assertEquals(List.of(), node.journaled(), "nothing for a restart to undo");
+  }
+
+  @Test
+  void aDeviceThatFailsItsArcFailsDeviceErrorAndEverythingIsRolledBack() throws Exception {
+    node.device(GPU).setFaults(SimulatedFaults.NONE.withArcFault(STOP, STOP_COPY, Errno.EIO, true));
+
+    TaskFailure failure = failure(node.save(), save(spec -> { }));
+
+    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertTrue(failure.getMessage().contains(GPU + ": RUNNING -> STOP_COPY failed: EIO"), failure.getMessage());
+    assertRolledBack();
+  }
+
+  @Test
+  void aStreamThatBreaksMidwayFailsDeviceError() throws Exception {
+    node.device(GPU).setFaults(SimulatedFaults.NONE.withStreamFailureAfter(MIB + 100));
+
+    TaskFailure failure = failure(node.save(), save(spec -> { }));
+
+    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertRolledBack();
+  }
+
+  @Test
+  void aFullClaimFailsStorageFullAndLeavesNoTemporaryBlob() throws Exception {
+    node = TaskFixture.create(directory.resolve("full"), roots -> FullClaims.fullAfter(roots, 256 * 1024),
+        SimulatedDeviceSpec.of(GPU, 3 * MIB), SimulatedDeviceSpec.of(NIC, MIB));
+    pod = node.pod("workload", GPU, NIC);
+
+    TaskFailure failure = failure(node.save(), save(spec -> { }));
+
+    assertEquals(Reasons.STORAGE_FULL, failure.reason());
+    assertTrue(failure.getMessage().contains("free space on the claim"), failure.getMessage());
+    assertRolledBack();
+  }
+
+  @Test
+  void aClaimThisAgentDoesNotMountFailsBeforeAnyDeviceStops() throws Exception {
+    long before = node.epoch(GPU);
+
+    TaskFailure failure = failure(node.save(), save(spec -> spec.setStorageClaim("elsewhere")));
+
+    assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, failure.reason());
+    assertEquals(before, node.epoch(GPU));
+    assertEquals(List.of(), node.freezes);
+  }
+
+  @Test
+  void cancelMidStreamStopsTheSaveAndRollsBack() throws Exception {
+    RecordedTask task = save(spec -> { });
+    task.when(status -> status.getBytesDone() != null && status.getBytesDone() > 0, task.context::requestCancel);
+
+    TaskFailure failure = failure(node.save(), task);
+
+    assertEquals(Reasons.CANCELLED, failure.reason());
+    assertRolledBack();
+  }
+
+  @Test
+  void aDeviceNamedTwiceFailsInvalidSpecBeforeAnythingIsTouched() throws Exception {
+    long before = node.epoch(GPU);
+
+    TaskFailure failure = failure(node.save(), save(spec -> spec.setDevices(List.of(GPU, NIC, GPU))));
+
+    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertTrue(failure.getMessage().contains("names device " + GPU + " twice"), failure.getMessage());
+    assertEquals(before, node.epoch(GPU), "the device never left RUNNING");
+    assertEquals(List.of(), node.freezes, "the pod was never frozen");
+    node.assertState(RUNNING, GPU, NIC);
+  }
+}

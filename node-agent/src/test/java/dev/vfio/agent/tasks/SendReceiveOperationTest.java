@@ -1,0 +1,263 @@
+package dev.vfio.agent.tasks;
+
+import static dev.vfio.agent.tasks.TaskFixture.failure;
+import static dev.vfio.agent.tasks.TaskFixture.pair;
+import static dev.vfio.agent.vfio.MigrationState.RUNNING;
+import static dev.vfio.agent.vfio.MigrationState.STOP;
+import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.sim.SimulatedDeviceSpec;
+import dev.vfio.agent.sim.SimulatedFaults;
+import dev.vfio.agent.vfio.Errno;
+import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.api.v1alpha1.DeviceMapping;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.TaskEndpoint;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Send and Receive against each other: a live migration between two pods of one simulated node. */
+class SendReceiveOperationTest {
+  static final String SOURCE_A = "0000:3b:00.0";
+  static final String SOURCE_B = "0000:3b:00.1";
+  static final String TARGET_A = "0000:af:00.0";
+  static final String TARGET_B = "0000:af:00.1";
+  static final String TOKEN = "d3b07384d113edec49eaa6238ad5ff00";
+  static final long BYTES = 2 << 20;
+  static final List<DeviceMapping> PAIRS = List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_B));
+
+  @TempDir Path directory;
+  @AutoClose TaskFixture node;
+  final ExecutorService receiver = Executors.newSingleThreadExecutor();
+  PodRef source;
+  PodRef target;
+
+  @BeforeEach
+  void createNode() throws Exception {
+    MigrationFlags preCopy = new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY);
+    node = TaskFixture.create(directory, SimulatedDeviceSpec.of(SOURCE_A, BYTES),
+        SimulatedDeviceSpec.of(SOURCE_B, BYTES / 2).withFlags(preCopy).withDirtyBytesPerRound(4096),
+        SimulatedDeviceSpec.of(TARGET_A, BYTES), SimulatedDeviceSpec.of(TARGET_B, BYTES / 2).withFlags(preCopy));
+    source = node.pod("source", SOURCE_A, SOURCE_B);
+    target = node.pod("target", TARGET_A, TARGET_B);
+  }
+
+  @AfterEach
+  void stopReceiver() throws Exception {
+    receiver.shutdownNow();
+    assertTrue(receiver.awaitTermination(30, TimeUnit.SECONDS));
+  }
+
+  RecordedTask receiveTask(List<String> devices, List<DeviceMapping> map) {
+    return node.task(TaskOperation.Receive, target, spec -> {
+      spec.setDevices(devices);
+      spec.setDeviceMap(map);
+      spec.setToken(TOKEN);
+    });
+  }
+
+  RecordedTask sendTask(TaskEndpoint endpoint, List<String> devices, List<DeviceMapping> map) {
+    return node.task(TaskOperation.Send, source, spec -> {
+      spec.setDevices(devices);
+      spec.setDeviceMap(map);
+      spec.setToken(TOKEN);
+      spec.setEndpoint(endpoint);
+    });
+  }
+
+  /** An endpoint no receiver listens on: a send refused before it connects never notices. */
+  static TaskEndpoint nowhere() {
+    TaskEndpoint endpoint = new TaskEndpoint();
+    endpoint.setHost("127.0.0.1");
+    endpoint.setPort(9);
+    return endpoint;
+  }
+
+  /** Starts the Receive task; the future holds its failure, or null when it succeeded. */
+  CompletableFuture<TaskFailure> receiving(RecordedTask task) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        node.receive().run(task.context);
+        return null;
+      } catch (TaskFailure failure) {
+        return failure;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }, receiver);
+  }
+
+  /** A Receive of both devices, listening; the Send task that goes with it. */
+  record Migration(RecordedTask receive, CompletableFuture<TaskFailure> received, RecordedTask send) {
+    TaskFailure receiveOutcome() throws Exception {
+      return received.get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  Migration migration() {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
+    CompletableFuture<TaskFailure> received = receiving(receive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null || received.isDone());
+    return new Migration(receive, received, sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS));
+  }
+
+  /** What every failed migration must leave: both sides running, the source thawed, no journal. */
+  void assertBothSidesRolledBack() throws Exception {
+    node.assertState(RUNNING, SOURCE_A, SOURCE_B, TARGET_A, TARGET_B);
+    assertFalse(node.frozen(source), "source thawed");
+    assertEquals(List.of(), node.journaled());
+    assertEquals("Failed", node.restoreStatus.get("target"));
+  }
+
+  @Test
+  void theTargetRunsTheSourceStateAndTheSourceStaysStopped() throws Exception {
+    Migration migration = migration();
+
+    node.send().run(migration.send().context);
+
+    assertNull(migration.receiveOutcome());
+    assertEquals(TaskPhase.Succeeded, migration.send().last().getPhase());
+    assertEquals(TaskPhase.Succeeded, migration.receive().last().getPhase());
+    assertEquals(node.device(SOURCE_A).content(), node.device(TARGET_A).content());
+    assertEquals(node.device(SOURCE_B).content(), node.device(TARGET_B).content());
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    node.assertState(STOP, SOURCE_A, SOURCE_B);
+    assertTrue(node.frozen(source), "the source never runs again after its state moved");
+    assertEquals(List.of(), node.journaled());
+    assertEquals("Succeeded", node.restoreStatus.get("target"));
+  }
+
+  @Test
+  void aSourceDeviceErrorFailsBothSidesAndRollsThemBack() throws Exception {
+    node.device(SOURCE_A).setFaults(SimulatedFaults.NONE.withArcFault(STOP, STOP_COPY, Errno.EIO, true));
+    Migration migration = migration();
+
+    TaskFailure sent = failure(node.send(), migration.send());
+
+    assertEquals(Reasons.DEVICE_ERROR, sent.reason());
+    assertEquals(Reasons.TRANSFER_FAILED, migration.receiveOutcome().reason());
+    assertBothSidesRolledBack();
+  }
+
+  @Test
+  void aTargetThatRejectsTheStateFailsStateRejectedAndTheSourceRunsAgain() throws Exception {
+    node.device(TARGET_B).setFaults(SimulatedFaults.NONE.withRejectedResumeData());
+    Migration migration = migration();
+
+    TaskFailure sent = failure(node.send(), migration.send());
+
+    assertEquals(Reasons.STATE_REJECTED, migration.receiveOutcome().reason());
+    assertTrue(Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
+    assertBothSidesRolledBack();
+  }
+
+  @Test
+  void aTargetThatRefusesTheStateOnWriteFailsStateRejected() throws Exception {
+    node.device(TARGET_A).setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(BYTES / 4, Errno.ENOSPC));
+    Migration migration = migration();
+
+    TaskFailure sent = failure(node.send(), migration.send());
+
+    TaskFailure received = migration.receiveOutcome();
+    assertEquals(Reasons.STATE_REJECTED, received.reason());
+    assertTrue(received.getMessage().contains(TARGET_A), received.getMessage());
+    assertTrue(Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
+    assertBothSidesRolledBack();
+  }
+
+  @Test
+  void cancellingTheSendMidStreamRollsBothSidesBack() throws Exception {
+    Migration migration = migration();
+    RecordedTask send = migration.send();
+    send.when(status -> status.getBytesDone() != null && status.getBytesDone() > 0, send.context::requestCancel);
+
+    TaskFailure sent = failure(node.send(), send);
+
+    assertEquals(Reasons.CANCELLED, sent.reason());
+    assertEquals(Reasons.TRANSFER_FAILED, migration.receiveOutcome().reason());
+    assertBothSidesRolledBack();
+  }
+
+  @Test
+  void cancellingTheReceiveWhileItWaitsResetsTheTargets() throws Exception {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
+    receive.when(status -> status.getEndpoint() != null, receive.context::requestCancel);
+
+    TaskFailure failure = failure(node.receive(), receive);
+
+    assertEquals(Reasons.CANCELLED, failure.reason());
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void aStatusWriteThatFailsWithTheTargetsResumingRollsThemBack() throws Exception {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS)
+        .refuseWritesWhen(status -> status.getEndpoint() != null);
+
+    TaskFailure failure = failure(node.receive(), receive);
+
+    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    assertEquals(List.of(), node.journaled());
+    assertEquals("Failed", node.restoreStatus.get("target"));
+  }
+
+  @Test
+  void aTargetNamedTwiceFailsTheSendInvalidSpecBeforeAnySourceStops() throws Exception {
+    long before = node.epoch(SOURCE_A);
+
+    TaskFailure failure = failure(node.send(), sendTask(nowhere(), List.of(SOURCE_A, SOURCE_B),
+        List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
+
+    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertTrue(failure.getMessage().contains("target device " + TARGET_A + " twice"), failure.getMessage());
+    assertEquals(before, node.epoch(SOURCE_A), "no source device went to STOP_COPY");
+    assertEquals(List.of(), node.freezes, "the source pod was never frozen");
+  }
+
+  @Test
+  void aSourceNamedTwiceFailsTheSendInvalidSpecBeforeAnySourceStops() throws Exception {
+    long before = node.epoch(SOURCE_A);
+
+    TaskFailure failure = failure(node.send(), sendTask(nowhere(), List.of(SOURCE_A),
+        List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
+
+    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertTrue(failure.getMessage().contains("source device " + SOURCE_A + " twice"), failure.getMessage());
+    assertEquals(before, node.epoch(SOURCE_A));
+    assertEquals(List.of(), node.freezes);
+  }
+
+  @Test
+  void aTargetNamedTwiceFailsTheReceiveInvalidSpecBeforeAnyTargetResumes() throws Exception {
+    long before = node.epoch(TARGET_A);
+
+    TaskFailure failure = failure(node.receive(), receiveTask(List.of(TARGET_A, TARGET_A),
+        List.of(pair(SOURCE_A, TARGET_A))));
+
+    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertTrue(failure.getMessage().contains(TARGET_A + " twice"), failure.getMessage());
+    assertEquals(before, node.epoch(TARGET_A), "no target went to RESUMING");
+  }
+}
