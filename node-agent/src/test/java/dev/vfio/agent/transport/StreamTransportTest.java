@@ -326,7 +326,7 @@ class StreamTransportTest {
         // without keep-alives: the sender's idle timeout is an hour too.
         Thread.sleep(StreamListener.HANDSHAKE_TIMEOUT.plusSeconds(1).toMillis());
         writer.write(ByteBuffer.allocate(MIB));
-        return writer.finish();
+        return writer.commit();
       } catch (IOException | InterruptedException e) {
         throw new CompletionException(e);
       }
