@@ -1,6 +1,7 @@
 package dev.vfio.operator.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.vfio.api.v1alpha1.Condition;
@@ -23,6 +24,7 @@ import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskMap;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -120,6 +122,47 @@ class VfioSnapshotReconcilerTest {
 
     assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
     assertEquals(Reasons.TASK_LOST, Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
+  }
+
+  @Test
+  void deletingASnapshotWhileNoAgentCanDeleteItsBlobsRepeatsOneCountedWarning() {
+    agentReportsAt(Instant.now().minusSeconds(3600));
+    VfioSnapshot saved = savedSnapshot();
+
+    reconciler.cleanup(saved, unusedContext());
+    var waiting = reconciler.cleanup(saved, unusedContext());
+
+    assertFalse(waiting.isRemoveFinalizer(), "the blobs must not outlive their snapshot silently");
+    List<Event> events = client.v1().events().inNamespace("default").list().getItems();
+    assertEquals(1, events.size());
+    assertEquals(Reasons.AGENT_NOT_READY, events.get(0).getReason());
+    assertEquals(2, events.get(0).getCount());
+  }
+
+  @Test
+  void deletingASnapshotHandsItsBlobsToAReadyAgentMountingTheClaim() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    VfioSnapshot saved = savedSnapshot();
+
+    var waiting = reconciler.cleanup(saved, unusedContext());
+
+    assertFalse(waiting.isRemoveFinalizer());
+    VfioNodeTask deletion = client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-delete-blobs").get();
+    assertEquals(TaskOperation.DeleteBlobs, deletion.getSpec().getOperation());
+    assertEquals("node-a", deletion.getSpec().getNodeName());
+    assertEquals("default/snap", deletion.getSpec().getBlobDirectory());
+    assertEquals(List.of(), deletion.getMetadata().getOwnerReferences(), "its snapshot is going away");
+  }
+
+  /** A snapshot whose save ran and whose task is gone: only its blobs are left. */
+  private VfioSnapshot savedSnapshot() {
+    VfioSnapshot snapshot = createSnapshot();
+    VfioSnapshotStatus status = new VfioSnapshotStatus();
+    status.setPhase(SnapshotPhase.Ready);
+    status.setTaskName("snap-save");
+    status.setNodeName("node-a");
+    snapshot.setStatus(status);
+    return client.resource(snapshot).updateStatus();
   }
 
   private VfioSnapshot createSnapshot() {
