@@ -1,6 +1,6 @@
 package dev.vfio.operator.migration;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,7 +53,7 @@ class MigrationAdmissionTest {
   void runningMigrationsTheCacheShowsCountAndEndedOnesFreeTheirSlots() {
     List<VfioMigration> known = List.of(migration("x", MigrationPhase.Running, "n1", "n2"),
         migration("y", MigrationPhase.Running, "n3", "n4"));
-    assertTrue(admission.admit(claim("c", "n5", "n6"), known) != null);
+    assertNotNull(admission.admit(claim("c", "n5", "n6"), known));
 
     List<VfioMigration> later = List.of(migration("x", MigrationPhase.Succeeded, "n1", "n2"),
         migration("y", MigrationPhase.Failed, "n3", "n4"));
