@@ -4,7 +4,9 @@ import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +22,8 @@ import java.util.stream.Collectors;
  * name, concerns none of them.
  */
 public final class TaskInformer<P extends HasMetadata> implements TaskCache {
-  private static final String BY_UID = "vfio.dev/uid";
+  /** The index of the reconciler's own objects by UID. */
+  static final String BY_UID = "vfio.dev/uid";
 
   /** Null until JOSDK asks the reconciler for its event sources, which it does before any reconciliation. */
   private InformerEventSource<VfioNodeTask, P> source;
@@ -30,15 +33,20 @@ public final class TaskInformer<P extends HasMetadata> implements TaskCache {
     parents.addIndexer(BY_UID, parent -> List.of(parent.getMetadata().getUid()));
     var configuration = InformerEventSourceConfiguration.from(VfioNodeTask.class, context.getPrimaryResourceClass())
         .withName(name)
-        .withSecondaryToPrimaryMapper(task -> {
-          Map<String, String> labels = task.getMetadata().getLabels();
-          String uid = labels == null ? null : labels.get(VfioNodeTask.PARENT_UID_LABEL);
-          return uid == null ? Set.of()
-              : parents.byIndex(BY_UID, uid).stream().map(ResourceID::fromResource).collect(Collectors.toSet());
-        })
+        .withSecondaryToPrimaryMapper(parentsIn(parents))
         .build();
     source = new InformerEventSource<>(configuration, context);
     return source;
+  }
+
+  /** Maps a task to the object of {@code parents} whose UID its label names, if there is one. */
+  static SecondaryToPrimaryMapper<VfioNodeTask> parentsIn(IndexedResourceCache<? extends HasMetadata> parents) {
+    return task -> {
+      Map<String, String> labels = task.getMetadata().getLabels();
+      String uid = labels == null ? null : labels.get(VfioNodeTask.PARENT_UID_LABEL);
+      return uid == null ? Set.of()
+          : parents.byIndex(BY_UID, uid).stream().map(ResourceID::fromResource).collect(Collectors.toSet());
+    };
   }
 
   @Override
