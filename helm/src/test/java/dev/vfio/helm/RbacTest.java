@@ -55,13 +55,13 @@ class RbacTest {
       // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete().
       Permission.of(VFIO, "vfiosnapshots", "delete"),
       // (migration.VfioMigrationReconciler.start reads the snapshot to restore: get, above.)
-      // StatusPatcher.patchIfChanged: subresource("status").patch(JSON).
+      // status.StatusWriter.write: subresource("status").patch(JSON).
       Permission.of(VFIO, "vfiosnapshots/status", "patch"),
       // NodeTasks.create: an owner reference with blockOwnerDeletion=true needs update on the
       // owner's finalizers where OwnerReferencesPermissionEnforcement is enabled.
       Permission.of(VFIO, "vfiosnapshots/finalizers", "update"),
       // migration.VfioMigrationReconciler: the same JOSDK calls on its primary resource, and its
-      // own StatusPatcher and NodeTasks calls; no delete (migrations have no ttl).
+      // own StatusWriter and NodeTasks calls; no delete (migrations have no ttl).
       Permission.of(VFIO, "vfiomigrations", "list"),
       Permission.of(VFIO, "vfiomigrations", "watch"),
       Permission.of(VFIO, "vfiomigrations", "get"),
@@ -70,26 +70,26 @@ class RbacTest {
       Permission.of(VFIO, "vfiomigrations/finalizers", "update"),
       // NodeTasks.create: client.resource(task).create().
       Permission.of(VFIO, "vfionodetasks", "create"),
-      // NodeTasks.get, and NodeTasks.create after a 409.
+      // NodeTasks.create after a 409 (tasks are otherwise read from the informer only).
       Permission.of(VFIO, "vfionodetasks", "get"),
-      // VfioSnapshotReconciler.prepareEventSources: InformerEventSource on VfioNodeTask.
+      // tasks.TaskInformer: each reconciler's InformerEventSource on VfioNodeTask.
       Permission.of(VFIO, "vfionodetasks", "list"),
       Permission.of(VFIO, "vfionodetasks", "watch"),
       // NodeTasks.cancel: JSON merge patch of spec.cancelRequested.
       Permission.of(VFIO, "vfionodetasks", "patch"),
       // NodeTasks.delete.
       Permission.of(VFIO, "vfionodetasks", "delete"),
-      // VfioMigrationReconciler.start, and VfioSnapshotReconciler.node when its informer has not
-      // seen the node yet: withName(node).get() on VfioNodes.
+      // preflight.AgentNodes.get when its informer has not seen the node yet: withName(node).get()
+      // on VfioNodes.
       Permission.of(VFIO, "vfionodes", "get"),
-      // VfioSnapshotReconciler.nodeForBlobDeletion: client.resources(VfioNode.class).list(); and
-      // VfioSnapshotReconciler.prepareEventSources: InformerEventSource on VfioNode.
+      // preflight.AgentNodes: each reconciler's InformerEventSource on VfioNode.
       Permission.of(VFIO, "vfionodes", "list"),
       Permission.of(VFIO, "vfionodes", "watch"),
-      // VfioSnapshotReconciler.start and VfioMigrationReconciler.start, sendSpec, watchdog:
+      // VfioSnapshotReconciler.start, VfioMigrationReconciler.start, migration.FlowSteps (the
+      // watchdog, a Send's source), migration.RestoreStatusMarker:
       // client.pods().inNamespace(ns).withName(pod).get().
       Permission.of(CORE, "pods", "get"),
-      // VfioMigrationReconciler.markTarget: JSON merge patch of vfio.dev/restore-status on the target pod.
+      // migration.RestoreStatusMarker.markFailed: JSON merge patch of vfio.dev/restore-status on the target pod.
       Permission.of(CORE, "pods", "patch"),
       // EventRecorder.record: create; a repeat (409) is read and its count updated.
       Permission.of(CORE, "events", "create"),

@@ -33,8 +33,8 @@ public final class VfioOperator implements AutoCloseable {
       overrider.withKubernetesClient(client)
           // Per-resource meters would grow with every snapshot ever made; aggregate ones do not.
           .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
-          // Status and finalizers are written with merge patches, which every API server
-          // (and the test server) accepts; see docs/decisions/0001-merge-patches.md.
+          // Status is written with JSON patches (status.StatusWriter), finalizers by JOSDK with
+          // JSON patches too; see docs/decisions/0001-status-patches.md.
           .withUseSSAToPatchPrimaryResource(false)
           .withCloseClientOnStop(true);
       if (!config.leaderElectionNamespace().isEmpty()) {

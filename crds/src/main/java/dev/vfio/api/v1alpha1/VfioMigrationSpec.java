@@ -2,6 +2,7 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
@@ -27,12 +28,14 @@ public class VfioMigrationSpec extends SchemaObject {
   private List<DeviceMapping> deviceMap;
 
   @JsonPropertyDescription("Auto (default), Direct (agent to agent over TLS) or Storage (through a blob on the storage claim).")
+  @Default("Auto")
   private Transport transport;
 
   @JsonPropertyDescription("PRE_COPY iteration, for devices that support it.")
   private PrecopySpec precopy;
 
-  @JsonPropertyDescription("How the source pod is quiesced while its devices are stopped.")
+  @JsonPropertyDescription("Freeze (default) stops the source pod's processes with the cgroup v2 freezer while its devices are stopped; None leaves them running.")
+  @Default("Freeze")
   private QuiesceMode quiesce;
 
   @JsonPropertyDescription("Commands run in the source pod around the switchover.")
@@ -98,6 +101,15 @@ public class VfioMigrationSpec extends SchemaObject {
 
   public void setHooks(HooksSpec hooks) {
     this.hooks = hooks;
+  }
+
+  /** As {@link VfioSnapshotSpec#quiesceOrDefault()}: the schema's default where the field is unset. */
+  public Transport transportOrDefault() {
+    return transport == null ? Transport.Auto : transport;
+  }
+
+  public QuiesceMode quiesceOrDefault() {
+    return quiesce == null ? QuiesceMode.Freeze : quiesce;
   }
 
   public String getTimeout() {

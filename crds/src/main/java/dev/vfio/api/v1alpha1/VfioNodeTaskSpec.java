@@ -80,7 +80,9 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("For Receive: the most bytes the listener accepts over all streams.")
   private Long byteBudget;
 
-  @JsonPropertyDescription("Namespace/name of the snapshot or migration this task works for, for logs and events.")
+  @JsonPropertyDescription("Deprecated, no longer written: the label vfio.dev/parent-uid names the snapshot or migration a task works for. Kept so that an agent accepts the tasks an older operator wrote.")
+  // Not removed yet: an agent refuses a task holding a field it does not know, and a task written by
+  // the previous operator during an upgrade carries this one (docs/decisions/0006-task-parent.md).
   private String parent;
 
   public TaskOperation getOperation() {

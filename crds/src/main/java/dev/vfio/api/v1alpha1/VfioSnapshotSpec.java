@@ -2,6 +2,7 @@ package dev.vfio.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
@@ -28,6 +29,7 @@ public class VfioSnapshotSpec extends SchemaObject {
   private String storageClaim;
 
   @JsonPropertyDescription("Freeze (default) stops the pod's processes with the cgroup v2 freezer while the device is stopped; None leaves them running.")
+  @Default("Freeze")
   private QuiesceMode quiesce;
 
   @JsonPropertyDescription("Commands run in the pod before quiescing and after resuming.")
@@ -37,15 +39,19 @@ public class VfioSnapshotSpec extends SchemaObject {
   private PrecopySpec precopy;
 
   @JsonPropertyDescription("Resume (default) returns the devices to RUNNING after the save; KeepStopped leaves them stopped and the pod frozen.")
+  @Default("Resume")
   private AfterSnapshot afterSnapshot;
 
   @JsonPropertyDescription("None (default) or Zstd compression of the blob.")
+  @Default("None")
   private Compression compression;
 
   @JsonPropertyDescription("None (default): every 1 MiB chunk of a blob carries a CRC-32C, which catches damage. SHA256: the blob also carries a SHA-256 digest of the state, reported in status.devices[].sha256, for about 0.8 CPU second per GiB saved and again per GiB restored.")
+  @Default("None")
   private Digest digest;
 
   @JsonPropertyDescription("Delete (default) removes the blobs when the snapshot is deleted; Retain keeps them.")
+  @Default("Delete")
   private DeletionPolicy deletionPolicy;
 
   @JsonPropertyDescription("Delete the snapshot this long after it became Ready, as a duration such as 24h (at most 87600h, 10 years).")
@@ -138,6 +144,30 @@ public class VfioSnapshotSpec extends SchemaObject {
 
   public void setDeletionPolicy(DeletionPolicy deletionPolicy) {
     this.deletionPolicy = deletionPolicy;
+  }
+
+  /**
+   * What the spec asks for, with the schema's defaults where a field is unset: the API server fills
+   * them in, but an object stored under an older CRD, or one built in code, may lack them.
+   */
+  public QuiesceMode quiesceOrDefault() {
+    return quiesce == null ? QuiesceMode.Freeze : quiesce;
+  }
+
+  public AfterSnapshot afterSnapshotOrDefault() {
+    return afterSnapshot == null ? AfterSnapshot.Resume : afterSnapshot;
+  }
+
+  public Compression compressionOrDefault() {
+    return compression == null ? Compression.None : compression;
+  }
+
+  public Digest digestOrDefault() {
+    return digest == null ? Digest.None : digest;
+  }
+
+  public DeletionPolicy deletionPolicyOrDefault() {
+    return deletionPolicy == null ? DeletionPolicy.Delete : deletionPolicy;
   }
 
   public String getTtl() {

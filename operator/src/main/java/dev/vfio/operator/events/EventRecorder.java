@@ -32,15 +32,11 @@ public final class EventRecorder {
     this.clock = clock;
   }
 
-  public void normal(HasMetadata about, String reason, String message) {
-    record(about, "Normal", reason, message);
-  }
-
-  public void warning(HasMetadata about, String reason, String message) {
-    record(about, "Warning", reason, message);
-  }
-
-  private void record(HasMetadata about, String type, String reason, String message) {
+  /** Records {@code notice} about {@code about}, or counts it up if it was recorded before. */
+  public void record(HasMetadata about, Notice notice) {
+    String type = notice.type().name();
+    String reason = notice.reason();
+    String message = notice.message();
     String namespace = about.getMetadata().getNamespace();
     // The API server keeps Event times to the second.
     String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();

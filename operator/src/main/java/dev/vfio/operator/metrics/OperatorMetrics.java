@@ -18,12 +18,14 @@ public final class OperatorMetrics {
     return registry;
   }
 
-  /** A snapshot or migration ended: {@code kind} VfioSnapshot or VfioMigration, {@code outcome} its phase. */
-  public void ended(String kind, String outcome, String reason, Long downtimeMillis, Long bytes) {
+  /** A snapshot or migration ended: {@code kind} VfioSnapshot or VfioMigration. */
+  public void ended(String kind, Ending ending) {
     Counter.builder("vfio_operations_completed")
         .description("Snapshots and migrations that reached a terminal phase")
-        .tag("kind", kind).tag("outcome", outcome).tag("reason", reason)
+        .tag("kind", kind).tag("outcome", ending.outcome()).tag("reason", ending.reason())
         .register(registry).increment();
+    Long downtimeMillis = ending.downtimeMillis();
+    Long bytes = ending.bytes();
     if (downtimeMillis != null) {
       Timer.builder("vfio_operation_downtime")
           .description("Time the devices were out of RUNNING (migration: source freeze to target RUNNING)")

@@ -17,6 +17,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.tasks.TaskSpecs;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,8 +69,7 @@ public final class MigrationPreflight {
     if (targetProblem != null) {
       return new Rejected(targetProblem);
     }
-    Map<String, String> annotations = target.getMetadata().getAnnotations();
-    if (annotations == null || !"true".equals(annotations.get(RESTORE_TARGET))) {
+    if (!optedIn(target)) {
       return reject(Reasons.TARGET_NOT_OPTED_IN, "target pod " + spec.getTargetPodName()
           + " does not carry the annotation " + RESTORE_TARGET + ": \"true\"; the operator overwrites "
           + "the device state only of pods that opt in");
@@ -152,7 +152,7 @@ public final class MigrationPreflight {
     String claim = snapshot.getSpec().getStorageClaim() == null
         ? config.defaultStorageClaim() : snapshot.getSpec().getStorageClaim();
     long expected = snapshot.getStatus().getTotalBytes() == null ? 0 : snapshot.getStatus().getTotalBytes();
-    return new Accepted(new MigrationPlan(null, null, claim, namespace + "/" + name, target, targetNode,
+    return new Accepted(new MigrationPlan(null, null, claim, TaskSpecs.blobDirectory(namespace, name), target, targetNode,
         pairing.pairs(), expected, timeout));
   }
 
@@ -182,8 +182,7 @@ public final class MigrationPreflight {
     if (badName.isPresent()) {
       return badName.get();
     }
-    Transport transport = spec.getTransport() == null ? Transport.Auto : spec.getTransport();
-    if (source.getSnapshotName() != null && transport == Transport.Direct) {
+    if (source.getSnapshotName() != null && spec.transportOrDefault() == Transport.Direct) {
       return new Rejection(Reasons.INVALID_SPEC, "a snapshot is restored from storage: use transport Auto or Storage");
     }
     if (spec.getHooks() != null && ((spec.getHooks().getPre() != null && !spec.getHooks().getPre().isEmpty())
@@ -202,6 +201,12 @@ public final class MigrationPreflight {
       return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
     }
     return null;
+  }
+
+  /** Whether {@code pod} carries {@link #RESTORE_TARGET}: "true". */
+  static boolean optedIn(Pod pod) {
+    Map<String, String> annotations = pod.getMetadata().getAnnotations();
+    return annotations != null && "true".equals(annotations.get(RESTORE_TARGET));
   }
 
   private static Optional<Rejection> invalidName(String field, String name) {

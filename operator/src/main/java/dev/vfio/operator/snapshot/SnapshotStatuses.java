@@ -15,6 +15,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.preflight.Rejection;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
@@ -60,6 +61,26 @@ public final class SnapshotStatuses {
     next.setProgress(new Progress(0, estimate));
     return withReady(snapshot, next, Condition.FALSE, Reasons.IN_PROGRESS,
         "saving the state of " + plan.devices().size() + " device(s) on node " + plan.nodeName(), now);
+  }
+
+  /**
+   * Taken over from a task the snapshot's status does not name: the operator stopped between
+   * creating the task and recording it. As {@link #started}, from what the task says.
+   */
+  public static VfioSnapshotStatus adopted(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
+    VfioSnapshotStatus next = copy(snapshot);
+    int devices = task.getSpec().getDevices() == null ? 0 : task.getSpec().getDevices().size();
+    String created = task.getMetadata().getCreationTimestamp();
+    next.setPhase(SnapshotPhase.Running);
+    next.setStage(Stage.Preparing);
+    next.setNodeName(task.getSpec().getNodeName());
+    next.setDeviceCount(devices);
+    next.setReadyToUse(false);
+    next.setStartTime(created == null ? now.toString() : OffsetDateTime.parse(created).toInstant().toString());
+    next.setTaskName(task.getMetadata().getName());
+    next.setProgress(new Progress(0, 0));
+    return withReady(snapshot, next, Condition.FALSE, Reasons.IN_PROGRESS,
+        "saving the state of " + devices + " device(s) on node " + task.getSpec().getNodeName(), now);
   }
 
   /** Mirrors the agent's progress on the task into the snapshot. */

@@ -1,31 +1,32 @@
 package dev.vfio.operator.snapshot;
 
-import dev.vfio.api.v1alpha1.AfterSnapshot;
-import dev.vfio.api.v1alpha1.Compression;
-import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
-import dev.vfio.api.v1alpha1.QuiesceMode;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
-import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
-import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
-import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.events.EventRecorder;
+import dev.vfio.operator.events.Notice;
+import dev.vfio.operator.metrics.Ending;
 import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.preflight.AgentNodes;
 import dev.vfio.operator.preflight.NodeChecks;
-import dev.vfio.operator.status.StatusPatcher;
+import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.reconcile.Plan;
+import dev.vfio.operator.reconcile.PlanRunner;
+import dev.vfio.operator.status.StatusWriter;
 import dev.vfio.operator.tasks.NodeTasks;
-import dev.vfio.operator.tasks.TaskParents;
-import io.fabric8.kubernetes.api.model.Pod;
+import dev.vfio.operator.tasks.TaskAction;
+import dev.vfio.operator.tasks.TaskCache;
+import dev.vfio.operator.tasks.TaskInformer;
+import dev.vfio.operator.tasks.TaskSpecs;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -33,15 +34,13 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -50,6 +49,10 @@ import org.slf4j.MDC;
  * Reconciles {@link VfioSnapshot}: preflight, one {@code Save} task on the pod's node, its
  * progress mirrored into status, terminal Ready or Failed. Deletion cancels in-flight work and,
  * with deletionPolicy Delete, removes the blobs through a {@code DeleteBlobs} task.
+ *
+ * <p>Each pass observes (the snapshot, its task from the watch), decides a {@link Plan} (status,
+ * task changes, Events, when to look again) and hands it to the {@link PlanRunner}, which writes
+ * the status once.
  */
 @ControllerConfiguration(name = "vfiosnapshot")
 public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner<VfioSnapshot> {
@@ -58,145 +61,114 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private static final Logger LOG = LoggerFactory.getLogger(VfioSnapshotReconciler.class);
   private static final Duration POLL = Duration.ofSeconds(5);
   private static final Duration CLEANUP_POLL = Duration.ofSeconds(2);
+  private static final Duration INVENTORY_POLL = Duration.ofSeconds(1);
+  /** Past a deadline or a ttl: the pass that acts on it comes after it, not a clock tick before. */
+  private static final Duration PAST = Duration.ofMillis(10);
 
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final SnapshotPreflight preflight;
   private final NodeChecks nodeChecks;
+  private final AgentNodes<VfioSnapshot> nodes;
+  private final TaskInformer<VfioSnapshot> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
-  private final StatusPatcher statuses;
+  private final PlanRunner<VfioSnapshot, VfioSnapshotStatus> runner;
   private final EventRecorder events;
   private final Clock clock;
-  private final OperatorMetrics metrics;
-  /** The VfioNodes as a watch sees them; null until the event sources are prepared. */
-  private InformerEventSource<VfioNode, VfioSnapshot> nodes;
 
   public VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
+    this(client, config, clock, metrics, null, StatusWriter.primaryCache());
+  }
+
+  /** With the tasks read from {@code taskCache} rather than the watch, and the status writes remembered by {@code writes}. */
+  VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics,
+      TaskCache taskCache, StatusWriter.RecentWrites<VfioSnapshot> writes) {
     this.client = client;
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
     this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
-    this.tasks = new NodeTasks(client);
-    this.statuses = new StatusPatcher(client);
+    this.nodes = new AgentNodes<>(client);
+    this.tasks = new NodeTasks(client, taskCache == null ? taskInformer : taskCache);
     this.events = new EventRecorder(client, clock);
+    this.runner = new PlanRunner<>(tasks, new StatusWriter<>(client, writes), events, metrics);
     this.clock = clock;
-    this.metrics = metrics;
   }
 
   @Override
   public List<EventSource<?, VfioSnapshot>> prepareEventSources(EventSourceContext<VfioSnapshot> context) {
-    var configuration = InformerEventSourceConfiguration.from(VfioNodeTask.class, VfioSnapshot.class)
-        .withSecondaryToPrimaryMapper(TaskParents.mapperFor(VfioSnapshot.class))
-        .build();
-    // Read by the preflight, never a trigger: a heartbeat concerns no snapshot in particular.
-    var nodeConfiguration = InformerEventSourceConfiguration.from(VfioNode.class, VfioSnapshot.class)
-        .withName("vfionodes")
-        .withSecondaryToPrimaryMapper(node -> Set.of())
-        .build();
-    nodes = new InformerEventSource<>(nodeConfiguration, context);
-    return List.of(new InformerEventSource<>(configuration, context), nodes);
-  }
-
-  /**
-   * A node's VfioNode from the watch, without a request; read from the API server only when the
-   * watch has not seen it yet, so that a lagging cache never refuses a snapshot for want of an agent.
-   */
-  private VfioNode node(String name) {
-    Optional<VfioNode> cached = nodes == null ? Optional.empty() : nodes.get(new ResourceID(name));
-    return cached.orElseGet(() -> client.resources(VfioNode.class).withName(name).get());
+    return List.of(taskInformer.eventSource(context, "snapshot-tasks"), nodes.eventSource(context));
   }
 
   @Override
-  public UpdateControl<VfioSnapshot> reconcile(VfioSnapshot cached, Context<VfioSnapshot> context) {
-    VfioSnapshot snapshot = statuses.fresh(cached);
+  public UpdateControl<VfioSnapshot> reconcile(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
       Instant now = clock.instant();
       VfioSnapshotStatus status = snapshot.getStatus();
       SnapshotPhase phase = status == null ? null : status.getPhase();
-      if (phase == SnapshotPhase.Ready) {
-        return expireAfterTtl(snapshot, now);
-      }
       if (phase == SnapshotPhase.Failed) {
         return UpdateControl.noUpdate();
       }
-      String taskName = status == null ? null : status.getTaskName();
-      // Until the status names a task, the cache is asked only: start() creates the task or, if
-      // one exists that the cache has not shown yet, gets it back from the create.
-      Optional<VfioNodeTask> task = taskName == null
-          ? tasks.cached(snapshot, context, SAVE)
-          : tasks.find(snapshot, context, SAVE);
-      if (task.isEmpty()) {
-        return taskName != null
-            ? fail(snapshot, Reasons.TASK_LOST, "task " + taskName
-                + " disappeared before it finished: create the snapshot again", now)
-            : start(snapshot, context, now);
+      if (phase == SnapshotPhase.Ready) {
+        return expireAfterTtl(snapshot, now);
       }
-      return follow(snapshot, task.get(), now);
+      String taskName = status == null ? null : status.getTaskName();
+      Optional<VfioNodeTask> task = tasks.find(snapshot, SAVE);
+      Plan<VfioSnapshotStatus> plan;
+      if (task.isPresent()) {
+        plan = follow(taskName == null ? adopting(snapshot, task.get(), now) : snapshot, task.get(), now);
+      } else if (taskName != null) {
+        plan = failed(snapshot, Reasons.TASK_LOST, "task " + taskName
+            + " disappeared before it finished: create the snapshot again", now);
+      } else {
+        plan = start(snapshot, now);
+      }
+      return runner.reconciled(snapshot, plan, context);
     }
   }
 
-  private UpdateControl<VfioSnapshot> start(VfioSnapshot snapshot, Context<VfioSnapshot> context, Instant now) {
+  private Plan<VfioSnapshotStatus> start(VfioSnapshot snapshot, Instant now) {
     String namespace = snapshot.getMetadata().getNamespace();
-    var outcome = preflight.check(snapshot,
-        pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        this::node, now);
-    if (!(outcome instanceof SnapshotPreflight.Accepted)) {
-      // An operator stopped between creating the task and recording it in the status left a task
-      // the cache may not show yet: follow it rather than refuse or wait on a new check.
-      Optional<VfioNodeTask> created = tasks.find(snapshot, context, SAVE);
-      if (created.isPresent()) {
-        return follow(snapshot, created.get(), now);
-      }
-    }
+    var outcome = preflight.check(snapshot, pod -> client.pods().inNamespace(namespace).withName(pod).get(),
+        nodes::get, now);
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
-      return fail(snapshot, rejected.rejection().reason(), rejected.rejection().message(), now);
+      return failed(snapshot, rejected.rejection(), now);
     }
     if (outcome instanceof SnapshotPreflight.Waiting waiting) {
-      statuses.patchIfChanged(snapshot, SnapshotStatuses.pending(snapshot, waiting.why(), now));
-      return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
+      return Plan.of(SnapshotStatuses.pending(snapshot, waiting.why(), now)).requeue(INVENTORY_POLL);
     }
-    SnapshotPlan plan = ((SnapshotPreflight.Accepted) outcome).plan();
-    VfioNodeTask task = tasks.create(snapshot, SAVE, saveSpec(snapshot, plan, now), true);
-    statuses.patchIfChanged(snapshot, SnapshotStatuses.started(snapshot, plan, task.getMetadata().getName(), now));
-    events.normal(snapshot, "Started", "saving " + plan.devices().size() + " device(s) of pod "
-        + plan.pod().getMetadata().getName() + " on node " + plan.nodeName());
-    LOG.info("started task {} on node {}", task.getMetadata().getName(), plan.nodeName());
-    return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(POLL);
+    SnapshotPlan accepted = ((SnapshotPreflight.Accepted) outcome).plan();
+    String taskName = NodeTasks.name(snapshot, SAVE);
+    LOG.info("starting task {} on node {}", taskName, accepted.nodeName());
+    return Plan.of(SnapshotStatuses.started(snapshot, accepted, taskName, now))
+        .with(new TaskAction.Create(SAVE, TaskSpecs.snapshotSave(snapshot, accepted.pod(),
+            accepted.devices().stream().map(NodeDevice::getAddress).toList(), accepted.storageClaim(),
+            now.plus(accepted.timeout()))))
+        .notice(Notice.normal("Started", "saving " + accepted.devices().size() + " device(s) of pod "
+            + accepted.pod().getMetadata().getName() + " on node " + accepted.nodeName()))
+        .requeue(POLL);
   }
 
-  private VfioNodeTaskSpec saveSpec(VfioSnapshot snapshot, SnapshotPlan plan, Instant now) {
-    var spec = snapshot.getSpec();
-    VfioNodeTaskSpec task = new VfioNodeTaskSpec();
-    task.setOperation(TaskOperation.Save);
-    task.setNodeName(plan.nodeName());
-    task.setPodName(plan.pod().getMetadata().getName());
-    task.setPodUid(plan.pod().getMetadata().getUid());
-    task.setDevices(plan.devices().stream().map(NodeDevice::getAddress).toList());
-    task.setStorageClaim(plan.storageClaim());
-    task.setBlobDirectory(snapshot.getMetadata().getNamespace() + "/" + snapshot.getMetadata().getName());
-    task.setQuiesce(spec.getQuiesce() == null ? QuiesceMode.Freeze : spec.getQuiesce());
-    task.setAfterSave(spec.getAfterSnapshot() == null ? AfterSnapshot.Resume : spec.getAfterSnapshot());
-    task.setCompression(spec.getCompression() == null ? Compression.None : spec.getCompression());
-    task.setDigest(spec.getDigest() == null ? Digest.None : spec.getDigest());
-    task.setPrecopy(spec.getPrecopy());
-    task.setHooks(spec.getHooks());
-    task.setDeadline(now.plus(plan.timeout()).toString());
-    return task;
+  /** The snapshot as if its status named {@code task}, which the operator created and then stopped before recording it. */
+  private static VfioSnapshot adopting(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
+    LOG.info("taking over task {}, which the status does not name", task.getMetadata().getName());
+    VfioSnapshot adopted = Serialization.clone(snapshot);
+    adopted.setStatus(SnapshotStatuses.adopted(snapshot, task, now));
+    return adopted;
   }
 
-  private UpdateControl<VfioSnapshot> follow(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
+  private Plan<VfioSnapshotStatus> follow(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
     TaskPhase phase = NodeTasks.phase(task);
     Instant deadline = deadline(snapshot);
     boolean expired = deadline != null && !now.isBefore(deadline);
     switch (phase) {
       case Succeeded -> {
-        var ready = SnapshotStatuses.ready(snapshot, task, now);
-        if (statuses.patchIfChanged(snapshot, ready)) {
-          events.normal(snapshot, "Ready", "saved " + ready.getSize() + " of device state from "
-              + ready.getDeviceCount() + " device(s)");
-          metrics.ended("VfioSnapshot", "Ready", Reasons.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes());
-        }
-        return ttlReschedule(snapshot, now);
+        VfioSnapshotStatus ready = SnapshotStatuses.ready(snapshot, task, now);
+        String ttl = snapshot.getSpec().getTtl();
+        return Plan.of(ready)
+            .notice(Notice.normal("Ready", "saved " + ready.getSize() + " of device state from "
+                + ready.getDeviceCount() + " device(s)"))
+            .ending(new Ending("Ready", Reasons.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes()))
+            .requeue(ttl == null ? null : Durations.parse(ttl, Duration.ZERO).plus(PAST));
       }
       case Failed, Cancelled -> {
         String reason = task.getStatus().getReason();
@@ -208,30 +180,31 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
             : expired ? "not Ready within " + snapshot.getSpec().getTimeout() + "; the devices were "
                 + "rolled back to RUNNING: raise spec.timeout or check the node agent's logs"
                 : "the task was cancelled; the devices were rolled back to RUNNING";
-        return fail(snapshot, reason, message, now);
+        return failed(snapshot, reason, message, now);
       }
       default -> {
         if (expired) {
-          tasks.cancel(task);
-          statuses.patchIfChanged(snapshot, SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT,
-              "timeout reached; rolling the devices back", now));
-          return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(CLEANUP_POLL);
+          return Plan.of(SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT,
+                  "timeout reached; rolling the devices back", now))
+              .with(new TaskAction.Cancel(task))
+              .requeue(CLEANUP_POLL);
         }
-        statuses.patchIfChanged(snapshot, SnapshotStatuses.progressed(snapshot, task, now));
         Duration untilDeadline = deadline == null ? POLL : Duration.between(now, deadline);
-        return UpdateControl.<VfioSnapshot>noUpdate()
-            .rescheduleAfter(untilDeadline.compareTo(POLL) < 0 ? untilDeadline.plusMillis(10) : POLL);
+        return Plan.of(SnapshotStatuses.progressed(snapshot, task, now))
+            .requeue(untilDeadline.compareTo(POLL) < 0 ? untilDeadline.plus(PAST) : POLL);
       }
     }
   }
 
-  private UpdateControl<VfioSnapshot> fail(VfioSnapshot snapshot, String reason, String message, Instant now) {
-    if (statuses.patchIfChanged(snapshot, SnapshotStatuses.failed(snapshot, reason, message, now))) {
-      events.warning(snapshot, reason, message);
-      metrics.ended("VfioSnapshot", "Failed", reason, null, null);
-    }
+  private static Plan<VfioSnapshotStatus> failed(VfioSnapshot snapshot, Rejection why, Instant now) {
+    return failed(snapshot, why.reason(), why.message(), now);
+  }
+
+  private static Plan<VfioSnapshotStatus> failed(VfioSnapshot snapshot, String reason, String message, Instant now) {
     LOG.info("failed: {}: {}", reason, message);
-    return UpdateControl.noUpdate();
+    return Plan.of(SnapshotStatuses.failed(snapshot, reason, message, now))
+        .notice(Notice.warning(reason, message))
+        .ending(new Ending("Failed", reason, null, null));
   }
 
   private UpdateControl<VfioSnapshot> expireAfterTtl(VfioSnapshot snapshot, Instant now) {
@@ -241,19 +214,12 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     }
     if (!now.isBefore(expiry)) {
       LOG.info("ttl {} elapsed, deleting", snapshot.getSpec().getTtl());
-      events.normal(snapshot, "Expired", "ttl " + snapshot.getSpec().getTtl() + " elapsed; deleting the snapshot");
+      events.record(snapshot, Notice.normal("Expired", "ttl " + snapshot.getSpec().getTtl()
+          + " elapsed; deleting the snapshot"));
       client.resource(snapshot).delete();
       return UpdateControl.noUpdate();
     }
-    return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(Duration.between(now, expiry).plusMillis(10));
-  }
-
-  private UpdateControl<VfioSnapshot> ttlReschedule(VfioSnapshot snapshot, Instant now) {
-    String ttl = snapshot.getSpec().getTtl();
-    if (ttl == null) {
-      return UpdateControl.noUpdate();
-    }
-    return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(Durations.parse(ttl, Duration.ZERO).plusMillis(10));
+    return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(Duration.between(now, expiry).plus(PAST));
   }
 
   private static Instant ttlExpiry(VfioSnapshot snapshot) {
@@ -274,89 +240,67 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   @Override
-  public DeleteControl cleanup(VfioSnapshot cached, Context<VfioSnapshot> context) {
-    VfioSnapshot snapshot = statuses.fresh(cached);
+  public DeleteControl cleanup(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
-      Instant now = clock.instant();
-      String namespace = snapshot.getMetadata().getNamespace();
-      Optional<VfioNodeTask> save = tasks.find(snapshot, context, SAVE);
-      if (save.isPresent() && !NodeTasks.isTerminal(save.get())) {
-        tasks.cancel(save.get());
-        statuses.patchIfChanged(snapshot, SnapshotStatuses.rollingBack(snapshot, Reasons.DELETING,
-            "deleted while in flight; waiting for the agent to roll the devices back", now));
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_POLL);
-      }
-      if (mayHaveBlobs(snapshot, save) && deletionPolicy(snapshot) == DeletionPolicy.Delete) {
-        Optional<DeleteControl> waiting = deleteBlobs(snapshot, context, now);
-        if (waiting.isPresent()) {
-          return waiting.get();
-        }
-      }
-      save.ifPresent(task -> tasks.delete(namespace, task.getMetadata().getName()));
-      tasks.delete(namespace, NodeTasks.name(snapshot, DELETE_BLOBS));
-      LOG.info("cleaned up");
-      statuses.forget(snapshot.getMetadata().getUid());
-      return DeleteControl.defaultDelete();
+      return runner.cleaned(snapshot, cleanupPlan(snapshot, clock.instant()), context);
     }
   }
 
-  /** Runs the DeleteBlobs task to its end; empty once the blobs are gone. */
-  private Optional<DeleteControl> deleteBlobs(VfioSnapshot snapshot, Context<VfioSnapshot> context, Instant now) {
-    Optional<VfioNodeTask> existing = tasks.find(snapshot, context, DELETE_BLOBS);
-    if (existing.isPresent()) {
-      VfioNodeTask task = existing.get();
-      switch (NodeTasks.phase(task)) {
-        case Succeeded -> {
-          events.normal(snapshot, "BlobsDeleted", "deleted the blobs of " + snapshot.getMetadata().getName());
-          return Optional.empty();
-        }
-        case Failed, Cancelled -> {
-          // Retry on a fresh task: the blobs must not outlive their snapshot silently.
-          events.warning(snapshot, Reasons.STORAGE_ERROR, "deleting the blobs failed: "
-              + task.getStatus().getMessage() + "; retrying");
-          tasks.delete(task.getMetadata().getNamespace(), task.getMetadata().getName());
-          return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(POLL));
-        }
-        default -> {
-          return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_POLL));
-        }
+  /** Cancels a save in flight, deletes the blobs (a DeleteBlobs task run to its end), then the tasks. */
+  private Plan<VfioSnapshotStatus> cleanupPlan(VfioSnapshot snapshot, Instant now) {
+    Optional<VfioNodeTask> save = tasks.find(snapshot, SAVE);
+    if (save.isPresent() && !NodeTasks.isTerminal(save.get())) {
+      return Plan.of(SnapshotStatuses.rollingBack(snapshot, Reasons.DELETING,
+              "deleted while in flight; waiting for the agent to roll the devices back", now))
+          .with(new TaskAction.Cancel(save.get()))
+          .requeue(CLEANUP_POLL);
+    }
+    Plan<VfioSnapshotStatus> done = Plan.<VfioSnapshotStatus>of(null)
+        .with(new TaskAction.Delete(NodeTasks.name(snapshot, SAVE)))
+        .with(new TaskAction.Delete(NodeTasks.name(snapshot, DELETE_BLOBS)));
+    boolean mayHaveBlobs = save.isPresent() || (snapshot.getStatus() != null && snapshot.getStatus().getTaskName() != null);
+    if (!mayHaveBlobs || deletionPolicy(snapshot) == DeletionPolicy.Retain) {
+      return done;
+    }
+    Optional<VfioNodeTask> deletion = tasks.find(snapshot, DELETE_BLOBS);
+    if (deletion.isEmpty()) {
+      String node = nodeForBlobDeletion(snapshot, now);
+      if (node == null) {
+        return Plan.<VfioSnapshotStatus>waitFor(POLL)
+            .notice(Notice.warning(Reasons.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting"));
       }
+      String directory = TaskSpecs.blobDirectory(snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName());
+      return Plan.<VfioSnapshotStatus>waitFor(CLEANUP_POLL).with(new TaskAction.Create(DELETE_BLOBS,
+          TaskSpecs.deleteBlobs(node, storageClaim(snapshot), directory), false, Map.of()));
     }
-    String node = nodeForBlobDeletion(snapshot, now);
-    if (node == null) {
-      events.warning(snapshot, Reasons.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting");
-      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(POLL));
-    }
-    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
-    spec.setOperation(TaskOperation.DeleteBlobs);
-    spec.setNodeName(node);
-    spec.setStorageClaim(storageClaim(snapshot));
-    spec.setBlobDirectory(snapshot.getMetadata().getNamespace() + "/" + snapshot.getMetadata().getName());
-    tasks.create(snapshot, DELETE_BLOBS, spec, false);
-    return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_POLL));
+    VfioNodeTask task = deletion.get();
+    return switch (NodeTasks.phase(task)) {
+      case Succeeded -> done.notice(Notice.normal("BlobsDeleted", "deleted the blobs of " + snapshot.getMetadata().getName()));
+      // Retried on a fresh task: the blobs must not outlive their snapshot silently.
+      case Failed, Cancelled -> Plan.<VfioSnapshotStatus>waitFor(POLL)
+          .with(new TaskAction.Delete(task.getMetadata().getName()))
+          .notice(Notice.warning(Reasons.STORAGE_ERROR, "deleting the blobs failed: "
+              + task.getStatus().getMessage() + "; retrying"));
+      default -> Plan.waitFor(CLEANUP_POLL);
+    };
   }
 
   /** The snapshot's own node if its agent is ready, otherwise any ready agent mounting the claim. */
   private String nodeForBlobDeletion(VfioSnapshot snapshot, Instant now) {
     String claim = storageClaim(snapshot);
     String preferred = snapshot.getStatus() == null ? null : snapshot.getStatus().getNodeName();
-    List<VfioNode> candidates = client.resources(VfioNode.class).list().getItems().stream()
+    List<String> candidates = nodes.list().stream()
         .filter(n -> n.getStatus() != null && nodeChecks.agent(n, n.getMetadata().getName(), now) == null)
         .filter(n -> n.getStatus().getStorage() != null
             && n.getStatus().getStorage().stream().anyMatch(s -> claim.equals(s.getName())))
+        .map(n -> n.getMetadata().getName())
+        .sorted()
         .toList();
-    return candidates.stream().map(n -> n.getMetadata().getName())
-        .filter(n -> n.equals(preferred)).findFirst()
-        .orElse(candidates.isEmpty() ? null : candidates.get(0).getMetadata().getName());
-  }
-
-  private static boolean mayHaveBlobs(VfioSnapshot snapshot, Optional<VfioNodeTask> save) {
-    return save.isPresent() || (snapshot.getStatus() != null && snapshot.getStatus().getTaskName() != null);
+    return candidates.contains(preferred) ? preferred : candidates.isEmpty() ? null : candidates.get(0);
   }
 
   private static DeletionPolicy deletionPolicy(VfioSnapshot snapshot) {
-    DeletionPolicy policy = snapshot.getSpec() == null ? null : snapshot.getSpec().getDeletionPolicy();
-    return policy == null ? DeletionPolicy.Delete : policy;
+    return snapshot.getSpec() == null ? DeletionPolicy.Delete : snapshot.getSpec().deletionPolicyOrDefault();
   }
 
   private String storageClaim(VfioSnapshot snapshot) {

@@ -12,22 +12,29 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.net.HttpURLConnection;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * How the operator hands work to agents: creates {@link VfioNodeTask}s with deterministic names,
  * so that an operator restarted at any moment finds the task it already created instead of
- * creating a second one, and cancels them through their spec.
+ * creating a second one, and cancels them through their spec. Tasks are read from the
+ * {@link TaskCache} only, never with a request.
+ *
+ * <p>A task names the object it works for in one way: the label {@link VfioNodeTask#PARENT_UID_LABEL}
+ * with that object's UID, by which the operator maps task events to their parent and people select
+ * the tasks of one object with kubectl (docs/decisions/0006-task-parent.md).
  */
 public final class NodeTasks {
   private static final int MAX_LABEL_VALUE = 63;
 
   private final KubernetesClient client;
+  private final TaskCache cache;
 
-  public NodeTasks(KubernetesClient client) {
+  public NodeTasks(KubernetesClient client, TaskCache cache) {
     this.client = client;
+    this.cache = cache;
   }
 
   /** The name of the task doing {@code role} for {@code parent}: {@code <parent>-<role>}, hashed if too long. */
@@ -35,47 +42,24 @@ public final class NodeTasks {
     return ObjectNames.task(parent.getMetadata().getName(), role);
   }
 
-  /**
-   * The task doing {@code role} for {@code parent}: from the informer cache, or from the API
-   * server when the informer has not seen a task created moments ago — never concluding from a
-   * lagging cache that a task is gone.
-   */
-  public Optional<VfioNodeTask> find(HasMetadata parent, Context<?> context, String role) {
-    Optional<VfioNodeTask> cached = cached(parent, context, role);
-    return cached.isPresent() ? cached : Optional.ofNullable(get(parent.getMetadata().getNamespace(), name(parent, role)));
-  }
-
-  /** The task doing {@code role} for {@code parent} if the informer cache has it; no request. */
-  public Optional<VfioNodeTask> cached(HasMetadata parent, Context<?> context, String role) {
-    String name = name(parent, role);
-    return context.getSecondaryResourcesAsStream(VfioNodeTask.class)
-        .filter(t -> name.equals(t.getMetadata().getName()))
-        .findFirst();
-  }
-
-  public VfioNodeTask get(String namespace, String name) {
-    return client.resources(VfioNodeTask.class).inNamespace(namespace).withName(name).get();
+  /** The task doing {@code role} for {@code parent}, if there is one. */
+  public Optional<VfioNodeTask> find(HasMetadata parent, String role) {
+    return cache.get(parent.getMetadata().getNamespace(), name(parent, role));
   }
 
   /**
    * Creates the task, or returns the one that already exists under that name. With
    * {@code owned}, the parent owns it (garbage collected with it); tasks created while the parent
-   * is being deleted are not owned and are deleted explicitly.
+   * is being deleted are not owned and are deleted explicitly. {@code annotations} are for the
+   * operator to read back later.
    */
-  public VfioNodeTask create(HasMetadata parent, String role, VfioNodeTaskSpec spec, boolean owned) {
-    return create(parent, role, spec, owned, Map.of());
-  }
-
-  /** As {@link #create(HasMetadata, String, VfioNodeTaskSpec, boolean)}, with annotations the operator reads back later. */
   public VfioNodeTask create(HasMetadata parent, String role, VfioNodeTaskSpec spec, boolean owned,
       Map<String, String> annotations) {
-    Map<String, String> all = new java.util.HashMap<>(annotations);
-    all.put(TaskParents.PARENT_ANNOTATION, TaskParents.annotationValue(parent));
     var metadata = new ObjectMetaBuilder()
         .withName(name(parent, role))
         .withNamespace(parent.getMetadata().getNamespace())
         .withLabels(labels(parent, spec))
-        .withAnnotations(all);
+        .withAnnotations(annotations.isEmpty() ? null : annotations);
     if (owned) {
       metadata.withOwnerReferences(new OwnerReferenceBuilder()
           .withApiVersion(parent.getApiVersion())
@@ -89,14 +73,20 @@ public final class NodeTasks {
     VfioNodeTask task = new VfioNodeTask();
     task.setMetadata(metadata.build());
     task.setSpec(spec);
+    VfioNodeTask created;
     try {
-      return client.resource(task).create();
+      created = client.resource(task).create();
     } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-        return get(parent.getMetadata().getNamespace(), task.getMetadata().getName());
+      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw e;
       }
-      throw e;
+      created = client.resources(VfioNodeTask.class).inNamespace(parent.getMetadata().getNamespace())
+          .withName(task.getMetadata().getName()).get();
     }
+    if (created != null) {
+      cache.created(created);
+    }
+    return created;
   }
 
   /**
@@ -105,12 +95,23 @@ public final class NodeTasks {
    * name would name another node; {@code --field-selector spec.nodeName=} finds those tasks.
    */
   static Map<String, String> labels(HasMetadata parent, VfioNodeTaskSpec spec) {
-    Map<String, String> labels = new java.util.HashMap<>();
+    Map<String, String> labels = new HashMap<>();
     labels.put(VfioNodeTask.PARENT_UID_LABEL, parent.getMetadata().getUid());
     if (spec.getNodeName().length() <= MAX_LABEL_VALUE) {
       labels.put(VfioNodeTask.NODE_LABEL, spec.getNodeName());
     }
     return labels;
+  }
+
+  /** Carries out what a plan decided about the tasks of {@code parent}. */
+  public void apply(HasMetadata parent, TaskAction action) {
+    if (action instanceof TaskAction.Create create) {
+      create(parent, create.role(), create.spec(), create.owned(), create.annotations());
+    } else if (action instanceof TaskAction.Cancel cancel) {
+      cancel(cancel.task());
+    } else if (action instanceof TaskAction.Delete delete) {
+      delete(parent.getMetadata().getNamespace(), delete.name());
+    }
   }
 
   /** Asks the agent to stop the task and roll its devices back. */

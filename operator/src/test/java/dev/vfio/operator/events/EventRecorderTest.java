@@ -27,7 +27,7 @@ class EventRecorderTest {
     for (String name : List.of(ValidNames.withAt(ValidNames.MAX, 235, "."),
         ValidNames.withAt(ValidNames.MAX, 235, "-"), ValidNames.withAt(ValidNames.MAX, 234, "--"),
         "1234567890".repeat(25) + "123")) {
-      recorderAt(FIRST).warning(snapshot(name, "uid-" + name.hashCode()), "Timeout", "not Ready within 10m");
+      recorderAt(FIRST).record(snapshot(name, "uid-" + name.hashCode()), Notice.warning("Timeout", "not Ready within 10m"));
     }
 
     List<Event> events = events();
@@ -41,8 +41,8 @@ class EventRecorderTest {
   void anEventThatHappensAgainIsCountedOnTheFirstOne() {
     VfioSnapshot snapshot = snapshot("nightly", "uid-1");
 
-    recorderAt(FIRST).warning(snapshot, "AgentNotReady", "no ready agent to delete the blobs; waiting");
-    recorderAt(LATER).warning(snapshot, "AgentNotReady", "no ready agent to delete the blobs; waiting");
+    recorderAt(FIRST).record(snapshot, Notice.warning("AgentNotReady", "no ready agent to delete the blobs; waiting"));
+    recorderAt(LATER).record(snapshot, Notice.warning("AgentNotReady", "no ready agent to delete the blobs; waiting"));
 
     List<Event> events = events();
     assertEquals(1, events.size());
@@ -55,11 +55,11 @@ class EventRecorderTest {
 
   @Test
   void eventsThatSayDifferentThingsOrConcernAnotherObjectAreSeparate() {
-    recorderAt(FIRST).normal(snapshot("nightly", "uid-1"), "Started", "saving 1 device(s)");
-    recorderAt(FIRST).normal(snapshot("nightly", "uid-1"), "Started", "saving 2 device(s)");
-    recorderAt(FIRST).warning(snapshot("nightly", "uid-1"), "Started", "saving 2 device(s)");
+    recorderAt(FIRST).record(snapshot("nightly", "uid-1"), Notice.normal("Started", "saving 1 device(s)"));
+    recorderAt(FIRST).record(snapshot("nightly", "uid-1"), Notice.normal("Started", "saving 2 device(s)"));
+    recorderAt(FIRST).record(snapshot("nightly", "uid-1"), Notice.warning("Started", "saving 2 device(s)"));
     // Deleted and created again under the same name: a new object with its own events.
-    recorderAt(FIRST).normal(snapshot("nightly", "uid-2"), "Started", "saving 1 device(s)");
+    recorderAt(FIRST).record(snapshot("nightly", "uid-2"), Notice.normal("Started", "saving 1 device(s)"));
 
     List<Event> events = events();
     assertEquals(4, events.size());

@@ -3,6 +3,7 @@ package dev.vfio.operator.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.operator.metrics.Ending;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,8 +16,8 @@ class HealthServerTest {
   @Test
   void probesAnswerTheirChecksAndMetricsCountOutcomesByReason() throws Exception {
     OperatorMetrics metrics = new OperatorMetrics();
-    metrics.ended("VfioSnapshot", "Failed", "PodNotFound", null, null);
-    metrics.ended("VfioMigration", "Succeeded", "Succeeded", 250L, 1024L);
+    metrics.ended("VfioSnapshot", new Ending("Failed", "PodNotFound", null, null));
+    metrics.ended("VfioMigration", new Ending("Succeeded", "Succeeded", 250L, 1024L));
 
     try (HealthServer server = new HealthServer(0, Map.of("/healthz", () -> true, "/readyz", () -> false), metrics::scrape)) {
       HttpClient http = HttpClient.newHttpClient();

@@ -4,13 +4,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.NodeDevice;
+import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeStatus;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.preflight.Rejection;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class MigrationPreflightTest {
@@ -20,7 +37,7 @@ class MigrationPreflightTest {
 
   @Test
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {
-    Rejection rejection = rejected(fromANewerCrd("\"transport\": \"Rdma\""));
+    Rejection rejection = rejected(migrationWith("\"transport\": \"Rdma\""));
 
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
     assertTrue(rejection.message().startsWith(
@@ -29,7 +46,7 @@ class MigrationPreflightTest {
 
   @Test
   void aNestedFieldThisOperatorDoesNotKnowIsRefusedWithItsPath() {
-    Rejection rejection = rejected(fromANewerCrd(
+    Rejection rejection = rejected(migrationWith(
         "\"deviceMap\": [{\"source\": \"0000:3b:00.0\", \"target\": \"0000:5e:00.0\", \"lanes\": 2}]"));
 
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
@@ -39,7 +56,7 @@ class MigrationPreflightTest {
 
   @Test
   void aTargetPodNameThatIsNoNameIsRefusedBeforeAnyPodIsLookedUp() {
-    VfioMigration migration = fromANewerCrd("\"transport\": \"Auto\"");
+    VfioMigration migration = migrationWith("\"transport\": \"Auto\"");
     migration.getSpec().setTargetPodName("other/x");
 
     Rejection rejection = rejected(migration);
@@ -50,11 +67,158 @@ class MigrationPreflightTest {
 
   @Test
   void aSourceSnapshotNameThatIsNoNameIsRefused() {
-    VfioMigration migration = fromANewerCrd("\"transport\": \"Storage\"");
+    VfioMigration migration = migrationWith("\"transport\": \"Storage\"");
     migration.getSpec().getSource().setPodName(null);
     migration.getSpec().getSource().setSnapshotName("../../etc");
 
     assertTrue(rejected(migration).message().startsWith("spec.source.snapshotName '../../etc' is not a valid name"));
+  }
+
+  @Test
+  void aLiveMigrationBetweenRunningPodsIsPlannedWithItsPairsAndExpectedSize() {
+    var outcome = preflight.check(migrationWith("\"transport\": \"Direct\""), pods(target(true)), nodes(),
+        snapshot -> null, NOW);
+
+    MigrationPlan plan = assertInstanceOf(MigrationPreflight.Accepted.class, outcome).plan();
+    assertEquals("node-a", plan.sourceNode());
+    assertEquals("node-b", plan.targetNode());
+    assertEquals(List.of("0000:3b:00.0>0000:af:00.0"),
+        plan.pairs().stream().map(p -> p.getSource() + ">" + p.getTarget()).toList());
+    assertEquals(4096, plan.expectedBytes());
+    assertEquals(Duration.ofMinutes(10), plan.timeout());
+  }
+
+  @Test
+  void aTargetThatDidNotOptInIsRefusedBeforeAnythingIsTouched() {
+    var outcome = preflight.check(migrationWith("\"transport\": \"Auto\""), pods(target(false)), nodes(),
+        snapshot -> null, NOW);
+
+    assertEquals(Reasons.TARGET_NOT_OPTED_IN, assertInstanceOf(MigrationPreflight.Rejected.class, outcome)
+        .rejection().reason());
+  }
+
+  @Test
+  void aSourceThatIsTheTargetIsRefused() {
+    VfioMigration migration = migrationWith("\"transport\": \"Auto\"");
+    migration.getSpec().setTargetPodName("gpu-workload");
+    Pod both = pod("gpu-workload", "uid-source", "node-a", true);
+
+    var outcome = preflight.check(migration, name -> both, nodes(), snapshot -> null, NOW);
+
+    var rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals("source and target are the same pod", rejection.message());
+  }
+
+  @Test
+  void aRestoreIsPlannedFromTheSnapshotsClaimAndDirectory() {
+    VfioMigration migration = migrationWith("\"transport\": \"Auto\"");
+    migration.getSpec().getSource().setPodName(null);
+    migration.getSpec().getSource().setSnapshotName("nightly");
+
+    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Ready), NOW);
+
+    MigrationPlan plan = assertInstanceOf(MigrationPreflight.Accepted.class, outcome).plan();
+    assertTrue(plan.fromSnapshot());
+    assertEquals("vfio-snapshots", plan.snapshotClaim());
+    assertEquals("default/nightly", plan.snapshotDirectory());
+    assertEquals(8192, plan.expectedBytes());
+  }
+
+  @Test
+  void aRestoreFromASnapshotThatIsNotReadyIsRefused() {
+    VfioMigration migration = migrationWith("\"transport\": \"Storage\"");
+    migration.getSpec().getSource().setPodName(null);
+    migration.getSpec().getSource().setSnapshotName("nightly");
+
+    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Running), NOW);
+
+    assertEquals(Reasons.SNAPSHOT_NOT_READY, assertInstanceOf(MigrationPreflight.Rejected.class, outcome)
+        .rejection().reason());
+  }
+
+  @Test
+  void aMigrationWithoutSpecIsRefusedAsInvalid() {
+    VfioMigration migration = migrationWith("\"transport\": \"Auto\"");
+    migration.setSpec(null);
+
+    assertEquals(Reasons.INVALID_SPEC, rejected(migration).reason());
+  }
+
+  @Test
+  void aTargetTheInventoryDoesNotShowYetIsWaitedFor() {
+    Pod young = target(true);
+    young.getMetadata().setCreationTimestamp(NOW.toString());
+
+    var outcome = preflight.check(migrationWith("\"transport\": \"Auto\""), pods(young), nodes(),
+        snapshot -> null, NOW);
+
+    assertEquals(Reasons.WAITING_FOR_INVENTORY, assertInstanceOf(MigrationPreflight.Waiting.class, outcome)
+        .why().reason());
+  }
+
+  private static Pod target(boolean optedIn) {
+    return pod("gpu-target", "uid-target", "node-b", optedIn);
+  }
+
+  private static Pod pod(String name, String uid, String node, boolean optedIn) {
+    return new PodBuilder().withNewMetadata().withName(name).withNamespace("default").withUid(uid)
+        .withCreationTimestamp(NOW.minusSeconds(600).toString())
+        .withAnnotations(optedIn ? Map.of(MigrationPreflight.RESTORE_TARGET, "true") : Map.of()).endMetadata()
+        .withNewSpec().withNodeName(node).endSpec()
+        .withNewStatus().withPhase("Running").endStatus().build();
+  }
+
+  /** The source gpu-workload on node-a and {@code target}. */
+  private static Function<String, Pod> pods(Pod target) {
+    Pod source = pod("gpu-workload", "uid-source", "node-a", false);
+    return name -> name.equals("gpu-workload") ? source : name.equals(target.getMetadata().getName()) ? target : null;
+  }
+
+  /** node-a holding 0000:3b:00.0 for the source, node-b holding 0000:af:00.0 for the target. */
+  private static Function<String, VfioNode> nodes() {
+    Map<String, VfioNode> nodes = Map.of("node-a", node("node-a", "0000:3b:00.0", "uid-source"),
+        "node-b", node("node-b", "0000:af:00.0", "uid-target"));
+    return nodes::get;
+  }
+
+  private static VfioNode node(String name, String address, String holderUid) {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    VfioNodeStatus status = new VfioNodeStatus();
+    status.setHeartbeatTime(NOW.minusSeconds(5).toString());
+    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    NodeDevice device = new NodeDevice();
+    device.setAddress(address);
+    device.setDriver("vfio-pci");
+    device.setVendorId("10de");
+    device.setDeviceId("20b5");
+    device.setMigrationFlags(List.of("STOP_COPY"));
+    device.setStateSizeBytes(4096L);
+    PodReference holder = new PodReference();
+    holder.setUid(holderUid);
+    device.setHolder(holder);
+    status.setDevices(List.of(device));
+    node.setStatus(status);
+    return node;
+  }
+
+  private static VfioSnapshot snapshot(SnapshotPhase phase) {
+    VfioSnapshot snapshot = new VfioSnapshot();
+    snapshot.setMetadata(new ObjectMetaBuilder().withName("nightly").withNamespace("default").build());
+    snapshot.setSpec(new VfioSnapshotSpec());
+    VfioSnapshotStatus status = new VfioSnapshotStatus();
+    status.setPhase(phase);
+    DeviceResult device = new DeviceResult();
+    device.setAddress("0000:3b:00.0");
+    device.setDriver("vfio-pci");
+    device.setVendorId("10de");
+    device.setDeviceId("20b5");
+    device.setMigrationFlags(List.of("STOP_COPY"));
+    status.setDevices(List.of(device));
+    status.setTotalBytes(8192L);
+    snapshot.setStatus(status);
+    return snapshot;
   }
 
   /** Refused before any pod, node or snapshot is looked up: none exists here. */
@@ -63,8 +227,11 @@ class MigrationPreflightTest {
     return assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
   }
 
-  /** A migration as the API server stores it under a newer CRD: a valid spec with {@code json} besides. */
-  private static VfioMigration fromANewerCrd(String json) {
+  /**
+   * gpu-workload into gpu-target as the API server stores it, with {@code json} besides: a field
+   * or value only a newer CRD has, or one this operator knows.
+   */
+  private static VfioMigration migrationWith(String json) {
     return Serialization.unmarshal("""
         {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioMigration",
          "metadata": {"name": "mig", "namespace": "default"},

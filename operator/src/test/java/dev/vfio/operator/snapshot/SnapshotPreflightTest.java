@@ -109,6 +109,31 @@ class SnapshotPreflightTest {
         rejection.message());
   }
 
+  @Test
+  void aPodThatDoesNotRunIsRefused() {
+    var outcome = check(snapshot(spec -> { }), pod("Pending"), node(NOW, "STOP_COPY"));
+
+    assertEquals(Reasons.POD_NOT_RUNNING, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+  }
+
+  @Test
+  void aDeviceThePodDoesNotHoldIsRefusedListingTheOnesItHolds() {
+    var outcome = check(snapshot(spec -> spec.setDevices(List.of("0000:3c:00.0"))), pod("Running"), node(NOW, "STOP_COPY"));
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.DEVICE_NOT_HELD, rejection.reason());
+    assertTrue(rejection.message().contains("it holds [0000:3b:00.0]"), rejection.message());
+  }
+
+  @Test
+  void aClaimTheAgentDoesNotMountIsRefusedNamingTheOnesItDoes() {
+    var outcome = check(snapshot(spec -> spec.setStorageClaim("elsewhere")), pod("Running"), node(NOW, "STOP_COPY"));
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, rejection.reason());
+    assertTrue(rejection.message().contains("[vfio-snapshots]"), rejection.message());
+  }
+
   /** A snapshot as the API server stores it under a newer CRD: a valid spec with {@code json} besides. */
   private static VfioSnapshot fromANewerCrd(String json) {
     return Serialization.unmarshal("""

@@ -1,7 +1,7 @@
 package dev.vfio.operator.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.vfio.api.v1alpha1.Condition;
@@ -9,6 +9,7 @@ import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
+import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -18,9 +19,12 @@ import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
+import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.tasks.NodeTasks;
+import dev.vfio.operator.tasks.TaskMap;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -35,12 +39,12 @@ import java.io.InputStream;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,6 +56,7 @@ class VfioSnapshotReconcilerTest {
   KubernetesMockServer server;
   VfioSnapshotReconciler reconciler;
   Pod pod;
+  TaskMap taskCache = new TaskMap();
 
   @BeforeEach
   void clusterWithAPodAndItsAgent() throws Exception {
@@ -65,7 +70,7 @@ class VfioSnapshotReconcilerTest {
         .withNewSpec().withNodeName("node-a").endSpec()
         .withNewStatus().withPhase("Running").endStatus().build()).create();
     reconciler = new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()),
-        Clock.systemUTC(), new OperatorMetrics());
+        Clock.systemUTC(), new OperatorMetrics(), taskCache, (context, written, over) -> { });
   }
 
   @Test
@@ -74,30 +79,90 @@ class VfioSnapshotReconcilerTest {
     VfioSnapshot snapshot = createSnapshot();
     drainRequests();
 
-    reconciler.reconcile(snapshot, contextWithoutTasks());
+    reconciler.reconcile(snapshot, unusedContext());
 
     List<String> requests = drainRequests().stream().map(r -> r.getMethod() + " " + r.getPath()).toList();
     assertEquals(List.of(), requests.stream().filter(r -> r.startsWith("GET") && r.contains("vfionodetasks")).toList(),
         "requests: " + requests);
     assertNotNull(client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
     assertEquals(SnapshotPhase.Running, stored().getStatus().getPhase());
+    assertEquals("snap-save", stored().getStatus().getTaskName());
   }
 
   @Test
-  void aTaskCreatedBeforeARestartIsFollowedEvenWhenTheCheckWouldNowRefuse() {
+  void aTaskCreatedBeforeARestartIsTakenOverEvenWhenTheCheckWouldNowRefuse() {
     agentReportsAt(Instant.now().minusSeconds(3600));
     VfioSnapshot snapshot = createSnapshot();
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Save);
     spec.setNodeName("node-a");
     spec.setPodName("gpu-workload");
-    new NodeTasks(client).create(snapshot, VfioSnapshotReconciler.SAVE, spec, true);
+    spec.setDevices(List.of("0000:3b:00.0"));
+    VfioNodeTask task = new NodeTasks(client, taskCache).create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
 
-    reconciler.reconcile(snapshot, contextWithoutTasks());
+    reconciler.reconcile(snapshot, unusedContext());
 
-    VfioSnapshot stored = stored();
-    assertNotEquals(SnapshotPhase.Failed, stored.getStatus() == null ? null : stored.getStatus().getPhase(),
-        "the agent's stale heartbeat must not fail a snapshot whose task exists");
+    VfioSnapshotStatus status = stored().getStatus();
+    assertEquals(SnapshotPhase.Running, status.getPhase(), "the agent's stale heartbeat does not fail a snapshot whose task exists");
+    assertEquals("snap-save", status.getTaskName());
+    assertEquals("node-a", status.getNodeName());
+    assertEquals(1, status.getDeviceCount());
+    assertEquals(OffsetDateTime.parse(task.getMetadata().getCreationTimestamp()).toInstant().toString(), status.getStartTime(),
+        "the deadline counts from when the task was created");
+  }
+
+  @Test
+  void aSnapshotWhoseTaskIsGoneFailsWithTaskLost() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    reconciler.reconcile(createSnapshot(), unusedContext());
+    VfioSnapshot running = stored();
+
+    new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()), Clock.systemUTC(),
+        new OperatorMetrics(), new TaskMap(), (context, written, over) -> { }).reconcile(running, unusedContext());
+
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    assertEquals(Reasons.TASK_LOST, Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
+  }
+
+  @Test
+  void deletingASnapshotWhileNoAgentCanDeleteItsBlobsRepeatsOneCountedWarning() {
+    agentReportsAt(Instant.now().minusSeconds(3600));
+    VfioSnapshot saved = savedSnapshot();
+
+    reconciler.cleanup(saved, unusedContext());
+    var waiting = reconciler.cleanup(saved, unusedContext());
+
+    assertFalse(waiting.isRemoveFinalizer(), "the blobs must not outlive their snapshot silently");
+    List<Event> events = client.v1().events().inNamespace("default").list().getItems();
+    assertEquals(1, events.size());
+    assertEquals(Reasons.AGENT_NOT_READY, events.get(0).getReason());
+    assertEquals(2, events.get(0).getCount());
+  }
+
+  @Test
+  void deletingASnapshotHandsItsBlobsToAReadyAgentMountingTheClaim() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    VfioSnapshot saved = savedSnapshot();
+
+    var waiting = reconciler.cleanup(saved, unusedContext());
+
+    assertFalse(waiting.isRemoveFinalizer());
+    VfioNodeTask deletion = client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-delete-blobs").get();
+    assertEquals(TaskOperation.DeleteBlobs, deletion.getSpec().getOperation());
+    assertEquals("node-a", deletion.getSpec().getNodeName());
+    assertEquals("default/snap", deletion.getSpec().getBlobDirectory());
+    assertEquals(List.of(), deletion.getMetadata().getOwnerReferences(), "its snapshot is going away");
+  }
+
+  /** A snapshot whose save ran and whose task is gone: only its blobs are left. */
+  private VfioSnapshot savedSnapshot() {
+    VfioSnapshot snapshot = createSnapshot();
+    VfioSnapshotStatus status = new VfioSnapshotStatus();
+    status.setPhase(SnapshotPhase.Ready);
+    status.setTaskName("snap-save");
+    status.setNodeName("node-a");
+    snapshot.setStatus(status);
+    return client.resource(snapshot).updateStatus();
   }
 
   private VfioSnapshot createSnapshot() {
@@ -121,7 +186,7 @@ class VfioSnapshotReconcilerTest {
     VfioSnapshot snapshot =
         createSnapshot(spec -> spec.setDigest(asked.isEmpty() ? null : Digest.valueOf(asked)));
 
-    reconciler.reconcile(snapshot, contextWithoutTasks());
+    reconciler.reconcile(snapshot, unusedContext());
 
     VfioNodeTask task =
         client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get();
@@ -155,14 +220,11 @@ class VfioSnapshotReconcilerTest {
     client.resource(created).updateStatus();
   }
 
-  /** A reconciliation context whose informer cache holds no task, as right after a start. */
+  /** The reconciler reads nothing from its context: the caches it reads are the test's. */
   @SuppressWarnings("unchecked")
-  private static Context<VfioSnapshot> contextWithoutTasks() {
+  private static Context<VfioSnapshot> unusedContext() {
     return (Context<VfioSnapshot>) Proxy.newProxyInstance(Context.class.getClassLoader(),
         new Class<?>[] {Context.class}, (proxy, method, args) -> {
-          if (method.getName().equals("getSecondaryResourcesAsStream")) {
-            return Stream.empty();
-          }
           throw new UnsupportedOperationException(method.getName());
         });
   }

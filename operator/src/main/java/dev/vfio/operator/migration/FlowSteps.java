@@ -1,0 +1,179 @@
+package dev.vfio.operator.migration;
+
+import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.Durations;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioMigrationStatus;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.operator.events.Notice;
+import dev.vfio.operator.metrics.Ending;
+import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.reconcile.Plan;
+import dev.vfio.operator.tasks.NodeTasks;
+import dev.vfio.operator.tasks.TaskAction;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The steps every migration flow takes alike: start, progress, the watchdog on deadline and
+ * target pod, roll back, succeed, fail. Each returns the {@link Plan} of one pass, its status
+ * computed by {@link MigrationStatuses}.
+ */
+final class FlowSteps {
+  static final Duration POLL = Duration.ofSeconds(2);
+  private static final Logger LOG = LoggerFactory.getLogger(FlowSteps.class);
+
+  /** Reads a pod from the API server; null if there is none. */
+  @FunctionalInterface
+  interface Pods {
+    Pod get(String namespace, String name);
+  }
+
+  private final Duration defaultTimeout;
+  private final Pods pods;
+
+  FlowSteps(Duration defaultTimeout, Pods pods) {
+    this.defaultTimeout = defaultTimeout;
+    this.pods = pods;
+  }
+
+  Pod pod(VfioMigration migration, String name) {
+    return pods.get(migration.getMetadata().getNamespace(), name);
+  }
+
+  Plan<VfioMigrationStatus> started(VfioMigration migration, MigrationPlan plan, Instant now) {
+    LOG.info("started: {} device pair(s) to node {}", plan.pairs().size(), plan.targetNode());
+    return Plan.of(MigrationStatuses.started(migration, plan, now))
+        .notice(Notice.normal("Started", (plan.fromSnapshot() ? "restoring snapshot " + plan.snapshotDirectory()
+            : "migrating from node " + plan.sourceNode()) + " into pod " + plan.targetPod().getMetadata().getName()
+            + " on node " + plan.targetNode()))
+        .requeue(POLL);
+  }
+
+  Plan<VfioMigrationStatus> waiting(VfioMigration migration, Rejection why, Instant now) {
+    return Plan.of(MigrationStatuses.pending(migration, why, now)).requeue(POLL);
+  }
+
+  /** Mirrors {@code mover}, the task moving the bytes (none yet: null), and the stage of the task ahead. */
+  Plan<VfioMigrationStatus> running(VfioMigration migration, VfioNodeTask mover, VfioNodeTask ahead) {
+    return Plan.of(MigrationStatuses.progressed(migration, mover, stageOf(ahead))).requeue(POLL);
+  }
+
+  Plan<VfioMigrationStatus> rollingBack(VfioMigration migration, String reason, String message, Instant now) {
+    return Plan.of(MigrationStatuses.rollingBack(migration, reason, message, now)).requeue(POLL);
+  }
+
+  /**
+   * Deadline and target pod identity, checked on every pass while tasks run: past the deadline,
+   * or with the target pod deleted or replaced, the running tasks are cancelled and roll back.
+   * {@code targetUid} is null while no task holds the target yet.
+   */
+  Optional<Plan<VfioMigrationStatus>> watchdog(VfioMigration migration, List<VfioNodeTask> running,
+      String targetUid, Instant now) {
+    String reason;
+    String message;
+    if (expired(migration, now)) {
+      reason = Reasons.TIMEOUT;
+      message = "not Succeeded within " + timeout(migration) + "; rolling back";
+    } else if (targetUid != null && !targetUid.equals(uid(pod(migration, migration.getSpec().getTargetPodName())))) {
+      reason = Reasons.TARGET_POD_CHANGED;
+      message = "target pod " + migration.getSpec().getTargetPodName() + " was deleted or replaced; rolling back";
+    } else {
+      return Optional.empty();
+    }
+    return Optional.of(rollingBack(migration, reason, message, now)
+        .withAll(running.stream().map(TaskAction.Cancel::new).toList()));
+  }
+
+  Plan<VfioMigrationStatus> succeeded(VfioMigration migration, VfioNodeTask mover, VfioNodeTask target,
+      Long downtime, Instant now) {
+    VfioMigrationStatus succeeded = MigrationStatuses.succeeded(migration, mover, target, downtime, now);
+    return Plan.of(succeeded)
+        .notice(Notice.normal("Succeeded", "device state runs in pod " + migration.getSpec().getTargetPodName()
+            + (downtime == null ? "" : " after " + downtime + " ms of downtime")))
+        .ending(new Ending("Succeeded", Reasons.SUCCEEDED, downtime, succeeded.getBytesTransferred()));
+  }
+
+  /** Failed because {@code cause} ended without succeeding. */
+  Plan<VfioMigrationStatus> failedBy(VfioMigration migration, VfioNodeTask cause, Instant now) {
+    return failed(migration, reasonOf(migration, cause, now), messageOf(cause), now);
+  }
+
+  Plan<VfioMigrationStatus> failed(VfioMigration migration, String reason, String message, Instant now) {
+    LOG.info("failed: {}: {}", reason, message);
+    return Plan.of(MigrationStatuses.failed(migration, reason, message, now))
+        .notice(Notice.warning(reason, message))
+        .ending(new Ending("Failed", reason, null, null));
+  }
+
+  /** The tasks of a running migration are gone: it fails, and what still runs of it is cancelled. */
+  Plan<VfioMigrationStatus> lost(VfioMigration migration, List<VfioNodeTask> remaining, Instant now) {
+    return failed(migration, Reasons.TASK_LOST, "the migration's tasks disappeared before they finished: "
+        + "create the migration again", now)
+        .withAll(remaining.stream().filter(t -> !NodeTasks.isTerminal(t)).map(TaskAction.Cancel::new).toList());
+  }
+
+  /**
+   * The cause of a failure: what started the rollback if something did (a deadline, the target
+   * pod going away, the first side to fail), otherwise the failed task's own reason.
+   */
+  String reasonOf(VfioMigration migration, VfioNodeTask task, Instant now) {
+    VfioMigrationStatus status = migration.getStatus();
+    if (status != null && status.getStage() == Stage.RollingBack) {
+      return Conditions.find(status.getConditions(), Conditions.READY).getReason();
+    }
+    if (expired(migration, now)) {
+      // Past the deadline both agents give up at once, and the side that notices the other
+      // hanging up first reports a broken stream: the deadline is the cause.
+      return Reasons.TIMEOUT;
+    }
+    String reason = task.getStatus() == null ? null : task.getStatus().getReason();
+    return reason == null ? Reasons.CANCELLED : reason;
+  }
+
+  static String messageOf(VfioNodeTask task) {
+    String message = task.getStatus() == null ? null : task.getStatus().getMessage();
+    return task.getSpec().getOperation() + " on node " + task.getSpec().getNodeName() + ": "
+        + (message == null ? "ended " + NodeTasks.phase(task) : message);
+  }
+
+  /** From the source stopping to the target running, if both were reported. */
+  static Long downtime(String stoppedAt, String resumedAt) {
+    if (stoppedAt == null || resumedAt == null) {
+      return null;
+    }
+    // Two nodes' clocks: the figure carries their skew, which NTP keeps to milliseconds.
+    return Math.max(0, Duration.between(Instant.parse(stoppedAt), Instant.parse(resumedAt)).toMillis());
+  }
+
+  static boolean failed(VfioNodeTask task) {
+    return switch (NodeTasks.phase(task)) {
+      case Failed, Cancelled -> true;
+      default -> false;
+    };
+  }
+
+  private static Stage stageOf(VfioNodeTask task) {
+    return task == null || task.getStatus() == null ? null : task.getStatus().getStage();
+  }
+
+  private static String uid(Pod pod) {
+    return pod == null ? null : pod.getMetadata().getUid();
+  }
+
+  private boolean expired(VfioMigration migration, Instant now) {
+    String started = migration.getStatus() == null ? null : migration.getStatus().getStartTime();
+    return started != null && !now.isBefore(Instant.parse(started).plus(timeout(migration)));
+  }
+
+  private Duration timeout(VfioMigration migration) {
+    return Durations.parse(migration.getSpec().getTimeout(), defaultTimeout);
+  }
+}

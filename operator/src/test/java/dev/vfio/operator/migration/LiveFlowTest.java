@@ -1,0 +1,154 @@
+package dev.vfio.operator.migration;
+
+import static dev.vfio.operator.migration.Fixtures.LATE;
+import static dev.vfio.operator.migration.Fixtures.NOW;
+import static dev.vfio.operator.migration.Fixtures.STARTED;
+import static dev.vfio.operator.migration.Fixtures.cancelled;
+import static dev.vfio.operator.migration.Fixtures.created;
+import static dev.vfio.operator.migration.Fixtures.readyReason;
+import static dev.vfio.operator.migration.Fixtures.running;
+import static dev.vfio.operator.migration.Fixtures.task;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.PrecopySpec;
+import dev.vfio.api.v1alpha1.QuiesceMode;
+import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskEndpoint;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioMigrationStatus;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import dev.vfio.operator.reconcile.Plan;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LiveFlowTest {
+  final LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1");
+
+  @Test
+  void aLiveMigrationStartsWithAReceiverBoundToATokenAndABudget() {
+    Plan<VfioMigrationStatus> started = flow.start(Fixtures.live(), Fixtures.livePlan(), STARTED);
+
+    VfioNodeTaskSpec receive = created(started, LiveFlow.RECEIVE);
+    assertEquals(TaskOperation.Receive, receive.getOperation());
+    assertEquals("node-b", receive.getNodeName());
+    assertEquals("target-uid", receive.getPodUid());
+    assertEquals("token-1", receive.getToken());
+    // Every PRE_COPY round (5 unless the spec says otherwise) may resend the whole state, STOP_COPY once more.
+    assertEquals((1L << 20) * (PrecopySpec.DEFAULT_MAX_ROUNDS + 2) + (256L << 20), receive.getByteBudget());
+    assertEquals(1, started.tasks().size(), "the sender waits for the receiver's endpoint");
+  }
+
+  @Test
+  void onceTheReceiverListensTheSenderIsCreatedWithItsEndpointAndToken() {
+    VfioNodeTask receive = receive(TaskPhase.Running);
+    receive.getStatus().setEndpoint(endpoint());
+    receive.getSpec().setToken("token-1");
+
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), NOW);
+
+    VfioNodeTaskSpec send = created(next, LiveFlow.SEND);
+    assertEquals("node-a", send.getNodeName());
+    assertEquals("source-uid", send.getPodUid());
+    assertEquals(List.of("0000:3b:00.0"), send.getDevices());
+    assertEquals("token-1", send.getToken());
+    assertEquals(9443, send.getEndpoint().getPort());
+    assertEquals(QuiesceMode.Freeze, send.getQuiesce(), "the API's default");
+    assertEquals(receive.getSpec().getDeadline(), send.getDeadline());
+  }
+
+  @Test
+  void noSenderIsCreatedBeforeTheReceiverListens() {
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
+        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running)), NOW);
+
+    assertEquals(List.of(), next.tasks());
+    assertEquals(FlowSteps.POLL, next.requeue());
+  }
+
+  @Test
+  void aFailedSenderCancelsTheReceiverAndTheMigrationRollsBackWithTheSendersReason() {
+    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Failed,
+        status -> status.setReason(Reasons.QUIESCE_FAILED));
+
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
+        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running), LiveFlow.SEND, send), NOW);
+
+    assertEquals(List.of("mig-receive"), cancelled(next), "the failed sender has nothing left to cancel");
+    assertEquals(Stage.RollingBack, next.status().getStage());
+    assertEquals(Reasons.QUIESCE_FAILED, readyReason(next));
+    assertEquals(MigrationPhase.Running, next.status().getPhase(), "not over until both sides rolled back");
+  }
+
+  @Test
+  void onceBothSidesEndedTheMigrationFailsWithTheReasonOfTheSideThatFailed() {
+    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Failed,
+        status -> status.setReason(Reasons.QUIESCE_FAILED));
+
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
+        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Cancelled), LiveFlow.SEND, send), NOW);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reasons.QUIESCE_FAILED, readyReason(next));
+    assertEquals(List.of(), next.tasks());
+  }
+
+  @Test
+  void bothSidesSucceededEndsSucceededWithTheDowntimeFromSourceStopToTargetRunning() {
+    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Succeeded,
+        status -> {
+          status.setStoppedAt(NOW.toString());
+          status.setBytesDone(4096L);
+        });
+    VfioNodeTask receive = task(LiveFlow.RECEIVE, TaskOperation.Receive, "node-b", "target-uid",
+        TaskPhase.Succeeded, status -> status.setResumedAt(NOW.plusMillis(120).toString()));
+
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
+        Map.of(LiveFlow.RECEIVE, receive, LiveFlow.SEND, send), NOW.plusSeconds(1));
+
+    assertEquals(MigrationPhase.Succeeded, next.status().getPhase());
+    assertEquals(120L, next.status().getDowntimeMillis());
+    assertEquals(4096L, next.status().getBytesTransferred());
+    assertEquals(120L, next.ending().downtimeMillis());
+  }
+
+  @Test
+  void aSenderWhoseReceiverIsGoneIsCancelledAndTheMigrationFailsTaskLost() {
+    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
+
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()), Map.of(LiveFlow.SEND, send), NOW);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reasons.TASK_LOST, readyReason(next));
+    assertEquals(List.of("mig-send"), cancelled(next));
+  }
+
+  @Test
+  void pastTheDeadlineNoSenderIsStartedAndTheReceiverIsCancelled() {
+    VfioNodeTask receive = receive(TaskPhase.Running);
+    receive.getStatus().setEndpoint(endpoint());
+
+    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), LATE);
+
+    assertEquals(List.of("mig-receive"), cancelled(next));
+    assertEquals(1, next.tasks().size(), "no Send for a migration rolling back");
+    assertEquals(Reasons.TIMEOUT, readyReason(next));
+    assertNull(next.ending());
+  }
+
+  private static VfioNodeTask receive(TaskPhase phase) {
+    return task(LiveFlow.RECEIVE, TaskOperation.Receive, "node-b", "target-uid", phase);
+  }
+
+  private static TaskEndpoint endpoint() {
+    TaskEndpoint endpoint = new TaskEndpoint();
+    endpoint.setHost("10.0.0.2");
+    endpoint.setPort(9443);
+    return endpoint;
+  }
+}
