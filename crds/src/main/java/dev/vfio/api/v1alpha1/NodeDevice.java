@@ -34,6 +34,12 @@ public class NodeDevice extends SchemaObject {
   @JsonPropertyDescription("Pod whose processes hold the device open.")
   private PodReference holder;
 
+  @JsonPropertyDescription("VFIO migration protocol the device speaks: V2, the one vfio-operator drives; V1, the migration region of kernels before 5.18 and of old vendor drivers, which it does not support; or NONE. Absent when the agent could not ask the device (it asks only devices a pod holds).")
+  private String migrationProtocol;
+
+  @JsonPropertyDescription("Why the device cannot be migrated, when the agent knows, e.g. that it speaks only the v1 migration region protocol.")
+  private String notMigratableReason;
+
   public String getAddress() {
     return address;
   }
@@ -104,6 +110,22 @@ public class NodeDevice extends SchemaObject {
 
   public void setHolder(PodReference holder) {
     this.holder = holder;
+  }
+
+  public String getMigrationProtocol() {
+    return migrationProtocol;
+  }
+
+  public void setMigrationProtocol(String migrationProtocol) {
+    this.migrationProtocol = migrationProtocol;
+  }
+
+  public String getNotMigratableReason() {
+    return notMigratableReason;
+  }
+
+  public void setNotMigratableReason(String notMigratableReason) {
+    this.notMigratableReason = notMigratableReason;
   }
 
 }

@@ -22,6 +22,9 @@ public class Progress extends SchemaObject {
   @JsonPropertyDescription("bytesDone as a percentage of totalBytes, 0 to 100.")
   private Integer percent;
 
+  @JsonPropertyDescription("How PRE_COPY stands, from the node task that reads the devices, while the devices are in PRE_COPY.")
+  private PrecopyProgress precopy;
+
   public Long getBytesDone() {
     return bytesDone;
   }
@@ -44,6 +47,14 @@ public class Progress extends SchemaObject {
 
   public void setPercent(Integer percent) {
     this.percent = percent;
+  }
+
+  public PrecopyProgress getPrecopy() {
+    return precopy;
+  }
+
+  public void setPrecopy(PrecopyProgress precopy) {
+    this.precopy = precopy;
   }
 
 }

@@ -31,6 +31,9 @@ public class VfioNodeTaskStatus extends SchemaObject {
   @JsonPropertyDescription("PRE_COPY rounds run.")
   private Integer precopyRounds;
 
+  @JsonPropertyDescription("How PRE_COPY stands while it runs (Save, Send): pending initial and dirty bytes, rounds, REINITs, estimated time to the switch to STOP_COPY.")
+  private PrecopyProgress precopy;
+
   @JsonPropertyDescription("Listener of a Receive task.")
   private TaskEndpoint endpoint;
 
@@ -117,6 +120,14 @@ public class VfioNodeTaskStatus extends SchemaObject {
 
   public void setPrecopyRounds(Integer precopyRounds) {
     this.precopyRounds = precopyRounds;
+  }
+
+  public PrecopyProgress getPrecopy() {
+    return precopy;
+  }
+
+  public void setPrecopy(PrecopyProgress precopy) {
+    this.precopy = precopy;
   }
 
   public TaskEndpoint getEndpoint() {

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -45,9 +44,7 @@ public final class HeldDeviceProbe implements MigrationProbe, PodDeviceResolver 
       return Optional.empty();
     }
     try (MigrationDevice open = access.open(holder)) {
-      OptionalLong size = open.stopCopySize();
-      return Optional.of(new MigrationInfo(open.migrationFlags(), open.state(),
-          size.isPresent() ? size.getAsLong() : null));
+      return Optional.of(MigrationInfo.of(open));
     } catch (VfioException e) {
       // The holder went away, or its fd is no longer this device: ask again next time.
       holders.remove(device.address());

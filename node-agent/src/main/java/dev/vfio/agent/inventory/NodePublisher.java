@@ -164,6 +164,10 @@ public final class NodePublisher {
     node.setMigrationState(device.state() == null ? null : device.state().name());
     node.setStateSizeBytes(device.stateBytes());
     node.setHolder(holder);
+    if (device.protocol() != null) {
+      node.setMigrationProtocol(device.protocol().name());
+      node.setNotMigratableReason(device.protocol().notMigratableReason().orElse(null));
+    }
     return node;
   }
 

@@ -3,7 +3,6 @@ package dev.vfio.agent.inventory;
 import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.vfio.DeviceIdentity;
-import dev.vfio.agent.vfio.MigrationFlags;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,9 @@ public final class SysfsInventory implements DeviceInventory {
   public List<InventoryDevice> devices() throws IOException {
     List<InventoryDevice> devices = new ArrayList<>();
     for (VfioDevice device : vfioDevices.list()) {
-      MigrationInfo migration = migration(device)
-          .orElse(new MigrationInfo(MigrationFlags.NONE, null, null));
-      devices.add(new InventoryDevice(DeviceIdentity.of(device), migration.flags(),
-          migration.state(), migration.stateBytes()));
+      DeviceIdentity identity = DeviceIdentity.of(device);
+      devices.add(migration(device).map(migration -> InventoryDevice.of(identity, migration))
+          .orElse(InventoryDevice.unprobed(identity)));
     }
     return devices;
   }

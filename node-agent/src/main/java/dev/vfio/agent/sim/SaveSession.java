@@ -6,32 +6,29 @@ import java.util.Deque;
 
 /**
  * The device side of one saving session (PRE_COPY, PRE_COPY_P2P, then STOP_COPY, or STOP_COPY
- * alone): what it still has to offer, split the way {@code vfio_precopy_info} splits it. The
- * header and image are the initial bytes; each PRE_COPY round the device runs and re-dirties
- * {@code dirtyBytesPerRound} of its image, offered as a dirty frame once the reader has drained the
- * previous ones. Entering STOP_COPY adds the last dirtying and the end marker; after that the
- * stream ends for good.
+ * alone): the stream it still has to offer, as a queue of segments, split the way
+ * {@code vfio_precopy_info} splits it. The header and image are the initial bytes; each PRE_COPY
+ * round the device runs and re-dirties {@code dirtyBytesPerRound} of its image, offered as a dirty
+ * frame once the reader has drained the previous ones. A {@link #reinit} queues new initial data.
+ * Entering STOP_COPY adds the last dirtying and the end marker; after that the stream ends for
+ * good.
  */
 final class SaveSession {
-  private final SimulatedState content;
-  private final byte[] header;
   private final long dirtyBytesPerRound;
-  private final long initialBytes;
-  private long initialRead;
-  private final Deque<DirtyFrame> frames = new ArrayDeque<>();
+  private SimulatedState content;
+  private final Deque<Segment> queue = new ArrayDeque<>();
   private long dirtyRounds;
   private boolean dirtyDue;
   private boolean stopCopy;
-  private byte[] end;
-  private int endRead;
+  private boolean ended;
   private long produced;
+  private int precopyInfoCalls;
 
   SaveSession(SimulatedState content, long dirtyBytesPerRound, boolean stopCopy) {
     this.content = content;
-    this.header = StateStreamFormat.header(content);
     this.dirtyBytesPerRound = Math.min(dirtyBytesPerRound, content.imageBytes());
-    this.initialBytes = header.length + content.imageBytes();
     this.stopCopy = stopCopy;
+    queue.add(Segment.image(StateStreamFormat.header(content), content, true));
   }
 
   /** PRE_COPY(_P2P) → STOP_COPY: the session continues, the device stops dirtying. */
@@ -45,22 +42,49 @@ final class SaveSession {
     stopCopy = true;
   }
 
+  /**
+   * The device's initial data changed to {@code changed} during PRE_COPY: a reinit frame with its
+   * header and whole image goes on the stream after what is still queued, and later dirty frames
+   * come from it. Under precopy info v2 ({@code asInitial}) it is initial data, and so is
+   * everything queued before it, which the reader must get through first (mlx5 counts it the same
+   * way); dirty bytes start again from 0. Otherwise it is reported as dirty data: a v1 reader's
+   * initial bytes only ever go down.
+   */
+  void reinit(SimulatedState changed, boolean asInitial) {
+    content = changed;
+    queue.add(Segment.image(StateStreamFormat.reinitFrameHeader(changed), changed, asInitial));
+  }
+
+  /** Counts a {@code VFIO_MIG_GET_PRECOPY_INFO} on this session; returns which one it is, from 1. */
+  int countPrecopyInfo() {
+    return ++precopyInfoCalls;
+  }
+
+  /** Bytes up to the end of the last initial segment still queued. */
   long initialRemaining() {
-    return initialBytes - initialRead;
+    long bytes = 0;
+    long upToInitial = 0;
+    for (Segment segment : queue) {
+      bytes += segment.remaining();
+      if (segment.initial) {
+        upToInitial = bytes;
+      }
+    }
+    return upToInitial;
   }
 
   long dirtyRemaining() {
     releaseDueDirt();
     long bytes = 0;
-    for (DirtyFrame frame : frames) {
-      bytes += frame.remaining();
+    for (Segment segment : queue) {
+      bytes += segment.remaining();
     }
-    return bytes;
+    return bytes - initialRemaining();
   }
 
   /** What a STOP_COPY started now would still produce: what {@code MIG_DATA_SIZE} reports. */
   long stopCopyRemaining() {
-    long endBytes = end == null ? StateStreamFormat.END_BYTES : end.length - endRead;
+    long endBytes = ended ? 0 : StateStreamFormat.END_BYTES;
     long lastDirt = stopCopy || dirtyBytesPerRound == 0
         ? 0 : StateStreamFormat.FRAME_HEADER_BYTES + dirtyBytesPerRound;
     return initialRemaining() + dirtyRemaining() + lastDirt + endBytes;
@@ -78,21 +102,18 @@ final class SaveSession {
    */
   int produce(ByteBuffer dst, int max) {
     releaseDueDirt();
-    int n;
-    if (initialRemaining() > 0) {
-      n = produceInitial(dst, (int) Math.min(max, initialRemaining()));
-    } else if (!frames.isEmpty()) {
-      n = produceDirty(dst, max);
-    } else if (stopCopy) {
-      if (end == null) {
-        end = StateStreamFormat.end(produced);
-      }
-      n = Math.min(max, end.length - endRead);
-      dst.put(end, endRead, n);
-      endRead += n;
-    } else {
-      dirtyDue = true;
-      n = 0;
+    if (queue.isEmpty() && stopCopy && !ended) {
+      ended = true;
+      queue.add(Segment.bytes(StateStreamFormat.end(produced)));
+    }
+    if (queue.isEmpty()) {
+      dirtyDue = !stopCopy;
+      return 0;
+    }
+    Segment segment = queue.peek();
+    int n = segment.produce(dst, max);
+    if (segment.remaining() == 0) {
+      queue.remove();
     }
     produced += n;
     return n;
@@ -100,38 +121,9 @@ final class SaveSession {
 
   /** Asked about what is pending with nothing pending: the device goes on dirtying. */
   void noteNothingPending() {
-    if (!stopCopy && initialRemaining() == 0 && frames.isEmpty()) {
+    if (!stopCopy && queue.isEmpty()) {
       dirtyDue = true;
     }
-  }
-
-  private int produceInitial(ByteBuffer dst, int n) {
-    int fromHeader = 0;
-    if (initialRead < header.length) {
-      fromHeader = (int) Math.min(n, header.length - initialRead);
-      dst.put(header, (int) initialRead, fromHeader);
-    }
-    long imageOffset = initialRead + fromHeader - header.length;
-    StateStreamFormat.fill(content.seed(), imageOffset, dst, n - fromHeader);
-    initialRead += n;
-    return n;
-  }
-
-  private int produceDirty(ByteBuffer dst, int max) {
-    DirtyFrame frame = frames.peek();
-    int n = (int) Math.min(max, frame.remaining());
-    int fromHeader = 0;
-    if (frame.read < frame.header.length) {
-      fromHeader = (int) Math.min(n, frame.header.length - frame.read);
-      dst.put(frame.header, (int) frame.read, fromHeader);
-    }
-    long dataOffset = frame.read + fromHeader - frame.header.length;
-    StateStreamFormat.fill(content.seed(), frame.offset + dataOffset, dst, n - fromHeader);
-    frame.read += n;
-    if (frame.remaining() == 0) {
-      frames.remove();
-    }
-    return n;
   }
 
   private void releaseDueDirt() {
@@ -148,23 +140,55 @@ final class SaveSession {
     // Successive rounds walk through the image so that every part of it gets re-sent in turn.
     long offset = (dirtyRounds * dirtyBytesPerRound) % (content.imageBytes() - dirtyBytesPerRound + 1);
     dirtyRounds++;
-    frames.add(new DirtyFrame(offset, dirtyBytesPerRound));
+    queue.add(new Segment(StateStreamFormat.dirtyFrameHeader(offset, dirtyBytesPerRound),
+        content.seed(), offset, dirtyBytesPerRound, false));
   }
 
-  private static final class DirtyFrame {
+  /**
+   * A piece of the stream: some bytes of its own (a header, a frame header, the end marker), then
+   * {@code length} content bytes of the image with {@code seed} from {@code offset}.
+   */
+  private static final class Segment {
+    final byte[] prefix;
+    final long seed;
     final long offset;
     final long length;
-    final byte[] header;
+    /** Whether {@code vfio_precopy_info} counts it as initial bytes. */
+    final boolean initial;
     long read;
 
-    DirtyFrame(long offset, long length) {
+    Segment(byte[] prefix, long seed, long offset, long length, boolean initial) {
+      this.prefix = prefix;
+      this.seed = seed;
       this.offset = offset;
       this.length = length;
-      this.header = StateStreamFormat.dirtyFrameHeader(offset, length);
+      this.initial = initial;
+    }
+
+    /** {@code prefix}, then the whole image of {@code state}. */
+    static Segment image(byte[] prefix, SimulatedState state, boolean initial) {
+      return new Segment(prefix, state.seed(), 0, state.imageBytes(), initial);
+    }
+
+    static Segment bytes(byte[] bytes) {
+      return new Segment(bytes, 0, 0, 0, false);
     }
 
     long remaining() {
-      return header.length + length - read;
+      return prefix.length + length - read;
+    }
+
+    int produce(ByteBuffer dst, int max) {
+      int n = (int) Math.min(max, remaining());
+      int fromPrefix = 0;
+      if (read < prefix.length) {
+        fromPrefix = (int) Math.min(n, prefix.length - read);
+        dst.put(prefix, (int) read, fromPrefix);
+      }
+      long contentOffset = read + fromPrefix - prefix.length;
+      StateStreamFormat.fill(seed, offset + contentOffset, dst, n - fromPrefix);
+      read += n;
+      return n;
     }
   }
 }

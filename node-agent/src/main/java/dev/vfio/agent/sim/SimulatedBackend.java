@@ -4,8 +4,7 @@ import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.freeze.SharedFreezer;
 import dev.vfio.agent.inventory.DeviceInventory;
 import dev.vfio.agent.inventory.InventoryDevice;
-import dev.vfio.agent.vfio.Errno;
-import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.inventory.MigrationInfo;
 import dev.vfio.agent.vfio.VfioException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,16 +40,8 @@ public final class SimulatedBackend {
         new SharedFreezer(new SimulatedFreezer(simulationDirectory)));
   }
 
+  /** Every simulated device is asked; one without v2 migration is still a VFIO device here. */
   private static InventoryDevice describe(SimulatedDevice device) throws VfioException {
-    try {
-      return new InventoryDevice(device.spec().identity(), device.migrationFlags(), device.state(),
-          device.stopCopySize().isPresent() ? device.stopCopySize().getAsLong() : null);
-    } catch (VfioException e) {
-      if (e.error() == Errno.ENOTTY) {
-        // A device without migration support is still a VFIO device on this node.
-        return new InventoryDevice(device.spec().identity(), MigrationFlags.NONE, null, null);
-      }
-      throw e;
-    }
+    return InventoryDevice.of(device.spec().identity(), MigrationInfo.of(device));
   }
 }

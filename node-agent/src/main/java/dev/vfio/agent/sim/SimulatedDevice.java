@@ -14,10 +14,12 @@ import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.PrecopyInfo;
+import dev.vfio.agent.vfio.RegionType;
 import dev.vfio.agent.vfio.VfioException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +37,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>STOP_COPY reads run until 0, for good. PRE_COPY reads offer the initial bytes, then dirty
  *       bytes round after round, with ENOMSG (or 0, mtty style) at each temporary end; the
  *       precopy ioctl is EINVAL outside PRE_COPY(_P2P).
+ *   <li>Precopy info v2 ({@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}, Linux 7.1) where the spec
+ *       has it and the device has PRE_COPY, else ENOTTY or EINVAL: the opt-in lasts until
+ *       {@link #close()}. A device told to re-initialize ({@link SimulatedDeviceSpec}) changes its
+ *       content at that precopy ioctl and puts new initial data on the stream; opted in, the
+ *       answer raises REINIT and counts it as initial bytes, otherwise as dirty bytes.
+ *   <li>Region types: the v1 migration region where the spec has one, nothing else.
  *   <li>RESUMING takes any writes and checks them on the arc leaving RESUMING: bad or incomplete
  *       data fails that SET with EINVAL and leaves the device in ERROR. A write the device is
  *       told to refuse ({@link SimulatedFaults.WriteRefusal}) fails and takes nothing; the
@@ -44,7 +52,8 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * <p>The device's content is a {@link SimulatedState}; it advances by one epoch each time the
- * device leaves RUNNING (it ran since the last time), becomes the loaded state after a successful
+ * device leaves RUNNING (it ran since the last time) and when it re-initializes during PRE_COPY,
+ * becomes the loaded state after a successful
  * resume, and returns to the power-on state on reset, as device state does on a function reset.
  *
  * <p>Like hardware, the device outlives the agent: state and content are written to a file in the
@@ -52,7 +61,8 @@ import java.util.concurrent.TimeUnit;
  * again. An open session does not survive; a device found in a session state has no data_fd until
  * it is moved.
  *
- * <p>Thread-safe: every operation is atomic with respect to the others.
+ * <p>Thread-safe: every operation is atomic with respect to the others, which is why the whole
+ * contract is kept in this one class, under one lock, however long the list above grows.
  */
 public final class SimulatedDevice implements MigrationDevice {
   /** Drivers may write less than offered; this one takes at most this much per write(). */
@@ -67,6 +77,7 @@ public final class SimulatedDevice implements MigrationDevice {
   private SimulatedState content;
   private SaveSession saving;
   private StateStreamParser resuming;
+  private boolean precopyInfoV2;
 
   /**
    * The device at {@code spec.address()}, in the state it was last left in under
@@ -148,6 +159,30 @@ public final class SimulatedDevice implements MigrationDevice {
   }
 
   @Override
+  public synchronized boolean precopyInfoV2Supported() throws VfioException {
+    requireMigrationOps("PROBE MIG_PRECOPY_INFOv2");
+    return spec.precopyInfoV2() && spec.flags().preCopy();
+  }
+
+  @Override
+  public synchronized void enablePrecopyInfoV2() throws VfioException {
+    String operation = "SET MIG_PRECOPY_INFOv2";
+    requireMigrationOps(operation);
+    if (!spec.precopyInfoV2()) {
+      throw error(operation, Errno.ENOTTY, "this kernel has no precopy info v2 (before 7.1)");
+    }
+    if (!spec.flags().preCopy()) {
+      throw error(operation, Errno.EINVAL, "device has no PRE_COPY");
+    }
+    precopyInfoV2 = true;
+  }
+
+  @Override
+  public List<RegionType> regionTypes() {
+    return spec.v1MigrationRegion() ? List.of(RegionType.MIGRATION_V1) : List.of();
+  }
+
+  @Override
   public synchronized void reset() throws VfioException {
     endSession();
     state = RUNNING;
@@ -155,10 +190,14 @@ public final class SimulatedDevice implements MigrationDevice {
     persist("RESET");
   }
 
-  /** The last close of the device file: open sessions end, the device keeps its state. */
+  /**
+   * The last close of the device file: open sessions end and the precopy info v2 opt-in with
+   * them, the device keeps its state.
+   */
   @Override
   public synchronized void close() {
     endSession();
+    precopyInfoV2 = false;
   }
 
   private Optional<DataFd> performArc(String operation, MigrationState from, MigrationState to)
@@ -276,7 +315,15 @@ public final class SimulatedDevice implements MigrationDevice {
     if (state != PRE_COPY && state != PRE_COPY_P2P) {
       throw error("MIG_GET_PRECOPY_INFO", Errno.EINVAL, "device is in " + state);
     }
-    PrecopyInfo info = new PrecopyInfo(session.initialRemaining(), session.dirtyRemaining());
+    boolean reinit = session.countPrecopyInfo() == spec.reinitOnPrecopyInfo();
+    if (reinit) {
+      // Re-initialized, as after a reconfiguration: new content, whose initial data must travel.
+      content = content.ranOnce();
+      session.reinit(content, precopyInfoV2);
+      persist("MIG_GET_PRECOPY_INFO");
+    }
+    PrecopyInfo info = new PrecopyInfo(session.initialRemaining(), session.dirtyRemaining(),
+        reinit && precopyInfoV2);
     if (info.pending() == 0) {
       session.noteNothingPending();
     }

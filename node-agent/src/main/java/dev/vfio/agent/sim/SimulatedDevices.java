@@ -30,7 +30,8 @@ import java.util.Set;
  *   {"address": "0000:65:00.0", "driver": "mlx5_vfio_pci", "vendorId": "15b3",
  *    "deviceId": "101e", "iommuGroup": "42", "stateBytes": 67108864,
  *    "flags": ["STOP_COPY", "P2P", "PRE_COPY"], "dirtyBytesPerRound": 1048576,
- *    "zeroAtPrecopyEnd": false, "migDataSize": true,
+ *    "zeroAtPrecopyEnd": false, "migDataSize": true, "precopyInfoV2": true,
+ *    "reinitOnPrecopyInfo": 0, "v1MigrationRegion": false,
  *    "faults": {"arcs": [{"from": "STOP", "to": "STOP_COPY", "errno": "EIO",
  *                         "leaveInError": true}],
  *               "failStreamAfterBytes": 4096, "bytesPerSecond": 0,
@@ -46,7 +47,7 @@ public final class SimulatedDevices {
   private static final long DEFAULT_STATE_BYTES = 1 << 20;
   private static final Set<String> DEVICE_FIELDS = Set.of("address", "driver", "vendorId",
       "deviceId", "iommuGroup", "stateBytes", "flags", "dirtyBytesPerRound", "zeroAtPrecopyEnd",
-      "migDataSize", "faults");
+      "migDataSize", "precopyInfoV2", "reinitOnPrecopyInfo", "v1MigrationRegion", "faults");
   private static final Set<String> FAULT_FIELDS = Set.of("arcs", "failStreamAfterBytes",
       "bytesPerSecond", "rejectResumeData", "refuseResumeWrite");
   private static final Set<String> WRITE_REFUSAL_FIELDS = Set.of("afterBytes", "errno");
@@ -135,6 +136,9 @@ public final class SimulatedDevices {
         number(node, "dirtyBytesPerRound", where, defaults.dirtyBytesPerRound()),
         bool(node, "zeroAtPrecopyEnd", where, defaults.zeroAtPrecopyEnd()),
         bool(node, "migDataSize", where, defaults.migDataSize()),
+        bool(node, "precopyInfoV2", where, defaults.precopyInfoV2()),
+        (int) number(node, "reinitOnPrecopyInfo", where, defaults.reinitOnPrecopyInfo()),
+        bool(node, "v1MigrationRegion", where, defaults.v1MigrationRegion()),
         node.has("faults") ? faults(node.get("faults"), where + " faults") : defaults.faults());
   }
 

@@ -12,20 +12,26 @@ import java.nio.charset.StandardCharsets;
  * header  u64 MAGIC, u32 VERSION, u32 n, n bytes origin address (UTF-8),
  *         u64 epoch, u64 imageLength, u64 seed = seedOf(origin, epoch)
  * image   imageLength content bytes
- * dirty*  u64 DIRTY_TAG, u64 offset, u64 length, length content bytes from image offset
+ * frame*  dirty:  u64 DIRTY_TAG, u64 offset, u64 length, length content bytes from image offset
+ *         reinit: u64 REINIT_TAG, then a header and an image as above
  * end     u64 END_TAG, u64 number of stream bytes before END_TAG
  * </pre>
  *
  * <p>All integers are big-endian. Content bytes are a pure function of (seed, offset), so any
  * range can be produced or checked without holding the image: a multi-GiB simulated device costs
  * no memory. Dirty frames model pages re-sent during PRE_COPY; they repeat image bytes, so the
- * loaded content is the header's (origin, epoch) however many rounds ran.
+ * loaded content is the header's (origin, epoch) however many rounds ran. A reinit frame is new
+ * initial data ({@code VFIO_PRECOPY_INFO_REINIT}): the device's content changed during PRE_COPY,
+ * and what follows it, up to the end, belongs to its header, which must name the same origin. So
+ * a device that loads a stream holds the content of its last header: only a loader that got
+ * every byte, the re-sent initial data included, ends with the content of the device that saved.
  */
 final class StateStreamFormat {
   static final long MAGIC = 0x5646494f2d53494dL; // "VFIO-SIM"
   static final int VERSION = 1;
   static final long DIRTY_TAG = 0x5646494f44495254L; // "VFIODIRT"
   static final long END_TAG = 0x5646494f454e4421L; // "VFIOEND!"
+  static final long REINIT_TAG = 0x5646494f5245494eL; // "VFIOREIN"
   static final int MAX_ORIGIN_BYTES = 1024;
   static final int HEADER_FIXED_BYTES = 16;
   static final int HEADER_TAIL_BYTES = 24;
@@ -49,6 +55,12 @@ final class StateStreamFormat {
 
   static int headerBytes(String origin) {
     return HEADER_FIXED_BYTES + origin.getBytes(StandardCharsets.UTF_8).length + HEADER_TAIL_BYTES;
+  }
+
+  /** The tag and header that open a reinit frame; the new image follows. */
+  static byte[] reinitFrameHeader(SimulatedState state) {
+    byte[] header = header(state);
+    return ByteBuffer.allocate(Long.BYTES + header.length).putLong(REINIT_TAG).put(header).array();
   }
 
   static byte[] dirtyFrameHeader(long offset, long length) {

@@ -7,6 +7,7 @@ import static dev.vfio.agent.sim.StateStreamFormat.HEADER_FIXED_BYTES;
 import static dev.vfio.agent.sim.StateStreamFormat.HEADER_TAIL_BYTES;
 import static dev.vfio.agent.sim.StateStreamFormat.MAGIC;
 import static dev.vfio.agent.sim.StateStreamFormat.MAX_ORIGIN_BYTES;
+import static dev.vfio.agent.sim.StateStreamFormat.REINIT_TAG;
 import static dev.vfio.agent.sim.StateStreamFormat.VERSION;
 
 import java.nio.ByteBuffer;
@@ -52,8 +53,7 @@ final class StateStreamParser {
         }
         case ORIGIN -> {
           if (gather(src)) {
-            origin = StandardCharsets.UTF_8.decode(field).toString();
-            startField(HEADER_TAIL_BYTES, Part.HEADER_TAIL);
+            readOrigin(StandardCharsets.UTF_8.decode(field).toString());
           }
         }
         case HEADER_TAIL -> {
@@ -122,6 +122,16 @@ final class StateStreamParser {
     }
   }
 
+  /** The first header names the origin; a reinit frame's header must name the same. */
+  private void readOrigin(String named) {
+    if (origin != null && !origin.equals(named)) {
+      fail("reinit frame holds content of " + named + " in a stream of " + origin);
+    } else {
+      origin = named;
+      startField(HEADER_TAIL_BYTES, Part.HEADER_TAIL);
+    }
+  }
+
   private void readHeaderTail() {
     epoch = field.getLong();
     imageBytes = field.getLong();
@@ -144,6 +154,9 @@ final class StateStreamParser {
     long tag = field.getLong();
     if (tag == DIRTY_TAG) {
       startField(16, Part.DIRTY_RANGE);
+    } else if (tag == REINIT_TAG) {
+      // New initial data: a header and an image again, which replace what came before.
+      startField(HEADER_FIXED_BYTES, Part.HEADER_FIXED);
     } else if (tag == END_TAG) {
       startField(8, Part.END_COUNT);
     } else {

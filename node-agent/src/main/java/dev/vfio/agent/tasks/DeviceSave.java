@@ -10,6 +10,8 @@ import dev.vfio.agent.vfio.PrecopyRound;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The save of one device into one blob or one stream to a peer: optional PRE_COPY rounds while the workload runs, then
@@ -17,15 +19,13 @@ import java.io.IOException;
  * one stream that a RESUMING device takes back in one piece.
  */
 final class DeviceSave implements AutoCloseable {
-  private static final int DEFAULT_MAX_ROUNDS = 5;
-  private static final long DEFAULT_THRESHOLD = 1 << 20;
 
   private final InventoryDevice inventory;
   private final MigrationDevice device;
   private final MigrationStateMachine machine;
   private final BlobOutput output;
   private final TaskContext context;
-  private int precopyRounds;
+  private PrecopyPhase precopy;
   private BlobSummary summary;
 
   DeviceSave(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine,
@@ -51,25 +51,24 @@ final class DeviceSave implements AutoCloseable {
   }
 
   boolean usesPrecopy(PrecopySpec precopy) {
-    boolean enabled = precopy == null || precopy.getEnabled() == null || precopy.getEnabled();
-    return enabled && machine.flags().preCopy();
+    return PrecopySpec.enabled(precopy) && machine.flags().preCopy();
   }
 
-  /** While the workload still runs: iterate PRE_COPY until little is pending or the rounds run out. */
-  void precopy(PrecopySpec precopy) throws IOException, TaskFailure {
-    int maxRounds = precopy == null || precopy.getMaxRounds() == null ? DEFAULT_MAX_ROUNDS : precopy.getMaxRounds();
-    long threshold = precopy == null || precopy.getThresholdBytes() == null ? DEFAULT_THRESHOLD : precopy.getThresholdBytes();
+  /**
+   * While the workload still runs: iterate PRE_COPY until the device may switch over
+   * ({@link PrecopyPhase}: its initial data sent, re-sent after a REINIT, and little pending or
+   * the rounds run out), telling the task status after each round.
+   */
+  void precopy(PrecopySpec spec) throws IOException, TaskFailure {
     machine.transition(MigrationState.PRE_COPY);
-    while (precopyRounds < maxRounds) {
+    precopy = new PrecopyPhase(PrecopySpec.maxRounds(spec), PrecopySpec.thresholdBytes(spec));
+    do {
       context.checkpoint();
+      Instant start = context.clock().instant();
       PrecopyRound round = machine.readPrecopy(output, Long.MAX_VALUE, this::counted);
-      precopyRounds++;
-      boolean initialDone = round.remaining().map(info -> info.initialBytes() == 0).orElse(round.drained());
-      long pending = round.remaining().map(info -> info.pending()).orElse(0L);
-      if (initialDone && pending < threshold) {
-        return;
-      }
-    }
+      precopy.record(round, Duration.between(start, context.clock().instant()));
+      context.precopy(address(), precopy.progress());
+    } while (!precopy.switchoverReady());
   }
 
   /** With the workload quiesced: the rest of the state, to the permanent end of the stream. */
@@ -81,7 +80,7 @@ final class DeviceSave implements AutoCloseable {
   }
 
   int precopyRounds() {
-    return precopyRounds;
+    return precopy == null ? 0 : precopy.rounds();
   }
 
   private void counted(int bytes) throws TaskStoppedException {
@@ -105,8 +104,8 @@ final class DeviceSave implements AutoCloseable {
       result.setSha256(summary.sha256Hex());
       result.setBlobPath(blobPath);
     }
-    if (precopyRounds > 0) {
-      result.setPrecopyRounds(precopyRounds);
+    if (precopyRounds() > 0) {
+      result.setPrecopyRounds(precopyRounds());
     }
     return result;
   }

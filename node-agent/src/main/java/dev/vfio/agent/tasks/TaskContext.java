@@ -1,6 +1,7 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.PrecopyProgress;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -12,6 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +44,7 @@ public final class TaskContext {
   private final VfioNodeTaskStatus status;
   private final ScheduledExecutorService delayedReports;
   private final AtomicLong bytesDone = new AtomicLong();
+  private final Map<String, PrecopyProgress> precopyByDevice = new TreeMap<>();
   private volatile boolean cancelRequested;
   private Instant lastReport;
   private ScheduledFuture<?> pendingReport;
@@ -114,6 +118,16 @@ public final class TaskContext {
 
   public synchronized void precopyRounds(int rounds) {
     status.setPrecopyRounds(rounds);
+  }
+
+  /**
+   * How PRE_COPY stands for one device after its latest round; the status shows all devices'
+   * combined ({@link PrecopyPhase#combine}), within the report interval like a stage.
+   */
+  synchronized void precopy(String device, PrecopyProgress progress) {
+    precopyByDevice.put(device, progress);
+    status.setPrecopy(PrecopyPhase.combine(precopyByDevice.values()));
+    reportWithinInterval();
   }
 
   /** Publishes where a Receive task listens, at once: the sender cannot start without it. */

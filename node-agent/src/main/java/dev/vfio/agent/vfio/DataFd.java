@@ -16,7 +16,8 @@ import java.nio.ByteBuffer;
  *   <li>Like {@link java.nio.channels.ReadableByteChannel} and its writable twin, both advance the
  *       buffer's position by the number of bytes transferred.
  *   <li>{@link #precopyInfo} is {@code VFIO_MIG_GET_PRECOPY_INFO}: EINVAL outside PRE_COPY, ENOTTY
- *       where the kernel lacks it.
+ *       where the kernel lacks it. Its REINIT flag is as the kernel left it: meaningful only on a
+ *       device opted in to precopy info v2 ({@link MigrationDevice#enablePrecopyInfoV2}).
  * </ul>
  */
 public interface DataFd extends Closeable {

@@ -2,6 +2,8 @@ package dev.vfio.agent.vfio;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -97,6 +99,58 @@ public final class KernelMigrationDevice implements MigrationDevice {
       throw new VfioException(address, "GET MIG_DATA_SIZE", errno, "");
     }
     return OptionalLong.of(VfioAbi.stopCopyLength(feature));
+  }
+
+  @Override
+  public boolean precopyInfoV2Supported() throws VfioException {
+    try {
+      Libc.ioctl(fd, VfioAbi.DEVICE_FEATURE, VfioAbi.probePrecopyInfoV2());
+      return true;
+    } catch (LastErrorException e) {
+      int errno = e.getErrorCode();
+      if (errno == Errno.ENOTTY.value() || errno == Errno.EINVAL.value()) {
+        return false;
+      }
+      throw new VfioException(address, "PROBE MIG_PRECOPY_INFOv2", errno, "");
+    }
+  }
+
+  @Override
+  public void enablePrecopyInfoV2() throws VfioException {
+    ioctl("SET MIG_PRECOPY_INFOv2", VfioAbi.DEVICE_FEATURE, VfioAbi.setPrecopyInfoV2());
+  }
+
+  @Override
+  public List<RegionType> regionTypes() throws VfioException {
+    List<RegionType> types = new ArrayList<>();
+    for (long index = 0; index < info().regions(); index++) {
+      regionType((int) index).ifPresent(types::add);
+    }
+    return types;
+  }
+
+  /**
+   * GET_REGION_INFO of one region: with room for the struct alone first, then, if the region has
+   * capabilities, again with the room the kernel asked for. EINVAL is a region index the driver
+   * does not implement (vfio-pci's VGA region on a device without VGA, for one).
+   */
+  private Optional<RegionType> regionType(int index) throws VfioException {
+    Memory info = VfioAbi.regionInfo(index, VfioAbi.REGION_INFO_SIZE);
+    String operation = "DEVICE_GET_REGION_INFO " + index;
+    try {
+      Libc.ioctl(fd, VfioAbi.DEVICE_GET_REGION_INFO, info);
+      int needed = VfioAbi.regionInfoRoomNeeded(info);
+      if (needed > 0) {
+        info = VfioAbi.regionInfo(index, needed);
+        Libc.ioctl(fd, VfioAbi.DEVICE_GET_REGION_INFO, info);
+      }
+    } catch (LastErrorException e) {
+      if (e.getErrorCode() == Errno.EINVAL.value()) {
+        return Optional.empty();
+      }
+      throw new VfioException(address, operation, e.getErrorCode(), "");
+    }
+    return VfioAbi.regionType(info);
   }
 
   @Override

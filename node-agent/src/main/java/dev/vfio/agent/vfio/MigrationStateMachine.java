@@ -26,6 +26,9 @@ import java.util.Set;
  *   <li>It refuses STOP_COPY → PRE_COPY(_P2P) before the request reaches the device: kernels from
  *       6.2 until a 2026 stable fix spin forever on it, holding the device's state mutex.
  *   <li>Stream I/O uses one reusable direct buffer of min(1 MiB, MIG_DATA_SIZE), QEMU's size.
+ *   <li>Before the first PRE_COPY it opts the device in to precopy info v2 where the device has
+ *       it (a PROBE, then the SET), so that {@link PrecopyInfo#reinit} can be believed; elsewhere
+ *       it keeps v1 and clears the flag, which the kernel does not define there.
  *   <li>{@link #recoverToRunning} is the single way back after any failure.
  * </ul>
  *
@@ -69,6 +72,8 @@ public final class MigrationStateMachine implements AutoCloseable {
   /** The state this machine last read or set; null once a failure left it unknown. */
   private MigrationState lastKnown;
   private boolean precopyInfoMissing;
+  /** Null until the first PRE_COPY decides it: whether the device runs precopy info v2. */
+  private Boolean precopyInfoV2;
 
   private MigrationStateMachine(MigrationDevice device, MigrationFlags flags, int maxBufferBytes) {
     this.device = device;
@@ -131,6 +136,9 @@ public final class MigrationStateMachine implements AutoCloseable {
     }
     if (from == target) {
       return;
+    }
+    if (target == PRE_COPY || target == PRE_COPY_P2P) {
+      optInToPrecopyInfoV2();
     }
     Optional<DataFd> opened;
     try {
@@ -370,13 +378,25 @@ public final class MigrationStateMachine implements AutoCloseable {
       return Optional.empty();
     }
     try {
-      return Optional.of(fd.precopyInfo());
+      PrecopyInfo info = fd.precopyInfo();
+      return Optional.of(Boolean.TRUE.equals(precopyInfoV2) ? info
+          : new PrecopyInfo(info.initialBytes(), info.dirtyBytes(), false));
     } catch (VfioException e) {
       if (e.error() != Errno.ENOTTY) {
         throw e;
       }
       precopyInfoMissing = true;
       return Optional.empty();
+    }
+  }
+
+  private void optInToPrecopyInfoV2() throws VfioException {
+    if (precopyInfoV2 == null) {
+      boolean supported = device.precopyInfoV2Supported();
+      if (supported) {
+        device.enablePrecopyInfoV2();
+      }
+      precopyInfoV2 = supported;
     }
   }
 

@@ -7,6 +7,8 @@ import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDevices;
+import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.MigrationState;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +41,18 @@ class HeldDeviceProbeTest {
     assertEquals(MigrationState.RUNNING, held.get().state());
     assertTrue(free.isEmpty(), "a device nobody holds is never opened: vfio-pci would reset it");
     assertEquals(List.of(new HeldDevice(HELD, 4242, 7)), opened, "the holder's own fd is used");
+  }
+
+  @Test
+  void aHeldDeviceSpeakingOnlyTheV1ProtocolIsReportedSo(@TempDir Path work) throws Exception {
+    SimulatedDevices devices = SimulatedDevices.fromJson("[{\"address\": \"" + HELD
+        + "\", \"flags\": [], \"v1MigrationRegion\": true}]", work);
+    HeldDeviceProbe probe = new HeldDeviceProbe(pod -> List.of(new HeldDevice(HELD, 4242, 7)),
+        held -> devices.open(held.address()));
+    probe.resolve(new PodRef("default", "legacy-vgpu", "uid", Map.of()));
+
+    assertEquals(Optional.of(new MigrationInfo(MigrationProtocol.V1, MigrationFlags.NONE, null,
+        null)), probe.probe(sysfs(HELD)));
   }
 
   private static VfioDevice sysfs(String address) {

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.agent.pods.NodePods;
+import dev.vfio.agent.vfio.DeviceIdentity;
+import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.MigrationProtocol;
+import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.VfioNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -77,6 +81,33 @@ class NodePublisherTest {
     quarantine.set(null);
     publisher.publish();
     assertNull(client.resources(VfioNode.class).withName("node-a").get().getStatus().getSetAsideJournalEntries());
+  }
+
+  @Test
+  void aDeviceSpeakingOnlyTheV1ProtocolIsListedWithWhyItCannotMigrate() {
+    DeviceIdentity v1 = new DeviceIdentity("0000:3b:00.0", "nvidia-vgpu", "10de", "1eb8", "12");
+    DeviceIdentity v2 = new DeviceIdentity("0000:41:00.2", "mlx5_vfio_pci", "15b3", "101e", "40");
+    DeviceIdentity unasked = new DeviceIdentity("0000:41:00.3", "mlx5_vfio_pci", "15b3", "101e", "41");
+    NodePublisher publisher = new NodePublisher(client, pods, "node-a", "kernel", "0.1.0", "5.15.0",
+        () -> List.of(
+            new InventoryDevice(v1, MigrationFlags.NONE, null, null, MigrationProtocol.V1),
+            new InventoryDevice(v2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null,
+                MigrationProtocol.V2),
+            InventoryDevice.unprobed(unasked)),
+        pod -> List.of(), List::of, () -> null, Clock.systemUTC(), new AgentMetrics());
+
+    publisher.publish();
+
+    List<NodeDevice> devices =
+        client.resources(VfioNode.class).withName("node-a").get().getStatus().getDevices();
+    assertEquals("V1", devices.get(0).getMigrationProtocol());
+    assertEquals("speaks the v1 migration region protocol, which vfio-operator does not support; "
+        + "needs a kernel ≥ 5.18 with a v2 driver", devices.get(0).getNotMigratableReason());
+    assertEquals(List.of(), devices.get(0).getMigrationFlags());
+    assertEquals("V2", devices.get(1).getMigrationProtocol());
+    assertNull(devices.get(1).getNotMigratableReason());
+    assertNull(devices.get(2).getMigrationProtocol(), "a device the agent could not ask");
+    assertNull(devices.get(2).getNotMigratableReason());
   }
 
   @Test

@@ -6,6 +6,7 @@ import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.fixtures.NodeFixture;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.MigrationState;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -57,18 +58,20 @@ class SysfsInventoryTest {
   @Test
   void migrationCapabilitiesComeFromTheProbe() throws Exception {
     Map<String, MigrationInfo> probed = Map.of(
-        "0000:41:00.2", new MigrationInfo(new MigrationFlags(MigrationFlags.STOP_COPY
+        "0000:41:00.2", new MigrationInfo(MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY
             | MigrationFlags.P2P | MigrationFlags.PRE_COPY), MigrationState.RUNNING, 1L << 20),
-        GVT, new MigrationInfo(new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
+        GVT, new MigrationInfo(MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
     List<InventoryDevice> devices = new SysfsInventory(devices("node-a"),
         device -> Optional.ofNullable(probed.get(device.address()))).devices();
     assertEquals(List.of(
-            new InventoryDevice(A10, MigrationFlags.NONE, null, null),
-            new InventoryDevice(VF2, probed.get("0000:41:00.2").flags(), MigrationState.RUNNING, 1L << 20),
-            new InventoryDevice(VF3, MigrationFlags.NONE, null, null),
-            new InventoryDevice(A4000, MigrationFlags.NONE, null, null),
-            new InventoryDevice(A4000_AUDIO, MigrationFlags.NONE, null, null),
-            new InventoryDevice(GVT_MDEV, new MigrationFlags(MigrationFlags.STOP_COPY), null, null)),
+            InventoryDevice.unprobed(A10),
+            new InventoryDevice(VF2, probed.get("0000:41:00.2").flags(), MigrationState.RUNNING,
+                1L << 20, MigrationProtocol.V2),
+            InventoryDevice.unprobed(VF3),
+            InventoryDevice.unprobed(A4000),
+            InventoryDevice.unprobed(A4000_AUDIO),
+            new InventoryDevice(GVT_MDEV, new MigrationFlags(MigrationFlags.STOP_COPY), null, null,
+                MigrationProtocol.V2)),
         devices);
   }
 
@@ -81,12 +84,12 @@ class SysfsInventoryTest {
       if (device.address().equals("0000:41:00.3")) {
         throw new IllegalStateException("device busy");
       }
-      return Optional.of(new MigrationInfo(new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
+      return Optional.of(new MigrationInfo(MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
     };
     List<InventoryDevice> devices = new SysfsInventory(devices("node-a"), probe).devices();
     assertEquals(6, devices.size());
-    assertEquals(new InventoryDevice(VF2, MigrationFlags.NONE, null, null), devices.get(1));
-    assertEquals(new InventoryDevice(VF3, MigrationFlags.NONE, null, null), devices.get(2));
+    assertEquals(InventoryDevice.unprobed(VF2), devices.get(1));
+    assertEquals(InventoryDevice.unprobed(VF3), devices.get(2));
     assertEquals(new MigrationFlags(MigrationFlags.STOP_COPY), devices.get(0).flags());
   }
 }

@@ -6,6 +6,7 @@ import dev.vfio.agent.health.AgentEndpoints;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.MigrationProtocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,9 +22,10 @@ class AgentMetricsTest {
     metrics.taskEnded("Save", "Succeeded", Duration.ofSeconds(2), 64L << 20, 120L);
     metrics.inventory(List.of(
         new InventoryDevice(new DeviceIdentity("0000:3b:00.0", "vfio-pci", "10de", "2330", "12"),
-            new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY), null, null),
+            new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY), null, null,
+            MigrationProtocol.V2),
         new InventoryDevice(new DeviceIdentity("0000:5e:00.0", "vfio-pci", "8086", "1592", "13"),
-            MigrationFlags.NONE, null, null)));
+            MigrationFlags.NONE, null, null, MigrationProtocol.NONE)));
 
     try (AgentEndpoints endpoints = new AgentEndpoints(0, () -> true, () -> false, metrics::scrape)) {
       HttpClient http = HttpClient.newHttpClient();

@@ -258,7 +258,7 @@ class SimulatedDeviceTest {
     assertEquals(first.initialBytes(), initial.length);
 
     PrecopyInfo second = fd.precopyInfo();
-    assertEquals(new PrecopyInfo(0, StateStreamFormat.FRAME_HEADER_BYTES + 4096), second);
+    assertEquals(new PrecopyInfo(0, StateStreamFormat.FRAME_HEADER_BYTES + 4096, false), second);
     byte[] dirty = DataFds.readToTemporaryEnd(fd);
     assertEquals(second.dirtyBytes(), dirty.length);
 
@@ -278,7 +278,7 @@ class SimulatedDeviceTest {
     DataFd fd = device.setState(PRE_COPY).orElseThrow();
     DataFds.readToTemporaryEnd(fd);
     assertErrno(Errno.ENOMSG, () -> fd.read(ByteBuffer.allocate(10)));
-    assertEquals(new PrecopyInfo(0, 0), fd.precopyInfo());
+    assertEquals(new PrecopyInfo(0, 0, false), fd.precopyInfo());
     assertErrno(Errno.ENOMSG, () -> fd.read(ByteBuffer.allocate(10)));
   }
 

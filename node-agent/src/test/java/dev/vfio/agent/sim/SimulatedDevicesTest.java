@@ -26,7 +26,8 @@ class SimulatedDevicesTest {
         {"address": "0000:65:00.0", "driver": "mlx5_vfio_pci", "vendorId": "15b3",
          "deviceId": "101e", "iommuGroup": "42", "stateBytes": 65536,
          "flags": ["STOP_COPY", "P2P", "PRE_COPY"], "dirtyBytesPerRound": 4096,
-         "zeroAtPrecopyEnd": true, "migDataSize": false,
+         "zeroAtPrecopyEnd": true, "migDataSize": false, "precopyInfoV2": false,
+         "reinitOnPrecopyInfo": 3, "v1MigrationRegion": true,
          "faults": {"arcs": [{"from": "STOP", "to": "STOP_COPY", "errno": "EIO",
                               "leaveInError": true}],
                     "failStreamAfterBytes": 4096, "bytesPerSecond": 1000000,
@@ -47,6 +48,9 @@ class SimulatedDevicesTest {
     assertEquals(4096, full.dirtyBytesPerRound());
     assertTrue(full.zeroAtPrecopyEnd());
     assertEquals(false, full.migDataSize());
+    assertEquals(false, full.precopyInfoV2());
+    assertEquals(3, full.reinitOnPrecopyInfo());
+    assertTrue(full.v1MigrationRegion());
     assertEquals(new SimulatedFaults(
             List.of(new SimulatedFaults.ArcFault(
                 MigrationState.STOP, MigrationState.STOP_COPY, Errno.EIO, true)),

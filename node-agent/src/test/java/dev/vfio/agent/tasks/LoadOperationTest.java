@@ -157,7 +157,7 @@ class LoadOperationTest {
   void aTargetOfAnotherModelFailsIncompatibleDevicesUntouched() throws Exception {
     node = TaskFixture.create(directory.resolve("other"), SimulatedDeviceSpec.of(SOURCE_A, BYTES),
         new SimulatedDeviceSpec(TARGET_A, "vfio-sim-pci", "1b36", "0102", "sim", BYTES,
-            SimulatedDeviceSpec.of(TARGET_A, BYTES).flags(), 0, false, true, SimulatedFaults.NONE));
+            SimulatedDeviceSpec.of(TARGET_A, BYTES).flags(), 0, false, true, false, 0, false, SimulatedFaults.NONE));
     node.saveSnapshot(node.pod("origin", SOURCE_A), "snap", List.of(SOURCE_A), spec -> { });
     target = node.pod("target", TARGET_A);
     long before = node.epoch(TARGET_A);

@@ -449,11 +449,80 @@ class MigrationStateMachineTest {
     assertEquals(RUNNING, again.state());
   }
 
+  @Test
+  void preCopyOptsTheDeviceInToPrecopyInfoV2OnceAndPassesItsReinitOn() throws Exception {
+    SimulatedDevice simulated = device(SimulatedDeviceSpec.of(SOURCE, 64 * 1024).withFlags(ALL)
+        .withReinitOnPrecopyInfo(2));
+    RecordingDevice device = new RecordingDevice(simulated);
+    MigrationStateMachine saving = MigrationStateMachine.probe(device);
+    saving.transition(PRE_COPY);
+    Collector collector = new Collector();
+
+    PrecopyRound first = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound second = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyInfo reinit = second.remaining().orElseThrow();
+    assertTrue(reinit.reinit(), reinit::toString);
+    assertTrue(reinit.initialBytes() > 64 * 1024, "the whole image again: " + reinit);
+    PrecopyRound third = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    assertEquals(reinit.initialBytes(), third.bytes());
+    assertFalse(third.remaining().orElseThrow().reinit());
+    saving.transition(PRE_COPY_P2P);
+    saving.transition(STOP_COPY);
+    saving.readToEnd(collector, total -> { });
+
+    assertFalse(first.remaining().orElseThrow().reinit());
+    assertEquals(1, device.precopyInfoV2Enables);
+    assertEquals(simulated.content(), collector.state());
+  }
+
+  @Test
+  void whereTheKernelLacksPrecopyInfoV2TheV1IoctlServesAndReinitDataArrivesAsDirty()
+      throws Exception {
+    SimulatedDevice simulated = device(SimulatedDeviceSpec.of(SOURCE, 64 * 1024).withFlags(ALL)
+        .withReinitOnPrecopyInfo(2).withPrecopyInfoV2(false));
+    RecordingDevice device = new RecordingDevice(simulated);
+    MigrationStateMachine saving = MigrationStateMachine.probe(device);
+    saving.transition(PRE_COPY);
+    Collector collector = new Collector();
+
+    saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyInfo second = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE).remaining().orElseThrow();
+    assertFalse(second.reinit());
+    assertEquals(0, second.initialBytes());
+    assertTrue(second.dirtyBytes() > 64 * 1024, second::toString);
+    saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    saving.transition(STOP_COPY);
+    saving.readToEnd(collector, total -> { });
+    saving.transition(STOP);
+
+    assertEquals(0, device.precopyInfoV2Enables);
+    SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 64 * 1024).withFlags(ALL));
+    restore(MigrationStateMachine.probe(target), collector.bytes.toByteArray());
+    assertEquals(simulated.content(), target.content());
+  }
+
+  @Test
+  void aFlagsBitOfADeviceNotOptedInIsNotTakenForReinit() throws Exception {
+    RecordingDevice device = new RecordingDevice(device(SimulatedDeviceSpec.of(SOURCE, 4096)
+        .withFlags(ALL).withPrecopyInfoV2(false)));
+    // The v1 ioctl copies the caller's flags back, and a driver may leave anything there.
+    device.strayFlagsBit = true;
+    MigrationStateMachine saving = MigrationStateMachine.probe(device);
+    saving.transition(PRE_COPY);
+
+    PrecopyRound round = saving.readPrecopy(new Collector(), Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+
+    assertFalse(round.remaining().orElseThrow().reinit());
+  }
+
   /** Passes everything through to a real device, remembering SETs and the fds they returned. */
   static final class RecordingDevice implements MigrationDevice {
     final MigrationDevice delegate;
     final List<MigrationState> sets = new ArrayList<>();
     final List<RecordingDataFd> fds = new ArrayList<>();
+    int precopyInfoV2Enables;
+    /** Its data_fds report the REINIT bit set, whatever the device says. */
+    boolean strayFlagsBit;
 
     RecordingDevice(MigrationDevice delegate) {
       this.delegate = delegate;
@@ -478,7 +547,7 @@ class MigrationStateMachineTest {
     public Optional<DataFd> setState(MigrationState target) throws VfioException {
       sets.add(target);
       return delegate.setState(target).map(fd -> {
-        RecordingDataFd recording = new RecordingDataFd(fd);
+        RecordingDataFd recording = new RecordingDataFd(fd, strayFlagsBit);
         fds.add(recording);
         return recording;
       });
@@ -487,6 +556,22 @@ class MigrationStateMachineTest {
     @Override
     public OptionalLong stopCopySize() throws VfioException {
       return delegate.stopCopySize();
+    }
+
+    @Override
+    public boolean precopyInfoV2Supported() throws VfioException {
+      return delegate.precopyInfoV2Supported();
+    }
+
+    @Override
+    public void enablePrecopyInfoV2() throws VfioException {
+      precopyInfoV2Enables++;
+      delegate.enablePrecopyInfoV2();
+    }
+
+    @Override
+    public List<RegionType> regionTypes() throws VfioException {
+      return delegate.regionTypes();
     }
 
     @Override
@@ -502,10 +587,12 @@ class MigrationStateMachineTest {
 
   static final class RecordingDataFd implements DataFd {
     final DataFd delegate;
+    final boolean strayFlagsBit;
     boolean closed;
 
-    RecordingDataFd(DataFd delegate) {
+    RecordingDataFd(DataFd delegate, boolean strayFlagsBit) {
       this.delegate = delegate;
+      this.strayFlagsBit = strayFlagsBit;
     }
 
     @Override
@@ -520,7 +607,8 @@ class MigrationStateMachineTest {
 
     @Override
     public PrecopyInfo precopyInfo() throws VfioException {
-      return delegate.precopyInfo();
+      PrecopyInfo info = delegate.precopyInfo();
+      return strayFlagsBit ? new PrecopyInfo(info.initialBytes(), info.dirtyBytes(), true) : info;
     }
 
     @Override

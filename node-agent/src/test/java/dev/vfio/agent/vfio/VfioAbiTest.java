@@ -46,6 +46,7 @@ class VfioAbiTest {
       entry("VFIO_GROUP_UNSET_CONTAINER", VfioAbi.GROUP_UNSET_CONTAINER),
       entry("VFIO_GROUP_GET_DEVICE_FD", VfioAbi.GROUP_GET_DEVICE_FD),
       entry("VFIO_DEVICE_GET_INFO", VfioAbi.DEVICE_GET_INFO),
+      entry("VFIO_DEVICE_GET_REGION_INFO", VfioAbi.DEVICE_GET_REGION_INFO),
       entry("VFIO_DEVICE_RESET", VfioAbi.DEVICE_RESET),
       entry("VFIO_DEVICE_FEATURE", VfioAbi.DEVICE_FEATURE),
       entry("VFIO_DEVICE_BIND_IOMMUFD", VfioAbi.DEVICE_BIND_IOMMUFD),
@@ -80,6 +81,26 @@ class VfioAbiTest {
       entry("offsetof(vfio_device_info.num_regions)", (long) VfioAbi.DEVICE_INFO_NUM_REGIONS),
       entry("offsetof(vfio_device_info.num_irqs)", (long) VfioAbi.DEVICE_INFO_NUM_IRQS),
       entry("offsetof(vfio_device_info.cap_offset)", (long) VfioAbi.DEVICE_INFO_CAP_OFFSET),
+      entry("sizeof(vfio_region_info)", (long) VfioAbi.REGION_INFO_SIZE),
+      entry("offsetof(vfio_region_info.argsz)", (long) VfioAbi.REGION_INFO_ARGSZ),
+      entry("offsetof(vfio_region_info.flags)", (long) VfioAbi.REGION_INFO_FLAGS),
+      entry("offsetof(vfio_region_info.index)", (long) VfioAbi.REGION_INFO_INDEX),
+      entry("offsetof(vfio_region_info.cap_offset)", (long) VfioAbi.REGION_INFO_CAP_OFFSET),
+      entry("offsetof(vfio_region_info.size)", (long) VfioAbi.REGION_INFO_SIZE_FIELD),
+      entry("offsetof(vfio_region_info.offset)", (long) VfioAbi.REGION_INFO_OFFSET),
+      entry("VFIO_REGION_INFO_FLAG_CAPS", (long) VfioAbi.REGION_INFO_FLAG_CAPS),
+      entry("sizeof(vfio_info_cap_header)", (long) VfioAbi.INFO_CAP_HEADER_SIZE),
+      entry("offsetof(vfio_info_cap_header.id)", (long) VfioAbi.INFO_CAP_ID),
+      entry("offsetof(vfio_info_cap_header.version)", (long) VfioAbi.INFO_CAP_VERSION),
+      entry("offsetof(vfio_info_cap_header.next)", (long) VfioAbi.INFO_CAP_NEXT),
+      entry("VFIO_REGION_INFO_CAP_TYPE", (long) VfioAbi.REGION_INFO_CAP_TYPE),
+      entry("sizeof(vfio_region_info_cap_type)", (long) VfioAbi.CAP_TYPE_SIZE),
+      entry("offsetof(vfio_region_info_cap_type.type)", (long) VfioAbi.CAP_TYPE_TYPE),
+      entry("offsetof(vfio_region_info_cap_type.subtype)", (long) VfioAbi.CAP_TYPE_SUBTYPE),
+      entry("VFIO_REGION_TYPE_MIGRATION_DEPRECATED",
+          (long) VfioAbi.REGION_TYPE_MIGRATION_DEPRECATED),
+      entry("VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED",
+          (long) VfioAbi.REGION_SUBTYPE_MIGRATION_DEPRECATED),
       entry("sizeof(vfio_device_feature)", (long) VfioAbi.FEATURE_HEADER_SIZE),
       entry("offsetof(vfio_device_feature.argsz)", (long) VfioAbi.FEATURE_ARGSZ),
       entry("offsetof(vfio_device_feature.flags)", (long) VfioAbi.FEATURE_FLAGS),
@@ -98,6 +119,8 @@ class VfioAbiTest {
       entry("offsetof(vfio_precopy_info.flags)", (long) VfioAbi.PRECOPY_INFO_FLAGS),
       entry("offsetof(vfio_precopy_info.initial_bytes)", (long) VfioAbi.PRECOPY_INFO_INITIAL_BYTES),
       entry("offsetof(vfio_precopy_info.dirty_bytes)", (long) VfioAbi.PRECOPY_INFO_DIRTY_BYTES),
+      entry("VFIO_PRECOPY_INFO_REINIT", (long) VfioAbi.PRECOPY_INFO_REINIT),
+      entry("VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2", (long) VfioAbi.FEATURE_MIG_PRECOPY_INFO_V2),
       entry("offsetof(vfio_device_bind_iommufd.argsz)", (long) VfioAbi.BIND_IOMMUFD_ARGSZ),
       entry("offsetof(vfio_device_bind_iommufd.flags)", (long) VfioAbi.BIND_IOMMUFD_FLAGS),
       entry("offsetof(vfio_device_bind_iommufd.iommufd)", (long) VfioAbi.BIND_IOMMUFD_IOMMUFD),
@@ -113,7 +136,9 @@ class VfioAbiTest {
    * (checked there by compiling against recent headers): the PRE_COPY flag and states (6.2),
    * MIG_DATA_SIZE and its struct (6.2), VFIO_MIG_GET_PRECOPY_INFO = 0x3B79 and the 24-byte
    * {@code vfio_precopy_info} (6.2), VFIO_DEVICE_BIND_IOMMUFD = 0x3B76 with
-   * {@code {u32 argsz; u32 flags; s32 iommufd; u32 out_devid}} (6.6).
+   * {@code {u32 argsz; u32 flags; s32 iommufd; u32 out_devid}} (6.6); and, from the upstream
+   * commits of Linux 7.1 (docs/decisions/0007-precopy-info-v2.md), feature 12
+   * MIG_PRECOPY_INFOv2 and the output flag VFIO_PRECOPY_INFO_REINIT = 1 &lt;&lt; 0.
    */
   private static final Map<String, Long> REFERENCE = Map.ofEntries(
       entry("VFIO_MIGRATION_PRE_COPY", 4L),
@@ -128,6 +153,8 @@ class VfioAbiTest {
       entry("offsetof(vfio_precopy_info.flags)", 4L),
       entry("offsetof(vfio_precopy_info.initial_bytes)", 8L),
       entry("offsetof(vfio_precopy_info.dirty_bytes)", 16L),
+      entry("VFIO_PRECOPY_INFO_REINIT", 1L),
+      entry("VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2", 12L),
       entry("VFIO_DEVICE_BIND_IOMMUFD", 0x3B76L),
       entry("offsetof(vfio_device_bind_iommufd.argsz)", 0L),
       entry("offsetof(vfio_device_bind_iommufd.flags)", 4L),
@@ -168,7 +195,7 @@ class VfioAbiTest {
     }
     assertEquals(List.of(), mismatches);
     // Guards against a probe that stopped printing: the 6.1 headers define at least these.
-    assertTrue(compared.size() >= 55, "only " + compared.size() + " values compared: " + compared);
+    assertTrue(compared.size() >= 74, "only " + compared.size() + " values compared: " + compared);
   }
 
   @Test

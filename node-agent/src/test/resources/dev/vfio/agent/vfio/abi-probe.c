@@ -32,6 +32,7 @@ int main(void)
 	C(VFIO_GROUP_UNSET_CONTAINER);
 	C(VFIO_GROUP_GET_DEVICE_FD);
 	C(VFIO_DEVICE_GET_INFO);
+	C(VFIO_DEVICE_GET_REGION_INFO);
 	C(VFIO_DEVICE_RESET);
 	C(VFIO_DEVICE_FEATURE);
 
@@ -66,6 +67,26 @@ int main(void)
 	O(vfio_device_info, num_regions);
 	O(vfio_device_info, num_irqs);
 	O(vfio_device_info, cap_offset);
+	S(vfio_region_info);
+	O(vfio_region_info, argsz);
+	O(vfio_region_info, flags);
+	O(vfio_region_info, index);
+	O(vfio_region_info, cap_offset);
+	O(vfio_region_info, size);
+	O(vfio_region_info, offset);
+	C(VFIO_REGION_INFO_FLAG_CAPS);
+	S(vfio_info_cap_header);
+	O(vfio_info_cap_header, id);
+	O(vfio_info_cap_header, version);
+	O(vfio_info_cap_header, next);
+	C(VFIO_REGION_INFO_CAP_TYPE);
+	S(vfio_region_info_cap_type);
+	O(vfio_region_info_cap_type, type);
+	O(vfio_region_info_cap_type, subtype);
+#ifdef VFIO_REGION_TYPE_MIGRATION_DEPRECATED
+	C(VFIO_REGION_TYPE_MIGRATION_DEPRECATED);
+	C(VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED);
+#endif
 	S(vfio_device_feature);
 	O(vfio_device_feature, argsz);
 	O(vfio_device_feature, flags);
@@ -93,6 +114,10 @@ int main(void)
 	O(vfio_precopy_info, flags);
 	O(vfio_precopy_info, initial_bytes);
 	O(vfio_precopy_info, dirty_bytes);
+#endif
+#ifdef VFIO_PRECOPY_INFO_REINIT
+	C(VFIO_PRECOPY_INFO_REINIT);
+	C(VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2);
 #endif
 #ifdef VFIO_DEVICE_BIND_IOMMUFD
 	C(VFIO_DEVICE_BIND_IOMMUFD);
