@@ -1,5 +1,6 @@
 package dev.vfio.e2e;
 
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AdmissionPolicyTest {
   private static final String NS = "default";
-  private static final String RESTORE_STATUS = "vfio.dev/restore-status";
   private static LocalCluster cluster;
   private static KubernetesClient admin;
   private static KubernetesClient operator;
@@ -136,9 +136,9 @@ class AdmissionPolicyTest {
     var pod = operator.pods().inNamespace(NS).withName("workload");
 
     pod.patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"" + RESTORE_STATUS + "\":\"Restored\"}}}");
+        "{\"metadata\":{\"annotations\":{\"" + PodAnnotations.RESTORE_STATUS + "\":\"Restored\"}}}");
     assertEquals("Restored", admin.pods().inNamespace(NS).withName("workload").get()
-        .getMetadata().getAnnotations().get(RESTORE_STATUS));
+        .getMetadata().getAnnotations().get(PodAnnotations.RESTORE_STATUS));
 
     assertForbidden(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
         "{\"metadata\":{\"annotations\":{\"example.com/owner\":\"operator\"}}}"),
@@ -149,6 +149,18 @@ class AdmissionPolicyTest {
     assertForbidden(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
         "{\"spec\":{\"activeDeadlineSeconds\":1}}"),
         "changes no pod's spec, labels, owners or finalizers");
+  }
+
+  @Test
+  void noAgentWritesAPod() {
+    cluster.runningPod(NS, "restored", "node-a");
+
+    KubernetesClientException refused = assertThrows(KubernetesClientException.class,
+        () -> agentOfNodeA.pods().inNamespace(NS).withName("restored").patch(PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"" + PodAnnotations.RESTORE_STATUS + "\":\"Succeeded\"}}}"));
+
+    assertEquals(403, refused.getCode(), refused::getMessage);
+    assertTrue(refused.getMessage().contains("cannot patch resource \"pods\""), refused::getMessage);
   }
 
   /** The API server's refusal by an admission policy, with the policy's message. */

@@ -89,7 +89,7 @@ class RbacTest {
       // watchdog, a Send's source), migration.RestoreStatusMarker:
       // client.pods().inNamespace(ns).withName(pod).get().
       Permission.of(CORE, "pods", "get"),
-      // migration.RestoreStatusMarker.markFailed: JSON merge patch of vfio.dev/restore-status on the target pod.
+      // migration.RestoreStatusMarker.mark: JSON merge patch of vfio.dev/restore-status on the target pod.
       Permission.of(CORE, "pods", "patch"),
       // EventRecorder.record: create; a repeat (409) is read and its count updated.
       Permission.of(CORE, "events", "create"),
@@ -134,8 +134,6 @@ class RbacTest {
       Permission.of(VFIO, "vfionodes/status", "patch"),
       // pods.NodePods.find, when its watch has not seen the task's pod: withName(pod).get().
       Permission.of(CORE, "pods", "get"),
-      // tasks.ApiServerPods.markRestore, after a Load or Receive: JSON merge patch of vfio.dev/restore-status.
-      Permission.of(CORE, "pods", "patch"),
       // pods.NodePods: inform on this node's pods (a field selector), which NodePublisher reports
       // holders from and NodeAgent republishes the VfioNode on.
       Permission.of(CORE, "pods", "list"),

@@ -10,7 +10,6 @@ import dev.vfio.agent.journal.InterruptedTasks;
 import dev.vfio.agent.journal.JournalQuarantine;
 import dev.vfio.agent.journal.JournalReplay;
 import dev.vfio.agent.sim.SimulatedBackend;
-import dev.vfio.agent.tasks.ApiServerPods;
 import dev.vfio.agent.tasks.DeleteBlobsOperation;
 import dev.vfio.agent.tasks.LoadOperation;
 import dev.vfio.agent.tasks.PodDevices;
@@ -83,7 +82,7 @@ public final class NodeAgent implements AutoCloseable {
     this.pods = new NodePods(client, config.nodeName());
     this.publisher = new NodePublisher(client, pods, config.nodeName(), backend.name(), VERSION, kernelRelease,
         backend.inventory(), backend.resolver(), this::storage, this::setAside, clock, metrics);
-    PodDevices podDevices = new PodDevices(new ApiServerPods(client, pods), backend, config.nodeName());
+    PodDevices podDevices = new PodDevices(pods::find, backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
         TaskOperation.Save, new SaveOperation(podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),

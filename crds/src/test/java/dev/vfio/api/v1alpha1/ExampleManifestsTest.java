@@ -37,7 +37,6 @@ class ExampleManifestsTest {
   private static final Map<String, Class<? extends HasMetadata>> USER_KINDS =
       Map.of("VfioSnapshot", VfioSnapshot.class, "VfioMigration", VfioMigration.class);
   private static final String SIMULATED_DEVICES = "vfio.dev/simulated-devices";
-  private static final String RESTORE_TARGET = "vfio.dev/restore-target";
 
   static List<Path> examples() throws IOException {
     try (Stream<Path> files = Files.walk(EXAMPLES)) {
@@ -107,7 +106,7 @@ class ExampleManifestsTest {
       VfioMigrationSpec spec = migration.getSpec();
       Pod target = pods.get(spec.getTargetPodName());
       assertNotNull(target, name + " targets a pod examples/sandbox does not define");
-      assertEquals("true", target.getMetadata().getAnnotations().get(RESTORE_TARGET),
+      assertEquals("true", target.getMetadata().getAnnotations().get(PodAnnotations.RESTORE_TARGET),
           name + " targets a pod that did not opt in: the operator would refuse it");
       String sourcePod = spec.getSource().getPodName();
       if (sourcePod != null) {

@@ -99,11 +99,6 @@ public final class PodDevices {
     }
   }
 
-  /** Tells the workload of a restore target how its restore went. */
-  void markRestore(PodRef pod, String outcome) {
-    pods.markRestore(pod, outcome);
-  }
-
   static void closeAll(List<? extends AutoCloseable> resources) {
     for (AutoCloseable resource : resources) {
       try {

@@ -102,14 +102,13 @@ final class StateRestore implements AutoCloseable {
     journal.remove(context.task().getMetadata().getUid());
   }
 
-  /** The devices run the state: the pod is told, the task succeeds. */
+  /** The devices run the state: the task succeeds (the operator tells the pod). */
   void succeed() {
-    podDevices.markRestore(pod, "Succeeded");
     context.succeed(loads.stream().map(DeviceLoad::result).toList(), null);
   }
 
   /**
-   * Every device back to RUNNING, the journal entry dropped, the pod told; returns the failure
+   * Every device back to RUNNING, the journal entry dropped; returns the failure
    * {@code e} means, told what was undone.
    */
   TaskFailure rollBack(Exception e) {
@@ -125,7 +124,6 @@ final class StateRestore implements AutoCloseable {
       LOG.warn("could not remove journal entry of {}: {}", context.task().getMetadata().getName(),
           removal.getMessage());
     }
-    podDevices.markRestore(pod, "Failed");
     LOG.info("rolled back: {}", done);
     return new TaskFailure(cause.reason(), cause.getMessage() + "; target rolled back: "
         + String.join("; ", done), cause);

@@ -63,7 +63,6 @@ final class TaskFixture implements AutoCloseable {
   /** Every pod the node's quiescer froze, in order. */
   final List<PodRef> freezes = new CopyOnWriteArrayList<>();
   /** The restore-status each pod was told last, by pod name. */
-  final Map<String, String> restoreStatus = new ConcurrentHashMap<>();
   private final Map<String, Pod> pods = new ConcurrentHashMap<>();
   private final SimulatedDevices devices;
   private final SimulatedFreezer freezer;
@@ -92,17 +91,7 @@ final class TaskFixture implements AutoCloseable {
     this.journal = new DeviceJournal(directory.resolve("journal"));
     this.claim = Files.createDirectories(directory.resolve("claims").resolve(CLAIM));
     this.blobs = store.apply(Map.of(CLAIM, claim));
-    this.podDevices = new PodDevices(new TaskPods() {
-      @Override
-      public Pod find(String namespace, String name, String uid) {
-        return pods.get(namespace + "/" + name);
-      }
-
-      @Override
-      public void markRestore(PodRef pod, String outcome) {
-        restoreStatus.put(pod.name(), outcome);
-      }
-    }, backend, NODE);
+    this.podDevices = new PodDevices((namespace, name, uid) -> pods.get(namespace + "/" + name), backend, NODE);
   }
 
   static TaskFixture create(Path directory, SimulatedDeviceSpec... specs) throws IOException {

@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.ApiPatterns;
 import dev.vfio.api.v1alpha1.DeviceMapping;
 import dev.vfio.api.v1alpha1.DeviceResult;
@@ -34,8 +35,6 @@ import java.util.stream.Stream;
  * device has a compatible, migratable target device.
  */
 public final class MigrationPreflight {
-  /** A pod must carry this annotation, "true", for the operator to overwrite its device state. */
-  public static final String RESTORE_TARGET = "vfio.dev/restore-target";
   private static final Pattern DEVICE = Pattern.compile(ApiPatterns.DEVICE);
   private static final Pattern NAME = Pattern.compile(ApiPatterns.DNS_SUBDOMAIN);
 
@@ -71,7 +70,7 @@ public final class MigrationPreflight {
     }
     if (!optedIn(target)) {
       return reject(Reasons.TARGET_NOT_OPTED_IN, "target pod " + spec.getTargetPodName()
-          + " does not carry the annotation " + RESTORE_TARGET + ": \"true\"; the operator overwrites "
+          + " does not carry the annotation " + PodAnnotations.RESTORE_TARGET + ": \"true\"; the operator overwrites "
           + "the device state only of pods that opt in");
     }
     String targetNode = target.getSpec().getNodeName();
@@ -203,10 +202,10 @@ public final class MigrationPreflight {
     return null;
   }
 
-  /** Whether {@code pod} carries {@link #RESTORE_TARGET}: "true". */
+  /** Whether {@code pod} carries {@link #PodAnnotations.RESTORE_TARGET}: "true". */
   static boolean optedIn(Pod pod) {
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
-    return annotations != null && "true".equals(annotations.get(RESTORE_TARGET));
+    return annotations != null && "true".equals(annotations.get(PodAnnotations.RESTORE_TARGET));
   }
 
   private static Optional<Rejection> invalidName(String field, String name) {

@@ -51,7 +51,9 @@ final class MigrationStatuses {
       long done = mover.getStatus().getBytesDone() == null ? 0 : mover.getStatus().getBytesDone();
       long total = mover.getStatus().getTotalBytes() != null ? mover.getStatus().getTotalBytes()
           : next.getProgress() == null || next.getProgress().getTotalBytes() == null ? 0 : next.getProgress().getTotalBytes();
-      next.setProgress(new Progress(done, Math.max(done, total)));
+      Progress progress = new Progress(done, Math.max(done, total));
+      progress.setPrecopy(mover.getStatus().getPrecopy());
+      next.setProgress(progress);
       next.setBytesTransferred(done);
       if (mover.getStatus().getPrecopyRounds() != null) {
         next.setPrecopyRounds(mover.getStatus().getPrecopyRounds());

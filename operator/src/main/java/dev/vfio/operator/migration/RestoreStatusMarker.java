@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationSpec;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -13,13 +14,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells a target workload, through its pod's {@link #RESTORE_STATUS} annotation, that a failed
- * migration brings it no state. Only a pod that opted in as a restore target is marked, and never
- * the source: a running workload must not read that its own state failed to arrive.
+ * Tells a target workload, through its pod's {@link PodAnnotations#RESTORE_STATUS} annotation,
+ * whether the migration brought it its state ({@code Succeeded}) or none ({@code Failed}). The
+ * operator is the only writer: agents have no pod write at all (docs/security.md). Only a pod
+ * that opted in as a restore target is marked, and never the source: a running workload must not
+ * read that its own state failed to arrive.
  */
 final class RestoreStatusMarker {
-  /** Annotation the target agent (and, on failure, the operator) sets on the target pod. */
-  static final String RESTORE_STATUS = "vfio.dev/restore-status";
   private static final Logger LOG = LoggerFactory.getLogger(RestoreStatusMarker.class);
 
   private final KubernetesClient client;
@@ -28,7 +29,7 @@ final class RestoreStatusMarker {
     this.client = client;
   }
 
-  void markFailed(VfioMigration migration) {
+  void mark(VfioMigration migration, String outcome) {
     if (!namesAnotherTarget(migration.getSpec())) {
       return;
     }
@@ -41,7 +42,7 @@ final class RestoreStatusMarker {
       // The UID makes the patch conditional: a pod recreated under the name since the read has
       // another, which metadata.uid cannot change to, and the API server refuses the patch.
       client.resource(target).patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(Map.of("metadata",
-          Map.of("uid", target.getMetadata().getUid(), "annotations", Map.of(RESTORE_STATUS, "Failed")))));
+          Map.of("uid", target.getMetadata().getUid(), "annotations", Map.of(PodAnnotations.RESTORE_STATUS, outcome)))));
     } catch (KubernetesClientException e) {
       // The target pod may be gone, which is itself a reason the migration failed.
       LOG.debug("could not mark the target pod: {}", e.getMessage());

@@ -154,15 +154,16 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     return flow.start(migration, plan, now);
   }
 
-  /** A plan ending the migration releases its admission; one failing it also marks the target. */
+  /** A plan ending the migration releases its admission and, once, tells the target pod the outcome. */
   private UpdateControl<VfioMigration> run(VfioMigration migration, Plan<VfioMigrationStatus> plan,
       Context<VfioMigration> context) {
     MigrationPhase next = plan.status() == null ? null : plan.status().getPhase();
     if (next == MigrationPhase.Succeeded || next == MigrationPhase.Failed) {
       admission.release(migration);
-    }
-    if (next == MigrationPhase.Failed) {
-      marker.markFailed(migration);
+      MigrationPhase stored = migration.getStatus() == null ? null : migration.getStatus().getPhase();
+      if (next != stored) {
+        marker.mark(migration, next.name());
+      }
     }
     return runner.reconciled(migration, plan, context);
   }
@@ -180,7 +181,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
             .withAll(cancels), context);
       }
       if (migration.getStatus() != null && migration.getStatus().getPhase() == MigrationPhase.Running) {
-        marker.markFailed(migration);
+        marker.mark(migration, MigrationPhase.Failed.name());
       }
       admission.release(migration);
       return runner.cleaned(migration, Plan.<VfioMigrationStatus>of(null).withAll(owned.stream()

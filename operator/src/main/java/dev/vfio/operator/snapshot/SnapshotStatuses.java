@@ -97,7 +97,9 @@ public final class SnapshotStatuses {
     long total = taskStatus.getTotalBytes() == null
         ? (next.getProgress() == null || next.getProgress().getTotalBytes() == null ? 0 : next.getProgress().getTotalBytes())
         : taskStatus.getTotalBytes();
-    next.setProgress(new Progress(done, Math.max(total, done)));
+    Progress progress = new Progress(done, Math.max(total, done));
+    progress.setPrecopy(taskStatus.getPrecopy());
+    next.setProgress(progress);
     if (taskStatus.getDevices() != null) {
       next.setDevices(taskStatus.getDevices());
     }

@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -164,7 +165,7 @@ class MigrationPreflightTest {
   private static Pod pod(String name, String uid, String node, boolean optedIn) {
     return new PodBuilder().withNewMetadata().withName(name).withNamespace("default").withUid(uid)
         .withCreationTimestamp(NOW.minusSeconds(600).toString())
-        .withAnnotations(optedIn ? Map.of(MigrationPreflight.RESTORE_TARGET, "true") : Map.of()).endMetadata()
+        .withAnnotations(optedIn ? Map.of(PodAnnotations.RESTORE_TARGET, "true") : Map.of()).endMetadata()
         .withNewSpec().withNodeName(node).endSpec()
         .withNewStatus().withPhase("Running").endStatus().build();
   }

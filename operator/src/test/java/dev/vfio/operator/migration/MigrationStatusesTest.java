@@ -10,6 +10,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.PrecopyProgress;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -53,9 +54,14 @@ class MigrationStatusesTest {
       status.setTotalBytes(2000L);
       status.setPrecopyRounds(3);
       status.setStage(Stage.Precopy);
+      PrecopyProgress precopy = new PrecopyProgress();
+      precopy.setDirtyBytes(4096L);
+      status.setPrecopy(precopy);
     });
 
     VfioMigrationStatus next = MigrationStatuses.progressed(migration, send, Stage.Precopy);
+
+    assertEquals(4096L, next.getProgress().getPrecopy().getDirtyBytes());
 
     assertEquals(3000, next.getProgress().getBytesDone());
     assertEquals(3000, next.getProgress().getTotalBytes());

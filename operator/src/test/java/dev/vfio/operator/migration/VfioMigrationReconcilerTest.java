@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -90,7 +91,7 @@ class VfioMigrationReconcilerTest {
 
   @Test
   void aFailedMigrationMarksItsTargetOnlyIfItOptedIn() {
-    Pod optedIn = client.resource(pod("target", Map.of(MigrationPreflight.RESTORE_TARGET, "true"))).create();
+    Pod optedIn = client.resource(pod("target", Map.of(PodAnnotations.RESTORE_TARGET, "true"))).create();
     Pod other = client.resource(pod("other", Map.of())).create();
 
     // Neither migration finds its source: both fail in preflight.
@@ -99,19 +100,19 @@ class VfioMigrationReconcilerTest {
     reconciler.reconcile(create("into-other", "{\"source\": {\"podName\": \"gone\"}, \"targetPodName\": \"other\"}"),
         context());
 
-    assertEquals("Failed", annotation(optedIn, RestoreStatusMarker.RESTORE_STATUS));
-    assertNull(annotation(other, RestoreStatusMarker.RESTORE_STATUS));
+    assertEquals("Failed", annotation(optedIn, PodAnnotations.RESTORE_STATUS));
+    assertNull(annotation(other, PodAnnotations.RESTORE_STATUS));
   }
 
   @Test
   void aFailedMigrationWhoseSourceIsItsTargetLeavesThatPodUnmarked() {
-    Pod pod = client.resource(pod("workload", Map.of(MigrationPreflight.RESTORE_TARGET, "true"))).create();
+    Pod pod = client.resource(pod("workload", Map.of(PodAnnotations.RESTORE_TARGET, "true"))).create();
 
     reconciler.reconcile(create("onto-itself",
         "{\"source\": {\"podName\": \"workload\"}, \"targetPodName\": \"workload\"}"), context());
 
     assertEquals(MigrationPhase.Failed, stored("onto-itself").getStatus().getPhase());
-    assertNull(annotation(pod, RestoreStatusMarker.RESTORE_STATUS));
+    assertNull(annotation(pod, PodAnnotations.RESTORE_STATUS));
   }
 
   private VfioMigration create(String name, String spec) {
