@@ -141,7 +141,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     var outcome = preflight.check(migration,
         pod -> client.pods().inNamespace(namespace).withName(pod).get(),
         nodes::get,
-        snapshot -> client.resources(VfioSnapshot.class).inNamespace(namespace).withName(snapshot).get(), now);
+        snapshot -> client.resources(VfioSnapshot.class).inNamespace(namespace).withName(snapshot).get(),
+        () -> context.getPrimaryCache().list().toList(), now);
     if (outcome instanceof MigrationPreflight.Rejected rejected) {
       return steps.failed(migration, rejected.rejection().reason(), rejected.rejection().message(), now);
     }

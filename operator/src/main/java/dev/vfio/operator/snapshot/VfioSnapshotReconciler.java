@@ -17,6 +17,7 @@ import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.preflight.AgentNodes;
 import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.preflight.StoppedSources;
 import dev.vfio.operator.reconcile.Plan;
 import dev.vfio.operator.reconcile.PlanRunner;
 import dev.vfio.operator.status.StatusWriter;
@@ -71,6 +72,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final SnapshotPreflight preflight;
   private final NodeChecks nodeChecks;
   private final AgentNodes<VfioSnapshot> nodes;
+  private final StoppedSources<VfioSnapshot> stoppedSources;
   private final TaskInformer<VfioSnapshot> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
   private final LostNodes lostNodes;
@@ -90,6 +92,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     this.preflight = new SnapshotPreflight(config);
     this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
     this.nodes = new AgentNodes<>(client);
+    this.stoppedSources = new StoppedSources<>(client);
     this.tasks = new NodeTasks(client, taskCache == null ? taskInformer : taskCache);
     this.lostNodes = new LostNodes(config.agentHeartbeatTimeout(), nodes::get);
     this.events = new EventRecorder(client, clock);
@@ -99,7 +102,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
 
   @Override
   public List<EventSource<?, VfioSnapshot>> prepareEventSources(EventSourceContext<VfioSnapshot> context) {
-    return List.of(taskInformer.eventSource(context, "snapshot-tasks"), nodes.eventSource(context));
+    return List.of(taskInformer.eventSource(context, "snapshot-tasks"), nodes.eventSource(context),
+        stoppedSources.eventSource(context));
   }
 
   @Override
@@ -132,7 +136,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private Plan<VfioSnapshotStatus> start(VfioSnapshot snapshot, Instant now) {
     String namespace = snapshot.getMetadata().getNamespace();
     var outcome = preflight.check(snapshot, pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        nodes::get, now);
+        nodes::get, stoppedSources::migrations, now);
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
       return failed(snapshot, rejected.rejection(), now);
     }
