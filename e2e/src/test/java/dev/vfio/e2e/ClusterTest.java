@@ -61,11 +61,17 @@ abstract class ClusterTest {
 
   static void startCluster(Path workDirectory, List<SimulatedNode.Device> nodeA,
       List<SimulatedNode.Device> nodeB) throws Exception {
+    startCluster(workDirectory, nodeA, nodeB, java.util.Map.of());
+  }
+
+  /** With the operator's environment {@code operatorSettings} over the harness's. */
+  static void startCluster(Path workDirectory, List<SimulatedNode.Device> nodeA,
+      List<SimulatedNode.Device> nodeB, java.util.Map<String, String> operatorSettings) throws Exception {
     cluster = LocalCluster.start(workDirectory);
     client = cluster.client();
     cluster.addNode("node-a", nodeA);
     cluster.addNode("node-b", nodeB);
-    cluster.startOperator(java.util.Map.of());
+    cluster.startOperator(operatorSettings);
     awaitNodeReady("node-a");
     awaitNodeReady("node-b");
   }

@@ -12,10 +12,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.agent.sim.SimulatedFreezer;
+import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioSnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,6 +91,13 @@ class LiveMigrationTest extends ClusterTest {
       assertEquals("STOP", source.getProperty("state"), "the source stays stopped once the target runs");
     }
     assertEquals("Succeeded", restoreStatus("live-target"));
+
+    createSnapshot("after-live", "live-source", spec -> { });
+    VfioSnapshot refused = awaitPhase("after-live", SnapshotPhase.Failed);
+    Condition ready = readyCondition(refused);
+    assertEquals(Reasons.SOURCE_STOPPED, ready.getReason());
+    assertTrue(ready.getMessage().contains("VfioMigration live (Succeeded)"), ready.getMessage());
+    assertEquals("STOP", deviceState("node-a", "0000:3b:00.0").getProperty("state"), "the source still does not run");
   }
 
   @Test

@@ -28,6 +28,7 @@ public final class Reasons {
   public static final String SNAPSHOT_NOT_READY = "SnapshotNotReady";
   public static final String INCOMPATIBLE_DEVICES = "IncompatibleDevices";
   public static final String WAITING_FOR_CAPACITY = "WaitingForCapacity";
+  public static final String SOURCE_STOPPED = "SourceStopped";
 
   // Failures after work started: the devices were rolled back.
   public static final String TIMEOUT = "Timeout";
@@ -45,6 +46,7 @@ public final class Reasons {
   public static final String STATE_REJECTED = "StateRejected";
   public static final String TRANSFER_FAILED = "TransferFailed";
   public static final String PEER_FAILED = "PeerFailed";
+  public static final String NODE_LOST = "NodeLost";
 
   private Reasons() {}
 }

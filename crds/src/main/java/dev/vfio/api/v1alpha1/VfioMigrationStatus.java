@@ -19,6 +19,10 @@ public class VfioMigrationStatus extends SchemaObject {
   @JsonPropertyDescription("Node of the source pod (empty for a snapshot source).")
   private String sourceNode;
 
+  @JsonPropertyDescription("UID of the source pod (empty for a snapshot source). While the migration runs and after it "
+      + "succeeded, that pod's devices are stopped: a snapshot or migration of it is refused (SourceStopped).")
+  private String sourcePodUid;
+
   @JsonPropertyDescription("Node of the target pod.")
   private String targetNode;
 
@@ -79,6 +83,14 @@ public class VfioMigrationStatus extends SchemaObject {
 
   public void setSourceNode(String sourceNode) {
     this.sourceNode = sourceNode;
+  }
+
+  public String getSourcePodUid() {
+    return sourcePodUid;
+  }
+
+  public void setSourcePodUid(String sourcePodUid) {
+    this.sourcePodUid = sourcePodUid;
   }
 
   public String getTargetNode() {

@@ -41,6 +41,10 @@ final class DeviceSave implements AutoCloseable {
     return device.address();
   }
 
+  MigrationState state() throws IOException {
+    return machine.state();
+  }
+
   /** MIG_DATA_SIZE where the kernel has it; only an estimate for progress, 0 when unknown. */
   long estimatedBytes() {
     try {
@@ -125,6 +129,16 @@ final class DeviceSave implements AutoCloseable {
       what.append(device.address()).append(": could not return to RUNNING: ").append(e.getMessage());
     }
     return what.toString();
+  }
+
+  /** Gives up before the device was touched: the empty blob is dropped, everything closed. */
+  void discard() {
+    try {
+      output.abort();
+    } catch (IOException e) {
+      // Only an empty temporary file can be left; the blob directory's cleanup removes it.
+    }
+    close();
   }
 
   @Override

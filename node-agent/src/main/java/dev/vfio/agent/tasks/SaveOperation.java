@@ -8,6 +8,7 @@ import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
 import dev.vfio.api.v1alpha1.Digest;
@@ -51,6 +52,7 @@ public final class SaveOperation implements NodeOperation {
     BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
     PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     List<DeviceSave> saves = open(context, pod, directory);
+    refuseStopped(saves);
     JournalEntry entry = new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
         task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false,
         spec.getStorageClaim(), spec.getBlobDirectory());
@@ -75,6 +77,26 @@ public final class SaveOperation implements NodeOperation {
         context.succeed(results, resume ? downtime : null);
       } catch (TaskFailure | IOException | RuntimeException e) {
         throw capture.rollBack(e);
+      }
+    }
+  }
+
+  /**
+   * A device not RUNNING is refused before anything is journaled or frozen: saving it would end
+   * with it RUNNING, and a device a migration left stopped runs its state elsewhere already.
+   */
+  private static void refuseStopped(List<DeviceSave> saves) throws TaskFailure {
+    for (DeviceSave save : saves) {
+      MigrationState state;
+      try {
+        state = save.state();
+      } catch (IOException e) {
+        continue; // The save itself reports the device error, with its rollback.
+      }
+      if (state != MigrationState.RUNNING) {
+        saves.forEach(DeviceSave::discard);
+        throw new TaskFailure(Reasons.SOURCE_STOPPED, "device " + save.address() + " is " + state
+            + ", not RUNNING: its pod was left stopped, as the source of a migration leaves it; nothing was touched");
       }
     }
   }

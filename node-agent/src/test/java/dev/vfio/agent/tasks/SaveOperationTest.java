@@ -100,6 +100,21 @@ class SaveOperationTest {
   }
 
   @Test
+  void aSaveOfDevicesLeftStoppedIsRefusedSourceStoppedAndTouchesNothing() throws Exception {
+    node.save().run(save(spec -> spec.setAfterSave(AfterSnapshot.KeepStopped)).context);
+    node.freezes.clear();
+
+    TaskFailure failure = failure(node.save(), save(spec -> spec.setBlobDirectory(TaskFixture.NAMESPACE + "/again")));
+
+    assertEquals(Reasons.SOURCE_STOPPED, failure.reason());
+    assertTrue(failure.getMessage().contains(GPU + " is STOP, not RUNNING"), failure.getMessage());
+    node.assertState(STOP, GPU, NIC);
+    assertEquals(List.of(), node.freezes, "nothing frozen");
+    assertEquals(List.of(), node.journaled());
+    assertEquals(List.of(), node.filesOf("again"));
+  }
+
+  @Test
   void aDeviceThatFailsItsArcFailsDeviceErrorAndEverythingIsRolledBack() throws Exception {
     node.device(GPU).setFaults(SimulatedFaults.NONE.withArcFault(STOP, STOP_COPY, Errno.EIO, true));
 

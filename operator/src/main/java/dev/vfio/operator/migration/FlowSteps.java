@@ -11,11 +11,13 @@ import dev.vfio.operator.events.Notice;
 import dev.vfio.operator.metrics.Ending;
 import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.reconcile.Plan;
+import dev.vfio.operator.tasks.LostNodes;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskAction;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -23,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The steps every migration flow takes alike: start, progress, the watchdog on deadline and
- * target pod, roll back, succeed, fail. Each returns the {@link Plan} of one pass, its status
+ * target pod, roll back, succeed, fail, give up on a lost node. Each returns the {@link Plan} of one pass, its status
  * computed by {@link MigrationStatuses}.
  */
 final class FlowSteps {
@@ -38,10 +40,12 @@ final class FlowSteps {
 
   private final Duration defaultTimeout;
   private final Pods pods;
+  private final LostNodes lostNodes;
 
-  FlowSteps(Duration defaultTimeout, Pods pods) {
+  FlowSteps(Duration defaultTimeout, Pods pods, LostNodes lostNodes) {
     this.defaultTimeout = defaultTimeout;
     this.pods = pods;
+    this.lostNodes = lostNodes;
   }
 
   Pod pod(VfioMigration migration, String name) {
@@ -111,6 +115,16 @@ final class FlowSteps {
     return Plan.of(MigrationStatuses.failed(migration, reason, message, now))
         .notice(Notice.warning(reason, message))
         .ending(new Ending("Failed", reason, null, null));
+  }
+
+  /**
+   * One of {@code tasks} waits on an agent that is gone: the migration fails now, {@code after}
+   * telling what that leaves. Nothing is cancelled or resumed on the strength of a silence: the
+   * lost side may have done more than it reported.
+   */
+  Optional<Plan<VfioMigrationStatus>> nodeLost(VfioMigration migration, Collection<VfioNodeTask> tasks,
+      String after, Instant now) {
+    return lostNodes.lost(tasks, now).map(why -> failed(migration, Reasons.NODE_LOST, why + "; " + after, now));
   }
 
   /** The tasks of a running migration are gone: it fails, and what still runs of it is cancelled. */

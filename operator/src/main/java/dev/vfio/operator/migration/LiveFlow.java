@@ -58,6 +58,11 @@ final class LiveFlow implements MigrationFlow {
     if (receive == null) {
       return steps.lost(migration, List.of(send), now);
     }
+    // Only this: which of source and target runs after a lost side is for the switchover to decide (issue 12).
+    var lost = steps.nodeLost(migration, tasks.values(), "the other side is left to its own agent", now);
+    if (lost.isPresent()) {
+      return lost.get();
+    }
     List<VfioNodeTask> both = Stream.of(receive, send).filter(Objects::nonNull).toList();
     if (both.stream().anyMatch(FlowSteps::failed)) {
       return rollBack(migration, receive, send, both, now);

@@ -18,6 +18,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.preflight.StoppedSources;
 import dev.vfio.operator.tasks.TaskSpecs;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -55,8 +57,10 @@ public final class MigrationPreflight {
 
   public record Waiting(Rejection why) implements Outcome {}
 
+  /** {@code migrations} are all the VfioMigrations, to find a source pod another migration left stopped. */
   public Outcome check(VfioMigration migration, Function<String, Pod> pods,
-      Function<String, VfioNode> nodes, Function<String, VfioSnapshot> snapshots, Instant now) {
+      Function<String, VfioNode> nodes, Function<String, VfioSnapshot> snapshots,
+      Supplier<List<VfioMigration>> migrations, Instant now) {
     VfioMigrationSpec spec = migration.getSpec();
     Rejection invalid = validate(spec);
     if (invalid != null) {
@@ -96,6 +100,10 @@ public final class MigrationPreflight {
     Rejection sourceProblem = checks.runningPod(sourcePod, "source pod", namespace, source.getPodName());
     if (sourceProblem != null) {
       return new Rejected(sourceProblem);
+    }
+    Rejection stopped = StoppedSources.check(sourcePod, "source pod", migrations.get());
+    if (stopped != null) {
+      return new Rejected(stopped);
     }
     if (sourcePod.getMetadata().getUid().equals(target.getMetadata().getUid())) {
       return reject(Reasons.INVALID_SPEC, "source and target are the same pod");

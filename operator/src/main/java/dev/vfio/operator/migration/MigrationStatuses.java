@@ -33,6 +33,7 @@ final class MigrationStatuses {
     next.setPhase(MigrationPhase.Running);
     next.setStage(Stage.Preparing);
     next.setSourceNode(plan.sourceNode());
+    next.setSourcePodUid(plan.fromSnapshot() ? null : plan.sourcePod().getMetadata().getUid());
     next.setTargetNode(plan.targetNode());
     next.setStartTime(now.toString());
     next.setProgress(new Progress(0, plan.expectedBytes()));

@@ -35,6 +35,10 @@ final class RestoreFlow implements MigrationFlow {
   @Override
   public Plan<VfioMigrationStatus> follow(VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now) {
     VfioNodeTask load = tasks.get(LOAD);
+    var lost = steps.nodeLost(migration, tasks.values(), "the target's agent resets its devices if it comes back", now);
+    if (lost.isPresent()) {
+      return lost.get();
+    }
     return switch (NodeTasks.phase(load)) {
       case Succeeded -> steps.succeeded(migration, load, load, null, now);
       case Failed, Cancelled -> steps.failedBy(migration, load, now);

@@ -64,6 +64,12 @@ final class StorageFlow implements MigrationFlow {
     if (save == null) {
       return steps.lost(migration, Stream.of(load, resume).filter(Objects::nonNull).toList(), now);
     }
+    var lost = steps.nodeLost(migration, tasks.values(), NodeTasks.phase(save) == TaskPhase.Succeeded
+        ? "the source pod's devices stay stopped as the Save left them: restart the source pod to run it again"
+        : "its agent returns the source devices to RUNNING if it comes back", now);
+    if (lost.isPresent()) {
+      return lost.get();
+    }
     if (resume != null) {
       if (!NodeTasks.isTerminal(resume)) {
         return Plan.waitFor(FlowSteps.POLL);

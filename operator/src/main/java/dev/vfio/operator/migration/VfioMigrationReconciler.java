@@ -16,6 +16,7 @@ import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.reconcile.Plan;
 import dev.vfio.operator.reconcile.PlanRunner;
 import dev.vfio.operator.status.StatusWriter;
+import dev.vfio.operator.tasks.LostNodes;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskAction;
 import dev.vfio.operator.tasks.TaskCache;
@@ -53,6 +54,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private final AgentNodes<VfioMigration> nodes;
   private final TaskInformer<VfioMigration> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
+  private final LostNodes lostNodes;
   private final PlanRunner<VfioMigration, VfioMigrationStatus> runner;
   private final RestoreStatusMarker marker;
   private final FlowSteps steps;
@@ -73,10 +75,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     this.admission = new MigrationAdmission(config.maxMigrations(), config.maxMigrationsPerNode());
     this.nodes = new AgentNodes<>(client);
     this.tasks = new NodeTasks(client, taskCache == null ? taskInformer : taskCache);
+    this.lostNodes = new LostNodes(config.agentHeartbeatTimeout(), nodes::get);
     this.runner = new PlanRunner<>(tasks, new StatusWriter<>(client, writes), new EventRecorder(client, clock), metrics);
     this.marker = new RestoreStatusMarker(client);
     this.steps = new FlowSteps(config.defaultTimeout(),
-        (namespace, name) -> client.pods().inNamespace(namespace).withName(name).get());
+        (namespace, name) -> client.pods().inNamespace(namespace).withName(name).get(), lostNodes);
     this.restore = new RestoreFlow(steps);
     this.live = new LiveFlow(steps, new Tokens());
     this.storage = new StorageFlow(steps, config.defaultStorageClaim());
@@ -138,7 +141,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     var outcome = preflight.check(migration,
         pod -> client.pods().inNamespace(namespace).withName(pod).get(),
         nodes::get,
-        snapshot -> client.resources(VfioSnapshot.class).inNamespace(namespace).withName(snapshot).get(), now);
+        snapshot -> client.resources(VfioSnapshot.class).inNamespace(namespace).withName(snapshot).get(),
+        () -> context.getPrimaryCache().list().toList(), now);
     if (outcome instanceof MigrationPreflight.Rejected rejected) {
       return steps.failed(migration, rejected.rejection().reason(), rejected.rejection().message(), now);
     }
@@ -173,11 +177,13 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
       List<VfioNodeTask> owned = migration.getSpec() == null ? List.of()
           : List.copyOf(observe(migration, flowOf(migration.getSpec())).values());
+      Instant now = clock.instant();
       List<TaskAction> cancels = owned.stream().filter(t -> !NodeTasks.isTerminal(t))
           .<TaskAction>map(TaskAction.Cancel::new).toList();
-      if (!cancels.isEmpty()) {
+      // A task on a lost node is not waited for: its agent may never answer.
+      if (owned.stream().anyMatch(t -> !NodeTasks.isTerminal(t) && !lostNodes.isLost(t, now))) {
         return runner.cleaned(migration, steps.rollingBack(migration, Reasons.DELETING,
-            "deleted while in flight; waiting for the agents to roll the devices back", clock.instant())
+            "deleted while in flight; waiting for the agents to roll the devices back", now)
             .withAll(cancels), context);
       }
       if (migration.getStatus() != null && migration.getStatus().getPhase() == MigrationPhase.Running) {

@@ -6,18 +6,21 @@ import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.Unrecognized;
+import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.preflight.StoppedSources;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -46,8 +49,9 @@ public final class SnapshotPreflight {
   /** Not decidable yet: the agent's inventory predates the pod. Nothing was touched. */
   public record Waiting(Rejection why) implements Outcome {}
 
+  /** {@code migrations} are all the VfioMigrations, to find a pod a migration left stopped. */
   public Outcome check(VfioSnapshot snapshot, Function<String, Pod> pods,
-      Function<String, VfioNode> nodes, Instant now) {
+      Function<String, VfioNode> nodes, Supplier<List<VfioMigration>> migrations, Instant now) {
     VfioSnapshotSpec spec = snapshot.getSpec();
     Rejection invalid = validate(spec);
     if (invalid != null) {
@@ -59,6 +63,10 @@ public final class SnapshotPreflight {
     Rejection podProblem = checks.runningPod(pod, "pod", namespace, podName);
     if (podProblem != null) {
       return new Rejected(podProblem);
+    }
+    Rejection stopped = StoppedSources.check(pod, "pod", migrations.get());
+    if (stopped != null) {
+      return new Rejected(stopped);
     }
     String nodeName = pod.getSpec().getNodeName();
     VfioNode node = nodes.apply(nodeName);

@@ -17,9 +17,11 @@ import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.preflight.AgentNodes;
 import dev.vfio.operator.preflight.NodeChecks;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.preflight.StoppedSources;
 import dev.vfio.operator.reconcile.Plan;
 import dev.vfio.operator.reconcile.PlanRunner;
 import dev.vfio.operator.status.StatusWriter;
+import dev.vfio.operator.tasks.LostNodes;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskAction;
 import dev.vfio.operator.tasks.TaskCache;
@@ -70,8 +72,10 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final SnapshotPreflight preflight;
   private final NodeChecks nodeChecks;
   private final AgentNodes<VfioSnapshot> nodes;
+  private final StoppedSources<VfioSnapshot> stoppedSources;
   private final TaskInformer<VfioSnapshot> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
+  private final LostNodes lostNodes;
   private final PlanRunner<VfioSnapshot, VfioSnapshotStatus> runner;
   private final EventRecorder events;
   private final Clock clock;
@@ -88,7 +92,9 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     this.preflight = new SnapshotPreflight(config);
     this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
     this.nodes = new AgentNodes<>(client);
+    this.stoppedSources = new StoppedSources<>(client);
     this.tasks = new NodeTasks(client, taskCache == null ? taskInformer : taskCache);
+    this.lostNodes = new LostNodes(config.agentHeartbeatTimeout(), nodes::get);
     this.events = new EventRecorder(client, clock);
     this.runner = new PlanRunner<>(tasks, new StatusWriter<>(client, writes), events, metrics);
     this.clock = clock;
@@ -96,7 +102,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
 
   @Override
   public List<EventSource<?, VfioSnapshot>> prepareEventSources(EventSourceContext<VfioSnapshot> context) {
-    return List.of(taskInformer.eventSource(context, "snapshot-tasks"), nodes.eventSource(context));
+    return List.of(taskInformer.eventSource(context, "snapshot-tasks"), nodes.eventSource(context),
+        stoppedSources.eventSource(context));
   }
 
   @Override
@@ -129,7 +136,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private Plan<VfioSnapshotStatus> start(VfioSnapshot snapshot, Instant now) {
     String namespace = snapshot.getMetadata().getNamespace();
     var outcome = preflight.check(snapshot, pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        nodes::get, now);
+        nodes::get, stoppedSources::migrations, now);
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
       return failed(snapshot, rejected.rejection(), now);
     }
@@ -183,6 +190,11 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         return failed(snapshot, reason, message, now);
       }
       default -> {
+        Optional<String> lost = lostNodes.lost(List.of(task), now);
+        if (lost.isPresent()) {
+          return failed(snapshot, Reasons.NODE_LOST, lost.get()
+              + "; if the agent comes back it returns the devices to RUNNING", now);
+        }
         if (expired) {
           return Plan.of(SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT,
                   "timeout reached; rolling the devices back", now))
@@ -249,7 +261,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   /** Cancels a save in flight, deletes the blobs (a DeleteBlobs task run to its end), then the tasks. */
   private Plan<VfioSnapshotStatus> cleanupPlan(VfioSnapshot snapshot, Instant now) {
     Optional<VfioNodeTask> save = tasks.find(snapshot, SAVE);
-    if (save.isPresent() && !NodeTasks.isTerminal(save.get())) {
+    // A save on a lost node is not waited for: its agent may never answer.
+    if (save.isPresent() && !NodeTasks.isTerminal(save.get()) && !lostNodes.isLost(save.get(), now)) {
       return Plan.of(SnapshotStatuses.rollingBack(snapshot, Reasons.DELETING,
               "deleted while in flight; waiting for the agent to roll the devices back", now))
           .with(new TaskAction.Cancel(save.get()))
@@ -274,6 +287,12 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
           TaskSpecs.deleteBlobs(node, storageClaim(snapshot), directory), false, Map.of()));
     }
     VfioNodeTask task = deletion.get();
+    Optional<String> lost = lostNodes.lost(List.of(task), now);
+    if (lost.isPresent()) {
+      return Plan.<VfioSnapshotStatus>waitFor(POLL)
+          .with(new TaskAction.Delete(task.getMetadata().getName()))
+          .notice(Notice.warning(Reasons.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
+    }
     return switch (NodeTasks.phase(task)) {
       case Succeeded -> done.notice(Notice.normal("BlobsDeleted", "deleted the blobs of " + snapshot.getMetadata().getName()));
       // Retried on a fresh task: the blobs must not outlive their snapshot silently.

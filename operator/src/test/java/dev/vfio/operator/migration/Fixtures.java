@@ -7,11 +7,14 @@ import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import dev.vfio.operator.events.Notice;
 import dev.vfio.operator.reconcile.Plan;
+import dev.vfio.operator.tasks.LostNodes;
 import dev.vfio.operator.tasks.TaskAction;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -23,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** Migrations, pods and tasks as the flows observe them, for tests that need no API server. */
 final class Fixtures {
@@ -30,6 +34,8 @@ final class Fixtures {
   static final Instant NOW = STARTED.plusSeconds(30);
   /** Past the default timeout of 10 minutes. */
   static final Instant LATE = STARTED.plus(Duration.ofMinutes(11));
+  /** Past twice the default heartbeat timeout of 60s after {@link #STARTED}: a node silent since then is lost. */
+  static final Instant SILENT_TOO_LONG = STARTED.plusSeconds(121);
 
   private Fixtures() {}
 
@@ -84,8 +90,29 @@ final class Fixtures {
     return pods(pod("source", "source-uid", "node-a"), pod("target", "target-uid", "node-b"));
   }
 
+  /** Steps whose nodes' agents all heartbeat throughout the tests' times. */
   static FlowSteps steps(FlowSteps.Pods pods) {
-    return new FlowSteps(Duration.ofMinutes(10), pods);
+    return steps(pods, name -> heartbeatAt(name, LATE));
+  }
+
+  /** Steps that read the nodes' VfioNodes from {@code nodes}, with the default heartbeat timeout of 60s. */
+  static FlowSteps steps(FlowSteps.Pods pods, Function<String, VfioNode> nodes) {
+    return new FlowSteps(Duration.ofMinutes(10), pods, new LostNodes(Duration.ofSeconds(60), nodes));
+  }
+
+  /** The VfioNode of {@code name}, its agent's last heartbeat at {@code heartbeat}. */
+  static VfioNode heartbeatAt(String name, Instant heartbeat) {
+    VfioNode node = new VfioNode();
+    node.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    VfioNodeStatus status = new VfioNodeStatus();
+    status.setHeartbeatTime(heartbeat.toString());
+    node.setStatus(status);
+    return node;
+  }
+
+  /** Node-a's agent heartbeats throughout; node-b's fell silent at {@link #STARTED}. */
+  static Function<String, VfioNode> nodeBSilentSinceStart() {
+    return name -> heartbeatAt(name, name.equals("node-b") ? STARTED : LATE);
   }
 
   static List<DeviceMapping> pairs() {

@@ -141,6 +141,20 @@ class LiveFlowTest {
     assertNull(next.ending());
   }
 
+  @Test
+  void aReceiverOnALostNodeFailsTheMigrationNodeLostWithoutCancellingTheSender() {
+    LiveFlow silentTarget = new LiveFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
+        () -> "token-1");
+    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
+
+    Plan<VfioMigrationStatus> next = silentTarget.follow(running(Fixtures.live()),
+        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running), LiveFlow.SEND, send), Fixtures.SILENT_TOO_LONG);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reasons.NODE_LOST, readyReason(next));
+    assertEquals(List.of(), next.tasks(), "whether the source resumes is not decided on a silence");
+  }
+
   private static VfioNodeTask receive(TaskPhase phase) {
     return task(LiveFlow.RECEIVE, TaskOperation.Receive, "node-b", "target-uid", phase);
   }

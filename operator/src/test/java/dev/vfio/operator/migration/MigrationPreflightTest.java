@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeStatus;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
@@ -76,9 +78,26 @@ class MigrationPreflightTest {
   }
 
   @Test
+  void aSourceThatASucceededLiveMigrationLeftStoppedIsRefusedNamingThatMigration() {
+    VfioMigration earlier = migrationWith("\"transport\": \"Direct\"");
+    earlier.getMetadata().setName("earlier");
+    earlier.setStatus(new VfioMigrationStatus());
+    earlier.getStatus().setPhase(MigrationPhase.Succeeded);
+    earlier.getStatus().setSourcePodUid("uid-source");
+
+    var outcome = preflight.check(migrationWith("\"transport\": \"Direct\""), pods(target(true)), nodes(),
+        snapshot -> null, () -> List.of(earlier), NOW);
+
+    Rejection rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.SOURCE_STOPPED, rejection.reason());
+    assertTrue(rejection.message().startsWith("source pod gpu-workload is the source of VfioMigration earlier "
+        + "(Succeeded), which moved its device state to pod gpu-target"), rejection.message());
+  }
+
+  @Test
   void aLiveMigrationBetweenRunningPodsIsPlannedWithItsPairsAndExpectedSize() {
     var outcome = preflight.check(migrationWith("\"transport\": \"Direct\""), pods(target(true)), nodes(),
-        snapshot -> null, NOW);
+        snapshot -> null, List::of, NOW);
 
     MigrationPlan plan = assertInstanceOf(MigrationPreflight.Accepted.class, outcome).plan();
     assertEquals("node-a", plan.sourceNode());
@@ -92,7 +111,7 @@ class MigrationPreflightTest {
   @Test
   void aTargetThatDidNotOptInIsRefusedBeforeAnythingIsTouched() {
     var outcome = preflight.check(migrationWith("\"transport\": \"Auto\""), pods(target(false)), nodes(),
-        snapshot -> null, NOW);
+        snapshot -> null, List::of, NOW);
 
     assertEquals(Reasons.TARGET_NOT_OPTED_IN, assertInstanceOf(MigrationPreflight.Rejected.class, outcome)
         .rejection().reason());
@@ -104,7 +123,7 @@ class MigrationPreflightTest {
     migration.getSpec().setTargetPodName("gpu-workload");
     Pod both = pod("gpu-workload", "uid-source", "node-a", true);
 
-    var outcome = preflight.check(migration, name -> both, nodes(), snapshot -> null, NOW);
+    var outcome = preflight.check(migration, name -> both, nodes(), snapshot -> null, List::of, NOW);
 
     var rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
@@ -117,7 +136,7 @@ class MigrationPreflightTest {
     migration.getSpec().getSource().setPodName(null);
     migration.getSpec().getSource().setSnapshotName("nightly");
 
-    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Ready), NOW);
+    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Ready), List::of, NOW);
 
     MigrationPlan plan = assertInstanceOf(MigrationPreflight.Accepted.class, outcome).plan();
     assertTrue(plan.fromSnapshot());
@@ -132,7 +151,7 @@ class MigrationPreflightTest {
     migration.getSpec().getSource().setPodName(null);
     migration.getSpec().getSource().setSnapshotName("nightly");
 
-    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Running), NOW);
+    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Running), List::of, NOW);
 
     assertEquals(Reasons.SNAPSHOT_NOT_READY, assertInstanceOf(MigrationPreflight.Rejected.class, outcome)
         .rejection().reason());
@@ -152,7 +171,7 @@ class MigrationPreflightTest {
     young.getMetadata().setCreationTimestamp(NOW.toString());
 
     var outcome = preflight.check(migrationWith("\"transport\": \"Auto\""), pods(young), nodes(),
-        snapshot -> null, NOW);
+        snapshot -> null, List::of, NOW);
 
     assertEquals(Reasons.WAITING_FOR_INVENTORY, assertInstanceOf(MigrationPreflight.Waiting.class, outcome)
         .why().reason());
@@ -224,7 +243,7 @@ class MigrationPreflightTest {
 
   /** Refused before any pod, node or snapshot is looked up: none exists here. */
   private Rejection rejected(VfioMigration migration) {
-    var outcome = preflight.check(migration, pod -> null, node -> null, snapshot -> null, NOW);
+    var outcome = preflight.check(migration, pod -> null, node -> null, snapshot -> null, List::of, NOW);
     return assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
   }
 

@@ -13,6 +13,7 @@ import static dev.vfio.operator.migration.Fixtures.task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
@@ -129,6 +130,24 @@ class RestoreFlowTest {
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.TIMEOUT, readyReason(next));
     assertTrue(next.tasks().isEmpty());
+  }
+
+  @Test
+  void aLoadWhoseAgentFellSilentIsWaitedForUntilTheNodeIsLostThenTheRestoreFailsNodeLost() {
+    RestoreFlow silentTarget = new RestoreFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()));
+
+    Plan<VfioMigrationStatus> waiting = silentTarget.follow(running(Fixtures.restore()),
+        Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), NOW);
+    Plan<VfioMigrationStatus> lost = silentTarget.follow(running(Fixtures.restore()),
+        Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), Fixtures.SILENT_TOO_LONG);
+
+    assertEquals(MigrationPhase.Running, waiting.status().getPhase());
+    assertEquals(FlowSteps.POLL, waiting.requeue(), "the silence is noticed without an event");
+    assertEquals(MigrationPhase.Failed, lost.status().getPhase());
+    assertEquals(Reasons.NODE_LOST, readyReason(lost));
+    String message = Conditions.find(lost.status().getConditions(), Conditions.READY).getMessage();
+    assertTrue(message.contains("node node-b") && message.contains("no heartbeat for 121s"), message);
+    assertTrue(lost.tasks().isEmpty(), "nothing to wait for from a lost node");
   }
 
   private static VfioNodeTask load(TaskPhase phase) {

@@ -144,6 +144,22 @@ class StorageFlowTest {
     assertEquals(Reasons.STORAGE_FULL, readyReason(next));
   }
 
+  @Test
+  void aLoadOnALostNodeFailsTheMigrationNodeLostAndLeavesTheSourceStopped() {
+    StorageFlow silentTarget = new StorageFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
+        "vfio-snapshots");
+    VfioNodeTask load = task(StorageFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Running);
+
+    Plan<VfioMigrationStatus> next = silentTarget.follow(running(Fixtures.storage()),
+        Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load), Fixtures.SILENT_TOO_LONG);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reasons.NODE_LOST, readyReason(next));
+    assertTrue(next.tasks().isEmpty(), "no Resume: the lost target may run the state");
+    assertTrue(Conditions.find(next.status().getConditions(), Conditions.READY).getMessage()
+        .contains("the source pod's devices stay stopped"));
+  }
+
   private static VfioNodeTask saved() {
     VfioNodeTask save = task(StorageFlow.SAVE, TaskOperation.Save, "node-a", "source-uid", TaskPhase.Succeeded,
         status -> status.setStoppedAt(NOW.toString()));

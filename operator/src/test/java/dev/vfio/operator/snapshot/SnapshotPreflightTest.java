@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
+import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeStatus;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.operator.config.OperatorConfig;
+import dev.vfio.operator.preflight.Rejection;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -23,6 +26,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class SnapshotPreflightTest {
   static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
@@ -38,6 +43,36 @@ class SnapshotPreflightTest {
     assertEquals(List.of("0000:3b:00.0"), plan.devices().stream().map(NodeDevice::getAddress).toList());
     assertEquals("vfio-snapshots", plan.storageClaim());
     assertEquals(Duration.ofMinutes(10), plan.timeout());
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = MigrationPhase.class, names = {"Running", "Succeeded"})
+  void aPodAMigrationLeftStoppedIsRefusedNamingTheMigration(MigrationPhase phase) {
+    var outcome = preflight.check(snapshot(spec -> { }), name -> pod("Running"), name -> node(NOW.minusSeconds(5), "STOP_COPY"),
+        () -> List.of(migrationFrom("uid-1", phase)), NOW);
+
+    Rejection rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.SOURCE_STOPPED, rejection.reason());
+    assertTrue(rejection.message().contains("VfioMigration move-away (" + phase + ")"), rejection.message());
+  }
+
+  @Test
+  void aPodWhoseMigrationFailedOrThatWasOnlyItsTargetIsAccepted() {
+    var outcome = preflight.check(snapshot(spec -> { }), name -> pod("Running"), name -> node(NOW.minusSeconds(5), "STOP_COPY"),
+        () -> List.of(migrationFrom("uid-1", MigrationPhase.Failed), migrationFrom("uid-other", MigrationPhase.Succeeded)),
+        NOW);
+
+    assertInstanceOf(SnapshotPreflight.Accepted.class, outcome);
+  }
+
+  /** A migration {@code move-away} of the pod with UID {@code sourceUid}, now in {@code phase}. */
+  private static VfioMigration migrationFrom(String sourceUid, MigrationPhase phase) {
+    return Serialization.unmarshal("""
+        {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioMigration",
+         "metadata": {"name": "move-away", "namespace": "default"},
+         "spec": {"source": {"podName": "gpu-workload"}, "targetPodName": "gpu-target", "transport": "Storage"},
+         "status": {"phase": "%s", "sourcePodUid": "%s"}}
+        """.formatted(phase, sourceUid), VfioMigration.class);
   }
 
   @Test
@@ -145,7 +180,7 @@ class SnapshotPreflightTest {
 
   private SnapshotPreflight.Outcome check(VfioSnapshot snapshot, Pod pod, VfioNode node) {
     return preflight.check(snapshot, name -> name.equals("gpu-workload") ? pod : null,
-        name -> name.equals("node-a") ? node : null, NOW);
+        name -> name.equals("node-a") ? node : null, List::of, NOW);
   }
 
   private static VfioSnapshot snapshot(java.util.function.Consumer<VfioSnapshotSpec> customize) {

@@ -3,9 +3,12 @@ package dev.vfio.operator.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
@@ -13,10 +16,12 @@ import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
@@ -40,6 +45,7 @@ import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +97,8 @@ class VfioSnapshotReconcilerTest {
 
   @Test
   void aTaskCreatedBeforeARestartIsTakenOverEvenWhenTheCheckWouldNowRefuse() {
-    agentReportsAt(Instant.now().minusSeconds(3600));
+    // Older than the heartbeat timeout (60s), which refuses new work, but not yet twice as old: not lost.
+    agentReportsAt(Instant.now().minusSeconds(90));
     VfioSnapshot snapshot = createSnapshot();
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Save);
@@ -122,6 +129,65 @@ class VfioSnapshotReconcilerTest {
 
     assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
     assertEquals(Reasons.TASK_LOST, Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
+  }
+
+  @Test
+  void aSaveWhoseAgentStaysSilentPastTwiceTheHeartbeatTimeoutFailsTheSnapshotNodeLost() {
+    Instant heartbeat = Instant.parse("2026-12-01T10:00:00Z");
+    agentReportsAt(heartbeat);
+    VfioSnapshot running = runningSnapshot(heartbeat);
+
+    reconcilerAt(heartbeat.plusSeconds(120)).reconcile(running, unusedContext());
+    assertEquals(SnapshotPhase.Running, stored().getStatus().getPhase(), "two heartbeat timeouts are not over yet");
+
+    reconcilerAt(heartbeat.plusSeconds(121)).reconcile(stored(), unusedContext());
+    Condition ready = Conditions.find(stored().getStatus().getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    assertEquals(Reasons.NODE_LOST, ready.getReason());
+    assertTrue(ready.getMessage().contains("node node-a") && ready.getMessage().contains("no heartbeat for 121s"),
+        ready.getMessage());
+  }
+
+  @Test
+  void deletingASnapshotWhoseSaveSitsOnALostNodeDoesNotWaitForItsAgent() {
+    Instant heartbeat = Instant.parse("2026-12-01T10:00:00Z");
+    agentReportsAt(heartbeat);
+    VfioSnapshot running = runningSnapshot(heartbeat);
+    running.getSpec().setDeletionPolicy(DeletionPolicy.Retain);
+
+    var waiting = reconcilerAt(heartbeat.plusSeconds(60)).cleanup(running, unusedContext());
+    var done = reconcilerAt(heartbeat.plusSeconds(121)).cleanup(running, unusedContext());
+
+    assertFalse(waiting.isRemoveFinalizer(), "a live agent is waited for to roll the devices back");
+    assertTrue(done.isRemoveFinalizer());
+    assertNull(client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
+  }
+
+  /** A snapshot whose save task on node-a the agent took at {@code started} and still reports Running. */
+  private VfioSnapshot runningSnapshot(Instant started) {
+    VfioSnapshot snapshot = createSnapshot();
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Save);
+    spec.setNodeName("node-a");
+    spec.setPodName("gpu-workload");
+    spec.setDevices(List.of("0000:3b:00.0"));
+    VfioNodeTask task = new NodeTasks(client, taskCache).create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    VfioNodeTaskStatus taskStatus = new VfioNodeTaskStatus();
+    taskStatus.setPhase(TaskPhase.Running);
+    task.setStatus(taskStatus);
+    taskCache.created(client.resource(task).updateStatus());
+    VfioSnapshotStatus status = new VfioSnapshotStatus();
+    status.setPhase(SnapshotPhase.Running);
+    status.setTaskName("snap-save");
+    status.setNodeName("node-a");
+    status.setStartTime(started.toString());
+    snapshot.setStatus(status);
+    return client.resource(snapshot).updateStatus();
+  }
+
+  private VfioSnapshotReconciler reconcilerAt(Instant now) {
+    return new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()),
+        Clock.fixed(now, ZoneOffset.UTC), new OperatorMetrics(), taskCache, (context, written, over) -> { });
   }
 
   @Test

@@ -1,0 +1,59 @@
+package dev.vfio.operator.tasks;
+
+import dev.vfio.api.v1alpha1.VfioNode;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Which unfinished tasks wait on an agent that is gone: its node's VfioNode has sent no heartbeat
+ * for twice the heartbeat timeout, or no longer exists. The first timeout already refuses new work
+ * there (AgentNotReady); the second, as long again, is the grace a slow or restarting agent gets
+ * before the operator stops waiting for it. Such a task's parent ends Failed (NodeLost) and can be
+ * deleted: nothing will ever report on the task again, unless the agent comes back, and then its
+ * journal replay undoes what the task had started.
+ */
+public final class LostNodes {
+  private final Duration silenceAllowed;
+  private final Function<String, VfioNode> nodes;
+
+  /** {@code nodes} reads a node's VfioNode, null when there is none. */
+  public LostNodes(Duration heartbeatTimeout, Function<String, VfioNode> nodes) {
+    this.silenceAllowed = heartbeatTimeout.multipliedBy(2);
+    this.nodes = nodes;
+  }
+
+  /** Why the first unfinished task of {@code tasks} will never finish, if one sits on a lost node. */
+  public Optional<String> lost(Collection<VfioNodeTask> tasks, Instant now) {
+    return tasks.stream().filter(Objects::nonNull).filter(t -> !NodeTasks.isTerminal(t))
+        .map(t -> silence(t, now)).flatMap(Optional::stream).findFirst();
+  }
+
+  public boolean isLost(VfioNodeTask task, Instant now) {
+    return !NodeTasks.isTerminal(task) && silence(task, now).isPresent();
+  }
+
+  private Optional<String> silence(VfioNodeTask task, Instant now) {
+    String node = task.getSpec().getNodeName();
+    String what = task.getSpec().getOperation() + " task " + task.getMetadata().getName() + " on node " + node;
+    VfioNode vfioNode = nodes.apply(node);
+    if (vfioNode == null) {
+      return Optional.of(what + " cannot finish: the node's VfioNode is gone, so is its agent");
+    }
+    String heartbeat = vfioNode.getStatus() == null ? null : vfioNode.getStatus().getHeartbeatTime();
+    if (heartbeat == null) {
+      // An agent that never reported has not started the task either; preflight refuses such nodes.
+      return Optional.empty();
+    }
+    Duration silent = Duration.between(Instant.parse(heartbeat), now);
+    if (silent.compareTo(silenceAllowed) <= 0) {
+      return Optional.empty();
+    }
+    return Optional.of(what + " cannot finish: its agent has sent no heartbeat for " + silent.toSeconds()
+        + "s (since " + heartbeat + "); check the node and its agent");
+  }
+}
