@@ -17,32 +17,49 @@ import picocli.CommandLine.Option;
  * same run, prints a table, and writes {@code results.json} and PNG plots. Run it from the
  * repository root with {@code mvn -B -ntp -Pbench -DskipTests verify}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Measures vfio-operator's data path and control plane against their limits.")
 public final class Bench implements Callable<Integer> {
-  private static final List<Benchmark> ALL = List.of(new SaveBenchmark(), new LoadBenchmark(),
-      new TransferBenchmark(), new DowntimeBenchmark(), new ControlPlaneBenchmark(),
-      new CodecBenchmark());
+  private static final List<Benchmark> ALL =
+      List.of(
+          new SaveBenchmark(),
+          new LoadBenchmark(),
+          new TransferBenchmark(),
+          new DowntimeBenchmark(),
+          new ControlPlaneBenchmark(),
+          new CodecBenchmark());
 
   @Option(names = "--smoke", description = "Tiny sizes and one run: checks that the suite runs.")
   boolean smoke;
 
-  @Option(names = "--only", split = ",", paramLabel = "NAME",
+  @Option(
+      names = "--only",
+      split = ",",
+      paramLabel = "NAME",
       description = "Benchmarks to run: save, load, transfer, downtime, controlplane, codec.")
   List<String> only;
 
   @Option(names = "--runs", description = "Measured runs of every variant (default 5, smoke 1).")
   Integer runs;
 
-  @Option(names = "--sizes", split = ",", paramLabel = "SIZE",
+  @Option(
+      names = "--sizes",
+      split = ",",
+      paramLabel = "SIZE",
       description = "State sizes of the save and load paths, such as 256M,1G,4G.")
   List<String> sizes;
 
-  @Option(names = "--snapshots", split = ",", paramLabel = "N",
+  @Option(
+      names = "--snapshots",
+      split = ",",
+      paramLabel = "N",
       description = "VfioSnapshot counts of the control-plane benchmark (default 100,1000).")
   List<Integer> snapshots;
 
-  @Option(names = "--plot-only",
+  @Option(
+      names = "--plot-only",
       description = "Measure nothing: draw the plots again from the results.json in --out.")
   boolean plotOnly;
 
@@ -62,8 +79,8 @@ public final class Bench implements Callable<Integer> {
   public Integer call() throws Exception {
     Settings settings = settings();
     if (plotOnly) {
-      for (Path chart : Charts.write(Results.readJson(settings.out().resolve("results.json")),
-          settings.out())) {
+      for (Path chart :
+          Charts.write(Results.readJson(settings.out().resolve("results.json")), settings.out())) {
         System.out.println("wrote " + chart);
       }
       return 0;
@@ -76,8 +93,11 @@ public final class Bench implements Callable<Integer> {
       }
     }
     if (only != null && chosen.size() != only.size()) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "unknown benchmark in " + only + "; known: "
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
+          "unknown benchmark in "
+              + only
+              + "; known: "
               + ALL.stream().map(Benchmark::name).toList());
     }
     Files.createDirectories(settings.work());
@@ -85,7 +105,10 @@ public final class Bench implements Callable<Integer> {
       long start = System.nanoTime();
       System.out.println("== " + benchmark.name());
       benchmark.run(settings, results);
-      System.out.printf(Locale.ROOT, "== %s done in %.0f s%n", benchmark.name(),
+      System.out.printf(
+          Locale.ROOT,
+          "== %s done in %.0f s%n",
+          benchmark.name(),
           (System.nanoTime() - start) / 1e9);
     }
     String table = results.table();
@@ -103,20 +126,43 @@ public final class Bench implements Callable<Integer> {
 
   private Settings settings() {
     int count = runs != null ? runs : smoke ? 1 : 5;
-    List<Long> stateSizes = sizes != null
-        ? sizes.stream().map(Bench::bytes).toList()
-        : smoke ? List.of(4 * Settings.MIB, 8 * Settings.MIB)
-            : List.of(256 * Settings.MIB, Settings.GIB, 4 * Settings.GIB);
+    List<Long> stateSizes =
+        sizes != null
+            ? sizes.stream().map(Bench::bytes).toList()
+            : smoke
+                ? List.of(4 * Settings.MIB, 8 * Settings.MIB)
+                : List.of(256 * Settings.MIB, Settings.GIB, 4 * Settings.GIB);
     List<Integer> counts = snapshots != null ? snapshots : smoke ? List.of(4) : List.of(100, 1000);
     if (smoke) {
-      return new Settings(count, stateSizes, 4 * Settings.MIB, List.of(1, 2), 2 * Settings.MIB,
-          8 * Settings.MIB, List.of(64 * 1024L), counts, 2, 0, work, out,
+      return new Settings(
+          count,
+          stateSizes,
+          4 * Settings.MIB,
+          List.of(1, 2),
+          2 * Settings.MIB,
+          8 * Settings.MIB,
+          List.of(64 * 1024L),
+          counts,
+          2,
+          0,
+          work,
+          out,
           PageCache.canDrop());
     }
-    return new Settings(count, stateSizes, 256 * Settings.MIB, List.of(1, 4),
-        64 * Settings.MIB, 64 * Settings.MIB,
-        List.of(256 * 1024L, Settings.MIB, 4 * Settings.MIB, 16 * Settings.MIB), counts, 10, 1,
-        work, out, PageCache.canDrop());
+    return new Settings(
+        count,
+        stateSizes,
+        256 * Settings.MIB,
+        List.of(1, 4),
+        64 * Settings.MIB,
+        64 * Settings.MIB,
+        List.of(256 * 1024L, Settings.MIB, 4 * Settings.MIB, 16 * Settings.MIB),
+        counts,
+        10,
+        1,
+        work,
+        out,
+        PageCache.canDrop());
   }
 
   private Map<String, Object> conditions(Settings settings) {
@@ -125,8 +171,9 @@ public final class Bench implements Callable<Integer> {
     conditions.put("smoke", smoke);
     conditions.put("settings", settings.toString());
     conditions.put("processors", Runtime.getRuntime().availableProcessors());
-    conditions.put("java", System.getProperty("java.vm.name") + " "
-        + System.getProperty("java.runtime.version"));
+    conditions.put(
+        "java",
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     conditions.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
     return conditions;
   }
@@ -134,12 +181,13 @@ public final class Bench implements Callable<Integer> {
   /** {@code 256M}, {@code 1G}, {@code 4096K} or plain bytes. */
   static long bytes(String size) {
     String s = size.trim().toUpperCase(Locale.ROOT);
-    long unit = switch (s.charAt(s.length() - 1)) {
-      case 'K' -> 1024L;
-      case 'M' -> Settings.MIB;
-      case 'G' -> Settings.GIB;
-      default -> 1L;
-    };
+    long unit =
+        switch (s.charAt(s.length() - 1)) {
+          case 'K' -> 1024L;
+          case 'M' -> Settings.MIB;
+          case 'G' -> Settings.GIB;
+          default -> 1L;
+        };
     String digits = unit == 1 ? s : s.substring(0, s.length() - 1);
     return Long.parseLong(digits) * unit;
   }

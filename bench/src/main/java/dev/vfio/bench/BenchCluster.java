@@ -18,9 +18,9 @@ import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
- * The local cluster of the e2e harness (a real kube-apiserver and etcd, the operator and the agents,
- * each a process of its own) as the cluster benchmarks use it, with the memory of its processes read
- * from the outside.
+ * The local cluster of the e2e harness (a real kube-apiserver and etcd, the operator and the
+ * agents, each a process of its own) as the cluster benchmarks use it, with the memory of its
+ * processes read from the outside.
  */
 final class BenchCluster implements AutoCloseable {
   static final String NAMESPACE = "default";
@@ -39,9 +39,14 @@ final class BenchCluster implements AutoCloseable {
     return start(work, nodes, Map.of());
   }
 
-  /** As {@link #start(Path, Map)}, with {@code agentEnvironment} over the harness's agent settings. */
-  static BenchCluster start(Path work, Map<String, List<SimulatedNode.Device>> nodes,
-      Map<String, String> agentEnvironment) throws IOException {
+  /**
+   * As {@link #start(Path, Map)}, with {@code agentEnvironment} over the harness's agent settings.
+   */
+  static BenchCluster start(
+      Path work,
+      Map<String, List<SimulatedNode.Device>> nodes,
+      Map<String, String> agentEnvironment)
+      throws IOException {
     SaveBenchmark.clear(work);
     LocalCluster cluster = LocalCluster.start(Files.createDirectories(work));
     BenchCluster bench = new BenchCluster(cluster);
@@ -51,8 +56,10 @@ final class BenchCluster implements AutoCloseable {
       }
       cluster.startOperator(Map.of());
       for (String node : nodes.keySet()) {
-        await("agent of " + node + " ready").atMost(Duration.ofMinutes(3))
-            .pollInterval(Duration.ofMillis(500)).until(() -> ready(cluster, node));
+        await("agent of " + node + " ready")
+            .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> ready(cluster, node));
       }
       return bench;
     } catch (RuntimeException e) {
@@ -77,14 +84,18 @@ final class BenchCluster implements AutoCloseable {
 
   /** Heap in use in the operator now, from jcmd GC.heap_info, in MiB. */
   OptionalDouble operatorHeapMib() {
-    return pids(OPERATOR_MAIN).stream().mapToDouble(BenchCluster::heapUsedMib)
-        .filter(v -> !Double.isNaN(v)).max();
+    return pids(OPERATOR_MAIN).stream()
+        .mapToDouble(BenchCluster::heapUsedMib)
+        .filter(v -> !Double.isNaN(v))
+        .max();
   }
 
   /** Heap in use in each agent now, in MiB. */
   List<Double> agentHeapsMib() {
-    return pids(AGENT_MAIN).stream().map(BenchCluster::heapUsedMib)
-        .filter(v -> !Double.isNaN(v)).toList();
+    return pids(AGENT_MAIN).stream()
+        .map(BenchCluster::heapUsedMib)
+        .filter(v -> !Double.isNaN(v))
+        .toList();
   }
 
   /**
@@ -96,8 +107,14 @@ final class BenchCluster implements AutoCloseable {
     seconds.put("operator", cpuSeconds(pids(OPERATOR_MAIN)));
     seconds.put("agents", cpuSeconds(pids(AGENT_MAIN)));
     for (String binary : List.of("kube-apiserver", "etcd")) {
-      seconds.put(binary, cpuSeconds(ProcessHandle.current().descendants()
-          .filter(p -> binary.equals(command(p.pid()))).map(ProcessHandle::pid).toList()));
+      seconds.put(
+          binary,
+          cpuSeconds(
+              ProcessHandle.current()
+                  .descendants()
+                  .filter(p -> binary.equals(command(p.pid())))
+                  .map(ProcessHandle::pid)
+                  .toList()));
     }
     return seconds;
   }
@@ -141,19 +158,23 @@ final class BenchCluster implements AutoCloseable {
 
   /** This JVM's children started with {@code mainClass}: the cluster's components. */
   private static List<Long> pids(String mainClass) {
-    return ProcessHandle.current().children()
+    return ProcessHandle.current()
+        .children()
         .filter(p -> commandLine(p.pid()).contains(mainClass))
-        .map(ProcessHandle::pid).toList();
+        .map(ProcessHandle::pid)
+        .toList();
   }
 
   /**
-   * The arguments from /proc: ProcessHandle.Info cuts a long command line short, and the class
-   * path the components get is long enough to push the main class out of it.
+   * The arguments from /proc: ProcessHandle.Info cuts a long command line short, and the class path
+   * the components get is long enough to push the main class out of it.
    */
   private static List<String> commandLine(long pid) {
     try {
-      String raw = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"),
-          java.nio.charset.StandardCharsets.UTF_8);
+      String raw =
+          Files.readString(
+              Path.of("/proc", Long.toString(pid), "cmdline"),
+              java.nio.charset.StandardCharsets.UTF_8);
       return List.of(raw.split("\0"));
     } catch (IOException e) {
       return List.of();
@@ -172,13 +193,18 @@ final class BenchCluster implements AutoCloseable {
   }
 
   /**
-   * Sums the "used" of every generation line of {@code jcmd PID GC.heap_info}; NaN when jcmd is
-   * not there or answers otherwise.
+   * Sums the "used" of every generation line of {@code jcmd PID GC.heap_info}; NaN when jcmd is not
+   * there or answers otherwise.
    */
   static double heapUsedMib(long pid) {
     try {
-      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd")
-          .toString(), Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+      Process jcmd =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                  Long.toString(pid),
+                  "GC.heap_info")
+              .redirectErrorStream(true)
+              .start();
       String output = new String(jcmd.getInputStream().readAllBytes());
       if (jcmd.waitFor() != 0) {
         return Double.NaN;
@@ -186,8 +212,9 @@ final class BenchCluster implements AutoCloseable {
       double usedKib = 0;
       boolean found = false;
       for (String line : output.split("\n")) {
-        var matcher = java.util.regex.Pattern.compile("(generation|space|heap)\\s+total \\d+K, used (\\d+)K")
-            .matcher(line);
+        var matcher =
+            java.util.regex.Pattern.compile("(generation|space|heap)\\s+total \\d+K, used (\\d+)K")
+                .matcher(line);
         if (matcher.find() && !line.contains("Metaspace") && !line.contains("class space")) {
           usedKib += Long.parseLong(matcher.group(2));
           found = true;

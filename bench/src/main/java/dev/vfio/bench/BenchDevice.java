@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 
 /**
- * A simulated device the way the agent drives it, for the benchmarks that run the data path
- * without a cluster: state of a given size, taken to STOP_COPY for a save or RESUMING for a load.
+ * A simulated device the way the agent drives it, for the benchmarks that run the data path without
+ * a cluster: state of a given size, taken to STOP_COPY for a save or RESUMING for a load.
  *
  * @param device the simulated device, its state kept under the directory it was opened with
  * @param machine the agent's state machine on it
@@ -24,8 +24,11 @@ record BenchDevice(SimulatedDevice device, MigrationStateMachine machine) {
 
   /** A fresh STOP_COPY-capable device with {@code stateBytes} of state under {@code directory}. */
   static BenchDevice open(Path directory, String address, long stateBytes) throws IOException {
-    SimulatedDevice device = new SimulatedDevice(SimulatedDeviceSpec.of(address, stateBytes)
-        .withFlags(new MigrationFlags(MigrationFlags.STOP_COPY)), directory);
+    SimulatedDevice device =
+        new SimulatedDevice(
+            SimulatedDeviceSpec.of(address, stateBytes)
+                .withFlags(new MigrationFlags(MigrationFlags.STOP_COPY)),
+            directory);
     return new BenchDevice(device, MigrationStateMachine.probe(device));
   }
 
@@ -48,8 +51,16 @@ record BenchDevice(SimulatedDevice device, MigrationStateMachine machine) {
 
   /** The header of a blob of a STOP_COPY-only device with {@code identity}. */
   static BlobHeader header(DeviceIdentity identity, BlobCompression compression) {
-    return new BlobHeader(BlobHeader.FORMAT_VERSION, identity,
-        new MigrationFlags(MigrationFlags.STOP_COPY).names(), System.getProperty("os.version"),
-        "bench-node", "bench", "bench-pod", "bench", Instant.now().toString(), compression);
+    return new BlobHeader(
+        BlobHeader.FORMAT_VERSION,
+        identity,
+        new MigrationFlags(MigrationFlags.STOP_COPY).names(),
+        System.getProperty("os.version"),
+        "bench-node",
+        "bench",
+        "bench-pod",
+        "bench",
+        Instant.now().toString(),
+        compression);
   }
 }

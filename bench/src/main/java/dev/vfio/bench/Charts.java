@@ -20,9 +20,9 @@ import org.jfree.chart.renderer.category.BoxAndWhiskerRenderer;
 import org.jfree.data.statistics.DefaultBoxAndWhiskerCategoryDataset;
 
 /**
- * Plots of one run of the suite, as PNG: per benchmark, the ratios to the baselines (with the
- * goal as a line where the issue sets one), and every figure per metric. Box plots, because the
- * point is the median and the spread over the runs.
+ * Plots of one run of the suite, as PNG: per benchmark, the ratios to the baselines (with the goal
+ * as a line where the issue sets one), and every figure per metric. Box plots, because the point is
+ * the median and the spread over the runs.
  */
 final class Charts {
   private static final int WIDTH = 1000;
@@ -38,7 +38,8 @@ final class Charts {
     for (String benchmark : benchmarks) {
       // One plot per metric: a memory ratio of 80 would flatten throughput ratios below 1.
       Map<String, List<Comparison>> ratiosByMetric = new LinkedHashMap<>();
-      results.comparisons().stream().filter(c -> c.benchmark().equals(benchmark))
+      results.comparisons().stream()
+          .filter(c -> c.benchmark().equals(benchmark))
           .forEach(c -> ratiosByMetric.computeIfAbsent(c.metric(), k -> new ArrayList<>()).add(c));
       for (var metric : ratiosByMetric.entrySet()) {
         DefaultBoxAndWhiskerCategoryDataset dataset = new DefaultBoxAndWhiskerCategoryDataset();
@@ -50,8 +51,13 @@ final class Charts {
           }
         }
         Path file = directory.resolve(benchmark + "-ratios-" + slug(metric.getKey()) + ".png");
-        save(chart(benchmark + ": " + metric.getKey() + ", ratio to the baseline of the same run",
-            "ratio", dataset, goal), file);
+        save(
+            chart(
+                benchmark + ": " + metric.getKey() + ", ratio to the baseline of the same run",
+                "ratio",
+                dataset,
+                goal),
+            file);
         written.add(file);
       }
       Map<String, DefaultBoxAndWhiskerCategoryDataset> byMetric = new LinkedHashMap<>();
@@ -60,14 +66,20 @@ final class Charts {
         if (!m.benchmark().equals(benchmark) || m.scenario().equals("memory")) {
           continue;
         }
-        byMetric.computeIfAbsent(m.metric(), k -> new DefaultBoxAndWhiskerCategoryDataset())
+        byMetric
+            .computeIfAbsent(m.metric(), k -> new DefaultBoxAndWhiskerCategoryDataset())
             .add(m.runs(), m.variant(), m.scenario());
         units.put(m.metric(), m.unit());
       }
       for (var entry : byMetric.entrySet()) {
         Path file = directory.resolve(benchmark + "-" + slug(entry.getKey()) + ".png");
-        save(chart(benchmark + ": " + entry.getKey(), units.get(entry.getKey()), entry.getValue(),
-            Double.NaN), file);
+        save(
+            chart(
+                benchmark + ": " + entry.getKey(),
+                units.get(entry.getKey()),
+                entry.getValue(),
+                Double.NaN),
+            file);
         written.add(file);
       }
     }
@@ -78,8 +90,8 @@ final class Charts {
     return metric.replaceAll("[^A-Za-z0-9]+", "-");
   }
 
-  private static JFreeChart chart(String title, String valueLabel,
-      DefaultBoxAndWhiskerCategoryDataset dataset, double goal) {
+  private static JFreeChart chart(
+      String title, String valueLabel, DefaultBoxAndWhiskerCategoryDataset dataset, double goal) {
     BoxAndWhiskerRenderer renderer = new BoxAndWhiskerRenderer();
     renderer.setMeanVisible(false);
     renderer.setMedianVisible(true);

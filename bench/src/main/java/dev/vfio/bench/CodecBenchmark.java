@@ -14,8 +14,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * The codec micro-benchmarks ({@link CodecKernels}) through JMH, in a forked JVM for a full run;
- * each measurement iteration counts as one run, and every kernel is set against the memory copy
- * of the same chunk in the same fork.
+ * each measurement iteration counts as one run, and every kernel is set against the memory copy of
+ * the same chunk in the same fork.
  */
 final class CodecBenchmark implements Benchmark {
   static final String NAME = "codec";
@@ -30,16 +30,23 @@ final class CodecBenchmark implements Benchmark {
   @Override
   public void run(Settings settings, Results results) throws Exception {
     OptionsBuilder options = new OptionsBuilder();
-    options.include(CodecKernels.class.getName().replace(".", "\\.") + "\\.")
+    options
+        .include(CodecKernels.class.getName().replace(".", "\\.") + "\\.")
         .mode(org.openjdk.jmh.annotations.Mode.Throughput)
         .timeUnit(TimeUnit.SECONDS)
         .shouldFailOnError(true);
     if (settings.jmhSeconds() == 0) {
       // The smoke form: in this JVM, one short iteration, only to show that every kernel runs.
-      options.forks(0).warmupIterations(0).measurementIterations(1)
+      options
+          .forks(0)
+          .warmupIterations(0)
+          .measurementIterations(1)
           .measurementTime(TimeValue.milliseconds(100));
     } else {
-      options.forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(settings.jmhSeconds()))
+      options
+          .forks(1)
+          .warmupIterations(2)
+          .warmupTime(TimeValue.seconds(settings.jmhSeconds()))
           .measurementIterations(Math.max(3, settings.runs()))
           .measurementTime(TimeValue.seconds(settings.jmhSeconds()))
           .jvmArgs("-Xmx512m");
@@ -54,8 +61,8 @@ final class CodecBenchmark implements Benchmark {
       for (BenchmarkResult fork : run.getBenchmarkResults()) {
         for (IterationResult iteration : fork.getIterationResults()) {
           // One operation is one chunk of 1 MiB: operations per second are MiB per second.
-          results.record(NAME, SCENARIO, kernel, THROUGHPUT, "MiB/s",
-              iteration.getPrimaryResult().getScore());
+          results.record(
+              NAME, SCENARIO, kernel, THROUGHPUT, "MiB/s", iteration.getPrimaryResult().getScore());
         }
       }
     }

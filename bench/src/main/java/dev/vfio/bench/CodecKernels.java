@@ -29,21 +29,22 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The per-byte work of the blob format, one 1 MiB chunk per operation, with a memory copy of the
  * same chunk as the baseline and AES-256-GCM in TLS-sized records as the cost TLS adds: chunk
- * framing of the live stream out (CRC-32C, copy) and in (every check), each piece alone
- * (SHA-256 among them, which a stored blob adds per chunk), and zstd.
+ * framing of the live stream out (CRC-32C, copy) and in (every check), each piece alone (SHA-256
+ * among them, which a stored blob adds per chunk), and zstd.
  */
 @State(Scope.Thread)
 public class CodecKernels {
   static final int CHUNK = 1 << 20;
+
   /** Chunks in the blob that {@link #frameIn} reads per invocation. */
   static final int BLOB_CHUNKS = 16;
+
   private static final int TLS_RECORD = 16 * 1024;
 
   private final ByteBuffer source = ByteBuffer.allocateDirect(CHUNK);
   private final ByteBuffer target = ByteBuffer.allocateDirect(CHUNK);
   private final ByteBuffer mostlyZero = ByteBuffer.allocateDirect(CHUNK);
-  private final ByteBuffer compressed =
-      ByteBuffer.allocateDirect((int) Zstd.compressBound(CHUNK));
+  private final ByteBuffer compressed = ByteBuffer.allocateDirect((int) Zstd.compressBound(CHUNK));
   private final byte[] array = new byte[CHUNK];
   private final byte[] staging = new byte[64 * 1024];
   private final byte[] sealed = new byte[TLS_RECORD + 16];
@@ -62,16 +63,22 @@ public class CodecKernels {
     source.put(array).flip();
     // Device state is often sparse: a quarter random, the rest zero.
     mostlyZero.put(array, 0, CHUNK / 4).put(new byte[CHUNK - CHUNK / 4]).flip();
-    plainWriter = BlobStreamWriter.start(OutputStream.nullOutputStream(),
-        BenchDevice.header(SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(),
-            BlobCompression.NONE));
-    zstdWriter = BlobStreamWriter.start(OutputStream.nullOutputStream(),
-        BenchDevice.header(SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(),
-            BlobCompression.ZSTD));
+    plainWriter =
+        BlobStreamWriter.start(
+            OutputStream.nullOutputStream(),
+            BenchDevice.header(
+                SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(), BlobCompression.NONE));
+    zstdWriter =
+        BlobStreamWriter.start(
+            OutputStream.nullOutputStream(),
+            BenchDevice.header(
+                SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(), BlobCompression.ZSTD));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (BlobStreamWriter writer = BlobStreamWriter.start(out,
-        BenchDevice.header(SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(),
-            BlobCompression.NONE))) {
+    try (BlobStreamWriter writer =
+        BlobStreamWriter.start(
+            out,
+            BenchDevice.header(
+                SimulatedDeviceSpec.of("0000:bb:00.0", 0).identity(), BlobCompression.NONE))) {
       for (int i = 0; i < BLOB_CHUNKS; i++) {
         writer.write(source.duplicate());
       }
@@ -156,8 +163,8 @@ public class CodecKernels {
   /** zstd alone, level 3 as the agent uses it, on a chunk that is three quarters zero. */
   @Benchmark
   public int zstdSparse() {
-    return zstd.compressDirectByteBuffer(compressed.clear(), 0, compressed.capacity(),
-        mostlyZero, 0, CHUNK);
+    return zstd.compressDirectByteBuffer(
+        compressed.clear(), 0, compressed.capacity(), mostlyZero, 0, CHUNK);
   }
 
   /** What TLS 1.3 adds per byte on one side: AES-256-GCM in 16 KiB records. */

@@ -14,8 +14,14 @@ import java.util.List;
  * @param ratios variant / baseline, one per run
  * @param goal the ratio the issue asks for, or NaN when it sets none
  */
-public record Comparison(String benchmark, String scenario, String variant, String baseline,
-    String metric, List<Double> ratios, double goal) {
+public record Comparison(
+    String benchmark,
+    String scenario,
+    String variant,
+    String baseline,
+    String metric,
+    List<Double> ratios,
+    double goal) {
 
   public Comparison {
     ratios = List.copyOf(ratios);

@@ -11,7 +11,6 @@ import dev.vfio.e2e.SimulatedNode;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,20 +47,27 @@ final class DowntimeBenchmark implements Benchmark {
     rates.forEach(rate -> variants.add(precopy(rate)));
     int migrations = settings.runs() * variants.size();
     for (int i = 0; i < migrations; i++) {
-      long dirty = i % variants.size() == 0 ? rates.get(rates.size() - 1)
-          : rates.get(i % variants.size() - 1);
-      sources.add(SimulatedNode.Device.of(address(0x3b, i), settings.downtimeStateBytes())
-          .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
-          .with("dirtyBytesPerRound", dirty)
-          .with("faults", Map.of("bytesPerSecond", settings.downtimeBytesPerSecond())));
-      targets.add(SimulatedNode.Device.of(address(0xaf, i), settings.downtimeStateBytes())
-          .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY")));
+      long dirty =
+          i % variants.size() == 0
+              ? rates.get(rates.size() - 1)
+              : rates.get(i % variants.size() - 1);
+      sources.add(
+          SimulatedNode.Device.of(address(0x3b, i), settings.downtimeStateBytes())
+              .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+              .with("dirtyBytesPerRound", dirty)
+              .with("faults", Map.of("bytesPerSecond", settings.downtimeBytesPerSecond())));
+      targets.add(
+          SimulatedNode.Device.of(address(0xaf, i), settings.downtimeStateBytes())
+              .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY")));
     }
     Map<String, List<SimulatedNode.Device>> nodes = new LinkedHashMap<>();
     nodes.put("node-a", sources);
     nodes.put("node-b", targets);
-    String scenario = Settings.size(settings.downtimeStateBytes()) + " at "
-        + Settings.size(settings.downtimeBytesPerSecond()) + "/s";
+    String scenario =
+        Settings.size(settings.downtimeStateBytes())
+            + " at "
+            + Settings.size(settings.downtimeBytesPerSecond())
+            + "/s";
     try (BenchCluster cluster = BenchCluster.start(settings.work().resolve(NAME), nodes)) {
       KubernetesClient client = cluster.local().client();
       for (int run = 0; run < settings.runs(); run++) {
@@ -70,21 +76,27 @@ final class DowntimeBenchmark implements Benchmark {
           int variant = (v + run) % variants.size();
           int index = run * variants.size() + variant;
           String name = "m-" + index;
-          cluster.local().runningPod(BenchCluster.NAMESPACE, name + "-source", "node-a",
-              address(0x3b, index));
-          cluster.local().runningPod(BenchCluster.NAMESPACE, name + "-target", "node-b",
-              address(0xaf, index));
-          client.pods().inNamespace(BenchCluster.NAMESPACE).withName(name + "-target")
-              .edit(pod -> {
-                pod.getMetadata().getAnnotations().put("vfio.dev/restore-target", "true");
-                return pod;
-              });
+          cluster
+              .local()
+              .runningPod(BenchCluster.NAMESPACE, name + "-source", "node-a", address(0x3b, index));
+          cluster
+              .local()
+              .runningPod(BenchCluster.NAMESPACE, name + "-target", "node-b", address(0xaf, index));
+          client
+              .pods()
+              .inNamespace(BenchCluster.NAMESPACE)
+              .withName(name + "-target")
+              .edit(
+                  pod -> {
+                    pod.getMetadata().getAnnotations().put("vfio.dev/restore-target", "true");
+                    return pod;
+                  });
           long start = System.nanoTime();
           VfioMigration done = migrate(client, name, variant == 0);
           double seconds = (System.nanoTime() - start) / 1e9;
           String label = variants.get(variant);
-          results.record(NAME, scenario, label, DOWNTIME, "ms",
-              done.getStatus().getDowntimeMillis());
+          results.record(
+              NAME, scenario, label, DOWNTIME, "ms", done.getStatus().getDowntimeMillis());
           results.record(NAME, scenario, label, TOTAL, "s", seconds);
         }
       }
@@ -94,11 +106,10 @@ final class DowntimeBenchmark implements Benchmark {
     }
   }
 
-  private static VfioMigration migrate(KubernetesClient client, String name,
-      boolean stopCopyOnly) {
+  private static VfioMigration migrate(KubernetesClient client, String name, boolean stopCopyOnly) {
     VfioMigration migration = new VfioMigration();
-    migration.setMetadata(new ObjectMetaBuilder().withNamespace(BenchCluster.NAMESPACE)
-        .withName(name).build());
+    migration.setMetadata(
+        new ObjectMetaBuilder().withNamespace(BenchCluster.NAMESPACE).withName(name).build());
     VfioMigrationSpec spec = new VfioMigrationSpec();
     spec.setSource(new MigrationSource());
     spec.getSource().setPodName(name + "-source");
@@ -111,18 +122,29 @@ final class DowntimeBenchmark implements Benchmark {
     }
     migration.setSpec(spec);
     client.resource(migration).create();
-    await(name + " done").atMost(PATIENCE).pollInterval(Duration.ofMillis(100)).until(() -> {
-      VfioMigration now = client.resources(VfioMigration.class)
-          .inNamespace(BenchCluster.NAMESPACE).withName(name).get();
-      MigrationPhase phase = now.getStatus() == null ? null : now.getStatus().getPhase();
-      if (phase == MigrationPhase.Failed) {
-        throw new IllegalStateException(name + " failed: "
-            + Serialization.asYaml(now.getStatus()));
-      }
-      return phase == MigrationPhase.Succeeded;
-    });
-    return client.resources(VfioMigration.class).inNamespace(BenchCluster.NAMESPACE)
-        .withName(name).get();
+    await(name + " done")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              VfioMigration now =
+                  client
+                      .resources(VfioMigration.class)
+                      .inNamespace(BenchCluster.NAMESPACE)
+                      .withName(name)
+                      .get();
+              MigrationPhase phase = now.getStatus() == null ? null : now.getStatus().getPhase();
+              if (phase == MigrationPhase.Failed) {
+                throw new IllegalStateException(
+                    name + " failed: " + Serialization.asYaml(now.getStatus()));
+              }
+              return phase == MigrationPhase.Succeeded;
+            });
+    return client
+        .resources(VfioMigration.class)
+        .inNamespace(BenchCluster.NAMESPACE)
+        .withName(name)
+        .get();
   }
 
   static String precopy(long dirtyBytesPerRound) {

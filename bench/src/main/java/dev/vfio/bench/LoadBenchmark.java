@@ -31,8 +31,9 @@ final class LoadBenchmark implements Benchmark {
   public void run(Settings settings, Results results) throws Exception {
     Path work = Files.createDirectories(settings.work().resolve(NAME));
     if (!settings.dropCaches()) {
-      results.note("load: the page cache was not dropped between reads (needs root), so reads"
-          + " measure memory, not the disk");
+      results.note(
+          "load: the page cache was not dropped between reads (needs root), so reads"
+              + " measure memory, not the disk");
     }
     for (long size : settings.stateSizes()) {
       String scenario = Settings.size(size);
@@ -40,34 +41,70 @@ final class LoadBenchmark implements Benchmark {
       Path digested = work.resolve("state-sha256.vfs");
       Path raw = work.resolve("state.raw");
       SaveBenchmark.clear(work.resolve("device"));
-      PathProbe.launch(Variant.BLOB_SAVE, size, blob, work.resolve("device"), PROBE_HEAP, false,
+      PathProbe.launch(
+          Variant.BLOB_SAVE,
+          size,
+          blob,
+          work.resolve("device"),
+          PROBE_HEAP,
+          false,
           work.resolve("probe.log"));
       SaveBenchmark.clear(work.resolve("device"));
-      PathProbe.launch(Variant.BLOB_SAVE_SHA256, size, digested, work.resolve("device"),
-          PROBE_HEAP, false, work.resolve("probe.log"));
-      PathProbe.launch(Variant.RAW_WRITE, Files.size(blob), raw, work.resolve("device"),
-          PROBE_HEAP, false, work.resolve("probe.log"));
+      PathProbe.launch(
+          Variant.BLOB_SAVE_SHA256,
+          size,
+          digested,
+          work.resolve("device"),
+          PROBE_HEAP,
+          false,
+          work.resolve("probe.log"));
+      PathProbe.launch(
+          Variant.RAW_WRITE,
+          Files.size(blob),
+          raw,
+          work.resolve("device"),
+          PROBE_HEAP,
+          false,
+          work.resolve("probe.log"));
       List<String> names = List.of(RAW, AGENT, VERIFY, AGENT_SHA256, VERIFY_SHA256);
       for (int run = 0; run < settings.runs(); run++) {
         for (int i = 0; i < names.size(); i++) {
           String name = names.get((i + run) % names.size());
           SaveBenchmark.clear(work.resolve("device"));
-          Variant variant = switch (name) {
-            case RAW -> Variant.RAW_READ;
-            case AGENT, AGENT_SHA256 -> Variant.BLOB_LOAD;
-            default -> Variant.BLOB_VERIFY;
-          };
-          Path file = switch (name) {
-            case RAW -> raw;
-            case AGENT_SHA256, VERIFY_SHA256 -> digested;
-            default -> blob;
-          };
-          Outcome outcome = PathProbe.launch(variant, size, file,
-              work.resolve("device"), PROBE_HEAP, settings.dropCaches(),
-              work.resolve("probe.log"));
-          results.record(NAME, scenario, name, THROUGHPUT, "MiB/s",
+          Variant variant =
+              switch (name) {
+                case RAW -> Variant.RAW_READ;
+                case AGENT, AGENT_SHA256 -> Variant.BLOB_LOAD;
+                default -> Variant.BLOB_VERIFY;
+              };
+          Path file =
+              switch (name) {
+                case RAW -> raw;
+                case AGENT_SHA256, VERIFY_SHA256 -> digested;
+                default -> blob;
+              };
+          Outcome outcome =
+              PathProbe.launch(
+                  variant,
+                  size,
+                  file,
+                  work.resolve("device"),
+                  PROBE_HEAP,
+                  settings.dropCaches(),
+                  work.resolve("probe.log"));
+          results.record(
+              NAME,
+              scenario,
+              name,
+              THROUGHPUT,
+              "MiB/s",
               size / (double) Settings.MIB / outcome.seconds());
-          results.record(NAME, scenario, name, TransferBenchmark.CPU, "CPU s/GiB",
+          results.record(
+              NAME,
+              scenario,
+              name,
+              TransferBenchmark.CPU,
+              "CPU s/GiB",
               outcome.cpuSeconds() / (size / (double) Settings.GIB));
         }
       }

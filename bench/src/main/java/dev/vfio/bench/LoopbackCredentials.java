@@ -32,8 +32,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Transport credentials as the operator issues them (EC P-256 CA with path length 0, one agent
- * certificate for client and server auth, the key as PKCS#8 PEM), made on the spot for streams
- * over loopback. Read back through {@link TransportCredentials#fromPem}, as an agent reads them.
+ * certificate for client and server auth, the key as PKCS#8 PEM), made on the spot for streams over
+ * loopback. Read back through {@link TransportCredentials#fromPem}, as an agent reads them.
  */
 final class LoopbackCredentials {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -47,24 +47,38 @@ final class LoopbackCredentials {
       Date until = Date.from(now.plus(Duration.ofDays(1)));
       KeyPair caKeys = p256();
       X500Name caName = new X500Name("CN=vfio-operator bench CA");
-      X509v3CertificateBuilder ca = new JcaX509v3CertificateBuilder(caName, serial(), from, until,
-          caName, caKeys.getPublic());
+      X509v3CertificateBuilder ca =
+          new JcaX509v3CertificateBuilder(
+              caName, serial(), from, until, caName, caKeys.getPublic());
       ca.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      ca.addExtension(Extension.keyUsage, true,
-          new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      ca.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       X509Certificate caCertificate = sign(ca, caKeys.getPrivate());
 
       KeyPair agentKeys = p256();
-      X509v3CertificateBuilder agent = new JcaX509v3CertificateBuilder(caCertificate, serial(),
-          from, until, new X500Name("CN=vfio-node-agent"), agentKeys.getPublic());
+      X509v3CertificateBuilder agent =
+          new JcaX509v3CertificateBuilder(
+              caCertificate,
+              serial(),
+              from,
+              until,
+              new X500Name("CN=vfio-node-agent"),
+              agentKeys.getPublic());
       agent.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       agent.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      agent.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-          new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      agent.addExtension(Extension.subjectAlternativeName, false,
+      agent.addExtension(
+          Extension.extendedKeyUsage,
+          false,
+          new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+      agent.addExtension(
+          Extension.subjectAlternativeName,
+          false,
           new GeneralNames(new GeneralName(GeneralName.dNSName, "vfio-node-agent")));
       X509Certificate agentCertificate = sign(agent, caKeys.getPrivate());
-      return TransportCredentials.fromPem(pem(caCertificate), pem(agentCertificate),
+      return TransportCredentials.fromPem(
+          pem(caCertificate),
+          pem(agentCertificate),
           pem(new JcaPKCS8Generator(agentKeys.getPrivate(), null)));
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
       throw new IllegalStateException("cannot issue loopback transport credentials", e);
@@ -81,8 +95,8 @@ final class LoopbackCredentials {
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
       throws OperatorCreationException, GeneralSecurityException {
-    return new JcaX509CertificateConverter().getCertificate(
-        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
+    return new JcaX509CertificateConverter()
+        .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
   }
 
   private static KeyPair p256() throws GeneralSecurityException {

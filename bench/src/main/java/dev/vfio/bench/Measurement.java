@@ -12,8 +12,13 @@ import java.util.List;
  * @param unit the unit of the numbers
  * @param runs one number per run, in run order
  */
-public record Measurement(String benchmark, String scenario, String variant, String metric,
-    String unit, List<Double> runs) {
+public record Measurement(
+    String benchmark,
+    String scenario,
+    String variant,
+    String metric,
+    String unit,
+    List<Double> runs) {
 
   public Measurement {
     runs = List.copyOf(runs);

@@ -6,8 +6,8 @@ import java.nio.file.Path;
 
 /**
  * The kernel's page cache, which stands between a benchmark and the disk: what an earlier variant
- * left dirty must be written back before the next one is timed, and a read is only a disk read
- * when the cache does not hold the file.
+ * left dirty must be written back before the next one is timed, and a read is only a disk read when
+ * the cache does not hold the file.
  */
 final class PageCache {
   private static final Path DROP_CACHES = Path.of("/proc/sys/vm/drop_caches");

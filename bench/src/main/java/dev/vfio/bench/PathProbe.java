@@ -18,17 +18,18 @@ import java.util.Base64;
 import java.util.SplittableRandom;
 
 /**
- * One variant of the save or load path, alone in its own JVM, so that the peak resident memory
- * it reports (VmHWM) is its own and not that of whatever ran before it. A warm-up pass comes
- * first, then the page cache is flushed (or dropped, for reads) and the timed pass runs. Prints
- * one line: {@code PROBE seconds=… cpuSeconds=… hwmKiB=…}.
+ * One variant of the save or load path, alone in its own JVM, so that the peak resident memory it
+ * reports (VmHWM) is its own and not that of whatever ran before it. A warm-up pass comes first,
+ * then the page cache is flushed (or dropped, for reads) and the timed pass runs. Prints one line:
+ * {@code PROBE seconds=… cpuSeconds=… hwmKiB=…}.
  *
- * <p>Usage: {@code PathProbe VARIANT BYTES FILE DEVICE_DIR [DROP_CACHES]}, where VARIANT is one
- * of {@link Variant}.
+ * <p>Usage: {@code PathProbe VARIANT BYTES FILE DEVICE_DIR [DROP_CACHES]}, where VARIANT is one of
+ * {@link Variant}.
  */
 public final class PathProbe {
   /** The write and read unit of the raw baselines, that of {@code dd bs=1M}. */
   static final int IO_BYTES = 1 << 20;
+
   /** Enough for the JIT to compile every loop of a variant before the timed pass. */
   private static final long WARM_UP_BYTES = 128L << 20;
 
@@ -59,8 +60,11 @@ public final class PathProbe {
 
     /** Whether it writes a file of its own rather than reading one that exists. */
     boolean writes() {
-      return this == RAW_WRITE || this == BLOB_SAVE || this == BLOB_SAVE_SHA256
-          || this == DEVICE_READ || this == JSON_SAVE;
+      return this == RAW_WRITE
+          || this == BLOB_SAVE
+          || this == BLOB_SAVE_SHA256
+          || this == DEVICE_READ
+          || this == JSON_SAVE;
     }
   }
 
@@ -91,8 +95,8 @@ public final class PathProbe {
     run(variant, bytes, file, deviceDirectory);
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpuSeconds = (CpuTime.process() - cpuBefore) / 1e9;
-    System.out.println("PROBE seconds=" + seconds + " cpuSeconds=" + cpuSeconds + " hwmKiB="
-        + peakResidentKib());
+    System.out.println(
+        "PROBE seconds=" + seconds + " cpuSeconds=" + cpuSeconds + " hwmKiB=" + peakResidentKib());
   }
 
   private static void run(Variant variant, long bytes, Path file, Path deviceDirectory)
@@ -115,8 +119,12 @@ public final class PathProbe {
     byte[] random = new byte[IO_BYTES];
     new SplittableRandom(1).nextBytes(random);
     buffer.put(random).flip();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       for (long left = bytes; left > 0; ) {
         buffer.clear().limit((int) Math.min(IO_BYTES, left));
         while (buffer.hasRemaining()) {
@@ -130,9 +138,9 @@ public final class PathProbe {
   private static void blobSave(Path file, long bytes, Path deviceDirectory, BlobDigest digest)
       throws IOException {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
-    try (BlobWriter writer = BlobWriter.create(file,
-        device.header(BlobCompression.NONE).withDigest(digest))) {
-      device.machine().readToEnd(writer, total -> { });
+    try (BlobWriter writer =
+        BlobWriter.create(file, device.header(BlobCompression.NONE).withDigest(digest))) {
+      device.machine().readToEnd(writer, total -> {});
       writer.commit();
     }
     device.machine().transition(MigrationState.RUNNING);
@@ -140,7 +148,7 @@ public final class PathProbe {
 
   private static void deviceRead(long bytes, Path deviceDirectory) throws IOException {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
-    device.machine().readToEnd(chunk -> chunk.position(chunk.limit()), total -> { });
+    device.machine().readToEnd(chunk -> chunk.position(chunk.limit()), total -> {});
     device.machine().transition(MigrationState.RUNNING);
   }
 
@@ -149,19 +157,28 @@ public final class PathProbe {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
     ExposedBuffer state = new ExposedBuffer();
     byte[] copy = new byte[IO_BYTES];
-    device.machine().readToEnd(chunk -> {
-      while (chunk.hasRemaining()) {
-        int n = Math.min(copy.length, chunk.remaining());
-        chunk.get(copy, 0, n);
-        state.write(copy, 0, n);
-      }
-    }, total -> { });
+    device
+        .machine()
+        .readToEnd(
+            chunk -> {
+              while (chunk.hasRemaining()) {
+                int n = Math.min(copy.length, chunk.remaining());
+                chunk.get(copy, 0, n);
+                state.write(copy, 0, n);
+              }
+            },
+            total -> {});
     ByteBuffer encoded = Base64.getEncoder().encode(state.contents());
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       var out = Channels.newOutputStream(channel);
-      out.write(("{\"id\":\"" + BenchDevice.ADDRESS + "\",\"state\":\"")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("{\"id\":\"" + BenchDevice.ADDRESS + "\",\"state\":\"")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(encoded.array(), encoded.arrayOffset(), encoded.remaining());
       out.write("\"}".getBytes(StandardCharsets.US_ASCII));
       channel.force(true);
@@ -199,8 +216,8 @@ public final class PathProbe {
    * What one probe measured.
    *
    * @param seconds wall time of the variant inside its JVM, JVM start excluded
-   * @param cpuSeconds CPU time of all the probe's threads during the timed pass (the kernel's
-   *     own writeback threads are not in it, for any variant)
+   * @param cpuSeconds CPU time of all the probe's threads during the timed pass (the kernel's own
+   *     writeback threads are not in it, for any variant)
    * @param peakResidentKib VmHWM of the probe's JVM at its end
    */
   record Outcome(double seconds, double cpuSeconds, long peakResidentKib) {}
@@ -209,19 +226,37 @@ public final class PathProbe {
    * Runs {@code variant} in a new JVM with the same flags for every variant, and returns what it
    * measured.
    *
-   * @param maxHeap the -Xmx of the probe: large enough for the in-memory variant, and not
-   *     touched by the streaming ones, which start at a 16 MiB heap and stay there
+   * @param maxHeap the -Xmx of the probe: large enough for the in-memory variant, and not touched
+   *     by the streaming ones, which start at a 16 MiB heap and stay there
    */
-  static Outcome launch(Variant variant, long bytes, Path file, Path deviceDirectory,
-      String maxHeap, boolean dropCaches, Path log) throws IOException, InterruptedException {
-    java.util.List<String> command = java.util.List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xms16m", "-Xmx" + maxHeap, "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), PathProbe.class.getName(),
-        variant.name(), Long.toString(bytes), file.toString(), deviceDirectory.toString(),
-        Boolean.toString(dropCaches));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  static Outcome launch(
+      Variant variant,
+      long bytes,
+      Path file,
+      Path deviceDirectory,
+      String maxHeap,
+      boolean dropCaches,
+      Path log)
+      throws IOException, InterruptedException {
+    java.util.List<String> command =
+        java.util.List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xms16m",
+            "-Xmx" + maxHeap,
+            "-XX:+UseSerialGC",
+            "-cp",
+            System.getProperty("java.class.path"),
+            PathProbe.class.getName(),
+            variant.name(),
+            Long.toString(bytes),
+            file.toString(),
+            deviceDirectory.toString(),
+            Boolean.toString(dropCaches));
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     int exit = process.waitFor();
     String last = null;
     for (String line : Files.readAllLines(log)) {
@@ -230,8 +265,8 @@ public final class PathProbe {
       }
     }
     if (exit != 0 || last == null) {
-      throw new IOException("probe " + variant + " of " + bytes + " bytes exited " + exit
-          + "; see " + log);
+      throw new IOException(
+          "probe " + variant + " of " + bytes + " bytes exited " + exit + "; see " + log);
     }
     // The log is appended to by every probe; the answer is the last line, which this one wrote.
     Files.delete(log);

@@ -27,8 +27,8 @@ public final class Results {
   private final List<String> notes = new ArrayList<>();
 
   /** Appends the figure of one run. */
-  public synchronized void record(String benchmark, String scenario, String variant,
-      String metric, String unit, double value) {
+  public synchronized void record(
+      String benchmark, String scenario, String variant, String metric, String unit, double value) {
     Key key = new Key(benchmark, scenario, variant, metric);
     runs.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
     units.put(key, unit);
@@ -40,21 +40,36 @@ public final class Results {
   }
 
   /**
-   * Ratios of {@code variant} to {@code baseline}, run by run, for a figure both recorded the
-   * same number of times.
+   * Ratios of {@code variant} to {@code baseline}, run by run, for a figure both recorded the same
+   * number of times.
    *
    * @param goal the ratio to reach, or NaN
    */
-  public synchronized Comparison compare(String benchmark, String scenario, String variant,
-      String baseline, String metric, double goal) {
+  public synchronized Comparison compare(
+      String benchmark,
+      String scenario,
+      String variant,
+      String baseline,
+      String metric,
+      double goal) {
     List<Double> of = runs.get(new Key(benchmark, scenario, variant, metric));
     List<Double> against = runs.get(new Key(benchmark, scenario, baseline, metric));
     Objects.requireNonNull(of, () -> benchmark + " " + scenario + " " + variant + " " + metric);
-    Objects.requireNonNull(against,
-        () -> benchmark + " " + scenario + " " + baseline + " " + metric);
+    Objects.requireNonNull(
+        against, () -> benchmark + " " + scenario + " " + baseline + " " + metric);
     if (of.size() != against.size()) {
-      throw new IllegalStateException(benchmark + " " + scenario + ": " + variant + " has "
-          + of.size() + " runs, " + baseline + " has " + against.size());
+      throw new IllegalStateException(
+          benchmark
+              + " "
+              + scenario
+              + ": "
+              + variant
+              + " has "
+              + of.size()
+              + " runs, "
+              + baseline
+              + " has "
+              + against.size());
     }
     List<Double> ratios = new ArrayList<>();
     for (int i = 0; i < of.size(); i++) {
@@ -75,18 +90,27 @@ public final class Results {
     Results results = new Results();
     for (JsonNode figure : document.get("figures")) {
       for (JsonNode run : figure.get("runs")) {
-        results.record(figure.get("benchmark").asText(), figure.get("scenario").asText(),
-            figure.get("variant").asText(), figure.get("metric").asText(),
-            figure.get("unit").asText(), run.asDouble());
+        results.record(
+            figure.get("benchmark").asText(),
+            figure.get("scenario").asText(),
+            figure.get("variant").asText(),
+            figure.get("metric").asText(),
+            figure.get("unit").asText(),
+            run.asDouble());
       }
     }
     for (JsonNode ratio : document.get("ratios")) {
       List<Double> values = new ArrayList<>();
       ratio.get("runs").forEach(run -> values.add(run.asDouble()));
-      results.comparisons.add(new Comparison(ratio.get("benchmark").asText(),
-          ratio.get("scenario").asText(), ratio.get("variant").asText(),
-          ratio.get("baseline").asText(), ratio.get("metric").asText(), values,
-          ratio.has("goal") ? ratio.get("goal").asDouble() : Double.NaN));
+      results.comparisons.add(
+          new Comparison(
+              ratio.get("benchmark").asText(),
+              ratio.get("scenario").asText(),
+              ratio.get("variant").asText(),
+              ratio.get("baseline").asText(),
+              ratio.get("metric").asText(),
+              values,
+              ratio.has("goal") ? ratio.get("goal").asDouble() : Double.NaN));
     }
     document.get("notes").forEach(note -> results.notes.add(note.asText()));
     return results;
@@ -94,8 +118,16 @@ public final class Results {
 
   public synchronized List<Measurement> measurements() {
     List<Measurement> all = new ArrayList<>();
-    runs.forEach((key, values) -> all.add(new Measurement(key.benchmark(), key.scenario(),
-        key.variant(), key.metric(), units.get(key), values)));
+    runs.forEach(
+        (key, values) ->
+            all.add(
+                new Measurement(
+                    key.benchmark(),
+                    key.scenario(),
+                    key.variant(),
+                    key.metric(),
+                    units.get(key),
+                    values)));
     return all;
   }
 
@@ -111,24 +143,59 @@ public final class Results {
   public synchronized String table() {
     StringBuilder out = new StringBuilder();
     String ratioRow = "%-9s %-22s %-30s %-14s %-12s %8s  %-19s %s%n";
-    out.append(String.format(Locale.ROOT, ratioRow, "BENCHMARK", "SCENARIO", "VARIANT",
-        "VS BASELINE", "METRIC", "RATIO", "[MIN-MAX]", "GOAL"));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            ratioRow,
+            "BENCHMARK",
+            "SCENARIO",
+            "VARIANT",
+            "VS BASELINE",
+            "METRIC",
+            "RATIO",
+            "[MIN-MAX]",
+            "GOAL"));
     for (Comparison c : comparisons) {
       Spread s = c.spread();
-      out.append(String.format(Locale.ROOT, ratioRow, c.benchmark(), c.scenario(), c.variant(),
-          c.baseline(), c.metric(), format(s.median()),
-          "[" + format(s.min()) + "-" + format(s.max()) + "]",
-          Double.isNaN(c.goal()) ? "" : ">= " + format(c.goal())));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              ratioRow,
+              c.benchmark(),
+              c.scenario(),
+              c.variant(),
+              c.baseline(),
+              c.metric(),
+              format(s.median()),
+              "[" + format(s.min()) + "-" + format(s.max()) + "]",
+              Double.isNaN(c.goal()) ? "" : ">= " + format(c.goal())));
     }
     out.append(System.lineSeparator());
     String valueRow = "%-9s %-22s %-30s %-14s %10s  %-23s %s%n";
-    out.append(String.format(Locale.ROOT, valueRow, "BENCHMARK", "SCENARIO", "VARIANT", "METRIC",
-        "MEDIAN", "[MIN-MAX]", "UNIT"));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            valueRow,
+            "BENCHMARK",
+            "SCENARIO",
+            "VARIANT",
+            "METRIC",
+            "MEDIAN",
+            "[MIN-MAX]",
+            "UNIT"));
     for (Measurement m : measurements()) {
       Spread s = m.spread();
-      out.append(String.format(Locale.ROOT, valueRow, m.benchmark(), m.scenario(), m.variant(),
-          m.metric(), format(s.median()), "[" + format(s.min()) + "-" + format(s.max()) + "]",
-          m.unit() + " (" + m.runs().size() + " runs)"));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              valueRow,
+              m.benchmark(),
+              m.scenario(),
+              m.variant(),
+              m.metric(),
+              format(s.median()),
+              "[" + format(s.min()) + "-" + format(s.max()) + "]",
+              m.unit() + " (" + m.runs().size() + " runs)"));
     }
     for (String note : notes) {
       out.append("note: ").append(note).append(System.lineSeparator());
@@ -137,8 +204,7 @@ public final class Results {
   }
 
   /** Writes the figures, ratios, notes and the conditions of the run as JSON. */
-  public synchronized void writeJson(Path file, Map<String, Object> conditions)
-      throws IOException {
+  public synchronized void writeJson(Path file, Map<String, Object> conditions) throws IOException {
     Map<String, Object> document = new LinkedHashMap<>();
     document.put("finishedAt", Instant.now().toString());
     document.put("conditions", conditions);
@@ -173,8 +239,9 @@ public final class Results {
     document.put("figures", figures);
     document.put("notes", notes);
     Files.createDirectories(file.toAbsolutePath().getParent());
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(),
-        document);
+    new ObjectMapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
+        .writeValue(file.toFile(), document);
   }
 
   static String format(double value) {

@@ -14,8 +14,8 @@ import java.util.Map;
  * Save path: a simulated device's state saved to a blob on local disk, against the disk's
  * sequential write with fsync of the same size, the simulated device's own read rate, and Cloud
  * Hypervisor's whole-state-in-memory JSON document. Every variant runs in its own JVM so its peak
- * RSS is its own; the order of the variants rotates from run to run so that none always follows
- * the same neighbour.
+ * RSS is its own; the order of the variants rotates from run to run so that none always follows the
+ * same neighbour.
  */
 final class SaveBenchmark implements Benchmark {
   static final String NAME = "save";
@@ -27,8 +27,10 @@ final class SaveBenchmark implements Benchmark {
   static final String JSON = "in-memory base64 JSON";
   static final String THROUGHPUT = "throughput";
   static final String PEAK_RSS = "peak RSS";
+
   /** One array holds the whole state in the JSON variant; Java arrays end below 2 GiB. */
   private static final long JSON_LIMIT = Integer.MAX_VALUE - 64L * 1024;
+
   private static final String PROBE_HEAP = "12g";
 
   @Override
@@ -49,9 +51,15 @@ final class SaveBenchmark implements Benchmark {
       if (size <= JSON_LIMIT) {
         variants.put(JSON, Variant.JSON_SAVE);
       } else {
-        results.note("save " + scenario + ": no " + JSON + " run; it needs the whole state in one"
-            + " Java array, and those end below 2 GiB (Cloud Hypervisor would need "
-            + Settings.size(size) + " plus its base64 in memory)");
+        results.note(
+            "save "
+                + scenario
+                + ": no "
+                + JSON
+                + " run; it needs the whole state in one"
+                + " Java array, and those end below 2 GiB (Cloud Hypervisor would need "
+                + Settings.size(size)
+                + " plus its base64 in memory)");
       }
       List<String> names = new ArrayList<>(variants.keySet());
       names.add(DD);
@@ -66,18 +74,35 @@ final class SaveBenchmark implements Benchmark {
           if (name.equals(DD)) {
             seconds = dd(file, size);
           } else {
-            Outcome outcome = PathProbe.launch(variants.get(name), size, file,
-                work.resolve("device"), PROBE_HEAP, false, work.resolve("probe.log"));
+            Outcome outcome =
+                PathProbe.launch(
+                    variants.get(name),
+                    size,
+                    file,
+                    work.resolve("device"),
+                    PROBE_HEAP,
+                    false,
+                    work.resolve("probe.log"));
             seconds = outcome.seconds();
-            results.record(NAME, scenario, name, PEAK_RSS, "MiB",
+            results.record(
+                NAME, scenario, name, PEAK_RSS, "MiB", outcome.peakResidentKib() / 1024.0);
+            results.record(
+                NAME,
+                "memory",
+                name + " @ " + scenario,
+                PEAK_RSS,
+                "MiB",
                 outcome.peakResidentKib() / 1024.0);
-            results.record(NAME, "memory", name + " @ " + scenario, PEAK_RSS, "MiB",
-                outcome.peakResidentKib() / 1024.0);
-            results.record(NAME, scenario, name, TransferBenchmark.CPU, "CPU s/GiB",
+            results.record(
+                NAME,
+                scenario,
+                name,
+                TransferBenchmark.CPU,
+                "CPU s/GiB",
                 outcome.cpuSeconds() / (size / (double) Settings.GIB));
           }
-          results.record(NAME, scenario, name, THROUGHPUT, "MiB/s", size / (double) Settings.MIB
-              / seconds);
+          results.record(
+              NAME, scenario, name, THROUGHPUT, "MiB/s", size / (double) Settings.MIB / seconds);
         }
       }
       Files.deleteIfExists(work.resolve("state.out"));
@@ -93,17 +118,30 @@ final class SaveBenchmark implements Benchmark {
     long smallest = settings.stateSizes().get(0);
     for (long size : settings.stateSizes().subList(1, settings.stateSizes().size())) {
       // Flat memory: the agent's peak at a larger state over its peak at the smallest one.
-      results.compare(NAME, "memory", AGENT + " @ " + Settings.size(size),
-          AGENT + " @ " + Settings.size(smallest), PEAK_RSS, Double.NaN);
+      results.compare(
+          NAME,
+          "memory",
+          AGENT + " @ " + Settings.size(size),
+          AGENT + " @ " + Settings.size(smallest),
+          PEAK_RSS,
+          Double.NaN);
     }
   }
 
   /** dd of zeros with fsync, as the issue names it; timed from outside, process start included. */
   private static double dd(Path file, long bytes) throws IOException, InterruptedException {
     long start = System.nanoTime();
-    Process dd = new ProcessBuilder("dd", "if=/dev/zero", "of=" + file, "bs=1M",
-        "count=" + bytes / Settings.MIB, "conv=fsync").redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process dd =
+        new ProcessBuilder(
+                "dd",
+                "if=/dev/zero",
+                "of=" + file,
+                "bs=1M",
+                "count=" + bytes / Settings.MIB,
+                "conv=fsync")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     if (dd.waitFor() != 0) {
       throw new IOException("dd exited " + dd.exitValue());
     }

@@ -20,10 +20,20 @@ import java.util.List;
  * @param out where results and plots go
  * @param dropCaches whether reads start from a cold page cache (needs root)
  */
-public record Settings(int runs, List<Long> stateSizes, long transferBytes,
-    List<Integer> transferDevices, long downtimeStateBytes, long downtimeBytesPerSecond,
-    List<Long> dirtyBytesPerRound, List<Integer> snapshotCounts, int nodes, int jmhSeconds,
-    Path work, Path out, boolean dropCaches) {
+public record Settings(
+    int runs,
+    List<Long> stateSizes,
+    long transferBytes,
+    List<Integer> transferDevices,
+    long downtimeStateBytes,
+    long downtimeBytesPerSecond,
+    List<Long> dirtyBytesPerRound,
+    List<Integer> snapshotCounts,
+    int nodes,
+    int jmhSeconds,
+    Path work,
+    Path out,
+    boolean dropCaches) {
 
   static final long MIB = 1L << 20;
   static final long GIB = 1L << 30;

@@ -23,8 +23,12 @@ public record Spread(double median, double min, double max, double q1, double q3
     }
     List<Double> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
-    return new Spread(quantile(sorted, 0.5), sorted.get(0), sorted.get(sorted.size() - 1),
-        quantile(sorted, 0.25), quantile(sorted, 0.75));
+    return new Spread(
+        quantile(sorted, 0.5),
+        sorted.get(0),
+        sorted.get(sorted.size() - 1),
+        quantile(sorted, 0.25),
+        quantile(sorted, 0.75));
   }
 
   private static double quantile(List<Double> sorted, double q) {

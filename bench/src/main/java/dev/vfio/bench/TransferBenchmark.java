@@ -33,11 +33,11 @@ import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 
 /**
- * Live transfer: agent to agent over loopback with mutual TLS ({@link StreamSender},
- * {@link StreamListener}, {@link BlobStreamWriter}, {@link BlobStreamReader}), against a plain
- * TLS 1.3 socket copy of the same bytes with the same credentials, in the same JVM; one device
- * and several in parallel. A third variant streams from a simulated device into another, to show
- * what the simulator adds on top.
+ * Live transfer: agent to agent over loopback with mutual TLS ({@link StreamSender}, {@link
+ * StreamListener}, {@link BlobStreamWriter}, {@link BlobStreamReader}), against a plain TLS 1.3
+ * socket copy of the same bytes with the same credentials, in the same JVM; one device and several
+ * in parallel. A third variant streams from a simulated device into another, to show what the
+ * simulator adds on top.
  */
 final class TransferBenchmark implements Benchmark {
   static final String NAME = "transfer";
@@ -45,12 +45,16 @@ final class TransferBenchmark implements Benchmark {
   static final String PLAIN = "plain TLS copy";
   static final String DEVICES = "device to device";
   static final String THROUGHPUT = "throughput";
+
   /** CPU time per GiB, both ends together: what a loaded machine cannot hide. */
   static final String CPU = "CPU per GiB";
+
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
   private static final Duration PATIENCE = Duration.ofSeconds(60);
+
   /** What a plain copy hands the socket per write: large, so the copy is the limit. */
   private static final int PLAIN_WRITE_BYTES = 1 << 20;
+
   private static final int PLAIN_READ_BYTES = 64 * 1024;
   private static final int PATTERN_BYTES = 1 << 20;
 
@@ -80,12 +84,13 @@ final class TransferBenchmark implements Benchmark {
         for (int i = 0; i < names.size(); i++) {
           String name = names.get((i + run) % names.size());
           long cpuBefore = CpuTime.process();
-          double seconds = transfer(name, credentials, context, pattern, devices,
-              settings.transferBytes(), work);
+          double seconds =
+              transfer(
+                  name, credentials, context, pattern, devices, settings.transferBytes(), work);
           double gib = devices * (double) settings.transferBytes() / Settings.GIB;
           results.record(NAME, scenario, name, THROUGHPUT, "MiB/s", gib * 1024 / seconds);
-          results.record(NAME, scenario, name, CPU, "CPU s/GiB",
-              (CpuTime.process() - cpuBefore) / 1e9 / gib);
+          results.record(
+              NAME, scenario, name, CPU, "CPU s/GiB", (CpuTime.process() - cpuBefore) / 1e9 / gib);
         }
       }
       results.compare(NAME, scenario, AGENT, PLAIN, THROUGHPUT, 0.8);
@@ -94,8 +99,15 @@ final class TransferBenchmark implements Benchmark {
     }
   }
 
-  private static double transfer(String name, TransportCredentials credentials,
-      SSLContext context, byte[] pattern, int devices, long bytes, Path work) throws Exception {
+  private static double transfer(
+      String name,
+      TransportCredentials credentials,
+      SSLContext context,
+      byte[] pattern,
+      int devices,
+      long bytes,
+      Path work)
+      throws Exception {
     SaveBenchmark.clear(work);
     return switch (name) {
       case PLAIN -> plainCopy(context, pattern, devices, bytes);
@@ -107,54 +119,58 @@ final class TransferBenchmark implements Benchmark {
   /** The limit: TLS 1.3 sockets with the agents' credentials, bytes in, bytes out, one ack. */
   private static double plainCopy(SSLContext context, byte[] pattern, int devices, long bytes)
       throws Exception {
-    try (SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
-        .createServerSocket(0, 50, LOOPBACK)) {
+    try (SSLServerSocket server =
+        (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50, LOOPBACK)) {
       server.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
       server.setNeedClientAuth(true);
       List<Callable<Void>> work = new ArrayList<>();
-      work.add(() -> {
-        List<Callable<Void>> receivers = new ArrayList<>();
-        for (int i = 0; i < devices; i++) {
-          SSLSocket socket = (SSLSocket) server.accept();
-          receivers.add(() -> {
-            try (socket) {
-              InputStream in = socket.getInputStream();
-              byte[] buffer = new byte[PLAIN_READ_BYTES];
-              for (long got = 0; got < bytes; ) {
-                int n = in.read(buffer);
-                if (n < 0) {
-                  throw new EOFException("plain copy ended after " + got + " bytes");
-                }
-                got += n;
-              }
-              socket.getOutputStream().write(1);
-              socket.getOutputStream().flush();
+      work.add(
+          () -> {
+            List<Callable<Void>> receivers = new ArrayList<>();
+            for (int i = 0; i < devices; i++) {
+              SSLSocket socket = (SSLSocket) server.accept();
+              receivers.add(
+                  () -> {
+                    try (socket) {
+                      InputStream in = socket.getInputStream();
+                      byte[] buffer = new byte[PLAIN_READ_BYTES];
+                      for (long got = 0; got < bytes; ) {
+                        int n = in.read(buffer);
+                        if (n < 0) {
+                          throw new EOFException("plain copy ended after " + got + " bytes");
+                        }
+                        got += n;
+                      }
+                      socket.getOutputStream().write(1);
+                      socket.getOutputStream().flush();
+                    }
+                    return null;
+                  });
             }
+            inParallel(receivers);
             return null;
           });
-        }
-        inParallel(receivers);
-        return null;
-      });
       for (int i = 0; i < devices; i++) {
-        work.add(() -> {
-          try (SSLSocket socket = (SSLSocket) context.getSocketFactory()
-              .createSocket(LOOPBACK, server.getLocalPort())) {
-            socket.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
-            socket.startHandshake();
-            OutputStream out = socket.getOutputStream();
-            for (long sent = 0; sent < bytes; ) {
-              int n = (int) Math.min(PLAIN_WRITE_BYTES, bytes - sent);
-              out.write(pattern, 0, n);
-              sent += n;
-            }
-            out.flush();
-            if (socket.getInputStream().read() != 1) {
-              throw new IOException("plain copy not acknowledged");
-            }
-          }
-          return null;
-        });
+        work.add(
+            () -> {
+              try (SSLSocket socket =
+                  (SSLSocket)
+                      context.getSocketFactory().createSocket(LOOPBACK, server.getLocalPort())) {
+                socket.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
+                socket.startHandshake();
+                OutputStream out = socket.getOutputStream();
+                for (long sent = 0; sent < bytes; ) {
+                  int n = (int) Math.min(PLAIN_WRITE_BYTES, bytes - sent);
+                  out.write(pattern, 0, n);
+                  sent += n;
+                }
+                out.flush();
+                if (socket.getInputStream().read() != 1) {
+                  throw new IOException("plain copy not acknowledged");
+                }
+              }
+              return null;
+            });
       }
       long start = System.nanoTime();
       inParallel(work);
@@ -163,12 +179,17 @@ final class TransferBenchmark implements Benchmark {
   }
 
   /**
-   * The agent's path: listener, sender, blob stream on both ends, acknowledgement. With a
-   * {@code deviceDirectory}, the state comes out of simulated devices and goes into others;
-   * without, it is the same pattern the plain copy sends, and the receiver drops it once checked.
+   * The agent's path: listener, sender, blob stream on both ends, acknowledgement. With a {@code
+   * deviceDirectory}, the state comes out of simulated devices and goes into others; without, it is
+   * the same pattern the plain copy sends, and the receiver drops it once checked.
    */
-  private static double agentStream(TransportCredentials credentials, byte[] pattern,
-      int devices, long bytes, Path deviceDirectory) throws Exception {
+  private static double agentStream(
+      TransportCredentials credentials,
+      byte[] pattern,
+      int devices,
+      long bytes,
+      Path deviceDirectory)
+      throws Exception {
     byte[] secret = new byte[16];
     new SplittableRandom().nextBytes(secret);
     String token = HexFormat.of().formatHex(secret);
@@ -181,54 +202,63 @@ final class TransferBenchmark implements Benchmark {
         targets.add(BenchDevice.open(deviceDirectory.resolve("target"), address(0xaf, i), bytes));
       }
     }
-    try (StreamListener listener = StreamListener.open(credentials, LOOPBACK, 0, token,
-        Long.MAX_VALUE, PATIENCE)) {
+    try (StreamListener listener =
+        StreamListener.open(credentials, LOOPBACK, 0, token, Long.MAX_VALUE, PATIENCE)) {
       List<Callable<Void>> work = new ArrayList<>();
       for (int i = 0; i < devices; i++) {
         BenchDevice target = deviceDirectory == null ? null : targets.get(i);
-        work.add(() -> {
-          try (IncomingStream stream = listener.accept(PATIENCE)) {
-            BlobStreamReader reader = BlobStreamReader.open(stream.data(), "bench stream");
-            if (target == null) {
-              reader.copyTo(chunk -> chunk.position(chunk.limit()));
-            } else {
-              reader.requireCompatibleWith(target.device().spec().identity());
-              target.resuming();
-              reader.copyTo(target.machine()::writeAll);
-              target.machine().transition(MigrationState.RUNNING);
-            }
-            stream.acknowledge();
-          }
-          return null;
-        });
+        work.add(
+            () -> {
+              try (IncomingStream stream = listener.accept(PATIENCE)) {
+                BlobStreamReader reader = BlobStreamReader.open(stream.data(), "bench stream");
+                if (target == null) {
+                  reader.copyTo(chunk -> chunk.position(chunk.limit()));
+                } else {
+                  reader.requireCompatibleWith(target.device().spec().identity());
+                  target.resuming();
+                  reader.copyTo(target.machine()::writeAll);
+                  target.machine().transition(MigrationState.RUNNING);
+                }
+                stream.acknowledge();
+              }
+              return null;
+            });
       }
       for (int i = 0; i < devices; i++) {
         String address = address(0x3b, i);
         BenchDevice source = deviceDirectory == null ? null : sources.get(i);
-        work.add(() -> {
-          BlobHeader header = BenchDevice.header(
-              SimulatedDeviceSpec.of(address, bytes).identity(), BlobCompression.NONE);
-          try (OutgoingStream out = StreamSender.connect(credentials, LOOPBACK.getHostAddress(),
-              listener.port(), token, address, PATIENCE);
-              BlobStreamWriter writer = BlobStreamWriter.start(out, header)) {
-            if (source == null) {
-              ByteBuffer mine = state.duplicate();
-              for (long sent = 0; sent < bytes; ) {
-                int n = (int) Math.min(mine.capacity(), bytes - sent);
-                writer.write(mine.clear().limit(n));
-                sent += n;
+        work.add(
+            () -> {
+              BlobHeader header =
+                  BenchDevice.header(
+                      SimulatedDeviceSpec.of(address, bytes).identity(), BlobCompression.NONE);
+              try (OutgoingStream out =
+                      StreamSender.connect(
+                          credentials,
+                          LOOPBACK.getHostAddress(),
+                          listener.port(),
+                          token,
+                          address,
+                          PATIENCE);
+                  BlobStreamWriter writer = BlobStreamWriter.start(out, header)) {
+                if (source == null) {
+                  ByteBuffer mine = state.duplicate();
+                  for (long sent = 0; sent < bytes; ) {
+                    int n = (int) Math.min(mine.capacity(), bytes - sent);
+                    writer.write(mine.clear().limit(n));
+                    sent += n;
+                  }
+                } else {
+                  source.stopCopy();
+                  source.machine().readToEnd(writer::write, total -> {});
+                }
+                writer.commit();
+                if (!out.awaitAcknowledgement(PATIENCE)) {
+                  throw new IOException("the receiver did not acknowledge " + address);
+                }
               }
-            } else {
-              source.stopCopy();
-              source.machine().readToEnd(writer::write, total -> { });
-            }
-            writer.commit();
-            if (!out.awaitAcknowledgement(PATIENCE)) {
-              throw new IOException("the receiver did not acknowledge " + address);
-            }
-          }
-          return null;
-        });
+              return null;
+            });
       }
       long start = System.nanoTime();
       inParallel(work);

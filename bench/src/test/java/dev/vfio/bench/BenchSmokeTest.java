@@ -15,16 +15,17 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The suite in its smoke form (tiny sizes, one run), on every build: it checks that every
- * benchmark still runs end to end and writes its results, never how fast anything was.
+ * The suite in its smoke form (tiny sizes, one run), on every build: it checks that every benchmark
+ * still runs end to end and writes its results, never how fast anything was.
  */
 class BenchSmokeTest {
   @Test
   void smokeRunOfEveryBenchmarkWritesResultsAndPlots(@TempDir Path out, @TempDir Path work)
       throws Exception {
     System.setProperty("java.awt.headless", "true");
-    int exit = new CommandLine(new Bench()).execute("--smoke", "--out", out.toString(),
-        "--work", work.toString());
+    int exit =
+        new CommandLine(new Bench())
+            .execute("--smoke", "--out", out.toString(), "--work", work.toString());
 
     assertEquals(0, exit);
     JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());

@@ -21,16 +21,17 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Counts the requests the API server answered, by caller, verb and resource, and the time it
- * spent answering them — read from the API server's own audit log, so what is counted is what
- * the server saw: what tells an API call the operator or an agent could do without from one the
- * work needs. The caller is the client's User-Agent, which the harness sets per component.
+ * Counts the requests the API server answered, by caller, verb and resource, and the time it spent
+ * answering them — read from the API server's own audit log, so what is counted is what the server
+ * saw: what tells an API call the operator or an agent could do without from one the work needs.
+ * The caller is the client's User-Agent, which the harness sets per component.
  */
 public final class ApiRequestCounts {
   /**
    * One kind of request.
    *
-   * @param caller the User-Agent without its version, e.g. {@code vfio-operator} or {@code vfio-agent}
+   * @param caller the User-Agent without its version, e.g. {@code vfio-operator} or {@code
+   *     vfio-agent}
    * @param verb as the audit log names it: get, list, watch, create, update, patch, delete
    * @param resource the resource, with {@code /status} for the status subresource
    */
@@ -63,8 +64,10 @@ public final class ApiRequestCounts {
     Map<Kind, long[]> counts = new HashMap<>();
     Set<String> seen = new HashSet<>();
     try (FileChannel channel = FileChannel.open(auditLog, StandardOpenOption.READ);
-        BufferedReader lines = new BufferedReader(new InputStreamReader(
-            Channels.newInputStream(channel.position(from)), StandardCharsets.UTF_8))) {
+        BufferedReader lines =
+            new BufferedReader(
+                new InputStreamReader(
+                    Channels.newInputStream(channel.position(from)), StandardCharsets.UTF_8))) {
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {
         JsonNode event = JSON.readTree(line);
         // A watch is logged when its response starts and again when it ends: count it once.
@@ -73,9 +76,13 @@ public final class ApiRequestCounts {
         }
         long[] tally = counts.computeIfAbsent(kind(event), k -> new long[2]);
         tally[0]++;
-        if (event.path("stage").asText().equals("ResponseComplete") && !event.path("verb").asText().equals("watch")) {
-          tally[1] += Duration.between(Instant.parse(event.path("requestReceivedTimestamp").asText()),
-              Instant.parse(event.path("stageTimestamp").asText())).toNanos();
+        if (event.path("stage").asText().equals("ResponseComplete")
+            && !event.path("verb").asText().equals("watch")) {
+          tally[1] +=
+              Duration.between(
+                      Instant.parse(event.path("requestReceivedTimestamp").asText()),
+                      Instant.parse(event.path("stageTimestamp").asText()))
+                  .toNanos();
         }
       }
     } catch (IOException e) {
@@ -99,7 +106,8 @@ public final class ApiRequestCounts {
     String agent = event.path("userAgent").asText("unknown");
     String caller = agent.replaceAll("/.*", "");
     JsonNode object = event.path("objectRef");
-    String resource = object.path("resource").asText(event.path("requestURI").asText().replaceAll("\\?.*", ""));
+    String resource =
+        object.path("resource").asText(event.path("requestURI").asText().replaceAll("\\?.*", ""));
     if (object.hasNonNull("subresource")) {
       resource += "/" + object.path("subresource").asText();
     }

@@ -13,20 +13,21 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A real {@code kube-apiserver} with its {@code etcd}, started through Fabric8's kube-api-test
- * from the binaries {@code apiserver-testbed/build.sh} builds from the upstream Go modules (or
- * that a user put in the same envtest layout). It authorizes with RBAC, issues ServiceAccount
- * tokens, enforces {@code OwnerReferencesPermissionEnforcement}, and writes an audit log from
- * which {@link ApiRequestCounts} counts each component's requests. Beside it runs the garbage
- * collector of {@code kube-controller-manager} (and no other controller), which deletes objects
- * whose owner is gone, as in every cluster.
+ * A real {@code kube-apiserver} with its {@code etcd}, started through Fabric8's kube-api-test from
+ * the binaries {@code apiserver-testbed/build.sh} builds from the upstream Go modules (or that a
+ * user put in the same envtest layout). It authorizes with RBAC, issues ServiceAccount tokens,
+ * enforces {@code OwnerReferencesPermissionEnforcement}, and writes an audit log from which {@link
+ * ApiRequestCounts} counts each component's requests. Beside it runs the garbage collector of
+ * {@code kube-controller-manager} (and no other controller), which deletes objects whose owner is
+ * gone, as in every cluster.
  *
- * <p>kube-api-test gives its own client {@code system:masters}; that client is the harness's
- * (it plays the user, the scheduler and the kubelet). The components get ServiceAccount tokens
- * from {@link ChartRoles} instead.
+ * <p>kube-api-test gives its own client {@code system:masters}; that client is the harness's (it
+ * plays the user, the scheduler and the kubelet). The components get ServiceAccount tokens from
+ * {@link ChartRoles} instead.
  */
 public final class ApiServer implements AutoCloseable {
-  private static final String AUDIT_POLICY = """
+  private static final String AUDIT_POLICY =
+      """
       apiVersion: audit.k8s.io/v1
       kind: Policy
       omitStages: [RequestReceived]
@@ -41,10 +42,16 @@ public final class ApiServer implements AutoCloseable {
   private final Path auditLog;
   private final Path certificateAuthority;
 
-  private ApiServer(KubeAPIServer server, Process garbageCollector, Path kubeconfig, Path auditLog,
-      Path certificateAuthority) throws IOException {
+  private ApiServer(
+      KubeAPIServer server,
+      Process garbageCollector,
+      Path kubeconfig,
+      Path auditLog,
+      Path certificateAuthority)
+      throws IOException {
     this.server = server;
-    this.url = Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl().replaceAll("/$", "");
+    this.url =
+        Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl().replaceAll("/$", "");
     this.garbageCollector = garbageCollector;
     this.kubeconfig = kubeconfig;
     this.auditLog = auditLog;
@@ -62,31 +69,43 @@ public final class ApiServer implements AutoCloseable {
     Files.writeString(policy, AUDIT_POLICY);
     Path auditLog = workDirectory.resolve("logs").resolve("apiserver-audit.log");
     Files.createDirectories(auditLog.getParent());
-    KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withTestDir(binaries.getParent().getParent().toString())
-        .withApiServerVersion(version)
-        .withOfflineMode(true)
-        // A loaded 2-core machine can take a minute before the first /readyz answers 200.
-        .withStartupTimeout(180_000)
-        .withApiServerFlags(List.of(
-            "--audit-policy-file", policy.toString(),
-            "--audit-log-path", auditLog.toString(),
-            "--audit-log-format", "json",
-            "--enable-admission-plugins", "OwnerReferencesPermissionEnforcement"))
-        .build());
+    KubeAPIServer server =
+        new KubeAPIServer(
+            KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withTestDir(binaries.getParent().getParent().toString())
+                .withApiServerVersion(version)
+                .withOfflineMode(true)
+                // A loaded 2-core machine can take a minute before the first /readyz answers 200.
+                .withStartupTimeout(180_000)
+                .withApiServerFlags(
+                    List.of(
+                        "--audit-policy-file",
+                        policy.toString(),
+                        "--audit-log-path",
+                        auditLog.toString(),
+                        "--audit-log-format",
+                        "json",
+                        "--enable-admission-plugins",
+                        "OwnerReferencesPermissionEnforcement"))
+                .build());
     server.start();
     Path kubeconfig = workDirectory.resolve("kubeconfig");
     Files.writeString(kubeconfig, server.getKubeConfigYaml());
     Process garbageCollector;
     try {
-      garbageCollector = new ProcessBuilder(binaries.resolve("kube-controller-manager").toString(),
-          "--kubeconfig", kubeconfig.toString(),
-          "--controllers", "garbagecollector",
-          "--leader-elect=false",
-          "--secure-port", "0")
-          .redirectErrorStream(true)
-          .redirectOutput(auditLog.resolveSibling("kube-controller-manager.log").toFile())
-          .start();
+      garbageCollector =
+          new ProcessBuilder(
+                  binaries.resolve("kube-controller-manager").toString(),
+                  "--kubeconfig",
+                  kubeconfig.toString(),
+                  "--controllers",
+                  "garbagecollector",
+                  "--leader-elect=false",
+                  "--secure-port",
+                  "0")
+              .redirectErrorStream(true)
+              .redirectOutput(auditLog.resolveSibling("kube-controller-manager.log").toFile())
+              .start();
     } catch (IOException e) {
       server.stop();
       throw e;
@@ -137,9 +156,14 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** The envtest directory layout kube-api-test reads: {@code <dir>/k8s/<version>-linux-<arch>/}. */
+  /**
+   * The envtest directory layout kube-api-test reads: {@code <dir>/k8s/<version>-linux-<arch>/}.
+   */
   static String platform() {
     String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
-    return "linux-" + (arch.equals("x86_64") || arch.equals("amd64") ? "amd64" : arch.equals("aarch64") ? "arm64" : arch);
+    return "linux-"
+        + (arch.equals("x86_64") || arch.equals("amd64")
+            ? "amd64"
+            : arch.equals("aarch64") ? "arm64" : arch);
   }
 }

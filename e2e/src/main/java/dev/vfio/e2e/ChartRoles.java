@@ -8,9 +8,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
-import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -26,8 +26,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The identities the Helm chart gives the components, installed as {@code helm install} would:
- * its ServiceAccounts, ClusterRoles, Roles and their bindings and its ValidatingAdmissionPolicies,
+ * The identities the Helm chart gives the components, installed as {@code helm install} would: its
+ * ServiceAccounts, ClusterRoles, Roles and their bindings and its ValidatingAdmissionPolicies,
  * exactly as the chart renders them. The operator and every agent authenticate with a token of
  * their own ServiceAccount, so a permission the chart lacks fails an end-to-end test with the API
  * server's 403. An agent's token is bound to a pod of the agent's on its node, as the DaemonSet's
@@ -39,9 +39,15 @@ import java.util.regex.Pattern;
 public final class ChartRoles {
   public static final String RELEASE = "vfio-operator";
   public static final String NAMESPACE = "vfio-system";
-  /** The operator's settings that RBAC grants by name, so the harness must take them from the chart. */
-  private static final List<String> NAMED_IN_RBAC = List.of("VFIO_TRANSPORT_SECRET", "VFIO_LEADER_ELECTION_NAMESPACE");
+
+  /**
+   * The operator's settings that RBAC grants by name, so the harness must take them from the chart.
+   */
+  private static final List<String> NAMED_IN_RBAC =
+      List.of("VFIO_TRANSPORT_SECRET", "VFIO_LEADER_ELECTION_NAMESPACE");
+
   private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
+
   /** Long enough for the longest benchmark; the API server signs it, nothing refreshes it. */
   private static final long TOKEN_SECONDS = 24 * 3600;
 
@@ -50,7 +56,10 @@ public final class ChartRoles {
   private final String agentAccount;
   private final Map<String, String> operatorSettings;
 
-  private ChartRoles(KubernetesClient admin, String operatorAccount, String agentAccount,
+  private ChartRoles(
+      KubernetesClient admin,
+      String operatorAccount,
+      String agentAccount,
       Map<String, String> operatorSettings) {
     this.admin = admin;
     this.operatorAccount = operatorAccount;
@@ -58,21 +67,32 @@ public final class ChartRoles {
     this.operatorSettings = operatorSettings;
   }
 
-  /** Renders the chart with its default values and creates its identities and roles in the cluster. */
+  /**
+   * Renders the chart with its default values and creates its identities and roles in the cluster.
+   */
   public static ChartRoles install(KubernetesClient admin, SourceTree source) {
-    String yaml = new Helm(source.chart()).template().withName(RELEASE).withNamespace(NAMESPACE).call();
+    String yaml =
+        new Helm(source.chart()).template().withName(RELEASE).withNamespace(NAMESPACE).call();
     List<HasMetadata> objects = new ArrayList<>();
     for (String document : DOCUMENT_SEPARATOR.split(yaml)) {
       if (document.lines().anyMatch(line -> line.startsWith("kind:"))) {
         objects.add(Serialization.unmarshal(document));
       }
     }
-    admin.resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+    admin
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
         .serverSideApply();
     for (HasMetadata object : objects) {
-      boolean clusterScoped = object instanceof ClusterRole || object instanceof ClusterRoleBinding
-          || object instanceof ValidatingAdmissionPolicy || object instanceof ValidatingAdmissionPolicyBinding;
-      if (clusterScoped || object instanceof ServiceAccount || object instanceof Role || object instanceof RoleBinding) {
+      boolean clusterScoped =
+          object instanceof ClusterRole
+              || object instanceof ClusterRoleBinding
+              || object instanceof ValidatingAdmissionPolicy
+              || object instanceof ValidatingAdmissionPolicyBinding;
+      if (clusterScoped
+          || object instanceof ServiceAccount
+          || object instanceof Role
+          || object instanceof RoleBinding) {
         if (!clusterScoped) {
           object.getMetadata().setNamespace(NAMESPACE);
         }
@@ -84,11 +104,18 @@ public final class ChartRoles {
     Map<String, String> settings = new HashMap<>();
     for (EnvVar variable : operator.getContainers().get(0).getEnv()) {
       if (NAMED_IN_RBAC.contains(variable.getName())) {
-        settings.put(variable.getName(), variable.getValue() != null ? variable.getValue()
-            : downwardApi(variable.getValueFrom().getFieldRef().getFieldPath()));
+        settings.put(
+            variable.getName(),
+            variable.getValue() != null
+                ? variable.getValue()
+                : downwardApi(variable.getValueFrom().getFieldRef().getFieldPath()));
       }
     }
-    return new ChartRoles(admin, operator.getServiceAccountName(), agent.getServiceAccountName(), Map.copyOf(settings));
+    return new ChartRoles(
+        admin,
+        operator.getServiceAccountName(),
+        agent.getServiceAccountName(),
+        Map.copyOf(settings));
   }
 
   /** A token of the operator's ServiceAccount. */
@@ -98,21 +125,48 @@ public final class ChartRoles {
 
   /**
    * A token of the agents' ServiceAccount bound to a pod of the agent's on {@code node}: the API
-   * server names the node in the token, which the chart's admission policies hold the agent to.
-   * The pod never runs (there is no kubelet); it stands for the DaemonSet's pod on that node.
+   * server names the node in the token, which the chart's admission policies hold the agent to. The
+   * pod never runs (there is no kubelet); it stands for the DaemonSet's pod on that node.
    */
   public String agentToken(String node) {
-    Pod pod = admin.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
-        .withNewMetadata().withGenerateName("vfio-node-agent-").addToLabels("app.kubernetes.io/component", "node-agent")
-        .endMetadata()
-        .withNewSpec().withNodeName(node).withServiceAccountName(agentAccount)
-        .addNewContainer().withName("agent").withImage("vfio-node-agent").endContainer().endSpec()
-        .build()).create();
-    return admin.serviceAccounts().inNamespace(NAMESPACE).withName(agentAccount)
-        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(TOKEN_SECONDS)
-            .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName())
-            .withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build())
-        .getStatus().getToken();
+    Pod pod =
+        admin
+            .pods()
+            .inNamespace(NAMESPACE)
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withGenerateName("vfio-node-agent-")
+                    .addToLabels("app.kubernetes.io/component", "node-agent")
+                    .endMetadata()
+                    .withNewSpec()
+                    .withNodeName(node)
+                    .withServiceAccountName(agentAccount)
+                    .addNewContainer()
+                    .withName("agent")
+                    .withImage("vfio-node-agent")
+                    .endContainer()
+                    .endSpec()
+                    .build())
+            .create();
+    return admin
+        .serviceAccounts()
+        .inNamespace(NAMESPACE)
+        .withName(agentAccount)
+        .tokenRequest(
+            new TokenRequestBuilder()
+                .withNewSpec()
+                .withExpirationSeconds(TOKEN_SECONDS)
+                .withNewBoundObjectRef()
+                .withApiVersion("v1")
+                .withKind("Pod")
+                .withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid())
+                .endBoundObjectRef()
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
   }
 
   /** A token of the agents' ServiceAccount bound to no pod, so naming no node. */
@@ -120,28 +174,42 @@ public final class ChartRoles {
     return token(agentAccount);
   }
 
-  /** The operator's settings whose values its roles grant by name (transport Secret, Lease namespace). */
+  /**
+   * The operator's settings whose values its roles grant by name (transport Secret, Lease
+   * namespace).
+   */
   public Map<String, String> operatorSettings() {
     return operatorSettings;
   }
 
   private String token(String account) {
-    return admin.serviceAccounts().inNamespace(NAMESPACE).withName(account)
-        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(TOKEN_SECONDS).endSpec().build())
-        .getStatus().getToken();
+    return admin
+        .serviceAccounts()
+        .inNamespace(NAMESPACE)
+        .withName(account)
+        .tokenRequest(
+            new TokenRequestBuilder()
+                .withNewSpec()
+                .withExpirationSeconds(TOKEN_SECONDS)
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
   }
 
   private static String downwardApi(String field) {
     if (field.equals("metadata.namespace")) {
       return NAMESPACE;
     }
-    throw new IllegalStateException("the operator's chart settings refer to " + field + ", which the harness does not resolve");
+    throw new IllegalStateException(
+        "the operator's chart settings refer to " + field + ", which the harness does not resolve");
   }
 
   private static <T extends HasMetadata> T one(List<HasMetadata> objects, Class<T> kind) {
     List<T> found = objects.stream().filter(kind::isInstance).map(kind::cast).toList();
     if (found.size() != 1) {
-      throw new IllegalStateException("the chart renders " + found.size() + " " + kind.getSimpleName() + "s, not one");
+      throw new IllegalStateException(
+          "the chart renders " + found.size() + " " + kind.getSimpleName() + "s, not one");
     }
     return found.get(0);
   }

@@ -20,7 +20,8 @@ public record Kubectl(Path binary, Path kubeconfig) {
 
   /** Runs {@code kubectl args…} and returns what it printed (stdout and stderr together). */
   public Result run(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString()));
+    List<String> command =
+        new ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString()));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     byte[] output = process.getInputStream().readAllBytes();
@@ -35,7 +36,13 @@ public record Kubectl(Path binary, Path kubeconfig) {
   public String ok(String... args) throws IOException, InterruptedException {
     Result result = run(args);
     if (result.exit() != 0) {
-      throw new IllegalStateException("kubectl " + String.join(" ", args) + " exited " + result.exit() + ":\n" + result.output());
+      throw new IllegalStateException(
+          "kubectl "
+              + String.join(" ", args)
+              + " exited "
+              + result.exit()
+              + ":\n"
+              + result.output());
     }
     return result.output();
   }

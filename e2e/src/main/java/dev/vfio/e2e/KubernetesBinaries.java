@@ -15,7 +15,8 @@ import java.util.List;
  * binaries an envtest user placed there are used as they are.
  */
 final class KubernetesBinaries {
-  private static final List<String> NAMES = List.of("kube-apiserver", "etcd", "kubectl", "kube-controller-manager");
+  private static final List<String> NAMES =
+      List.of("kube-apiserver", "etcd", "kubectl", "kube-controller-manager");
 
   private KubernetesBinaries() {}
 
@@ -33,12 +34,15 @@ final class KubernetesBinaries {
       Process process = build.start();
       // Through System.out rather than inherited: under Surefire the JVM's own stdout is the
       // channel to Maven, which a child writing to it directly would corrupt.
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader lines =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         lines.lines().forEach(System.out::println);
       }
       int exit = process.waitFor();
       if (exit != 0 || !complete(directory)) {
-        throw new IOException(script + " exited " + exit + " without building " + NAMES + " into " + directory);
+        throw new IOException(
+            script + " exited " + exit + " without building " + NAMES + " into " + directory);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -27,16 +27,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A cluster on one machine: a real kube-apiserver and etcd (see {@link ApiServer}) with the
- * shipped CRDs and the Helm chart's ServiceAccounts and roles, the operator, and simulated nodes
- * each with its own agent and directories — every component a separate process started through
- * its real main class and configuration, authenticated as its own ServiceAccount. Without a
- * scheduler or kubelet, the harness binds pods to nodes and writes their status as a kubelet would.
+ * A cluster on one machine: a real kube-apiserver and etcd (see {@link ApiServer}) with the shipped
+ * CRDs and the Helm chart's ServiceAccounts and roles, the operator, and simulated nodes each with
+ * its own agent and directories — every component a separate process started through its real main
+ * class and configuration, authenticated as its own ServiceAccount. Without a scheduler or kubelet,
+ * the harness binds pods to nodes and writes their status as a kubelet would.
  */
 public final class LocalCluster implements AutoCloseable {
   public static final String STORAGE_CLAIM = "vfio-snapshots";
-  private static final List<String> CRDS = List.of(
-      "vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
+  private static final List<String> CRDS =
+      List.of("vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
   private static final Duration ESTABLISHED = Duration.ofSeconds(60);
 
   private final SourceTree source;
@@ -58,12 +58,25 @@ public final class LocalCluster implements AutoCloseable {
     try {
       client = apiServer.adminClient();
       for (String crd : CRDS) {
-        try (InputStream manifest = LocalCluster.class.getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
-          client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
+        try (InputStream manifest =
+            LocalCluster.class.getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+          client
+              .resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class))
+              .create();
         }
         String name = crd + ".vfio.dev";
-        await("CRD " + name + " Established").atMost(ESTABLISHED).pollInterval(Duration.ofMillis(100))
-            .until(() -> established(client.apiextensions().v1().customResourceDefinitions().withName(name).get()));
+        await("CRD " + name + " Established")
+            .atMost(ESTABLISHED)
+            .pollInterval(Duration.ofMillis(100))
+            .until(
+                () ->
+                    established(
+                        client
+                            .apiextensions()
+                            .v1()
+                            .customResourceDefinitions()
+                            .withName(name)
+                            .get()));
       }
       roles = ChartRoles.install(client, source);
       requests = new ApiRequestCounts(apiServer.auditLog());
@@ -73,7 +86,10 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Starts the API server of the repository the current directory is in, and installs the CRDs and roles. */
+  /**
+   * Starts the API server of the repository the current directory is in, and installs the CRDs and
+   * roles.
+   */
   public static LocalCluster start(Path workDirectory) throws IOException {
     return new LocalCluster(SourceTree.current(), workDirectory);
   }
@@ -87,14 +103,20 @@ public final class LocalCluster implements AutoCloseable {
    * ServiceAccount), as a component or an intruder holding that token would be; close it after use.
    */
   public KubernetesClient clientAs(String token) {
-    return new KubernetesClientBuilder().withConfig(new ConfigBuilder(Config.empty())
-        .withMasterUrl(apiServerUrl())
-        .withOauthToken(token)
-        .withCaCertFile(apiServer.certificateAuthority().toString())
-        .build()).build();
+    return new KubernetesClientBuilder()
+        .withConfig(
+            new ConfigBuilder(Config.empty())
+                .withMasterUrl(apiServerUrl())
+                .withOauthToken(token)
+                .withCaCertFile(apiServer.certificateAuthority().toString())
+                .build())
+        .build();
   }
 
-  /** The operator's client: its ServiceAccount is the only identity the chart lets create VfioNodeTasks. */
+  /**
+   * The operator's client: its ServiceAccount is the only identity the chart lets create
+   * VfioNodeTasks.
+   */
   public KubernetesClient operatorClient() {
     return clientAs(roles.operatorToken());
   }
@@ -148,7 +170,10 @@ public final class LocalCluster implements AutoCloseable {
     return env;
   }
 
-  /** Environment of {@code node}'s agent: its client authenticated as the chart's agent ServiceAccount on that node. */
+  /**
+   * Environment of {@code node}'s agent: its client authenticated as the chart's agent
+   * ServiceAccount on that node.
+   */
   Map<String, String> agentEnvironment(String node) {
     return componentEnvironment(roles.agentToken(node));
   }
@@ -167,8 +192,12 @@ public final class LocalCluster implements AutoCloseable {
       env.put("VFIO_HEALTH_PORT", "0");
       env.put("VFIO_AGENT_HEARTBEAT_TIMEOUT", "30s");
       env.putAll(extra);
-      operator = new ManagedProcess("operator", "dev.vfio.operator.VfioOperator", env,
-          workDirectory.resolve("logs").resolve("operator.log"));
+      operator =
+          new ManagedProcess(
+              "operator",
+              "dev.vfio.operator.VfioOperator",
+              env,
+              workDirectory.resolve("logs").resolve("operator.log"));
     }
     return operator.start();
   }
@@ -183,7 +212,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Adds a node whose agent runs with {@code environment} over the harness's settings. */
-  public SimulatedNode addNode(String name, List<SimulatedNode.Device> devices, Map<String, String> environment)
+  public SimulatedNode addNode(
+      String name, List<SimulatedNode.Device> devices, Map<String, String> environment)
       throws IOException {
     SimulatedNode node = new SimulatedNode(this, name, devices, environment);
     nodes.put(name, node);
@@ -208,40 +238,79 @@ public final class LocalCluster implements AutoCloseable {
     if (devices.length > 0) {
       annotations.put("vfio.dev/simulated-devices", String.join(",", devices));
     }
-    return runningPod(new PodBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(name).withAnnotations(annotations).endMetadata()
-        .withNewSpec().withNodeName(node)
-        .addNewContainer().withName("workload").withImage("registry.example/gpu-workload:1").endContainer()
-        .endSpec()
-        .build());
+    return runningPod(
+        new PodBuilder()
+            .withNewMetadata()
+            .withNamespace(namespace)
+            .withName(name)
+            .withAnnotations(annotations)
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(node)
+            .addNewContainer()
+            .withName("workload")
+            .withImage("registry.example/gpu-workload:1")
+            .endContainer()
+            .endSpec()
+            .build());
   }
 
-  /** {@code pod} created bound to its {@code spec.nodeName}, then given the status a kubelet would write. */
+  /**
+   * {@code pod} created bound to its {@code spec.nodeName}, then given the status a kubelet would
+   * write.
+   */
   public Pod runningPod(Pod pod) {
     ensureNamespace(pod.getMetadata().getNamespace());
     Pod created = client.resource(pod).create();
     String now = Instant.now().toString();
-    List<ContainerStatus> statuses = created.getSpec().getContainers().stream()
-        .map(c -> new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage())
-            .withImageID("").withContainerID("containerd://" + created.getMetadata().getUid() + "-" + c.getName())
-            .withReady(true).withStarted(true).withRestartCount(0)
-            .withNewState().withNewRunning().withStartedAt(now).endRunning().endState().build())
-        .toList();
-    created.setStatus(new PodStatusBuilder().withPhase("Running").withStartTime(now)
-        .withHostIP("127.0.0.1").withPodIP("127.0.0.1")
-        .addNewCondition().withType("Ready").withStatus("True").withLastTransitionTime(now).endCondition()
-        .withContainerStatuses(statuses).build());
+    List<ContainerStatus> statuses =
+        created.getSpec().getContainers().stream()
+            .map(
+                c ->
+                    new ContainerStatusBuilder()
+                        .withName(c.getName())
+                        .withImage(c.getImage())
+                        .withImageID("")
+                        .withContainerID(
+                            "containerd://" + created.getMetadata().getUid() + "-" + c.getName())
+                        .withReady(true)
+                        .withStarted(true)
+                        .withRestartCount(0)
+                        .withNewState()
+                        .withNewRunning()
+                        .withStartedAt(now)
+                        .endRunning()
+                        .endState()
+                        .build())
+            .toList();
+    created.setStatus(
+        new PodStatusBuilder()
+            .withPhase("Running")
+            .withStartTime(now)
+            .withHostIP("127.0.0.1")
+            .withPodIP("127.0.0.1")
+            .addNewCondition()
+            .withType("Ready")
+            .withStatus("True")
+            .withLastTransitionTime(now)
+            .endCondition()
+            .withContainerStatuses(statuses)
+            .build());
     return client.resource(created).updateStatus();
   }
 
-  /** Deletes a pod at once, as a kubelet confirms the deletion of a pod whose containers stopped. */
+  /**
+   * Deletes a pod at once, as a kubelet confirms the deletion of a pod whose containers stopped.
+   */
   public void deletePod(String namespace, String name) {
     client.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
   }
 
   public void ensureNamespace(String namespace) {
     if (client.namespaces().withName(namespace).get() == null) {
-      client.resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+      client
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
           .serverSideApply();
     }
   }
@@ -263,8 +332,10 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private static boolean established(CustomResourceDefinition crd) {
-    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
+    return crd != null
+        && crd.getStatus() != null
+        && crd.getStatus().getConditions() != null
         && crd.getStatus().getConditions().stream()
-        .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
+            .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
   }
 }

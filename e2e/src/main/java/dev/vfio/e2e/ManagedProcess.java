@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A component started the way a user starts it: its own JVM, its real main class, its
- * configuration in the environment. Output goes to a log file that a failing test can show.
+ * A component started the way a user starts it: its own JVM, its real main class, its configuration
+ * in the environment. Output goes to a log file that a failing test can show.
  */
 public final class ManagedProcess implements AutoCloseable {
   private final String name;
@@ -20,10 +20,16 @@ public final class ManagedProcess implements AutoCloseable {
 
   public ManagedProcess(String name, String mainClass, Map<String, String> environment, Path log) {
     this.name = name;
-    this.command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), mainClass));
+    this.command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                mainClass));
     this.environment = Map.copyOf(environment);
     this.log = log;
   }
@@ -32,15 +38,18 @@ public final class ManagedProcess implements AutoCloseable {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is already running");
     }
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().putAll(environment);
     process = builder.start();
     return this;
   }
 
-  /** SIGKILL: the process gets no chance to clean up, as when a node loses power or OOM kills it. */
+  /**
+   * SIGKILL: the process gets no chance to clean up, as when a node loses power or OOM kills it.
+   */
   public synchronized void kill() throws InterruptedException {
     if (process != null) {
       process.destroyForcibly();
@@ -59,7 +68,9 @@ public final class ManagedProcess implements AutoCloseable {
     }
   }
 
-  /** SIGSTOP: the process stops answering without closing anything, as behind a network partition. */
+  /**
+   * SIGSTOP: the process stops answering without closing anything, as behind a network partition.
+   */
   public synchronized void suspend() throws IOException, InterruptedException {
     signal("STOP");
   }
@@ -73,7 +84,11 @@ public final class ManagedProcess implements AutoCloseable {
     if (process == null || !process.isAlive()) {
       throw new IllegalStateException(name + " is not running");
     }
-    int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+    int exit =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+            .inheritIO()
+            .start()
+            .waitFor();
     if (exit != 0) {
       throw new IOException("kill -" + signal + " " + process.pid() + " exited " + exit);
     }

@@ -30,8 +30,9 @@ public final class SandboxPrinterColumns {
   /** Column types whose value kubectl shows as an age ("5m3s") rather than as written. */
   static final String DATE = "date";
 
-  private static final Pattern STEP = Pattern.compile(
-      "\\G(?:\\.([A-Za-z0-9_-]+)|\\[\\?\\(@\\.([A-Za-z0-9_-]+)\\s*==\\s*\"([^\"]*)\"\\)]|\\[(\\d+)])");
+  private static final Pattern STEP =
+      Pattern.compile(
+          "\\G(?:\\.([A-Za-z0-9_-]+)|\\[\\?\\(@\\.([A-Za-z0-9_-]+)\\s*==\\s*\"([^\"]*)\"\\)]|\\[(\\d+)])");
   // kubectl's tabwriter: a column is its widest cell plus 3 spaces, and at least 6 wide.
   private static final int PADDING = 3;
   private static final int MIN_WIDTH = 6;
@@ -89,7 +90,10 @@ public final class SandboxPrinterColumns {
     void select(JsonNode node, List<JsonNode> into);
   }
 
-  /** The printer columns of {@code crdName} (e.g. {@code vfiosnapshots.vfio.dev}) as shipped on the classpath. */
+  /**
+   * The printer columns of {@code crdName} (e.g. {@code vfiosnapshots.vfio.dev}) as shipped on the
+   * classpath.
+   */
   public static SandboxPrinterColumns forCrd(String crdName) {
     String resource = "/vfio-crds/" + crdName + ".yaml";
     CustomResourceDefinition crd;
@@ -102,16 +106,24 @@ public final class SandboxPrinterColumns {
       throw new UncheckedIOException("cannot read " + resource, e);
     }
     // kubectl shows the columns of the version the API server stores.
-    var version = crd.getSpec().getVersions().stream()
-        .filter(v -> Boolean.TRUE.equals(v.getStorage())).findFirst()
-        .orElse(crd.getSpec().getVersions().get(0));
+    var version =
+        crd.getSpec().getVersions().stream()
+            .filter(v -> Boolean.TRUE.equals(v.getStorage()))
+            .findFirst()
+            .orElse(crd.getSpec().getVersions().get(0));
     List<Column> columns = new ArrayList<>();
-    List<CustomResourceColumnDefinition> declared = version.getAdditionalPrinterColumns() == null
-        ? List.of() : version.getAdditionalPrinterColumns();
+    List<CustomResourceColumnDefinition> declared =
+        version.getAdditionalPrinterColumns() == null
+            ? List.of()
+            : version.getAdditionalPrinterColumns();
     for (CustomResourceColumnDefinition column : declared) {
-      columns.add(new Column(column.getName(), column.getType(),
-          column.getPriority() == null ? 0 : column.getPriority(), column.getJsonPath(),
-          parse(column.getJsonPath())));
+      columns.add(
+          new Column(
+              column.getName(),
+              column.getType(),
+              column.getPriority() == null ? 0 : column.getPriority(),
+              column.getJsonPath(),
+              parse(column.getJsonPath())));
     }
     return new SandboxPrinterColumns(columns);
   }
@@ -125,7 +137,10 @@ public final class SandboxPrinterColumns {
     return SERIALIZATION.convertValue(resource, JsonNode.class);
   }
 
-  /** The table {@code kubectl get} prints for these resources, with {@code -o wide} when {@code wide}. */
+  /**
+   * The table {@code kubectl get} prints for these resources, with {@code -o wide} when {@code
+   * wide}.
+   */
   public String table(List<? extends HasMetadata> resources, boolean wide, Instant now) {
     List<Column> shown = columns.stream().filter(c -> wide || c.priority() == 0).toList();
     List<List<String>> rows = new ArrayList<>();
@@ -216,34 +231,46 @@ public final class SandboxPrinterColumns {
     while (end < jsonPath.length() && matcher.find() && matcher.start() == end) {
       if (matcher.group(1) != null) {
         String field = matcher.group(1);
-        steps.add((node, into) -> {
-          JsonNode child = node.get(field);
-          if (child != null && !child.isNull()) {
-            into.add(child);
-          }
-        });
+        steps.add(
+            (node, into) -> {
+              JsonNode child = node.get(field);
+              if (child != null && !child.isNull()) {
+                into.add(child);
+              }
+            });
       } else if (matcher.group(2) != null) {
         String field = matcher.group(2);
         String value = matcher.group(3);
-        steps.add((node, into) -> node.forEach(element -> {
-          JsonNode compared = element.get(field);
-          if (node.isArray() && compared != null && compared.isValueNode() && value.equals(compared.asText())) {
-            into.add(element);
-          }
-        }));
+        steps.add(
+            (node, into) ->
+                node.forEach(
+                    element -> {
+                      JsonNode compared = element.get(field);
+                      if (node.isArray()
+                          && compared != null
+                          && compared.isValueNode()
+                          && value.equals(compared.asText())) {
+                        into.add(element);
+                      }
+                    }));
       } else {
         int index = Integer.parseInt(matcher.group(4));
-        steps.add((node, into) -> {
-          if (node.isArray() && index < node.size()) {
-            into.add(node.get(index));
-          }
-        });
+        steps.add(
+            (node, into) -> {
+              if (node.isArray() && index < node.size()) {
+                into.add(node.get(index));
+              }
+            });
       }
       end = matcher.end();
     }
     if (end != jsonPath.length() || steps.isEmpty()) {
-      throw new IllegalArgumentException("printer column path " + jsonPath + " is not a simple JSONPath"
-          + " (fields, [n] and [?(@.field==\"value\")]) at character " + end);
+      throw new IllegalArgumentException(
+          "printer column path "
+              + jsonPath
+              + " is not a simple JSONPath"
+              + " (fields, [n] and [?(@.field==\"value\")]) at character "
+              + end);
     }
     return steps;
   }

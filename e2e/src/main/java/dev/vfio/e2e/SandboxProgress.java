@@ -13,10 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Shows resources' progress while they run, with the columns of {@code kubectl get -o wide} and
- * the percentage drawn as a bar. On a terminal the table is redrawn in place; anywhere else (a
- * pipe, a CI log, a test) cursor movements would be noise, so each resource whose row changed
- * gets one plain line instead.
+ * Shows resources' progress while they run, with the columns of {@code kubectl get -o wide} and the
+ * percentage drawn as a bar. On a terminal the table is redrawn in place; anywhere else (a pipe, a
+ * CI log, a test) cursor movements would be noise, so each resource whose row changed gets one
+ * plain line instead.
  */
 public final class SandboxProgress {
   private static final String PROGRESS_COLUMN = "Progress";
@@ -31,7 +31,8 @@ public final class SandboxProgress {
   private final Map<String, List<String>> printed = new HashMap<>();
   private int linesOnScreen;
 
-  public SandboxProgress(SandboxPrinterColumns columns, PrintStream out, boolean redrawInPlace, Clock clock) {
+  public SandboxProgress(
+      SandboxPrinterColumns columns, PrintStream out, boolean redrawInPlace, Clock clock) {
     this.columns = columns;
     this.out = out;
     this.redrawInPlace = redrawInPlace;
@@ -39,22 +40,31 @@ public final class SandboxProgress {
     this.started = clock.instant();
   }
 
-  /** How often {@link #show} is worth calling: a terminal redraw looks live, a log line per second is enough. */
+  /**
+   * How often {@link #show} is worth calling: a terminal redraw looks live, a log line per second
+   * is enough.
+   */
   public Duration frameInterval() {
     return redrawInPlace ? Duration.ofMillis(250) : Duration.ofSeconds(1);
   }
 
   public void show(List<? extends HasMetadata> resources) {
     Instant now = clock.instant();
-    // An age is meaningless while the table is redrawn every frame: the columns that change are the point.
-    List<SandboxPrinterColumns.Column> shown = columns.columns().stream()
-        .filter(c -> !SandboxPrinterColumns.DATE.equals(c.type())).toList();
+    // An age is meaningless while the table is redrawn every frame: the columns that change are the
+    // point.
+    List<SandboxPrinterColumns.Column> shown =
+        columns.columns().stream()
+            .filter(c -> !SandboxPrinterColumns.DATE.equals(c.type()))
+            .toList();
     List<List<String>> rows = new ArrayList<>();
     for (HasMetadata resource : resources) {
       JsonNode tree = SandboxPrinterColumns.tree(resource);
       List<String> row = new ArrayList<>();
       row.add(resource.getMetadata().getName());
-      shown.forEach(c -> row.add(PROGRESS_COLUMN.equals(c.name()) ? bar(c.cell(tree, now)) : c.cell(tree, now)));
+      shown.forEach(
+          c ->
+              row.add(
+                  PROGRESS_COLUMN.equals(c.name()) ? bar(c.cell(tree, now)) : c.cell(tree, now)));
       rows.add(row);
     }
     if (redrawInPlace) {
@@ -81,30 +91,39 @@ public final class SandboxProgress {
     linesOnScreen = table.size();
   }
 
-  private void printChanged(List<SandboxPrinterColumns.Column> shown, List<List<String>> rows, Instant now) {
+  private void printChanged(
+      List<SandboxPrinterColumns.Column> shown, List<List<String>> rows, Instant now) {
     double elapsed = Duration.between(started, now).toMillis() / 1000.0;
     for (List<String> row : rows) {
       if (row.equals(printed.put(row.get(0), row))) {
         continue;
       }
-      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7.1fs  %s", elapsed, row.get(0)));
+      StringBuilder line =
+          new StringBuilder(String.format(Locale.ROOT, "%7.1fs  %s", elapsed, row.get(0)));
       int length = line.length();
       for (int i = 1; i < row.size(); i++) {
         if (!row.get(i).isEmpty()) {
-          line.append("  ").append(shown.get(i - 1).name().toLowerCase(Locale.ROOT)).append('=').append(row.get(i));
+          line.append("  ")
+              .append(shown.get(i - 1).name().toLowerCase(Locale.ROOT))
+              .append('=')
+              .append(row.get(i));
         }
       }
       out.println(line.length() == length ? line + "  (no status yet)" : line);
     }
   }
 
-  /** {@code [#########-----------]  45%}; empty while the resource reports no progress yet. */
+  /** {@code [#########-----------] 45%}; empty while the resource reports no progress yet. */
   static String bar(String percent) {
     if (percent.isEmpty()) {
       return "";
     }
     int value = Math.max(0, Math.min(100, Integer.parseInt(percent)));
     int filled = value * BAR_WIDTH / 100;
-    return "[" + "#".repeat(filled) + "-".repeat(BAR_WIDTH - filled) + "] " + String.format(Locale.ROOT, "%3d%%", value);
+    return "["
+        + "#".repeat(filled)
+        + "-".repeat(BAR_WIDTH - filled)
+        + "] "
+        + String.format(Locale.ROOT, "%3d%%", value);
   }
 }

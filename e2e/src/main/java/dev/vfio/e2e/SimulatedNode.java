@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A node of the local cluster: its agent process and the directories a real node would have —
- * the crash journal on the node's disk and the simulated devices' own state (which, like device
+ * A node of the local cluster: its agent process and the directories a real node would have — the
+ * crash journal on the node's disk and the simulated devices' own state (which, like device
  * hardware, outlives the agent process). The storage claim is shared by all nodes (ReadWriteMany).
  */
 public final class SimulatedNode {
@@ -48,13 +48,18 @@ public final class SimulatedNode {
     }
   }
 
-  SimulatedNode(LocalCluster cluster, String name, List<Device> devices, Map<String, String> environment)
+  SimulatedNode(
+      LocalCluster cluster, String name, List<Device> devices, Map<String, String> environment)
       throws IOException {
     this.name = name;
-    this.directory = Files.createDirectories(cluster.workDirectory().resolve("nodes").resolve(name));
+    this.directory =
+        Files.createDirectories(cluster.workDirectory().resolve("nodes").resolve(name));
     Path devicesFile = directory.resolve("devices.json");
-    Files.writeString(devicesFile, new ObjectMapper().writerWithDefaultPrettyPrinter()
-        .writeValueAsString(devices.stream().map(Device::toConfiguration).toList()));
+    Files.writeString(
+        devicesFile,
+        new ObjectMapper()
+            .writerWithDefaultPrettyPrinter()
+            .writeValueAsString(devices.stream().map(Device::toConfiguration).toList()));
     Map<String, String> env = cluster.agentEnvironment(name);
     env.put("NODE_NAME", name);
     env.put("KUBERNETES_USER_AGENT", "vfio-agent/" + name);
@@ -69,8 +74,12 @@ public final class SimulatedNode {
     // Short enough for a partition test to be quick, long enough for a loaded 2-core machine.
     env.put("VFIO_TRANSFER_IDLE_TIMEOUT", "10s");
     env.putAll(environment);
-    agent = new ManagedProcess("agent-" + name, "dev.vfio.agent.NodeAgent", env,
-        cluster.workDirectory().resolve("logs").resolve("agent-" + name + ".log"));
+    agent =
+        new ManagedProcess(
+            "agent-" + name,
+            "dev.vfio.agent.NodeAgent",
+            env,
+            cluster.workDirectory().resolve("logs").resolve("agent-" + name + ".log"));
   }
 
   public String name() {
@@ -89,5 +98,4 @@ public final class SimulatedNode {
   public Path journalDirectory() {
     return directory.resolve("journal");
   }
-
 }

@@ -7,14 +7,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The repository the harness runs from: where the examples, the Helm chart and the Go module
- * that pins the Kubernetes release live. Tests, the sandbox and the benchmarks all run from a
- * directory inside it.
+ * The repository the harness runs from: where the examples, the Helm chart and the Go module that
+ * pins the Kubernetes release live. Tests, the sandbox and the benchmarks all run from a directory
+ * inside it.
  *
  * @param root the repository's top directory
  */
 public record SourceTree(Path root) {
-  private static final Pattern KUBERNETES = Pattern.compile("(?m)^\\s*k8s\\.io/kubernetes v(\\d+\\.\\d+\\.\\d+)(\\s.*)?$");
+  private static final Pattern KUBERNETES =
+      Pattern.compile("(?m)^\\s*k8s\\.io/kubernetes v(\\d+\\.\\d+\\.\\d+)(\\s.*)?$");
 
   /** The repository that {@code from} is in. */
   public static SourceTree containing(Path from) {
@@ -24,8 +25,10 @@ public record SourceTree(Path root) {
         return new SourceTree(dir);
       }
     }
-    throw new IllegalStateException("no apiserver-testbed/go.mod in " + from.toAbsolutePath()
-        + " or above it: run from the repository");
+    throw new IllegalStateException(
+        "no apiserver-testbed/go.mod in "
+            + from.toAbsolutePath()
+            + " or above it: run from the repository");
   }
 
   /** The repository the current directory is in. */
@@ -45,12 +48,15 @@ public record SourceTree(Path root) {
     return root.resolve("apiserver-testbed");
   }
 
-  /** The Kubernetes release the test bed builds, as {@code go.mod} pins it (e.g. {@code 1.37.2}). */
+  /**
+   * The Kubernetes release the test bed builds, as {@code go.mod} pins it (e.g. {@code 1.37.2}).
+   */
   public String kubernetesVersion() {
     try {
       Matcher matcher = KUBERNETES.matcher(Files.readString(apiServerTestbed().resolve("go.mod")));
       if (!matcher.find()) {
-        throw new IllegalStateException("apiserver-testbed/go.mod requires no k8s.io/kubernetes release");
+        throw new IllegalStateException(
+            "apiserver-testbed/go.mod requires no k8s.io/kubernetes release");
       }
       return matcher.group(1);
     } catch (IOException e) {

@@ -1,11 +1,11 @@
 package dev.vfio.e2e;
 
-import dev.vfio.api.v1alpha1.PodAnnotations;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The chart's ValidatingAdmissionPolicies on a real API server: each rule refuses a credential of
  * the wrong identity that RBAC alone would let through, and lets the right one through. The
- * intruder below holds every RBAC grant the components hold, so each refusal is the policy's.
- * No operator or agent process runs here; their credentials are used directly.
+ * intruder below holds every RBAC grant the components hold, so each refusal is the policy's. No
+ * operator or agent process runs here; their credentials are used directly.
  */
 class AdmissionPolicyTest {
   private static final String NS = "default";
@@ -48,15 +48,18 @@ class AdmissionPolicyTest {
     agentOfNodeA = cluster.clientAs(cluster.roles().agentToken("node-a"));
     intruder = cluster.clientAs(intruderToken());
     // A new policy takes effect once the API server's policy informer has seen it.
-    await("the chart's admission policies in effect").atMost(Duration.ofSeconds(60)).until(() -> {
-      try {
-        intruder.resource(task("probe", "node-a")).create();
-        intruder.resource(task("probe", "node-a")).delete();
-        return false;
-      } catch (KubernetesClientException e) {
-        return e.getCode() == 403 && e.getMessage().contains("ValidatingAdmissionPolicy");
-      }
-    });
+    await("the chart's admission policies in effect")
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              try {
+                intruder.resource(task("probe", "node-a")).create();
+                intruder.resource(task("probe", "node-a")).delete();
+                return false;
+              } catch (KubernetesClientException e) {
+                return e.getCode() == 403 && e.getMessage().contains("ValidatingAdmissionPolicy");
+              }
+            });
   }
 
   @AfterAll
@@ -73,10 +76,13 @@ class AdmissionPolicyTest {
 
   @Test
   void onlyTheOperatorCreatesNodeTasks() {
-    assertForbidden(() -> intruder.resource(task("by-intruder", "node-a")).create(),
+    assertForbidden(
+        () -> intruder.resource(task("by-intruder", "node-a")).create(),
         "only the vfio-operator's ServiceAccount (system:serviceaccount:vfio-system:vfio-operator) creates VfioNodeTasks");
 
-    assertEquals("node-a", operator.resource(task("by-operator", "node-a")).create().getSpec().getNodeName());
+    assertEquals(
+        "node-a",
+        operator.resource(task("by-operator", "node-a")).create().getSpec().getNodeName());
   }
 
   @Test
@@ -85,18 +91,27 @@ class AdmissionPolicyTest {
     var kept = intruder.resources(VfioNodeTask.class).inNamespace(NS).withName("kept");
 
     // What the garbage collector or an administrator cleaning up does.
-    kept.edit(t -> {
-      t.getMetadata().getAnnotations().put("example.com/note", "looked at");
-      return t;
-    });
-    assertForbidden(() -> kept.edit(t -> {
-      t.getSpec().setCancelRequested(true);
-      return t;
-    }), "changes a VfioNodeTask's spec or labels");
-    assertForbidden(() -> kept.edit(t -> {
-      t.getMetadata().getLabels().put(VfioNodeTask.PARENT_UID_LABEL, "someone-else");
-      return t;
-    }), "changes a VfioNodeTask's spec or labels");
+    kept.edit(
+        t -> {
+          t.getMetadata().getAnnotations().put("example.com/note", "looked at");
+          return t;
+        });
+    assertForbidden(
+        () ->
+            kept.edit(
+                t -> {
+                  t.getSpec().setCancelRequested(true);
+                  return t;
+                }),
+        "changes a VfioNodeTask's spec or labels");
+    assertForbidden(
+        () ->
+            kept.edit(
+                t -> {
+                  t.getMetadata().getLabels().put(VfioNodeTask.PARENT_UID_LABEL, "someone-else");
+                  return t;
+                }),
+        "changes a VfioNodeTask's spec or labels");
   }
 
   @Test
@@ -105,27 +120,38 @@ class AdmissionPolicyTest {
     operator.resource(task("on-node-b", "node-b")).create();
 
     taskStatus(agentOfNodeA, "on-node-a", "Running");
-    assertForbidden(() -> taskStatus(agentOfNodeA, "on-node-b", "Failed"),
+    assertForbidden(
+        () -> taskStatus(agentOfNodeA, "on-node-b", "Failed"),
         "the node agent of node-a writes only tasks for its own node, not for node-b");
-    assertEquals(null, admin.resources(VfioNodeTask.class).inNamespace(NS).withName("on-node-b").get().getStatus());
+    assertEquals(
+        null,
+        admin
+            .resources(VfioNodeTask.class)
+            .inNamespace(NS)
+            .withName("on-node-b")
+            .get()
+            .getStatus());
   }
 
   @Test
   void anAgentWritesItsOwnVfioNodeOnly() {
     agentOfNodeA.resource(vfioNode("node-a")).create();
-    assertForbidden(() -> agentOfNodeA.resource(vfioNode("node-b")).create(),
+    assertForbidden(
+        () -> agentOfNodeA.resource(vfioNode("node-b")).create(),
         "the node agent of node-a writes only its own VfioNode, not node-b");
 
     admin.resource(vfioNode("node-b")).create();
     nodeStatus(agentOfNodeA, "node-a");
-    assertForbidden(() -> nodeStatus(agentOfNodeA, "node-b"),
+    assertForbidden(
+        () -> nodeStatus(agentOfNodeA, "node-b"),
         "the node agent of node-a writes only its own VfioNode, not node-b");
   }
 
   @Test
   void anAgentTokenBoundToNoPodSpeaksForNoNode() {
     try (KubernetesClient unbound = cluster.clientAs(cluster.roles().unboundAgentToken())) {
-      assertForbidden(() -> unbound.resource(vfioNode("node-c")).create(),
+      assertForbidden(
+          () -> unbound.resource(vfioNode("node-c")).create(),
           "the node agent's token must be bound to its pod on a node");
     }
   }
@@ -135,19 +161,38 @@ class AdmissionPolicyTest {
     cluster.runningPod(NS, "workload", "node-a");
     var pod = operator.pods().inNamespace(NS).withName("workload");
 
-    pod.patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"" + PodAnnotations.RESTORE_STATUS + "\":\"Restored\"}}}");
-    assertEquals("Restored", admin.pods().inNamespace(NS).withName("workload").get()
-        .getMetadata().getAnnotations().get(PodAnnotations.RESTORE_STATUS));
+    pod.patch(
+        PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\""
+            + PodAnnotations.RESTORE_STATUS
+            + "\":\"Restored\"}}}");
+    assertEquals(
+        "Restored",
+        admin
+            .pods()
+            .inNamespace(NS)
+            .withName("workload")
+            .get()
+            .getMetadata()
+            .getAnnotations()
+            .get(PodAnnotations.RESTORE_STATUS));
 
-    assertForbidden(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"example.com/owner\":\"operator\"}}}"),
+    assertForbidden(
+        () ->
+            pod.patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"annotations\":{\"example.com/owner\":\"operator\"}}}"),
         "writes no pod annotation but vfio.dev/restore-status");
-    assertForbidden(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"labels\":{\"app\":\"hijacked\"}}}"),
+    assertForbidden(
+        () ->
+            pod.patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"labels\":{\"app\":\"hijacked\"}}}"),
         "changes no pod's spec, labels, owners or finalizers");
-    assertForbidden(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"spec\":{\"activeDeadlineSeconds\":1}}"),
+    assertForbidden(
+        () ->
+            pod.patch(
+                PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"activeDeadlineSeconds\":1}}"),
         "changes no pod's spec, labels, owners or finalizers");
   }
 
@@ -155,12 +200,23 @@ class AdmissionPolicyTest {
   void noAgentWritesAPod() {
     cluster.runningPod(NS, "restored", "node-a");
 
-    KubernetesClientException refused = assertThrows(KubernetesClientException.class,
-        () -> agentOfNodeA.pods().inNamespace(NS).withName("restored").patch(PatchContext.of(PatchType.JSON_MERGE),
-            "{\"metadata\":{\"annotations\":{\"" + PodAnnotations.RESTORE_STATUS + "\":\"Succeeded\"}}}"));
+    KubernetesClientException refused =
+        assertThrows(
+            KubernetesClientException.class,
+            () ->
+                agentOfNodeA
+                    .pods()
+                    .inNamespace(NS)
+                    .withName("restored")
+                    .patch(
+                        PatchContext.of(PatchType.JSON_MERGE),
+                        "{\"metadata\":{\"annotations\":{\""
+                            + PodAnnotations.RESTORE_STATUS
+                            + "\":\"Succeeded\"}}}"));
 
     assertEquals(403, refused.getCode(), refused::getMessage);
-    assertTrue(refused.getMessage().contains("cannot patch resource \"pods\""), refused::getMessage);
+    assertTrue(
+        refused.getMessage().contains("cannot patch resource \"pods\""), refused::getMessage);
   }
 
   /** The API server's refusal by an admission policy, with the policy's message. */
@@ -173,24 +229,33 @@ class AdmissionPolicyTest {
 
   private static void taskStatus(KubernetesClient as, String task, String phase) {
     // Through an object in hand: by name, the client would first read it, which agents may not.
-    as.resource(task(task, "any")).subresource("status")
+    as.resource(task(task, "any"))
+        .subresource("status")
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"phase\":\"" + phase + "\"}}");
   }
 
   private static void nodeStatus(KubernetesClient as, String node) {
-    as.resource(vfioNode(node)).subresource("status")
+    as.resource(vfioNode(node))
+        .subresource("status")
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"backend\":\"simulated\"}}");
   }
 
   private static VfioNodeTask task(String name, String node) {
-    VfioNodeTask task = Serialization.unmarshal("""
+    VfioNodeTask task =
+        Serialization.unmarshal(
+            """
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         spec: {operation: DeleteBlobs, storageClaim: vfio-snapshots, blobDirectory: default/gone}
-        """, VfioNodeTask.class);
-    task.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name)
-        .addToLabels(VfioNodeTask.PARENT_UID_LABEL, "parent").addToAnnotations("example.com/created-by", "test")
-        .build());
+        """,
+            VfioNodeTask.class);
+    task.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(NS)
+            .withName(name)
+            .addToLabels(VfioNodeTask.PARENT_UID_LABEL, "parent")
+            .addToAnnotations("example.com/created-by", "test")
+            .build());
     task.getSpec().setNodeName(node);
     return task;
   }
@@ -206,20 +271,59 @@ class AdmissionPolicyTest {
    * tasks, nodes and pods: what a careless ClusterRole gives a namespace's workload.
    */
   private static String intruderToken() {
-    admin.resource(new ServiceAccountBuilder().withNewMetadata().withNamespace(NS).withName("intruder").endMetadata()
-        .build()).create();
-    admin.resource(new ClusterRoleBuilder().withNewMetadata().withName("intruder").endMetadata()
-        .addNewRule().withApiGroups("vfio.dev").withResources("vfionodetasks", "vfionodetasks/status", "vfionodes",
-            "vfionodes/status").withVerbs("get", "create", "update", "patch", "delete").endRule()
-        .addNewRule().withApiGroups("").withResources("pods").withVerbs("get", "patch").endRule()
-        .build()).create();
-    admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("intruder").endMetadata()
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName("intruder")
-        .endRoleRef()
-        .addNewSubject().withKind("ServiceAccount").withNamespace(NS).withName("intruder").endSubject()
-        .build()).create();
-    return admin.serviceAccounts().inNamespace(NS).withName("intruder")
-        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-        .getStatus().getToken();
+    admin
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withNamespace(NS)
+                .withName("intruder")
+                .endMetadata()
+                .build())
+        .create();
+    admin
+        .resource(
+            new ClusterRoleBuilder()
+                .withNewMetadata()
+                .withName("intruder")
+                .endMetadata()
+                .addNewRule()
+                .withApiGroups("vfio.dev")
+                .withResources(
+                    "vfionodetasks", "vfionodetasks/status", "vfionodes", "vfionodes/status")
+                .withVerbs("get", "create", "update", "patch", "delete")
+                .endRule()
+                .addNewRule()
+                .withApiGroups("")
+                .withResources("pods")
+                .withVerbs("get", "patch")
+                .endRule()
+                .build())
+        .create();
+    admin
+        .resource(
+            new ClusterRoleBindingBuilder()
+                .withNewMetadata()
+                .withName("intruder")
+                .endMetadata()
+                .withNewRoleRef()
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withKind("ClusterRole")
+                .withName("intruder")
+                .endRoleRef()
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withNamespace(NS)
+                .withName("intruder")
+                .endSubject()
+                .build())
+        .create();
+    return admin
+        .serviceAccounts()
+        .inNamespace(NS)
+        .withName("intruder")
+        .tokenRequest(
+            new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+        .getStatus()
+        .getToken();
   }
 }

@@ -37,36 +37,47 @@ abstract class ClusterTest {
   static KubernetesClient client;
 
   @RegisterExtension
-  final TestWatcher logsOnFailure = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      for (Path log : List.of(cluster.workDirectory().resolve("logs")).stream()
-          .flatMap(dir -> {
-            try (var files = Files.list(dir)) {
-              return files.toList().stream();
+  final TestWatcher logsOnFailure =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          for (Path log :
+              List.of(cluster.workDirectory().resolve("logs")).stream()
+                  .flatMap(
+                      dir -> {
+                        try (var files = Files.list(dir)) {
+                          return files.toList().stream();
+                        } catch (IOException e) {
+                          return java.util.stream.Stream.empty();
+                        }
+                      })
+                  .toList()) {
+            try {
+              List<String> lines = Files.readAllLines(log);
+              System.err.println("===== " + log.getFileName() + " (last 60 lines)");
+              lines
+                  .subList(Math.max(0, lines.size() - 60), lines.size())
+                  .forEach(System.err::println);
             } catch (IOException e) {
-              return java.util.stream.Stream.empty();
+              System.err.println("cannot read " + log + ": " + e);
             }
-          }).toList()) {
-        try {
-          List<String> lines = Files.readAllLines(log);
-          System.err.println("===== " + log.getFileName() + " (last 60 lines)");
-          lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(System.err::println);
-        } catch (IOException e) {
-          System.err.println("cannot read " + log + ": " + e);
+          }
         }
-      }
-    }
-  };
+      };
 
-  static void startCluster(Path workDirectory, List<SimulatedNode.Device> nodeA,
-      List<SimulatedNode.Device> nodeB) throws Exception {
+  static void startCluster(
+      Path workDirectory, List<SimulatedNode.Device> nodeA, List<SimulatedNode.Device> nodeB)
+      throws Exception {
     startCluster(workDirectory, nodeA, nodeB, java.util.Map.of());
   }
 
   /** With the operator's environment {@code operatorSettings} over the harness's. */
-  static void startCluster(Path workDirectory, List<SimulatedNode.Device> nodeA,
-      List<SimulatedNode.Device> nodeB, java.util.Map<String, String> operatorSettings) throws Exception {
+  static void startCluster(
+      Path workDirectory,
+      List<SimulatedNode.Device> nodeA,
+      List<SimulatedNode.Device> nodeB,
+      java.util.Map<String, String> operatorSettings)
+      throws Exception {
     cluster = LocalCluster.start(workDirectory);
     client = cluster.client();
     cluster.addNode("node-a", nodeA);
@@ -84,17 +95,22 @@ abstract class ClusterTest {
   }
 
   static void awaitNodeReady(String node) {
-    await("agent of " + node + " ready").atMost(PATIENCE).until(() -> {
-      VfioNode vfioNode = client.resources(VfioNode.class).withName(node).get();
-      if (vfioNode == null || vfioNode.getStatus() == null) {
-        return false;
-      }
-      Condition ready = Conditions.find(vfioNode.getStatus().getConditions(), Conditions.READY);
-      return ready != null && Condition.TRUE.equals(ready.getStatus());
-    });
+    await("agent of " + node + " ready")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioNode vfioNode = client.resources(VfioNode.class).withName(node).get();
+              if (vfioNode == null || vfioNode.getStatus() == null) {
+                return false;
+              }
+              Condition ready =
+                  Conditions.find(vfioNode.getStatus().getConditions(), Conditions.READY);
+              return ready != null && Condition.TRUE.equals(ready.getStatus());
+            });
   }
 
-  static VfioSnapshot createSnapshot(String name, String pod, Consumer<VfioSnapshotSpec> customize) {
+  static VfioSnapshot createSnapshot(
+      String name, String pod, Consumer<VfioSnapshotSpec> customize) {
     VfioSnapshot snapshot = new VfioSnapshot();
     snapshot.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
     VfioSnapshotSpec spec = new VfioSnapshotSpec();
@@ -109,16 +125,31 @@ abstract class ClusterTest {
   }
 
   static VfioSnapshot awaitPhase(String name, SnapshotPhase phase, Duration patience) {
-    await(name + " " + phase).atMost(patience).pollInterval(Duration.ofMillis(200)).until(() -> {
-      VfioSnapshot snapshot = cluster.snapshot(NS, name);
-      SnapshotPhase current = snapshot == null || snapshot.getStatus() == null ? null : snapshot.getStatus().getPhase();
-      if (current != null && current != phase
-          && (current == SnapshotPhase.Ready || current == SnapshotPhase.Failed)) {
-        throw new AssertionError(name + " ended " + current + " instead of " + phase + ": "
-            + io.fabric8.kubernetes.client.utils.Serialization.asYaml(snapshot.getStatus()));
-      }
-      return current == phase;
-    });
+    await(name + " " + phase)
+        .atMost(patience)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              VfioSnapshot snapshot = cluster.snapshot(NS, name);
+              SnapshotPhase current =
+                  snapshot == null || snapshot.getStatus() == null
+                      ? null
+                      : snapshot.getStatus().getPhase();
+              if (current != null
+                  && current != phase
+                  && (current == SnapshotPhase.Ready || current == SnapshotPhase.Failed)) {
+                throw new AssertionError(
+                    name
+                        + " ended "
+                        + current
+                        + " instead of "
+                        + phase
+                        + ": "
+                        + io.fabric8.kubernetes.client.utils.Serialization.asYaml(
+                            snapshot.getStatus()));
+              }
+              return current == phase;
+            });
     return cluster.snapshot(NS, name);
   }
 
@@ -128,19 +159,24 @@ abstract class ClusterTest {
 
   static NodeDevice device(String node, String address) {
     return client.resources(VfioNode.class).withName(node).get().getStatus().getDevices().stream()
-        .filter(d -> d.getAddress().equals(address)).findFirst().orElseThrow();
+        .filter(d -> d.getAddress().equals(address))
+        .findFirst()
+        .orElseThrow();
   }
 
-  /** Reads a blob as a loader would (every check) and returns the simulated device epoch it holds. */
+  /**
+   * Reads a blob as a loader would (every check) and returns the simulated device epoch it holds.
+   */
   static long verifiedEpoch(Path blob, String address) throws IOException {
     try (BlobReader reader = BlobReader.open(blob)) {
       reader.verify();
       ByteArrayOutputStream state = new ByteArrayOutputStream();
-      reader.copyTo(chunk -> {
-        byte[] bytes = new byte[chunk.remaining()];
-        chunk.get(bytes);
-        state.write(bytes);
-      });
+      reader.copyTo(
+          chunk -> {
+            byte[] bytes = new byte[chunk.remaining()];
+            chunk.get(bytes);
+            state.write(bytes);
+          });
       return SimulatedState.verify(address, new ByteArrayInputStream(state.toByteArray()));
     }
   }

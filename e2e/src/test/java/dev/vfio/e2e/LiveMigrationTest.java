@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Live migration between nodes, and what must hold whenever it fails before the target runs:
- * the source devices RUNNING again and the source pod thawed, the target devices reset and the
- * target pod marked Failed, the migration Failed with a reason that names the cause.
+ * Live migration between nodes, and what must hold whenever it fails before the target runs: the
+ * source devices RUNNING again and the source pod thawed, the target devices reset and the target
+ * pod marked Failed, the migration Failed with a reason that names the cause.
  */
 class LiveMigrationTest extends ClusterTest {
   static final long SIZE = 4 << 20;
@@ -43,29 +43,39 @@ class LiveMigrationTest extends ClusterTest {
 
   static List<SimulatedNode.Device> sources(int bus) {
     return List.of(
-        precopyCapable(String.format("0000:%02x:00.0", bus)), precopyCapable(String.format("0000:%02x:00.1", bus)),
-        slow(String.format("0000:%02x:00.0", bus + 1)), slow(String.format("0000:%02x:00.0", bus + 2)),
-        slow(String.format("0000:%02x:00.0", bus + 3)), slow(String.format("0000:%02x:00.0", bus + 4)),
-        slow(String.format("0000:%02x:00.0", bus + 5)), slow(String.format("0000:%02x:00.0", bus + 6)),
-        slow(String.format("0000:%02x:00.0", bus + 7)), slow(String.format("0000:%02x:00.0", bus + 8)),
-        slow(String.format("0000:%02x:00.0", bus + 9)), slow(String.format("0000:%02x:00.0", bus + 10)));
+        precopyCapable(String.format("0000:%02x:00.0", bus)),
+            precopyCapable(String.format("0000:%02x:00.1", bus)),
+        slow(String.format("0000:%02x:00.0", bus + 1)),
+            slow(String.format("0000:%02x:00.0", bus + 2)),
+        slow(String.format("0000:%02x:00.0", bus + 3)),
+            slow(String.format("0000:%02x:00.0", bus + 4)),
+        slow(String.format("0000:%02x:00.0", bus + 5)),
+            slow(String.format("0000:%02x:00.0", bus + 6)),
+        slow(String.format("0000:%02x:00.0", bus + 7)),
+            slow(String.format("0000:%02x:00.0", bus + 8)),
+        slow(String.format("0000:%02x:00.0", bus + 9)),
+            slow(String.format("0000:%02x:00.0", bus + 10)));
   }
 
   static List<SimulatedNode.Device> targets(int bus) {
     return java.util.stream.IntStream.range(0, 12)
-        .mapToObj(i -> SimulatedNode.Device.of(String.format("0000:%02x:%02x.0", bus, i), SIZE)
-            .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY")))
+        .mapToObj(
+            i ->
+                SimulatedNode.Device.of(String.format("0000:%02x:%02x.0", bus, i), SIZE)
+                    .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY")))
         .toList();
   }
 
   static SimulatedNode.Device precopyCapable(String address) {
-    return SimulatedNode.Device.of(address, SIZE).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+    return SimulatedNode.Device.of(address, SIZE)
+        .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
         .with("dirtyBytesPerRound", 256 << 10);
   }
 
   /** Streams at 1 MiB/s, so a test can break things mid-transfer. */
   static SimulatedNode.Device slow(String address) {
-    return SimulatedNode.Device.of(address, SIZE).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+    return SimulatedNode.Device.of(address, SIZE)
+        .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
         .with("faults", Map.of("bytesPerSecond", 1 << 20));
   }
 
@@ -82,22 +92,29 @@ class LiveMigrationTest extends ClusterTest {
     assertNotNull(done.getStatus().getDowntimeMillis());
     assertTrue(done.getStatus().getPrecopyRounds() >= 1, "PRE_COPY ran while the source still ran");
     assertTrue(done.getStatus().getBytesTransferred() >= 2 * SIZE);
-    for (String[] pair : List.of(new String[] {"0000:3b:00.0", "0000:af:00.0"}, new String[] {"0000:3b:00.1", "0000:af:01.0"})) {
+    for (String[] pair :
+        List.of(
+            new String[] {"0000:3b:00.0", "0000:af:00.0"},
+            new String[] {"0000:3b:00.1", "0000:af:01.0"})) {
       Properties source = deviceState("node-a", pair[0]);
       Properties target = deviceState("node-b", pair[1]);
       assertEquals(pair[0], target.getProperty("origin"), "the target runs the source's state");
       assertEquals(source.getProperty("epoch"), target.getProperty("epoch"));
       assertEquals("RUNNING", target.getProperty("state"));
-      assertEquals("STOP", source.getProperty("state"), "the source stays stopped once the target runs");
+      assertEquals(
+          "STOP", source.getProperty("state"), "the source stays stopped once the target runs");
     }
     assertEquals("Succeeded", restoreStatus("live-target"));
 
-    createSnapshot("after-live", "live-source", spec -> { });
+    createSnapshot("after-live", "live-source", spec -> {});
     VfioSnapshot refused = awaitPhase("after-live", SnapshotPhase.Failed);
     Condition ready = readyCondition(refused);
     assertEquals(Reasons.SOURCE_STOPPED, ready.getReason());
     assertTrue(ready.getMessage().contains("VfioMigration live (Succeeded)"), ready.getMessage());
-    assertEquals("STOP", deviceState("node-a", "0000:3b:00.0").getProperty("state"), "the source still does not run");
+    assertEquals(
+        "STOP",
+        deviceState("node-a", "0000:3b:00.0").getProperty("state"),
+        "the source still does not run");
   }
 
   @Test
@@ -106,7 +123,9 @@ class LiveMigrationTest extends ClusterTest {
 
     cluster.node("node-a").agent().suspend();
     try {
-      await("receiver gives up").atMost(PATIENCE).until(() -> "Failed".equals(restoreStatus("cut-target")));
+      await("receiver gives up")
+          .atMost(PATIENCE)
+          .until(() -> "Failed".equals(restoreStatus("cut-target")));
     } finally {
       cluster.node("node-a").agent().resume();
     }
@@ -117,14 +136,18 @@ class LiveMigrationTest extends ClusterTest {
   }
 
   @Test
-  void sourceAgentKilledMidTransferFailsTheMigrationAndTheSourceRunsAgainWhenItRestarts() throws Exception {
-    startMigrating("source-killed", "killed-source", "0000:3d:00.0", "killed-source-target", "0000:af:03.0");
+  void sourceAgentKilledMidTransferFailsTheMigrationAndTheSourceRunsAgainWhenItRestarts()
+      throws Exception {
+    startMigrating(
+        "source-killed", "killed-source", "0000:3d:00.0", "killed-source-target", "0000:af:03.0");
 
     cluster.node("node-a").agent().kill();
     cluster.node("node-a").agent().start();
 
     VfioMigration failed = awaitMigration("source-killed", MigrationPhase.Failed);
-    assertTrue(List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED).contains(reason(failed)), reason(failed));
+    assertTrue(
+        List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED).contains(reason(failed)),
+        reason(failed));
     awaitNodeReady("node-a");
     assertRolledBack("0000:3d:00.0", "killed-source", "0000:af:03.0");
   }
@@ -137,7 +160,9 @@ class LiveMigrationTest extends ClusterTest {
     cluster.node("node-b").agent().start();
 
     VfioMigration failed = awaitMigration("target-killed", MigrationPhase.Failed);
-    assertTrue(List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED, Reasons.PEER_FAILED).contains(reason(failed)),
+    assertTrue(
+        List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED, Reasons.PEER_FAILED)
+            .contains(reason(failed)),
         reason(failed));
     awaitNodeReady("node-b");
     assertRolledBack("0000:3e:00.0", "tk-source", "0000:af:04.0");
@@ -152,7 +177,8 @@ class LiveMigrationTest extends ClusterTest {
     VfioMigration failed = awaitMigration("target-deleted", MigrationPhase.Failed);
     assertEquals(Reasons.TARGET_POD_CHANGED, reason(failed));
     assertSourceRunning("0000:3f:00.0", "tpd-source");
-    await("target device reset").atMost(PATIENCE)
+    await("target device reset")
+        .atMost(PATIENCE)
         .until(() -> "RUNNING".equals(device("node-b", "0000:af:05.0").getMigrationState()));
   }
 
@@ -161,10 +187,13 @@ class LiveMigrationTest extends ClusterTest {
     cluster.runningPod(NS, "slow-source", "node-a", "0000:40:00.0");
     restoreTarget("slow-target", "node-b", "0000:af:06.0");
 
-    createMigration("too-slow", spec -> {
-      spec.getSource().setPodName("slow-source");
-      spec.setTimeout("2s");
-    }, "slow-target");
+    createMigration(
+        "too-slow",
+        spec -> {
+          spec.getSource().setPodName("slow-source");
+          spec.setTimeout("2s");
+        },
+        "slow-target");
 
     VfioMigration failed = awaitMigration("too-slow", MigrationPhase.Failed);
     assertEquals(Reasons.TIMEOUT, reason(failed));
@@ -177,8 +206,12 @@ class LiveMigrationTest extends ClusterTest {
 
     client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").delete();
 
-    await("migration gone").atMost(PATIENCE)
-        .until(() -> client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").get() == null);
+    await("migration gone")
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                client.resources(VfioMigration.class).inNamespace(NS).withName("delete-me").get()
+                    == null);
     assertRolledBack("0000:41:00.0", "del-source", "0000:af:07.0");
   }
 
@@ -203,21 +236,35 @@ class LiveMigrationTest extends ClusterTest {
       restoreTarget(names.get(i) + "-target", "node-b", String.format("0000:af:%02x.0", 9 + i));
     }
     for (String name : names) {
-      createMigration(name, spec -> spec.getSource().setPodName(name + "-source"), name + "-target");
+      createMigration(
+          name, spec -> spec.getSource().setPodName(name + "-source"), name + "-target");
     }
 
-    await("one migration waits for capacity").atMost(PATIENCE).until(() -> names.stream()
-        .map(n -> client.resources(VfioMigration.class).inNamespace(NS).withName(n).get())
-        .anyMatch(m -> m.getStatus() != null && m.getStatus().getPhase() == MigrationPhase.Pending
-            && Reasons.WAITING_FOR_CAPACITY.equals(reason(m))));
+    await("one migration waits for capacity")
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                names.stream()
+                    .map(
+                        n ->
+                            client.resources(VfioMigration.class).inNamespace(NS).withName(n).get())
+                    .anyMatch(
+                        m ->
+                            m.getStatus() != null
+                                && m.getStatus().getPhase() == MigrationPhase.Pending
+                                && Reasons.WAITING_FOR_CAPACITY.equals(reason(m))));
     for (String name : names) {
       awaitMigration(name, MigrationPhase.Succeeded);
     }
   }
 
   /** A migration from a slow source device, returned once bytes are moving. */
-  private static void startMigrating(String migration, String sourcePod, String sourceDevice,
-      String targetPod, String targetDevice) {
+  private static void startMigrating(
+      String migration,
+      String sourcePod,
+      String sourceDevice,
+      String targetPod,
+      String targetDevice) {
     cluster.runningPod(NS, sourcePod, "node-a", sourceDevice);
     restoreTarget(targetPod, "node-b", targetDevice);
     createMigration(migration, spec -> spec.getSource().setPodName(sourcePod), targetPod);
@@ -225,30 +272,43 @@ class LiveMigrationTest extends ClusterTest {
   }
 
   private static void awaitBytesMoved(String migration) {
-    await(migration + " moving bytes").atMost(PATIENCE).until(() -> {
-      VfioMigration current = client.resources(VfioMigration.class).inNamespace(NS).withName(migration).get();
-      return current.getStatus() != null && current.getStatus().getBytesTransferred() != null
-          && current.getStatus().getBytesTransferred() > 0;
-    });
+    await(migration + " moving bytes")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioMigration current =
+                  client.resources(VfioMigration.class).inNamespace(NS).withName(migration).get();
+              return current.getStatus() != null
+                  && current.getStatus().getBytesTransferred() != null
+                  && current.getStatus().getBytesTransferred() > 0;
+            });
   }
 
   private static String reason(VfioMigration migration) {
     return Conditions.find(migration.getStatus().getConditions(), Conditions.READY).getReason();
   }
 
-  private static void assertRolledBack(String sourceDevice, String sourcePod, String targetDevice) throws Exception {
+  private static void assertRolledBack(String sourceDevice, String sourcePod, String targetDevice)
+      throws Exception {
     assertSourceRunning(sourceDevice, sourcePod);
-    await("target device reset").atMost(PATIENCE)
+    await("target device reset")
+        .atMost(PATIENCE)
         .until(() -> "RUNNING".equals(device("node-b", targetDevice).getMigrationState()));
     Properties target = deviceState("node-b", targetDevice);
-    assertFalse(sourceDevice.equals(target.getProperty("origin")), "the target never runs a partial state");
+    assertFalse(
+        sourceDevice.equals(target.getProperty("origin")), "the target never runs a partial state");
   }
 
   private static void assertSourceRunning(String sourceDevice, String sourcePod) {
-    await("source device running").atMost(PATIENCE)
+    await("source device running")
+        .atMost(PATIENCE)
         .until(() -> "RUNNING".equals(device("node-a", sourceDevice).getMigrationState()));
     String uid = client.pods().inNamespace(NS).withName(sourcePod).get().getMetadata().getUid();
-    await("source pod thawed").atMost(PATIENCE).until(() ->
-        !Files.exists(SimulatedFreezer.marker(cluster.node("node-a").simulationDirectory(), uid)));
+    await("source pod thawed")
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                !Files.exists(
+                    SimulatedFreezer.marker(cluster.node("node-a").simulationDirectory(), uid)));
   }
 }

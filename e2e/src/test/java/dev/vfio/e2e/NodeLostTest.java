@@ -24,28 +24,39 @@ class NodeLostTest extends ClusterTest {
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
-    startCluster(work, List.of(SnapshotFailureTest.slow(DEVICE, 32 << 20)), List.of(),
+    startCluster(
+        work,
+        List.of(SnapshotFailureTest.slow(DEVICE, 32 << 20)),
+        List.of(),
         Map.of("VFIO_AGENT_HEARTBEAT_TIMEOUT", "5s"));
   }
 
   @Test
   void aSnapshotWhoseAgentNeverComesBackFailsNodeLostAndCanBeDeleted() throws Exception {
     cluster.runningPod(NS, "lost-pod", "node-a", DEVICE);
-    createSnapshot("orphaned", "lost-pod", spec -> { });
-    await("saving").atMost(PATIENCE).until(() -> {
-      VfioSnapshot current = cluster.snapshot(NS, "orphaned");
-      return current.getStatus() != null && current.getStatus().getProgress() != null
-          && current.getStatus().getProgress().getBytesDone() > 0;
-    });
+    createSnapshot("orphaned", "lost-pod", spec -> {});
+    await("saving")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioSnapshot current = cluster.snapshot(NS, "orphaned");
+              return current.getStatus() != null
+                  && current.getStatus().getProgress() != null
+                  && current.getStatus().getProgress().getBytesDone() > 0;
+            });
 
     cluster.node("node-a").agent().kill();
 
     Condition ready = readyCondition(awaitPhase("orphaned", SnapshotPhase.Failed));
     assertEquals(Reasons.NODE_LOST, ready.getReason());
-    assertTrue(ready.getMessage().contains("on node node-a") && ready.getMessage().contains("no heartbeat for"),
+    assertTrue(
+        ready.getMessage().contains("on node node-a")
+            && ready.getMessage().contains("no heartbeat for"),
         ready.getMessage());
 
     client.resource(cluster.snapshot(NS, "orphaned")).delete();
-    await("the snapshot deleted without its agent").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "orphaned") == null);
+    await("the snapshot deleted without its agent")
+        .atMost(PATIENCE)
+        .until(() -> cluster.snapshot(NS, "orphaned") == null);
   }
 }

@@ -26,17 +26,26 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** VfioMigration from a stored snapshot: the state arrives in another pod's devices on another node. */
+/**
+ * VfioMigration from a stored snapshot: the state arrives in another pod's devices on another node.
+ */
 class RestoreFromSnapshotTest extends ClusterTest {
   static final long SIZE = 2 << 20;
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
-    startCluster(work,
-        List.of(SimulatedNode.Device.of("0000:3b:00.0", SIZE), SimulatedNode.Device.of("0000:3b:00.1", SIZE),
-            SimulatedNode.Device.of("0000:3c:00.0", SIZE), SimulatedNode.Device.of("0000:3d:00.0", SIZE)),
-        List.of(SimulatedNode.Device.of("0000:af:00.0", SIZE), SimulatedNode.Device.of("0000:af:00.1", SIZE),
-            SimulatedNode.Device.of("0000:b0:00.0", SIZE), SimulatedNode.Device.of("0000:b1:00.0", SIZE),
+    startCluster(
+        work,
+        List.of(
+            SimulatedNode.Device.of("0000:3b:00.0", SIZE),
+            SimulatedNode.Device.of("0000:3b:00.1", SIZE),
+            SimulatedNode.Device.of("0000:3c:00.0", SIZE),
+            SimulatedNode.Device.of("0000:3d:00.0", SIZE)),
+        List.of(
+            SimulatedNode.Device.of("0000:af:00.0", SIZE),
+            SimulatedNode.Device.of("0000:af:00.1", SIZE),
+            SimulatedNode.Device.of("0000:b0:00.0", SIZE),
+            SimulatedNode.Device.of("0000:b1:00.0", SIZE),
             SimulatedNode.Device.of("0000:b2:00.0", SIZE).with("deviceId", "1eb8")));
   }
 
@@ -54,8 +63,10 @@ class RestoreFromSnapshotTest extends ClusterTest {
     for (var saved : snapshot.getStatus().getDevices()) {
       String target = saved.getAddress().equals("0000:3b:00.0") ? "0000:af:00.0" : "0000:af:00.1";
       Properties device = deviceState("node-b", target);
-      assertEquals(saved.getAddress(), device.getProperty("origin"), "the target runs the source's state");
-      assertEquals(verifiedEpoch(cluster.storage().resolve(saved.getBlobPath()), saved.getAddress()),
+      assertEquals(
+          saved.getAddress(), device.getProperty("origin"), "the target runs the source's state");
+      assertEquals(
+          verifiedEpoch(cluster.storage().resolve(saved.getBlobPath()), saved.getAddress()),
           Long.parseLong(device.getProperty("epoch")));
       assertEquals("RUNNING", device.getProperty("state"));
     }
@@ -76,7 +87,10 @@ class RestoreFromSnapshotTest extends ClusterTest {
     restoreTarget("corrupt-target", "node-b", "0000:b0:00.0");
     String before = deviceState("node-b", "0000:b0:00.0").getProperty("origin");
 
-    createMigration("restore-corrupt", spec -> spec.getSource().setSnapshotName("corrupt-snap"), "corrupt-target");
+    createMigration(
+        "restore-corrupt",
+        spec -> spec.getSource().setSnapshotName("corrupt-snap"),
+        "corrupt-target");
     VfioMigration failed = awaitMigration("restore-corrupt", MigrationPhase.Failed);
 
     Condition ready = Conditions.find(failed.getStatus().getConditions(), Conditions.READY);
@@ -94,38 +108,49 @@ class RestoreFromSnapshotTest extends ClusterTest {
     VfioSnapshot snapshot = snapshotOf("other-model-snap", "origin-3");
     restoreTarget("other-model", "node-b", "0000:b2:00.0");
 
-    createMigration("restore-incompatible", spec -> spec.getSource().setSnapshotName(snapshot.getMetadata().getName()),
+    createMigration(
+        "restore-incompatible",
+        spec -> spec.getSource().setSnapshotName(snapshot.getMetadata().getName()),
         "other-model");
     VfioMigration failed = awaitMigration("restore-incompatible", MigrationPhase.Failed);
 
-    assertEquals(Reasons.INCOMPATIBLE_DEVICES,
+    assertEquals(
+        Reasons.INCOMPATIBLE_DEVICES,
         Conditions.find(failed.getStatus().getConditions(), Conditions.READY).getReason());
   }
 
   @Test
   void targetThatDidNotOptInIsNeverOverwritten() {
     cluster.runningPod(NS, "bystander", "node-b", "0000:b1:00.0");
-    createMigration("restore-bystander", spec -> spec.getSource().setSnapshotName("any-snapshot"), "bystander");
+    createMigration(
+        "restore-bystander", spec -> spec.getSource().setSnapshotName("any-snapshot"), "bystander");
     VfioMigration failed = awaitMigration("restore-bystander", MigrationPhase.Failed);
 
-    assertEquals(Reasons.TARGET_NOT_OPTED_IN,
+    assertEquals(
+        Reasons.TARGET_NOT_OPTED_IN,
         Conditions.find(failed.getStatus().getConditions(), Conditions.READY).getReason());
   }
 
   static VfioSnapshot snapshotOf(String name, String pod) {
-    createSnapshot(name, pod, spec -> { });
+    createSnapshot(name, pod, spec -> {});
     return awaitPhase(name, SnapshotPhase.Ready);
   }
 
   static void restoreTarget(String name, String node, String... devices) {
     cluster.runningPod(NS, name, node, devices);
-    client.pods().inNamespace(NS).withName(name).edit(pod -> {
-      pod.getMetadata().getAnnotations().put("vfio.dev/restore-target", "true");
-      return pod;
-    });
+    client
+        .pods()
+        .inNamespace(NS)
+        .withName(name)
+        .edit(
+            pod -> {
+              pod.getMetadata().getAnnotations().put("vfio.dev/restore-target", "true");
+              return pod;
+            });
   }
 
-  static VfioMigration createMigration(String name, Consumer<VfioMigrationSpec> customize, String target) {
+  static VfioMigration createMigration(
+      String name, Consumer<VfioMigrationSpec> customize, String target) {
     VfioMigration migration = new VfioMigration();
     migration.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
     VfioMigrationSpec spec = new VfioMigrationSpec();
@@ -137,28 +162,46 @@ class RestoreFromSnapshotTest extends ClusterTest {
   }
 
   static VfioMigration awaitMigration(String name, MigrationPhase phase) {
-    await(name + " " + phase).atMost(PATIENCE).until(() -> {
-      VfioMigration migration = client.resources(VfioMigration.class).inNamespace(NS).withName(name).get();
-      MigrationPhase current = migration.getStatus() == null ? null : migration.getStatus().getPhase();
-      if (current != null && current != phase && (current == MigrationPhase.Succeeded || current == MigrationPhase.Failed)) {
-        throw new AssertionError(name + " ended " + current + ": "
-            + io.fabric8.kubernetes.client.utils.Serialization.asYaml(migration.getStatus()));
-      }
-      return current == phase;
-    });
+    await(name + " " + phase)
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioMigration migration =
+                  client.resources(VfioMigration.class).inNamespace(NS).withName(name).get();
+              MigrationPhase current =
+                  migration.getStatus() == null ? null : migration.getStatus().getPhase();
+              if (current != null
+                  && current != phase
+                  && (current == MigrationPhase.Succeeded || current == MigrationPhase.Failed)) {
+                throw new AssertionError(
+                    name
+                        + " ended "
+                        + current
+                        + ": "
+                        + io.fabric8.kubernetes.client.utils.Serialization.asYaml(
+                            migration.getStatus()));
+              }
+              return current == phase;
+            });
     return client.resources(VfioMigration.class).inNamespace(NS).withName(name).get();
   }
 
   static String restoreStatus(String pod) {
-    Map<String, String> annotations = client.pods().inNamespace(NS).withName(pod).get().getMetadata().getAnnotations();
+    Map<String, String> annotations =
+        client.pods().inNamespace(NS).withName(pod).get().getMetadata().getAnnotations();
     return annotations.get("vfio.dev/restore-status");
   }
 
   /** The simulated device's own record: its migration state and whose state it runs. */
   static Properties deviceState(String node, String address) throws IOException {
     Properties properties = new Properties();
-    try (var reader = Files.newBufferedReader(cluster.node(node).simulationDirectory().resolve("devices")
-        .resolve(address.replace(":", "_") + ".properties"))) {
+    try (var reader =
+        Files.newBufferedReader(
+            cluster
+                .node(node)
+                .simulationDirectory()
+                .resolve("devices")
+                .resolve(address.replace(":", "_") + ".properties"))) {
       properties.load(reader);
     }
     return properties;

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The sandbox as {@code --exit} runs it, in this JVM: every shipped snapshot example ends Ready. */
+/**
+ * The sandbox as {@code --exit} runs it, in this JVM: every shipped snapshot example ends Ready.
+ */
 class SandboxTest {
   private static final Path EXAMPLES = SourceTree.current().examples();
 
@@ -35,7 +37,8 @@ class SandboxTest {
   void everyExampleSucceedsAndTheFinalTablesSaySo(@TempDir Path work) throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     Sandbox.Outcome outcome;
-    try (Sandbox sandbox = new Sandbox(EXAMPLES, work, new PrintStream(printed, true, UTF_8), false)) {
+    try (Sandbox sandbox =
+        new Sandbox(EXAMPLES, work, new PrintStream(printed, true, UTF_8), false)) {
       outcome = sandbox.run();
     } finally {
       // What a user would have seen, in the test report.
@@ -45,28 +48,54 @@ class SandboxTest {
 
     Set<String> examples = snapshotExamples();
     assertFalse(examples.isEmpty(), "the examples include VfioSnapshots");
-    assertEquals(examples, names(outcome.snapshots()), "the sandbox applied every snapshot example");
+    assertEquals(
+        examples, names(outcome.snapshots()), "the sandbox applied every snapshot example");
     for (VfioSnapshot snapshot : outcome.snapshots()) {
-      assertEquals(SnapshotPhase.Ready, snapshot.getStatus().getPhase(),
-          () -> snapshot.getMetadata().getName() + " ended " + snapshot.getStatus().getPhase() + "\n" + logs(work));
+      assertEquals(
+          SnapshotPhase.Ready,
+          snapshot.getStatus().getPhase(),
+          () ->
+              snapshot.getMetadata().getName()
+                  + " ended "
+                  + snapshot.getStatus().getPhase()
+                  + "\n"
+                  + logs(work));
       assertTrue(snapshot.getStatus().getReadyToUse());
     }
-    assertEquals(2, outcome.migrations().size(), "the live migration and the restore example both ran");
+    assertEquals(
+        2, outcome.migrations().size(), "the live migration and the restore example both ran");
     for (VfioMigration migration : outcome.migrations()) {
-      assertEquals(MigrationPhase.Succeeded, migration.getStatus().getPhase(),
-          () -> migration.getMetadata().getName() + " ended " + migration.getStatus().getPhase() + "\n" + logs(work));
+      assertEquals(
+          MigrationPhase.Succeeded,
+          migration.getStatus().getPhase(),
+          () ->
+              migration.getMetadata().getName()
+                  + " ended "
+                  + migration.getStatus().getPhase()
+                  + "\n"
+                  + logs(work));
     }
     assertTrue(outcome.allReady());
 
-    assertTrue(output.contains("$ kubectl get vsnap -o wide\n" + outcome.finalTable()), "the final table is printed");
+    assertTrue(
+        output.contains("$ kubectl get vsnap -o wide\n" + outcome.finalTable()),
+        "the final table is printed");
     List<String> table = outcome.finalTable().lines().toList();
     int phase = table.get(0).indexOf("PHASE");
     for (String name : examples) {
-      String row = table.stream().filter(line -> line.startsWith(name + " ")).findFirst()
-          .orElseThrow(() -> new AssertionError("no row for " + name + " in\n" + outcome.finalTable()));
-      assertEquals("Ready", row.substring(phase).split(" ")[0], () -> "PHASE of " + name + " in\n" + outcome.finalTable());
+      String row =
+          table.stream()
+              .filter(line -> line.startsWith(name + " "))
+              .findFirst()
+              .orElseThrow(
+                  () -> new AssertionError("no row for " + name + " in\n" + outcome.finalTable()));
+      assertEquals(
+          "Ready",
+          row.substring(phase).split(" ")[0],
+          () -> "PHASE of " + name + " in\n" + outcome.finalTable());
     }
-    assertTrue(output.contains("$ kubectl get vmig -o wide"), "the migrations' final table is printed");
+    assertTrue(
+        output.contains("$ kubectl get vmig -o wide"), "the migrations' final table is printed");
   }
 
   /** The names of the VfioSnapshots under examples/, read independently of the sandbox. */
@@ -100,7 +129,9 @@ class SandboxTest {
       for (Path log : files.sorted().toList()) {
         List<String> lines = Files.readAllLines(log);
         text.append("===== ").append(log.getFileName()).append(" (last 40 lines)\n");
-        lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(l -> text.append(l).append('\n'));
+        lines
+            .subList(Math.max(0, lines.size() - 40), lines.size())
+            .forEach(l -> text.append(l).append('\n'));
       }
     } catch (IOException e) {
       text.append("cannot read the logs: ").append(e);

@@ -32,20 +32,25 @@ class SnapshotFailureTest extends ClusterTest {
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
-    startCluster(work,
+    startCluster(
+        work,
         List.of(slow(TIMEOUT_DEVICE, 16 << 20), slow(KILL_DEVICE, 32 << 20)),
         List.of(slow(RESTART_DEVICE, 8 << 20)));
   }
 
   /** A device whose state streams at 2 MiB/s, so a test can act while it is saved. */
   static SimulatedNode.Device slow(String address, long bytes) {
-    return SimulatedNode.Device.of(address, bytes).with("faults", Map.of("bytesPerSecond", 2 << 20));
+    return SimulatedNode.Device.of(address, bytes)
+        .with("faults", Map.of("bytesPerSecond", 2 << 20));
   }
 
   @Test
   void snapshotThatOutlivesItsTimeoutFailsAndRollsBack() throws Exception {
-    VfioSnapshot created = createSnapshot("too-slow", pod("timeout-pod", "node-a", TIMEOUT_DEVICE),
-        spec -> spec.setTimeout("2s"));
+    VfioSnapshot created =
+        createSnapshot(
+            "too-slow",
+            pod("timeout-pod", "node-a", TIMEOUT_DEVICE),
+            spec -> spec.setTimeout("2s"));
 
     VfioSnapshot failed = awaitPhase("too-slow", SnapshotPhase.Failed);
 
@@ -55,14 +60,17 @@ class SnapshotFailureTest extends ClusterTest {
 
   @Test
   void agentKilledMidSaveReturnsTheDeviceToRunningWhenItRestarts() throws Exception {
-    VfioSnapshot created = createSnapshot("agent-killed", pod("kill-pod", "node-a", KILL_DEVICE), spec -> { });
+    VfioSnapshot created =
+        createSnapshot("agent-killed", pod("kill-pod", "node-a", KILL_DEVICE), spec -> {});
     awaitBytesSaved("agent-killed");
-    assertEquals("STOP_COPY", stateOnDisk(KILL_DEVICE), "the device is mid-save when the agent dies");
+    assertEquals(
+        "STOP_COPY", stateOnDisk(KILL_DEVICE), "the device is mid-save when the agent dies");
 
     cluster.node("node-a").agent().kill();
     assertTrue(hasTemporaryBlob("agent-killed"), "a killed agent leaves a temporary file behind");
     // An entry the restarted agent cannot read: it must not keep the agent from starting.
-    Files.writeString(cluster.node("node-a").journalDirectory().resolve("0-torn.json"), "{\"taskUid\": \"0-to");
+    Files.writeString(
+        cluster.node("node-a").journalDirectory().resolve("0-torn.json"), "{\"taskUid\": \"0-to");
     cluster.node("node-a").agent().start();
 
     VfioSnapshot failed = awaitPhase("agent-killed", SnapshotPhase.Failed);
@@ -70,26 +78,50 @@ class SnapshotFailureTest extends ClusterTest {
     assertEquals(Reasons.AGENT_RESTARTED, ready.getReason());
     assertTrue(ready.getMessage().contains(KILL_DEVICE), ready.getMessage());
     assertRolledBack("node-a", KILL_DEVICE, "kill-pod", created);
-    await("the torn entry listed on the node").atMost(PATIENCE).until(() -> {
-      var setAside = client.resources(VfioNode.class).withName("node-a").get().getStatus().getSetAsideJournalEntries();
-      return setAside != null && setAside.stream().anyMatch(e -> e.getFile().equals("0-torn.json")
-          && e.getReason().startsWith("its journal entry is unreadable"));
-    });
-    assertTrue(Files.exists(cluster.node("node-a").journalDirectory().resolve("quarantine/0-torn.json")));
+    await("the torn entry listed on the node")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              var setAside =
+                  client
+                      .resources(VfioNode.class)
+                      .withName("node-a")
+                      .get()
+                      .getStatus()
+                      .getSetAsideJournalEntries();
+              return setAside != null
+                  && setAside.stream()
+                      .anyMatch(
+                          e ->
+                              e.getFile().equals("0-torn.json")
+                                  && e.getReason().startsWith("its journal entry is unreadable"));
+            });
+    assertTrue(
+        Files.exists(cluster.node("node-a").journalDirectory().resolve("quarantine/0-torn.json")));
   }
 
   @Test
   void operatorRestartedMidSaveStillCompletesTheSnapshot() throws Exception {
-    createSnapshot("operator-restarted", pod("restart-pod", "node-b", RESTART_DEVICE), spec -> { });
+    createSnapshot("operator-restarted", pod("restart-pod", "node-b", RESTART_DEVICE), spec -> {});
     awaitBytesSaved("operator-restarted");
 
     cluster.operator().kill();
     cluster.operator().start();
 
     VfioSnapshot ready = awaitPhase("operator-restarted", SnapshotPhase.Ready);
-    verifiedEpoch(cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()), RESTART_DEVICE);
-    assertEquals(1, client.resources(dev.vfio.api.v1alpha1.VfioNodeTask.class).inNamespace(NS).list().getItems()
-        .stream().filter(t -> t.getMetadata().getName().startsWith("operator-restarted-")).count(),
+    verifiedEpoch(
+        cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()),
+        RESTART_DEVICE);
+    assertEquals(
+        1,
+        client
+            .resources(dev.vfio.api.v1alpha1.VfioNodeTask.class)
+            .inNamespace(NS)
+            .list()
+            .getItems()
+            .stream()
+            .filter(t -> t.getMetadata().getName().startsWith("operator-restarted-"))
+            .count(),
         "the restarted operator found its task instead of creating another");
   }
 
@@ -99,18 +131,30 @@ class SnapshotFailureTest extends ClusterTest {
   }
 
   private static void awaitBytesSaved(String snapshot) {
-    await(snapshot + " saving").atMost(PATIENCE).until(() -> {
-      VfioSnapshot current = cluster.snapshot(NS, snapshot);
-      return current.getStatus() != null && current.getStatus().getProgress() != null
-          && current.getStatus().getProgress().getBytesDone() > 0;
-    });
+    await(snapshot + " saving")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioSnapshot current = cluster.snapshot(NS, snapshot);
+              return current.getStatus() != null
+                  && current.getStatus().getProgress() != null
+                  && current.getStatus().getProgress().getBytesDone() > 0;
+            });
   }
 
   /** The simulated device's own record of its state, which is what survives an agent crash. */
   private static String stateOnDisk(String address) throws IOException {
-    Path file = cluster.node("node-a").simulationDirectory().resolve("devices").resolve(address.replace(":", "_") + ".properties");
-    return Files.readAllLines(file).stream().filter(l -> l.startsWith("state="))
-        .map(l -> l.substring("state=".length())).findFirst().orElseThrow();
+    Path file =
+        cluster
+            .node("node-a")
+            .simulationDirectory()
+            .resolve("devices")
+            .resolve(address.replace(":", "_") + ".properties");
+    return Files.readAllLines(file).stream()
+        .filter(l -> l.startsWith("state="))
+        .map(l -> l.substring("state=".length()))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static boolean hasTemporaryBlob(String snapshot) throws IOException {
@@ -123,8 +167,10 @@ class SnapshotFailureTest extends ClusterTest {
     }
   }
 
-  private static void assertRolledBack(String node, String address, String pod, VfioSnapshot snapshot) throws IOException {
-    await("device running again").atMost(PATIENCE)
+  private static void assertRolledBack(
+      String node, String address, String pod, VfioSnapshot snapshot) throws IOException {
+    await("device running again")
+        .atMost(PATIENCE)
         .until(() -> "RUNNING".equals(device(node, address).getMigrationState()));
     Path directory = cluster.storage().resolve(NS).resolve(snapshot.getMetadata().getName());
     if (Files.isDirectory(directory)) {
@@ -133,6 +179,8 @@ class SnapshotFailureTest extends ClusterTest {
       }
     }
     String uid = client.pods().inNamespace(NS).withName(pod).get().getMetadata().getUid();
-    assertFalse(Files.exists(SimulatedFreezer.marker(cluster.node(node).simulationDirectory(), uid)), "the pod is thawed");
+    assertFalse(
+        Files.exists(SimulatedFreezer.marker(cluster.node(node).simulationDirectory(), uid)),
+        "the pod is thawed");
   }
 }

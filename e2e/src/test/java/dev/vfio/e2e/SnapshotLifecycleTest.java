@@ -35,12 +35,19 @@ class SnapshotLifecycleTest extends ClusterTest {
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
-    startCluster(work,
-        List.of(SimulatedNode.Device.of("0000:3b:00.0", FOUR_MIB), SimulatedNode.Device.of("0000:3b:00.1", FOUR_MIB),
-            SimulatedNode.Device.of("0000:3c:00.0", 1 << 20).with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
+    startCluster(
+        work,
+        List.of(
+            SimulatedNode.Device.of("0000:3b:00.0", FOUR_MIB),
+            SimulatedNode.Device.of("0000:3b:00.1", FOUR_MIB),
+            SimulatedNode.Device.of("0000:3c:00.0", 1 << 20)
+                .with("flags", List.of("STOP_COPY", "P2P", "PRE_COPY"))
                 .with("dirtyBytesPerRound", 64 << 10),
-            SimulatedNode.Device.of("0000:3d:00.0", 1 << 20), SimulatedNode.Device.of("0000:3e:00.0", 1 << 20)),
-        List.of(SimulatedNode.Device.of("0000:af:00.0", 1 << 20), SimulatedNode.Device.of("0000:af:00.1", 1 << 20),
+            SimulatedNode.Device.of("0000:3d:00.0", 1 << 20),
+            SimulatedNode.Device.of("0000:3e:00.0", 1 << 20)),
+        List.of(
+            SimulatedNode.Device.of("0000:af:00.0", 1 << 20),
+            SimulatedNode.Device.of("0000:af:00.1", 1 << 20),
             SimulatedNode.Device.of("0000:b0:00.0", 32 << 20)
                 .with("faults", java.util.Map.of("bytesPerSecond", 2 << 20))));
   }
@@ -64,49 +71,75 @@ class SnapshotLifecycleTest extends ClusterTest {
       verifiedEpoch(blob, device.getAddress());
       try (BlobReader reader = BlobReader.open(blob)) {
         assertNotNull(device.getSha256(), "a snapshot that asks for a digest reports it");
-        assertEquals(device.getSha256(), reader.verify().sha256Hex(), "status SHA-256 is the blob's");
+        assertEquals(
+            device.getSha256(), reader.verify().sha256Hex(), "status SHA-256 is the blob's");
         assertEquals(BlobDigest.SHA256_CHUNKS, reader.header().digest());
         assertEquals(device.getAddress(), reader.header().device().address());
       }
       assertEquals("RUNNING", device.getState());
       // The node's inventory is republished every heartbeat; the device is RUNNING by the next one.
-      await("inventory shows " + device.getAddress() + " RUNNING").atMost(PATIENCE)
+      await("inventory shows " + device.getAddress() + " RUNNING")
+          .atMost(PATIENCE)
           .until(() -> "RUNNING".equals(device("node-a", device.getAddress()).getMigrationState()));
       total += device.getBytes();
     }
     assertEquals(total, ready.getStatus().getTotalBytes());
-    assertFalse(java.nio.file.Files.exists(
-        dev.vfio.agent.sim.SimulatedFreezer.marker(cluster.node("node-a").simulationDirectory(),
-            client.pods().inNamespace(NS).withName("gpu-workload").get().getMetadata().getUid())),
+    assertFalse(
+        java.nio.file.Files.exists(
+            dev.vfio.agent.sim.SimulatedFreezer.marker(
+                cluster.node("node-a").simulationDirectory(),
+                client
+                    .pods()
+                    .inNamespace(NS)
+                    .withName("gpu-workload")
+                    .get()
+                    .getMetadata()
+                    .getUid())),
         "the pod is thawed");
   }
 
   @Test
   void deletingASnapshotWithDeletePolicyRemovesItsBlobs() throws Exception {
     cluster.runningPod(NS, "delete-me", "node-b", "0000:af:00.0");
-    createSnapshot("delete-policy", "delete-me", spec -> { });
+    createSnapshot("delete-policy", "delete-me", spec -> {});
     VfioSnapshot ready = awaitPhase("delete-policy", SnapshotPhase.Ready);
     Path directory = cluster.storage().resolve(NS).resolve("delete-policy");
-    assertTrue(java.nio.file.Files.exists(cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath())));
+    assertTrue(
+        java.nio.file.Files.exists(
+            cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath())));
 
     client.resource(ready).delete();
 
-    await("snapshot gone").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "delete-policy") == null);
+    await("snapshot gone")
+        .atMost(PATIENCE)
+        .until(() -> cluster.snapshot(NS, "delete-policy") == null);
     assertFalse(java.nio.file.Files.exists(directory), "the blobs are deleted with their snapshot");
-    assertTrue(client.resources(dev.vfio.api.v1alpha1.VfioNodeTask.class).inNamespace(NS).list().getItems().stream()
-        .noneMatch(t -> t.getMetadata().getName().startsWith("delete-policy-")), "its tasks are gone too");
+    assertTrue(
+        client
+            .resources(dev.vfio.api.v1alpha1.VfioNodeTask.class)
+            .inNamespace(NS)
+            .list()
+            .getItems()
+            .stream()
+            .noneMatch(t -> t.getMetadata().getName().startsWith("delete-policy-")),
+        "its tasks are gone too");
   }
 
   @Test
   void deletingASnapshotWithRetainPolicyKeepsItsBlobs() throws Exception {
     cluster.runningPod(NS, "retain-me", "node-b", "0000:af:00.1");
-    createSnapshot("retain-policy", "retain-me", spec -> spec.setDeletionPolicy(dev.vfio.api.v1alpha1.DeletionPolicy.Retain));
+    createSnapshot(
+        "retain-policy",
+        "retain-me",
+        spec -> spec.setDeletionPolicy(dev.vfio.api.v1alpha1.DeletionPolicy.Retain));
     VfioSnapshot ready = awaitPhase("retain-policy", SnapshotPhase.Ready);
     Path blob = cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath());
 
     client.resource(ready).delete();
 
-    await("snapshot gone").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "retain-policy") == null);
+    await("snapshot gone")
+        .atMost(PATIENCE)
+        .until(() -> cluster.snapshot(NS, "retain-policy") == null);
     verifiedEpoch(blob, "0000:af:00.1");
   }
 
@@ -116,14 +149,19 @@ class SnapshotLifecycleTest extends ClusterTest {
     createSnapshot("with-ttl", "short-lived", spec -> spec.setTtl("3s"));
     awaitPhase("with-ttl", SnapshotPhase.Ready);
 
-    await("deleted after its ttl").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "with-ttl") == null);
+    await("deleted after its ttl")
+        .atMost(PATIENCE)
+        .until(() -> cluster.snapshot(NS, "with-ttl") == null);
     assertFalse(java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("with-ttl")));
   }
 
   @Test
   void precopyCapableDeviceIsSavedThroughPrecopyRounds() throws Exception {
     cluster.runningPod(NS, "precopy-pod", "node-a", "0000:3c:00.0");
-    createSnapshot("precopy", "precopy-pod", spec -> spec.setCompression(dev.vfio.api.v1alpha1.Compression.Zstd));
+    createSnapshot(
+        "precopy",
+        "precopy-pod",
+        spec -> spec.setCompression(dev.vfio.api.v1alpha1.Compression.Zstd));
     VfioSnapshot ready = awaitPhase("precopy", SnapshotPhase.Ready);
 
     DeviceResult device = ready.getStatus().getDevices().get(0);
@@ -142,19 +180,25 @@ class SnapshotLifecycleTest extends ClusterTest {
   @Test
   void deletingASnapshotWhileItRunsCancelsItAndRollsTheDeviceBack() {
     cluster.runningPod(NS, "busy-pod", "node-b", "0000:b0:00.0");
-    createSnapshot("cancel-me", "busy-pod", spec -> { });
-    await("saving").atMost(PATIENCE).until(() -> {
-      VfioSnapshot snapshot = cluster.snapshot(NS, "cancel-me");
-      return snapshot.getStatus() != null && snapshot.getStatus().getProgress() != null
-          && snapshot.getStatus().getProgress().getBytesDone() > 0;
-    });
+    createSnapshot("cancel-me", "busy-pod", spec -> {});
+    await("saving")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioSnapshot snapshot = cluster.snapshot(NS, "cancel-me");
+              return snapshot.getStatus() != null
+                  && snapshot.getStatus().getProgress() != null
+                  && snapshot.getStatus().getProgress().getBytesDone() > 0;
+            });
 
     client.resource(cluster.snapshot(NS, "cancel-me")).delete();
 
     await("snapshot gone").atMost(PATIENCE).until(() -> cluster.snapshot(NS, "cancel-me") == null);
-    await("device running again").atMost(PATIENCE)
+    await("device running again")
+        .atMost(PATIENCE)
         .until(() -> "RUNNING".equals(device("node-b", "0000:b0:00.0").getMigrationState()));
-    assertFalse(java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("cancel-me")),
+    assertFalse(
+        java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("cancel-me")),
         "no blob and no temporary file is left");
   }
 
@@ -169,11 +213,13 @@ class SnapshotLifecycleTest extends ClusterTest {
 
     // Created after the stray task: by the time this one is Ready, node-a's agent has had every
     // chance to see the stray one too.
-    createSnapshot("beside-stray", "beside-stray", spec -> { });
+    createSnapshot("beside-stray", "beside-stray", spec -> {});
     awaitPhase("beside-stray", SnapshotPhase.Ready);
 
-    await("no agent claims the task of node-elsewhere").during(Duration.ofSeconds(5))
-        .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+    await("no agent claims the task of node-elsewhere")
+        .during(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> client.resource(stray).get().getStatus() == null);
     assertTrue(Files.exists(blobs.resolve("marker")), "its blobs are untouched");
   }
@@ -183,11 +229,16 @@ class SnapshotLifecycleTest extends ClusterTest {
     Path blobs = blobsOnTheClaim("for-node-a");
     VfioNodeTask mislabelled = deleteBlobsTask("for-node-a", "node-a", "node-b");
 
-    await("node-a's agent runs it").atMost(PATIENCE).pollInterval(Duration.ofMillis(200)).until(() -> {
-      VfioNodeTask task = client.resource(mislabelled).get();
-      return task.getStatus() != null && task.getStatus().getPhase() == TaskPhase.Succeeded;
-    });
-    assertTrue(client.resource(mislabelled).get().getStatus().getClaimedBy().startsWith("node-a-"),
+    await("node-a's agent runs it")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              VfioNodeTask task = client.resource(mislabelled).get();
+              return task.getStatus() != null && task.getStatus().getPhase() == TaskPhase.Succeeded;
+            });
+    assertTrue(
+        client.resource(mislabelled).get().getStatus().getClaimedBy().startsWith("node-a-"),
         "claimed by the agent of node-a");
     assertFalse(Files.exists(blobs), "its blobs are deleted");
   }
@@ -200,9 +251,9 @@ class SnapshotLifecycleTest extends ClusterTest {
   }
 
   /**
-   * A task deleting the blobs of {@link #blobsOnTheClaim(String) name}, created with the
-   * operator's credentials (the only ones the chart lets create tasks) for {@code nodeName} but
-   * labelled for {@code labelledNode}, which the operator's code never does.
+   * A task deleting the blobs of {@link #blobsOnTheClaim(String) name}, created with the operator's
+   * credentials (the only ones the chart lets create tasks) for {@code nodeName} but labelled for
+   * {@code labelledNode}, which the operator's code never does.
    */
   private static VfioNodeTask deleteBlobsTask(String name, String nodeName, String labelledNode) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
@@ -211,8 +262,12 @@ class SnapshotLifecycleTest extends ClusterTest {
     spec.setStorageClaim(LocalCluster.STORAGE_CLAIM);
     spec.setBlobDirectory(NS + "/" + name);
     VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name)
-        .withLabels(Map.of(VfioNodeTask.NODE_LABEL, labelledNode)).build());
+    task.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(NS)
+            .withName(name)
+            .withLabels(Map.of(VfioNodeTask.NODE_LABEL, labelledNode))
+            .build());
     task.setSpec(spec);
     try (KubernetesClient operator = cluster.operatorClient()) {
       return operator.resource(task).create();

@@ -24,15 +24,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every bad input ends Failed with its own reason and a message that says what to do; nothing is touched. */
+/**
+ * Every bad input ends Failed with its own reason and a message that says what to do; nothing is
+ * touched.
+ */
 class SnapshotRejectionTest extends ClusterTest {
   static final String HELD = "0000:3b:00.0";
   static final String NOT_MIGRATABLE = "0000:5e:00.0";
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
-    startCluster(work,
-        List.of(SimulatedNode.Device.of(HELD, 1 << 20),
+    startCluster(
+        work,
+        List.of(
+            SimulatedNode.Device.of(HELD, 1 << 20),
             SimulatedNode.Device.of(NOT_MIGRATABLE, 1 << 20).with("flags", List.of())),
         List.of(SimulatedNode.Device.of("0000:af:00.0", 1 << 20)));
     cluster.runningPod(NS, "workload", "node-a", HELD);
@@ -42,7 +47,8 @@ class SnapshotRejectionTest extends ClusterTest {
 
   @Test
   void snapshotOfMissingPodFailsWithPodNotFound() {
-    assertRejected("missing-pod", "no-such-pod", spec -> { }, Reasons.POD_NOT_FOUND, "does not exist");
+    assertRejected(
+        "missing-pod", "no-such-pod", spec -> {}, Reasons.POD_NOT_FOUND, "does not exist");
   }
 
   @Test
@@ -50,40 +56,61 @@ class SnapshotRejectionTest extends ClusterTest {
     Pod pod = cluster.runningPod(NS, "pending-pod", "node-a");
     pod.getStatus().setPhase("Pending");
     client.resource(pod).updateStatus();
-    assertRejected("pending", "pending-pod", spec -> { }, Reasons.POD_NOT_RUNNING, "not Running");
+    assertRejected("pending", "pending-pod", spec -> {}, Reasons.POD_NOT_RUNNING, "not Running");
   }
 
   @Test
   void snapshotOfUnscheduledPodFailsWithPodNotScheduled() {
     // Created without a node and never bound: as the scheduler leaves a pod it cannot place.
-    client.resource(new PodBuilder()
-        .withNewMetadata().withNamespace(NS).withName("unscheduled-pod").endMetadata()
-        .withNewSpec().addNewContainer().withName("workload").withImage("registry.example/gpu-workload:1")
-        .endContainer().endSpec()
-        .build()).create();
-    assertRejected("unscheduled", "unscheduled-pod", spec -> { }, Reasons.POD_NOT_SCHEDULED, "not scheduled");
+    client
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withNamespace(NS)
+                .withName("unscheduled-pod")
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("workload")
+                .withImage("registry.example/gpu-workload:1")
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
+    assertRejected(
+        "unscheduled", "unscheduled-pod", spec -> {}, Reasons.POD_NOT_SCHEDULED, "not scheduled");
   }
 
   @Test
   void snapshotOfPodWithoutDevicesFailsWithNoVfioDevices() {
-    assertRejected("no-devices", "plain-pod", spec -> { }, Reasons.NO_VFIO_DEVICES, "holds no VFIO devices");
+    assertRejected(
+        "no-devices", "plain-pod", spec -> {}, Reasons.NO_VFIO_DEVICES, "holds no VFIO devices");
   }
 
   @Test
   void snapshotOfDeviceThePodDoesNotHoldFailsWithDeviceNotHeld() {
-    assertRejected("not-held", "workload", spec -> spec.setDevices(List.of("0000:3b:00.1")),
-        Reasons.DEVICE_NOT_HELD, "does not hold device 0000:3b:00.1");
+    assertRejected(
+        "not-held",
+        "workload",
+        spec -> spec.setDevices(List.of("0000:3b:00.1")),
+        Reasons.DEVICE_NOT_HELD,
+        "does not hold device 0000:3b:00.1");
   }
 
   @Test
   void snapshotOfDeviceWithoutMigrationSupportFailsWithDeviceNotMigratable() {
-    assertRejected("not-migratable", "nic-pod", spec -> { }, Reasons.DEVICE_NOT_MIGRATABLE, NOT_MIGRATABLE);
+    assertRejected(
+        "not-migratable", "nic-pod", spec -> {}, Reasons.DEVICE_NOT_MIGRATABLE, NOT_MIGRATABLE);
   }
 
   @Test
   void snapshotToUnknownClaimFailsWithStorageClaimUnknown() {
-    assertRejected("unknown-claim", "workload", spec -> spec.setStorageClaim("elsewhere"),
-        Reasons.STORAGE_CLAIM_UNKNOWN, "elsewhere");
+    assertRejected(
+        "unknown-claim",
+        "workload",
+        spec -> spec.setStorageClaim("elsewhere"),
+        Reasons.STORAGE_CLAIM_UNKNOWN,
+        "elsewhere");
   }
 
   @Test
@@ -93,13 +120,14 @@ class SnapshotRejectionTest extends ClusterTest {
     flush.setCommand(List.of("sync"));
     dev.vfio.api.v1alpha1.HooksSpec hooks = new dev.vfio.api.v1alpha1.HooksSpec();
     hooks.setPre(List.of(flush));
-    assertRejected("with-hooks", "workload", spec -> spec.setHooks(hooks), Reasons.INVALID_SPEC, "hooks");
+    assertRejected(
+        "with-hooks", "workload", spec -> spec.setHooks(hooks), Reasons.INVALID_SPEC, "hooks");
   }
 
   @Test
   void snapshotOnNodeWithoutAgentFailsWithNoAgent() {
     cluster.runningPod(NS, "orphan-pod", "node-without-agent", HELD);
-    assertRejected("no-agent", "orphan-pod", spec -> { }, Reasons.NO_AGENT, "node-without-agent");
+    assertRejected("no-agent", "orphan-pod", spec -> {}, Reasons.NO_AGENT, "node-without-agent");
   }
 
   @Test
@@ -109,26 +137,31 @@ class SnapshotRejectionTest extends ClusterTest {
     stale = client.resource(stale).create();
     VfioNodeStatus status = new VfioNodeStatus();
     status.setHeartbeatTime(Instant.now().minusSeconds(3600).toString());
-    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "was fine")));
+    status.setConditions(
+        List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "was fine")));
     stale.setStatus(status);
     client.resource(stale).updateStatus();
     cluster.runningPod(NS, "stale-pod", "node-stale", HELD);
-    assertRejected("agent-stale", "stale-pod", spec -> { }, Reasons.AGENT_NOT_READY, "heartbeat");
+    assertRejected("agent-stale", "stale-pod", spec -> {}, Reasons.AGENT_NOT_READY, "heartbeat");
   }
 
-  private void assertRejected(String name, String pod, Consumer<VfioSnapshotSpec> spec, String reason, String hint) {
+  private void assertRejected(
+      String name, String pod, Consumer<VfioSnapshotSpec> spec, String reason, String hint) {
     createSnapshot(name, pod, spec);
     VfioSnapshot failed = awaitPhase(name, SnapshotPhase.Failed);
     Condition ready = readyCondition(failed);
     assertEquals(Condition.FALSE, ready.getStatus());
     assertEquals(reason, ready.getReason());
     assertTrue(ready.getMessage().contains(hint), ready.getMessage());
-    assertTrue(client.resources(VfioNodeTask.class).inNamespace(NS).list().getItems().stream()
-        .noneMatch(task -> task.getMetadata().getName().startsWith(name + "-")), "no task was created");
+    assertTrue(
+        client.resources(VfioNodeTask.class).inNamespace(NS).list().getItems().stream()
+            .noneMatch(task -> task.getMetadata().getName().startsWith(name + "-")),
+        "no task was created");
     assertEquals("RUNNING", device("node-a", HELD).getMigrationState());
-    assertFalse(client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName()))
-        .noneMatch(e -> "Warning".equals(e.getType()) && reason.equals(e.getReason())),
+    assertFalse(
+        client.v1().events().inNamespace(NS).list().getItems().stream()
+            .filter(e -> name.equals(e.getInvolvedObject().getName()))
+            .noneMatch(e -> "Warning".equals(e.getType()) && reason.equals(e.getReason())),
         "a Warning event names the reason");
   }
 }

@@ -42,22 +42,32 @@ class SnapshotScaleTest extends ClusterTest {
       cluster.runningPod(NS, "pod-b-" + i, "node-b", address(0x20, i));
     }
     for (int i = 0; i < PER_NODE; i++) {
-      createSnapshot("snap-a-" + i, "pod-a-" + i, spec -> { });
-      createSnapshot("snap-b-" + i, "pod-b-" + i, spec -> { });
+      createSnapshot("snap-a-" + i, "pod-a-" + i, spec -> {});
+      createSnapshot("snap-b-" + i, "pod-b-" + i, spec -> {});
       names.add("snap-a-" + i);
       names.add("snap-b-" + i);
     }
 
-    await("all 50 Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
-        client.resources(VfioSnapshot.class).inNamespace(NS).list().getItems().stream()
-            .filter(s -> s.getStatus() != null && s.getStatus().getPhase() == SnapshotPhase.Ready)
-            .count() == names.size());
+    await("all 50 Ready")
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                client.resources(VfioSnapshot.class).inNamespace(NS).list().getItems().stream()
+                        .filter(
+                            s ->
+                                s.getStatus() != null
+                                    && s.getStatus().getPhase() == SnapshotPhase.Ready)
+                        .count()
+                    == names.size());
 
     for (String name : names) {
       VfioSnapshot ready = cluster.snapshot(NS, name);
       String address = ready.getStatus().getDevices().get(0).getAddress();
-      verifiedEpoch(cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()), address);
-      assertEquals(Objects.requireNonNull(ready.getStatus().getNodeName()),
+      verifiedEpoch(
+          cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()), address);
+      assertEquals(
+          Objects.requireNonNull(ready.getStatus().getNodeName()),
           name.startsWith("snap-a") ? "node-a" : "node-b");
     }
   }

@@ -17,14 +17,25 @@ import org.junit.jupiter.api.Test;
 class AdmissionPoliciesTest {
   @Test
   void policiesNameTheReleasesOwnServiceAccounts() {
-    RenderedChart chart = RenderedChart.render(command -> command.withNamespace("gpu-ops")
-        .set("operator.serviceAccount.name", "ops-identity").set("agent.serviceAccount.name", "agent-identity"));
+    RenderedChart chart =
+        RenderedChart.render(
+            command ->
+                command
+                    .withNamespace("gpu-ops")
+                    .set("operator.serviceAccount.name", "ops-identity")
+                    .set("agent.serviceAccount.name", "agent-identity"));
 
-    String taskSpecs = Serialization.asJson(chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-task-specs"));
+    String taskSpecs =
+        Serialization.asJson(
+            chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-task-specs"));
     assertTrue(taskSpecs.contains("system:serviceaccount:gpu-ops:ops-identity"), taskSpecs);
-    String agentNode = Serialization.asJson(chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-agent-node"));
+    String agentNode =
+        Serialization.asJson(
+            chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-agent-node"));
     assertTrue(agentNode.contains("system:serviceaccount:gpu-ops:agent-identity"), agentNode);
-    String operatorPods = Serialization.asJson(chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-operator-pods"));
+    String operatorPods =
+        Serialization.asJson(
+            chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-operator-pods"));
     assertTrue(operatorPods.contains("system:serviceaccount:gpu-ops:ops-identity"), operatorPods);
   }
 

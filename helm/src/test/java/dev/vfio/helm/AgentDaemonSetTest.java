@@ -41,7 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentDaemonSetTest {
   private static final String NODE = "gpu-node-7";
 
-  /** The defaults: the kernel backend on real VFIO nodes, one ReadWriteMany claim the chart creates. */
+  /**
+   * The defaults: the kernel backend on real VFIO nodes, one ReadWriteMany claim the chart creates.
+   */
   @Nested
   class KernelBackendByDefault {
     private final RenderedChart chart = RenderedChart.render();
@@ -53,8 +55,10 @@ class AgentDaemonSetTest {
       var security = agent.getSecurityContext();
       assertNull(security.getPrivileged());
       assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
-      // SYS_PTRACE: pidfd_getfd and /proc/<pid>/fd; DAC_READ_SEARCH: /proc/<pid>/fd of non-root workloads.
-      assertEquals(Set.of("SYS_PTRACE", "DAC_READ_SEARCH"), Set.copyOf(security.getCapabilities().getAdd()));
+      // SYS_PTRACE: pidfd_getfd and /proc/<pid>/fd; DAC_READ_SEARCH: /proc/<pid>/fd of non-root
+      // workloads.
+      assertEquals(
+          Set.of("SYS_PTRACE", "DAC_READ_SEARCH"), Set.copyOf(security.getCapabilities().getAdd()));
       assertEquals(Boolean.FALSE, security.getAllowPrivilegeEscalation());
       assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
       assertEquals(0L, security.getRunAsUser());
@@ -69,10 +73,12 @@ class AgentDaemonSetTest {
       assertEquals("/healthz", agent.getStartupProbe().getHttpGet().getPath());
       assertEquals("/healthz", agent.getLivenessProbe().getHttpGet().getPath());
       assertEquals("/readyz", agent.getReadinessProbe().getHttpGet().getPath());
-      for (var probe : List.of(agent.getStartupProbe(), agent.getLivenessProbe(), agent.getReadinessProbe())) {
+      for (var probe :
+          List.of(agent.getStartupProbe(), agent.getLivenessProbe(), agent.getReadinessProbe())) {
         assertEquals("health", probe.getHttpGet().getPort().getStrVal());
       }
-      Map<String, String> annotations = chart.agentDaemonSet().getSpec().getTemplate().getMetadata().getAnnotations();
+      Map<String, String> annotations =
+          chart.agentDaemonSet().getSpec().getTemplate().getMetadata().getAnnotations();
       assertEquals("true", annotations.get("prometheus.io/scrape"));
       assertEquals(String.valueOf(port), annotations.get("prometheus.io/port"));
       assertEquals("/metrics", annotations.get("prometheus.io/path"));
@@ -96,7 +102,11 @@ class AgentDaemonSetTest {
 
     @Test
     void nodeNameComesFromTheDownwardApi() {
-      var nodeName = agent.getEnv().stream().filter(e -> e.getName().equals("NODE_NAME")).findFirst().orElseThrow();
+      var nodeName =
+          agent.getEnv().stream()
+              .filter(e -> e.getName().equals("NODE_NAME"))
+              .findFirst()
+              .orElseThrow();
       assertEquals("spec.nodeName", nodeName.getValueFrom().getFieldRef().getFieldPath());
     }
 
@@ -106,7 +116,8 @@ class AgentDaemonSetTest {
 
       assertEquals(NODE, config.nodeName());
       assertEquals("kernel", config.backend());
-      assertEquals(Map.of("vfio-snapshots", Path.of("/var/lib/vfio-operator/claims/vfio-snapshots")),
+      assertEquals(
+          Map.of("vfio-snapshots", Path.of("/var/lib/vfio-operator/claims/vfio-snapshots")),
           config.storageClaims());
       assertEquals("vfio-snapshots", claimBehind(config.storageClaims().get("vfio-snapshots")));
       assertTrue(mounts(agent, config.journalDirectory().toString()));
@@ -115,10 +126,12 @@ class AgentDaemonSetTest {
     @Test
     void agentsReadTheTransportSecretTheOperatorKeepsAndAdvertiseTheirPodIp() {
       AgentConfig agentConfig = AgentConfig.fromEnvironment(environment(agent, NODE));
-      Container operator = container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
+      Container operator =
+          container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
       OperatorConfig operatorConfig = OperatorConfig.fromEnvironment(environment(operator, NODE));
 
-      assertEquals(RenderedChart.NAMESPACE + "/vfio-operator-transport", operatorConfig.transportSecret());
+      assertEquals(
+          RenderedChart.NAMESPACE + "/vfio-operator-transport", operatorConfig.transportSecret());
       assertEquals(operatorConfig.transportSecret(), agentConfig.transportSecret());
       assertEquals(RenderedChart.POD_IP, agentConfig.advertisedHost());
       assertEquals(java.time.Duration.ofSeconds(30), agentConfig.transferIdleTimeout());
@@ -129,7 +142,8 @@ class AgentDaemonSetTest {
       PersistentVolumeClaim claim = chart.one(PersistentVolumeClaim.class, "vfio-snapshots");
 
       assertEquals(List.of("ReadWriteMany"), claim.getSpec().getAccessModes());
-      assertEquals(new Quantity("50Gi"), claim.getSpec().getResources().getRequests().get("storage"));
+      assertEquals(
+          new Quantity("50Gi"), claim.getSpec().getResources().getRequests().get("storage"));
       assertNull(claim.getSpec().getStorageClassName(), "the cluster's default class");
       assertEquals("keep", claim.getMetadata().getAnnotations().get("helm.sh/resource-policy"));
       assertEquals(RenderedChart.NAMESPACE, claim.getMetadata().getNamespace());
@@ -142,18 +156,30 @@ class AgentDaemonSetTest {
 
     @Test
     void extraCapabilitiesAreAddedAndSysAdminLiftsNoNewPrivileges() {
-      RenderedChart more = RenderedChart.render(c -> c.set("agent.extraCapabilities[0]", "SYS_ADMIN"));
-      var security = container(more.agentDaemonSet().getSpec().getTemplate().getSpec(), "agent").getSecurityContext();
+      RenderedChart more =
+          RenderedChart.render(c -> c.set("agent.extraCapabilities[0]", "SYS_ADMIN"));
+      var security =
+          container(more.agentDaemonSet().getSpec().getTemplate().getSpec(), "agent")
+              .getSecurityContext();
 
-      assertEquals(Set.of("SYS_PTRACE", "DAC_READ_SEARCH", "SYS_ADMIN"), Set.copyOf(security.getCapabilities().getAdd()));
+      assertEquals(
+          Set.of("SYS_PTRACE", "DAC_READ_SEARCH", "SYS_ADMIN"),
+          Set.copyOf(security.getCapabilities().getAdd()));
       // The API server refuses allowPrivilegeEscalation=false next to CAP_SYS_ADMIN.
       assertEquals(Boolean.TRUE, security.getAllowPrivilegeEscalation());
     }
 
     @Test
     void nodesThatEnforceAppArmorOrSelinuxCanGiveTheAgentItsOwnProfile() {
-      PodSpec confined = RenderedChart.render(c -> c.set("agent.appArmorProfile.type", "Unconfined")
-          .set("agent.seLinuxOptions.type", "spc_t")).agentDaemonSet().getSpec().getTemplate().getSpec();
+      PodSpec confined =
+          RenderedChart.render(
+                  c ->
+                      c.set("agent.appArmorProfile.type", "Unconfined")
+                          .set("agent.seLinuxOptions.type", "spc_t"))
+              .agentDaemonSet()
+              .getSpec()
+              .getTemplate()
+              .getSpec();
 
       assertEquals("Unconfined", confined.getSecurityContext().getAppArmorProfile().getType());
       assertEquals("spc_t", confined.getSecurityContext().getSeLinuxOptions().getType());
@@ -163,19 +189,25 @@ class AgentDaemonSetTest {
     private void assertHostPath(String mountPath, String hostPath, boolean readOnly) {
       VolumeMount mount = mountAt(agent, mountPath);
       Volume source = volume(pod, mount.getName());
-      assertEquals(hostPath, source.getHostPath() == null ? null : source.getHostPath().getPath(), mountPath);
+      assertEquals(
+          hostPath,
+          source.getHostPath() == null ? null : source.getHostPath().getPath(),
+          mountPath);
       assertEquals(readOnly, Boolean.TRUE.equals(mount.getReadOnly()), mountPath + " read-only");
     }
 
     private String claimBehind(Path mountPath) {
-      return volume(pod, mountAt(agent, mountPath.toString()).getName()).getPersistentVolumeClaim().getClaimName();
+      return volume(pod, mountAt(agent, mountPath.toString()).getName())
+          .getPersistentVolumeClaim()
+          .getClaimName();
     }
   }
 
   /** A kind-like setup: simulated devices, a second claim that exists already, tolerations. */
   @Nested
   class SimulatedBackendWithTwoClaims {
-    private static final String VALUES = """
+    private static final String VALUES =
+        """
         agent:
           backend: simulated
           nodeSelector:
@@ -241,11 +273,14 @@ class AgentDaemonSetTest {
       // VFIO_SIM_DEVICES names a file of the mounted ConfigMap.
       Path devicesFile = config.simulatedDevices();
       VolumeMount mount = mountAt(agent, devicesFile.getParent().toString());
-      ConfigMap devices = chart.one(ConfigMap.class, volume(pod, mount.getName()).getConfigMap().getName());
+      ConfigMap devices =
+          chart.one(ConfigMap.class, volume(pod, mount.getName()).getConfigMap().getName());
       String json = devices.getData().get(devicesFile.getFileName().toString());
 
       List<SimulatedDeviceSpec> specs = SimulatedDevices.parse(json);
-      assertEquals(List.of("0000:65:00.0", "0000:65:00.1"), specs.stream().map(SimulatedDeviceSpec::address).toList());
+      assertEquals(
+          List.of("0000:65:00.0", "0000:65:00.1"),
+          specs.stream().map(SimulatedDeviceSpec::address).toList());
       assertEquals("mlx5_vfio_pci", specs.get(0).driver());
       assertEquals(1048576, specs.get(0).stateBytes());
       assertTrue(specs.get(0).flags().preCopy());
@@ -260,42 +295,73 @@ class AgentDaemonSetTest {
     void everyClaimIsMountedWhereVfioStorageClaimsSaysAndTheExistingOneIsUsedAsIs() {
       AgentConfig config = AgentConfig.fromEnvironment(environment(agent, NODE));
       Map<String, String> pvcByClaim = new LinkedHashMap<>();
-      config.storageClaims().forEach((claim, path) -> pvcByClaim.put(claim,
-          volume(pod, mountAt(agent, path.toString()).getName()).getPersistentVolumeClaim().getClaimName()));
+      config
+          .storageClaims()
+          .forEach(
+              (claim, path) ->
+                  pvcByClaim.put(
+                      claim,
+                      volume(pod, mountAt(agent, path.toString()).getName())
+                          .getPersistentVolumeClaim()
+                          .getClaimName()));
 
-      assertEquals(Map.of("vfio-snapshots", "vfio-snapshots", "nvme", "nvme-snapshots"), pvcByClaim);
+      assertEquals(
+          Map.of("vfio-snapshots", "vfio-snapshots", "nvme", "nvme-snapshots"), pvcByClaim);
       // Only the claim without existingClaim is created.
-      assertEquals(List.of("vfio-snapshots"), chart.all(PersistentVolumeClaim.class).stream()
-          .map(c -> c.getMetadata().getName()).toList());
+      assertEquals(
+          List.of("vfio-snapshots"),
+          chart.all(PersistentVolumeClaim.class).stream()
+              .map(c -> c.getMetadata().getName())
+              .toList());
       PersistentVolumeClaim created = chart.one(PersistentVolumeClaim.class, "vfio-snapshots");
       assertEquals("cephfs", created.getSpec().getStorageClassName());
-      assertEquals(new Quantity("200Gi"), created.getSpec().getResources().getRequests().get("storage"));
+      assertEquals(
+          new Quantity("200Gi"), created.getSpec().getResources().getRequests().get("storage"));
       assertTrue(created.getMetadata().getAnnotations().isEmpty(), "keepOnUninstall: false");
     }
 
     @Test
     void theOperatorDefaultsToTheConfiguredClaim() {
-      Container operator = container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
-      assertEquals("nvme", OperatorConfig.fromEnvironment(environment(operator, NODE)).defaultStorageClaim());
+      Container operator =
+          container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
+      assertEquals(
+          "nvme",
+          OperatorConfig.fromEnvironment(environment(operator, NODE)).defaultStorageClaim());
     }
 
     @Test
     void nodeSelectorAndTolerationsComeFromTheValues() {
       assertEquals(Map.of("vfio.dev/capable", "true"), pod.getNodeSelector());
-      assertEquals(List.of("nvidia.com/gpu", "node-role.kubernetes.io/control-plane"),
+      assertEquals(
+          List.of("nvidia.com/gpu", "node-role.kubernetes.io/control-plane"),
           pod.getTolerations().stream().map(Toleration::getKey).toList());
-      assertTrue(pod.getTolerations().stream().allMatch(t -> "NoSchedule".equals(t.getEffect())
-          && "Exists".equals(t.getOperator())));
-      assertTrue(chart.operatorDeployment().getSpec().getTemplate().getSpec().getTolerations().isEmpty(),
+      assertTrue(
+          pod.getTolerations().stream()
+              .allMatch(
+                  t -> "NoSchedule".equals(t.getEffect()) && "Exists".equals(t.getOperator())));
+      assertTrue(
+          chart.operatorDeployment().getSpec().getTemplate().getSpec().getTolerations().isEmpty(),
           "agent tolerations are the agent's only");
     }
 
     @Test
     void aNewDeviceListRollsTheAgents() throws IOException {
-      String checksum = chart.agentDaemonSet().getSpec().getTemplate().getMetadata().getAnnotations()
-          .get("checksum/simulated-devices");
-      String other = RenderedChart.render(c -> c.set("agent.backend", "simulated")).agentDaemonSet()
-          .getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/simulated-devices");
+      String checksum =
+          chart
+              .agentDaemonSet()
+              .getSpec()
+              .getTemplate()
+              .getMetadata()
+              .getAnnotations()
+              .get("checksum/simulated-devices");
+      String other =
+          RenderedChart.render(c -> c.set("agent.backend", "simulated"))
+              .agentDaemonSet()
+              .getSpec()
+              .getTemplate()
+              .getMetadata()
+              .getAnnotations()
+              .get("checksum/simulated-devices");
       assertNotEquals(checksum, other);
     }
   }
@@ -303,25 +369,34 @@ class AgentDaemonSetTest {
   /** The values file of the kind quickstart and the e2e workflow, with the example pods. */
   @Nested
   class KindValues {
-    private final RenderedChart chart = RenderedChart.render(
-        c -> c.withValuesFile(RenderedChart.CHART.resolve("ci/kind-values.yaml")));
+    private final RenderedChart chart =
+        RenderedChart.render(
+            c -> c.withValuesFile(RenderedChart.CHART.resolve("ci/kind-values.yaml")));
     private final PodSpec pod = chart.agentDaemonSet().getSpec().getTemplate().getSpec();
 
     @Test
     void kindRunsTheSimulatedBackendOnLocallyBuiltImagesWithAReadWriteOnceClaim() {
-      assertEquals("simulated", AgentConfig.fromEnvironment(environment(container(pod, "agent"), NODE)).backend());
+      assertEquals(
+          "simulated",
+          AgentConfig.fromEnvironment(environment(container(pod, "agent"), NODE)).backend());
       assertEquals("vfio-node-agent:dev", container(pod, "agent").getImage());
-      assertEquals("vfio-operator:dev",
-          container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator").getImage());
-      assertEquals(List.of("ReadWriteOnce"),
+      assertEquals(
+          "vfio-operator:dev",
+          container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator")
+              .getImage());
+      assertEquals(
+          List.of("ReadWriteOnce"),
           chart.one(PersistentVolumeClaim.class, "vfio-snapshots").getSpec().getAccessModes());
     }
 
     @Test
     void theDefaultSimulatedDevicesAreTheOnesTheExamplePodsHold() throws IOException {
-      ConfigMap devices = chart.one(ConfigMap.class, RenderedChart.RELEASE + "-agent-simulated-devices");
-      Set<String> offered = SimulatedDevices.parse(devices.getData().get("devices.json")).stream()
-          .map(SimulatedDeviceSpec::address).collect(Collectors.toSet());
+      ConfigMap devices =
+          chart.one(ConfigMap.class, RenderedChart.RELEASE + "-agent-simulated-devices");
+      Set<String> offered =
+          SimulatedDevices.parse(devices.getData().get("devices.json")).stream()
+              .map(SimulatedDeviceSpec::address)
+              .collect(Collectors.toSet());
 
       Path sandbox = Path.of(System.getProperty("vfio.examples", "../examples")).resolve("sandbox");
       try (Stream<Path> files = Files.list(sandbox)) {
@@ -329,8 +404,11 @@ class AgentDaemonSetTest {
         assertFalse(pods.isEmpty());
         for (Path file : pods) {
           Pod example = Serialization.unmarshal(Files.readString(file), Pod.class);
-          for (String address : example.getMetadata().getAnnotations().get("vfio.dev/simulated-devices").split(",")) {
-            assertTrue(offered.contains(address.trim()), file + " holds " + address + ", which no simulated node offers");
+          for (String address :
+              example.getMetadata().getAnnotations().get("vfio.dev/simulated-devices").split(",")) {
+            assertTrue(
+                offered.contains(address.trim()),
+                file + " holds " + address + ", which no simulated node offers");
           }
         }
       }

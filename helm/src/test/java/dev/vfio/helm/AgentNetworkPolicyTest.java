@@ -15,7 +15,8 @@ class AgentNetworkPolicyTest {
   @Test
   void onlyTheReleasesAgentsReachTheAgentsAndAnyoneTheHealthPort() {
     RenderedChart chart = RenderedChart.render();
-    Map<String, String> agentPods = chart.agentDaemonSet().getSpec().getTemplate().getMetadata().getLabels();
+    Map<String, String> agentPods =
+        chart.agentDaemonSet().getSpec().getTemplate().getMetadata().getLabels();
 
     NetworkPolicy policy = chart.one(NetworkPolicy.class, RenderedChart.RELEASE + "-agent");
 
@@ -27,20 +28,32 @@ class AgentNetworkPolicyTest {
     assertEquals(selected, rules.get(0).getFrom().get(0).getPodSelector().getMatchLabels());
     assertEquals(List.of(), rules.get(0).getPorts());
     assertEquals(List.of(), rules.get(1).getFrom());
-    int healthPort = chart.agentDaemonSet().getSpec().getTemplate().getSpec().getContainers().get(0)
-        .getPorts().get(0).getContainerPort();
+    int healthPort =
+        chart
+            .agentDaemonSet()
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getPorts()
+            .get(0)
+            .getContainerPort();
     assertEquals(new IntOrString(healthPort), rules.get(1).getPorts().get(0).getPort());
   }
 
   @Test
   void theNetworkPolicyCanBeLeftOut() {
-    RenderedChart chart = RenderedChart.render(c -> c.set("transport.networkPolicy.enabled", "false"));
+    RenderedChart chart =
+        RenderedChart.render(c -> c.set("transport.networkPolicy.enabled", "false"));
 
     assertFalse(chart.has(NetworkPolicy.class, RenderedChart.RELEASE + "-agent"));
   }
 
-  private static Map<String, String> filter(Map<String, String> labels, java.util.Set<String> keys) {
-    return labels.entrySet().stream().filter(e -> keys.contains(e.getKey()))
+  private static Map<String, String> filter(
+      Map<String, String> labels, java.util.Set<String> keys) {
+    return labels.entrySet().stream()
+        .filter(e -> keys.contains(e.getKey()))
         .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
   }
 }

@@ -16,37 +16,53 @@ import org.junit.jupiter.api.Test;
 
 /** The chart as a whole: lint, its CRDs, what it tells the user after an install. */
 class ChartTest {
-  private static final Path GENERATED_CRDS = Path.of(System.getProperty("vfio.crds", "../crds/manifests"));
+  private static final Path GENERATED_CRDS =
+      Path.of(System.getProperty("vfio.crds", "../crds/manifests"));
 
   @Test
   void chartPassesStrictLint() {
     LintResult lint = new Helm(RenderedChart.CHART).lint().strict().call();
 
     assertFalse(lint.isFailed(), () -> "helm lint --strict: " + lint.getMessages());
-    assertTrue(lint.getMessages().stream().noneMatch(m -> m.startsWith("[ERROR]") || m.startsWith("[WARNING]")),
+    assertTrue(
+        lint.getMessages().stream()
+            .noneMatch(m -> m.startsWith("[ERROR]") || m.startsWith("[WARNING]")),
         () -> "helm lint --strict: " + lint.getMessages());
   }
 
   @Test
   void chartCrdsAreByteForByteTheGeneratedManifests() throws IOException {
     List<String> generated = fileNames(GENERATED_CRDS);
-    assertEquals(generated, fileNames(RenderedChart.CHART.resolve("crds")),
+    assertEquals(
+        generated,
+        fileNames(RenderedChart.CHART.resolve("crds")),
         "helm/vfio-operator/crds/ must hold exactly crds/manifests/*.yaml: copy them again");
     assertFalse(generated.isEmpty());
     for (String name : generated) {
-      assertArrayEquals(Files.readAllBytes(GENERATED_CRDS.resolve(name)),
+      assertArrayEquals(
+          Files.readAllBytes(GENERATED_CRDS.resolve(name)),
           Files.readAllBytes(RenderedChart.CHART.resolve("crds").resolve(name)),
-          () -> "helm/vfio-operator/crds/" + name + " differs from crds/manifests/" + name
-              + ": cp crds/manifests/*.yaml helm/vfio-operator/crds/");
+          () ->
+              "helm/vfio-operator/crds/"
+                  + name
+                  + " differs from crds/manifests/"
+                  + name
+                  + ": cp crds/manifests/*.yaml helm/vfio-operator/crds/");
     }
   }
 
   @Test
   void notesTellTheUserWhatToRunNext() {
-    String notes = new Helm(RenderedChart.CHART).install().clientOnly().dryRun()
-        .withName(RenderedChart.RELEASE).withNamespace(RenderedChart.NAMESPACE)
-        .set("agent.backend", "simulated")
-        .call().getOutput();
+    String notes =
+        new Helm(RenderedChart.CHART)
+            .install()
+            .clientOnly()
+            .dryRun()
+            .withName(RenderedChart.RELEASE)
+            .withNamespace(RenderedChart.NAMESPACE)
+            .set("agent.backend", "simulated")
+            .call()
+            .getOutput();
 
     assertTrue(notes.contains("kubectl get vfionodes"), notes);
     assertTrue(notes.contains("kubectl apply -f examples/sandbox/"), notes);
@@ -57,16 +73,26 @@ class ChartTest {
 
   @Test
   void notesWarnThatTheKernelBackendIsNotThereYet() {
-    String notes = new Helm(RenderedChart.CHART).install().clientOnly().dryRun()
-        .withName(RenderedChart.RELEASE).withNamespace(RenderedChart.NAMESPACE)
-        .call().getOutput();
+    String notes =
+        new Helm(RenderedChart.CHART)
+            .install()
+            .clientOnly()
+            .dryRun()
+            .withName(RenderedChart.RELEASE)
+            .withNamespace(RenderedChart.NAMESPACE)
+            .call()
+            .getOutput();
 
     assertTrue(notes.contains("--set agent.backend=simulated"), notes);
   }
 
   private static List<String> fileNames(Path directory) throws IOException {
     try (Stream<Path> files = Files.list(directory)) {
-      return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".yaml")).sorted().toList();
+      return files
+          .map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml"))
+          .sorted()
+          .toList();
     }
   }
 }

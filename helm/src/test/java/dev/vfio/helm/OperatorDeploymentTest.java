@@ -54,20 +54,33 @@ class OperatorDeploymentTest {
   @Test
   void prometheusFindsTheOperatorsMetricsByAnnotationOrPodMonitor() {
     int port = OperatorConfig.fromEnvironment(environment(operator, "node-a")).healthPort();
-    Map<String, String> annotations = chart.operatorDeployment().getSpec().getTemplate().getMetadata().getAnnotations();
+    Map<String, String> annotations =
+        chart.operatorDeployment().getSpec().getTemplate().getMetadata().getAnnotations();
     assertEquals("true", annotations.get("prometheus.io/scrape"));
     assertEquals(String.valueOf(port), annotations.get("prometheus.io/port"));
     assertEquals("/metrics", annotations.get("prometheus.io/path"));
     assertTrue(chart.all(GenericKubernetesResource.class).isEmpty(), "no PodMonitor unless asked");
 
-    RenderedChart monitored = RenderedChart.render(c -> c.set("metrics.podMonitor.enabled", "true")
-        .set("metrics.podAnnotations", "false"));
-    GenericKubernetesResource monitor = monitored.one(GenericKubernetesResource.class, "vfio-operator");
+    RenderedChart monitored =
+        RenderedChart.render(
+            c ->
+                c.set("metrics.podMonitor.enabled", "true").set("metrics.podAnnotations", "false"));
+    GenericKubernetesResource monitor =
+        monitored.one(GenericKubernetesResource.class, "vfio-operator");
     assertEquals("PodMonitor", monitor.getKind());
     assertEquals("health", monitor.get("spec", "podMetricsEndpoints", 0, "port"));
     assertEquals("/metrics", monitor.get("spec", "podMetricsEndpoints", 0, "path"));
-    assertEquals(List.of("operator", "node-agent"), monitor.get("spec", "selector", "matchExpressions", 1, "values"));
-    assertTrue(monitored.operatorDeployment().getSpec().getTemplate().getMetadata().getAnnotations().isEmpty());
+    assertEquals(
+        List.of("operator", "node-agent"),
+        monitor.get("spec", "selector", "matchExpressions", 1, "values"));
+    assertTrue(
+        monitored
+            .operatorDeployment()
+            .getSpec()
+            .getTemplate()
+            .getMetadata()
+            .getAnnotations()
+            .isEmpty());
   }
 
   @Test
@@ -87,16 +100,22 @@ class OperatorDeploymentTest {
     assertEquals(8080, config.healthPort());
     assertEquals(5, config.maxMigrations());
     assertEquals(2, config.maxMigrationsPerNode());
-    assertEquals(RenderedChart.NAMESPACE, config.leaderElectionNamespace(),
+    assertEquals(
+        RenderedChart.NAMESPACE,
+        config.leaderElectionNamespace(),
         "the Lease lives in the release namespace, where the leader-election Role grants it");
   }
 
   @Test
   void leaderElectionCanBeTurnedOffAndTakesItsRoleAlong() {
-    RenderedChart single = RenderedChart.render(c -> c.set("operator.leaderElection.enabled", "false"));
-    Container container = container(single.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
+    RenderedChart single =
+        RenderedChart.render(c -> c.set("operator.leaderElection.enabled", "false"));
+    Container container =
+        container(single.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
 
-    assertEquals("", OperatorConfig.fromEnvironment(environment(container, "node-a")).leaderElectionNamespace());
+    assertEquals(
+        "",
+        OperatorConfig.fromEnvironment(environment(container, "node-a")).leaderElectionNamespace());
     assertFalse(single.has(Role.class, "vfio-operator-leader-election"));
     assertFalse(single.has(RoleBinding.class, "vfio-operator-leader-election"));
     assertTrue(chart.has(Role.class, "vfio-operator-leader-election"));

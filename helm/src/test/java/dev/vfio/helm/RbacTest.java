@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Least privilege: each component's rules are exactly the API calls its code makes, listed here
- * with the code that makes them. A new call in the code needs a new line here and in the chart;
- * a rule the code no longer needs fails this test until it is removed from the chart.
+ * with the code that makes them. A new call in the code needs a new line here and in the chart; a
+ * rule the code no longer needs fails this test until it is removed from the chart.
  */
 class RbacTest {
   /** One permission: a verb on a resource of an API group, optionally on one named object only. */
@@ -43,101 +43,111 @@ class RbacTest {
   private static final String COORDINATION = "coordination.k8s.io";
 
   /** The operator, cluster-wide. Code in operator/src/main/java/dev/vfio/operator/. */
-  private static final Set<Permission> OPERATOR = Set.of(
-      // JOSDK's informer on the primary resource of VfioSnapshotReconciler.
-      Permission.of(VFIO, "vfiosnapshots", "list"),
-      Permission.of(VFIO, "vfiosnapshots", "watch"),
-      // JOSDK ReconciliationDispatcher.CustomResourceFacade.getResource, re-reading after a conflict.
-      Permission.of(VFIO, "vfiosnapshots", "get"),
-      // JOSDK adds and removes the Cleaner's finalizer with Resource.edit (a JSON patch), since
-      // VfioOperator sets useSSAToPatchPrimaryResource(false).
-      Permission.of(VFIO, "vfiosnapshots", "patch"),
-      // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete().
-      Permission.of(VFIO, "vfiosnapshots", "delete"),
-      // (migration.VfioMigrationReconciler.start reads the snapshot to restore: get, above.)
-      // status.StatusWriter.write: subresource("status").patch(JSON).
-      Permission.of(VFIO, "vfiosnapshots/status", "patch"),
-      // NodeTasks.create: an owner reference with blockOwnerDeletion=true needs update on the
-      // owner's finalizers where OwnerReferencesPermissionEnforcement is enabled.
-      Permission.of(VFIO, "vfiosnapshots/finalizers", "update"),
-      // migration.VfioMigrationReconciler: the same JOSDK calls on its primary resource, and its
-      // own StatusWriter and NodeTasks calls; no delete (migrations have no ttl).
-      Permission.of(VFIO, "vfiomigrations", "list"),
-      Permission.of(VFIO, "vfiomigrations", "watch"),
-      Permission.of(VFIO, "vfiomigrations", "get"),
-      Permission.of(VFIO, "vfiomigrations", "patch"),
-      Permission.of(VFIO, "vfiomigrations/status", "patch"),
-      Permission.of(VFIO, "vfiomigrations/finalizers", "update"),
-      // NodeTasks.create: client.resource(task).create().
-      Permission.of(VFIO, "vfionodetasks", "create"),
-      // NodeTasks.create after a 409 (tasks are otherwise read from the informer only).
-      Permission.of(VFIO, "vfionodetasks", "get"),
-      // tasks.TaskInformer: each reconciler's InformerEventSource on VfioNodeTask.
-      Permission.of(VFIO, "vfionodetasks", "list"),
-      Permission.of(VFIO, "vfionodetasks", "watch"),
-      // NodeTasks.cancel: JSON merge patch of spec.cancelRequested.
-      Permission.of(VFIO, "vfionodetasks", "patch"),
-      // NodeTasks.delete.
-      Permission.of(VFIO, "vfionodetasks", "delete"),
-      // preflight.AgentNodes.get when its informer has not seen the node yet: withName(node).get()
-      // on VfioNodes.
-      Permission.of(VFIO, "vfionodes", "get"),
-      // preflight.AgentNodes: each reconciler's InformerEventSource on VfioNode.
-      Permission.of(VFIO, "vfionodes", "list"),
-      Permission.of(VFIO, "vfionodes", "watch"),
-      // VfioSnapshotReconciler.start, VfioMigrationReconciler.start, migration.FlowSteps (the
-      // watchdog, a Send's source), migration.RestoreStatusMarker:
-      // client.pods().inNamespace(ns).withName(pod).get().
-      Permission.of(CORE, "pods", "get"),
-      // migration.RestoreStatusMarker.mark: JSON merge patch of vfio.dev/restore-status on the target pod.
-      Permission.of(CORE, "pods", "patch"),
-      // EventRecorder.record: create; a repeat (409) is read and its count updated.
-      Permission.of(CORE, "events", "create"),
-      Permission.of(CORE, "events", "get"),
-      Permission.of(CORE, "events", "update"));
+  private static final Set<Permission> OPERATOR =
+      Set.of(
+          // JOSDK's informer on the primary resource of VfioSnapshotReconciler.
+          Permission.of(VFIO, "vfiosnapshots", "list"),
+          Permission.of(VFIO, "vfiosnapshots", "watch"),
+          // JOSDK ReconciliationDispatcher.CustomResourceFacade.getResource, re-reading after a
+          // conflict.
+          Permission.of(VFIO, "vfiosnapshots", "get"),
+          // JOSDK adds and removes the Cleaner's finalizer with Resource.edit (a JSON patch), since
+          // VfioOperator sets useSSAToPatchPrimaryResource(false).
+          Permission.of(VFIO, "vfiosnapshots", "patch"),
+          // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete().
+          Permission.of(VFIO, "vfiosnapshots", "delete"),
+          // (migration.VfioMigrationReconciler.start reads the snapshot to restore: get, above.)
+          // status.StatusWriter.write: subresource("status").patch(JSON).
+          Permission.of(VFIO, "vfiosnapshots/status", "patch"),
+          // NodeTasks.create: an owner reference with blockOwnerDeletion=true needs update on the
+          // owner's finalizers where OwnerReferencesPermissionEnforcement is enabled.
+          Permission.of(VFIO, "vfiosnapshots/finalizers", "update"),
+          // migration.VfioMigrationReconciler: the same JOSDK calls on its primary resource, and
+          // its
+          // own StatusWriter and NodeTasks calls; no delete (migrations have no ttl).
+          Permission.of(VFIO, "vfiomigrations", "list"),
+          Permission.of(VFIO, "vfiomigrations", "watch"),
+          Permission.of(VFIO, "vfiomigrations", "get"),
+          Permission.of(VFIO, "vfiomigrations", "patch"),
+          Permission.of(VFIO, "vfiomigrations/status", "patch"),
+          Permission.of(VFIO, "vfiomigrations/finalizers", "update"),
+          // NodeTasks.create: client.resource(task).create().
+          Permission.of(VFIO, "vfionodetasks", "create"),
+          // NodeTasks.create after a 409 (tasks are otherwise read from the informer only).
+          Permission.of(VFIO, "vfionodetasks", "get"),
+          // tasks.TaskInformer: each reconciler's InformerEventSource on VfioNodeTask.
+          Permission.of(VFIO, "vfionodetasks", "list"),
+          Permission.of(VFIO, "vfionodetasks", "watch"),
+          // NodeTasks.cancel: JSON merge patch of spec.cancelRequested.
+          Permission.of(VFIO, "vfionodetasks", "patch"),
+          // NodeTasks.delete.
+          Permission.of(VFIO, "vfionodetasks", "delete"),
+          // preflight.AgentNodes.get when its informer has not seen the node yet:
+          // withName(node).get()
+          // on VfioNodes.
+          Permission.of(VFIO, "vfionodes", "get"),
+          // preflight.AgentNodes: each reconciler's InformerEventSource on VfioNode.
+          Permission.of(VFIO, "vfionodes", "list"),
+          Permission.of(VFIO, "vfionodes", "watch"),
+          // VfioSnapshotReconciler.start, VfioMigrationReconciler.start, migration.FlowSteps (the
+          // watchdog, a Send's source), migration.RestoreStatusMarker:
+          // client.pods().inNamespace(ns).withName(pod).get().
+          Permission.of(CORE, "pods", "get"),
+          // migration.RestoreStatusMarker.mark: JSON merge patch of vfio.dev/restore-status on the
+          // target pod.
+          Permission.of(CORE, "pods", "patch"),
+          // EventRecorder.record: create; a repeat (409) is read and its count updated.
+          Permission.of(CORE, "events", "create"),
+          Permission.of(CORE, "events", "get"),
+          Permission.of(CORE, "events", "update"));
 
   /**
    * The operator's leader election, in the release namespace: VfioOperator's
    * LeaderElectionConfiguration("vfio-operator", namespace). Fabric8's LeaseLock gets, creates and
-   * patches the Lease; JOSDK's LeaderElectionManager.checkLeaseAccess demands create, update and get.
+   * patches the Lease; JOSDK's LeaderElectionManager.checkLeaseAccess demands create, update and
+   * get.
    */
-  private static final Set<Permission> LEADER_ELECTION = Set.of(
-      Permission.of(COORDINATION, "leases", "create"),
-      new Permission(COORDINATION, "leases", "get", "vfio-operator"),
-      new Permission(COORDINATION, "leases", "update", "vfio-operator"),
-      new Permission(COORDINATION, "leases", "patch", "vfio-operator"));
+  private static final Set<Permission> LEADER_ELECTION =
+      Set.of(
+          Permission.of(COORDINATION, "leases", "create"),
+          new Permission(COORDINATION, "leases", "get", "vfio-operator"),
+          new Permission(COORDINATION, "leases", "update", "vfio-operator"),
+          new Permission(COORDINATION, "leases", "patch", "vfio-operator"));
 
   /**
    * The operator's transport CA, in the release namespace: transport.TransportCa.ensure gets the
    * Secret named by VFIO_TRANSPORT_SECRET and creates it when missing.
    */
-  private static final Set<Permission> OPERATOR_TRANSPORT = Set.of(
-      Permission.of(CORE, "secrets", "create"),
-      new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
+  private static final Set<Permission> OPERATOR_TRANSPORT =
+      Set.of(
+          Permission.of(CORE, "secrets", "create"),
+          new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
 
   /** The agent's stream certificates: transport.SecretCredentials.get reads that one Secret. */
-  private static final Set<Permission> AGENT_TRANSPORT = Set.of(
-      new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
+  private static final Set<Permission> AGENT_TRANSPORT =
+      Set.of(new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
 
   /** The node agent, cluster-wide. Code in node-agent/src/main/java/dev/vfio/agent/. */
-  private static final Set<Permission> AGENT = Set.of(
-      // tasks.TaskWorker.start: inform on VfioNodeTasks with spec.nodeName=<node> (a field
-      // selector), all namespaces.
-      Permission.of(VFIO, "vfionodetasks", "list"),
-      Permission.of(VFIO, "vfionodetasks", "watch"),
-      // (journal.InterruptedTasks.fail lists them too, after a restart.)
-      // tasks.TaskStatusWriter: claim and status, subresource("status").patch(JSON).
-      Permission.of(VFIO, "vfionodetasks/status", "patch"),
-      // inventory.NodePublisher.write: create when the status patch finds no VfioNode.
-      Permission.of(VFIO, "vfionodes", "create"),
-      // inventory.NodePublisher: status and conditions, subresource("status").patch(JSON).
-      Permission.of(VFIO, "vfionodes/status", "patch"),
-      // pods.NodePods.find, when its watch has not seen the task's pod: withName(pod).get().
-      Permission.of(CORE, "pods", "get"),
-      // pods.NodePods: inform on this node's pods (a field selector), which NodePublisher reports
-      // holders from and NodeAgent republishes the VfioNode on.
-      Permission.of(CORE, "pods", "list"),
-      Permission.of(CORE, "pods", "watch"));
+  private static final Set<Permission> AGENT =
+      Set.of(
+          // tasks.TaskWorker.start: inform on VfioNodeTasks with spec.nodeName=<node> (a field
+          // selector), all namespaces.
+          Permission.of(VFIO, "vfionodetasks", "list"),
+          Permission.of(VFIO, "vfionodetasks", "watch"),
+          // (journal.InterruptedTasks.fail lists them too, after a restart.)
+          // tasks.TaskStatusWriter: claim and status, subresource("status").patch(JSON).
+          Permission.of(VFIO, "vfionodetasks/status", "patch"),
+          // inventory.NodePublisher.write: create when the status patch finds no VfioNode.
+          Permission.of(VFIO, "vfionodes", "create"),
+          // inventory.NodePublisher: status and conditions, subresource("status").patch(JSON).
+          Permission.of(VFIO, "vfionodes/status", "patch"),
+          // pods.NodePods.find, when its watch has not seen the task's pod: withName(pod).get().
+          Permission.of(CORE, "pods", "get"),
+          // pods.NodePods: inform on this node's pods (a field selector), which NodePublisher
+          // reports
+          // holders from and NodeAgent republishes the VfioNode on.
+          Permission.of(CORE, "pods", "list"),
+          Permission.of(CORE, "pods", "watch"));
 
   private final RenderedChart chart = RenderedChart.render();
 
@@ -172,11 +182,14 @@ class RbacTest {
 
   @Test
   void aTransportSecretOfOnesOwnIsTheOneBothComponentsMayRead() {
-    RenderedChart own = RenderedChart.render(c -> c.set("transport.secretName", "vfio-streams-tls"));
+    RenderedChart own =
+        RenderedChart.render(c -> c.set("transport.secretName", "vfio-streams-tls"));
 
     for (String role : List.of("vfio-operator-transport", "vfio-operator-agent-transport")) {
-      assertTrue(permissions(own.one(Role.class, role).getRules())
-          .contains(new Permission(CORE, "secrets", "get", "vfio-streams-tls")), role);
+      assertTrue(
+          permissions(own.one(Role.class, role).getRules())
+              .contains(new Permission(CORE, "secrets", "get", "vfio-streams-tls")),
+          role);
     }
   }
 
@@ -187,40 +200,63 @@ class RbacTest {
     chart.all(Role.class).forEach(r -> rules.addAll(r.getRules()));
     assertFalse(rules.isEmpty());
     for (PolicyRule rule : rules) {
-      for (List<String> values : List.of(rule.getApiGroups(), rule.getResources(), rule.getVerbs(),
-          rule.getResourceNames() == null ? List.<String>of() : rule.getResourceNames())) {
+      for (List<String> values :
+          List.of(
+              rule.getApiGroups(),
+              rule.getResources(),
+              rule.getVerbs(),
+              rule.getResourceNames() == null ? List.<String>of() : rule.getResourceNames())) {
         assertFalse(values.stream().anyMatch(v -> v.contains("*")), () -> "wildcard in " + rule);
       }
-      assertEquals(List.of(), rule.getNonResourceURLs() == null ? List.of() : rule.getNonResourceURLs());
+      assertEquals(
+          List.of(), rule.getNonResourceURLs() == null ? List.of() : rule.getNonResourceURLs());
     }
   }
 
   @Test
   void eachComponentIsBoundToItsOwnRoleThroughItsOwnServiceAccount() {
-    String operatorAccount = chart.operatorDeployment().getSpec().getTemplate().getSpec().getServiceAccountName();
-    String agentAccount = chart.agentDaemonSet().getSpec().getTemplate().getSpec().getServiceAccountName();
+    String operatorAccount =
+        chart.operatorDeployment().getSpec().getTemplate().getSpec().getServiceAccountName();
+    String agentAccount =
+        chart.agentDaemonSet().getSpec().getTemplate().getSpec().getServiceAccountName();
     assertNotEquals(operatorAccount, agentAccount);
 
-    assertBinding(chart.one(ClusterRoleBinding.class, "vfio-operator-operator").getRoleRef(),
+    assertBinding(
+        chart.one(ClusterRoleBinding.class, "vfio-operator-operator").getRoleRef(),
         chart.one(ClusterRoleBinding.class, "vfio-operator-operator").getSubjects(),
-        "ClusterRole", "vfio-operator-operator", operatorAccount);
-    assertBinding(chart.one(RoleBinding.class, "vfio-operator-leader-election").getRoleRef(),
+        "ClusterRole",
+        "vfio-operator-operator",
+        operatorAccount);
+    assertBinding(
+        chart.one(RoleBinding.class, "vfio-operator-leader-election").getRoleRef(),
         chart.one(RoleBinding.class, "vfio-operator-leader-election").getSubjects(),
-        "Role", "vfio-operator-leader-election", operatorAccount);
-    assertBinding(chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getRoleRef(),
+        "Role",
+        "vfio-operator-leader-election",
+        operatorAccount);
+    assertBinding(
+        chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getRoleRef(),
         chart.one(ClusterRoleBinding.class, "vfio-operator-agent").getSubjects(),
-        "ClusterRole", "vfio-operator-agent", agentAccount);
-    assertBinding(chart.one(RoleBinding.class, "vfio-operator-transport").getRoleRef(),
+        "ClusterRole",
+        "vfio-operator-agent",
+        agentAccount);
+    assertBinding(
+        chart.one(RoleBinding.class, "vfio-operator-transport").getRoleRef(),
         chart.one(RoleBinding.class, "vfio-operator-transport").getSubjects(),
-        "Role", "vfio-operator-transport", operatorAccount);
-    assertBinding(chart.one(RoleBinding.class, "vfio-operator-agent-transport").getRoleRef(),
+        "Role",
+        "vfio-operator-transport",
+        operatorAccount);
+    assertBinding(
+        chart.one(RoleBinding.class, "vfio-operator-agent-transport").getRoleRef(),
         chart.one(RoleBinding.class, "vfio-operator-agent-transport").getSubjects(),
-        "Role", "vfio-operator-agent-transport", agentAccount);
+        "Role",
+        "vfio-operator-agent-transport",
+        agentAccount);
     assertEquals(2, chart.all(ClusterRoleBinding.class).size());
     assertEquals(3, chart.all(RoleBinding.class).size());
   }
 
-  private static void assertBinding(RoleRef role, List<Subject> subjects, String kind, String name, String account) {
+  private static void assertBinding(
+      RoleRef role, List<Subject> subjects, String kind, String name, String account) {
     assertEquals(kind, role.getKind());
     assertEquals(name, role.getName());
     assertEquals(1, subjects.size());
@@ -232,8 +268,10 @@ class RbacTest {
   private static TreeSet<Permission> permissions(Collection<PolicyRule> rules) {
     TreeSet<Permission> permissions = new TreeSet<>();
     for (PolicyRule rule : rules) {
-      List<String> names = rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
-          ? List.of("") : rule.getResourceNames();
+      List<String> names =
+          rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
+              ? List.of("")
+              : rule.getResourceNames();
       for (String group : rule.getApiGroups()) {
         for (String resource : rule.getResources()) {
           for (String verb : rule.getVerbs()) {

@@ -51,7 +51,9 @@ record RenderedChart(List<HasMetadata> objects) {
 
   /** The rendered YAML; throws IllegalStateException with Helm's message when Helm refuses. */
   static String template(UnaryOperator<TemplateCommand> options) {
-    return options.apply(new Helm(CHART).template().withName(RELEASE).withNamespace(NAMESPACE)).call();
+    return options
+        .apply(new Helm(CHART).template().withName(RELEASE).withNamespace(NAMESPACE))
+        .call();
   }
 
   <T extends HasMetadata> List<T> all(Class<T> kind) {
@@ -60,7 +62,10 @@ record RenderedChart(List<HasMetadata> objects) {
 
   <T extends HasMetadata> T one(Class<T> kind, String name) {
     List<T> found = all(kind).stream().filter(o -> o.getMetadata().getName().equals(name)).toList();
-    assertEquals(1, found.size(), () -> "exactly one " + kind.getSimpleName() + " " + name + " in " + names());
+    assertEquals(
+        1,
+        found.size(),
+        () -> "exactly one " + kind.getSimpleName() + " " + name + " in " + names());
     return found.get(0);
   }
 
@@ -81,19 +86,26 @@ record RenderedChart(List<HasMetadata> objects) {
   }
 
   static Container container(PodSpec pod, String name) {
-    return pod.getContainers().stream().filter(c -> c.getName().equals(name)).findFirst()
+    return pod.getContainers().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no container " + name));
   }
 
   static Volume volume(PodSpec pod, String name) {
-    return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+    return pod.getVolumes().stream()
+        .filter(v -> v.getName().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no volume " + name));
   }
 
   /** The mount at {@code path}, which must exist. */
   static VolumeMount mountAt(Container container, String path) {
-    return container.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(path)).findFirst()
-        .orElseThrow(() -> new AssertionError("nothing mounted at " + path + " in " + container.getName()));
+    return container.getVolumeMounts().stream()
+        .filter(m -> m.getMountPath().equals(path))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError("nothing mounted at " + path + " in " + container.getName()));
   }
 
   static boolean mounts(Container container, String path) {
@@ -101,8 +113,8 @@ record RenderedChart(List<HasMetadata> objects) {
   }
 
   /**
-   * The container's environment as the process sees it, with the downward API resolved the way
-   * the kubelet would for a pod on {@code node} in {@link #NAMESPACE}.
+   * The container's environment as the process sees it, with the downward API resolved the way the
+   * kubelet would for a pod on {@code node} in {@link #NAMESPACE}.
    */
   static Map<String, String> environment(Container container, String node) {
     Map<String, String> env = new LinkedHashMap<>();
@@ -110,12 +122,13 @@ record RenderedChart(List<HasMetadata> objects) {
       String value = variable.getValue();
       if (variable.getValueFrom() != null) {
         String field = variable.getValueFrom().getFieldRef().getFieldPath();
-        value = switch (field) {
-          case "spec.nodeName" -> node;
-          case "status.podIP" -> POD_IP;
-          case "metadata.namespace" -> NAMESPACE;
-          default -> throw new AssertionError("unexpected field reference " + field);
-        };
+        value =
+            switch (field) {
+              case "spec.nodeName" -> node;
+              case "status.podIP" -> POD_IP;
+              case "metadata.namespace" -> NAMESPACE;
+              default -> throw new AssertionError("unexpected field reference " + field);
+            };
       }
       env.put(variable.getName(), value == null ? "" : value);
     }

@@ -16,92 +16,119 @@ import org.junit.jupiter.api.io.TempDir;
  * values.schema.json for each value on its own, the templates for what spans several.
  */
 class ValuesSchemaTest {
-  @TempDir
-  Path directory;
+  @TempDir Path directory;
 
   @Test
   void backendMustBeKernelOrSimulated() {
-    assertRefused(c -> c.set("agent.backend", "kvm"),
+    assertRefused(
+        c -> c.set("agent.backend", "kvm"),
         "agent.backend must be one of the following: \"kernel\", \"simulated\"");
   }
 
   @Test
   void durationsMustBeWhatTheComponentsParse() {
-    assertRefused(c -> c.set("operator.defaultTimeout", "ten minutes"), "operator.defaultTimeout: Does not match pattern");
-    assertRefused(c -> c.set("agent.heartbeatInterval", "10sec"), "agent.heartbeatInterval: Does not match pattern");
+    assertRefused(
+        c -> c.set("operator.defaultTimeout", "ten minutes"),
+        "operator.defaultTimeout: Does not match pattern");
+    assertRefused(
+        c -> c.set("agent.heartbeatInterval", "10sec"),
+        "agent.heartbeatInterval: Does not match pattern");
   }
 
   @Test
   void aMistypedKeyIsRefusedRatherThanIgnored() {
-    assertRefused(c -> c.set("agent.backnd", "simulated"), "Additional property backnd is not allowed");
-    assertRefused(c -> c.set("storage.claim[0].name", "x"), "Additional property claim is not allowed");
+    assertRefused(
+        c -> c.set("agent.backnd", "simulated"), "Additional property backnd is not allowed");
+    assertRefused(
+        c -> c.set("storage.claim[0].name", "x"), "Additional property claim is not allowed");
   }
 
   @Test
   void claimNamesAreLowercaseDnsNames() {
-    assertRefused(c -> c.set("storage.claims[0].name", "Fast_Claim"), "storage.claims.0.name: Does not match pattern");
+    assertRefused(
+        c -> c.set("storage.claims[0].name", "Fast_Claim"),
+        "storage.claims.0.name: Does not match pattern");
   }
 
   @Test
   void aClaimTheChartCreatesNeedsASize() throws IOException {
-    assertRefused(values("""
+    assertRefused(
+        values(
+            """
         storage:
           claims:
             - name: vfio-snapshots
               accessModes: [ReadWriteMany]
-        """), "size is required");
+        """),
+        "size is required");
   }
 
   @Test
   void claimsCannotBeReadOnly() {
-    assertRefused(c -> c.set("storage.claims[0].accessModes[0]", "ReadOnlyMany"),
+    assertRefused(
+        c -> c.set("storage.claims[0].accessModes[0]", "ReadOnlyMany"),
         "storage.claims.0.accessModes.0: storage.claims.0.accessModes.0 must be one of the following");
   }
 
   @Test
   void atLeastOneClaim() throws IOException {
-    assertRefused(values("""
+    assertRefused(
+        values(
+            """
         storage:
           claims: []
-        """), "storage.claims: Array must have at least 1 items");
+        """),
+        "storage.claims: Array must have at least 1 items");
   }
 
   @Test
   void theDefaultClaimMustBeOneOfTheClaims() {
-    assertRefused(c -> c.set("storage.defaultClaim", "nvme"),
+    assertRefused(
+        c -> c.set("storage.defaultClaim", "nvme"),
         "storage.defaultClaim \"nvme\" is not one of storage.claims (vfio-snapshots)");
   }
 
   @Test
   void claimNamesAreUnique() throws IOException {
-    assertRefused(values("""
+    assertRefused(
+        values(
+            """
         storage:
           claims:
             - {name: vfio-snapshots, size: 1Gi, accessModes: [ReadWriteMany]}
             - {name: vfio-snapshots, existingClaim: other}
-        """), "storage.claims: every claim needs its own name");
+        """),
+        "storage.claims: every claim needs its own name");
   }
 
   @Test
   void theSimulatedBackendNeedsDevicesWithWellFormedAddresses() throws IOException {
-    assertRefused(values("""
+    assertRefused(
+        values(
+            """
         agent:
           backend: simulated
           simulated:
             devices: []
-        """), "agent.simulated.devices: Array must have at least 1 items");
-    assertRefused(values("""
+        """),
+        "agent.simulated.devices: Array must have at least 1 items");
+    assertRefused(
+        values(
+            """
         agent:
           backend: simulated
           simulated:
             devices:
               - address: "3b:00.0"
-        """), "agent.simulated.devices.0.address: Does not match pattern");
+        """),
+        "agent.simulated.devices.0.address: Does not match pattern");
   }
 
   @Test
   void capabilitiesAreNamedOneByOne() {
-    assertRefused(c -> c.set("agent.extraCapabilities[0]", "ALL"), "agent.extraCapabilities.0: Must not validate the schema (not)");
+    assertRefused(
+        c -> c.set("agent.extraCapabilities[0]", "ALL"),
+        "agent.extraCapabilities.0: Must not validate the schema (not)");
   }
 
   private UnaryOperator<TemplateCommand> values(String yaml) throws IOException {
@@ -110,8 +137,10 @@ class ValuesSchemaTest {
   }
 
   private static void assertRefused(UnaryOperator<TemplateCommand> options, String message) {
-    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> RenderedChart.template(options));
-    assertTrue(refused.getMessage().contains(message),
+    IllegalStateException refused =
+        assertThrows(IllegalStateException.class, () -> RenderedChart.template(options));
+    assertTrue(
+        refused.getMessage().contains(message),
         () -> "expected Helm to say \"" + message + "\", it said: " + refused.getMessage());
   }
 }

@@ -12,17 +12,25 @@ import java.util.UUID;
  *
  * @param nodeName this node ({@code NODE_NAME}, from the downward API; required)
  * @param backend {@code kernel} or {@code simulated} ({@code VFIO_BACKEND})
- * @param storageClaims claim name to mount path ({@code VFIO_STORAGE_CLAIMS}: {@code name=/path,...})
+ * @param storageClaims claim name to mount path ({@code VFIO_STORAGE_CLAIMS}: {@code
+ *     name=/path,...})
  * @param journalDirectory the crash journal, on the node's disk ({@code VFIO_JOURNAL_DIR})
- * @param simulatedDevices JSON file of simulated devices ({@code VFIO_SIM_DEVICES}, simulated backend only)
- * @param simulationDirectory where simulated devices and pods keep their state ({@code VFIO_SIM_DIR})
+ * @param simulatedDevices JSON file of simulated devices ({@code VFIO_SIM_DEVICES}, simulated
+ *     backend only)
+ * @param simulationDirectory where simulated devices and pods keep their state ({@code
+ *     VFIO_SIM_DIR})
  * @param heartbeatInterval how often the VfioNode is republished ({@code VFIO_HEARTBEAT_INTERVAL})
- * @param progressInterval the least time between two progress or stage writes of a task ({@code VFIO_PROGRESS_INTERVAL})
+ * @param progressInterval the least time between two progress or stage writes of a task ({@code
+ *     VFIO_PROGRESS_INTERVAL})
  * @param taskConcurrency tasks run at once ({@code VFIO_TASK_CONCURRENCY})
- * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates ({@code VFIO_TRANSPORT_SECRET})
- * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the downward API)
- * @param transferIdleTimeout a stream that moves nothing this long is broken ({@code VFIO_TRANSFER_IDLE_TIMEOUT})
- * @param healthPort port of /healthz, /readyz and /metrics; negative to serve none ({@code VFIO_HEALTH_PORT})
+ * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates
+ *     ({@code VFIO_TRANSPORT_SECRET})
+ * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the
+ *     downward API)
+ * @param transferIdleTimeout a stream that moves nothing this long is broken ({@code
+ *     VFIO_TRANSFER_IDLE_TIMEOUT})
+ * @param healthPort port of /healthz, /readyz and /metrics; negative to serve none ({@code
+ *     VFIO_HEALTH_PORT})
  * @param agentId this process, as it signs its task claims
  */
 public record AgentConfig(
@@ -49,12 +57,16 @@ public record AgentConfig(
     }
     String backend = env.getOrDefault("VFIO_BACKEND", "kernel");
     if (!backend.equals("kernel") && !backend.equals("simulated")) {
-      throw new IllegalArgumentException("VFIO_BACKEND must be kernel or simulated, not " + backend);
+      throw new IllegalArgumentException(
+          "VFIO_BACKEND must be kernel or simulated, not " + backend);
     }
     return new AgentConfig(
         node,
         backend,
-        claims(env.getOrDefault("VFIO_STORAGE_CLAIMS", "vfio-snapshots=/var/lib/vfio-operator/claims/vfio-snapshots")),
+        claims(
+            env.getOrDefault(
+                "VFIO_STORAGE_CLAIMS",
+                "vfio-snapshots=/var/lib/vfio-operator/claims/vfio-snapshots")),
         Path.of(env.getOrDefault("VFIO_JOURNAL_DIR", "/var/lib/vfio-operator/journal")),
         env.containsKey("VFIO_SIM_DEVICES") ? Path.of(env.get("VFIO_SIM_DEVICES")) : null,
         Path.of(env.getOrDefault("VFIO_SIM_DIR", "/var/lib/vfio-operator/simulation")),
@@ -65,7 +77,11 @@ public record AgentConfig(
         env.getOrDefault("POD_IP", "127.0.0.1"),
         Durations.parse(env.get("VFIO_TRANSFER_IDLE_TIMEOUT"), Duration.ofSeconds(30)),
         Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8081")),
-        node + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8));
+        node
+            + "-"
+            + ProcessHandle.current().pid()
+            + "-"
+            + UUID.randomUUID().toString().substring(0, 8));
   }
 
   private static Map<String, Path> claims(String text) {
@@ -73,7 +89,8 @@ public record AgentConfig(
     for (String entry : text.split(",")) {
       String[] parts = entry.trim().split("=", 2);
       if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
-        throw new IllegalArgumentException("VFIO_STORAGE_CLAIMS entry '" + entry + "' is not name=/path");
+        throw new IllegalArgumentException(
+            "VFIO_STORAGE_CLAIMS entry '" + entry + "' is not name=/path");
       }
       claims.put(parts[0].trim(), Path.of(parts[1].trim()));
     }

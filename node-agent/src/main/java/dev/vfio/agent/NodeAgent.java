@@ -1,24 +1,26 @@
 package dev.vfio.agent;
 
 import dev.vfio.agent.blobs.BlobStore;
-import dev.vfio.agent.health.AgentEndpoints;
-import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.agent.blobs.ClaimSpace;
+import dev.vfio.agent.health.AgentEndpoints;
 import dev.vfio.agent.inventory.NodePublisher;
+import dev.vfio.agent.inventory.PodChanges;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.InterruptedTasks;
 import dev.vfio.agent.journal.JournalQuarantine;
 import dev.vfio.agent.journal.JournalReplay;
+import dev.vfio.agent.metrics.AgentMetrics;
+import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.sim.SimulatedBackend;
 import dev.vfio.agent.tasks.DeleteBlobsOperation;
 import dev.vfio.agent.tasks.LoadOperation;
 import dev.vfio.agent.tasks.PodDevices;
 import dev.vfio.agent.tasks.ReceiveOperation;
 import dev.vfio.agent.tasks.ResumeOperation;
-import dev.vfio.agent.tasks.SendOperation;
-import dev.vfio.agent.transport.SecretCredentials;
 import dev.vfio.agent.tasks.SaveOperation;
+import dev.vfio.agent.tasks.SendOperation;
 import dev.vfio.agent.tasks.TaskWorker;
+import dev.vfio.agent.transport.SecretCredentials;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
@@ -38,8 +40,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import dev.vfio.agent.pods.NodePods;
-import dev.vfio.agent.inventory.PodChanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,70 +65,126 @@ public final class NodeAgent implements AutoCloseable {
   private final AtomicBoolean republishPending = new AtomicBoolean();
   private final NodePods pods;
 
-  public NodeAgent(KubernetesClient client, AgentConfig config, NodeBackend backend, Clock clock) throws IOException {
+  public NodeAgent(KubernetesClient client, AgentConfig config, NodeBackend backend, Clock clock)
+      throws IOException {
     this.client = client;
     this.config = config;
     this.backend = backend;
     this.clock = clock;
     for (Map.Entry<String, Path> claim : config.storageClaims().entrySet()) {
       if (!Files.isDirectory(claim.getValue())) {
-        throw new IllegalArgumentException("storage claim " + claim.getKey() + " is not mounted at "
-            + claim.getValue() + ": mount the claim there or fix VFIO_STORAGE_CLAIMS");
+        throw new IllegalArgumentException(
+            "storage claim "
+                + claim.getKey()
+                + " is not mounted at "
+                + claim.getValue()
+                + ": mount the claim there or fix VFIO_STORAGE_CLAIMS");
       }
     }
     this.blobs = new BlobStore(config.storageClaims());
     this.journal = new DeviceJournal(config.journalDirectory());
     String kernelRelease = System.getProperty("os.version");
     this.pods = new NodePods(client, config.nodeName());
-    this.publisher = new NodePublisher(client, pods, config.nodeName(), backend.name(), VERSION, kernelRelease,
-        backend.inventory(), backend.resolver(), this::storage, this::setAside, clock, metrics);
+    this.publisher =
+        new NodePublisher(
+            client,
+            pods,
+            config.nodeName(),
+            backend.name(),
+            VERSION,
+            kernelRelease,
+            backend.inventory(),
+            backend.resolver(),
+            this::storage,
+            this::setAside,
+            clock,
+            metrics);
     PodDevices podDevices = new PodDevices(pods::find, backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
-    this.worker = new TaskWorker(client, config.nodeName(), config.agentId(), Map.of(
-        TaskOperation.Save, new SaveOperation(podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),
-        TaskOperation.Load, new LoadOperation(podDevices, blobs, journal),
-        TaskOperation.Receive, new ReceiveOperation(podDevices, journal, credentials, config.advertisedHost(),
-            config.transferIdleTimeout()),
-        TaskOperation.Send, new SendOperation(podDevices, backend, journal, credentials, config.nodeName(),
-            kernelRelease, config.transferIdleTimeout()),
-        TaskOperation.Resume, new ResumeOperation(podDevices, backend.quiescer()),
-        TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
-        config.taskConcurrency(), clock, config.progressInterval(), metrics);
-    this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "heartbeat");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.worker =
+        new TaskWorker(
+            client,
+            config.nodeName(),
+            config.agentId(),
+            Map.of(
+                TaskOperation.Save,
+                    new SaveOperation(
+                        podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),
+                TaskOperation.Load, new LoadOperation(podDevices, blobs, journal),
+                TaskOperation.Receive,
+                    new ReceiveOperation(
+                        podDevices,
+                        journal,
+                        credentials,
+                        config.advertisedHost(),
+                        config.transferIdleTimeout()),
+                TaskOperation.Send,
+                    new SendOperation(
+                        podDevices,
+                        backend,
+                        journal,
+                        credentials,
+                        config.nodeName(),
+                        kernelRelease,
+                        config.transferIdleTimeout()),
+                TaskOperation.Resume, new ResumeOperation(podDevices, backend.quiescer()),
+                TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
+            config.taskConcurrency(),
+            clock,
+            config.progressInterval(),
+            metrics);
+    this.heartbeat =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "heartbeat");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   public void start() throws IOException {
     List<JournalReplay.Replayed> replayed = new JournalReplay(journal, backend, blobs).replay();
     new InterruptedTasks(client, worker.statusWriter(), config.nodeName(), config.agentId(), clock)
         .fail(replayed, Reasons.AGENT_RESTARTED);
-    // A pod arriving on the node changes who holds which device: report it now, not at the next heartbeat.
+    // A pod arriving on the node changes who holds which device: report it now, not at the next
+    // heartbeat.
     pods.onChange(new PodChanges(this::republishSoon));
     pods.start();
     publisher.publish();
-    heartbeat.scheduleWithFixedDelay(publisher::publish, config.heartbeatInterval().toMillis(),
-        config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+    heartbeat.scheduleWithFixedDelay(
+        publisher::publish,
+        config.heartbeatInterval().toMillis(),
+        config.heartbeatInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
     worker.start();
     if (config.healthPort() >= 0) {
-      endpoints = new AgentEndpoints(config.healthPort(), worker::watching, publisher::lastReportSucceeded,
-          metrics::scrape);
+      endpoints =
+          new AgentEndpoints(
+              config.healthPort(),
+              worker::watching,
+              publisher::lastReportSucceeded,
+              metrics::scrape);
     }
-    LOG.info("node agent {} started on node {} with the {} backend", config.agentId(), config.nodeName(), backend.name());
+    LOG.info(
+        "node agent {} started on node {} with the {} backend",
+        config.agentId(),
+        config.nodeName(),
+        backend.name());
   }
 
   /**
-   * Coalesces a burst of pod events into one publish, and publishes once more a little later:
-   * the operator trusts an inventory only once it is clearly newer than the pod it asks about.
+   * Coalesces a burst of pod events into one publish, and publishes once more a little later: the
+   * operator trusts an inventory only once it is clearly newer than the pod it asks about.
    */
   private void republishSoon() {
     if (republishPending.compareAndSet(false, true)) {
-      heartbeat.schedule(() -> {
-        republishPending.set(false);
-        publisher.publish();
-      }, 100, TimeUnit.MILLISECONDS);
+      heartbeat.schedule(
+          () -> {
+            republishPending.set(false);
+            publisher.publish();
+          },
+          100,
+          TimeUnit.MILLISECONDS);
       heartbeat.schedule(publisher::publish, 2500, TimeUnit.MILLISECONDS);
     }
   }
@@ -149,7 +205,9 @@ public final class NodeAgent implements AutoCloseable {
     }
   }
 
-  /** The journal entries replay set aside, for the VfioNode; null (no field) when there are none. */
+  /**
+   * The journal entries replay set aside, for the VfioNode; null (no field) when there are none.
+   */
   private List<SetAsideJournalEntry> setAside() {
     try {
       List<SetAsideJournalEntry> entries = new ArrayList<>();
@@ -182,18 +240,26 @@ public final class NodeAgent implements AutoCloseable {
 
   public static void main(String[] args) throws IOException, InterruptedException {
     AgentConfig config = AgentConfig.fromEnvironment(System.getenv());
-    NodeBackend backend = switch (config.backend()) {
-      case "simulated" -> SimulatedBackend.create(config.simulatedDevices(), config.simulationDirectory());
-      default -> KernelBackend.create();
-    };
-    NodeAgent agent = new NodeAgent(new KubernetesClientBuilder().build(), config, backend, Clock.systemUTC());
+    NodeBackend backend =
+        switch (config.backend()) {
+          case "simulated" ->
+              SimulatedBackend.create(config.simulatedDevices(), config.simulationDirectory());
+          default -> KernelBackend.create();
+        };
+    NodeAgent agent =
+        new NodeAgent(new KubernetesClientBuilder().build(), config, backend, Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
-      stopped.countDown();
-    }, "shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  agent.close();
+                  stopped.countDown();
+                },
+                "shutdown"));
     agent.start();
-    // Every worker thread is a daemon, so that a stop never waits on a stuck device; main keeps the JVM up.
+    // Every worker thread is a daemon, so that a stop never waits on a stuck device; main keeps the
+    // JVM up.
     stopped.await();
   }
 }

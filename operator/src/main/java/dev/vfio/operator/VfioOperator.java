@@ -3,7 +3,6 @@ package dev.vfio.operator;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
 import dev.vfio.operator.metrics.OperatorMetrics;
-import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import dev.vfio.operator.transport.TransportCa;
@@ -11,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.Map;
@@ -25,34 +25,50 @@ public final class VfioOperator implements AutoCloseable {
   private final KubernetesClient client;
   private final OperatorConfig config;
 
-  public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock) throws IOException {
+  public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock)
+      throws IOException {
     this.client = client;
     this.config = config;
     OperatorMetrics metrics = new OperatorMetrics();
-    operator = new Operator(overrider -> {
-      overrider.withKubernetesClient(client)
-          // Per-resource meters would grow with every snapshot ever made; aggregate ones do not.
-          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
-          // Status is written with JSON patches (status.StatusWriter), finalizers by JOSDK with
-          // JSON patches too; see docs/decisions/0001-status-patches.md.
-          .withUseSSAToPatchPrimaryResource(false)
-          .withCloseClientOnStop(true);
-      if (!config.leaderElectionNamespace().isEmpty()) {
-        overrider.withLeaderElectionConfiguration(
-            new LeaderElectionConfiguration("vfio-operator", config.leaderElectionNamespace()));
-      }
-    });
+    operator =
+        new Operator(
+            overrider -> {
+              overrider
+                  .withKubernetesClient(client)
+                  // Per-resource meters would grow with every snapshot ever made; aggregate ones do
+                  // not.
+                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
+                  // Status is written with JSON patches (status.StatusWriter), finalizers by JOSDK
+                  // with
+                  // JSON patches too; see docs/decisions/0001-status-patches.md.
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withCloseClientOnStop(true);
+              if (!config.leaderElectionNamespace().isEmpty()) {
+                overrider.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        "vfio-operator", config.leaderElectionNamespace()));
+              }
+            });
     operator.register(new VfioSnapshotReconciler(client, config, clock, metrics));
     operator.register(new VfioMigrationReconciler(client, config, clock, metrics));
-    health = config.healthPort() < 0 ? null : new HealthServer(config.healthPort(), Map.of(
-        "/startup", () -> operator.getRuntimeInfo().isStarted(),
-        "/healthz", () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(),
-        "/readyz", () -> operator.getRuntimeInfo().isStarted()
-            && operator.getRuntimeInfo().allEventSourcesAreHealthy()), metrics::scrape);
+    health =
+        config.healthPort() < 0
+            ? null
+            : new HealthServer(
+                config.healthPort(),
+                Map.of(
+                    "/startup", () -> operator.getRuntimeInfo().isStarted(),
+                    "/healthz", () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(),
+                    "/readyz",
+                        () ->
+                            operator.getRuntimeInfo().isStarted()
+                                && operator.getRuntimeInfo().allEventSourcesAreHealthy()),
+                metrics::scrape);
   }
 
   public void start() {
-    // Agents need the stream certificates before the first live migration; issuing them is idempotent.
+    // Agents need the stream certificates before the first live migration; issuing them is
+    // idempotent.
     String[] secret = config.transportSecret().split("/", 2);
     new TransportCa(client, secret[0], secret[1]).ensure();
     operator.start();
@@ -69,7 +85,8 @@ public final class VfioOperator implements AutoCloseable {
 
   public static void main(String[] args) throws IOException {
     OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
-    VfioOperator vfioOperator = new VfioOperator(new KubernetesClientBuilder().build(), config, Clock.systemUTC());
+    VfioOperator vfioOperator =
+        new VfioOperator(new KubernetesClientBuilder().build(), config, Clock.systemUTC());
     Runtime.getRuntime().addShutdownHook(new Thread(vfioOperator::close, "shutdown"));
     vfioOperator.start();
   }

@@ -1,9 +1,9 @@
 package dev.vfio.api.v1alpha1;
 
 /**
- * CEL expressions shared by the CRD schema and the operator's own validation, so the two agree.
- * The API server enforces them; the operator re-checks them because an admin may have installed
- * the CRDs without validation or an older version of them.
+ * CEL expressions shared by the CRD schema and the operator's own validation, so the two agree. The
+ * API server enforces them; the operator re-checks them because an admin may have installed the
+ * CRDs without validation or an older version of them.
  */
 public final class ApiPatterns {
   public static final String DNS_SUBDOMAIN =
@@ -36,10 +36,11 @@ public final class ApiPatterns {
    * up to 32 characters of such parts add up to far less than 292 years, and any value with a
    * longer part is too long for every bound. Durations holds the same maxima.
    */
-  private static final String DURATION_AT_MOST = "self.size() > 32"
-      + " || !self.matches('^([0-9]+(ms|s|m|h))+$')"
-      + " || (self.matches('^(0*[0-9]{1,5}h|0*[0-9]{1,7}m|0*[0-9]{1,9}s|0*[0-9]{1,12}ms)+$')"
-      + " && duration(self) <= duration('";
+  private static final String DURATION_AT_MOST =
+      "self.size() > 32"
+          + " || !self.matches('^([0-9]+(ms|s|m|h))+$')"
+          + " || (self.matches('^(0*[0-9]{1,5}h|0*[0-9]{1,7}m|0*[0-9]{1,9}s|0*[0-9]{1,12}ms)+$')"
+          + " && duration(self) <= duration('";
   public static final String TIMEOUT_RULE = DURATION_AT_MOST + "24h'))";
   public static final String TIMEOUT_MESSAGE = "must be at most 24h";
   public static final String TTL_RULE = DURATION_AT_MOST + "87600h'))";

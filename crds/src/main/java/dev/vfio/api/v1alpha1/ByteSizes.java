@@ -13,7 +13,11 @@ public final class ByteSizes {
       value /= 1024;
       unit++;
     }
-    return unit == 0 ? bytes + "B"
-        : (value >= 10 ? String.valueOf(Math.round(value)) : String.format(java.util.Locale.ROOT, "%.1f", value)) + units[unit];
+    return unit == 0
+        ? bytes + "B"
+        : (value >= 10
+                ? String.valueOf(Math.round(value))
+                : String.format(java.util.Locale.ROOT, "%.1f", value))
+            + units[unit];
   }
 }

@@ -6,7 +6,14 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /** A status condition in the shape Kubernetes API conventions prescribe. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"type", "status", "reason", "message", "lastTransitionTime", "observedGeneration"})
+@JsonPropertyOrder({
+  "type",
+  "status",
+  "reason",
+  "message",
+  "lastTransitionTime",
+  "observedGeneration"
+})
 public class Condition extends SchemaObject {
   public static final String TRUE = "True";
   public static final String FALSE = "False";
@@ -20,13 +27,15 @@ public class Condition extends SchemaObject {
     this.reason = reason;
     this.message = message;
   }
+
   @JsonPropertyDescription("Type of the condition, e.g. Ready.")
   private String type;
 
   @JsonPropertyDescription("True, False or Unknown.")
   private String status;
 
-  @JsonPropertyDescription("Machine-readable CamelCase reason for the last transition; see the troubleshooting guide.")
+  @JsonPropertyDescription(
+      "Machine-readable CamelCase reason for the last transition; see the troubleshooting guide.")
   private String reason;
 
   @JsonPropertyDescription("Human-readable explanation, including what to do about it.")
@@ -85,5 +94,4 @@ public class Condition extends SchemaObject {
   public void setObservedGeneration(Long observedGeneration) {
     this.observedGeneration = observedGeneration;
   }
-
 }

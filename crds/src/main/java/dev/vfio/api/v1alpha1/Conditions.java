@@ -41,7 +41,8 @@ public final class Conditions {
   }
 
   private static Condition merge(Condition old, Condition next, long generation, Instant now) {
-    Condition merged = new Condition(next.getType(), next.getStatus(), next.getReason(), next.getMessage());
+    Condition merged =
+        new Condition(next.getType(), next.getStatus(), next.getReason(), next.getMessage());
     merged.setObservedGeneration(generation);
     boolean flipped = old == null || !Objects.equals(old.getStatus(), next.getStatus());
     merged.setLastTransitionTime(flipped ? now.toString() : old.getLastTransitionTime());

@@ -36,5 +36,4 @@ public class DeviceMapping extends SchemaObject {
   public void setTarget(String target) {
     this.target = target;
   }
-
 }

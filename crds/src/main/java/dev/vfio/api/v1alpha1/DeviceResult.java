@@ -19,13 +19,15 @@ public class DeviceResult extends SchemaObject {
   @JsonPropertyDescription("PCI device id, 4 hex digits.")
   private String deviceId;
 
-  @JsonPropertyDescription("Migration capabilities the device advertises: STOP_COPY, P2P, PRE_COPY.")
+  @JsonPropertyDescription(
+      "Migration capabilities the device advertises: STOP_COPY, P2P, PRE_COPY.")
   private List<String> migrationFlags;
 
   @JsonPropertyDescription("Bytes of device state (uncompressed).")
   private Long bytes;
 
-  @JsonPropertyDescription("Digest of the saved device state, hex, when the snapshot asked for spec.digest SHA256: the SHA-256 of the SHA-256s of its 1 MiB chunks (docs/blob-format.md).")
+  @JsonPropertyDescription(
+      "Digest of the saved device state, hex, when the snapshot asked for spec.digest SHA256: the SHA-256 of the SHA-256s of its 1 MiB chunks (docs/blob-format.md).")
   private String sha256;
 
   @JsonPropertyDescription("Path of the blob relative to the storage claim root.")
@@ -116,5 +118,4 @@ public class DeviceResult extends SchemaObject {
   public void setState(String state) {
     this.state = state;
   }
-
 }

@@ -8,5 +8,6 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
  */
 @JsonDeserialize(using = SchemaEnumDeserializer.class)
 public enum Digest {
-  None, SHA256
+  None,
+  SHA256
 }

@@ -15,7 +15,8 @@ public class ExecHook extends SchemaObject {
   @JsonPropertyDescription("Command and arguments, executed without a shell.")
   private List<String> command;
 
-  @JsonPropertyDescription("How long the command may run, as a duration such as 30s (default 30s, at most 1h).")
+  @JsonPropertyDescription(
+      "How long the command may run, as a duration such as 30s (default 30s, at most 1h).")
   @Size(max = 32)
   @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
   @ValidationRule(value = ApiPatterns.HOOK_TIMEOUT_RULE, message = ApiPatterns.HOOK_TIMEOUT_MESSAGE)
@@ -55,5 +56,4 @@ public class ExecHook extends SchemaObject {
   public void setOnError(HookErrorMode onError) {
     this.onError = onError;
   }
-
 }

@@ -5,5 +5,6 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 /** What a failing hook does to the operation. */
 @JsonDeserialize(using = SchemaEnumDeserializer.class)
 public enum HookErrorMode {
-  Fail, Continue
+  Fail,
+  Continue
 }

@@ -9,7 +9,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class HooksSpec extends SchemaObject {
   @JsonPropertyDescription("Run before the pod is quiesced.")
-  // Bounded: the API server prices the CEL rules of each hook's timeout by the most hooks there can be.
+  // Bounded: the API server prices the CEL rules of each hook's timeout by the most hooks there can
+  // be.
   @Size(max = 16)
   private List<ExecHook> pre;
 
@@ -32,5 +33,4 @@ public class HooksSpec extends SchemaObject {
   public void setPost(List<ExecHook> post) {
     this.post = post;
   }
-
 }

@@ -5,5 +5,8 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 /** Lifecycle phase of a VfioMigration. */
 @JsonDeserialize(using = SchemaEnumDeserializer.class)
 public enum MigrationPhase {
-  Pending, Running, Succeeded, Failed
+  Pending,
+  Running,
+  Succeeded,
+  Failed
 }

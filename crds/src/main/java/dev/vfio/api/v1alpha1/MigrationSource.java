@@ -7,16 +7,22 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** Where the device state comes from: a running pod or a stored snapshot, never both. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "has(self.podName) != has(self.snapshotName)", message = "set exactly one of source.podName and source.snapshotName")
+@ValidationRule(
+    value = "has(self.podName) != has(self.snapshotName)",
+    message = "set exactly one of source.podName and source.snapshotName")
 public class MigrationSource extends SchemaObject {
   @JsonPropertyDescription("Running pod to migrate live from, in the migration's namespace.")
   @Size(max = 253)
-  @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
+  @ValidationRule(
+      value = ApiPatterns.DNS_SUBDOMAIN_RULE,
+      message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
   private String podName;
 
   @JsonPropertyDescription("Ready VfioSnapshot to restore from, in the migration's namespace.")
   @Size(max = 253)
-  @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
+  @ValidationRule(
+      value = ApiPatterns.DNS_SUBDOMAIN_RULE,
+      message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
   private String snapshotName;
 
   public String getPodName() {
@@ -34,5 +40,4 @@ public class MigrationSource extends SchemaObject {
   public void setSnapshotName(String snapshotName) {
     this.snapshotName = snapshotName;
   }
-
 }

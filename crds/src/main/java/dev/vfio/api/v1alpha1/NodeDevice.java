@@ -22,7 +22,8 @@ public class NodeDevice extends SchemaObject {
   @JsonPropertyDescription("IOMMU group number.")
   private String iommuGroup;
 
-  @JsonPropertyDescription("Migration capabilities: STOP_COPY, P2P, PRE_COPY; empty when the device cannot migrate.")
+  @JsonPropertyDescription(
+      "Migration capabilities: STOP_COPY, P2P, PRE_COPY; empty when the device cannot migrate.")
   private List<String> migrationFlags;
 
   @JsonPropertyDescription("Current migration state, e.g. RUNNING, when the agent can read it.")
@@ -34,10 +35,12 @@ public class NodeDevice extends SchemaObject {
   @JsonPropertyDescription("Pod whose processes hold the device open.")
   private PodReference holder;
 
-  @JsonPropertyDescription("VFIO migration protocol the device speaks: V2, the one vfio-operator drives; V1, the migration region of kernels before 5.18 and of old vendor drivers, which it does not support; or NONE. Absent when the agent could not ask the device (it asks only devices a pod holds).")
+  @JsonPropertyDescription(
+      "VFIO migration protocol the device speaks: V2, the one vfio-operator drives; V1, the migration region of kernels before 5.18 and of old vendor drivers, which it does not support; or NONE. Absent when the agent could not ask the device (it asks only devices a pod holds).")
   private String migrationProtocol;
 
-  @JsonPropertyDescription("Why the device cannot be migrated, when the agent knows, e.g. that it speaks only the v1 migration region protocol.")
+  @JsonPropertyDescription(
+      "Why the device cannot be migrated, when the agent knows, e.g. that it speaks only the v1 migration region protocol.")
   private String notMigratableReason;
 
   public String getAddress() {
@@ -127,5 +130,4 @@ public class NodeDevice extends SchemaObject {
   public void setNotMigratableReason(String notMigratableReason) {
     this.notMigratableReason = notMigratableReason;
   }
-
 }

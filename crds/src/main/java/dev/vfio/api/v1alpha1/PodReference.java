@@ -38,5 +38,4 @@ public class PodReference extends SchemaObject {
   public void setUid(String uid) {
     this.uid = uid;
   }
-
 }

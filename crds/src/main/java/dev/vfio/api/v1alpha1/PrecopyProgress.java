@@ -9,7 +9,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PrecopyProgress extends SchemaObject {
-  @JsonPropertyDescription("Initial bytes the devices still offer, summed (VFIO_MIG_GET_PRECOPY_INFO after the last round of each). The switch to STOP_COPY waits until it is 0.")
+  @JsonPropertyDescription(
+      "Initial bytes the devices still offer, summed (VFIO_MIG_GET_PRECOPY_INFO after the last round of each). The switch to STOP_COPY waits until it is 0.")
   private Long initialBytes;
 
   @JsonPropertyDescription("Bytes the running devices dirtied since they were read, summed.")
@@ -18,10 +19,12 @@ public class PrecopyProgress extends SchemaObject {
   @JsonPropertyDescription("PRE_COPY rounds run so far, the most of any device.")
   private Integer rounds;
 
-  @JsonPropertyDescription("Times a device raised VFIO_PRECOPY_INFO_REINIT (new initial data, which is sent again before the switch to STOP_COPY), summed.")
+  @JsonPropertyDescription(
+      "Times a device raised VFIO_PRECOPY_INFO_REINIT (new initial data, which is sent again before the switch to STOP_COPY), summed.")
   private Integer reinits;
 
-  @JsonPropertyDescription("Estimated milliseconds until the switch to STOP_COPY: the bytes still pending at the rate PRE_COPY has read so far, for the slowest device; 0 once every device may switch. Absent until a device has been read from.")
+  @JsonPropertyDescription(
+      "Estimated milliseconds until the switch to STOP_COPY: the bytes still pending at the rate PRE_COPY has read so far, for the slowest device; 0 once every device may switch. Absent until a device has been read from.")
   private Long estimatedSwitchoverMillis;
 
   public Long getInitialBytes() {

@@ -9,23 +9,28 @@ import io.fabric8.generator.annotation.Min;
 /** PRE_COPY iteration while the workload runs, used only when a device advertises PRE_COPY. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PrecopySpec extends SchemaObject {
-  /** PRE_COPY rounds before STOP_COPY when {@code maxRounds} is unset; the schema declares the same. */
+  /**
+   * PRE_COPY rounds before STOP_COPY when {@code maxRounds} is unset; the schema declares the same.
+   */
   public static final int DEFAULT_MAX_ROUNDS = 5;
 
   /** The pending bytes below which PRE_COPY stops when {@code thresholdBytes} is unset. */
   public static final long DEFAULT_THRESHOLD_BYTES = 1 << 20;
 
-  @JsonPropertyDescription("Iterate PRE_COPY before stopping the device (default true when the device supports it).")
+  @JsonPropertyDescription(
+      "Iterate PRE_COPY before stopping the device (default true when the device supports it).")
   @Default("true")
   private Boolean enabled;
 
-  @JsonPropertyDescription("Upper bound on PRE_COPY rounds before switching to STOP_COPY (default 5).")
+  @JsonPropertyDescription(
+      "Upper bound on PRE_COPY rounds before switching to STOP_COPY (default 5).")
   @Min(1)
   @Max(1000)
   @Default("5")
   private Integer maxRounds;
 
-  @JsonPropertyDescription("Stop iterating when the device reports fewer pending bytes than this (default 1 MiB).")
+  @JsonPropertyDescription(
+      "Stop iterating when the device reports fewer pending bytes than this (default 1 MiB).")
   @Min(0)
   @Default("1048576")
   private Long thresholdBytes;
@@ -64,13 +69,16 @@ public class PrecopySpec extends SchemaObject {
     return precopy == null || precopy.maxRounds == null ? DEFAULT_MAX_ROUNDS : precopy.maxRounds;
   }
 
-  /** The PRE_COPY stop threshold under {@code precopy}, as {@link #enabled(PrecopySpec)} reads it. */
+  /**
+   * The PRE_COPY stop threshold under {@code precopy}, as {@link #enabled(PrecopySpec)} reads it.
+   */
   public static long thresholdBytes(PrecopySpec precopy) {
-    return precopy == null || precopy.thresholdBytes == null ? DEFAULT_THRESHOLD_BYTES : precopy.thresholdBytes;
+    return precopy == null || precopy.thresholdBytes == null
+        ? DEFAULT_THRESHOLD_BYTES
+        : precopy.thresholdBytes;
   }
 
   public void setThresholdBytes(Long thresholdBytes) {
     this.thresholdBytes = thresholdBytes;
   }
-
 }

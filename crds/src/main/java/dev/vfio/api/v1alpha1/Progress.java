@@ -13,16 +13,19 @@ public class Progress extends SchemaObject {
     this.totalBytes = totalBytes;
     this.percent = totalBytes <= 0 ? 0 : (int) Math.min(100, bytesDone * 100 / totalBytes);
   }
+
   @JsonPropertyDescription("Bytes of device state moved so far.")
   private Long bytesDone;
 
-  @JsonPropertyDescription("Estimated total bytes of device state (from MIG_DATA_SIZE where the device reports it).")
+  @JsonPropertyDescription(
+      "Estimated total bytes of device state (from MIG_DATA_SIZE where the device reports it).")
   private Long totalBytes;
 
   @JsonPropertyDescription("bytesDone as a percentage of totalBytes, 0 to 100.")
   private Integer percent;
 
-  @JsonPropertyDescription("How PRE_COPY stands, from the node task that reads the devices, while the devices are in PRE_COPY.")
+  @JsonPropertyDescription(
+      "How PRE_COPY stands, from the node task that reads the devices, while the devices are in PRE_COPY.")
   private PrecopyProgress precopy;
 
   public Long getBytesDone() {
@@ -56,5 +59,4 @@ public class Progress extends SchemaObject {
   public void setPrecopy(PrecopyProgress precopy) {
     this.precopy = precopy;
   }
-
 }

@@ -5,5 +5,6 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 /** How a pod's processes are held still while its devices are stopped. */
 @JsonDeserialize(using = SchemaEnumDeserializer.class)
 public enum QuiesceMode {
-  Freeze, None
+  Freeze,
+  None
 }

@@ -14,17 +14,21 @@ import java.util.List;
 /**
  * Reads every enum of the schema. A value this version does not know is no error in a field of a
  * {@link SchemaObject}: the field reads as null and the object keeps the value as it was, for the
- * preflights to name it and for serialization to write it back. Anywhere else it fails as
- * Jackson's own enum deserializer would.
+ * preflights to name it and for serialization to write it back. Anywhere else it fails as Jackson's
+ * own enum deserializer would.
  *
  * <p>Why not an extra constant, such as {@code Unrecognized} with {@code @JsonEnumDefaultValue}:
  * the CRD generator lists every constant in the schema's enum, so the API server would accept it
  * from users, and the value the message has to name would be lost.
  */
-final class SchemaEnumDeserializer extends StdDeserializer<Enum<?>> implements ContextualDeserializer {
+final class SchemaEnumDeserializer extends StdDeserializer<Enum<?>>
+    implements ContextualDeserializer {
   private final List<Enum<?>> constants;
 
-  /** What {@code @JsonDeserialize(using = ...)} instantiates; Jackson contextualizes it per enum before use. */
+  /**
+   * What {@code @JsonDeserialize(using = ...)} instantiates; Jackson contextualizes it per enum
+   * before use.
+   */
   SchemaEnumDeserializer() {
     this(Enum.class, List.of());
   }
@@ -55,7 +59,11 @@ final class SchemaEnumDeserializer extends StdDeserializer<Enum<?>> implements C
       holder.keepUnknownValue(p.currentName(), value, names);
       return null;
     }
-    return (Enum<?>) ctxt.handleWeirdStringValue(handledType(), value.toString(),
-        "not one of the values accepted for Enum class: %s", names);
+    return (Enum<?>)
+        ctxt.handleWeirdStringValue(
+            handledType(),
+            value.toString(),
+            "not one of the values accepted for Enum class: %s",
+            names);
   }
 }

@@ -19,13 +19,13 @@ import java.util.Map;
  * <p>Why: while the CRDs and the operator or the agents are at different versions, as during an
  * upgrade, the API server stores objects that are valid under a newer schema. Refusing one while
  * reading it stops the informer, and with it every object of the kind; kept here, it reaches the
- * code that reads the object, which decides: the preflights refuse a spec that holds any
- * ({@link #unrecognized}), a status is read as far as it is understood. Serialization writes
- * them back unchanged, so neither a copy of the object nor a patch computed from one drops them.
+ * code that reads the object, which decides: the preflights refuse a spec that holds any ({@link
+ * #unrecognized}), a status is read as far as it is understood. Serialization writes them back
+ * unchanged, so neither a copy of the object nor a patch computed from one drops them.
  *
  * <p>The any-setter and any-getter change no CRD: the generator marks such objects
- * x-kubernetes-preserve-unknown-fields only when told to, which this build does not, and the
- * drift test holds the manifests to that.
+ * x-kubernetes-preserve-unknown-fields only when told to, which this build does not, and the drift
+ * test holds the manifests to that.
  */
 public abstract class SchemaObject {
   /** By field name, in the order read. */
@@ -39,12 +39,18 @@ public abstract class SchemaObject {
     kept.put(name, new Kept(value, List.of()));
   }
 
-  /** For {@link SchemaEnumDeserializer}: {@code name} is a known enum field, {@code value} none of its values. */
+  /**
+   * For {@link SchemaEnumDeserializer}: {@code name} is a known enum field, {@code value} none of
+   * its values.
+   */
   void keepUnknownValue(String name, JsonNode value, List<String> knownValues) {
     kept.put(name, new Kept(value, knownValues));
   }
 
-  /** Ignored as a property, as in Fabric8's own model, so that the CRD generator lists no such field. */
+  /**
+   * Ignored as a property, as in Fabric8's own model, so that the CRD generator lists no such
+   * field.
+   */
   @JsonAnyGetter
   @JsonIgnore
   public Map<String, JsonNode> keptFields() {
@@ -65,7 +71,8 @@ public abstract class SchemaObject {
   }
 
   private void collect(String path, List<Unrecognized> found) {
-    kept.forEach((name, k) -> found.add(new Unrecognized(path + "." + name, k.value(), k.knownValues())));
+    kept.forEach(
+        (name, k) -> found.add(new Unrecognized(path + "." + name, k.value(), k.knownValues())));
     // The nested objects are found by reflection, not from a list each class keeps: one added to
     // the schema later is searched without anyone remembering to, and a forgotten one would be a
     // setting silently ignored. Field names are the JSON names, the model renames none.

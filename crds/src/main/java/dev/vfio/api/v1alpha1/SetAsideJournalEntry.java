@@ -9,7 +9,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class SetAsideJournalEntry extends SchemaObject {
-  @JsonPropertyDescription("File name of the entry in the quarantine directory below the agent's journal directory (VFIO_JOURNAL_DIR).")
+  @JsonPropertyDescription(
+      "File name of the entry in the quarantine directory below the agent's journal directory (VFIO_JOURNAL_DIR).")
   private String file;
 
   @JsonPropertyDescription("Why replay set it aside: what it could not read or undo.")

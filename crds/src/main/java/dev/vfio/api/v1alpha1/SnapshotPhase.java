@@ -5,5 +5,8 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 /** Lifecycle phase of a VfioSnapshot. */
 @JsonDeserialize(using = SchemaEnumDeserializer.class)
 public enum SnapshotPhase {
-  Pending, Running, Ready, Failed
+  Pending,
+  Running,
+  Ready,
+  Failed
 }

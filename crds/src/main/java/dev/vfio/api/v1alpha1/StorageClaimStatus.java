@@ -38,5 +38,4 @@ public class StorageClaimStatus extends SchemaObject {
   public void setTotalBytes(Long totalBytes) {
     this.totalBytes = totalBytes;
   }
-
 }

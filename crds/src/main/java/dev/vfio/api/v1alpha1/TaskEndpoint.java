@@ -27,5 +27,4 @@ public class TaskEndpoint extends SchemaObject {
   public void setPort(Integer port) {
     this.port = port;
   }
-
 }

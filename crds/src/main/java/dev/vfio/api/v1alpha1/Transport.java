@@ -5,5 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 /** How device state travels from source to target. */
 @JsonDeserialize(using = SchemaEnumDeserializer.class)
 public enum Transport {
-  Auto, Direct, Storage
+  Auto,
+  Direct,
+  Storage
 }

@@ -19,8 +19,9 @@ public class VfioMigrationStatus extends SchemaObject {
   @JsonPropertyDescription("Node of the source pod (empty for a snapshot source).")
   private String sourceNode;
 
-  @JsonPropertyDescription("UID of the source pod (empty for a snapshot source). While the migration runs and after it "
-      + "succeeded, that pod's devices are stopped: a snapshot or migration of it is refused (SourceStopped).")
+  @JsonPropertyDescription(
+      "UID of the source pod (empty for a snapshot source). While the migration runs and after it "
+          + "succeeded, that pod's devices are stopped: a snapshot or migration of it is refused (SourceStopped).")
   private String sourcePodUid;
 
   @JsonPropertyDescription("Node of the target pod.")
@@ -172,5 +173,4 @@ public class VfioMigrationStatus extends SchemaObject {
   public void setConditions(List<Condition> conditions) {
     this.conditions = conditions;
   }
-
 }

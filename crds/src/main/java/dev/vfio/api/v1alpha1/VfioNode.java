@@ -17,20 +17,37 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("vfionode")
 @Plural("vfionodes")
 @ShortNames("vnode")
-@AdditionalPrinterColumn(name = "Backend", jsonPath = ".status.backend", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Devices", jsonPath = ".status.deviceCount", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Heartbeat", jsonPath = ".status.heartbeatTime", type = AdditionalPrinterColumn.Type.DATE)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Backend",
+    jsonPath = ".status.backend",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Devices",
+    jsonPath = ".status.deviceCount",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Heartbeat",
+    jsonPath = ".status.heartbeatTime",
+    type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
 public class VfioNode extends CustomResource<VfioNodeSpec, VfioNodeStatus> {
   @Override
-  @JsonPropertyDescription("Empty: a node has no desired state; its agent reports everything in status.")
+  @JsonPropertyDescription(
+      "Empty: a node has no desired state; its agent reports everything in status.")
   public VfioNodeSpec getSpec() {
     return super.getSpec();
   }
 
   @Override
-  @JsonPropertyDescription("The node's devices, storage claims and agent heartbeat, written only by the node's agent.")
+  @JsonPropertyDescription(
+      "The node's devices, storage claims and agent heartbeat, written only by the node's agent.")
   public VfioNodeStatus getStatus() {
     return super.getStatus();
   }

@@ -25,7 +25,8 @@ public class VfioNodeStatus extends SchemaObject {
   @JsonPropertyDescription("Storage claims mounted by the agent.")
   private List<StorageClaimStatus> storage;
 
-  @JsonPropertyDescription("Journal entries the agent could not replay when it started, oldest first. The devices and pod an entry names may still be stopped or frozen: check them, then delete the file from the quarantine directory below the journal directory; the list follows that directory.")
+  @JsonPropertyDescription(
+      "Journal entries the agent could not replay when it started, oldest first. The devices and pod an entry names may still be stopped or frozen: check them, then delete the file from the quarantine directory below the journal directory; the list follows that directory.")
   private List<SetAsideJournalEntry> setAsideJournalEntries;
 
   @JsonPropertyDescription("RFC 3339 time of the agent's last heartbeat.")
@@ -105,5 +106,4 @@ public class VfioNodeStatus extends SchemaObject {
   public void setConditions(List<Condition> conditions) {
     this.conditions = conditions;
   }
-
 }

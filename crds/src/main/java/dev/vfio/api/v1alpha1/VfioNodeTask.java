@@ -14,8 +14,8 @@ import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
- * Internal: one unit of work for the agent of one node. The operator writes the spec, the agent
- * the status; this is the only channel between them.
+ * Internal: one unit of work for the agent of one node. The operator writes the spec, the agent the
+ * status; this is the only channel between them.
  */
 @Group(VfioSnapshot.GROUP)
 @Version(VfioSnapshot.VERSION)
@@ -23,13 +23,35 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("vfionodetask")
 @Plural("vfionodetasks")
 @ShortNames("vtask")
-@AdditionalPrinterColumn(name = "Operation", jsonPath = ".spec.operation", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Node", jsonPath = ".spec.nodeName", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Stage", jsonPath = ".status.stage", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Bytes", jsonPath = ".status.bytesDone", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.reason", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Operation",
+    jsonPath = ".spec.operation",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Node",
+    jsonPath = ".spec.nodeName",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Phase",
+    jsonPath = ".status.phase",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Stage",
+    jsonPath = ".status.stage",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Bytes",
+    jsonPath = ".status.bytesDone",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Reason",
+    jsonPath = ".status.reason",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalSelectableField(jsonPath = "." + VfioNodeTask.NODE_FIELD)
 public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskStatus>
     implements Namespaced {
@@ -41,8 +63,8 @@ public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskS
   public static final String NODE_FIELD = "spec.nodeName";
 
   /**
-   * Label carrying {@code spec.nodeName}, for people: {@code kubectl get vtask -l vfio.dev/node=<node>}.
-   * No component selects by it.
+   * Label carrying {@code spec.nodeName}, for people: {@code kubectl get vtask -l
+   * vfio.dev/node=<node>}. No component selects by it.
    */
   public static final String NODE_LABEL = "vfio.dev/node";
 
@@ -61,7 +83,8 @@ public class VfioNodeTask extends CustomResource<VfioNodeTaskSpec, VfioNodeTaskS
   }
 
   @Override
-  @JsonPropertyDescription("Progress and result of the work, written only by the agent of that node.")
+  @JsonPropertyDescription(
+      "Progress and result of the work, written only by the agent of that node.")
   public VfioNodeTaskStatus getStatus() {
     return super.getStatus();
   }

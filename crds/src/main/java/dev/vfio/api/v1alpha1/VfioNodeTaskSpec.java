@@ -13,20 +13,25 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 // Agents select their tasks by nodeName (VfioNodeTask.NODE_FIELD): no agent would see a task
 // without one.
-@ValidationRule(value = "has(self.nodeName) && self.nodeName.size() > 0", message = "nodeName is required")
+@ValidationRule(
+    value = "has(self.nodeName) && self.nodeName.size() > 0",
+    message = "nodeName is required")
 public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Save, Load, Send, Receive, DeleteBlobs or Resume.")
   private TaskOperation operation;
 
   @JsonPropertyDescription("Node whose agent runs the task; immutable.")
   // Moving a task would hand it to a second agent while the first may still hold its devices.
-  @ValidationRule(value = ApiPatterns.IMMUTABLE_RULE, message = "nodeName is immutable: a task runs on the node it was created for")
+  @ValidationRule(
+      value = ApiPatterns.IMMUTABLE_RULE,
+      message = "nodeName is immutable: a task runs on the node it was created for")
   private String nodeName;
 
   @JsonPropertyDescription("Pod whose devices the task acts on.")
   private String podName;
 
-  @JsonPropertyDescription("UID of that pod, so that a recreated pod of the same name is never touched.")
+  @JsonPropertyDescription(
+      "UID of that pod, so that a recreated pod of the same name is never touched.")
   private String podUid;
 
   @JsonPropertyDescription("Device addresses to act on, each at most once.")
@@ -36,7 +41,8 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Storage claim holding the blobs.")
   private String storageClaim;
 
-  @JsonPropertyDescription("Directory of the blobs relative to the claim root: <namespace>/<snapshot>.")
+  @JsonPropertyDescription(
+      "Directory of the blobs relative to the claim root: <namespace>/<snapshot>.")
   private String blobDirectory;
 
   @JsonPropertyDescription("How to quiesce the pod.")
@@ -48,7 +54,8 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Blob compression for a Save.")
   private Compression compression;
 
-  @JsonPropertyDescription("Whether the blobs of a Save carry a SHA-256 digest besides their chunk CRCs.")
+  @JsonPropertyDescription(
+      "Whether the blobs of a Save carry a SHA-256 digest besides their chunk CRCs.")
   private Digest digest;
 
   @JsonPropertyDescription("PRE_COPY iteration settings.")
@@ -63,15 +70,21 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("Set by the operator to stop the task and roll its devices back.")
   private Boolean cancelRequested;
 
-  @JsonPropertyDescription("Source to target device pairs, each source and each target at most once: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
+  @JsonPropertyDescription(
+      "Source to target device pairs, each source and each target at most once: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
   // As bounded as the migration's: the API server refuses a CRD whose CEL rules (those of each
   // mapping's addresses) could cost more than its budget on an unbounded list.
   @Size(max = 64)
-  @ValidationRule(value = ApiPatterns.UNIQUE_SOURCES_RULE, message = ApiPatterns.UNIQUE_SOURCES_MESSAGE)
-  @ValidationRule(value = ApiPatterns.UNIQUE_TARGETS_RULE, message = ApiPatterns.UNIQUE_TARGETS_MESSAGE)
+  @ValidationRule(
+      value = ApiPatterns.UNIQUE_SOURCES_RULE,
+      message = ApiPatterns.UNIQUE_SOURCES_MESSAGE)
+  @ValidationRule(
+      value = ApiPatterns.UNIQUE_TARGETS_RULE,
+      message = ApiPatterns.UNIQUE_TARGETS_MESSAGE)
   private List<DeviceMapping> deviceMap;
 
-  @JsonPropertyDescription("Secret shared by a Send and its Receive task; the receiver accepts no stream without it.")
+  @JsonPropertyDescription(
+      "Secret shared by a Send and its Receive task; the receiver accepts no stream without it.")
   private String token;
 
   @JsonPropertyDescription("For Send: where the Receive task listens.")
@@ -80,8 +93,10 @@ public class VfioNodeTaskSpec extends SchemaObject {
   @JsonPropertyDescription("For Receive: the most bytes the listener accepts over all streams.")
   private Long byteBudget;
 
-  @JsonPropertyDescription("Deprecated, no longer written: the label vfio.dev/parent-uid names the snapshot or migration a task works for. Kept so that an agent accepts the tasks an older operator wrote.")
-  // Not removed yet: an agent refuses a task holding a field it does not know, and a task written by
+  @JsonPropertyDescription(
+      "Deprecated, no longer written: the label vfio.dev/parent-uid names the snapshot or migration a task works for. Kept so that an agent accepts the tasks an older operator wrote.")
+  // Not removed yet: an agent refuses a task holding a field it does not know, and a task written
+  // by
   // the previous operator during an upgrade carries this one (docs/decisions/0006-task-parent.md).
   private String parent;
 
@@ -204,7 +219,6 @@ public class VfioNodeTaskSpec extends SchemaObject {
   public void setCancelRequested(Boolean cancelRequested) {
     this.cancelRequested = cancelRequested;
   }
-
 
   public List<DeviceMapping> getDeviceMap() {
     return deviceMap;

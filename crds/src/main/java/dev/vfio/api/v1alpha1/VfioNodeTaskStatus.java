@@ -31,7 +31,8 @@ public class VfioNodeTaskStatus extends SchemaObject {
   @JsonPropertyDescription("PRE_COPY rounds run.")
   private Integer precopyRounds;
 
-  @JsonPropertyDescription("How PRE_COPY stands while it runs (Save, Send): pending initial and dirty bytes, rounds, REINITs, estimated time to the switch to STOP_COPY.")
+  @JsonPropertyDescription(
+      "How PRE_COPY stands while it runs (Save, Send): pending initial and dirty bytes, rounds, REINITs, estimated time to the switch to STOP_COPY.")
   private PrecopyProgress precopy;
 
   @JsonPropertyDescription("Listener of a Receive task.")
@@ -55,7 +56,8 @@ public class VfioNodeTaskStatus extends SchemaObject {
   @JsonPropertyDescription("RFC 3339 time the first device left RUNNING (Save, Send).")
   private String stoppedAt;
 
-  @JsonPropertyDescription("RFC 3339 time the last device was RUNNING again (Load, Receive: with the new state).")
+  @JsonPropertyDescription(
+      "RFC 3339 time the last device was RUNNING again (Load, Receive: with the new state).")
   private String resumedAt;
 
   public TaskPhase getPhase() {
@@ -177,7 +179,6 @@ public class VfioNodeTaskStatus extends SchemaObject {
   public void setHeartbeatTime(String heartbeatTime) {
     this.heartbeatTime = heartbeatTime;
   }
-
 
   public String getStoppedAt() {
     return stoppedAt;

@@ -10,25 +10,35 @@ import java.util.List;
 /** What to checkpoint. Immutable once created. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = ApiPatterns.IMMUTABLE_RULE, message = ApiPatterns.IMMUTABLE_MESSAGE)
-@ValidationRule(value = "has(self.podName) && self.podName.size() > 0", message = "podName is required")
+@ValidationRule(
+    value = "has(self.podName) && self.podName.size() > 0",
+    message = "podName is required")
 public class VfioSnapshotSpec extends SchemaObject {
-  @JsonPropertyDescription("Name of the pod, in the snapshot's namespace, whose VFIO device state is saved.")
+  @JsonPropertyDescription(
+      "Name of the pod, in the snapshot's namespace, whose VFIO device state is saved.")
   @Size(max = 253)
-  @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
+  @ValidationRule(
+      value = ApiPatterns.DNS_SUBDOMAIN_RULE,
+      message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
   private String podName;
 
-  @JsonPropertyDescription("PCI addresses or mdev UUIDs of the devices to save, each at most once; empty means every VFIO device the pod holds.")
+  @JsonPropertyDescription(
+      "PCI addresses or mdev UUIDs of the devices to save, each at most once; empty means every VFIO device the pod holds.")
   @Size(max = 64)
   @ListTypeSet
   @ValidationRule(value = ApiPatterns.DEVICE_LIST_RULE, message = ApiPatterns.DEVICE_MESSAGE)
   private List<@Size(max = 36) String> devices;
 
-  @JsonPropertyDescription("Storage claim the blobs are written to; must be one the agents mount (default from the operator configuration).")
+  @JsonPropertyDescription(
+      "Storage claim the blobs are written to; must be one the agents mount (default from the operator configuration).")
   @Size(max = 253)
-  @ValidationRule(value = ApiPatterns.DNS_SUBDOMAIN_RULE, message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
+  @ValidationRule(
+      value = ApiPatterns.DNS_SUBDOMAIN_RULE,
+      message = ApiPatterns.DNS_SUBDOMAIN_MESSAGE)
   private String storageClaim;
 
-  @JsonPropertyDescription("Freeze (default) stops the pod's processes with the cgroup v2 freezer while the device is stopped; None leaves them running.")
+  @JsonPropertyDescription(
+      "Freeze (default) stops the pod's processes with the cgroup v2 freezer while the device is stopped; None leaves them running.")
   @Default("Freeze")
   private QuiesceMode quiesce;
 
@@ -38,7 +48,8 @@ public class VfioSnapshotSpec extends SchemaObject {
   @JsonPropertyDescription("PRE_COPY iteration, for devices that support it.")
   private PrecopySpec precopy;
 
-  @JsonPropertyDescription("Resume (default) returns the devices to RUNNING after the save; KeepStopped leaves them stopped and the pod frozen.")
+  @JsonPropertyDescription(
+      "Resume (default) returns the devices to RUNNING after the save; KeepStopped leaves them stopped and the pod frozen.")
   @Default("Resume")
   private AfterSnapshot afterSnapshot;
 
@@ -46,21 +57,25 @@ public class VfioSnapshotSpec extends SchemaObject {
   @Default("None")
   private Compression compression;
 
-  @JsonPropertyDescription("None (default): every 1 MiB chunk of a blob carries a CRC-32C, which catches damage. SHA256: the blob also carries a SHA-256 digest of the state, reported in status.devices[].sha256, for about 0.8 CPU second per GiB saved and again per GiB restored.")
+  @JsonPropertyDescription(
+      "None (default): every 1 MiB chunk of a blob carries a CRC-32C, which catches damage. SHA256: the blob also carries a SHA-256 digest of the state, reported in status.devices[].sha256, for about 0.8 CPU second per GiB saved and again per GiB restored.")
   @Default("None")
   private Digest digest;
 
-  @JsonPropertyDescription("Delete (default) removes the blobs when the snapshot is deleted; Retain keeps them.")
+  @JsonPropertyDescription(
+      "Delete (default) removes the blobs when the snapshot is deleted; Retain keeps them.")
   @Default("Delete")
   private DeletionPolicy deletionPolicy;
 
-  @JsonPropertyDescription("Delete the snapshot this long after it became Ready, as a duration such as 24h (at most 87600h, 10 years).")
+  @JsonPropertyDescription(
+      "Delete the snapshot this long after it became Ready, as a duration such as 24h (at most 87600h, 10 years).")
   @Size(max = 32)
   @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
   @ValidationRule(value = ApiPatterns.TTL_RULE, message = ApiPatterns.TTL_MESSAGE)
   private String ttl;
 
-  @JsonPropertyDescription("Fail and roll back if the snapshot is not Ready this long after it started (default 10m, at most 24h).")
+  @JsonPropertyDescription(
+      "Fail and roll back if the snapshot is not Ready this long after it started (default 10m, at most 24h).")
   @Size(max = 32)
   @ValidationRule(value = ApiPatterns.DURATION_RULE, message = ApiPatterns.DURATION_MESSAGE)
   @ValidationRule(value = ApiPatterns.TIMEOUT_RULE, message = ApiPatterns.TIMEOUT_MESSAGE)
@@ -185,5 +200,4 @@ public class VfioSnapshotSpec extends SchemaObject {
   public void setTimeout(String timeout) {
     this.timeout = timeout;
   }
-
 }

@@ -37,7 +37,8 @@ public class VfioSnapshotStatus extends SchemaObject {
   @JsonPropertyDescription("Bytes saved so far and the estimated total.")
   private Progress progress;
 
-  @JsonPropertyDescription("Time from the first device leaving RUNNING to the last one running again.")
+  @JsonPropertyDescription(
+      "Time from the first device leaving RUNNING to the last one running again.")
   private Long downtimeMillis;
 
   @JsonPropertyDescription("RFC 3339 time the work started.")
@@ -171,5 +172,4 @@ public class VfioSnapshotStatus extends SchemaObject {
   public void setConditions(List<Condition> conditions) {
     this.conditions = conditions;
   }
-
 }

@@ -44,15 +44,16 @@ final class ApiReference {
    * Kinds whose objects only the operator and the agents write. The manifests cannot say this
    * (RBAC, not the schema, enforces it), so the page states it.
    */
-  private static final Map<String, String> INTERNAL_KINDS = Map.of("VfioNodeTask",
-      "**Internal.** The operator creates and updates these objects (spec) for the node agents, "
-          + "and each agent reports its progress in status. Read them with `kubectl get vtask` "
-          + "to follow what a node is doing; never create, edit or delete one.");
+  private static final Map<String, String> INTERNAL_KINDS =
+      Map.of(
+          "VfioNodeTask",
+          "**Internal.** The operator creates and updates these objects (spec) for the node agents, "
+              + "and each agent reports its progress in status. Read them with `kubectl get vtask` "
+              + "to follow what a node is doing; never create, edit or delete one.");
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Cel CEL_PARSER = CelFactory.standardCelBuilder()
-      .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-      .build();
+  private static final Cel CEL_PARSER =
+      CelFactory.standardCelBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS).build();
   private static final Pattern MARKDOWN_SPECIAL = Pattern.compile("[\\\\`*_<\\[\\]~|]");
 
   private ApiReference() {}
@@ -64,8 +65,12 @@ final class ApiReference {
   /** The page for the checked-in manifests of every kind, in {@link #PAGE_ORDER}. */
   static String renderCheckedInManifests() {
     if (!new HashSet<>(PAGE_ORDER).equals(new HashSet<>(CrdManifests.KINDS))) {
-      throw new IllegalStateException("PAGE_ORDER " + PAGE_ORDER + " must list exactly the kinds "
-          + CrdManifests.KINDS + ", or a kind would be missing from the reference");
+      throw new IllegalStateException(
+          "PAGE_ORDER "
+              + PAGE_ORDER
+              + " must list exactly the kinds "
+              + CrdManifests.KINDS
+              + ", or a kind would be missing from the reference");
     }
     List<Map<String, Object>> crds = new ArrayList<>();
     for (String plural : PAGE_ORDER) {
@@ -86,7 +91,8 @@ final class ApiReference {
     }
     StringBuilder page = new StringBuilder();
     page.append("# API reference: ").append(String.join(", ", groupVersions)).append("\n\n");
-    page.append("""
+    page.append(
+        """
         This page is generated from the CRD manifests in `crds/manifests`, which are in turn \
         generated from the Java model in `dev.vfio.api.v1alpha1`; do not edit it by hand. After \
         changing the model, regenerate the manifests with \
@@ -98,7 +104,8 @@ final class ApiReference {
         of its parent object demands it; *Validation* lists the schema bounds and the CEL rules \
         (`x-kubernetes-validations`), each with the message the API server returns when it \
         fails. Rules that check an object as a whole are on that object's row.
-        """.formatted(REGENERATE));
+        """
+            .formatted(REGENERATE));
     page.append('\n');
     for (Map<String, Object> crd : crds) {
       String kind = str(get(crd, "spec", "names", "kind"));
@@ -125,23 +132,37 @@ final class ApiReference {
     }
     out.append("- apiVersion: ")
         .append(code(str(get(crd, "spec", "group")) + "/" + str(version.get("name"))))
-        .append(", kind: ").append(code(kind)).append('\n');
+        .append(", kind: ")
+        .append(code(kind))
+        .append('\n');
     out.append("- Scope: ").append(str(get(crd, "spec", "scope"))).append('\n');
-    out.append("- Resource: ").append(code(str(names.get("plural"))))
-        .append(" (singular ").append(code(str(names.get("singular")))).append(")\n");
+    out.append("- Resource: ")
+        .append(code(str(names.get("plural"))))
+        .append(" (singular ")
+        .append(code(str(names.get("singular"))))
+        .append(")\n");
     List<String> shortNames = list(names.get("shortNames"));
-    out.append("- Short names: ").append(shortNames == null || shortNames.isEmpty() ? "none"
-        : shortNames.stream().map(ApiReference::code).collect(Collectors.joining(", ")))
+    out.append("- Short names: ")
+        .append(
+            shortNames == null || shortNames.isEmpty()
+                ? "none"
+                : shortNames.stream().map(ApiReference::code).collect(Collectors.joining(", ")))
         .append('\n');
     Map<String, Object> subresources = map(version.get("subresources"));
-    out.append("- Subresources: ").append(subresources == null || subresources.isEmpty() ? "none"
-        : String.join(", ", subresources.keySet())).append('\n');
+    out.append("- Subresources: ")
+        .append(
+            subresources == null || subresources.isEmpty()
+                ? "none"
+                : String.join(", ", subresources.keySet()))
+        .append('\n');
     out.append("- Field selectors: ")
-        .append(fieldSelectors(str(get(crd, "spec", "scope")), version)).append('\n');
+        .append(fieldSelectors(str(get(crd, "spec", "scope")), version))
+        .append('\n');
 
-    String resource = shortNames == null || shortNames.isEmpty() ? str(names.get("plural"))
-        : shortNames.get(0);
-    out.append('\n').append(printerColumns(resource, list(version.get("additionalPrinterColumns"))));
+    String resource =
+        shortNames == null || shortNames.isEmpty() ? str(names.get("plural")) : shortNames.get(0);
+    out.append('\n')
+        .append(printerColumns(resource, list(version.get("additionalPrinterColumns"))));
 
     Map<String, Object> properties = map(root.get("properties"));
     Set<String> documented = Set.of("spec", "status");
@@ -150,15 +171,17 @@ final class ApiReference {
     if (!undocumented.isEmpty()) {
       // apiVersion, kind and metadata are not in our schemas; anything else would be a new
       // top-level field the page has no section for.
-      throw new IllegalStateException(kind + " has top-level fields without a section: "
-          + undocumented);
+      throw new IllegalStateException(
+          kind + " has top-level fields without a section: " + undocumented);
     }
     for (String section : List.of("spec", "status")) {
       if (properties.containsKey(section)) {
-        out.append("\n### ").append(Character.toUpperCase(section.charAt(0)))
-            .append(section.substring(1)).append("\n\n");
-        out.append(fieldTable(section, map(properties.get(section)),
-            requiredBy(root).contains(section)));
+        out.append("\n### ")
+            .append(Character.toUpperCase(section.charAt(0)))
+            .append(section.substring(1))
+            .append("\n\n");
+        out.append(
+            fieldTable(section, map(properties.get(section)), requiredBy(root).contains(section)));
       }
     }
     return out.toString();
@@ -187,7 +210,9 @@ final class ApiReference {
     }
     boolean described = columns.stream().anyMatch(c -> c.get("description") != null);
     StringBuilder out = new StringBuilder();
-    out.append("`kubectl get ").append(resource).append("` shows these columns; those marked ")
+    out.append("`kubectl get ")
+        .append(resource)
+        .append("` shows these columns; those marked ")
         .append("`-o wide` only with that option.\n\n");
     List<String> header = new ArrayList<>(List.of("Column", "JSONPath", "Type", "Shown"));
     if (described) {
@@ -195,11 +220,15 @@ final class ApiReference {
     }
     out.append(tableHeader(header));
     for (Map<String, Object> column : columns) {
-      List<String> cells = new ArrayList<>(List.of(
-          prose(str(column.get("name"))),
-          code(str(column.get("jsonPath"))),
-          str(column.get("type")),
-          column.get("priority") instanceof Number p && p.intValue() > 0 ? "`-o wide`" : "always"));
+      List<String> cells =
+          new ArrayList<>(
+              List.of(
+                  prose(str(column.get("name"))),
+                  code(str(column.get("jsonPath"))),
+                  str(column.get("type")),
+                  column.get("priority") instanceof Number p && p.intValue() > 0
+                      ? "`-o wide`"
+                      : "always"));
       if (described) {
         cells.add(column.get("description") == null ? "" : prose(str(column.get("description"))));
       }
@@ -221,11 +250,12 @@ final class ApiReference {
     header.addAll(List.of("Description", "Validation"));
     StringBuilder out = new StringBuilder(tableHeader(header));
     for (Row row : rows) {
-      List<String> cells = new ArrayList<>(List.of(
-          code(row.path()), type(row.schema()), row.required() ? "yes" : "no"));
+      List<String> cells =
+          new ArrayList<>(
+              List.of(code(row.path()), type(row.schema()), row.required() ? "yes" : "no"));
       if (defaults) {
-        cells.add(row.schema().containsKey("default") ? code(json(row.schema().get("default")))
-            : "");
+        cells.add(
+            row.schema().containsKey("default") ? code(json(row.schema().get("default"))) : "");
       }
       cells.add(row.schema().get("description") instanceof String d ? prose(d) : "");
       cells.add(String.join("; ", validation(row.schema())));
@@ -235,8 +265,8 @@ final class ApiReference {
   }
 
   /** One row per field, depth first in manifest order, descending through list items and maps. */
-  private static void collectRows(String path, Map<String, Object> schema, boolean required,
-      List<Row> rows) {
+  private static void collectRows(
+      String path, Map<String, Object> schema, boolean required, List<Row> rows) {
     rows.add(new Row(path, schema, required));
     collectChildren(path, schema, rows);
   }
@@ -245,8 +275,9 @@ final class ApiReference {
     Map<String, Object> properties = map(schema.get("properties"));
     if (properties != null) {
       Set<String> required = requiredBy(schema);
-      properties.forEach((name, child) ->
-          collectRows(path + "." + name, map(child), required.contains(name), rows));
+      properties.forEach(
+          (name, child) ->
+              collectRows(path + "." + name, map(child), required.contains(name), rows));
     }
     if (schema.get("items") instanceof Map<?, ?> items) {
       collectChildren(path + "[]", map(items), rows);
@@ -257,10 +288,10 @@ final class ApiReference {
   }
 
   /**
-   * Properties of {@code schema} the API server insists on: listed in {@code required}, or
-   * tested with {@code has(self.x)} by a rule of the object that must hold as a whole, alone or
-   * as one side of a top-level {@code &&}. A {@code has} under {@code ||}, {@code !=} or a
-   * ternary does not make a field required, so the rule is parsed rather than pattern-matched.
+   * Properties of {@code schema} the API server insists on: listed in {@code required}, or tested
+   * with {@code has(self.x)} by a rule of the object that must hold as a whole, alone or as one
+   * side of a top-level {@code &&}. A {@code has} under {@code ||}, {@code !=} or a ternary does
+   * not make a field required, so the rule is parsed rather than pattern-matched.
    */
   static Set<String> requiredBy(Map<String, Object> schema) {
     Set<String> required = new LinkedHashSet<>();
@@ -282,7 +313,8 @@ final class ApiReference {
   }
 
   private static void demandedFields(CelExpr expr, Set<String> into) {
-    if (expr.getKind() == Kind.SELECT && expr.select().testOnly()
+    if (expr.getKind() == Kind.SELECT
+        && expr.select().testOnly()
         && expr.select().operand().getKind() == Kind.IDENT
         && expr.select().operand().ident().name().equals("self")) {
       into.add(expr.select().field());
@@ -314,8 +346,11 @@ final class ApiReference {
     }
     List<Object> values = list(schema.get("enum"));
     if (values != null) {
-      type.append(" enum: ").append(values.stream().map(v -> code(v instanceof String s ? s
-          : json(v))).collect(Collectors.joining(", ")));
+      type.append(" enum: ")
+          .append(
+              values.stream()
+                  .map(v -> code(v instanceof String s ? s : json(v)))
+                  .collect(Collectors.joining(", ")));
     }
     return type.toString();
   }
@@ -328,8 +363,9 @@ final class ApiReference {
     }
     bound(checks, schema, "minimum", "exclusiveMinimum");
     bound(checks, schema, "maximum", "exclusiveMaximum");
-    for (String key : List.of("minLength", "maxLength", "minItems", "maxItems", "minProperties",
-        "maxProperties")) {
+    for (String key :
+        List.of(
+            "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")) {
       if (schema.get(key) != null) {
         checks.add(key + " " + number(schema.get(key)));
       }
@@ -339,9 +375,13 @@ final class ApiReference {
     }
     if (schema.get("x-kubernetes-list-type") instanceof String listType) {
       List<String> keys = list(schema.get("x-kubernetes-list-map-keys"));
-      checks.add("list type " + listType + (keys == null || keys.isEmpty() ? ""
-          : ", keyed by " + keys.stream().map(ApiReference::code)
-              .collect(Collectors.joining(", "))));
+      checks.add(
+          "list type "
+              + listType
+              + (keys == null || keys.isEmpty()
+                  ? ""
+                  : ", keyed by "
+                      + keys.stream().map(ApiReference::code).collect(Collectors.joining(", "))));
     }
     List<Map<String, Object>> rules = list(schema.get("x-kubernetes-validations"));
     if (rules != null) {
@@ -356,11 +396,14 @@ final class ApiReference {
     return checks;
   }
 
-  private static void bound(List<String> checks, Map<String, Object> schema, String key,
-      String exclusiveKey) {
+  private static void bound(
+      List<String> checks, Map<String, Object> schema, String key, String exclusiveKey) {
     if (schema.get(key) != null) {
-      checks.add(key + " " + number(schema.get(key))
-          + (Boolean.TRUE.equals(schema.get(exclusiveKey)) ? " (exclusive)" : ""));
+      checks.add(
+          key
+              + " "
+              + number(schema.get(key))
+              + (Boolean.TRUE.equals(schema.get(exclusiveKey)) ? " (exclusive)" : ""));
     }
   }
 
@@ -392,11 +435,14 @@ final class ApiReference {
     StringBuilder out = new StringBuilder();
     while (matcher.find()) {
       int at = matcher.start();
-      boolean intraword = matcher.group().equals("_") && at > 0 && at + 1 < flat.length()
-          && Character.isLetterOrDigit(flat.charAt(at - 1))
-          && Character.isLetterOrDigit(flat.charAt(at + 1));
-      matcher.appendReplacement(out, Matcher.quoteReplacement(
-          (intraword ? "" : "\\") + matcher.group()));
+      boolean intraword =
+          matcher.group().equals("_")
+              && at > 0
+              && at + 1 < flat.length()
+              && Character.isLetterOrDigit(flat.charAt(at - 1))
+              && Character.isLetterOrDigit(flat.charAt(at + 1));
+      matcher.appendReplacement(
+          out, Matcher.quoteReplacement((intraword ? "" : "\\") + matcher.group()));
     }
     matcher.appendTail(out);
     return out.toString();
@@ -427,7 +473,9 @@ final class ApiReference {
     return "| " + String.join(" | ", cells) + " |\n";
   }
 
-  /** YAML numbers arrive as doubles (maximum: 1000.0); show them as the schema author wrote them. */
+  /**
+   * YAML numbers arrive as doubles (maximum: 1000.0); show them as the schema author wrote them.
+   */
   private static String number(Object value) {
     return new BigDecimal(String.valueOf(value)).stripTrailingZeros().toPlainString();
   }
@@ -444,9 +492,11 @@ final class ApiReference {
   private static Map<String, Object> onlyVersion(Map<String, Object> crd) {
     List<Map<String, Object>> versions = list(get(crd, "spec", "versions"));
     if (versions == null || versions.size() != 1) {
-      throw new IllegalStateException(get(crd, "metadata", "name") + " has "
-          + (versions == null ? 0 : versions.size())
-          + " versions; the reference renders exactly one per kind");
+      throw new IllegalStateException(
+          get(crd, "metadata", "name")
+              + " has "
+              + (versions == null ? 0 : versions.size())
+              + " versions; the reference renders exactly one per kind");
     }
     return versions.get(0);
   }

@@ -12,8 +12,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/api-reference.md is what users read instead of the manifests; it must describe exactly
- * the checked-in CRDs. Run with -Dvfio.docs.update=true to rewrite it.
+ * docs/api-reference.md is what users read instead of the manifests; it must describe exactly the
+ * checked-in CRDs. Run with -Dvfio.docs.update=true to rewrite it.
  */
 class ApiReferenceTest {
 
@@ -25,15 +25,19 @@ class ApiReferenceTest {
       Files.createDirectories(checkedIn.getParent());
       Files.writeString(checkedIn, expected);
     }
-    assertEquals(expected, Files.exists(checkedIn) ? Files.readString(checkedIn) : "",
+    assertEquals(
+        expected,
+        Files.exists(checkedIn) ? Files.readString(checkedIn) : "",
         checkedIn + " differs from the manifests: run " + ApiReference.REGENERATE);
   }
 
   @Test
   void kindsAppearInTheOrderUsersMeetThem() {
     String page = ApiReference.renderCheckedInManifests();
-    List<Integer> positions = List.of("VfioSnapshot", "VfioMigration", "VfioNode", "VfioNodeTask")
-        .stream().map(kind -> page.indexOf("\n## " + kind + "\n")).toList();
+    List<Integer> positions =
+        List.of("VfioSnapshot", "VfioMigration", "VfioNode", "VfioNodeTask").stream()
+            .map(kind -> page.indexOf("\n## " + kind + "\n"))
+            .toList();
     assertTrue(positions.get(0) > 0, "no VfioSnapshot section");
     for (int i = 1; i < positions.size(); i++) {
       assertTrue(positions.get(i) > positions.get(i - 1), "sections out of order: " + positions);
@@ -51,15 +55,19 @@ class ApiReferenceTest {
   @Test
   void aRuleOfAnObjectIsListedOnThatObjectsRow() {
     String page = ApiReference.renderCheckedInManifests();
-    String sourceRow = page.lines().filter(line -> line.startsWith("| `spec.source` |"))
-        .findFirst().orElseThrow();
-    assertTrue(sourceRow.contains("set exactly one of source.podName and source.snapshotName"),
-        sourceRow);
+    String sourceRow =
+        page.lines().filter(line -> line.startsWith("| `spec.source` |")).findFirst().orElseThrow();
+    assertTrue(
+        sourceRow.contains("set exactly one of source.podName and source.snapshotName"), sourceRow);
   }
 
   @Test
   void pipesInRulesAndPatternsAreEscapedSoTheRowKeepsItsColumns() {
-    String page = ApiReference.render(List.of(crd("""
+    String page =
+        ApiReference.render(
+            List.of(
+                crd(
+                    """
         spec:
           type: object
           properties:
@@ -71,10 +79,10 @@ class ApiReferenceTest {
               - rule: "self == 'a' || self == 'b'"
                 message: "must be a or b"
         """)));
-    String row = page.lines().filter(line -> line.startsWith("| `spec.mode` |"))
-        .findFirst().orElseThrow();
-    String header = page.lines().filter(line -> line.startsWith("| Field |"))
-        .findFirst().orElseThrow();
+    String row =
+        page.lines().filter(line -> line.startsWith("| `spec.mode` |")).findFirst().orElseThrow();
+    String header =
+        page.lines().filter(line -> line.startsWith("| Field |")).findFirst().orElseThrow();
     assertEquals(cellCount(header), cellCount(row), row);
     assertTrue(row.contains("`self == 'a' \\|\\| self == 'b'` — \"must be a or b\""), row);
     assertTrue(row.contains("pattern `^(a\\|b)$`"), row);
@@ -82,13 +90,16 @@ class ApiReferenceTest {
 
   @Test
   void angleBracketsInADescriptionShowLiterallyInsteadOfVanishingAsHtml() {
-    assertEquals("blobs in \\<namespace>/\\<snapshot>, driver mlx5_vfio_pci, \\_hidden\\_",
+    assertEquals(
+        "blobs in \\<namespace>/\\<snapshot>, driver mlx5_vfio_pci, \\_hidden\\_",
         ApiReference.prose("blobs in <namespace>/<snapshot>, driver mlx5_vfio_pci, _hidden_"));
   }
 
   @Test
   void aFieldItsParentTestsWithHasIsRequiredButOneOfTwoAlternativesIsNot() {
-    Map<String, Object> spec = CrdValidationRules.yaml("""
+    Map<String, Object> spec =
+        CrdValidationRules.yaml(
+            """
         type: object
         required: [listed]
         properties:
@@ -107,26 +118,41 @@ class ApiReferenceTest {
 
   @Test
   void fieldSelectorsAreTheNameTheNamespaceOfANamespacedKindAndItsSelectableFields() {
-    assertEquals("`metadata.name`, `metadata.namespace`, `spec.nodeName`",
-        ApiReference.fieldSelectors("Namespaced", CrdValidationRules.yaml(
-            "{name: v1alpha1, selectableFields: [{jsonPath: \".spec.nodeName\"}]}")));
-    assertEquals("`metadata.name`",
+    assertEquals(
+        "`metadata.name`, `metadata.namespace`, `spec.nodeName`",
+        ApiReference.fieldSelectors(
+            "Namespaced",
+            CrdValidationRules.yaml(
+                "{name: v1alpha1, selectableFields: [{jsonPath: \".spec.nodeName\"}]}")));
+    assertEquals(
+        "`metadata.name`",
         ApiReference.fieldSelectors("Cluster", CrdValidationRules.yaml("{name: v1alpha1}")));
   }
 
   @Test
   void typeNamesEnumValuesAndListItemTypes() {
-    assertEquals("array of string enum: `P2P`, `STOP_COPY`", ApiReference.type(
-        CrdValidationRules.yaml("{type: array, items: {type: string, enum: [P2P, STOP_COPY]}}")));
-    assertEquals("map of integer (int64)", ApiReference.type(CrdValidationRules.yaml(
-        "{type: object, additionalProperties: {type: integer, format: int64}}")));
+    assertEquals(
+        "array of string enum: `P2P`, `STOP_COPY`",
+        ApiReference.type(
+            CrdValidationRules.yaml(
+                "{type: array, items: {type: string, enum: [P2P, STOP_COPY]}}")));
+    assertEquals(
+        "map of integer (int64)",
+        ApiReference.type(
+            CrdValidationRules.yaml(
+                "{type: object, additionalProperties: {type: integer, format: int64}}")));
   }
 
   @Test
   void boundsOfListItemsAreListedOnTheListsRow() {
-    assertEquals(List.of("maxItems 64", "each item: maxLength 36",
+    assertEquals(
+        List.of(
+            "maxItems 64",
+            "each item: maxLength 36",
             "each item: CEL `self != ''` — \"must not be empty\""),
-        ApiReference.validation(CrdValidationRules.yaml("""
+        ApiReference.validation(
+            CrdValidationRules.yaml(
+                """
             {type: array, maxItems: 64, items: {type: string, maxLength: 36,
               x-kubernetes-validations: [{rule: "self != ''", message: must not be empty}]}}
             """)));
@@ -134,7 +160,11 @@ class ApiReferenceTest {
 
   @Test
   void aDefaultColumnAppearsOnlyInTablesWhereSomeFieldHasADefault() {
-    String page = ApiReference.render(List.of(crd("""
+    String page =
+        ApiReference.render(
+            List.of(
+                crd(
+                    """
         spec:
           type: object
           properties:
@@ -157,7 +187,8 @@ class ApiReferenceTest {
 
   /** A one-version CRD of kind Example whose openAPIV3Schema has {@code properties}. */
   private static Map<String, Object> crd(String properties) {
-    return CrdValidationRules.yaml("""
+    return CrdValidationRules.yaml(
+        """
         metadata: {name: examples.vfio.dev}
         spec:
           group: vfio.dev
@@ -169,6 +200,7 @@ class ApiReferenceTest {
               openAPIV3Schema:
                 type: object
                 properties:
-        """ + properties.indent(10));
+        """
+            + properties.indent(10));
   }
 }

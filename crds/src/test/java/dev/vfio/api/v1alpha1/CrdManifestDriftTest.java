@@ -23,7 +23,10 @@ class CrdManifestDriftTest {
       Files.createDirectories(checkedIn.getParent());
       Files.writeString(checkedIn, expected);
     }
-    assertEquals(expected, Files.exists(checkedIn) ? Files.readString(checkedIn) : "",
-        checkedIn + " differs from the generated CRD: run mvn -pl crds test -Dvfio.crds.update=true");
+    assertEquals(
+        expected,
+        Files.exists(checkedIn) ? Files.readString(checkedIn) : "",
+        checkedIn
+            + " differs from the generated CRD: run mvn -pl crds test -Dvfio.crds.update=true");
   }
 }

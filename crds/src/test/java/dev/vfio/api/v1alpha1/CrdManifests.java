@@ -16,16 +16,31 @@ import java.util.Map;
 
 /**
  * Turns what the Fabric8 generator writes into the manifests we ship. The generator sorts printer
- * columns by JSON path, which would put Age first in kubectl get; we put them in reading order.
- * It writes no list types; we add those the model declares ({@link ListTypeSet}).
+ * columns by JSON path, which would put Age first in kubectl get; we put them in reading order. It
+ * writes no list types; we add those the model declares ({@link ListTypeSet}).
  */
 final class CrdManifests {
   static final List<String> KINDS =
       List.of("vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
 
   private static final List<String> COLUMN_ORDER =
-      List.of("Operation", "Phase", "Stage", "Backend", "Node", "Source", "Target", "Devices",
-          "Ready", "Size", "Bytes", "Progress", "Downtime(ms)", "Reason", "Heartbeat", "Age");
+      List.of(
+          "Operation",
+          "Phase",
+          "Stage",
+          "Backend",
+          "Node",
+          "Source",
+          "Target",
+          "Devices",
+          "Ready",
+          "Size",
+          "Bytes",
+          "Progress",
+          "Downtime(ms)",
+          "Reason",
+          "Heartbeat",
+          "Age");
 
   private CrdManifests() {}
 
@@ -39,17 +54,23 @@ final class CrdManifests {
 
   static String render(String plural) throws IOException {
     CustomResourceDefinition crd =
-        Serialization.unmarshal(Files.readString(generated(plural)), CustomResourceDefinition.class);
+        Serialization.unmarshal(
+            Files.readString(generated(plural)), CustomResourceDefinition.class);
     Class<?> kind = kindClass(crd.getSpec().getNames().getKind());
-    crd.getSpec().getVersions().forEach(version -> {
-      List<CustomResourceColumnDefinition> columns = version.getAdditionalPrinterColumns();
-      columns.sort(Comparator.comparingInt(c -> position(c.getName())));
-      Map<String, JSONSchemaProps> top = version.getSchema().getOpenAPIV3Schema().getProperties();
-      // CustomResource<Spec, Status>: the model of spec and of status.
-      Type[] parts = ((ParameterizedType) kind.getGenericSuperclass()).getActualTypeArguments();
-      addListTypes((Class<?>) parts[0], top.get("spec"));
-      addListTypes((Class<?>) parts[1], top.get("status"));
-    });
+    crd.getSpec()
+        .getVersions()
+        .forEach(
+            version -> {
+              List<CustomResourceColumnDefinition> columns = version.getAdditionalPrinterColumns();
+              columns.sort(Comparator.comparingInt(c -> position(c.getName())));
+              Map<String, JSONSchemaProps> top =
+                  version.getSchema().getOpenAPIV3Schema().getProperties();
+              // CustomResource<Spec, Status>: the model of spec and of status.
+              Type[] parts =
+                  ((ParameterizedType) kind.getGenericSuperclass()).getActualTypeArguments();
+              addListTypes((Class<?>) parts[0], top.get("spec"));
+              addListTypes((Class<?>) parts[1], top.get("status"));
+            });
     return "# Generated from dev.vfio.api.v1alpha1 by the Fabric8 CRD generator; do not edit.\n"
         + "# Regenerate: mvn -pl crds test -Dvfio.crds.update=true\n"
         + Serialization.asYaml(crd);

@@ -24,29 +24,33 @@ class CrdSchemaTest {
   @FieldSource("KINDS")
   void everyPropertyHasADescription(String plural) {
     List<String> undocumented = new ArrayList<>();
-    CrdValidationRules.forEachSchema(CrdValidationRules.forManifest(plural).openApiSchema(),
-        "openAPIV3Schema", (path, schema) -> {
+    CrdValidationRules.forEachSchema(
+        CrdValidationRules.forManifest(plural).openApiSchema(),
+        "openAPIV3Schema",
+        (path, schema) -> {
           Map<String, Object> properties = map(schema.get("properties"));
           if (properties != null) {
-            properties.forEach((name, property) -> {
-              Object description = map(property).get("description");
-              if (!(description instanceof String text) || text.isBlank()) {
-                undocumented.add(path + ".properties." + name);
-              }
-            });
+            properties.forEach(
+                (name, property) -> {
+                  Object description = map(property).get("description");
+                  if (!(description instanceof String text) || text.isBlank()) {
+                    undocumented.add(path + ".properties." + name);
+                  }
+                });
           }
         });
-    assertEquals(List.of(), undocumented,
+    assertEquals(
+        List.of(),
+        undocumented,
         "add @JsonPropertyDescription to these fields and regenerate the manifests");
   }
 
   /**
-   * The API server estimates the worst-case cost of every rule when the CRD is created and
-   * refuses the CRD when a rule is too expensive. A regex over a string without maxLength is
-   * costed as if the string filled a whole request (3 MiB), and again for every item of a list,
-   * which is far past the budget; a rule that iterates a list (all, exists_one…) inside another
-   * is costed by the square of its largest size: so every string and list such a rule can reach
-   * is bounded.
+   * The API server estimates the worst-case cost of every rule when the CRD is created and refuses
+   * the CRD when a rule is too expensive. A regex over a string without maxLength is costed as if
+   * the string filled a whole request (3 MiB), and again for every item of a list, which is far
+   * past the budget; a rule that iterates a list (all, exists_one…) inside another is costed by the
+   * square of its largest size: so every string and list such a rule can reach is bounded.
    */
   @ParameterizedTest
   @FieldSource("KINDS")
@@ -58,17 +62,23 @@ class CrdSchemaTest {
         continue;
       }
       String at = rule.schemaPath().replaceFirst("\\.x-kubernetes-validations\\[\\d+]$", "");
-      CrdValidationRules.forEachSchema(rule.schema(), at, (path, schema) -> {
-        if ("string".equals(schema.get("type")) && !schema.containsKey("maxLength")
-            && !schema.containsKey("enum")) {
-          unbounded.add(path + " has no maxLength");
-        }
-        if ("array".equals(schema.get("type")) && !schema.containsKey("maxItems")) {
-          unbounded.add(path + " has no maxItems");
-        }
-      });
+      CrdValidationRules.forEachSchema(
+          rule.schema(),
+          at,
+          (path, schema) -> {
+            if ("string".equals(schema.get("type"))
+                && !schema.containsKey("maxLength")
+                && !schema.containsKey("enum")) {
+              unbounded.add(path + " has no maxLength");
+            }
+            if ("array".equals(schema.get("type")) && !schema.containsKey("maxItems")) {
+              unbounded.add(path + " has no maxItems");
+            }
+          });
     }
-    assertEquals(List.of(), unbounded,
+    assertEquals(
+        List.of(),
+        unbounded,
         "bound these with @Size (on the list's element type for items: List<@Size(max = n) String>)");
   }
 

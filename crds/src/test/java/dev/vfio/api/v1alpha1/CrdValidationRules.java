@@ -42,14 +42,14 @@ import java.util.function.BiConsumer;
  * show on a real cluster.
  *
  * <p>Kubernetes semantics honoured: a rule runs only where its value is present (absent and
- * pruned-null values are skipped); transition rules (those that reference {@code oldSelf}) run
- * only on update and only where the old object has a value at the same place; object properties
- * and map values correlate with the old object by name, list items only in
- * {@code x-kubernetes-list-type: map} lists (by their keys); a non-transition rule that fails on
- * a value the update did not change is ignored (validation ratcheting); {@code matches} is an RE2
- * search; integers are {@code int}, {@code type: number} values are {@code double}. Besides CEL,
- * it checks what a list's {@code x-kubernetes-list-type: set} demands (no item twice, reported
- * as the server does: {@code Duplicate value: "…"}).
+ * pruned-null values are skipped); transition rules (those that reference {@code oldSelf}) run only
+ * on update and only where the old object has a value at the same place; object properties and map
+ * values correlate with the old object by name, list items only in {@code x-kubernetes-list-type:
+ * map} lists (by their keys); a non-transition rule that fails on a value the update did not change
+ * is ignored (validation ratcheting); {@code matches} is an RE2 search; integers are {@code int},
+ * {@code type: number} values are {@code double}. Besides CEL, it checks what a list's {@code
+ * x-kubernetes-list-type: set} demands (no item twice, reported as the server does: {@code
+ * Duplicate value: "…"}).
  *
  * <p>Not the API server: {@code self} is typed {@code dyn} rather than from the schema, so any
  * object can be passed, and type errors the server would catch at CRD creation only show when a
@@ -60,36 +60,52 @@ import java.util.function.BiConsumer;
  */
 final class CrdValidationRules {
   private static final ObjectMapper YAML = new YAMLMapper();
-  private static final CelOptions OPTIONS = CelOptions.current()
-      // cel-go, which the API server uses, treats matches() as a search; cel-java's default is a
-      // full match. The two only agree on anchored patterns, so ask for the Kubernetes behaviour.
-      .enableRegexPartialMatch(true)
-      .enableHeterogeneousNumericComparisons(true)
-      .build();
-  private static final Cel CEL = CelFactory.standardCelBuilder()
-      .setOptions(OPTIONS)
-      .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-      .addVar("self", SimpleType.DYN)
-      .addVar("oldSelf", SimpleType.DYN)
-      .addCompilerLibraries(CelExtensions.strings(), CelExtensions.bindings(),
-          CelExtensions.optional(), CelExtensions.sets(OPTIONS))
-      .addRuntimeLibraries(CelExtensions.strings(), CelExtensions.optional(),
-          CelExtensions.sets(OPTIONS))
-      .build();
+  private static final CelOptions OPTIONS =
+      CelOptions.current()
+          // cel-go, which the API server uses, treats matches() as a search; cel-java's default is
+          // a
+          // full match. The two only agree on anchored patterns, so ask for the Kubernetes
+          // behaviour.
+          .enableRegexPartialMatch(true)
+          .enableHeterogeneousNumericComparisons(true)
+          .build();
+  private static final Cel CEL =
+      CelFactory.standardCelBuilder()
+          .setOptions(OPTIONS)
+          .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+          .addVar("self", SimpleType.DYN)
+          .addVar("oldSelf", SimpleType.DYN)
+          .addCompilerLibraries(
+              CelExtensions.strings(),
+              CelExtensions.bindings(),
+              CelExtensions.optional(),
+              CelExtensions.sets(OPTIONS))
+          .addRuntimeLibraries(
+              CelExtensions.strings(), CelExtensions.optional(), CelExtensions.sets(OPTIONS))
+          .build();
 
   /** A rule that failed: where in the object, which rule, and the message a user would see. */
   record Violation(String path, String rule, String message) {}
 
   /** A rule as the manifest declares it, with the schema node that carries it. */
-  record DeclaredRule(String schemaPath, Map<String, Object> schema, String rule, String message,
-      String messageExpression, Map<String, Object> declaration) {}
+  record DeclaredRule(
+      String schemaPath,
+      Map<String, Object> schema,
+      String rule,
+      String message,
+      String messageExpression,
+      Map<String, Object> declaration) {}
 
-  private record CompiledRule(DeclaredRule declared, CelRuntime.Program program,
-      CelRuntime.Program messageProgram, boolean transition) {}
+  private record CompiledRule(
+      DeclaredRule declared,
+      CelRuntime.Program program,
+      CelRuntime.Program messageProgram,
+      boolean transition) {}
 
   private final String source;
   private final Map<String, Object> rootSchema;
-  private final Map<Map<String, Object>, List<CompiledRule>> rulesBySchema = new IdentityHashMap<>();
+  private final Map<Map<String, Object>, List<CompiledRule>> rulesBySchema =
+      new IdentityHashMap<>();
   private final List<String> compileErrors = new ArrayList<>();
 
   private CrdValidationRules(String source, Map<String, Object> rootSchema) {
@@ -121,7 +137,8 @@ final class CrdValidationRules {
     List<Map<String, Object>> versions = list(get(crd, "spec", "versions"));
     for (Map<String, Object> version : versions) {
       if (VfioSnapshot.VERSION.equals(version.get("name"))) {
-        return new CrdValidationRules(path.getFileName() + " " + VfioSnapshot.VERSION,
+        return new CrdValidationRules(
+            path.getFileName() + " " + VfioSnapshot.VERSION,
             map(get(version, "schema", "openAPIV3Schema")));
       }
     }
@@ -175,7 +192,11 @@ final class CrdValidationRules {
     return violations;
   }
 
-  private void walk(Map<String, Object> schema, Object value, Object old, String path,
+  private void walk(
+      Map<String, Object> schema,
+      Object value,
+      Object old,
+      String path,
       List<Violation> violations) {
     if (value == null) {
       return;
@@ -189,7 +210,8 @@ final class CrdValidationRules {
       }
       evaluate(rule, schema, value, old, path).ifPresent(violations::add);
     }
-    if (value instanceof List<?> items && "set".equals(schema.get("x-kubernetes-list-type"))
+    if (value instanceof List<?> items
+        && "set".equals(schema.get("x-kubernetes-list-type"))
         && !value.equals(old)) {
       duplicates(items, path, violations);
     }
@@ -198,9 +220,10 @@ final class CrdValidationRules {
       Object additional = schema.get("additionalProperties");
       for (Map.Entry<?, ?> entry : object.entrySet()) {
         String name = String.valueOf(entry.getKey());
-        Map<String, Object> child = properties != null && properties.containsKey(name)
-            ? map(properties.get(name))
-            : additional instanceof Map<?, ?> ? map(additional) : null;
+        Map<String, Object> child =
+            properties != null && properties.containsKey(name)
+                ? map(properties.get(name))
+                : additional instanceof Map<?, ?> ? map(additional) : null;
         if (child != null) {
           Object oldChild = old instanceof Map<?, ?> oldMap ? oldMap.get(name) : null;
           walk(child, entry.getValue(), oldChild, path + "." + name, violations);
@@ -220,15 +243,19 @@ final class CrdValidationRules {
     for (int i = 0; i < items.size(); i++) {
       Object item = items.get(i);
       if (Collections.frequency(items.subList(0, i), item) == 1) {
-        violations.add(new Violation(path.substring(1) + "[" + i + "]", "x-kubernetes-list-type: set",
-            "Duplicate value: " + (item instanceof String text ? "\"" + text + "\"" : item)));
+        violations.add(
+            new Violation(
+                path.substring(1) + "[" + i + "]",
+                "x-kubernetes-list-type: set",
+                "Duplicate value: " + (item instanceof String text ? "\"" + text + "\"" : item)));
       }
     }
   }
 
   /** Kubernetes pairs list items with old ones only in map lists, by the list's map keys. */
   private static Object correlatedItem(Map<String, Object> schema, Object item, Object old) {
-    if (!"map".equals(schema.get("x-kubernetes-list-type")) || !(old instanceof List<?> oldItems)
+    if (!"map".equals(schema.get("x-kubernetes-list-type"))
+        || !(old instanceof List<?> oldItems)
         || !(item instanceof Map<?, ?> itemMap)) {
       return null;
     }
@@ -242,8 +269,8 @@ final class CrdValidationRules {
     return null;
   }
 
-  private Optional<Violation> evaluate(CompiledRule rule, Map<String, Object> schema,
-      Object value, Object old, String path) {
+  private Optional<Violation> evaluate(
+      CompiledRule rule, Map<String, Object> schema, Object value, Object old, String path) {
     Map<String, Object> variables = new HashMap<>();
     variables.put("self", toCel(value, schema));
     if (rule.transition()) {
@@ -257,13 +284,13 @@ final class CrdValidationRules {
         return Optional.empty();
       }
       if (!(result instanceof Boolean)) {
-        return Optional.of(new Violation(where, expression,
-            "rule returned " + result + " instead of a bool"));
+        return Optional.of(
+            new Violation(where, expression, "rule returned " + result + " instead of a bool"));
       }
       return Optional.of(new Violation(where, expression, message(rule, variables)));
     } catch (CelEvaluationException e) {
-      return Optional.of(new Violation(where, expression,
-          e.getMessage() + " evaluating rule: " + expression));
+      return Optional.of(
+          new Violation(where, expression, e.getMessage() + " evaluating rule: " + expression));
     }
   }
 
@@ -280,28 +307,42 @@ final class CrdValidationRules {
       }
     }
     String message = rule.declared().message();
-    return message != null && !message.isEmpty() ? message : "failed rule: " + rule.declared().rule();
+    return message != null && !message.isEmpty()
+        ? message
+        : "failed rule: " + rule.declared().rule();
   }
 
   private CompiledRule compile(DeclaredRule declared) {
     if (Boolean.TRUE.equals(declared.declaration().get("optionalOldSelf"))) {
-      compileErrors.add(declared.schemaPath() + ": optionalOldSelf is not supported by this harness");
+      compileErrors.add(
+          declared.schemaPath() + ": optionalOldSelf is not supported by this harness");
       return null;
     }
-    CelAbstractSyntaxTree ast = compileChecked(declared.schemaPath() + " rule", declared.rule(),
-        CelKind.BOOL);
-    CelAbstractSyntaxTree messageAst = declared.messageExpression() == null ? null
-        : compileChecked(declared.schemaPath() + " messageExpression",
-            declared.messageExpression(), CelKind.STRING);
+    CelAbstractSyntaxTree ast =
+        compileChecked(declared.schemaPath() + " rule", declared.rule(), CelKind.BOOL);
+    CelAbstractSyntaxTree messageAst =
+        declared.messageExpression() == null
+            ? null
+            : compileChecked(
+                declared.schemaPath() + " messageExpression",
+                declared.messageExpression(),
+                CelKind.STRING);
     if (ast == null || (declared.messageExpression() != null && messageAst == null)) {
       return null;
     }
     try {
-      boolean transition = CelNavigableAst.fromAst(ast).getRoot().allNodes()
-          .anyMatch(node -> node.getKind() == Kind.IDENT
-              && node.expr().ident().name().equals("oldSelf"));
-      return new CompiledRule(declared, CEL.createProgram(ast),
-          messageAst == null ? null : CEL.createProgram(messageAst), transition);
+      boolean transition =
+          CelNavigableAst.fromAst(ast)
+              .getRoot()
+              .allNodes()
+              .anyMatch(
+                  node ->
+                      node.getKind() == Kind.IDENT && node.expr().ident().name().equals("oldSelf"));
+      return new CompiledRule(
+          declared,
+          CEL.createProgram(ast),
+          messageAst == null ? null : CEL.createProgram(messageAst),
+          transition);
     } catch (CelEvaluationException e) {
       compileErrors.add(declared.schemaPath() + ": " + e.getMessage());
       return null;
@@ -320,8 +361,14 @@ final class CrdValidationRules {
       // self is dyn, so a rule that reads a field can only be typed dyn here; the API server,
       // which knows the schema, would type it precisely and still demand the same result.
       if (kind != expected && kind != CelKind.DYN) {
-        compileErrors.add(where + " yields " + ast.getResultType().name() + ", not "
-            + expected.name().toLowerCase() + ": " + expression);
+        compileErrors.add(
+            where
+                + " yields "
+                + ast.getResultType().name()
+                + ", not "
+                + expected.name().toLowerCase()
+                + ": "
+                + expression);
         return null;
       }
       return ast;
@@ -334,9 +381,12 @@ final class CrdValidationRules {
   /** Whether {@code expression}, once parsed and its macros expanded, calls {@code function}. */
   static boolean callsFunction(String expression, String function) {
     try {
-      return CelNavigableAst.fromAst(CEL.parse(expression).getAst()).getRoot().allNodes()
-          .anyMatch(node -> node.getKind() == Kind.CALL
-              && node.expr().call().function().equals(function));
+      return CelNavigableAst.fromAst(CEL.parse(expression).getAst())
+          .getRoot()
+          .allNodes()
+          .anyMatch(
+              node ->
+                  node.getKind() == Kind.CALL && node.expr().call().function().equals(function));
     } catch (CelValidationException e) {
       throw new IllegalArgumentException("does not parse: " + expression, e);
     }
@@ -345,7 +395,9 @@ final class CrdValidationRules {
   /** Whether {@code expression} iterates a list or map: a macro such as all or exists_one. */
   static boolean iterates(String expression) {
     try {
-      return CelNavigableAst.fromAst(CEL.parse(expression).getAst()).getRoot().allNodes()
+      return CelNavigableAst.fromAst(CEL.parse(expression).getAst())
+          .getRoot()
+          .allNodes()
           .anyMatch(node -> node.getKind() == Kind.COMPREHENSION);
     } catch (CelValidationException e) {
       throw new IllegalArgumentException("does not parse: " + expression, e);
@@ -355,43 +407,52 @@ final class CrdValidationRules {
   /** Walks the schema in declaration order and lists every x-kubernetes-validations entry. */
   static List<DeclaredRule> declaredRules(Map<String, Object> rootSchema) {
     List<DeclaredRule> rules = new ArrayList<>();
-    forEachSchema(rootSchema, "openAPIV3Schema", (schemaPath, schema) -> {
-      List<Map<String, Object>> validations = list(schema.get("x-kubernetes-validations"));
-      for (int i = 0; validations != null && i < validations.size(); i++) {
-        Map<String, Object> v = validations.get(i);
-        rules.add(new DeclaredRule(schemaPath + ".x-kubernetes-validations[" + i + "]", schema,
-            (String) v.get("rule"), (String) v.get("message"), (String) v.get("messageExpression"),
-            v));
-      }
-    });
+    forEachSchema(
+        rootSchema,
+        "openAPIV3Schema",
+        (schemaPath, schema) -> {
+          List<Map<String, Object>> validations = list(schema.get("x-kubernetes-validations"));
+          for (int i = 0; validations != null && i < validations.size(); i++) {
+            Map<String, Object> v = validations.get(i);
+            rules.add(
+                new DeclaredRule(
+                    schemaPath + ".x-kubernetes-validations[" + i + "]",
+                    schema,
+                    (String) v.get("rule"),
+                    (String) v.get("message"),
+                    (String) v.get("messageExpression"),
+                    v));
+          }
+        });
     return rules;
   }
 
   /** Visits a schema node and every node below it (properties, items, additionalProperties). */
-  static void forEachSchema(Map<String, Object> schema, String path,
-      BiConsumer<String, Map<String, Object>> visitor) {
+  static void forEachSchema(
+      Map<String, Object> schema, String path, BiConsumer<String, Map<String, Object>> visitor) {
     visitor.accept(path, schema);
     Map<String, Object> properties = map(schema.get("properties"));
     if (properties != null) {
-      properties.forEach((name, child) ->
-          forEachSchema(map(child), path + ".properties." + name, visitor));
+      properties.forEach(
+          (name, child) -> forEachSchema(map(child), path + ".properties." + name, visitor));
     }
     if (schema.get("items") instanceof Map<?, ?>) {
       forEachSchema(map(schema.get("items")), path + ".items", visitor);
     }
     if (schema.get("additionalProperties") instanceof Map<?, ?>) {
-      forEachSchema(map(schema.get("additionalProperties")), path + ".additionalProperties",
-          visitor);
+      forEachSchema(
+          map(schema.get("additionalProperties")), path + ".additionalProperties", visitor);
     }
   }
 
   /**
-   * Turns a YAML/JSON value into what CEL expects: int as long, number as double, no nulls
-   * except where the schema is nullable (the API server prunes the others before validating).
+   * Turns a YAML/JSON value into what CEL expects: int as long, number as double, no nulls except
+   * where the schema is nullable (the API server prunes the others before validating).
    */
   static Object toCel(Object value, Map<String, Object> schema) {
     if (value == null) {
-      return schema != null && Boolean.TRUE.equals(schema.get("nullable")) ? NullValue.NULL_VALUE
+      return schema != null && Boolean.TRUE.equals(schema.get("nullable"))
+          ? NullValue.NULL_VALUE
           : null;
     }
     boolean number = schema != null && "number".equals(schema.get("type"));
@@ -399,28 +460,37 @@ final class CrdValidationRules {
       Map<String, Object> properties = schema == null ? null : map(schema.get("properties"));
       Object additional = schema == null ? null : schema.get("additionalProperties");
       Map<String, Object> converted = new LinkedHashMap<>();
-      object.forEach((k, v) -> {
-        String name = String.valueOf(k);
-        Map<String, Object> child = properties != null && properties.containsKey(name)
-            ? map(properties.get(name))
-            : additional instanceof Map<?, ?> ? map(additional) : null;
-        Object celValue = toCel(v, child);
-        if (celValue != null) {
-          converted.put(name, celValue);
-        }
-      });
+      object.forEach(
+          (k, v) -> {
+            String name = String.valueOf(k);
+            Map<String, Object> child =
+                properties != null && properties.containsKey(name)
+                    ? map(properties.get(name))
+                    : additional instanceof Map<?, ?> ? map(additional) : null;
+            Object celValue = toCel(v, child);
+            if (celValue != null) {
+              converted.put(name, celValue);
+            }
+          });
       return converted;
     }
     if (value instanceof List<?> items) {
-      Map<String, Object> itemSchema = schema != null && schema.get("items") instanceof Map<?, ?>
-          ? map(schema.get("items")) : null;
+      Map<String, Object> itemSchema =
+          schema != null && schema.get("items") instanceof Map<?, ?>
+              ? map(schema.get("items"))
+              : null;
       List<Object> converted = new ArrayList<>();
-      items.forEach(item -> converted.add(Objects.requireNonNullElse(toCel(item, itemSchema),
-          NullValue.NULL_VALUE)));
+      items.forEach(
+          item ->
+              converted.add(
+                  Objects.requireNonNullElse(toCel(item, itemSchema), NullValue.NULL_VALUE)));
       return converted;
     }
-    if (value instanceof Integer || value instanceof Long || value instanceof Short
-        || value instanceof Byte || value instanceof BigInteger) {
+    if (value instanceof Integer
+        || value instanceof Long
+        || value instanceof Short
+        || value instanceof Byte
+        || value instanceof BigInteger) {
       long integral = ((Number) value).longValue();
       return number ? (Object) (double) integral : (Object) integral;
     }
@@ -444,11 +514,12 @@ final class CrdValidationRules {
     try (var parser = YAML.createParser(text)) {
       List<Map<String, Object>> documents = new ArrayList<>();
       YAML.readValues(parser, new TypeReference<Map<String, Object>>() {})
-          .forEachRemaining(document -> {
-            if (document != null && !document.isEmpty()) {
-              documents.add(document);
-            }
-          });
+          .forEachRemaining(
+              document -> {
+                if (document != null && !document.isEmpty()) {
+                  documents.add(document);
+                }
+              });
       return documents;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

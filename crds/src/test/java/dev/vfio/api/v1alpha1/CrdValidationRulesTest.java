@@ -8,12 +8,15 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The harness must behave like the API server, or the rule tests built on it prove nothing.
- * Each test pins one Kubernetes behaviour on a small inline schema.
+ * The harness must behave like the API server, or the rule tests built on it prove nothing. Each
+ * test pins one Kubernetes behaviour on a small inline schema.
  */
 class CrdValidationRulesTest {
-  private static final CrdValidationRules RULES = CrdValidationRules.forSchema("inline",
-      CrdValidationRules.yaml("""
+  private static final CrdValidationRules RULES =
+      CrdValidationRules.forSchema(
+          "inline",
+          CrdValidationRules.yaml(
+              """
           type: object
           properties:
             name:
@@ -81,40 +84,52 @@ class CrdValidationRulesTest {
   void transitionRulesRunOnlyOnUpdateWhenTheOldValueExists() {
     assertEquals(List.of(), RULES.createMessages(Map.of("frozen", "a")));
     assertEquals(List.of(), RULES.updateMessages(Map.of(), Map.of("frozen", "a")));
-    assertEquals(List.of("frozen"),
-        RULES.updateMessages(Map.of("frozen", "a"), Map.of("frozen", "b")));
+    assertEquals(
+        List.of("frozen"), RULES.updateMessages(Map.of("frozen", "a"), Map.of("frozen", "b")));
   }
 
   @Test
   void mapListItemsCorrelateWithTheOldItemOfTheSameKey() {
-    Map<String, Object> old = CrdValidationRules.yaml("ports: [{name: a, number: 5}, {name: b, number: 1}]");
-    assertEquals(List.of(), RULES.updateMessages(old,
-        CrdValidationRules.yaml("ports: [{name: b, number: 2}, {name: a, number: 5}, {name: c, number: 0}]")));
-    assertEquals(List.of("ports only grow"), RULES.updateMessages(old,
-        CrdValidationRules.yaml("ports: [{name: a, number: 4}]")));
+    Map<String, Object> old =
+        CrdValidationRules.yaml("ports: [{name: a, number: 5}, {name: b, number: 1}]");
+    assertEquals(
+        List.of(),
+        RULES.updateMessages(
+            old,
+            CrdValidationRules.yaml(
+                "ports: [{name: b, number: 2}, {name: a, number: 5}, {name: c, number: 0}]")));
+    assertEquals(
+        List.of("ports only grow"),
+        RULES.updateMessages(old, CrdValidationRules.yaml("ports: [{name: a, number: 4}]")));
   }
 
   @Test
   void aRuleThatFailsOnAnUnchangedValueIsRatchetedOnUpdate() {
     assertEquals(List.of("has a digit"), RULES.createMessages(Map.of("name", "gpu")));
     assertEquals(List.of(), RULES.updateMessages(Map.of("name", "gpu"), Map.of("name", "gpu")));
-    assertEquals(List.of("has a digit"),
-        RULES.updateMessages(Map.of("name", "gpu"), Map.of("name", "cpu")));
+    assertEquals(
+        List.of("has a digit"), RULES.updateMessages(Map.of("name", "gpu"), Map.of("name", "cpu")));
   }
 
   @Test
   void mapValuesAreValidatedAndFailWithTheRuleWhenNoMessageIsGiven() {
     List<CrdValidationRules.Violation> violations =
         RULES.validateCreate(CrdValidationRules.yaml("labels: {team: gpu, owner: ''}"));
-    assertEquals(List.of(new CrdValidationRules.Violation("labels.owner", "self.size() > 0",
-        "failed rule: self.size() > 0")), violations);
+    assertEquals(
+        List.of(
+            new CrdValidationRules.Violation(
+                "labels.owner", "self.size() > 0", "failed rule: self.size() > 0")),
+        violations);
   }
 
   @Test
   void aSetListRefusesTheFirstRepeatOfEachItemAsTheServerDoes() {
-    assertEquals(List.of(
-            new CrdValidationRules.Violation("tags[2]", "x-kubernetes-list-type: set", "Duplicate value: \"a\""),
-            new CrdValidationRules.Violation("tags[3]", "x-kubernetes-list-type: set", "Duplicate value: \"b\"")),
+    assertEquals(
+        List.of(
+            new CrdValidationRules.Violation(
+                "tags[2]", "x-kubernetes-list-type: set", "Duplicate value: \"a\""),
+            new CrdValidationRules.Violation(
+                "tags[3]", "x-kubernetes-list-type: set", "Duplicate value: \"b\"")),
         RULES.validateCreate(CrdValidationRules.yaml("tags: [a, b, a, b, a]")));
     assertEquals(List.of(), RULES.createMessages(CrdValidationRules.yaml("tags: [a, b]")));
   }
@@ -132,7 +147,11 @@ class CrdValidationRulesTest {
 
   @Test
   void aSchemaWithARuleThatDoesNotCompileRefusesToValidate() {
-    CrdValidationRules broken = CrdValidationRules.forSchema("broken", CrdValidationRules.yaml("""
+    CrdValidationRules broken =
+        CrdValidationRules.forSchema(
+            "broken",
+            CrdValidationRules.yaml(
+                """
         type: string
         x-kubernetes-validations:
         - rule: "self.size( > 0"

@@ -40,8 +40,11 @@ class ExampleManifestsTest {
 
   static List<Path> examples() throws IOException {
     try (Stream<Path> files = Files.walk(EXAMPLES)) {
-      return files.filter(file -> file.toString().endsWith(".yaml")).sorted()
-          .map(EXAMPLES::relativize).toList();
+      return files
+          .filter(file -> file.toString().endsWith(".yaml"))
+          .sorted()
+          .map(EXAMPLES::relativize)
+          .toList();
     }
   }
 
@@ -57,8 +60,10 @@ class ExampleManifestsTest {
       Object name = metadata == null ? null : metadata.get("name");
       assertNotNull(name, example + ": a " + kind + " without metadata.name");
       if (!API_VERSION.equals(document.get("apiVersion"))) {
-        assertFalse(Serialization.unmarshal(Serialization.asJson(document))
-            instanceof GenericKubernetesResource, example + ": " + kind + " is not a built-in kind");
+        assertFalse(
+            Serialization.unmarshal(Serialization.asJson(document))
+                instanceof GenericKubernetesResource,
+            example + ": " + kind + " is not a built-in kind");
         continue;
       }
       Class<? extends HasMetadata> type = USER_KINDS.get(kind);
@@ -66,15 +71,20 @@ class ExampleManifestsTest {
       HasMetadata resource = Serialization.unmarshal(Serialization.asJson(document), type);
       // The model keeps a field or value it does not know rather than refuse it (SchemaObject),
       // and the operator refuses an object that holds one.
-      assertEquals(List.of(), ((SchemaObject) ((CustomResource<?, ?>) resource).getSpec()).unrecognized("spec"),
+      assertEquals(
+          List.of(),
+          ((SchemaObject) ((CustomResource<?, ?>) resource).getSpec()).unrecognized("spec"),
           example + ": the Java model does not know these");
       Map<?, ?> readBack = Serialization.unmarshal(Serialization.asJson(resource), Map.class);
       // This also catches a field the model reads but would not write back, so the operator
       // would act on less than the example says.
-      assertEquals(CrdValidationRules.toCel(document.get("spec"), null),
+      assertEquals(
+          CrdValidationRules.toCel(document.get("spec"), null),
           CrdValidationRules.toCel(readBack.get("spec"), null),
           example + ": the Java model does not read the whole spec");
-      assertEquals(List.of(), CrdValidationRules.forKind(kind).validateCreate(document),
+      assertEquals(
+          List.of(),
+          CrdValidationRules.forKind(kind).validateCreate(document),
           example + " breaks a CEL rule");
     }
   }
@@ -83,8 +93,8 @@ class ExampleManifestsTest {
   void sandboxWorkloadHoldsTwoSimulatedDevices() {
     Pod pod = resources(Pod.class).get("gpu-workload");
     assertNotNull(pod, "examples/sandbox defines no pod gpu-workload");
-    assertEquals("0000:3b:00.0,0000:3b:00.1",
-        pod.getMetadata().getAnnotations().get(SIMULATED_DEVICES));
+    assertEquals(
+        "0000:3b:00.0,0000:3b:00.1", pod.getMetadata().getAnnotations().get(SIMULATED_DEVICES));
   }
 
   @Test
@@ -92,11 +102,16 @@ class ExampleManifestsTest {
     Map<String, Pod> pods = resources(Pod.class);
     for (VfioSnapshot snapshot : resources(VfioSnapshot.class).values()) {
       String podName = snapshot.getSpec().getPodName();
-      assertTrue(pods.containsKey(podName), snapshot.getMetadata().getName()
-          + " snapshots " + podName + ", which examples/sandbox does not define");
+      assertTrue(
+          pods.containsKey(podName),
+          snapshot.getMetadata().getName()
+              + " snapshots "
+              + podName
+              + ", which examples/sandbox does not define");
       List<String> devices = snapshot.getSpec().getDevices();
       if (devices != null) {
-        assertTrue(simulatedDevices(pods.get(podName)).containsAll(devices),
+        assertTrue(
+            simulatedDevices(pods.get(podName)).containsAll(devices),
             snapshot.getMetadata().getName() + " names devices " + podName + " does not hold");
       }
     }
@@ -106,20 +121,25 @@ class ExampleManifestsTest {
       VfioMigrationSpec spec = migration.getSpec();
       Pod target = pods.get(spec.getTargetPodName());
       assertNotNull(target, name + " targets a pod examples/sandbox does not define");
-      assertEquals("true", target.getMetadata().getAnnotations().get(PodAnnotations.RESTORE_TARGET),
+      assertEquals(
+          "true",
+          target.getMetadata().getAnnotations().get(PodAnnotations.RESTORE_TARGET),
           name + " targets a pod that did not opt in: the operator would refuse it");
       String sourcePod = spec.getSource().getPodName();
       if (sourcePod != null) {
         assertTrue(pods.containsKey(sourcePod), name + " migrates from an undefined pod");
       } else {
-        assertTrue(snapshots.contains(spec.getSource().getSnapshotName()),
+        assertTrue(
+            snapshots.contains(spec.getSource().getSnapshotName()),
             name + " restores a snapshot no example creates");
       }
-      for (DeviceMapping mapping : spec.getDeviceMap() == null ? List.<DeviceMapping>of()
-          : spec.getDeviceMap()) {
-        assertTrue(simulatedDevices(pods.get(sourcePod)).contains(mapping.getSource()),
+      for (DeviceMapping mapping :
+          spec.getDeviceMap() == null ? List.<DeviceMapping>of() : spec.getDeviceMap()) {
+        assertTrue(
+            simulatedDevices(pods.get(sourcePod)).contains(mapping.getSource()),
             name + " maps a device the source pod does not hold: " + mapping.getSource());
-        assertTrue(simulatedDevices(target).contains(mapping.getTarget()),
+        assertTrue(
+            simulatedDevices(target).contains(mapping.getTarget()),
             name + " maps to a device the target pod does not hold: " + mapping.getTarget());
       }
     }
@@ -133,7 +153,8 @@ class ExampleManifestsTest {
     Set<String> used = new TreeSet<>();
     valueFields(documents(Path.of("snapshot-all-options.yaml")).get(0).get("spec"), "", used);
     fields.removeAll(used);
-    // The operator refuses hooks until they are implemented, so the example shows them commented out.
+    // The operator refuses hooks until they are implemented, so the example shows them commented
+    // out.
     fields.removeIf(field -> field.startsWith("hooks"));
     assertEquals(Set.of(), fields, "snapshot-all-options.yaml should show every spec field");
   }
@@ -141,26 +162,28 @@ class ExampleManifestsTest {
   private static void schemaFields(Map<String, Object> schema, String path, Set<String> fields) {
     Map<String, Object> properties = map(schema.get("properties"));
     if (properties != null) {
-      properties.forEach((name, child) -> {
-        fields.add(path + name);
-        schemaFields(map(child), path + name + ".", fields);
-      });
+      properties.forEach(
+          (name, child) -> {
+            fields.add(path + name);
+            schemaFields(map(child), path + name + ".", fields);
+          });
     }
     if (schema.get("items") instanceof Map<?, ?> items) {
-      schemaFields(map(items), path.isEmpty() ? path : path.substring(0, path.length() - 1)
-          + "[].", fields);
+      schemaFields(
+          map(items), path.isEmpty() ? path : path.substring(0, path.length() - 1) + "[].", fields);
     }
   }
 
   private static void valueFields(Object value, String path, Set<String> fields) {
     if (value instanceof Map<?, ?> object) {
-      object.forEach((name, child) -> {
-        fields.add(path + name);
-        valueFields(child, path + name + ".", fields);
-      });
+      object.forEach(
+          (name, child) -> {
+            fields.add(path + name);
+            valueFields(child, path + name + ".", fields);
+          });
     } else if (value instanceof List<?> items) {
-      items.forEach(item -> valueFields(item, path.substring(0, path.length() - 1) + "[].",
-          fields));
+      items.forEach(
+          item -> valueFields(item, path.substring(0, path.length() - 1) + "[].", fields));
     }
   }
 

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 class SchemaDefaultsTest {
   @Test
   void aSnapshotSpecMeansTheSameWithOrWithoutTheSchemaDefaults() {
-    VfioSnapshotSpec defaulted = Serialization.unmarshal(
-        Serialization.asJson(defaults("VfioSnapshot")), VfioSnapshotSpec.class);
+    VfioSnapshotSpec defaulted =
+        Serialization.unmarshal(
+            Serialization.asJson(defaults("VfioSnapshot")), VfioSnapshotSpec.class);
     VfioSnapshotSpec bare = new VfioSnapshotSpec();
 
     assertEquals(bare.quiesceOrDefault(), defaulted.getQuiesce());
@@ -29,8 +30,9 @@ class SchemaDefaultsTest {
 
   @Test
   void aMigrationSpecMeansTheSameWithOrWithoutTheSchemaDefaults() {
-    VfioMigrationSpec defaulted = Serialization.unmarshal(
-        Serialization.asJson(defaults("VfioMigration")), VfioMigrationSpec.class);
+    VfioMigrationSpec defaulted =
+        Serialization.unmarshal(
+            Serialization.asJson(defaults("VfioMigration")), VfioMigrationSpec.class);
     VfioMigrationSpec bare = new VfioMigrationSpec();
 
     assertEquals(bare.transportOrDefault(), defaulted.getTransport());
@@ -45,28 +47,33 @@ class SchemaDefaultsTest {
   }
 
   /**
-   * The spec the API server makes of {@code {precopy: {}}}: every default of the spec's schema,
-   * one level of objects deep, which is as deep as the model declares any.
+   * The spec the API server makes of {@code {precopy: {}}}: every default of the spec's schema, one
+   * level of objects deep, which is as deep as the model declares any.
    */
   private static Map<String, Object> defaults(String kind) {
-    Map<String, Object> spec = map(map(CrdValidationRules.forKind(kind).openApiSchema().get("properties")).get("spec"));
+    Map<String, Object> spec =
+        map(map(CrdValidationRules.forKind(kind).openApiSchema().get("properties")).get("spec"));
     Map<String, Object> filled = new LinkedHashMap<>();
-    map(spec.get("properties")).forEach((name, property) -> {
-      Map<String, Object> schema = map(property);
-      if (schema.containsKey("default")) {
-        filled.put(name, schema.get("default"));
-      } else if (schema.containsKey("properties")) {
-        Map<String, Object> nested = new LinkedHashMap<>();
-        map(schema.get("properties")).forEach((field, fieldSchema) -> {
-          if (map(fieldSchema).containsKey("default")) {
-            nested.put(field, map(fieldSchema).get("default"));
-          }
-        });
-        if (!nested.isEmpty()) {
-          filled.put(name, nested);
-        }
-      }
-    });
+    map(spec.get("properties"))
+        .forEach(
+            (name, property) -> {
+              Map<String, Object> schema = map(property);
+              if (schema.containsKey("default")) {
+                filled.put(name, schema.get("default"));
+              } else if (schema.containsKey("properties")) {
+                Map<String, Object> nested = new LinkedHashMap<>();
+                map(schema.get("properties"))
+                    .forEach(
+                        (field, fieldSchema) -> {
+                          if (map(fieldSchema).containsKey("default")) {
+                            nested.put(field, map(fieldSchema).get("default"));
+                          }
+                        });
+                if (!nested.isEmpty()) {
+                  filled.put(name, nested);
+                }
+              }
+            });
     return filled;
   }
 

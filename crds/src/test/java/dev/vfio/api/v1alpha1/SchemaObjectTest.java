@@ -20,12 +20,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Objects stored under a newer schema than this one: read, never refused, and written back whole. */
+/**
+ * Objects stored under a newer schema than this one: read, never refused, and written back whole.
+ */
 class SchemaObjectTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Unknown to this version: compression Gzip, onError Retry, phase Verifying, and every field named so. */
-  private static final String FROM_A_NEWER_SCHEMA = """
+  /**
+   * Unknown to this version: compression Gzip, onError Retry, phase Verifying, and every field
+   * named so.
+   */
+  private static final String FROM_A_NEWER_SCHEMA =
+      """
       {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioSnapshot",
        "metadata": {"name": "snap", "namespace": "default"},
        "spec": {"podName": "gpu-workload", "compression": "Gzip", "verify": true,
@@ -36,26 +42,30 @@ class SchemaObjectTest {
 
   @Test
   void aSpecFromANewerSchemaIsReadAndWhatItDoesNotKnowIsNamedByPath() {
-    VfioSnapshotSpec spec = Serialization.unmarshal(FROM_A_NEWER_SCHEMA, VfioSnapshot.class).getSpec();
+    VfioSnapshotSpec spec =
+        Serialization.unmarshal(FROM_A_NEWER_SCHEMA, VfioSnapshot.class).getSpec();
 
     assertEquals("gpu-workload", spec.getPodName());
     assertNull(spec.getCompression());
     assertEquals(3, spec.getPrecopy().getMaxRounds());
-    assertEquals(List.of(
-        "spec.compression: \"Gzip\" is not a value this operator knows (None, Zstd)",
-        "spec.hooks.pre[0].onError: \"Retry\" is not a value this operator knows (Fail, Continue)",
-        "spec.precopy.adaptive is not a field this operator knows",
-        "spec.verify is not a field this operator knows"),
+    assertEquals(
+        List.of(
+            "spec.compression: \"Gzip\" is not a value this operator knows (None, Zstd)",
+            "spec.hooks.pre[0].onError: \"Retry\" is not a value this operator knows (Fail, Continue)",
+            "spec.precopy.adaptive is not a field this operator knows",
+            "spec.verify is not a field this operator knows"),
         spec.unrecognized("spec").stream().map(u -> u.describe("this operator")).toList());
   }
 
   @Test
   void aStatusFromANewerVersionIsReadAsFarAsItIsUnderstood() {
-    VfioSnapshotStatus status = Serialization.unmarshal(FROM_A_NEWER_SCHEMA, VfioSnapshot.class).getStatus();
+    VfioSnapshotStatus status =
+        Serialization.unmarshal(FROM_A_NEWER_SCHEMA, VfioSnapshot.class).getStatus();
 
     assertNull(status.getPhase());
     assertEquals(Stage.Precopy, status.getStage());
-    assertEquals(List.of("status.phase", "status.shards"),
+    assertEquals(
+        List.of("status.phase", "status.shards"),
         status.unrecognized("status").stream().map(Unrecognized::path).toList());
   }
 
@@ -75,16 +85,23 @@ class SchemaObjectTest {
     assertThrows(InvalidFormatException.class, () -> JSON.readValue("\"Gzip\"", Compression.class));
   }
 
-  /** Guards the model as it grows: one object or enum that refuses what it does not know stops the informer again. */
+  /**
+   * Guards the model as it grows: one object or enum that refuses what it does not know stops the
+   * informer again.
+   */
   @ParameterizedTest
-  @ValueSource(classes = {VfioSnapshot.class, VfioMigration.class, VfioNode.class, VfioNodeTask.class})
+  @ValueSource(
+      classes = {VfioSnapshot.class, VfioMigration.class, VfioNode.class, VfioNodeTask.class})
   void everyObjectAndEnumOfAKindKeepsWhatItDoesNotKnow(Class<?> kind) {
     List<String> refusing = new ArrayList<>();
     for (Type part : ((ParameterizedType) kind.getGenericSuperclass()).getActualTypeArguments()) {
       collectRefusing((Class<?>) part, new HashSet<>(), refusing);
     }
-    assertEquals(List.of(), refusing, "extend SchemaObject, or annotate the enum "
-        + "@JsonDeserialize(using = SchemaEnumDeserializer.class)");
+    assertEquals(
+        List.of(),
+        refusing,
+        "extend SchemaObject, or annotate the enum "
+            + "@JsonDeserialize(using = SchemaEnumDeserializer.class)");
   }
 
   private static void collectRefusing(Class<?> type, Set<Class<?>> seen, List<String> refusing) {
@@ -106,7 +123,10 @@ class SchemaObjectTest {
         continue;
       }
       Type fieldType = field.getGenericType();
-      Type element = fieldType instanceof ParameterizedType list ? list.getActualTypeArguments()[0] : fieldType;
+      Type element =
+          fieldType instanceof ParameterizedType list
+              ? list.getActualTypeArguments()[0]
+              : fieldType;
       if (element instanceof Class<?> elementClass) {
         collectRefusing(elementClass, seen, refusing);
       }

@@ -28,21 +28,24 @@ class VfioMigrationValidationTest {
   private static final String IMMUTABLE =
       "spec is immutable: delete the resource and create a new one";
 
-  private static final String LIVE_SPEC = """
+  private static final String LIVE_SPEC =
+      """
       source:
         podName: gpu-workload
       targetPodName: gpu-workload-target
       """;
 
   static Map<String, Object> migration(String spec) {
-    return CrdValidationRules.yaml("""
+    return CrdValidationRules.yaml(
+        """
         apiVersion: vfio.dev/v1alpha1
         kind: VfioMigration
         metadata:
           name: gpu-workload-migration
           namespace: default
         spec:
-        """ + spec.indent(2));
+        """
+            + spec.indent(2));
   }
 
   @Test
@@ -52,7 +55,11 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationFromASnapshotOnlyPasses() {
-    assertEquals(List.of(), RULES.createMessages(migration("""
+    assertEquals(
+        List.of(),
+        RULES.createMessages(
+            migration(
+                """
         source:
           snapshotName: gpu-workload-snapshot
         targetPodName: gpu-workload-target
@@ -61,7 +68,11 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationFromBothAPodAndASnapshotFailsWithExactlyOneSource() {
-    assertEquals(List.of(EXACTLY_ONE_SOURCE), RULES.createMessages(migration("""
+    assertEquals(
+        List.of(EXACTLY_ONE_SOURCE),
+        RULES.createMessages(
+            migration(
+                """
         source:
           podName: gpu-workload
           snapshotName: gpu-workload-snapshot
@@ -71,7 +82,11 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationFromAnEmptySourceFailsWithExactlyOneSource() {
-    assertEquals(List.of(EXACTLY_ONE_SOURCE), RULES.createMessages(migration("""
+    assertEquals(
+        List.of(EXACTLY_ONE_SOURCE),
+        RULES.createMessages(
+            migration(
+                """
         source: {}
         targetPodName: gpu-workload-target
         """)));
@@ -79,13 +94,18 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationWithoutSourceFailsWithSourceIsRequired() {
-    assertEquals(List.of(SOURCE_REQUIRED),
+    assertEquals(
+        List.of(SOURCE_REQUIRED),
         RULES.createMessages(migration("targetPodName: gpu-workload-target")));
   }
 
   @Test
   void migrationWithoutTargetPodNameFailsWithTargetPodNameIsRequired() {
-    assertEquals(List.of(TARGET_REQUIRED), RULES.createMessages(migration("""
+    assertEquals(
+        List.of(TARGET_REQUIRED),
+        RULES.createMessages(
+            migration(
+                """
         source:
           podName: gpu-workload
         """)));
@@ -93,23 +113,32 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationToATargetPodNameThatIsNotASubdomainFails() {
-    assertEquals(List.of(NOT_A_SUBDOMAIN),
+    assertEquals(
+        List.of(NOT_A_SUBDOMAIN),
         RULES.createMessages(migration(LIVE_SPEC.replace("gpu-workload-target", "Target_Pod"))));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "{source: \"0000:3b:00.0\", target: \"5e:00.0\"}",
-      "{source: \"0000:3B:00.0\", target: \"0000:5e:00.0\"}",
-      "{source: \"gpu0\", target: \"0000:5e:00.0\"}"})
+  @ValueSource(
+      strings = {
+        "{source: \"0000:3b:00.0\", target: \"5e:00.0\"}",
+        "{source: \"0000:3B:00.0\", target: \"0000:5e:00.0\"}",
+        "{source: \"gpu0\", target: \"0000:5e:00.0\"}"
+      })
   void migrationWithABadAddressInTheDeviceMapFails(String mapping) {
-    assertEquals(List.of(BAD_DEVICE),
+    assertEquals(
+        List.of(BAD_DEVICE),
         RULES.createMessages(migration(LIVE_SPEC + "deviceMap: [" + mapping + "]")));
   }
 
   @Test
   void migrationWithAWellFormedDeviceMapPasses() {
-    assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of(),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         deviceMap:
         - source: "0000:3b:00.0"
           target: "0000:5e:00.0"
@@ -120,7 +149,12 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationMappingOneSourceToTwoTargetsFailsWithDuplicateSource() {
-    assertEquals(List.of(DUPLICATE_SOURCE), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of(DUPLICATE_SOURCE),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         deviceMap:
         - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
         - {source: "0000:3b:00.0", target: "0000:5e:00.1"}
@@ -129,7 +163,12 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationMappingTwoSourcesToOneTargetFailsWithDuplicateTarget() {
-    assertEquals(List.of(DUPLICATE_TARGET), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of(DUPLICATE_TARGET),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         deviceMap:
         - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
         - {source: "0000:3b:00.1", target: "0000:5e:00.0"}
@@ -138,7 +177,12 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationRepeatingAWholePairFailsWithBothDuplicates() {
-    assertEquals(List.of(DUPLICATE_SOURCE, DUPLICATE_TARGET), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of(DUPLICATE_SOURCE, DUPLICATE_TARGET),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         deviceMap:
         - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
         - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
@@ -147,7 +191,12 @@ class VfioMigrationValidationTest {
 
   @Test
   void migrationSwappingTwoDevicesPasses() {
-    assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of(),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         deviceMap:
         - {source: "0000:3b:00.0", target: "0000:3b:00.1"}
         - {source: "0000:3b:00.1", target: "0000:3b:00.0"}
@@ -158,28 +207,46 @@ class VfioMigrationValidationTest {
   void aMappingWithoutItsTargetIsLeftToTheSchemaWhichRequiresBoth() {
     // The schema's required list, not a CEL rule: the API server answers
     // "spec.deviceMap[0].target: Required value" (ApiServerValidationTest).
-    assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of(),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         deviceMap:
         - {source: "0000:3b:00.0"}
         - {source: "0000:3b:00.1"}
         """)));
     @SuppressWarnings("unchecked")
-    Map<String, Object> mapping = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
-        ((Map<String, Object>) ((Map<String, Object>) RULES.openApiSchema().get("properties"))
-            .get("spec")).get("properties")).get("deviceMap")).get("items");
+    Map<String, Object> mapping =
+        (Map<String, Object>)
+            ((Map<String, Object>)
+                    ((Map<String, Object>)
+                            ((Map<String, Object>)
+                                    ((Map<String, Object>) RULES.openApiSchema().get("properties"))
+                                        .get("spec"))
+                                .get("properties"))
+                        .get("deviceMap"))
+                .get("items");
     assertEquals(List.of("source", "target"), mapping.get("required"));
   }
 
   @Test
   void migrationWithATimeoutPastADayFailsWithTheMaximum() {
-    assertEquals(List.of(TIMEOUT_TOO_LONG),
+    assertEquals(
+        List.of(TIMEOUT_TOO_LONG),
         RULES.createMessages(migration(LIVE_SPEC + "timeout: 10000000000000h")));
     assertEquals(List.of(), RULES.createMessages(migration(LIVE_SPEC + "timeout: 24h")));
   }
 
   @Test
   void migrationWithAHookTimeoutPastAnHourFailsWithItsMaximum() {
-    assertEquals(List.of("must be at most 1h"), RULES.createMessages(migration(LIVE_SPEC + """
+    assertEquals(
+        List.of("must be at most 1h"),
+        RULES.createMessages(
+            migration(
+                LIVE_SPEC
+                    + """
         hooks:
           pre: [{container: app, command: [sync], timeout: 61m}]
         """)));

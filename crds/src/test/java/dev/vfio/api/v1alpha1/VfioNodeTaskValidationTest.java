@@ -21,21 +21,24 @@ class VfioNodeTaskValidationTest {
   private static final String NODE_NAME_IMMUTABLE =
       "nodeName is immutable: a task runs on the node it was created for";
 
-  private static final String SAVE_ON_NODE_A = """
+  private static final String SAVE_ON_NODE_A =
+      """
       operation: Save
       nodeName: node-a
       podName: gpu-workload
       """;
 
   static Map<String, Object> task(String spec) {
-    return CrdValidationRules.yaml("""
+    return CrdValidationRules.yaml(
+        """
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata:
           name: gpu-workload-snapshot-save
           namespace: default
         spec:
-        """ + spec.indent(2));
+        """
+            + spec.indent(2));
   }
 
   @Test
@@ -45,13 +48,15 @@ class VfioNodeTaskValidationTest {
 
   @Test
   void taskWithoutNodeNameFailsWithNodeNameIsRequired() {
-    assertEquals(List.of(NODE_NAME_REQUIRED),
+    assertEquals(
+        List.of(NODE_NAME_REQUIRED),
         RULES.createMessages(task("operation: Save\npodName: gpu-workload")));
   }
 
   @Test
   void taskWithAnEmptyNodeNameFailsWithNodeNameIsRequired() {
-    assertEquals(List.of(NODE_NAME_REQUIRED),
+    assertEquals(
+        List.of(NODE_NAME_REQUIRED),
         RULES.createMessages(task(SAVE_ON_NODE_A.replace("node-a", "\"\""))));
   }
 
@@ -64,16 +69,21 @@ class VfioNodeTaskValidationTest {
 
   @Test
   void taskListingADeviceTwiceFailsWithDuplicateValue() {
-    assertEquals(List.of("Duplicate value: \"0000:3b:00.0\""), RULES.createMessages(task(SAVE_ON_NODE_A
-        + "devices: [\"0000:3b:00.0\", \"0000:3b:00.0\"]\n")));
+    assertEquals(
+        List.of("Duplicate value: \"0000:3b:00.0\""),
+        RULES.createMessages(
+            task(SAVE_ON_NODE_A + "devices: [\"0000:3b:00.0\", \"0000:3b:00.0\"]\n")));
   }
 
   @Test
   void taskWhoseDeviceMapRepeatsASourceOrATargetFails() {
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             "deviceMap names a source device twice: each source device goes to exactly one target",
             "deviceMap names a target device twice: each target device receives exactly one source"),
-        RULES.createMessages(task("""
+        RULES.createMessages(
+            task(
+                """
             operation: Load
             nodeName: node-a
             deviceMap:
@@ -85,33 +95,39 @@ class VfioNodeTaskValidationTest {
 
   @Test
   void movingATaskToAnotherNodeFailsAsImmutable() {
-    assertEquals(List.of(NODE_NAME_IMMUTABLE), RULES.updateMessages(task(SAVE_ON_NODE_A),
-        task(SAVE_ON_NODE_A.replace("node-a", "node-b"))));
+    assertEquals(
+        List.of(NODE_NAME_IMMUTABLE),
+        RULES.updateMessages(
+            task(SAVE_ON_NODE_A), task(SAVE_ON_NODE_A.replace("node-a", "node-b"))));
   }
 
   @Test
   void removingTheNodeNameOfATaskFailsAsRequired() {
-    assertEquals(List.of(NODE_NAME_REQUIRED), RULES.updateMessages(task(SAVE_ON_NODE_A),
-        task("operation: Save\npodName: gpu-workload")));
+    assertEquals(
+        List.of(NODE_NAME_REQUIRED),
+        RULES.updateMessages(task(SAVE_ON_NODE_A), task("operation: Save\npodName: gpu-workload")));
   }
 
   @Test
   void cancellingATaskPassesBecauseOnlyItsNodeNameIsImmutable() {
-    assertEquals(List.of(), RULES.updateMessages(task(SAVE_ON_NODE_A),
-        task(SAVE_ON_NODE_A + "cancelRequested: true\n")));
+    assertEquals(
+        List.of(),
+        RULES.updateMessages(
+            task(SAVE_ON_NODE_A), task(SAVE_ON_NODE_A + "cancelRequested: true\n")));
   }
 
   @Test
   void agentsCanSelectTasksByTheNodeNameField() throws Exception {
-    Map<String, Object> crd = CrdValidationRules.yaml(
-        Files.readString(CrdManifests.checkedIn("vfionodetasks")));
+    Map<String, Object> crd =
+        CrdValidationRules.yaml(Files.readString(CrdManifests.checkedIn("vfionodetasks")));
     @SuppressWarnings("unchecked")
     Map<String, Object> spec = (Map<String, Object>) crd.get("spec");
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> versions = (List<Map<String, Object>>) spec.get("versions");
     assertEquals(1, versions.size());
     Object selectable = versions.get(0).get("selectableFields");
-    assertTrue(selectable instanceof List<?> fields
+    assertTrue(
+        selectable instanceof List<?> fields
             && fields.contains(Map.of("jsonPath", "." + VfioNodeTask.NODE_FIELD)),
         "the CRD declares " + VfioNodeTask.NODE_FIELD + " selectable: " + selectable);
   }

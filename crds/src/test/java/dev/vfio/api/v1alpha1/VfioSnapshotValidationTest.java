@@ -27,7 +27,8 @@ class VfioSnapshotValidationTest {
   private static final String IMMUTABLE =
       "spec is immutable: delete the resource and create a new one";
 
-  private static final String VALID_SPEC = """
+  private static final String VALID_SPEC =
+      """
       podName: gpu-workload
       devices: ["0000:3b:00.0"]
       storageClaim: vfio-snapshots
@@ -37,14 +38,16 @@ class VfioSnapshotValidationTest {
       """;
 
   static Map<String, Object> snapshot(String spec) {
-    return CrdValidationRules.yaml("""
+    return CrdValidationRules.yaml(
+        """
         apiVersion: vfio.dev/v1alpha1
         kind: VfioSnapshot
         metadata:
           name: gpu-workload-snapshot
           namespace: default
         spec:
-        """ + spec.indent(2));
+        """
+            + spec.indent(2));
   }
 
   @Test
@@ -54,26 +57,32 @@ class VfioSnapshotValidationTest {
 
   @Test
   void snapshotWithoutPodNameFailsWithPodNameIsRequired() {
-    assertEquals(List.of(POD_NAME_REQUIRED),
-        RULES.createMessages(snapshot("devices: [\"0000:3b:00.0\"]")));
+    assertEquals(
+        List.of(POD_NAME_REQUIRED), RULES.createMessages(snapshot("devices: [\"0000:3b:00.0\"]")));
   }
 
   @Test
   void snapshotWithAnEmptyPodNameFailsAsRequiredAndAsNotASubdomain() {
-    assertEquals(List.of(POD_NAME_REQUIRED, NOT_A_SUBDOMAIN),
+    assertEquals(
+        List.of(POD_NAME_REQUIRED, NOT_A_SUBDOMAIN),
         RULES.createMessages(snapshot("podName: \"\"")));
   }
 
   static Stream<String> badPodNames() {
-    return Stream.of("GPU-Workload", "gpu_workload", "-gpu-workload", "gpu-workload-",
-        "gpu..workload", "a".repeat(254));
+    return Stream.of(
+        "GPU-Workload",
+        "gpu_workload",
+        "-gpu-workload",
+        "gpu-workload-",
+        "gpu..workload",
+        "a".repeat(254));
   }
 
   @ParameterizedTest
   @MethodSource("badPodNames")
   void snapshotOfAPodNameThatIsNotALowercaseSubdomainFails(String podName) {
-    assertEquals(List.of(NOT_A_SUBDOMAIN),
-        RULES.createMessages(snapshot("podName: \"" + podName + "\"")));
+    assertEquals(
+        List.of(NOT_A_SUBDOMAIN), RULES.createMessages(snapshot("podName: \"" + podName + "\"")));
   }
 
   static Stream<String> goodPodNames() {
@@ -87,22 +96,29 @@ class VfioSnapshotValidationTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "[\"0000:3b:00.0\", \"3b:00.0\"]",
-      "[\"0000:3B:00.0\"]",
-      "[\"0000:3b:00.8\"]",
-      "[\"0000:3b:00.0 \"]",
-      "[\"C2F5D1A8-3B4E-4F6A-9D2C-1E7B8A9F0C3D\"]",
-      "[\"gpu0\"]",
-      "[\"\"]"})
+  @ValueSource(
+      strings = {
+        "[\"0000:3b:00.0\", \"3b:00.0\"]",
+        "[\"0000:3B:00.0\"]",
+        "[\"0000:3b:00.8\"]",
+        "[\"0000:3b:00.0 \"]",
+        "[\"C2F5D1A8-3B4E-4F6A-9D2C-1E7B8A9F0C3D\"]",
+        "[\"gpu0\"]",
+        "[\"\"]"
+      })
   void snapshotWithABadDeviceAddressFails(String devices) {
-    assertEquals(List.of(BAD_DEVICE),
+    assertEquals(
+        List.of(BAD_DEVICE),
         RULES.createMessages(snapshot("podName: gpu-workload\ndevices: " + devices)));
   }
 
   @Test
   void snapshotOfAPciAddressAndAnMdevUuidPasses() {
-    assertEquals(List.of(), RULES.createMessages(snapshot("""
+    assertEquals(
+        List.of(),
+        RULES.createMessages(
+            snapshot(
+                """
         podName: gpu-workload
         devices: ["0000:3b:00.0", "c2f5d1a8-3b4e-4f6a-9d2c-1e7b8a9f0c3d"]
         """)));
@@ -115,7 +131,11 @@ class VfioSnapshotValidationTest {
 
   @Test
   void snapshotListingADeviceTwiceFailsWithDuplicateValue() {
-    assertEquals(List.of("Duplicate value: \"0000:3b:00.0\""), RULES.createMessages(snapshot("""
+    assertEquals(
+        List.of("Duplicate value: \"0000:3b:00.0\""),
+        RULES.createMessages(
+            snapshot(
+                """
         podName: gpu-workload
         devices: ["0000:3b:00.0", "0000:5e:00.0", "0000:3b:00.0"]
         """)));
@@ -146,9 +166,10 @@ class VfioSnapshotValidationTest {
 
   @ParameterizedTest
   @MethodSource("durationsPastTheirMaximum")
-  void snapshotWithADurationPastItsMaximumFailsWithTheMaximumAndNothingElse(String field,
-      String value, String message) {
-    assertEquals(List.of(message),
+  void snapshotWithADurationPastItsMaximumFailsWithTheMaximumAndNothingElse(
+      String field, String value, String message) {
+    assertEquals(
+        List.of(message),
         RULES.createMessages(snapshot("podName: gpu-workload\n" + field + ": \"" + value + "\"")));
   }
 
@@ -167,33 +188,40 @@ class VfioSnapshotValidationTest {
   @ParameterizedTest
   @MethodSource("durationsAtTheirMaximum")
   void snapshotWithADurationAtItsMaximumPasses(String field, String value) {
-    assertEquals(List.of(),
+    assertEquals(
+        List.of(),
         RULES.createMessages(snapshot("podName: gpu-workload\n" + field + ": \"" + value + "\"")));
   }
 
   static Stream<Arguments> badDurations() {
-    return Stream.of("timeout", "ttl").flatMap(field ->
-        Stream.of("90", "1.5h", "10 m", "1d", "", "-5s", "h", "10M")
-            .map(value -> Arguments.of(field, value)));
+    return Stream.of("timeout", "ttl")
+        .flatMap(
+            field ->
+                Stream.of("90", "1.5h", "10 m", "1d", "", "-5s", "h", "10M")
+                    .map(value -> Arguments.of(field, value)));
   }
 
   @ParameterizedTest
   @MethodSource("badDurations")
   void snapshotWithABadDurationFails(String field, String value) {
-    assertEquals(List.of(BAD_DURATION),
+    assertEquals(
+        List.of(BAD_DURATION),
         RULES.createMessages(snapshot("podName: gpu-workload\n" + field + ": \"" + value + "\"")));
   }
 
   static Stream<Arguments> goodDurations() {
-    return Stream.of("timeout", "ttl").flatMap(field ->
-        Stream.of("90s", "1h30m", "10m", "500ms", "24h")
-            .map(value -> Arguments.of(field, value)));
+    return Stream.of("timeout", "ttl")
+        .flatMap(
+            field ->
+                Stream.of("90s", "1h30m", "10m", "500ms", "24h")
+                    .map(value -> Arguments.of(field, value)));
   }
 
   @ParameterizedTest
   @MethodSource("goodDurations")
   void snapshotWithAGoodDurationPasses(String field, String value) {
-    assertEquals(List.of(),
+    assertEquals(
+        List.of(),
         RULES.createMessages(snapshot("podName: gpu-workload\n" + field + ": \"" + value + "\"")));
   }
 

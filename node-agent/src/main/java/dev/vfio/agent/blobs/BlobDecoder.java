@@ -16,14 +16,14 @@ import java.util.zip.DataFormatException;
 /**
  * Checks the framing of one blob as it is read, for a file ({@link BlobReader}) and a stream
  * ({@link BlobStreamReader}) alike, so that state arriving over the network passes the checks a
- * stored blob does, but for the digest a stream does not carry. Memory is a few chunks whatever
- * the state size.
+ * stored blob does, but for the digest a stream does not carry. Memory is a few chunks whatever the
+ * state size.
  *
- * <p>The digest of a chunk is computed on other threads ({@link ChunkHashing}) while the sink
- * takes that chunk and the next ones are read, since hashing costs as much as the reading. Chunks
- * rotate through {@link #SLOTS} buffers, and a buffer is not refilled until its last chunk is
- * hashed; chunks of the version-2 digest hash at the same time, those of version 1 one after the
- * other, since they feed one running SHA-256.
+ * <p>The digest of a chunk is computed on other threads ({@link ChunkHashing}) while the sink takes
+ * that chunk and the next ones are read, since hashing costs as much as the reading. Chunks rotate
+ * through {@link #SLOTS} buffers, and a buffer is not refilled until its last chunk is hashed;
+ * chunks of the version-2 digest hash at the same time, those of version 1 one after the other,
+ * since they feed one running SHA-256.
  */
 final class BlobDecoder implements AutoCloseable {
   /** A chunk is read while the previous ones are hashed, as many as the encoder hashes at once. */
@@ -43,6 +43,7 @@ final class BlobDecoder implements AutoCloseable {
 
   private final Slot[] slots = new Slot[SLOTS];
   private final int maxStoredBytes;
+
   /** Holds a length, a CRC or the trailer: the fields read between chunks. */
   private final ByteBuffer small =
       ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
@@ -76,13 +77,18 @@ final class BlobDecoder implements AutoCloseable {
     }
     int version = Short.toUnsignedInt(prefix.getShort());
     if (version < BlobHeader.OLDEST_READABLE_VERSION || version > BlobHeader.FORMAT_VERSION) {
-      throw in.refusal("unsupported blob format version " + version + "; this agent reads versions "
-          + BlobHeader.OLDEST_READABLE_VERSION + " to " + BlobHeader.FORMAT_VERSION);
+      throw in.refusal(
+          "unsupported blob format version "
+              + version
+              + "; this agent reads versions "
+              + BlobHeader.OLDEST_READABLE_VERSION
+              + " to "
+              + BlobHeader.FORMAT_VERSION);
     }
     long headerBytes = Integer.toUnsignedLong(prefix.getInt());
     if (headerBytes == 0 || headerBytes > BlobFormat.MAX_HEADER_BYTES) {
-      throw in.refusal("header length " + headerBytes + " is outside 1.."
-          + BlobFormat.MAX_HEADER_BYTES);
+      throw in.refusal(
+          "header length " + headerBytes + " is outside 1.." + BlobFormat.MAX_HEADER_BYTES);
     }
     ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + (int) headerBytes);
     head.put(prefix.flip());
@@ -97,8 +103,11 @@ final class BlobDecoder implements AutoCloseable {
       throw in.refusal("header is JSON null, not a blob header");
     }
     if (header.formatVersion() != version) {
-      throw in.refusal("header says format version " + header.formatVersion()
-          + " but the blob is version " + version);
+      throw in.refusal(
+          "header says format version "
+              + header.formatVersion()
+              + " but the blob is version "
+              + version);
     }
     if (header.digest() == null) {
       throw in.refusal("header names no digest, which format version " + version + " requires");
@@ -115,8 +124,15 @@ final class BlobDecoder implements AutoCloseable {
       throws IncompatibleDeviceException {
     DeviceIdentity saved = header.device();
     if (!saved.compatibleWith(target)) {
-      throw new IncompatibleDeviceException("blob " + blob + " holds state of a "
-          + describe(saved) + "; device " + target.address() + " is a " + describe(target));
+      throw new IncompatibleDeviceException(
+          "blob "
+              + blob
+              + " holds state of a "
+              + describe(saved)
+              + "; device "
+              + target.address()
+              + " is a "
+              + describe(target));
     }
   }
 
@@ -141,8 +157,16 @@ final class BlobDecoder implements AutoCloseable {
           break;
         }
         if (length > maxStoredBytes) {
-          throw in.refusal("chunk " + chunk + " at byte " + position + " claims " + length
-              + " bytes, more than the " + maxStoredBytes + " a chunk can hold");
+          throw in.refusal(
+              "chunk "
+                  + chunk
+                  + " at byte "
+                  + position
+                  + " claims "
+                  + length
+                  + " bytes, more than the "
+                  + maxStoredBytes
+                  + " a chunk can hold");
         }
         small.clear().limit(Integer.BYTES);
         in.readFully(small, "the CRC of chunk " + chunk);
@@ -160,8 +184,9 @@ final class BlobDecoder implements AutoCloseable {
         try {
           state = slot.codec.decode(stored);
         } catch (DataFormatException e) {
-          throw in.refusal("chunk " + chunk + " at byte " + position + " does not decompress: "
-              + e.getMessage(), e);
+          throw in.refusal(
+              "chunk " + chunk + " at byte " + position + " does not decompress: " + e.getMessage(),
+              e);
         }
         if (digestKind != BlobDigest.NONE) {
           if (!digest.parallel()) {
@@ -195,15 +220,21 @@ final class BlobDecoder implements AutoCloseable {
     byte[] declaredSha = new byte[32];
     body.get(declaredSha);
     if (declaredBytes != stateBytes) {
-      throw in.refusal("state length mismatch: the trailer says " + declaredBytes
-          + " bytes, the chunks hold " + stateBytes);
+      throw in.refusal(
+          "state length mismatch: the trailer says "
+              + declaredBytes
+              + " bytes, the chunks hold "
+              + stateBytes);
     }
     byte[] actualSha = digest.digest();
     if (!MessageDigest.isEqual(declaredSha, actualSha)) {
-      throw in.refusal(digestKind == BlobDigest.NONE
-          ? "the trailer holds a digest although the header names none"
-          : "SHA-256 mismatch: the trailer says " + HexFormat.of().formatHex(declaredSha)
-              + ", the state hashes to " + HexFormat.of().formatHex(actualSha));
+      throw in.refusal(
+          digestKind == BlobDigest.NONE
+              ? "the trailer holds a digest although the header names none"
+              : "SHA-256 mismatch: the trailer says "
+                  + HexFormat.of().formatHex(declaredSha)
+                  + ", the state hashes to "
+                  + HexFormat.of().formatHex(actualSha));
     }
     String hex = digestKind == BlobDigest.NONE ? null : HexFormat.of().formatHex(actualSha);
     return new BlobSummary(path, stateBytes, in.position(), hex);
@@ -265,8 +296,8 @@ final class BlobDecoder implements AutoCloseable {
 
   private static BlobHeader parseHeader(BlobInput in, ByteBuffer json) throws IOException {
     try {
-      return BlobFormat.JSON.readValue(json.array(), json.position(), json.remaining(),
-          BlobHeader.class);
+      return BlobFormat.JSON.readValue(
+          json.array(), json.position(), json.remaining(), BlobHeader.class);
     } catch (JacksonException e) {
       throw in.refusal("header is not a valid blob header: " + e.getOriginalMessage(), e);
     }

@@ -13,23 +13,22 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /**
- * Frames one blob on its way out, to a file ({@link BlobWriter}) or a stream
- * ({@link BlobStreamWriter}) alike. Memory is at most {@link #IN_FLIGHT} + 1 chunks whatever the
- * state size. Not thread-safe.
+ * Frames one blob on its way out, to a file ({@link BlobWriter}) or a stream ({@link
+ * BlobStreamWriter}) alike. Memory is at most {@link #IN_FLIGHT} + 1 chunks whatever the state
+ * size. Not thread-safe.
  *
  * <p>Hashing a chunk (SHA-256 at about 1.6 GiB/s a core) costs as much as reading it from the
  * device or writing it to disk, so full chunks are hashed, encoded and CRC'd on other threads
  * ({@link ChunkHashing}) while the caller fills the next one; with the digest of version 2 the
  * chunks do not depend on each other, so several are worked on at once. A chunk with nothing but
- * its CRC to compute is encoded on the caller's thread. Chunks are then written out on those
- * other threads too, one at a time and in chunk order, so that the caller reads the device while
- * the previous chunk goes to disk or to the socket; output errors surface in {@link #write},
- * {@link #lend} or {@link #finish}, at most {@link #IN_FLIGHT} chunks later.
+ * its CRC to compute is encoded on the caller's thread. Chunks are then written out on those other
+ * threads too, one at a time and in chunk order, so that the caller reads the device while the
+ * previous chunk goes to disk or to the socket; output errors surface in {@link #write}, {@link
+ * #lend} or {@link #finish}, at most {@link #IN_FLIGHT} chunks later.
  */
 final class BlobEncoder implements AutoCloseable {
   /** Chunks in the background at once: every core can hash one, and memory stays bounded. */
-  static final int IN_FLIGHT =
-      Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+  static final int IN_FLIGHT = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
   /** Takes every remaining byte of a buffer; the buffer is reused once this returns. */
   @FunctionalInterface
@@ -50,25 +49,31 @@ final class BlobEncoder implements AutoCloseable {
   private final BlobCompression compression;
   private final StateDigest digest;
   private final BlobDigest digestKind;
+
   /** Heap buffers let a stream take a plain chunk without a copy; a file takes direct ones. */
   private final boolean heap;
+
   /** Whether chunks are encoded on the caller's thread: when there is nothing but a CRC to do. */
   private final boolean inline;
+
   private final ByteBuffer frame = ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES);
   private final Deque<Slot> free = new ArrayDeque<>();
   private final Deque<Running> running = new ArrayDeque<>();
   private int slots;
+
   /** The last chunk's write: the next one starts after it, so chunks go out in order. */
   private CompletableFuture<Void> lastEmitted = CompletableFuture.completedFuture(null);
+
   private Slot filling;
   private long stateBytes;
   private long storedBytes;
+
   /** Set once a step failed: the blob is abandoned, and every later step is refused. */
   private boolean failed;
 
   /**
-   * @param heap whether chunk buffers are on the heap (for a stream) rather than direct (for a
-   *     file channel); zstd always works on direct ones
+   * @param heap whether chunk buffers are on the heap (for a stream) rather than direct (for a file
+   *     channel); zstd always works on direct ones
    */
   BlobEncoder(Output out, BlobCompression compression, BlobDigest digest, boolean heap) {
     this.out = out;
@@ -76,8 +81,10 @@ final class BlobEncoder implements AutoCloseable {
     this.digestKind = digest;
     this.digest = StateDigest.of(digest);
     if (!this.digest.parallel()) {
-      throw new IllegalArgumentException("a writer hashes chunks in parallel; " + digest
-          + " is read only, for blobs of format version 1");
+      throw new IllegalArgumentException(
+          "a writer hashes chunks in parallel; "
+              + digest
+              + " is read only, for blobs of format version 1");
     }
     this.heap = heap && compression == BlobCompression.NONE;
     // A CRC alone runs at tens of GiB/s: handing the chunk to another core would cost more.
@@ -87,28 +94,40 @@ final class BlobEncoder implements AutoCloseable {
   /** Refuses a header this agent would write but no reader of this version could read. */
   static void requireCurrentVersion(BlobHeader header) {
     if (header.formatVersion() != BlobHeader.FORMAT_VERSION) {
-      throw new IllegalArgumentException("this agent writes blob format version "
-          + BlobHeader.FORMAT_VERSION + ", not " + header.formatVersion());
+      throw new IllegalArgumentException(
+          "this agent writes blob format version "
+              + BlobHeader.FORMAT_VERSION
+              + ", not "
+              + header.formatVersion());
     }
   }
 
   /** Writes magic, version, header length, header (naming this encoder's digest) and CRC. */
   void writeHeader(BlobHeader header) throws IOException {
-    guarded(() -> {
-      emitHeader(header);
-      return null;
-    });
+    guarded(
+        () -> {
+          emitHeader(header);
+          return null;
+        });
   }
 
   private void emitHeader(BlobHeader header) throws IOException {
-    byte[] json = BlobFormat.JSON.writeValueAsString(header.withDigest(digestKind))
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] json =
+        BlobFormat.JSON
+            .writeValueAsString(header.withDigest(digestKind))
+            .getBytes(StandardCharsets.UTF_8);
     if (json.length > BlobFormat.MAX_HEADER_BYTES) {
-      throw new IllegalArgumentException("blob header is " + json.length
-          + " bytes of JSON, more than the " + BlobFormat.MAX_HEADER_BYTES + " a reader accepts");
+      throw new IllegalArgumentException(
+          "blob header is "
+              + json.length
+              + " bytes of JSON, more than the "
+              + BlobFormat.MAX_HEADER_BYTES
+              + " a reader accepts");
     }
     ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + json.length + Integer.BYTES);
-    head.put(BlobFormat.MAGIC).putShort((short) BlobHeader.FORMAT_VERSION).putInt(json.length)
+    head.put(BlobFormat.MAGIC)
+        .putShort((short) BlobHeader.FORMAT_VERSION)
+        .putInt(json.length)
         .put(json);
     head.putInt(BlobFormat.crc32c(head.duplicate().flip()));
     emit(head.flip());
@@ -116,10 +135,11 @@ final class BlobEncoder implements AutoCloseable {
 
   /** Appends every remaining byte of {@code state}, of any size, and consumes it. */
   void write(ByteBuffer state) throws IOException {
-    guarded(() -> {
-      append(state);
-      return null;
-    });
+    guarded(
+        () -> {
+          append(state);
+          return null;
+        });
   }
 
   private void append(ByteBuffer state) throws IOException {
@@ -139,25 +159,27 @@ final class BlobEncoder implements AutoCloseable {
 
   /** The rest of the chunk being filled, for the caller to fill in place ({@link #lentFilled}). */
   ByteBuffer lend() throws IOException {
-    return guarded(() -> {
-      if (filling == null) {
-        filling = takeSlot();
-      }
-      return filling.state();
-    });
+    return guarded(
+        () -> {
+          if (filling == null) {
+            filling = takeSlot();
+          }
+          return filling.state();
+        });
   }
 
   /** {@code lent}, from {@link #lend}, holds more state up to its position. */
   void lentFilled(ByteBuffer lent) throws IOException {
-    guarded(() -> {
-      if (filling == null || lent != filling.state()) {
-        throw new IllegalStateException("not the buffer this encoder lent");
-      }
-      if (!lent.hasRemaining()) {
-        handOff();
-      }
-      return null;
-    });
+    guarded(
+        () -> {
+          if (filling == null || lent != filling.state()) {
+            throw new IllegalStateException("not the buffer this encoder lent");
+          }
+          if (!lent.hasRemaining()) {
+            handOff();
+          }
+          return null;
+        });
   }
 
   /**
@@ -237,9 +259,10 @@ final class BlobEncoder implements AutoCloseable {
     }
     if (slots <= IN_FLIGHT) {
       slots++;
-      ByteBuffer state = heap
-          ? ByteBuffer.allocate(BlobFormat.MAX_CHUNK_BYTES)
-          : ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
+      ByteBuffer state =
+          heap
+              ? ByteBuffer.allocate(BlobFormat.MAX_CHUNK_BYTES)
+              : ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
       return new Slot(state, ChunkCodec.of(compression));
     }
     retireOldest();
@@ -255,11 +278,14 @@ final class BlobEncoder implements AutoCloseable {
     if (running.size() >= IN_FLIGHT) {
       retireOldest();
     }
-    CompletableFuture<Encoded> encoded = inline
-        ? CompletableFuture.completedFuture(encode(full))
-        : CompletableFuture.supplyAsync(() -> encode(full), ChunkHashing.THREADS);
-    CompletableFuture<Void> emitted = encoded.thenCombine(lastEmitted, (done, previous) -> done)
-        .thenAcceptAsync(this::emitChunk, ChunkHashing.THREADS);
+    CompletableFuture<Encoded> encoded =
+        inline
+            ? CompletableFuture.completedFuture(encode(full))
+            : CompletableFuture.supplyAsync(() -> encode(full), ChunkHashing.THREADS);
+    CompletableFuture<Void> emitted =
+        encoded
+            .thenCombine(lastEmitted, (done, previous) -> done)
+            .thenAcceptAsync(this::emitChunk, ChunkHashing.THREADS);
     lastEmitted = emitted;
     running.add(new Running(full, emitted));
   }

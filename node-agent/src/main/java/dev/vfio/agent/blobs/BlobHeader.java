@@ -22,8 +22,8 @@ import java.util.Objects;
  * @param snapshot the VfioSnapshot this blob belongs to
  * @param createdAt when the state was saved, RFC 3339
  * @param compression how the chunks are stored
- * @param digest what the trailer's digest is; {@link BlobDigest#SHA256} for format version 1,
- *     whose headers do not name it; null in a header not yet written, whose writer picks it
+ * @param digest what the trailer's digest is; {@link BlobDigest#SHA256} for format version 1, whose
+ *     headers do not name it; null in a header not yet written, whose writer picks it
  */
 public record BlobHeader(
     int formatVersion,
@@ -67,16 +67,44 @@ public record BlobHeader(
   }
 
   /** A header whose digest the writer picks: a file's and a stream's differ. */
-  public BlobHeader(int formatVersion, DeviceIdentity device, List<String> migrationFlags,
-      String kernelRelease, String node, String namespace, String pod, String snapshot,
-      String createdAt, BlobCompression compression) {
-    this(formatVersion, device, migrationFlags, kernelRelease, node, namespace, pod, snapshot,
-        createdAt, compression, null);
+  public BlobHeader(
+      int formatVersion,
+      DeviceIdentity device,
+      List<String> migrationFlags,
+      String kernelRelease,
+      String node,
+      String namespace,
+      String pod,
+      String snapshot,
+      String createdAt,
+      BlobCompression compression) {
+    this(
+        formatVersion,
+        device,
+        migrationFlags,
+        kernelRelease,
+        node,
+        namespace,
+        pod,
+        snapshot,
+        createdAt,
+        compression,
+        null);
   }
 
   /** This header with {@code digest} as the trailer's digest. */
   public BlobHeader withDigest(BlobDigest digest) {
-    return new BlobHeader(formatVersion, device, migrationFlags, kernelRelease, node, namespace,
-        pod, snapshot, createdAt, compression, digest);
+    return new BlobHeader(
+        formatVersion,
+        device,
+        migrationFlags,
+        kernelRelease,
+        node,
+        namespace,
+        pod,
+        snapshot,
+        createdAt,
+        compression,
+        digest);
   }
 }

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 /**
  * The bytes of one blob as {@link BlobDecoder} reads them, from a file or from a stream. It counts
  * the offset of every byte, so that a refusal says where the blob is damaged, and reads exactly
- * what it is asked for, so that a stream's reader stops at the trailer and leaves the connection
- * to its owner.
+ * what it is asked for, so that a stream's reader stops at the trailer and leaves the connection to
+ * its owner.
  */
 final class BlobInput {
   /** Reads at least one byte into the buffer, or returns -1 at the end of the blob. */
@@ -43,20 +43,24 @@ final class BlobInput {
   /** A blob that starts at the next byte of {@code in}, named {@code name} in refusals. */
   static BlobInput ofStream(String name, InputStream in) {
     byte[] copy = new byte[STREAM_COPY_BYTES];
-    return new BlobInput(dst -> {
-      if (dst.hasArray()) {
-        int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
-        if (n > 0) {
-          dst.position(dst.position() + n);
-        }
-        return n;
-      }
-      int n = in.read(copy, 0, Math.min(copy.length, dst.remaining()));
-      if (n > 0) {
-        dst.put(copy, 0, n);
-      }
-      return n;
-    }, null, name, 0);
+    return new BlobInput(
+        dst -> {
+          if (dst.hasArray()) {
+            int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            if (n > 0) {
+              dst.position(dst.position() + n);
+            }
+            return n;
+          }
+          int n = in.read(copy, 0, Math.min(copy.length, dst.remaining()));
+          if (n > 0) {
+            dst.put(copy, 0, n);
+          }
+          return n;
+        },
+        null,
+        name,
+        0);
   }
 
   /** Offset of the next byte from the start of the blob. */

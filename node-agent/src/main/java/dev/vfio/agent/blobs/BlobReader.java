@@ -10,10 +10,9 @@ import java.nio.file.StandardOpenOption;
 /**
  * Reads one blob, checking it as it goes. {@link #open} checks the magic, version and header;
  * {@link #verify} checks everything else without delivering a byte; {@link #copyTo} delivers the
- * state chunk by chunk, each chunk checked before delivery. Only a full pass can check the
- * digest, so a loader calls {@link #verify} before {@link #copyTo}: a damaged blob is then
- * refused before its first byte reaches a device. Memory is a few chunks whatever the state size.
- * Not thread-safe.
+ * state chunk by chunk, each chunk checked before delivery. Only a full pass can check the digest,
+ * so a loader calls {@link #verify} before {@link #copyTo}: a damaged blob is then refused before
+ * its first byte reaches a device. Memory is a few chunks whatever the state size. Not thread-safe.
  */
 public final class BlobReader implements AutoCloseable {
   private final Path path;
@@ -33,8 +32,8 @@ public final class BlobReader implements AutoCloseable {
   /**
    * Opens {@code path} and reads its header.
    *
-   * @throws BlobIntegrityException if the file is not a blob, is of an unsupported format
-   *     version, or its header is damaged
+   * @throws BlobIntegrityException if the file is not a blob, is of an unsupported format version,
+   *     or its header is damaged
    */
   public static BlobReader open(Path path) throws IOException {
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
@@ -74,13 +73,13 @@ public final class BlobReader implements AutoCloseable {
    * @throws BlobIntegrityException naming the file and the first problem found
    */
   public BlobSummary verify() throws IOException {
-    return scan(chunk -> { });
+    return scan(chunk -> {});
   }
 
   /**
-   * Delivers the uncompressed state to {@code sink}, chunk by chunk, each chunk checked before
-   * it is delivered; the digest is checked after the last chunk, when the state has already
-   * been delivered. Call {@link #verify} first so a damaged blob delivers nothing.
+   * Delivers the uncompressed state to {@code sink}, chunk by chunk, each chunk checked before it
+   * is delivered; the digest is checked after the last chunk, when the state has already been
+   * delivered. Call {@link #verify} first so a damaged blob delivers nothing.
    *
    * @throws BlobIntegrityException naming the file and the problem
    */
@@ -101,8 +100,8 @@ public final class BlobReader implements AutoCloseable {
     long end = in.position();
     long size = channel.size();
     if (size != end) {
-      throw in.refusal("trailing garbage: " + (size - end)
-          + " bytes after the trailer ending at byte " + end);
+      throw in.refusal(
+          "trailing garbage: " + (size - end) + " bytes after the trailer ending at byte " + end);
     }
     return summary;
   }

@@ -21,10 +21,10 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The storage claims mounted into this agent and where blobs live on them:
- * {@code <claim root>/<namespace>/<snapshot>/<device>.vfs}. Every path part is a validated name
- * and every path stays inside its claim root, because the names come from user-written objects
- * and the agent runs privileged.
+ * The storage claims mounted into this agent and where blobs live on them: {@code <claim
+ * root>/<namespace>/<snapshot>/<device>.vfs}. Every path part is a validated name and every path
+ * stays inside its claim root, because the names come from user-written objects and the agent runs
+ * privileged.
  */
 public final class BlobStore {
   private static final String BLOB_SUFFIX = ".vfs";
@@ -57,10 +57,11 @@ public final class BlobStore {
   /** A store whose blob files are opened by {@code opener}: a test's volume that fills up. */
   BlobStore(Map<String, Path> roots, BlobWriter.TemporaryFileOpener opener) {
     SortedMap<String, Path> checked = new TreeMap<>();
-    roots.forEach((claim, root) -> {
-      requireSubdomain("storage claim", claim);
-      checked.put(claim, root.toAbsolutePath().normalize());
-    });
+    roots.forEach(
+        (claim, root) -> {
+          requireSubdomain("storage claim", claim);
+          checked.put(claim, root.toAbsolutePath().normalize());
+        });
     this.roots = Collections.unmodifiableSortedMap(checked);
     this.opener = opener;
   }
@@ -75,28 +76,31 @@ public final class BlobStore {
    *
    * @param device a lowercase PCI address such as {@code 0000:65:00.0} or an mdev UUID
    * @throws UnknownStorageClaimException if {@code claim} is not mounted into this agent
-   * @throws IllegalArgumentException naming the part that is not a valid name, or if the path
-   *     would leave the claim root
+   * @throws IllegalArgumentException naming the part that is not a valid name, or if the path would
+   *     leave the claim root
    */
   public Path blobPath(String claim, String namespace, String snapshot, String device) {
     Path directory = snapshotDirectory(claim, namespace, snapshot);
     if (device == null
         || !(PCI_ADDRESS.matcher(device).matches() || MDEV_UUID.matcher(device).matches())) {
-      throw new IllegalArgumentException("device " + quote(device)
-          + " is neither a lowercase PCI address like 0000:65:00.0 nor an mdev UUID");
+      throw new IllegalArgumentException(
+          "device "
+              + quote(device)
+              + " is neither a lowercase PCI address like 0000:65:00.0 nor an mdev UUID");
     }
     return contained(claim, directory.resolve(device + BLOB_SUFFIX));
   }
 
   /**
-   * Starts the blob of {@code device} in {@code snapshot} ({@link #blobPath}), which its
-   * {@link BlobWriter#commit} publishes.
+   * Starts the blob of {@code device} in {@code snapshot} ({@link #blobPath}), which its {@link
+   * BlobWriter#commit} publishes.
    *
    * @throws UnknownStorageClaimException if {@code claim} is not mounted into this agent
    * @throws IllegalArgumentException as {@link #blobPath} and {@link BlobWriter#create} do
    */
-  public BlobWriter createBlob(String claim, String namespace, String snapshot, String device,
-      BlobHeader header) throws IOException {
+  public BlobWriter createBlob(
+      String claim, String namespace, String snapshot, String device, BlobHeader header)
+      throws IOException {
     return BlobWriter.create(blobPath(claim, namespace, snapshot, device), header, opener);
   }
 
@@ -110,31 +114,33 @@ public final class BlobStore {
       return;
     }
     // Links are deleted, never followed, so nothing outside the directory is touched.
-    Files.walkFileTree(directory, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
-          throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        directory,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attributes)
+              throws IOException {
+            Files.deleteIfExists(file);
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
-      }
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+            if (e instanceof NoSuchFileException) {
+              return FileVisitResult.CONTINUE;
+            }
+            throw e;
+          }
 
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-        if (e != null && !(e instanceof NoSuchFileException)) {
-          throw e;
-        }
-        Files.deleteIfExists(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+            if (e != null && !(e instanceof NoSuchFileException)) {
+              throw e;
+            }
+            Files.deleteIfExists(dir);
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 
   /**
@@ -151,8 +157,9 @@ public final class BlobStore {
       return 0;
     }
     int deleted = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory,
-        file -> BlobWriter.isTemporaryName(file.getFileName().toString()))) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(
+            directory, file -> BlobWriter.isTemporaryName(file.getFileName().toString()))) {
       for (Path file : files) {
         if (Files.deleteIfExists(file)) {
           deleted++;
@@ -167,18 +174,23 @@ public final class BlobStore {
     List<ClaimSpace> space = new ArrayList<>();
     for (Map.Entry<String, Path> claim : roots.entrySet()) {
       FileStore store = Files.getFileStore(claim.getValue());
-      space.add(new ClaimSpace(claim.getKey(), claim.getValue(), store.getUsableSpace(),
-          store.getTotalSpace()));
+      space.add(
+          new ClaimSpace(
+              claim.getKey(), claim.getValue(), store.getUsableSpace(), store.getTotalSpace()));
     }
     return List.copyOf(space);
   }
 
   private Path snapshotDirectory(String claim, String namespace, String snapshot) {
     Path root = root(claim);
-    if (namespace == null || namespace.length() > 63
+    if (namespace == null
+        || namespace.length() > 63
         || !DNS_1123_LABEL.matcher(namespace).matches()) {
-      throw new IllegalArgumentException("namespace " + quote(namespace) + " is not a valid "
-          + "namespace name: lowercase letters, digits and '-', at most 63 characters");
+      throw new IllegalArgumentException(
+          "namespace "
+              + quote(namespace)
+              + " is not a valid "
+              + "namespace name: lowercase letters, digits and '-', at most 63 characters");
     }
     requireSubdomain("snapshot", snapshot);
     return contained(claim, root.resolve(namespace).resolve(snapshot));
@@ -209,8 +221,8 @@ public final class BlobStore {
     if (!existing.equals(root)) {
       try {
         if (!existing.toRealPath().startsWith(root.toRealPath())) {
-          throw new IllegalArgumentException(existing + " leads outside storage claim " + claim
-              + " through a symbolic link");
+          throw new IllegalArgumentException(
+              existing + " leads outside storage claim " + claim + " through a symbolic link");
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot resolve " + existing, e);
@@ -221,8 +233,13 @@ public final class BlobStore {
 
   private static void requireSubdomain(String part, String name) {
     if (name == null || name.length() > 253 || !DNS_1123_SUBDOMAIN.matcher(name).matches()) {
-      throw new IllegalArgumentException(part + " " + quote(name) + " is not a valid "
-          + part + " name: lowercase letters, digits, '-' and '.', at most 253 characters");
+      throw new IllegalArgumentException(
+          part
+              + " "
+              + quote(name)
+              + " is not a valid "
+              + part
+              + " name: lowercase letters, digits, '-' and '.', at most 253 characters");
     }
   }
 

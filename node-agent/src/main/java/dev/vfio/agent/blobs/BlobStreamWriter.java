@@ -8,16 +8,15 @@ import java.nio.ByteBuffer;
 /**
  * Writes one blob to a stream in the layout {@link BlobWriter} stores, the {@link BlobOutput} of a
  * live migration, so that the receiver checks the framing, every chunk's CRC and the length as it
- * would for a stored blob ({@link BlobStreamReader}). The trailer carries no digest
- * ({@link BlobDigest#NONE}): the stream runs over mutual TLS, which authenticates every byte, and a
- * SHA-256 on both ends would cost more CPU than TLS itself
- * (docs/decisions/0004-blob-digest.md). Memory is a few chunks whatever the state
- * size. Not thread-safe.
+ * would for a stored blob ({@link BlobStreamReader}). The trailer carries no digest ({@link
+ * BlobDigest#NONE}): the stream runs over mutual TLS, which authenticates every byte, and a SHA-256
+ * on both ends would cost more CPU than TLS itself (docs/decisions/0004-blob-digest.md). Memory is
+ * a few chunks whatever the state size. Not thread-safe.
  *
  * <p>The stream belongs to the writer. {@link #commit} flushes it and leaves it open, so that the
  * caller can wait on the same connection for the receiver's answer; {@link #close} closes it. A
- * writer aborted or closed before it committed cuts the stream off mid-blob: the receiver finds
- * the blob truncated, which is how a sender that failed midway tells it so.
+ * writer aborted or closed before it committed cuts the stream off mid-blob: the receiver finds the
+ * blob truncated, which is how a sender that failed midway tells it so.
  */
 public final class BlobStreamWriter implements BlobOutput {
   /**
@@ -32,10 +31,16 @@ public final class BlobStreamWriter implements BlobOutput {
    */
   private static final int COPY_BYTES = 16 * 1024;
 
-  private enum Stage { OPEN, FAILED, COMMITTED, ABORTED }
+  private enum Stage {
+    OPEN,
+    FAILED,
+    COMMITTED,
+    ABORTED
+  }
 
   /** The caller's stream, closed unbuffered so that an abort sends nothing more. */
   private final OutputStream stream;
+
   private final OutputStream out;
   private final BlobEncoder encoder;
   private Stage stage = Stage.OPEN;
@@ -44,18 +49,23 @@ public final class BlobStreamWriter implements BlobOutput {
     this.stream = stream;
     this.out = new BufferedOutputStream(stream, BUFFER_BYTES);
     byte[] copy = new byte[COPY_BYTES];
-    this.encoder = new BlobEncoder(bytes -> {
-      if (bytes.hasArray()) {
-        out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-        bytes.position(bytes.limit());
-        return;
-      }
-      while (bytes.hasRemaining()) {
-        int n = Math.min(copy.length, bytes.remaining());
-        bytes.get(copy, 0, n);
-        out.write(copy, 0, n);
-      }
-    }, compression, BlobDigest.NONE, true);
+    this.encoder =
+        new BlobEncoder(
+            bytes -> {
+              if (bytes.hasArray()) {
+                out.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+                bytes.position(bytes.limit());
+                return;
+              }
+              while (bytes.hasRemaining()) {
+                int n = Math.min(copy.length, bytes.remaining());
+                bytes.get(copy, 0, n);
+                out.write(copy, 0, n);
+              }
+            },
+            compression,
+            BlobDigest.NONE,
+            true);
   }
 
   /**
@@ -122,7 +132,9 @@ public final class BlobStreamWriter implements BlobOutput {
     }
   }
 
-  /** Cuts the stream off mid-blob, without flushing what is buffered. Does nothing once committed. */
+  /**
+   * Cuts the stream off mid-blob, without flushing what is buffered. Does nothing once committed.
+   */
   @Override
   public void abort() throws IOException {
     if (stage == Stage.COMMITTED || stage == Stage.ABORTED) {

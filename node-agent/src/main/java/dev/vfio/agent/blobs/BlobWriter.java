@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
 /**
  * Writes one blob to a file, the {@link BlobOutput} of a save: the state goes to a temporary file
  * beside the blob, and {@link #commit} renames it into place, so a reader never finds a torn blob
- * under a blob's name. Memory is a few chunks
- * whatever the state size. Every {@link #WRITEBACK_BYTES} the file is written back to disk in the
- * background, so that the disk works while the caller reads the device. Not thread-safe.
+ * under a blob's name. Memory is a few chunks whatever the state size. Every {@link
+ * #WRITEBACK_BYTES} the file is written back to disk in the background, so that the disk works
+ * while the caller reads the device. Not thread-safe.
  *
  * <p>Until {@link #commit} returns, {@link #abort} or {@link #close} deletes the temporary file;
  * after a crash, {@link #temporaryPath} is what a journal deletes.
@@ -61,16 +61,22 @@ public final class BlobWriter implements BlobOutput {
    * Runs the early writebacks off the saving thread, which goes on reading the device meanwhile.
    * Daemon threads that end when idle: a writer never keeps the agent from stopping.
    */
-  private static final ExecutorService WRITEBACK = Executors.newCachedThreadPool(runnable -> {
-    Thread thread = new Thread(runnable, "blob-writeback");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private static final ExecutorService WRITEBACK =
+      Executors.newCachedThreadPool(
+          runnable -> {
+            Thread thread = new Thread(runnable, "blob-writeback");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   /** What a blob whose header names no digest carries: the one a person checking it expects. */
   static final BlobDigest DEFAULT_DIGEST = BlobDigest.SHA256_CHUNKS;
 
-  private enum Stage { OPEN, COMMITTED, ABORTED }
+  private enum Stage {
+    OPEN,
+    COMMITTED,
+    ABORTED
+  }
 
   private final Path target;
   private final Path temporary;
@@ -78,6 +84,7 @@ public final class BlobWriter implements BlobOutput {
   private final BlobEncoder encoder;
   private Stage stage = Stage.OPEN;
   private long notWrittenBack;
+
   /** The early writeback in flight, if any; at most one per blob. */
   private Future<?> writeback;
 
@@ -85,13 +92,18 @@ public final class BlobWriter implements BlobOutput {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
-    this.encoder = new BlobEncoder(bytes -> {
-      int n = bytes.remaining();
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
-      }
-      startWriteback(n);
-    }, header.compression(), header.digest() != null ? header.digest() : DEFAULT_DIGEST, false);
+    this.encoder =
+        new BlobEncoder(
+            bytes -> {
+              int n = bytes.remaining();
+              while (bytes.hasRemaining()) {
+                channel.write(bytes);
+              }
+              startWriteback(n);
+            },
+            header.compression(),
+            header.digest() != null ? header.digest() : DEFAULT_DIGEST,
+            false);
   }
 
   /**
@@ -110,8 +122,8 @@ public final class BlobWriter implements BlobOutput {
       throws IOException {
     BlobEncoder.requireCurrentVersion(header);
     if (header.digest() == BlobDigest.SHA256) {
-      throw new IllegalArgumentException("the whole-state SHA-256 of format version 1 is read, "
-          + "never written");
+      throw new IllegalArgumentException(
+          "the whole-state SHA-256 of format version 1 is read, " + "never written");
     }
     Path absolute = target.toAbsolutePath();
     createDirectories(absolute.getParent());
@@ -161,9 +173,9 @@ public final class BlobWriter implements BlobOutput {
   }
 
   /**
-   * Ends the blob, makes it durable and publishes it under its name: fsync the file, rename it
-   * over {@link #targetPath}, fsync the directory. If this fails before the rename, the temporary
-   * file is gone; if the directory fsync fails, the blob is in place but may not survive a crash.
+   * Ends the blob, makes it durable and publishes it under its name: fsync the file, rename it over
+   * {@link #targetPath}, fsync the directory. If this fails before the rename, the temporary file
+   * is gone; if the directory fsync fails, the blob is in place but may not survive a crash.
    */
   @Override
   public BlobSummary commit() throws IOException {
@@ -225,8 +237,8 @@ public final class BlobWriter implements BlobOutput {
 
   /**
    * Counts {@code written} bytes and, once {@link #WRITEBACK_BYTES} are waiting and no writeback
-   * runs, asks the kernel to write back what the file holds so far (fdatasync on another thread).
-   * A writeback that failed fails the next write, as the final fsync would.
+   * runs, asks the kernel to write back what the file holds so far (fdatasync on another thread). A
+   * writeback that failed fails the next write, as the final fsync would.
    */
   private void startWriteback(int written) throws IOException {
     notWrittenBack += written;
@@ -240,10 +252,12 @@ public final class BlobWriter implements BlobOutput {
       awaitWriteback();
     }
     notWrittenBack = 0;
-    writeback = WRITEBACK.submit(() -> {
-      channel.force(false);
-      return null;
-    });
+    writeback =
+        WRITEBACK.submit(
+            () -> {
+              channel.force(false);
+              return null;
+            });
   }
 
   private void awaitWriteback() throws IOException {
@@ -274,8 +288,10 @@ public final class BlobWriter implements BlobOutput {
   }
 
   static FileChannel openOwnerOnly(Path temporary) throws IOException {
-    return FileChannel.open(temporary,
-        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OWNER_ONLY_FILE);
+    return FileChannel.open(
+        temporary,
+        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        OWNER_ONLY_FILE);
   }
 
   private static String temporaryName(String blobName) {

@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * A reusable direct buffer that grows to the largest chunk seen, never past a bound: memory stays
- * constant for a large blob, and a small blob does not cost a full chunk of native memory.
- * Direct, because zstd-jni reaches native memory without a copy only through direct buffers; on
- * the heap where a stream fills it, which takes an array without a copy.
+ * constant for a large blob, and a small blob does not cost a full chunk of native memory. Direct,
+ * because zstd-jni reaches native memory without a copy only through direct buffers; on the heap
+ * where a stream fills it, which takes an array without a copy.
  */
 final class ChunkBuffer {
   private static final int SMALLEST = 4096;

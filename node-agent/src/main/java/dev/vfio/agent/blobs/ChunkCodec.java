@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
 
 /**
- * Turns one chunk of state into its stored bytes and back. Each codec owns one reusable buffer,
- * and what it returns is valid until its next call.
+ * Turns one chunk of state into its stored bytes and back. Each codec owns one reusable buffer, and
+ * what it returns is valid until its next call.
  */
 abstract sealed class ChunkCodec implements AutoCloseable {
 
@@ -68,8 +68,9 @@ abstract sealed class ChunkCodec implements AutoCloseable {
     @Override
     ByteBuffer encode(ByteBuffer state) {
       ByteBuffer dst = out.ofLength(MAX_STORED);
-      int n = compressor.compressDirectByteBuffer(
-          dst, 0, dst.limit(), state, state.position(), state.remaining());
+      int n =
+          compressor.compressDirectByteBuffer(
+              dst, 0, dst.limit(), state, state.position(), state.remaining());
       return dst.limit(n);
     }
 
@@ -77,14 +78,15 @@ abstract sealed class ChunkCodec implements AutoCloseable {
     ByteBuffer decode(ByteBuffer stored) throws DataFormatException {
       try {
         // The writer records each frame's size; a size beyond a chunk is refused, not allocated.
-        long size = Zstd.getDirectByteBufferFrameContentSize(
-            stored, stored.position(), stored.remaining());
+        long size =
+            Zstd.getDirectByteBufferFrameContentSize(stored, stored.position(), stored.remaining());
         if (size < 0 || size > BlobFormat.MAX_CHUNK_BYTES) {
           throw new DataFormatException("zstd frame declares no size or more than a chunk");
         }
         ByteBuffer dst = out.ofLength((int) size);
-        int n = decompressor.decompressDirectByteBuffer(
-            dst, 0, dst.limit(), stored, stored.position(), stored.remaining());
+        int n =
+            decompressor.decompressDirectByteBuffer(
+                dst, 0, dst.limit(), stored, stored.position(), stored.remaining());
         return dst.limit(n);
       } catch (ZstdException e) {
         throw new DataFormatException(e.getMessage());

@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 
 /**
- * Computes the digest a blob's trailer carries, in the way its header names
- * ({@link BlobDigest}), as the chunks go by. {@link #hashChunk} may run on any thread;
- * {@link #fold} takes its results in chunk order on the caller's thread.
+ * Computes the digest a blob's trailer carries, in the way its header names ({@link BlobDigest}),
+ * as the chunks go by. {@link #hashChunk} may run on any thread; {@link #fold} takes its results in
+ * chunk order on the caller's thread.
  */
 abstract sealed class StateDigest {
   static final int BYTES = 32;

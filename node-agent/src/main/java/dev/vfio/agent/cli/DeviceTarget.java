@@ -16,16 +16,24 @@ import picocli.CommandLine.Spec;
  * command acts on the very file the workload uses.
  */
 final class DeviceTarget {
-  @Parameters(index = "0", arity = "0..1", paramLabel = "DEVICE",
-      description = "PCI address, mdev UUID, /dev/vfio/devices/vfioN, /dev/vfio/GROUP or sysfs"
-          + " path. With --pid/--fd it may be left out.")
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "DEVICE",
+      description =
+          "PCI address, mdev UUID, /dev/vfio/devices/vfioN, /dev/vfio/GROUP or sysfs"
+              + " path. With --pid/--fd it may be left out.")
   String device;
 
-  @Option(names = "--pid", paramLabel = "PID",
+  @Option(
+      names = "--pid",
+      paramLabel = "PID",
       description = "Process that holds the device open (with --fd).")
   Integer pid;
 
-  @Option(names = "--fd", paramLabel = "FD",
+  @Option(
+      names = "--fd",
+      paramLabel = "FD",
       description = "The device fd number in that process, as in /proc/PID/fd.")
   Integer fd;
 
@@ -47,8 +55,8 @@ final class DeviceTarget {
       try {
         return ctl.processes().heldBy(pid, fd);
       } catch (AmbiguousDeviceException e) {
-        throw new NotVfioDeviceException(e.getMessage() + ". Or name the device too: DEVICE --pid "
-            + pid + " --fd " + fd);
+        throw new NotVfioDeviceException(
+            e.getMessage() + ". Or name the device too: DEVICE --pid " + pid + " --fd " + fd);
       }
     }
     VfioDevice named = ctl.devices().find(device);
@@ -62,17 +70,24 @@ final class DeviceTarget {
       return named;
     }
     if (!held.address().equals(named.address())) {
-      throw new NotVfioDeviceException("fd " + fd + " of process " + pid + " is device "
-          + held.address() + ", not " + named.address());
+      throw new NotVfioDeviceException(
+          "fd "
+              + fd
+              + " of process "
+              + pid
+              + " is device "
+              + held.address()
+              + ", not "
+              + named.address());
     }
     return named;
   }
 
   /** Opens {@code sysfs}: the process's fd when one was given, otherwise directly. */
   OpenedDevice open(VfioCtl ctl, VfioDevice sysfs) throws IOException {
-    return new OpenedDevice(sysfs, pid != null
-        ? ctl.access().take(sysfs.address(), pid, fd)
-        : ctl.access().open(sysfs));
+    return new OpenedDevice(
+        sysfs,
+        pid != null ? ctl.access().take(sysfs.address(), pid, fd) : ctl.access().open(sysfs));
   }
 
   OpenedDevice open(VfioCtl ctl) throws IOException {

@@ -24,15 +24,14 @@ import picocli.CommandLine.Spec;
 final class DevicesCommand implements Callable<Integer> {
   private static final String ROW = "%-36s %-4s %-16s %-20s %-5s %-8s %-22s %s%n";
 
-  @ParentCommand
-  VfioCtl ctl;
+  @ParentCommand VfioCtl ctl;
 
-  @Option(names = "--no-probe",
+  @Option(
+      names = "--no-probe",
       description = "Do not open devices to read their migration flags and state.")
   boolean noProbe;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws IOException {
@@ -41,10 +40,16 @@ final class DevicesCommand implements Callable<Integer> {
     out.printf(ROW, "ADDRESS", "KIND", "DRIVER", "ID", "GROUP", "CDEV", "MIGRATION", "STATE");
     for (VfioDevice device : devices) {
       Probed probed = noProbe ? new Probed("-", "-") : probe(device);
-      out.printf(ROW, device.address(), device.kind().name().toLowerCase(), device.driver(),
-          id(device), device.iommuGroup().orElse("-"),
+      out.printf(
+          ROW,
+          device.address(),
+          device.kind().name().toLowerCase(),
+          device.driver(),
+          id(device),
+          device.iommuGroup().orElse("-"),
           device.cdev().map(cdev -> Path.of(cdev).getFileName().toString()).orElse("-"),
-          probed.migration(), probed.state());
+          probed.migration(),
+          probed.state());
     }
     if (devices.isEmpty()) {
       out.println("(no device is bound to vfio-pci, a VFIO variant driver or an mdev driver)");
@@ -69,8 +74,11 @@ final class DevicesCommand implements Callable<Integer> {
       }
       return new Probed(flags.isEmpty() ? "none" : flags, device.state().name());
     } catch (VfioException e) {
-      return new Probed(e.error() == Errno.EBUSY ? "(busy: group open in a process)"
-          : "(" + e.operation() + ": " + e.error() + ")", "-");
+      return new Probed(
+          e.error() == Errno.EBUSY
+              ? "(busy: group open in a process)"
+              : "(" + e.operation() + ": " + e.error() + ")",
+          "-");
     } catch (IOException e) {
       return new Probed("(" + e.getMessage() + ")", "-");
     }

@@ -23,22 +23,19 @@ import picocli.CommandLine.Spec;
  * {@code vfioctl load}: a blob's state into a RUNNING device. The whole blob is verified and
  * matched against the device before the device is even opened, so a damaged, truncated or foreign
  * blob changes nothing. Then RUNNING → RESUMING in one SET, the state written, → RUNNING; the
- * device checks the data on leaving RESUMING. On any failure the device is brought back to
- * RUNNING (by a reset when it refused the data).
+ * device checks the data on leaving RESUMING. On any failure the device is brought back to RUNNING
+ * (by a reset when it refused the data).
  */
 @Command(name = "load", description = "Load a blob's migration state into a running device.")
 final class LoadCommand implements Callable<Integer> {
-  @ParentCommand
-  VfioCtl ctl;
+  @ParentCommand VfioCtl ctl;
 
-  @Mixin
-  DeviceTarget target;
+  @Mixin DeviceTarget target;
 
   @Option(names = "--in", required = true, paramLabel = "FILE", description = "The blob (.vfs).")
   Path in;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -50,8 +47,8 @@ final class LoadCommand implements Callable<Integer> {
           MigrationStateMachine machine = MigrationStateMachine.probe(opened.device())) {
         MigrationState before = machine.state();
         if (before != RUNNING) {
-          throw new CommandFailure(opened.address() + " is in " + before
-              + "; loading needs it RUNNING; nothing done");
+          throw new CommandFailure(
+              opened.address() + " is in " + before + "; loading needs it RUNNING; nothing done");
         }
         long started = System.nanoTime();
         try {
@@ -61,9 +58,15 @@ final class LoadCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
           throw VfioCtl.recovered(opened.address(), e, machine);
         }
-        spec.commandLine().getOut().printf(
-            "loaded %d bytes from %s into %s in %d ms; device %s%n", blob.stateBytes(), in,
-            opened.address(), (System.nanoTime() - started) / 1_000_000, machine.state());
+        spec.commandLine()
+            .getOut()
+            .printf(
+                "loaded %d bytes from %s into %s in %d ms; device %s%n",
+                blob.stateBytes(),
+                in,
+                opened.address(),
+                (System.nanoTime() - started) / 1_000_000,
+                machine.state());
       }
     }
     return 0;

@@ -14,17 +14,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code vfioctl probe}: what a device is and what of migration v2 it supports; changes nothing. */
+/**
+ * {@code vfioctl probe}: what a device is and what of migration v2 it supports; changes nothing.
+ */
 @Command(name = "probe", description = "Show a device's migration flags, state and state size.")
 final class ProbeCommand implements Callable<Integer> {
-  @ParentCommand
-  VfioCtl ctl;
+  @ParentCommand VfioCtl ctl;
 
-  @Mixin
-  DeviceTarget target;
+  @Mixin DeviceTarget target;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -33,21 +32,26 @@ final class ProbeCommand implements Callable<Integer> {
       VfioDevice sysfs = opened.sysfs();
       KernelMigrationDevice device = opened.device();
       out.printf("device:      %s%n", sysfs.address());
-      out.printf("kind:        %s, driver %s, id %s%n", sysfs.kind().name().toLowerCase(),
-          sysfs.driver(), DevicesCommand.id(sysfs));
+      out.printf(
+          "kind:        %s, driver %s, id %s%n",
+          sysfs.kind().name().toLowerCase(), sysfs.driver(), DevicesCommand.id(sysfs));
       out.printf("iommu group: %s%n", sysfs.iommuGroup().orElse("none"));
       out.printf("opened as:   %s%n", device.origin());
       DeviceInfo info = device.info();
-      out.printf("info:        flags %s, %d regions, %d irqs%n", info.flagNames(), info.regions(),
-          info.irqs());
+      out.printf(
+          "info:        flags %s, %d regions, %d irqs%n",
+          info.flagNames(), info.regions(), info.irqs());
       // probe() refuses a device without STOP_COPY, naming the errno; that is the answer then.
       MigrationStateMachine machine = MigrationStateMachine.probe(device);
       MigrationFlags flags = machine.flags();
       out.printf("migration:   %s%n", String.join("|", flags.names()));
       out.printf("state:       %s%n", machine.state());
       OptionalLong size = device.stopCopySize();
-      out.printf("state size:  %s%n", size.isPresent() ? size.getAsLong() + " bytes"
-          : "unknown (no MIG_DATA_SIZE before Linux 6.2)");
+      out.printf(
+          "state size:  %s%n",
+          size.isPresent()
+              ? size.getAsLong() + " bytes"
+              : "unknown (no MIG_DATA_SIZE before Linux 6.2)");
     }
     return 0;
   }

@@ -28,32 +28,35 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vfioctl save}: the device's state into a new blob, the way the agent's Save task does
- * it: one SET to STOP_COPY (the kernel walks the arcs), the data_fd read to its end into a
- * {@link BlobWriter}, then back to the state the device was found in. On any failure the blob is
- * not published and the device is brought back to RUNNING.
+ * {@code vfioctl save}: the device's state into a new blob, the way the agent's Save task does it:
+ * one SET to STOP_COPY (the kernel walks the arcs), the data_fd read to its end into a {@link
+ * BlobWriter}, then back to the state the device was found in. On any failure the blob is not
+ * published and the device is brought back to RUNNING.
  */
 @Command(name = "save", description = "Save a device's migration state to a blob file.")
 final class SaveCommand implements Callable<Integer> {
   /** States a device can be saved from without stepping on another migration in progress. */
   private static final Set<MigrationState> IDLE = Set.of(RUNNING, RUNNING_P2P, STOP);
 
-  @ParentCommand
-  VfioCtl ctl;
+  @ParentCommand VfioCtl ctl;
 
-  @Mixin
-  DeviceTarget target;
+  @Mixin DeviceTarget target;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE",
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "FILE",
       description = "The blob to create (.vfs); an existing file is refused.")
   Path out;
 
-  @Option(names = "--compression", defaultValue = "NONE", paramLabel = "NONE|ZSTD",
+  @Option(
+      names = "--compression",
+      defaultValue = "NONE",
+      paramLabel = "NONE|ZSTD",
       description = "How the blob stores the state (default: ${DEFAULT-VALUE}).")
   BlobCompression compression;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
@@ -64,12 +67,24 @@ final class SaveCommand implements Callable<Integer> {
         MigrationStateMachine machine = MigrationStateMachine.probe(opened.device())) {
       MigrationState before = machine.state();
       if (!IDLE.contains(before)) {
-        throw new CommandFailure(opened.address() + " is in " + before
-            + ": another migration is in progress on it; nothing done");
+        throw new CommandFailure(
+            opened.address()
+                + " is in "
+                + before
+                + ": another migration is in progress on it; nothing done");
       }
-      BlobHeader header = new BlobHeader(BlobHeader.FORMAT_VERSION, DeviceIdentity.of(opened.sysfs()),
-          machine.flags().names(), System.getProperty("os.version"), hostname(), "", "", "",
-          Instant.now().toString(), compression);
+      BlobHeader header =
+          new BlobHeader(
+              BlobHeader.FORMAT_VERSION,
+              DeviceIdentity.of(opened.sysfs()),
+              machine.flags().names(),
+              System.getProperty("os.version"),
+              hostname(),
+              "",
+              "",
+              "",
+              Instant.now().toString(),
+              compression);
       long started = System.nanoTime();
       BlobSummary summary;
       try (BlobWriter writer = BlobWriter.create(out, header)) {
@@ -81,9 +96,15 @@ final class SaveCommand implements Callable<Integer> {
         throw VfioCtl.recovered(opened.address(), e, machine);
       }
       PrintWriter printer = spec.commandLine().getOut();
-      printer.printf("saved %d bytes of %s state to %s (%d bytes, sha256 %s) in %d ms; device %s%n",
-          summary.stateBytes(), opened.address(), summary.path(), summary.storedBytes(),
-          summary.sha256Hex(), (System.nanoTime() - started) / 1_000_000, machine.state());
+      printer.printf(
+          "saved %d bytes of %s state to %s (%d bytes, sha256 %s) in %d ms; device %s%n",
+          summary.stateBytes(),
+          opened.address(),
+          summary.path(),
+          summary.storedBytes(),
+          summary.sha256Hex(),
+          (System.nanoTime() - started) / 1_000_000,
+          machine.state());
     }
     return 0;
   }

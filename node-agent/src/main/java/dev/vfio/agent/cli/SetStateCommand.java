@@ -14,27 +14,28 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vfioctl set-state}: requests states one after the other, each with one SET that the
- * kernel walks. For diagnosis: which arcs a device takes and which errno it gives for the rest.
- * A failed request brings the device back to RUNNING. A device opened directly (no
- * {@code --pid}) returns to RUNNING anyway when the command closes it: the last close of a
- * device ends its migration state.
+ * {@code vfioctl set-state}: requests states one after the other, each with one SET that the kernel
+ * walks. For diagnosis: which arcs a device takes and which errno it gives for the rest. A failed
+ * request brings the device back to RUNNING. A device opened directly (no {@code --pid}) returns to
+ * RUNNING anyway when the command closes it: the last close of a device ends its migration state.
  */
-@Command(name = "set-state",
+@Command(
+    name = "set-state",
     description = "Request migration states in order; on failure, recover to RUNNING.")
 final class SetStateCommand implements Callable<Integer> {
-  @ParentCommand
-  VfioCtl ctl;
+  @ParentCommand VfioCtl ctl;
 
-  @Mixin
-  DeviceTarget target;
+  @Mixin DeviceTarget target;
 
-  @Option(names = "--to", required = true, split = ",", paramLabel = "STATE",
+  @Option(
+      names = "--to",
+      required = true,
+      split = ",",
+      paramLabel = "STATE",
       description = "States to request, in order: ${COMPLETION-CANDIDATES}.")
   List<MigrationState> states;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {

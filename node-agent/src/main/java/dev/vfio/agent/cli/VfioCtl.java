@@ -14,28 +14,37 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code vfioctl}: the node agent's kernel code paths as a command line, for admins diagnosing a
- * node and for the kernel test bed. It lists VFIO devices, probes their migration support, saves
- * a device's migration state to a blob and loads one back, through the same
- * {@link MigrationStateMachine}, blob format and device access the agent uses.
+ * node and for the kernel test bed. It lists VFIO devices, probes their migration support, saves a
+ * device's migration state to a blob and loads one back, through the same {@link
+ * MigrationStateMachine}, blob format and device access the agent uses.
  *
  * <p>Exit status: 0 done, 1 refused or failed (the message says what was left how), 2 bad usage.
  */
-@Command(name = "vfioctl", mixinStandardHelpOptions = true, version = "vfioctl 0.1.0",
+@Command(
+    name = "vfioctl",
+    mixinStandardHelpOptions = true,
+    version = "vfioctl 0.1.0",
     description = "Inspect, save and load the VFIO migration state of devices on this node.",
-    subcommands = {DevicesCommand.class, ProbeCommand.class, SaveCommand.class,
-        LoadCommand.class, SetStateCommand.class, RecoverCommand.class})
+    subcommands = {
+      DevicesCommand.class,
+      ProbeCommand.class,
+      SaveCommand.class,
+      LoadCommand.class,
+      SetStateCommand.class,
+      RecoverCommand.class
+    })
 public final class VfioCtl {
   private final VfioDevices devices;
   private final ProcessDevices processes;
   private final Supplier<KernelDeviceAccess> access;
 
   /**
-   * The devices as the agent finds them, the devices processes hold as its pod resolver finds
-   * them, and the agent's device access. {@code access} is created on first use: listing devices
-   * from sysfs needs no native code.
+   * The devices as the agent finds them, the devices processes hold as its pod resolver finds them,
+   * and the agent's device access. {@code access} is created on first use: listing devices from
+   * sysfs needs no native code.
    */
-  public VfioCtl(VfioDevices devices, ProcessDevices processes,
-      Supplier<KernelDeviceAccess> access) {
+  public VfioCtl(
+      VfioDevices devices, ProcessDevices processes, Supplier<KernelDeviceAccess> access) {
     this.devices = devices;
     this.processes = processes;
     this.access = access;
@@ -44,13 +53,19 @@ public final class VfioCtl {
   /** This system's devices and processes. */
   public static VfioCtl ofSystem() {
     VfioDevices devices = VfioDevices.ofSystem();
-    return new VfioCtl(devices, new ProcessDevices(devices, Path.of("/proc")),
+    return new VfioCtl(
+        devices,
+        new ProcessDevices(devices, Path.of("/proc")),
         () -> new KernelDeviceAccess(devices));
   }
 
   public static void main(String[] args) {
-    System.exit(run(ofSystem(), new PrintWriter(System.out, true),
-        new PrintWriter(System.err, true), args));
+    System.exit(
+        run(
+            ofSystem(),
+            new PrintWriter(System.out, true),
+            new PrintWriter(System.err, true),
+            args));
   }
 
   /** Runs one command line; what {@code main} does, minus the exit. */
@@ -58,16 +73,17 @@ public final class VfioCtl {
     CommandLine commandLine = new CommandLine(ctl);
     commandLine.setOut(out);
     commandLine.setErr(err);
-    commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-      // Every expected failure carries a message written for the admin; a stack trace would
-      // only bury it. Anything else is a bug and keeps its trace.
-      if (e instanceof CommandFailure || e instanceof IOException) {
-        line.getErr().println("vfioctl: " + e.getMessage());
-      } else {
-        e.printStackTrace(line.getErr());
-      }
-      return 1;
-    });
+    commandLine.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          // Every expected failure carries a message written for the admin; a stack trace would
+          // only bury it. Anything else is a bug and keeps its trace.
+          if (e instanceof CommandFailure || e instanceof IOException) {
+            line.getErr().println("vfioctl: " + e.getMessage());
+          } else {
+            e.printStackTrace(line.getErr());
+          }
+          return 1;
+        });
     return commandLine.execute(args);
   }
 
@@ -84,11 +100,11 @@ public final class VfioCtl {
   }
 
   /**
-   * After {@code failure} left the device anywhere: brings it back to RUNNING and says how, or
-   * says that it could not.
+   * After {@code failure} left the device anywhere: brings it back to RUNNING and says how, or says
+   * that it could not.
    */
-  static CommandFailure recovered(String address, Exception failure,
-      MigrationStateMachine machine) {
+  static CommandFailure recovered(
+      String address, Exception failure, MigrationStateMachine machine) {
     String outcome;
     try {
       Recovery recovery = machine.recoverToRunning();

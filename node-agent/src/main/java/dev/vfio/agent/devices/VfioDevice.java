@@ -5,16 +5,15 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * One VFIO device of this node as sysfs and {@code /dev} describe it, read by
- * {@link VfioDevices}: the one description the command line, the published inventory and the pod
- * resolver share.
+ * One VFIO device of this node as sysfs and {@code /dev} describe it, read by {@link VfioDevices}:
+ * the one description the command line, the published inventory and the pod resolver share.
  *
  * @param address the PCI address ({@code 0000:65:00.0}) or the mdev UUID, lowercase
  * @param kind a PCI function or an mdev
- * @param driver the bound driver: {@code vfio-pci}, a variant such as {@code mlx5_vfio_pci}, or
- *     an mdev driver
- * @param vendorId the PCI vendor id as sysfs gives it, lowercase and without {@code 0x}
- *     ({@code 15b3}); empty for an mdev, which has no PCI ids of its own, and when sysfs has none
+ * @param driver the bound driver: {@code vfio-pci}, a variant such as {@code mlx5_vfio_pci}, or an
+ *     mdev driver
+ * @param vendorId the PCI vendor id as sysfs gives it, lowercase and without {@code 0x} ({@code
+ *     15b3}); empty for an mdev, which has no PCI ids of its own, and when sysfs has none
  * @param deviceId the PCI device id, likewise
  * @param mdevType for an mdev, its type ({@code mtty-2}, {@code i915-GVTg_V5_4}): what makes its
  *     state portable, as the PCI ids do for a PCI function

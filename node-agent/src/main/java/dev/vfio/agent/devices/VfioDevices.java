@@ -27,18 +27,18 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a PCI function bound to {@code vfio-pci} or to a variant driver. In-tree variants take
  *       their module's name, whose dashes the kernel turns into underscores: {@code mlx5_vfio_pci},
- *       {@code hisi_acc_vfio_pci}, {@code pds_vfio_pci}, {@code virtio_vfio_pci},
- *       {@code xe_vfio_pci}, … An out-of-tree driver may spell it {@code -vfio-pci}, and may not
- *       follow the convention at all; from Linux 6.1 every driver that registers a VFIO device
- *       gives it a {@code vfio-dev} directory, which counts whatever the driver's name.
+ *       {@code hisi_acc_vfio_pci}, {@code pds_vfio_pci}, {@code virtio_vfio_pci}, {@code
+ *       xe_vfio_pci}, … An out-of-tree driver may spell it {@code -vfio-pci}, and may not follow
+ *       the convention at all; from Linux 6.1 every driver that registers a VFIO device gives it a
+ *       {@code vfio-dev} directory, which counts whatever the driver's name.
  *   <li>an mdev bound to a driver: every mdev driver registers a VFIO device.
  * </ul>
  *
- * <p>Everything is read below a root directory ({@code sys/}, {@code dev/}) so that tests run on
- * a copy of the real layout; on a node it is {@code /}, where the agent's DaemonSet mounts the
- * host's {@code /sys} and {@code /dev/vfio}. Listing tolerates a device that goes away during the
- * scan, or an attribute that cannot be read (logged), so that one odd device does not hide the
- * others; naming a device that is not VFIO fails with the reason.
+ * <p>Everything is read below a root directory ({@code sys/}, {@code dev/}) so that tests run on a
+ * copy of the real layout; on a node it is {@code /}, where the agent's DaemonSet mounts the host's
+ * {@code /sys} and {@code /dev/vfio}. Listing tolerates a device that goes away during the scan, or
+ * an attribute that cannot be read (logged), so that one odd device does not hide the others;
+ * naming a device that is not VFIO fails with the reason.
  */
 public final class VfioDevices {
   private static final Pattern PCI_ADDRESS =
@@ -46,9 +46,11 @@ public final class VfioDevices {
   private static final Pattern SHORT_PCI_ADDRESS =
       Pattern.compile("[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
   private static final Pattern UUID =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-  private static final String NAMES = "give a PCI address (0000:65:00.0), an mdev UUID, "
-      + "/dev/vfio/devices/vfioN, /dev/vfio/GROUP or the device's sysfs path";
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final String NAMES =
+      "give a PCI address (0000:65:00.0), an mdev UUID, "
+          + "/dev/vfio/devices/vfioN, /dev/vfio/GROUP or the device's sysfs path";
 
   private final Path root;
 
@@ -75,7 +77,9 @@ public final class VfioDevices {
   public List<VfioDevice> list() throws IOException {
     Path pci = path("/sys/bus/pci/devices");
     if (!Files.isDirectory(pci)) {
-      throw new NoSuchFileException(pci.toString(), null,
+      throw new NoSuchFileException(
+          pci.toString(),
+          null,
           "no PCI bus in sysfs: is the host's /sys mounted at " + sysRoot() + "?");
     }
     List<VfioDevice> devices = new ArrayList<>();
@@ -90,9 +94,9 @@ public final class VfioDevices {
   }
 
   /**
-   * The device an admin names: a PCI address (with or without its domain, any case), an mdev
-   * UUID, a cdev {@code /dev/vfio/devices/vfioN}, a group {@code /dev/vfio/N} holding one VFIO
-   * device, or a path under {@code /sys}.
+   * The device an admin names: a PCI address (with or without its domain, any case), an mdev UUID,
+   * a cdev {@code /dev/vfio/devices/vfioN}, a group {@code /dev/vfio/N} holding one VFIO device, or
+   * a path under {@code /sys}.
    *
    * @throws NotVfioDeviceException naming {@code name} and why it is not a VFIO device here
    */
@@ -109,15 +113,19 @@ public final class VfioDevices {
     }
     Matcher cdev = VfioDevice.CDEV_NODE.matcher(given);
     if (cdev.matches()) {
-      return byCdev(cdev.group(1)).orElseThrow(() -> new NotVfioDeviceException(
-          given + ": no such VFIO character device on this node"));
+      return byCdev(cdev.group(1))
+          .orElseThrow(
+              () ->
+                  new NotVfioDeviceException(
+                      given + ": no such VFIO character device on this node"));
     }
     Matcher group = VfioDevice.GROUP_NODE.matcher(given);
     if (group.matches()) {
       return onlyDeviceOf(given, group.group(1));
     }
     if (given.startsWith("/sys/")) {
-      return bySysfsPath(given).orElseThrow(() -> new NotVfioDeviceException(given + ": no such file"));
+      return bySysfsPath(given)
+          .orElseThrow(() -> new NotVfioDeviceException(given + ": no such file"));
     }
     throw new NotVfioDeviceException(given + " is not a VFIO device: " + NAMES);
   }
@@ -149,7 +157,8 @@ public final class VfioDevices {
     if (UUID.matcher(name).matches()) {
       return Optional.of(mdev(name));
     }
-    throw new NotVfioDeviceException(sysfsPath + " is " + name + ", neither a PCI function nor an mdev");
+    throw new NotVfioDeviceException(
+        sysfsPath + " is " + name + ", neither a PCI function nor an mdev");
   }
 
   /**
@@ -159,8 +168,10 @@ public final class VfioDevices {
   public List<VfioDevice> inGroup(String group) throws IOException {
     List<VfioDevice> devices = new ArrayList<>();
     for (String name : entries(path("/sys/kernel/iommu_groups/" + group + "/devices"))) {
-      Optional<VfioDevice> device = PCI_ADDRESS.matcher(name).matches() ? pciIfVfio(name)
-          : UUID.matcher(name).matches() ? mdevIfVfio(name) : Optional.empty();
+      Optional<VfioDevice> device =
+          PCI_ADDRESS.matcher(name).matches()
+              ? pciIfVfio(name)
+              : UUID.matcher(name).matches() ? mdevIfVfio(name) : Optional.empty();
       device.ifPresent(devices::add);
     }
     return devices;
@@ -171,10 +182,15 @@ public final class VfioDevices {
     if (devices.size() == 1) {
       return devices.get(0);
     }
-    throw new NotVfioDeviceException(devices.isEmpty()
-        ? given + ": no VFIO device in IOMMU group " + group
-        : given + " may be any of " + devices.stream().map(VfioDevice::address).toList()
-            + " (IOMMU group " + group + "): name the device");
+    throw new NotVfioDeviceException(
+        devices.isEmpty()
+            ? given + ": no VFIO device in IOMMU group " + group
+            : given
+                + " may be any of "
+                + devices.stream().map(VfioDevice::address).toList()
+                + " (IOMMU group "
+                + group
+                + "): name the device");
   }
 
   private VfioDevice pci(String address) throws IOException {
@@ -186,10 +202,16 @@ public final class VfioDevices {
     if (vfio.isPresent()) {
       return vfio.get();
     }
-    throw new NotVfioDeviceException(linkName(device.resolve("driver"))
-        .map(driver -> address + " is bound to " + driver + ", not to vfio-pci or a VFIO variant"
-            + " driver")
-        .orElse(address + " is bound to no driver; bind it to vfio-pci first"));
+    throw new NotVfioDeviceException(
+        linkName(device.resolve("driver"))
+            .map(
+                driver ->
+                    address
+                        + " is bound to "
+                        + driver
+                        + ", not to vfio-pci or a VFIO variant"
+                        + " driver")
+            .orElse(address + " is bound to no driver; bind it to vfio-pci first"));
   }
 
   private Optional<VfioDevice> pciIfVfio(String address) throws IOException {
@@ -200,17 +222,26 @@ public final class VfioDevices {
       return Optional.empty();
     }
     Optional<String> group = linkName(device.resolve("iommu_group"));
-    return stillPresent(device, new VfioDevice(address, Kind.PCI, driver.get(),
-        pciId(device.resolve("vendor")), pciId(device.resolve("device")), Optional.empty(), group,
-        groupNode(group), cdev(device)));
+    return stillPresent(
+        device,
+        new VfioDevice(
+            address,
+            Kind.PCI,
+            driver.get(),
+            pciId(device.resolve("vendor")),
+            pciId(device.resolve("device")),
+            Optional.empty(),
+            group,
+            groupNode(group),
+            cdev(device)));
   }
 
   private VfioDevice mdev(String uuid) throws IOException {
     if (!Files.isDirectory(path("/sys/bus/mdev/devices/" + uuid))) {
       throw new NotVfioDeviceException("there is no mdev device " + uuid + " on this node");
     }
-    return mdevIfVfio(uuid).orElseThrow(() ->
-        new NotVfioDeviceException("mdev " + uuid + " is bound to no driver"));
+    return mdevIfVfio(uuid)
+        .orElseThrow(() -> new NotVfioDeviceException("mdev " + uuid + " is bound to no driver"));
   }
 
   private Optional<VfioDevice> mdevIfVfio(String uuid) throws IOException {
@@ -221,13 +252,25 @@ public final class VfioDevices {
       return Optional.empty();
     }
     Optional<String> group = linkName(device.resolve("iommu_group"));
-    return stillPresent(device, new VfioDevice(uuid, Kind.MDEV, driver.get(), "", "",
-        linkName(device.resolve("mdev_type")), group, groupNode(group), cdev(device)));
+    return stillPresent(
+        device,
+        new VfioDevice(
+            uuid,
+            Kind.MDEV,
+            driver.get(),
+            "",
+            "",
+            linkName(device.resolve("mdev_type")),
+            group,
+            groupNode(group),
+            cdev(device)));
   }
 
   /** vfio-pci itself or a variant named by the convention; see the class comment. */
   private static boolean isVfioPciDriver(String driver) {
-    return driver.equals("vfio-pci") || driver.endsWith("_vfio_pci") || driver.endsWith("-vfio-pci");
+    return driver.equals("vfio-pci")
+        || driver.endsWith("_vfio_pci")
+        || driver.endsWith("-vfio-pci");
   }
 
   private static Optional<VfioDevice> stillPresent(Path device, VfioDevice found) {
@@ -241,9 +284,11 @@ public final class VfioDevices {
 
   /** {@code /dev/vfio/N}, or {@code /dev/vfio/noiommu-N} for a group VFIO made up itself. */
   private Optional<String> groupNode(Optional<String> group) {
-    return group.flatMap(number -> Stream.of("/dev/vfio/" + number, "/dev/vfio/noiommu-" + number)
-        .filter(node -> Files.exists(path(node)))
-        .findFirst());
+    return group.flatMap(
+        number ->
+            Stream.of("/dev/vfio/" + number, "/dev/vfio/noiommu-" + number)
+                .filter(node -> Files.exists(path(node)))
+                .findFirst());
   }
 
   /** The {@code vfioN} that sysfs names under {@code vfio-dev}, when its device node exists. */

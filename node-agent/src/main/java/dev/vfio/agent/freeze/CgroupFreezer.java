@@ -16,11 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Freezes a pod with the cgroup v2 freezer: writes {@code 1} to {@code cgroup.freeze} of the
- * pod's cgroup directory — which freezes every container below it — and waits until
- * {@code cgroup.events} reports {@code frozen 1}. The write only asks; processes stop at their
- * next return to user space, so the wait is what makes the pod still. Thaw writes {@code 0} and
- * waits for {@code frozen 0}; thawing a pod whose cgroup is gone is a no-op (the pod ended).
+ * Freezes a pod with the cgroup v2 freezer: writes {@code 1} to {@code cgroup.freeze} of the pod's
+ * cgroup directory — which freezes every container below it — and waits until {@code cgroup.events}
+ * reports {@code frozen 1}. The write only asks; processes stop at their next return to user space,
+ * so the wait is what makes the pod still. Thaw writes {@code 0} and waits for {@code frozen 0};
+ * thawing a pod whose cgroup is gone is a no-op (the pod ended).
  *
  * <p>{@code cgroup.events} is polled; a pod freezes in milliseconds, so a short interval costs
  * little and needs no inotify plumbing. One {@code cgroup.freeze} per pod knows nothing of who
@@ -45,8 +45,8 @@ public final class CgroupFreezer implements PodFreezer {
 
   public CgroupFreezer(Path cgroupRoot, Duration timeout, Duration pollInterval) {
     if (timeout.isNegative() || pollInterval.isNegative() || pollInterval.isZero()) {
-      throw new IllegalArgumentException("freeze timeout " + timeout + " and poll interval "
-          + pollInterval + " must be positive");
+      throw new IllegalArgumentException(
+          "freeze timeout " + timeout + " and poll interval " + pollInterval + " must be positive");
     }
     this.cgroups = new PodCgroups(cgroupRoot);
     this.timeout = timeout;
@@ -54,15 +54,21 @@ public final class CgroupFreezer implements PodFreezer {
   }
 
   /**
-   * Returns once the kernel reports the pod frozen. When it does not within the timeout, the pod
-   * is thawed again before the error is thrown, so a failed freeze never leaves a pod stopped.
+   * Returns once the kernel reports the pod frozen. When it does not within the timeout, the pod is
+   * thawed again before the error is thrown, so a failed freeze never leaves a pod stopped.
    */
   @Override
   public void freeze(PodRef pod) throws IOException {
     List<Path> directories = cgroups.podDirectories(pod.uid());
     if (directories.isEmpty()) {
-      throw new NoSuchFileException(cgroups.root().toString(), null, "pod " + pod + " (uid "
-          + pod.uid() + ") has no cgroup below it: the pod is not running on this node");
+      throw new NoSuchFileException(
+          cgroups.root().toString(),
+          null,
+          "pod "
+              + pod
+              + " (uid "
+              + pod.uid()
+              + ") has no cgroup below it: the pod is not running on this node");
     }
     List<Path> written = new ArrayList<>();
     try {
@@ -72,10 +78,16 @@ public final class CgroupFreezer implements PodFreezer {
       }
       for (Path directory : directories) {
         if (!awaitFrozen(pod, directory, true)) {
-          throw new IOException("pod " + pod + " did not freeze within " + timeout.toMillis()
-              + " ms: " + directory.resolve("cgroup.events") + " still says frozen 0 (a process "
-              + "may be stuck in uninterruptible sleep, e.g. in a device call); the pod was thawed "
-              + "again");
+          throw new IOException(
+              "pod "
+                  + pod
+                  + " did not freeze within "
+                  + timeout.toMillis()
+                  + " ms: "
+                  + directory.resolve("cgroup.events")
+                  + " still says frozen 0 (a process "
+                  + "may be stuck in uninterruptible sleep, e.g. in a device call); the pod was thawed "
+                  + "again");
         }
       }
       LOG.info("pod {} frozen ({})", pod, directories);
@@ -100,8 +112,14 @@ public final class CgroupFreezer implements PodFreezer {
     }
     for (Path directory : directories) {
       if (!awaitFrozen(pod, directory, false)) {
-        throw new IOException("pod " + pod + " did not thaw within " + timeout.toMillis() + " ms: "
-            + directory.resolve("cgroup.events") + " still says frozen 1");
+        throw new IOException(
+            "pod "
+                + pod
+                + " did not thaw within "
+                + timeout.toMillis()
+                + " ms: "
+                + directory.resolve("cgroup.events")
+                + " still says frozen 1");
       }
     }
     LOG.info("pod {} thawed", pod);
@@ -113,8 +131,13 @@ public final class CgroupFreezer implements PodFreezer {
       try {
         write(pod, directory, "0");
         if (!awaitFrozen(pod, directory, false)) {
-          failure.addSuppressed(new IOException("pod " + pod + " still reports frozen 1 in "
-              + directory.resolve("cgroup.events") + " after thawing"));
+          failure.addSuppressed(
+              new IOException(
+                  "pod "
+                      + pod
+                      + " still reports frozen 1 in "
+                      + directory.resolve("cgroup.events")
+                      + " after thawing"));
         }
       } catch (IOException e) {
         failure.addSuppressed(e);
@@ -126,21 +149,38 @@ public final class CgroupFreezer implements PodFreezer {
     Path file = directory.resolve("cgroup.freeze");
     try {
       // No CREATE: on cgroupfs a missing file means a kernel without the freezer or a gone pod.
-      Files.writeString(file, value, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+      Files.writeString(
+          file, value, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
     } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(file.toString(), null, "pod " + pod + ": cannot write "
-          + value + " to " + file + ": " + (Files.isDirectory(directory)
-              ? "the kernel has no cgroup v2 freezer (Linux 5.2 and later have it)"
-              : "the pod's cgroup is gone"));
+      throw new NoSuchFileException(
+          file.toString(),
+          null,
+          "pod "
+              + pod
+              + ": cannot write "
+              + value
+              + " to "
+              + file
+              + ": "
+              + (Files.isDirectory(directory)
+                  ? "the kernel has no cgroup v2 freezer (Linux 5.2 and later have it)"
+                  : "the pod's cgroup is gone"));
     } catch (IOException e) {
       throw new IOException("pod " + pod + ": cannot write " + value + " to " + file + ": " + e, e);
     }
   }
 
   /** What {@code cgroup.events} says. */
-  private enum Observed { FROZEN, THAWED, GONE }
+  private enum Observed {
+    FROZEN,
+    THAWED,
+    GONE
+  }
 
-  /** Polls until the cgroup is {@code frozen} (or thawed); false on timeout. A gone cgroup counts as thawed. */
+  /**
+   * Polls until the cgroup is {@code frozen} (or thawed); false on timeout. A gone cgroup counts as
+   * thawed.
+   */
   private boolean awaitFrozen(PodRef pod, Path directory, boolean frozen) throws IOException {
     Path events = directory.resolve("cgroup.events");
     Observed wanted = frozen ? Observed.FROZEN : Observed.THAWED;
@@ -151,8 +191,10 @@ public final class CgroupFreezer implements PodFreezer {
         return true;
       }
       if (now == Observed.GONE) {
-        throw new NoSuchFileException(events.toString(), null, "pod " + pod
-            + ": the pod's cgroup went away while it was being frozen");
+        throw new NoSuchFileException(
+            events.toString(),
+            null,
+            "pod " + pod + ": the pod's cgroup went away while it was being frozen");
       }
       if (System.nanoTime() - deadline >= 0) {
         return false;
@@ -161,8 +203,13 @@ public final class CgroupFreezer implements PodFreezer {
         TimeUnit.NANOSECONDS.sleep(pollInterval.toNanos());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new InterruptedIOException("pod " + pod + ": interrupted while waiting for "
-            + events + " to say frozen " + (frozen ? 1 : 0));
+        throw new InterruptedIOException(
+            "pod "
+                + pod
+                + ": interrupted while waiting for "
+                + events
+                + " to say frozen "
+                + (frozen ? 1 : 0));
       }
     }
   }
@@ -176,10 +223,14 @@ public final class CgroupFreezer implements PodFreezer {
     }
     for (String line : lines) {
       if (line.startsWith("frozen ")) {
-        return line.substring("frozen ".length()).trim().equals("1") ? Observed.FROZEN : Observed.THAWED;
+        return line.substring("frozen ".length()).trim().equals("1")
+            ? Observed.FROZEN
+            : Observed.THAWED;
       }
     }
-    throw new IOException(events + " has no frozen key: the kernel has no cgroup v2 freezer "
-        + "(Linux 5.2 and later have it)");
+    throw new IOException(
+        events
+            + " has no frozen key: the kernel has no cgroup v2 freezer "
+            + "(Linux 5.2 and later have it)");
   }
 }

@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Counts the holds on each pod (by UID) over a {@link PodFreezer}: the first hold freezes the
- * pod, the last release thaws it. Freezes and thaws of one pod run one at a time, so a second
- * holder returns only once the pod is frozen; those of different pods do not wait for each other.
+ * Counts the holds on each pod (by UID) over a {@link PodFreezer}: the first hold freezes the pod,
+ * the last release thaws it. Freezes and thaws of one pod run one at a time, so a second holder
+ * returns only once the pod is frozen; those of different pods do not wait for each other.
  */
 public final class SharedFreezer implements Quiescer {
   private static final Logger LOG = LoggerFactory.getLogger(SharedFreezer.class);
@@ -23,7 +23,10 @@ public final class SharedFreezer implements Quiescer {
     this.freezer = freezer;
   }
 
-  /** The holds on one pod. Guarded by its lock; once retired it has left the map and is not used again. */
+  /**
+   * The holds on one pod. Guarded by its lock; once retired it has left the map and is not used
+   * again.
+   */
   private static final class Holds {
     final ReentrantLock lock = new ReentrantLock();
     int count;
@@ -82,7 +85,10 @@ public final class SharedFreezer implements Quiescer {
     }
   }
 
-  /** A pod nobody holds leaves the map, so that the map does not grow with every pod the node ever ran. */
+  /**
+   * A pod nobody holds leaves the map, so that the map does not grow with every pod the node ever
+   * ran.
+   */
   private void unlock(PodRef pod, Holds holds) {
     if (holds.count == 0) {
       holds.retired = true;

@@ -14,11 +14,11 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Probes migration capabilities through the fd a workload already holds, never by opening a
- * device: vfio-pci resets a function nobody holds on open and on close, and an inventory that
- * runs every heartbeat must not do that. It learns the holders from the pod resolver it wraps,
- * which the node report consults before the inventory; a device no pod holds is listed without
- * flags, which is all the operator needs (it only ever moves the state of held devices).
+ * Probes migration capabilities through the fd a workload already holds, never by opening a device:
+ * vfio-pci resets a function nobody holds on open and on close, and an inventory that runs every
+ * heartbeat must not do that. It learns the holders from the pod resolver it wraps, which the node
+ * report consults before the inventory; a device no pod holds is listed without flags, which is all
+ * the operator needs (it only ever moves the state of held devices).
  */
 public final class HeldDeviceProbe implements MigrationProbe, PodDeviceResolver {
   private final PodDeviceResolver resolver;

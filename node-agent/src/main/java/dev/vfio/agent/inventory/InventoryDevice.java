@@ -6,17 +6,25 @@ import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.MigrationState;
 
 /**
- * One device as the node inventory reports it. {@code state} and {@code stateBytes} are null
- * when the agent cannot read them without disturbing the workload or the kernel lacks the call;
- * {@code protocol} is null when the agent could not ask the device at all.
+ * One device as the node inventory reports it. {@code state} and {@code stateBytes} are null when
+ * the agent cannot read them without disturbing the workload or the kernel lacks the call; {@code
+ * protocol} is null when the agent could not ask the device at all.
  */
-public record InventoryDevice(DeviceIdentity identity, MigrationFlags flags, MigrationState state,
-    Long stateBytes, MigrationProtocol protocol) {
+public record InventoryDevice(
+    DeviceIdentity identity,
+    MigrationFlags flags,
+    MigrationState state,
+    Long stateBytes,
+    MigrationProtocol protocol) {
 
   /** What {@code migration} says of the device {@code identity} names. */
   public static InventoryDevice of(DeviceIdentity identity, MigrationInfo migration) {
-    return new InventoryDevice(identity, migration.flags(), migration.state(),
-        migration.stateBytes(), migration.protocol());
+    return new InventoryDevice(
+        identity,
+        migration.flags(),
+        migration.state(),
+        migration.stateBytes(),
+        migration.protocol());
   }
 
   /** A device the agent could not ask. */

@@ -9,8 +9,8 @@ import java.util.OptionalLong;
 
 /**
  * What a device says about its migration support. {@code state} and {@code stateBytes} are null
- * when the prober could not read them without disturbing the workload or the kernel lacks the
- * call, and for a device that does not speak v2.
+ * when the prober could not read them without disturbing the workload or the kernel lacks the call,
+ * and for a device that does not speak v2.
  */
 public record MigrationInfo(
     MigrationProtocol protocol, MigrationFlags flags, MigrationState state, Long stateBytes) {
@@ -33,7 +33,10 @@ public record MigrationInfo(
       return new MigrationInfo(protocol, MigrationFlags.NONE, null, null);
     }
     OptionalLong size = device.stopCopySize();
-    return new MigrationInfo(protocol, device.migrationFlags(), device.state(),
+    return new MigrationInfo(
+        protocol,
+        device.migrationFlags(),
+        device.state(),
         size.isPresent() ? size.getAsLong() : null);
   }
 }

@@ -5,8 +5,8 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * Asks a device for its migration capabilities. Sysfs does not carry them, so the inventory
- * takes them from whoever can talk to the device (the kernel layer on real nodes).
+ * Asks a device for its migration capabilities. Sysfs does not carry them, so the inventory takes
+ * them from whoever can talk to the device (the kernel layer on real nodes).
  */
 @FunctionalInterface
 public interface MigrationProbe {
@@ -14,8 +14,8 @@ public interface MigrationProbe {
   MigrationProbe UNKNOWN = device -> Optional.empty();
 
   /**
-   * Empty when the device cannot be asked (busy, no permission, the kernel lacks the feature
-   * call); an exception is reported the same way by the inventory, with its reason logged.
+   * Empty when the device cannot be asked (busy, no permission, the kernel lacks the feature call);
+   * an exception is reported the same way by the inventory, with its reason logged.
    */
   Optional<MigrationInfo> probe(VfioDevice device) throws IOException;
 }

@@ -1,5 +1,6 @@
 package dev.vfio.agent.inventory;
 
+import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.pods.PodDeviceResolver;
@@ -28,7 +29,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,9 +54,18 @@ public final class NodePublisher {
   private List<Condition> conditions = List.of();
   private volatile boolean lastReportSucceeded;
 
-  public NodePublisher(KubernetesClient client, NodePods pods, String nodeName, String backend, String agentVersion,
-      String kernelRelease, DeviceInventory inventory, PodDeviceResolver resolver,
-      Supplier<List<StorageClaimStatus>> storage, Supplier<List<SetAsideJournalEntry>> setAside, Clock clock,
+  public NodePublisher(
+      KubernetesClient client,
+      NodePods pods,
+      String nodeName,
+      String backend,
+      String agentVersion,
+      String kernelRelease,
+      DeviceInventory inventory,
+      PodDeviceResolver resolver,
+      Supplier<List<StorageClaimStatus>> storage,
+      Supplier<List<SetAsideJournalEntry>> setAside,
+      Clock clock,
       AgentMetrics metrics) {
     this.metrics = metrics;
     this.client = client;
@@ -72,7 +81,10 @@ public final class NodePublisher {
     this.clock = clock;
   }
 
-  /** Builds the status from what the node says now and writes it. Never throws: a heartbeat is retried on the next tick. */
+  /**
+   * Builds the status from what the node says now and writes it. Never throws: a heartbeat is
+   * retried on the next tick.
+   */
   public synchronized void publish() {
     Instant now = clock.instant();
     VfioNodeStatus status = new VfioNodeStatus();
@@ -93,12 +105,20 @@ public final class NodePublisher {
       status.setDevices(devices);
       status.setDeviceCount(devices.size());
       status.setStorage(storage.get());
-      ready = new Condition(Conditions.READY, Condition.TRUE, "AgentReady",
-          "agent running with the " + backend + " backend");
+      ready =
+          new Condition(
+              Conditions.READY,
+              Condition.TRUE,
+              "AgentReady",
+              "agent running with the " + backend + " backend");
     } catch (IOException | RuntimeException e) {
       LOG.warn("inventory failed: {}", e.toString());
-      ready = new Condition(Conditions.READY, Condition.FALSE, "InventoryFailed",
-          "the agent cannot read the node's devices: " + e.getMessage());
+      ready =
+          new Condition(
+              Conditions.READY,
+              Condition.FALSE,
+              "InventoryFailed",
+              "the agent cannot read the node's devices: " + e.getMessage());
     }
     conditions = Conditions.with(conditions, ready, 0, now);
     status.setConditions(conditions);
@@ -111,20 +131,34 @@ public final class NodePublisher {
     }
   }
 
-  /** Whether the last report reached the API server and said Ready: what the readiness probe asks. */
+  /**
+   * Whether the last report reached the API server and said Ready: what the readiness probe asks.
+   */
   public boolean lastReportSucceeded() {
     return lastReportSucceeded;
   }
 
-  /** Marks the node not ready as the agent stops, so the operator does not wait for its heartbeat to age. */
+  /**
+   * Marks the node not ready as the agent stops, so the operator does not wait for its heartbeat to
+   * age.
+   */
   public synchronized void publishStopping() {
     Instant now = clock.instant();
-    conditions = Conditions.with(conditions, new Condition(Conditions.READY, Condition.FALSE,
-        "AgentStopped", "the agent is shutting down"), 0, now);
+    conditions =
+        Conditions.with(
+            conditions,
+            new Condition(
+                Conditions.READY, Condition.FALSE, "AgentStopped", "the agent is shutting down"),
+            0,
+            now);
     try {
-      client.resource(thisNode()).subresource("status")
-          .patch(PatchContext.of(PatchType.JSON), Serialization.asJson(List.of(
-              Map.of("op", "add", "path", "/status/conditions", "value", conditions))));
+      client
+          .resource(thisNode())
+          .subresource("status")
+          .patch(
+              PatchContext.of(PatchType.JSON),
+              Serialization.asJson(
+                  List.of(Map.of("op", "add", "path", "/status/conditions", "value", conditions))));
     } catch (KubernetesClientException e) {
       LOG.warn("could not mark VfioNode {} stopping: {}", nodeName, e.getMessage());
     }
@@ -172,14 +206,18 @@ public final class NodePublisher {
   }
 
   /**
-   * One request per heartbeat once the VfioNode exists: the patch goes straight to it (by name,
-   * the client would read it first), and it is created only when the patch finds none.
+   * One request per heartbeat once the VfioNode exists: the patch goes straight to it (by name, the
+   * client would read it first), and it is created only when the patch finds none.
    */
   private void write(VfioNodeStatus status) {
     // The whole status is replaced: a full inventory, not a merge with the last one.
-    String patch = Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+    String patch =
+        Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
     try {
-      client.resource(thisNode()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
+      client
+          .resource(thisNode())
+          .subresource("status")
+          .patch(PatchContext.of(PatchType.JSON), patch);
     } catch (KubernetesClientException e) {
       if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
         throw e;
@@ -193,7 +231,10 @@ public final class NodePublisher {
           throw created;
         }
       }
-      client.resource(thisNode()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
+      client
+          .resource(thisNode())
+          .subresource("status")
+          .patch(PatchContext.of(PatchType.JSON), patch);
     }
   }
 

@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's VFIO devices for real nodes: the devices {@link VfioDevices} finds in sysfs (the ones
- * the command line lists), migration capabilities from a {@link MigrationProbe}. A device the
- * probe cannot read is still listed, without migration flags, so that one busy or broken device
- * does not take the whole inventory down.
+ * the command line lists), migration capabilities from a {@link MigrationProbe}. A device the probe
+ * cannot read is still listed, without migration flags, so that one busy or broken device does not
+ * take the whole inventory down.
  */
 public final class SysfsInventory implements DeviceInventory {
   private static final Logger LOG = LoggerFactory.getLogger(SysfsInventory.class);
@@ -31,8 +31,10 @@ public final class SysfsInventory implements DeviceInventory {
     List<InventoryDevice> devices = new ArrayList<>();
     for (VfioDevice device : vfioDevices.list()) {
       DeviceIdentity identity = DeviceIdentity.of(device);
-      devices.add(migration(device).map(migration -> InventoryDevice.of(identity, migration))
-          .orElse(InventoryDevice.unprobed(identity)));
+      devices.add(
+          migration(device)
+              .map(migration -> InventoryDevice.of(identity, migration))
+              .orElse(InventoryDevice.unprobed(identity)));
     }
     return devices;
   }
@@ -41,8 +43,12 @@ public final class SysfsInventory implements DeviceInventory {
     try {
       return probe.probe(device);
     } catch (IOException | RuntimeException e) {
-      LOG.warn("cannot read the migration support of device {} ({}); listing it without "
-          + "migration flags: {}", device.address(), device.driver(), e.toString());
+      LOG.warn(
+          "cannot read the migration support of device {} ({}); listing it without "
+              + "migration flags: {}",
+          device.address(),
+          device.driver(),
+          e.toString());
       return Optional.empty();
     }
   }

@@ -24,8 +24,8 @@ public final class DeviceJournal {
   private final Path directory;
   private final JournalQuarantine quarantine;
   // An entry a newer agent wrote is still replayed for what this version knows of it.
-  private final ObjectMapper json = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private final ObjectMapper json =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   public DeviceJournal(Path directory) throws IOException {
     this.directory = Files.createDirectories(directory);
@@ -36,12 +36,17 @@ public final class DeviceJournal {
   public void record(JournalEntry entry) throws IOException {
     Path target = file(entry.taskUid());
     Path temporary = directory.resolve("." + entry.taskUid() + ".tmp");
-    try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(
+            temporary,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       channel.write(ByteBuffer.wrap(json.writeValueAsBytes(entry)));
       channel.force(true);
     }
-    Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     syncDirectory();
   }
 
@@ -69,7 +74,8 @@ public final class DeviceJournal {
   public List<Stored> stored() throws IOException {
     List<Stored> stored = new ArrayList<>();
     try (Stream<Path> files = Files.list(directory)) {
-      for (Path file : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).sorted().toList()) {
+      for (Path file :
+          files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).sorted().toList()) {
         stored.add(read(file));
       }
     }
@@ -78,7 +84,10 @@ public final class DeviceJournal {
 
   /** The readable entries of {@link #stored}. */
   public List<JournalEntry> pending() throws IOException {
-    return stored().stream().filter(Readable.class::isInstance).map(s -> ((Readable) s).entry()).toList();
+    return stored().stream()
+        .filter(Readable.class::isInstance)
+        .map(s -> ((Readable) s).entry())
+        .toList();
   }
 
   /**
@@ -93,21 +102,32 @@ public final class DeviceJournal {
     return quarantine;
   }
 
-  /** A torn write cannot happen (record renames a complete file), but a disk error or a hand edit can. */
+  /**
+   * A torn write cannot happen (record renames a complete file), but a disk error or a hand edit
+   * can.
+   */
   private Stored read(Path file) {
     String name = file.getFileName().toString();
     JournalEntry entry;
     try {
       entry = json.readValue(file.toFile(), JournalEntry.class);
     } catch (IOException e) {
-      return new Unreadable(name, "unreadable: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+      return new Unreadable(
+          name, "unreadable: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
-    String missing = entry == null ? "everything"
-        : entry.taskUid() == null || !(entry.taskUid() + SUFFIX).equals(name) ? "the taskUid its file is named after"
-        : entry.podNamespace() == null || entry.podName() == null || entry.podUid() == null ? "its pod"
-        : entry.devices() == null || entry.devices().contains(null) ? "its devices"
-        : null;
-    return missing == null ? new Readable(name, entry) : new Unreadable(name, "incomplete: it lacks " + missing);
+    String missing =
+        entry == null
+            ? "everything"
+            : entry.taskUid() == null || !(entry.taskUid() + SUFFIX).equals(name)
+                ? "the taskUid its file is named after"
+                : entry.podNamespace() == null || entry.podName() == null || entry.podUid() == null
+                    ? "its pod"
+                    : entry.devices() == null || entry.devices().contains(null)
+                        ? "its devices"
+                        : null;
+    return missing == null
+        ? new Readable(name, entry)
+        : new Unreadable(name, "incomplete: it lacks " + missing);
   }
 
   private Path file(String taskUid) {

@@ -28,7 +28,12 @@ public final class InterruptedTasks {
   private final String agentId;
   private final Clock clock;
 
-  public InterruptedTasks(KubernetesClient client, TaskStatusWriter writer, String nodeName, String agentId, Clock clock) {
+  public InterruptedTasks(
+      KubernetesClient client,
+      TaskStatusWriter writer,
+      String nodeName,
+      String agentId,
+      Clock clock) {
     this.client = client;
     this.writer = writer;
     this.nodeName = nodeName;
@@ -37,13 +42,24 @@ public final class InterruptedTasks {
   }
 
   public void fail(List<JournalReplay.Replayed> replayed, String reason) {
-    Map<String, JournalReplay.Replayed> byUid = replayed.stream().filter(r -> r.taskUid() != null)
-        .collect(Collectors.toMap(JournalReplay.Replayed::taskUid, Function.identity(), (a, b) -> a));
-    List<VfioNodeTask> tasks = client.resources(VfioNodeTask.class).inAnyNamespace()
-        .withField(VfioNodeTask.NODE_FIELD, nodeName).list().getItems();
+    Map<String, JournalReplay.Replayed> byUid =
+        replayed.stream()
+            .filter(r -> r.taskUid() != null)
+            .collect(
+                Collectors.toMap(
+                    JournalReplay.Replayed::taskUid, Function.identity(), (a, b) -> a));
+    List<VfioNodeTask> tasks =
+        client
+            .resources(VfioNodeTask.class)
+            .inAnyNamespace()
+            .withField(VfioNodeTask.NODE_FIELD, nodeName)
+            .list()
+            .getItems();
     for (VfioNodeTask task : tasks) {
       VfioNodeTaskStatus status = task.getStatus();
-      if (status == null || status.getPhase() != TaskPhase.Running || agentId.equals(status.getClaimedBy())) {
+      if (status == null
+          || status.getPhase() != TaskPhase.Running
+          || agentId.equals(status.getClaimedBy())) {
         continue;
       }
       JournalReplay.Replayed undone = byUid.get(task.getMetadata().getUid());
@@ -51,13 +67,18 @@ public final class InterruptedTasks {
       failed.setPhase(TaskPhase.Failed);
       failed.setStage(Stage.Done);
       failed.setReason(reason);
-      failed.setMessage("the node agent restarted while the task ran; "
-          + (undone == null || undone.actions().isEmpty() ? "it had not touched any device yet"
-              : "on restart: " + String.join("; ", undone.actions()))
-          + ". Create the resource again to retry");
+      failed.setMessage(
+          "the node agent restarted while the task ran; "
+              + (undone == null || undone.actions().isEmpty()
+                  ? "it had not touched any device yet"
+                  : "on restart: " + String.join("; ", undone.actions()))
+              + ". Create the resource again to retry");
       failed.setCompletionTime(clock.instant().toString());
       writer.write(task, failed);
-      LOG.info("failed interrupted task {}/{}", task.getMetadata().getNamespace(), task.getMetadata().getName());
+      LOG.info(
+          "failed interrupted task {}/{}",
+          task.getMetadata().getNamespace(),
+          task.getMetadata().getName());
     }
   }
 }

@@ -19,7 +19,16 @@ public record JournalEntry(
     String blobDirectory) {
 
   public JournalEntry withFrozen(boolean value) {
-    return new JournalEntry(taskNamespace, taskName, taskUid, podNamespace, podName, podUid,
-        devices, value, storageClaim, blobDirectory);
+    return new JournalEntry(
+        taskNamespace,
+        taskName,
+        taskUid,
+        podNamespace,
+        podName,
+        podUid,
+        devices,
+        value,
+        storageClaim,
+        blobDirectory);
   }
 }

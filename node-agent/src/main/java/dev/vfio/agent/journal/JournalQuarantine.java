@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * Where journal replay sets aside the entries it could not read or undo: a directory below the
  * journal, so on the same disk (a rename, never a copy) and as durable as the journal itself.
  * Nothing here is ever deleted by the agent: an entry is evidence of devices or a pod that may
- * still be stopped, and only an admin who has checked them removes it. Next to each entry,
- * {@code <entry>.reason} says why it is here.
+ * still be stopped, and only an admin who has checked them removes it. Next to each entry, {@code
+ * <entry>.reason} says why it is here.
  */
 public final class JournalQuarantine {
   static final String DIRECTORY = "quarantine";
@@ -32,7 +32,10 @@ public final class JournalQuarantine {
   /** An entry set aside: its file name here, why, and when. */
   public record SetAside(String file, String reason, Instant time) {}
 
-  /** Moves {@code entry} here, under a name no earlier entry has, and writes why; returns the new name. */
+  /**
+   * Moves {@code entry} here, under a name no earlier entry has, and writes why; returns the new
+   * name.
+   */
   String setAside(Path entry, String reason) throws IOException {
     Files.createDirectories(directory);
     String name = entry.getFileName().toString();
@@ -62,9 +65,13 @@ public final class JournalQuarantine {
         try {
           // A crash between the move and the reason leaves the entry without one.
           boolean explained = Files.exists(reason);
-          entries.add(new SetAside(file.getFileName().toString(),
-              explained ? Files.readString(reason).strip() : "set aside without a reason (the agent stopped meanwhile)",
-              Files.getLastModifiedTime(explained ? reason : file).toInstant()));
+          entries.add(
+              new SetAside(
+                  file.getFileName().toString(),
+                  explained
+                      ? Files.readString(reason).strip()
+                      : "set aside without a reason (the agent stopped meanwhile)",
+                  Files.getLastModifiedTime(explained ? reason : file).toInstant()));
         } catch (NoSuchFileException e) {
           // Removed by an admin while this listed it.
         }

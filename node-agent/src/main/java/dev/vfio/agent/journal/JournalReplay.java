@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Run once at agent start, before any new task: for every task a previous agent process left
  * unfinished, returns its devices to RUNNING, thaws its pod and removes its temporary blobs.
- * Returns what it did, so that the caller can fail the interrupted tasks with a message that says so.
+ * Returns what it did, so that the caller can fail the interrupted tasks with a message that says
+ * so.
  *
  * <p>One entry never stops the others, nor the agent's start: an entry that cannot be read, or
  * whose undo fails in any step, is set aside in the journal's quarantine with the reason — kept as
@@ -35,7 +36,9 @@ public final class JournalReplay {
     this.blobs = blobs;
   }
 
-  /** What replay did for one interrupted task; {@code taskUid} is null for an entry that names none. */
+  /**
+   * What replay did for one interrupted task; {@code taskUid} is null for an entry that names none.
+   */
   public record Replayed(String taskUid, List<String> actions) {}
 
   /** Replays every entry; throws only when the journal directory itself cannot be listed. */
@@ -66,7 +69,8 @@ public final class JournalReplay {
     PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
     Map<String, HeldDevice> held = holders(pod);
     for (String address : entry.devices()) {
-      try (MigrationDevice device = backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
+      try (MigrationDevice device =
+              backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
           MigrationStateMachine machine = MigrationStateMachine.probe(device)) {
         actions.add(address + ": " + machine.recoverToRunning().describe());
       } catch (IOException | RuntimeException e) {
@@ -91,7 +95,8 @@ public final class JournalReplay {
           }
         }
       } catch (IOException | RuntimeException e) {
-        failures.add("could not remove partial blobs in " + entry.blobDirectory() + ": " + e.getMessage());
+        failures.add(
+            "could not remove partial blobs in " + entry.blobDirectory() + ": " + e.getMessage());
       }
     }
   }
@@ -101,24 +106,38 @@ public final class JournalReplay {
       journal.remove(taskUid);
     } catch (IOException e) {
       // Replaying it again at the next start is harmless: its devices run, its pod is thawed.
-      LOG.warn("could not remove the replayed journal entry of task {}: {}", taskUid, e.getMessage());
+      LOG.warn(
+          "could not remove the replayed journal entry of task {}: {}", taskUid, e.getMessage());
     }
   }
 
-  /** Sets the entry aside; if even that fails it stays in the journal, and the next start tries again. */
+  /**
+   * Sets the entry aside; if even that fails it stays in the journal, and the next start tries
+   * again.
+   */
   private String setAside(String fileName, String reason) {
     try {
       String name = journal.setAside(fileName, reason);
-      LOG.warn("set journal entry {} aside as {}/{}: {}", fileName, JournalQuarantine.DIRECTORY, name, reason);
+      LOG.warn(
+          "set journal entry {} aside as {}/{}: {}",
+          fileName,
+          JournalQuarantine.DIRECTORY,
+          name,
+          reason);
       return "its journal entry was set aside for an admin (listed on the node's VfioNode)";
     } catch (IOException | RuntimeException e) {
-      LOG.error("could not set journal entry {} aside ({}); it stays in the journal: {}", fileName, reason,
+      LOG.error(
+          "could not set journal entry {} aside ({}); it stays in the journal: {}",
+          fileName,
+          reason,
           e.toString());
       return "its journal entry stays in the journal: it could not be set aside: " + e.getMessage();
     }
   }
 
-  /** Where the pod's processes hold the devices now; a device no process holds is opened directly. */
+  /**
+   * Where the pod's processes hold the devices now; a device no process holds is opened directly.
+   */
   private Map<String, HeldDevice> holders(PodRef pod) {
     Map<String, HeldDevice> held = new HashMap<>();
     try {

@@ -14,10 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finds the VFIO devices a pod's processes hold on a real node: pod UID → cgroup v2 directory
- * ({@link PodCgroups}) → every process of every container → their open VFIO device fds → the
- * device ({@link ProcessDevices}). Each device is reported once, with its first holder in pid and
- * fd order. The agent needs {@code hostPID: true} and CAP_SYS_PTRACE to see into workload
- * processes.
+ * ({@link PodCgroups}) → every process of every container → their open VFIO device fds → the device
+ * ({@link ProcessDevices}). Each device is reported once, with its first holder in pid and fd
+ * order. The agent needs {@code hostPID: true} and CAP_SYS_PTRACE to see into workload processes.
  */
 public final class CgroupPodResolver implements PodDeviceResolver {
   private static final Logger LOG = LoggerFactory.getLogger(CgroupPodResolver.class);
@@ -30,8 +29,8 @@ public final class CgroupPodResolver implements PodDeviceResolver {
   }
 
   /**
-   * The devices the pod holds, in the order their first holders were found; empty when the pod
-   * has no cgroup on this node or holds no VFIO device.
+   * The devices the pod holds, in the order their first holders were found; empty when the pod has
+   * no cgroup on this node or holds no VFIO device.
    *
    * @throws AmbiguousDeviceException when a device fd could be any of several devices
    * @throws AccessDeniedException when the agent may not read a process's open files
@@ -45,8 +44,13 @@ public final class CgroupPodResolver implements PodDeviceResolver {
     }
     if (pids.contains(0)) {
       // cgroup.procs shows processes of other PID namespaces as 0.
-      throw new IOException("pod " + pod + ": " + directories + " lists processes as pid 0, which "
-          + "are outside the agent's PID namespace; run the agent with hostPID: true");
+      throw new IOException(
+          "pod "
+              + pod
+              + ": "
+              + directories
+              + " lists processes as pid 0, which "
+              + "are outside the agent's PID namespace; run the agent with hostPID: true");
     }
     Map<String, HeldDevice> held = new LinkedHashMap<>();
     for (int pid : pids) {

@@ -18,9 +18,8 @@ sealed interface FdTarget {
   record GroupDevice() implements FdTarget {}
 
   /**
-   * Anything else. This includes the container {@code /dev/vfio/vfio}, iommufd
-   * {@code /dev/iommu} and migration data fds ({@code anon_inode:mlx5vf_mig}): none of them is a
-   * device.
+   * Anything else. This includes the container {@code /dev/vfio/vfio}, iommufd {@code /dev/iommu}
+   * and migration data fds ({@code anon_inode:mlx5vf_mig}): none of them is a device.
    */
   record Other() implements FdTarget {}
 

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * The pods scheduled to this node, as one watch sees them: what the heartbeat reports device
  * holders from and where a task first looks for its pod, so that neither asks the API server each
- * time. A watch can lag the API server by moments; callers that must not act on a pod the watch
- * has not seen yet ({@link #find}) fall back to a read.
+ * time. A watch can lag the API server by moments; callers that must not act on a pod the watch has
+ * not seen yet ({@link #find}) fall back to a read.
  */
 public final class NodePods implements AutoCloseable {
   private final KubernetesClient client;
@@ -19,10 +19,15 @@ public final class NodePods implements AutoCloseable {
   private final SharedIndexInformer<Pod> informer;
 
   public NodePods(KubernetesClient client, String nodeName) {
-    this(client, nodeName, client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0));
+    this(
+        client,
+        nodeName,
+        client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0));
   }
 
-  /** With a watch of more pods than the node's: for a test server that ignores the field selector. */
+  /**
+   * With a watch of more pods than the node's: for a test server that ignores the field selector.
+   */
   NodePods(KubernetesClient client, String nodeName, SharedIndexInformer<Pod> informer) {
     this.client = client;
     this.nodeName = nodeName;

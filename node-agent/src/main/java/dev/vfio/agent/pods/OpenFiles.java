@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * The open files of a process. The resolver reads them through this seam so that tests can
- * stand in for a kernel that refuses access, which a fixture tree cannot do for a root user.
+ * The open files of a process. The resolver reads them through this seam so that tests can stand in
+ * for a kernel that refuses access, which a fixture tree cannot do for a root user.
  */
 @FunctionalInterface
 interface OpenFiles {

@@ -23,13 +23,17 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * The pod directory is searched for rather than computed, a few levels deep and only through
- * directories that can hold pods, so that a kubelet with another {@code --cgroup-root} (kind
- * nodes use {@code kubelet.slice/kubelet-kubepods.slice/…}) is found too. Reads below a
- * configurable root; in the DaemonSet the host's {@code /sys/fs/cgroup} is mounted there.
+ * directories that can hold pods, so that a kubelet with another {@code --cgroup-root} (kind nodes
+ * use {@code kubelet.slice/kubelet-kubepods.slice/…}) is found too. Reads below a configurable
+ * root; in the DaemonSet the host's {@code /sys/fs/cgroup} is mounted there.
  */
 public final class PodCgroups {
-  /** Deep enough for {@code kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/pod}. */
+  /**
+   * Deep enough for {@code
+   * kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/pod}.
+   */
   private static final int MAX_LEVEL = 5;
+
   private static final Pattern ANY_POD = Pattern.compile("(^|-)pod[0-9a-fA-F_-]+(\\.slice)?$");
   private final Path root;
 
@@ -47,15 +51,18 @@ public final class PodCgroups {
   }
 
   /**
-   * The pod's cgroup directories — one on a sane node — or none when the pod has no cgroup on
-   * this node (not scheduled here, not started yet, or ended).
+   * The pod's cgroup directories — one on a sane node — or none when the pod has no cgroup on this
+   * node (not scheduled here, not started yet, or ended).
    *
    * @throws IOException when the root is not a cgroup v2 hierarchy
    */
   public List<Path> podDirectories(String podUid) throws IOException {
     if (!Files.exists(root.resolve("cgroup.controllers"))) {
-      throw new NoSuchFileException(root.toString(), null, "not a cgroup v2 hierarchy (no "
-          + "cgroup.controllers): the agent needs the host's unified cgroup v2 hierarchy mounted there");
+      throw new NoSuchFileException(
+          root.toString(),
+          null,
+          "not a cgroup v2 hierarchy (no "
+              + "cgroup.controllers): the agent needs the host's unified cgroup v2 hierarchy mounted there");
     }
     String cgroupfsName = "pod" + podUid;
     String systemdSuffix = "-pod" + podUid.replace('-', '_') + ".slice";
@@ -66,8 +73,8 @@ public final class PodCgroups {
 
   /**
    * Every process in {@code directory} and its descendants (containers, and sub-cgroups that a
-   * container made itself), ascending. Cgroups removed during the walk are skipped: their
-   * processes have exited.
+   * container made itself), ascending. Cgroups removed during the walk are skipped: their processes
+   * have exited.
    */
   public SortedSet<Integer> processes(Path directory) throws IOException {
     SortedSet<Integer> pids = new TreeSet<>();
@@ -90,7 +97,8 @@ public final class PodCgroups {
     }
   }
 
-  private void search(Path directory, int level, Predicate<String> pod, List<Path> found) throws IOException {
+  private void search(Path directory, int level, Predicate<String> pod, List<Path> found)
+      throws IOException {
     for (Path child : subdirectories(directory)) {
       String name = child.getFileName().toString();
       if (pod.test(name)) {
@@ -109,7 +117,9 @@ public final class PodCgroups {
     if (ANY_POD.matcher(name).find()) {
       return false;
     }
-    return level == 1 || name.contains("kubepods") || name.equals("burstable")
+    return level == 1
+        || name.contains("kubepods")
+        || name.equals("burstable")
         || name.equals("besteffort");
   }
 

@@ -7,7 +7,10 @@ import java.util.Map;
 public record PodRef(String namespace, String name, String uid, Map<String, String> annotations) {
   public static PodRef of(Pod pod) {
     var metadata = pod.getMetadata();
-    return new PodRef(metadata.getNamespace(), metadata.getName(), metadata.getUid(),
+    return new PodRef(
+        metadata.getNamespace(),
+        metadata.getName(),
+        metadata.getUid(),
         metadata.getAnnotations() == null ? Map.of() : Map.copyOf(metadata.getAnnotations()));
   }
 

@@ -42,7 +42,8 @@ final class ProcOpenFiles implements OpenFiles {
 
   private static String syspath(Path process, int fd) throws IOException {
     try {
-      for (String line : Files.readAllLines(process.resolve("fdinfo").resolve(Integer.toString(fd)))) {
+      for (String line :
+          Files.readAllLines(process.resolve("fdinfo").resolve(Integer.toString(fd)))) {
         if (line.startsWith(SYSPATH)) {
           return line.substring(SYSPATH.length()).trim();
         }

@@ -40,12 +40,13 @@ final class DeviceStateFile {
       properties.load(reader);
     }
     try {
-      return Optional.of(new Record(
-          MigrationState.valueOf(properties.getProperty("state")),
-          new SimulatedState(
-              properties.getProperty("origin"),
-              Long.parseLong(properties.getProperty("epoch")),
-              Long.parseLong(properties.getProperty("imageBytes")))));
+      return Optional.of(
+          new Record(
+              MigrationState.valueOf(properties.getProperty("state")),
+              new SimulatedState(
+                  properties.getProperty("origin"),
+                  Long.parseLong(properties.getProperty("epoch")),
+                  Long.parseLong(properties.getProperty("imageBytes")))));
     } catch (RuntimeException e) {
       throw new IOException(file + ": not a simulated device record: " + e.getMessage(), e);
     }
@@ -65,8 +66,8 @@ final class DeviceStateFile {
         channel.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
         channel.force(true);
       }
-      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(temporary);
     }

@@ -6,12 +6,11 @@ import java.util.Deque;
 
 /**
  * The device side of one saving session (PRE_COPY, PRE_COPY_P2P, then STOP_COPY, or STOP_COPY
- * alone): the stream it still has to offer, as a queue of segments, split the way
- * {@code vfio_precopy_info} splits it. The header and image are the initial bytes; each PRE_COPY
- * round the device runs and re-dirties {@code dirtyBytesPerRound} of its image, offered as a dirty
- * frame once the reader has drained the previous ones. A {@link #reinit} queues new initial data.
- * Entering STOP_COPY adds the last dirtying and the end marker; after that the stream ends for
- * good.
+ * alone): the stream it still has to offer, as a queue of segments, split the way {@code
+ * vfio_precopy_info} splits it. The header and image are the initial bytes; each PRE_COPY round the
+ * device runs and re-dirties {@code dirtyBytesPerRound} of its image, offered as a dirty frame once
+ * the reader has drained the previous ones. A {@link #reinit} queues new initial data. Entering
+ * STOP_COPY adds the last dirtying and the end marker; after that the stream ends for good.
  */
 final class SaveSession {
   private final long dirtyBytesPerRound;
@@ -55,7 +54,9 @@ final class SaveSession {
     queue.add(Segment.image(StateStreamFormat.reinitFrameHeader(changed), changed, asInitial));
   }
 
-  /** Counts a {@code VFIO_MIG_GET_PRECOPY_INFO} on this session; returns which one it is, from 1. */
+  /**
+   * Counts a {@code VFIO_MIG_GET_PRECOPY_INFO} on this session; returns which one it is, from 1.
+   */
   int countPrecopyInfo() {
     return ++precopyInfoCalls;
   }
@@ -85,8 +86,10 @@ final class SaveSession {
   /** What a STOP_COPY started now would still produce: what {@code MIG_DATA_SIZE} reports. */
   long stopCopyRemaining() {
     long endBytes = ended ? 0 : StateStreamFormat.END_BYTES;
-    long lastDirt = stopCopy || dirtyBytesPerRound == 0
-        ? 0 : StateStreamFormat.FRAME_HEADER_BYTES + dirtyBytesPerRound;
+    long lastDirt =
+        stopCopy || dirtyBytesPerRound == 0
+            ? 0
+            : StateStreamFormat.FRAME_HEADER_BYTES + dirtyBytesPerRound;
     return initialRemaining() + dirtyRemaining() + lastDirt + endBytes;
   }
 
@@ -96,9 +99,9 @@ final class SaveSession {
   }
 
   /**
-   * Puts up to {@code max} bytes into {@code dst}. 0 means nothing is available now: the
-   * permanent end in STOP_COPY, the temporary end in PRE_COPY (after which the device dirties
-   * another round, offered on the next call).
+   * Puts up to {@code max} bytes into {@code dst}. 0 means nothing is available now: the permanent
+   * end in STOP_COPY, the temporary end in PRE_COPY (after which the device dirties another round,
+   * offered on the next call).
    */
   int produce(ByteBuffer dst, int max) {
     releaseDueDirt();
@@ -138,10 +141,16 @@ final class SaveSession {
       return;
     }
     // Successive rounds walk through the image so that every part of it gets re-sent in turn.
-    long offset = (dirtyRounds * dirtyBytesPerRound) % (content.imageBytes() - dirtyBytesPerRound + 1);
+    long offset =
+        (dirtyRounds * dirtyBytesPerRound) % (content.imageBytes() - dirtyBytesPerRound + 1);
     dirtyRounds++;
-    queue.add(new Segment(StateStreamFormat.dirtyFrameHeader(offset, dirtyBytesPerRound),
-        content.seed(), offset, dirtyBytesPerRound, false));
+    queue.add(
+        new Segment(
+            StateStreamFormat.dirtyFrameHeader(offset, dirtyBytesPerRound),
+            content.seed(),
+            offset,
+            dirtyBytesPerRound,
+            false));
   }
 
   /**
@@ -153,8 +162,10 @@ final class SaveSession {
     final long seed;
     final long offset;
     final long length;
+
     /** Whether {@code vfio_precopy_info} counts it as initial bytes. */
     final boolean initial;
+
     long read;
 
     Segment(byte[] prefix, long seed, long offset, long length, boolean initial) {

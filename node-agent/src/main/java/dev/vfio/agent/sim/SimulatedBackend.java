@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
-/** The simulated node: devices from the agent's configuration, pods' devices from their annotation. */
+/**
+ * The simulated node: devices from the agent's configuration, pods' devices from their annotation.
+ */
 public final class SimulatedBackend {
   private SimulatedBackend() {}
 
@@ -21,20 +23,27 @@ public final class SimulatedBackend {
       throw new IllegalArgumentException(
           "VFIO_SIM_DEVICES is not set: the simulated backend needs a JSON list of devices");
     }
-    return of(SimulatedDevices.fromFile(devicesFile, simulationDirectory.resolve("devices")),
+    return of(
+        SimulatedDevices.fromFile(devicesFile, simulationDirectory.resolve("devices")),
         simulationDirectory);
   }
 
-  /** The simulated node of {@code devices}, frozen pods marked under {@code simulationDirectory}. */
-  public static NodeBackend of(SimulatedDevices devices, Path simulationDirectory) throws IOException {
-    DeviceInventory inventory = () -> {
-      List<InventoryDevice> result = new ArrayList<>();
-      for (String address : devices.addresses()) {
-        result.add(describe(devices.open(address)));
-      }
-      return result;
-    };
-    return new NodeBackend("simulated", inventory,
+  /**
+   * The simulated node of {@code devices}, frozen pods marked under {@code simulationDirectory}.
+   */
+  public static NodeBackend of(SimulatedDevices devices, Path simulationDirectory)
+      throws IOException {
+    DeviceInventory inventory =
+        () -> {
+          List<InventoryDevice> result = new ArrayList<>();
+          for (String address : devices.addresses()) {
+            result.add(describe(devices.open(address)));
+          }
+          return result;
+        };
+    return new NodeBackend(
+        "simulated",
+        inventory,
         new SimulatedPodResolver(new HashSet<>(devices.addresses())),
         held -> devices.open(held.address()),
         new SharedFreezer(new SimulatedFreezer(simulationDirectory)));

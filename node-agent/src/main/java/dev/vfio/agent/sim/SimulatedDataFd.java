@@ -7,9 +7,9 @@ import dev.vfio.agent.vfio.VfioException;
 import java.nio.ByteBuffer;
 
 /**
- * A data_fd of a {@link SimulatedDevice}: read-only for a saving session, write-only for a
- * resuming one, as the kernel opens them. It stays usable only while its session is the device's
- * current one.
+ * A data_fd of a {@link SimulatedDevice}: read-only for a saving session, write-only for a resuming
+ * one, as the kernel opens them. It stays usable only while its session is the device's current
+ * one.
  */
 final class SimulatedDataFd implements DataFd {
   private final SimulatedDevice device;

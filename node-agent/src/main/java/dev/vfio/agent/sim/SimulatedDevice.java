@@ -25,36 +25,36 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A VFIO device with migration v2, simulated so that everything above {@link MigrationDevice}
- * runs without hardware. It keeps the kernel's contract to the errno:
+ * A VFIO device with migration v2, simulated so that everything above {@link MigrationDevice} runs
+ * without hardware. It keeps the kernel's contract to the errno:
  *
  * <ul>
  *   <li>A SET walks combination requests one arc at a time through {@link ArcTable}, like a driver;
  *       a failing arc stops the walk and leaves the device where it was (or in ERROR).
  *   <li>Only the four session-opening arcs return a data_fd, and only as the last arc of a walk;
- *       PRE_COPY(_P2P) → STOP_COPY keeps the session. Session-ending arcs, a reset and
- *       {@link #close()} disable the fd: reads, writes and the precopy ioctl give ENODEV.
+ *       PRE_COPY(_P2P) → STOP_COPY keeps the session. Session-ending arcs, a reset and {@link
+ *       #close()} disable the fd: reads, writes and the precopy ioctl give ENODEV.
  *   <li>STOP_COPY reads run until 0, for good. PRE_COPY reads offer the initial bytes, then dirty
- *       bytes round after round, with ENOMSG (or 0, mtty style) at each temporary end; the
- *       precopy ioctl is EINVAL outside PRE_COPY(_P2P).
+ *       bytes round after round, with ENOMSG (or 0, mtty style) at each temporary end; the precopy
+ *       ioctl is EINVAL outside PRE_COPY(_P2P).
  *   <li>Precopy info v2 ({@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}, Linux 7.1) where the spec
- *       has it and the device has PRE_COPY, else ENOTTY or EINVAL: the opt-in lasts until
- *       {@link #close()}. A device told to re-initialize ({@link SimulatedDeviceSpec}) changes its
- *       content at that precopy ioctl and puts new initial data on the stream; opted in, the
- *       answer raises REINIT and counts it as initial bytes, otherwise as dirty bytes.
+ *       has it and the device has PRE_COPY, else ENOTTY or EINVAL: the opt-in lasts until {@link
+ *       #close()}. A device told to re-initialize ({@link SimulatedDeviceSpec}) changes its content
+ *       at that precopy ioctl and puts new initial data on the stream; opted in, the answer raises
+ *       REINIT and counts it as initial bytes, otherwise as dirty bytes.
  *   <li>Region types: the v1 migration region where the spec has one, nothing else.
  *   <li>RESUMING takes any writes and checks them on the arc leaving RESUMING: bad or incomplete
- *       data fails that SET with EINVAL and leaves the device in ERROR. A write the device is
- *       told to refuse ({@link SimulatedFaults.WriteRefusal}) fails and takes nothing; the
- *       device stays in RESUMING.
+ *       data fails that SET with EINVAL and leaves the device in ERROR. A write the device is told
+ *       to refuse ({@link SimulatedFaults.WriteRefusal}) fails and takes nothing; the device stays
+ *       in RESUMING.
  *   <li>ERROR and anything requested from it give EINVAL; only {@link #reset()} leaves it.
  *   <li>Without STOP_COPY the device has no migration ops: ENOTTY.
  * </ul>
  *
  * <p>The device's content is a {@link SimulatedState}; it advances by one epoch each time the
  * device leaves RUNNING (it ran since the last time) and when it re-initializes during PRE_COPY,
- * becomes the loaded state after a successful
- * resume, and returns to the power-on state on reset, as device state does on a function reset.
+ * becomes the loaded state after a successful resume, and returns to the power-on state on reset,
+ * as device state does on a function reset.
  *
  * <p>Like hardware, the device outlives the agent: state and content are written to a file in the
  * state directory on every change and read back when a device with the same address is created
@@ -67,6 +67,7 @@ import java.util.concurrent.TimeUnit;
 public final class SimulatedDevice implements MigrationDevice {
   /** Drivers may write less than offered; this one takes at most this much per write(). */
   static final int MAX_WRITE_BYTES = 256 * 1024;
+
   /** A throttled read delivers at most this fraction of a second's worth at a time. */
   private static final int THROTTLE_SLICES_PER_SECOND = 20;
 
@@ -80,8 +81,8 @@ public final class SimulatedDevice implements MigrationDevice {
   private boolean precopyInfoV2;
 
   /**
-   * The device at {@code spec.address()}, in the state it was last left in under
-   * {@code stateDirectory}, or RUNNING with power-on content if it was never seen.
+   * The device at {@code spec.address()}, in the state it was last left in under {@code
+   * stateDirectory}, or RUNNING with power-on content if it was never seen.
    */
   public SimulatedDevice(SimulatedDeviceSpec spec, Path stateDirectory) throws IOException {
     this.spec = spec;
@@ -141,9 +142,19 @@ public final class SimulatedDevice implements MigrationDevice {
     // Like the drivers' loops: re-requesting the current state does nothing.
     while (state != target) {
       MigrationState from = state;
-      MigrationState next = ArcTable.next(from, target, spec.flags())
-          .orElseThrow(() -> error(operation, Errno.EINVAL,
-              "no arc from " + from + " towards " + target + " for flags " + spec.flags().names()));
+      MigrationState next =
+          ArcTable.next(from, target, spec.flags())
+              .orElseThrow(
+                  () ->
+                      error(
+                          operation,
+                          Errno.EINVAL,
+                          "no arc from "
+                              + from
+                              + " towards "
+                              + target
+                              + " for flags "
+                              + spec.flags().names()));
       fd = performArc(operation, from, next);
     }
     return fd;
@@ -191,8 +202,8 @@ public final class SimulatedDevice implements MigrationDevice {
   }
 
   /**
-   * The last close of the device file: open sessions end and the precopy info v2 opt-in with
-   * them, the device keeps its state.
+   * The last close of the device file: open sessions end and the precopy info v2 opt-in with them,
+   * the device keeps its state.
    */
   @Override
   public synchronized void close() {
@@ -264,7 +275,9 @@ public final class SimulatedDevice implements MigrationDevice {
     if (now.failStreamAfterBytes().isPresent()) {
       long left = now.failStreamAfterBytes().getAsLong() - session.produced();
       if (left <= 0) {
-        throw error("read data_fd", Errno.EIO,
+        throw error(
+            "read data_fd",
+            Errno.EIO,
             "stream failed after " + session.produced() + " bytes (injected fault)");
       }
       max = (int) Math.min(max, left);
@@ -301,8 +314,14 @@ public final class SimulatedDevice implements MigrationDevice {
     Optional<SimulatedFaults.WriteRefusal> refusal = faults.refuseResumeWrite();
     // Like mtty: the position plus the whole request is checked, before any byte is taken.
     if (refusal.isPresent() && session.consumed() + src.remaining() > refusal.get().afterBytes()) {
-      throw error("write data_fd", refusal.get().errno(), "device refused " + src.remaining()
-          + " bytes at stream offset " + session.consumed() + " (injected fault)");
+      throw error(
+          "write data_fd",
+          refusal.get().errno(),
+          "device refused "
+              + src.remaining()
+              + " bytes at stream offset "
+              + session.consumed()
+              + " (injected fault)");
     }
     int n = Math.min(src.remaining(), MAX_WRITE_BYTES);
     session.accept(src.slice(src.position(), n));
@@ -322,8 +341,9 @@ public final class SimulatedDevice implements MigrationDevice {
       session.reinit(content, precopyInfoV2);
       persist("MIG_GET_PRECOPY_INFO");
     }
-    PrecopyInfo info = new PrecopyInfo(session.initialRemaining(), session.dirtyRemaining(),
-        reinit && precopyInfoV2);
+    PrecopyInfo info =
+        new PrecopyInfo(
+            session.initialRemaining(), session.dirtyRemaining(), reinit && precopyInfoV2);
     if (info.pending() == 0) {
       session.noteNothingPending();
     }

@@ -20,14 +20,14 @@ import java.util.Objects;
  *     failing with ENOMSG, as mlx5 does and the uAPI header asks
  * @param migDataSize whether {@code VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} exists; absent on kernels
  *     before 6.2 such as Debian's 6.1
- * @param precopyInfoV2 whether {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} exists (Linux 7.1);
- *     a device without PRE_COPY refuses it either way
+ * @param precopyInfoV2 whether {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} exists (Linux 7.1); a
+ *     device without PRE_COPY refuses it either way
  * @param reinitOnPrecopyInfo the {@code VFIO_MIG_GET_PRECOPY_INFO} call of a PRE_COPY session (1
  *     for the first) at which the device finds its initial data changed, as mlx5 does when its
  *     firmware re-initializes during PRE_COPY; 0 for never. See {@link SaveSession#reinit}.
- * @param v1MigrationRegion the device has the migration region of the v1 protocol
- *     ({@code VFIO_REGION_TYPE_MIGRATION_DEPRECATED}), as devices of kernels before 5.18 and old
- *     vendor drivers do; with flags lacking STOP_COPY it is a v1-only device
+ * @param v1MigrationRegion the device has the migration region of the v1 protocol ({@code
+ *     VFIO_REGION_TYPE_MIGRATION_DEPRECATED}), as devices of kernels before 5.18 and old vendor
+ *     drivers do; with flags lacking STOP_COPY it is a v1-only device
  * @param faults failures injected from the start
  */
 public record SimulatedDeviceSpec(
@@ -74,8 +74,20 @@ public record SimulatedDeviceSpec(
    * {@code with…} methods.
    */
   public static SimulatedDeviceSpec of(String address, long stateBytes) {
-    return new SimulatedDeviceSpec(address, "vfio-sim-pci", "1b36", "0101", "sim", stateBytes,
-        new MigrationFlags(MigrationFlags.STOP_COPY), 0, false, true, true, 0, false,
+    return new SimulatedDeviceSpec(
+        address,
+        "vfio-sim-pci",
+        "1b36",
+        "0101",
+        "sim",
+        stateBytes,
+        new MigrationFlags(MigrationFlags.STOP_COPY),
+        0,
+        false,
+        true,
+        true,
+        0,
+        false,
         SimulatedFaults.NONE);
   }
 
@@ -84,50 +96,146 @@ public record SimulatedDeviceSpec(
   }
 
   public SimulatedDeviceSpec withFlags(MigrationFlags newFlags) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        newFlags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, precopyInfoV2,
-        reinitOnPrecopyInfo, v1MigrationRegion, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        newFlags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        faults);
   }
 
   public SimulatedDeviceSpec withDirtyBytesPerRound(long bytes) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, bytes, zeroAtPrecopyEnd, migDataSize, precopyInfoV2, reinitOnPrecopyInfo,
-        v1MigrationRegion, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        bytes,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        faults);
   }
 
   public SimulatedDeviceSpec withZeroAtPrecopyEnd(boolean zero) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, dirtyBytesPerRound, zero, migDataSize, precopyInfoV2, reinitOnPrecopyInfo,
-        v1MigrationRegion, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zero,
+        migDataSize,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        faults);
   }
 
   public SimulatedDeviceSpec withMigDataSize(boolean present) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, present, precopyInfoV2, reinitOnPrecopyInfo,
-        v1MigrationRegion, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        present,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        faults);
   }
 
   public SimulatedDeviceSpec withFaults(SimulatedFaults newFaults) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, precopyInfoV2,
-        reinitOnPrecopyInfo, v1MigrationRegion, newFaults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        newFaults);
   }
 
   public SimulatedDeviceSpec withPrecopyInfoV2(boolean present) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, present, reinitOnPrecopyInfo,
-        v1MigrationRegion, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        present,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        faults);
   }
 
   public SimulatedDeviceSpec withReinitOnPrecopyInfo(int call) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, precopyInfoV2, call,
-        v1MigrationRegion, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        precopyInfoV2,
+        call,
+        v1MigrationRegion,
+        faults);
   }
 
   public SimulatedDeviceSpec withV1MigrationRegion(boolean present) {
-    return new SimulatedDeviceSpec(address, driver, vendorId, deviceId, iommuGroup, stateBytes,
-        flags, dirtyBytesPerRound, zeroAtPrecopyEnd, migDataSize, precopyInfoV2,
-        reinitOnPrecopyInfo, present, faults);
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        present,
+        faults);
   }
 }

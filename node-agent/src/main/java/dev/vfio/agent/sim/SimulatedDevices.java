@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The simulated devices of one node, built once from the agent's configuration: one
- * {@link SimulatedDevice} per address, whose state lives under a common state directory.
+ * The simulated devices of one node, built once from the agent's configuration: one {@link
+ * SimulatedDevice} per address, whose state lives under a common state directory.
  *
  * <p>The configuration is a JSON list, one object per device; only {@code address} is required:
  *
@@ -45,11 +45,29 @@ import java.util.Set;
  */
 public final class SimulatedDevices {
   private static final long DEFAULT_STATE_BYTES = 1 << 20;
-  private static final Set<String> DEVICE_FIELDS = Set.of("address", "driver", "vendorId",
-      "deviceId", "iommuGroup", "stateBytes", "flags", "dirtyBytesPerRound", "zeroAtPrecopyEnd",
-      "migDataSize", "precopyInfoV2", "reinitOnPrecopyInfo", "v1MigrationRegion", "faults");
-  private static final Set<String> FAULT_FIELDS = Set.of("arcs", "failStreamAfterBytes",
-      "bytesPerSecond", "rejectResumeData", "refuseResumeWrite");
+  private static final Set<String> DEVICE_FIELDS =
+      Set.of(
+          "address",
+          "driver",
+          "vendorId",
+          "deviceId",
+          "iommuGroup",
+          "stateBytes",
+          "flags",
+          "dirtyBytesPerRound",
+          "zeroAtPrecopyEnd",
+          "migDataSize",
+          "precopyInfoV2",
+          "reinitOnPrecopyInfo",
+          "v1MigrationRegion",
+          "faults");
+  private static final Set<String> FAULT_FIELDS =
+      Set.of(
+          "arcs",
+          "failStreamAfterBytes",
+          "bytesPerSecond",
+          "rejectResumeData",
+          "refuseResumeWrite");
   private static final Set<String> WRITE_REFUSAL_FIELDS = Set.of("afterBytes", "errno");
   private static final Set<String> ARC_FAULT_FIELDS = Set.of("from", "to", "errno", "leaveInError");
 
@@ -120,8 +138,8 @@ public final class SimulatedDevices {
   }
 
   private static SimulatedDeviceSpec device(JsonNode node, String position) {
-    String where = node.path("address").isTextual()
-        ? "device " + node.get("address").asText() : position;
+    String where =
+        node.path("address").isTextual() ? "device " + node.get("address").asText() : position;
     requireObject(node, where, DEVICE_FIELDS);
     String address = text(node, "address", where, null);
     SimulatedDeviceSpec defaults = SimulatedDeviceSpec.of(address, DEFAULT_STATE_BYTES);
@@ -164,11 +182,12 @@ public final class SimulatedDevices {
       }
       for (JsonNode arc : node.get("arcs")) {
         requireObject(arc, where + " arc", ARC_FAULT_FIELDS);
-        faults = faults.withArcFault(
-            state(arc, "from", where),
-            state(arc, "to", where),
-            errno(text(arc, "errno", where, "EIO"), where),
-            bool(arc, "leaveInError", where, false));
+        faults =
+            faults.withArcFault(
+                state(arc, "from", where),
+                state(arc, "to", where),
+                errno(text(arc, "errno", where, "EIO"), where),
+                bool(arc, "leaveInError", where, false));
       }
     }
     if (node.has("failStreamAfterBytes")) {
@@ -181,9 +200,10 @@ public final class SimulatedDevices {
     if (node.has("refuseResumeWrite")) {
       JsonNode refusal = node.get("refuseResumeWrite");
       requireObject(refusal, where + " refuseResumeWrite", WRITE_REFUSAL_FIELDS);
-      faults = faults.withResumeWritesRefusedAfter(
-          number(refusal, "afterBytes", where + " refuseResumeWrite", 0),
-          errno(text(refusal, "errno", where + " refuseResumeWrite", "ENOMEM"), where));
+      faults =
+          faults.withResumeWritesRefusedAfter(
+              number(refusal, "afterBytes", where + " refuseResumeWrite", 0),
+              errno(text(refusal, "errno", where + " refuseResumeWrite", "ENOMEM"), where));
     }
     return faults;
   }

@@ -40,10 +40,11 @@ public record SimulatedFaults(
   }
 
   /**
-   * The arc {@code from → to} fails with {@code errno}; the device stays in {@code from}, or
-   * drops to ERROR when {@code leaveInError} (drivers may do either).
+   * The arc {@code from → to} fails with {@code errno}; the device stays in {@code from}, or drops
+   * to ERROR when {@code leaveInError} (drivers may do either).
    */
-  public record ArcFault(MigrationState from, MigrationState to, Errno errno, boolean leaveInError) {
+  public record ArcFault(
+      MigrationState from, MigrationState to, Errno errno, boolean leaveInError) {
     public ArcFault {
       Objects.requireNonNull(from, "from");
       Objects.requireNonNull(to, "to");
@@ -71,28 +72,31 @@ public record SimulatedFaults(
       MigrationState from, MigrationState to, Errno errno, boolean leaveInError) {
     List<ArcFault> more = new ArrayList<>(arcs);
     more.add(new ArcFault(from, to, errno, leaveInError));
-    return new SimulatedFaults(more, failStreamAfterBytes, bytesPerSecond, rejectResumeData,
-        refuseResumeWrite);
+    return new SimulatedFaults(
+        more, failStreamAfterBytes, bytesPerSecond, rejectResumeData, refuseResumeWrite);
   }
 
   public SimulatedFaults withStreamFailureAfter(long bytes) {
-    return new SimulatedFaults(arcs, OptionalLong.of(bytes), bytesPerSecond, rejectResumeData,
-        refuseResumeWrite);
+    return new SimulatedFaults(
+        arcs, OptionalLong.of(bytes), bytesPerSecond, rejectResumeData, refuseResumeWrite);
   }
 
   public SimulatedFaults withBytesPerSecond(long rate) {
-    return new SimulatedFaults(arcs, failStreamAfterBytes, rate, rejectResumeData,
-        refuseResumeWrite);
+    return new SimulatedFaults(
+        arcs, failStreamAfterBytes, rate, rejectResumeData, refuseResumeWrite);
   }
 
   public SimulatedFaults withRejectedResumeData() {
-    return new SimulatedFaults(arcs, failStreamAfterBytes, bytesPerSecond, true,
-        refuseResumeWrite);
+    return new SimulatedFaults(arcs, failStreamAfterBytes, bytesPerSecond, true, refuseResumeWrite);
   }
 
   /** See {@link WriteRefusal}. */
   public SimulatedFaults withResumeWritesRefusedAfter(long afterBytes, Errno errno) {
-    return new SimulatedFaults(arcs, failStreamAfterBytes, bytesPerSecond, rejectResumeData,
+    return new SimulatedFaults(
+        arcs,
+        failStreamAfterBytes,
+        bytesPerSecond,
+        rejectResumeData,
         Optional.of(new WriteRefusal(afterBytes, errno)));
   }
 

@@ -7,10 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Stands in for the cgroup v2 freezer: a frozen pod is a marker file in the simulation
- * directory, which outlives the agent process the way a frozen cgroup does, so that crash
- * recovery has something real to undo and tests can see whether a pod was left frozen. Like
- * {@code cgroup.freeze}, one marker per pod: the agent shares it through a SharedFreezer.
+ * Stands in for the cgroup v2 freezer: a frozen pod is a marker file in the simulation directory,
+ * which outlives the agent process the way a frozen cgroup does, so that crash recovery has
+ * something real to undo and tests can see whether a pod was left frozen. Like {@code
+ * cgroup.freeze}, one marker per pod: the agent shares it through a SharedFreezer.
  */
 public final class SimulatedFreezer implements PodFreezer {
   private final Path directory;

@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * In simulated mode a pod holds the devices listed in its {@value #ANNOTATION} annotation — the
- * only place the simulation shows in the API. Addresses this node does not simulate are ignored,
- * as a real node would not find them in the pod's processes either.
+ * only place the simulation shows in the API. Addresses this node does not simulate are ignored, as
+ * a real node would not find them in the pod's processes either.
  */
 public final class SimulatedPodResolver implements PodDeviceResolver {
   public static final String ANNOTATION = "vfio.dev/simulated-devices";

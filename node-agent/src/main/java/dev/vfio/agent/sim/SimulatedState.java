@@ -7,10 +7,10 @@ import java.util.Objects;
 
 /**
  * What a simulated device holds: content born on the device at {@code origin}, at {@code epoch},
- * {@code imageBytes} long. Everything a device saves is derived from these three values, so a
- * saved stream can be checked without the device: {@link #read} parses and verifies a whole
- * stream and returns the state it carries, which equals {@link SimulatedDevice#content()} of the
- * device that saved it, and of any device that loaded it.
+ * {@code imageBytes} long. Everything a device saves is derived from these three values, so a saved
+ * stream can be checked without the device: {@link #read} parses and verifies a whole stream and
+ * returns the state it carries, which equals {@link SimulatedDevice#content()} of the device that
+ * saved it, and of any device that loaded it.
  *
  * <p>Content is not tied to the device holding it: a stream saved on one device and loaded into a
  * compatible one keeps its origin and epoch there.

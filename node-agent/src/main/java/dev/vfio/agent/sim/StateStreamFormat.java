@@ -17,14 +17,14 @@ import java.nio.charset.StandardCharsets;
  * end     u64 END_TAG, u64 number of stream bytes before END_TAG
  * </pre>
  *
- * <p>All integers are big-endian. Content bytes are a pure function of (seed, offset), so any
- * range can be produced or checked without holding the image: a multi-GiB simulated device costs
- * no memory. Dirty frames model pages re-sent during PRE_COPY; they repeat image bytes, so the
- * loaded content is the header's (origin, epoch) however many rounds ran. A reinit frame is new
- * initial data ({@code VFIO_PRECOPY_INFO_REINIT}): the device's content changed during PRE_COPY,
- * and what follows it, up to the end, belongs to its header, which must name the same origin. So
- * a device that loads a stream holds the content of its last header: only a loader that got
- * every byte, the re-sent initial data included, ends with the content of the device that saved.
+ * <p>All integers are big-endian. Content bytes are a pure function of (seed, offset), so any range
+ * can be produced or checked without holding the image: a multi-GiB simulated device costs no
+ * memory. Dirty frames model pages re-sent during PRE_COPY; they repeat image bytes, so the loaded
+ * content is the header's (origin, epoch) however many rounds ran. A reinit frame is new initial
+ * data ({@code VFIO_PRECOPY_INFO_REINIT}): the device's content changed during PRE_COPY, and what
+ * follows it, up to the end, belongs to its header, which must name the same origin. So a device
+ * that loads a stream holds the content of its last header: only a loader that got every byte, the
+ * re-sent initial data included, ends with the content of the device that saved.
  */
 final class StateStreamFormat {
   static final long MAGIC = 0x5646494f2d53494dL; // "VFIO-SIM"
@@ -64,7 +64,10 @@ final class StateStreamFormat {
   }
 
   static byte[] dirtyFrameHeader(long offset, long length) {
-    return ByteBuffer.allocate(FRAME_HEADER_BYTES).putLong(DIRTY_TAG).putLong(offset).putLong(length)
+    return ByteBuffer.allocate(FRAME_HEADER_BYTES)
+        .putLong(DIRTY_TAG)
+        .putLong(offset)
+        .putLong(length)
         .array();
   }
 

@@ -2,7 +2,6 @@ package dev.vfio.agent.sim;
 
 import static dev.vfio.agent.sim.StateStreamFormat.DIRTY_TAG;
 import static dev.vfio.agent.sim.StateStreamFormat.END_TAG;
-import static dev.vfio.agent.sim.StateStreamFormat.FRAME_HEADER_BYTES;
 import static dev.vfio.agent.sim.StateStreamFormat.HEADER_FIXED_BYTES;
 import static dev.vfio.agent.sim.StateStreamFormat.HEADER_TAIL_BYTES;
 import static dev.vfio.agent.sim.StateStreamFormat.MAGIC;
@@ -15,12 +14,21 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Checks a state stream as it arrives, in pieces of any size, holding only a small window: a
- * RESUMING device of many GiB must not buffer what it is sent. The first problem is remembered
- * and later bytes are ignored, because a device reports bad data only when it leaves RESUMING.
+ * RESUMING device of many GiB must not buffer what it is sent. The first problem is remembered and
+ * later bytes are ignored, because a device reports bad data only when it leaves RESUMING.
  */
 final class StateStreamParser {
-  private enum Part { HEADER_FIXED, ORIGIN, HEADER_TAIL, IMAGE, FRAME_TAG, DIRTY_RANGE, DIRTY_DATA,
-    END_COUNT, DONE }
+  private enum Part {
+    HEADER_FIXED,
+    ORIGIN,
+    HEADER_TAIL,
+    IMAGE,
+    FRAME_TAG,
+    DIRTY_RANGE,
+    DIRTY_DATA,
+    END_COUNT,
+    DONE
+  }
 
   private static final int COMPARE_WINDOW = 64 * 1024;
 
@@ -34,8 +42,10 @@ final class StateStreamParser {
   private long epoch;
   private long imageBytes;
   private long seed;
+
   /** Where in the image the bytes now arriving belong, and how many are still due. */
   private long contentOffset;
+
   private long contentRemaining;
 
   StateStreamParser() {
@@ -168,8 +178,14 @@ final class StateStreamParser {
     long offset = field.getLong();
     long length = field.getLong();
     if (offset < 0 || length <= 0 || offset > imageBytes - length) {
-      fail("dirty frame [" + offset + ", +" + length + ") outside the " + imageBytes
-          + "-byte image");
+      fail(
+          "dirty frame ["
+              + offset
+              + ", +"
+              + length
+              + ") outside the "
+              + imageBytes
+              + "-byte image");
     } else {
       contentOffset = offset;
       contentRemaining = length;
@@ -184,8 +200,12 @@ final class StateStreamParser {
     expected.flip();
     int mismatch = expected.mismatch(src.slice(src.position(), n));
     if (mismatch >= 0) {
-      fail("content differs at image offset " + (contentOffset + mismatch) + " (stream offset "
-          + (consumed + mismatch) + ")");
+      fail(
+          "content differs at image offset "
+              + (contentOffset + mismatch)
+              + " (stream offset "
+              + (consumed + mismatch)
+              + ")");
       return;
     }
     src.position(src.position() + n);

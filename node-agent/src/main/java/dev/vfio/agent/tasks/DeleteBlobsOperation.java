@@ -27,8 +27,13 @@ public final class DeleteBlobsOperation implements NodeOperation {
     try {
       blobs.deleteDirectory(spec.getStorageClaim(), directory.namespace(), directory.snapshot());
     } catch (IOException | RuntimeException e) {
-      throw FailureClassifier.DELETE_BLOBS.classify(e).in("could not delete " + spec.getBlobDirectory()
-          + " on claim " + spec.getStorageClaim());
+      throw FailureClassifier.DELETE_BLOBS
+          .classify(e)
+          .in(
+              "could not delete "
+                  + spec.getBlobDirectory()
+                  + " on claim "
+                  + spec.getStorageClaim());
     }
     context.succeed(List.of(), null);
   }

@@ -22,7 +22,11 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
   private final TaskContext context;
   private long bytes;
 
-  DeviceLoad(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine, TaskContext context) {
+  DeviceLoad(
+      InventoryDevice inventory,
+      MigrationDevice device,
+      MigrationStateMachine machine,
+      TaskContext context) {
     this.inventory = inventory;
     this.device = device;
     this.machine = machine;
@@ -55,8 +59,8 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
   }
 
   /**
-   * Leaves RESUMING, which is when the device checks the state; its refusal is a
-   * {@code StateRejectedException}, the state's fault rather than the device's.
+   * Leaves RESUMING, which is when the device checks the state; its refusal is a {@code
+   * StateRejectedException}, the state's fault rather than the device's.
    */
   void finish() throws IOException {
     machine.transition(MigrationState.RUNNING);
@@ -68,7 +72,9 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
     return result;
   }
 
-  /** Back to RUNNING; from RESUMING only a reset does that, and the partial state is gone with it. */
+  /**
+   * Back to RUNNING; from RESUMING only a reset does that, and the partial state is gone with it.
+   */
   String rollBack() {
     try {
       return device.address() + ": " + resume().describe();

@@ -6,9 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One lock per device address: a device has one migration state machine, so two tasks must
- * never drive it at once. Locks are taken in address order so that two tasks sharing devices
- * cannot deadlock.
+ * One lock per device address: a device has one migration state machine, so two tasks must never
+ * drive it at once. Locks are taken in address order so that two tasks sharing devices cannot
+ * deadlock.
  */
 public final class DeviceLocks {
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();

@@ -10,10 +10,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A task's {@code deviceMap}, checked before any device is touched: every source and every
- * target named once, and every device the task drives paired. A source named twice would stream
- * one device's state twice; a target named twice would take two states into one device, which it
- * can only refuse after both sources stopped.
+ * A task's {@code deviceMap}, checked before any device is touched: every source and every target
+ * named once, and every device the task drives paired. A source named twice would stream one
+ * device's state twice; a target named twice would take two states into one device, which it can
+ * only refuse after both sources stopped.
  */
 final class DeviceMap {
   private final Map<String, String> targetOf;
@@ -30,12 +30,18 @@ final class DeviceMap {
     List<DeviceMapping> mappings = spec.getDeviceMap() == null ? List.of() : spec.getDeviceMap();
     for (DeviceMapping mapping : mappings) {
       if (targetOf.putIfAbsent(mapping.getSource(), mapping.getTarget()) != null) {
-        throw new TaskFailure(Reasons.INVALID_SPEC, "spec.deviceMap names source device "
-            + mapping.getSource() + " twice; nothing was touched");
+        throw new TaskFailure(
+            Reasons.INVALID_SPEC,
+            "spec.deviceMap names source device "
+                + mapping.getSource()
+                + " twice; nothing was touched");
       }
       if (sourceOf.putIfAbsent(mapping.getTarget(), mapping.getSource()) != null) {
-        throw new TaskFailure(Reasons.INVALID_SPEC, "spec.deviceMap names target device "
-            + mapping.getTarget() + " twice; nothing was touched");
+        throw new TaskFailure(
+            Reasons.INVALID_SPEC,
+            "spec.deviceMap names target device "
+                + mapping.getTarget()
+                + " twice; nothing was touched");
       }
     }
     return new DeviceMap(targetOf, sourceOf);
@@ -46,8 +52,9 @@ final class DeviceMap {
     Set<String> seen = new HashSet<>();
     for (String device : devices) {
       if (!seen.add(device)) {
-        throw new TaskFailure(Reasons.INVALID_SPEC, "spec.devices names device " + device
-            + " twice; nothing was touched");
+        throw new TaskFailure(
+            Reasons.INVALID_SPEC,
+            "spec.devices names device " + device + " twice; nothing was touched");
       }
     }
   }
@@ -76,8 +83,13 @@ final class DeviceMap {
     requireDistinct(named);
     for (String device : named) {
       if (!pairs.containsKey(device)) {
-        throw new TaskFailure(Reasons.INVALID_SPEC, "spec.deviceMap has no entry with " + side
-            + " device " + device + "; nothing was touched");
+        throw new TaskFailure(
+            Reasons.INVALID_SPEC,
+            "spec.deviceMap has no entry with "
+                + side
+                + " device "
+                + device
+                + "; nothing was touched");
       }
     }
     return this;

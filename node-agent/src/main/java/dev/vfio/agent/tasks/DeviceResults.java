@@ -5,7 +5,10 @@ import dev.vfio.agent.vfio.MigrationStateMachine;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import java.io.IOException;
 
-/** The part of a device's result every operation reports: identity, capabilities, the state it was left in. */
+/**
+ * The part of a device's result every operation reports: identity, capabilities, the state it was
+ * left in.
+ */
 final class DeviceResults {
   private DeviceResults() {}
 

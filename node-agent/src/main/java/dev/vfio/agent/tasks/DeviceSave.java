@@ -14,9 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The save of one device into one blob or one stream to a peer: optional PRE_COPY rounds while the workload runs, then
- * STOP_COPY to the end of the stream. PRE_COPY and STOP_COPY are one session, so the blob holds
- * one stream that a RESUMING device takes back in one piece.
+ * The save of one device into one blob or one stream to a peer: optional PRE_COPY rounds while the
+ * workload runs, then STOP_COPY to the end of the stream. PRE_COPY and STOP_COPY are one session,
+ * so the blob holds one stream that a RESUMING device takes back in one piece.
  */
 final class DeviceSave implements AutoCloseable {
 
@@ -28,8 +28,12 @@ final class DeviceSave implements AutoCloseable {
   private PrecopyPhase precopy;
   private BlobSummary summary;
 
-  DeviceSave(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine,
-      BlobOutput output, TaskContext context) {
+  DeviceSave(
+      InventoryDevice inventory,
+      MigrationDevice device,
+      MigrationStateMachine machine,
+      BlobOutput output,
+      TaskContext context) {
     this.inventory = inventory;
     this.device = device;
     this.machine = machine;
@@ -59,9 +63,9 @@ final class DeviceSave implements AutoCloseable {
   }
 
   /**
-   * While the workload still runs: iterate PRE_COPY until the device may switch over
-   * ({@link PrecopyPhase}: its initial data sent, re-sent after a REINIT, and little pending or
-   * the rounds run out), telling the task status after each round.
+   * While the workload still runs: iterate PRE_COPY until the device may switch over ({@link
+   * PrecopyPhase}: its initial data sent, re-sent after a REINIT, and little pending or the rounds
+   * run out), telling the task status after each round.
    */
   void precopy(PrecopySpec spec) throws IOException, TaskFailure {
     machine.transition(MigrationState.PRE_COPY);
@@ -96,7 +100,10 @@ final class DeviceSave implements AutoCloseable {
     }
   }
 
-  /** After the save: back to RUNNING, or to STOP with the session closed when the user keeps it stopped. */
+  /**
+   * After the save: back to RUNNING, or to STOP with the session closed when the user keeps it
+   * stopped.
+   */
   void finish(boolean resume) throws IOException {
     machine.transition(resume ? MigrationState.RUNNING : MigrationState.STOP);
   }
@@ -120,13 +127,18 @@ final class DeviceSave implements AutoCloseable {
     try {
       output.abort();
     } catch (IOException e) {
-      what.append("could not discard the partial state of ").append(device.address()).append(": ")
-          .append(e.getMessage()).append("; ");
+      what.append("could not discard the partial state of ")
+          .append(device.address())
+          .append(": ")
+          .append(e.getMessage())
+          .append("; ");
     }
     try {
       what.append(device.address()).append(": ").append(machine.recoverToRunning().describe());
     } catch (IOException e) {
-      what.append(device.address()).append(": could not return to RUNNING: ").append(e.getMessage());
+      what.append(device.address())
+          .append(": could not return to RUNNING: ")
+          .append(e.getMessage());
     }
     return what.toString();
   }

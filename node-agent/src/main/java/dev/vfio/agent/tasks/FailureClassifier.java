@@ -10,9 +10,9 @@ import java.io.IOException;
 
 /**
  * What a failure means for the user: the reason a task fails with, from the exception that stopped
- * it and the operation it stopped. The one place that knows that a device refusing its state is
- * the state's fault (StateRejected, whether on a {@code write()} or on leaving RESUMING), that a
- * full claim is the user's to free (StorageFull) and that a broken stream is the network's
+ * it and the operation it stopped. The one place that knows that a device refusing its state is the
+ * state's fault (StateRejected, whether on a {@code write()} or on leaving RESUMING), that a full
+ * claim is the user's to free (StorageFull) and that a broken stream is the network's
  * (TransferFailed). An I/O failure that is neither the device's nor the state's means something
  * different for each operation; anything else is the agent's own failure.
  */
@@ -38,8 +38,10 @@ enum FailureClassifier {
       return stopped.failure();
     }
     if (e instanceof StateRejectedException rejected) {
-      return new TaskFailure(Reasons.STATE_REJECTED, "device " + rejected.device()
-          + " rejected the state it was given: " + e.getMessage(), e);
+      return new TaskFailure(
+          Reasons.STATE_REJECTED,
+          "device " + rejected.device() + " rejected the state it was given: " + e.getMessage(),
+          e);
     }
     if (e instanceof VfioException) {
       return new TaskFailure(Reasons.DEVICE_ERROR, e.getMessage(), e);
@@ -61,21 +63,32 @@ enum FailureClassifier {
     return switch (this) {
       case SAVE, LOAD -> {
         if (message.contains("No space left")) {
-          yield new TaskFailure(Reasons.STORAGE_FULL, "the storage claim is full: " + message
-              + ": free space on the claim or use a larger one", e);
+          yield new TaskFailure(
+              Reasons.STORAGE_FULL,
+              "the storage claim is full: "
+                  + message
+                  + ": free space on the claim or use a larger one",
+              e);
         }
         if (this == LOAD && e instanceof BlobIntegrityException) {
-          yield new TaskFailure(Reasons.BLOB_CORRUPT, "the blob failed its integrity check: "
-              + message, e);
+          yield new TaskFailure(
+              Reasons.BLOB_CORRUPT, "the blob failed its integrity check: " + message, e);
         }
-        yield new TaskFailure(Reasons.STORAGE_ERROR, (this == SAVE ? "writing" : "reading")
-            + " the blob failed: " + message, e);
+        yield new TaskFailure(
+            Reasons.STORAGE_ERROR,
+            (this == SAVE ? "writing" : "reading") + " the blob failed: " + message,
+            e);
       }
-      case SEND -> new TaskFailure(Reasons.TRANSFER_FAILED, "the stream to the target failed: "
-          + message, e);
-      case RECEIVE -> new TaskFailure(Reasons.TRANSFER_FAILED, e instanceof BlobIntegrityException
-          ? "the stream from the source failed its checks: " + message
-          : "the stream from the source failed: " + message, e);
+      case SEND ->
+          new TaskFailure(
+              Reasons.TRANSFER_FAILED, "the stream to the target failed: " + message, e);
+      case RECEIVE ->
+          new TaskFailure(
+              Reasons.TRANSFER_FAILED,
+              e instanceof BlobIntegrityException
+                  ? "the stream from the source failed its checks: " + message
+                  : "the stream from the source failed: " + message,
+              e);
       case RESUME -> new TaskFailure(Reasons.DEVICE_ERROR, message, e);
       case DELETE_BLOBS -> new TaskFailure(Reasons.STORAGE_ERROR, message, e);
     };

@@ -16,8 +16,8 @@ import java.util.Map;
 
 /**
  * {@code Load}: restores blobs into the target pod's devices. Every blob is verified whole — each
- * CRC, the SHA-256, and that it was saved from a compatible device — before the first byte goes
- * to any device; a blob that fails never reaches one.
+ * CRC, the SHA-256, and that it was saved from a compatible device — before the first byte goes to
+ * any device; a blob that fails never reaches one.
  */
 public final class LoadOperation implements NodeOperation {
   private final PodDevices podDevices;
@@ -37,7 +37,8 @@ public final class LoadOperation implements NodeOperation {
   public void run(TaskContext context) throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
     BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
-    try (StateRestore restore = StateRestore.open(podDevices, journal, context, FailureClassifier.LOAD)) {
+    try (StateRestore restore =
+        StateRestore.open(podDevices, journal, context, FailureClassifier.LOAD)) {
       List<VerifiedBlob> verified = new ArrayList<>();
       try {
         context.stage(Stage.Preparing);
@@ -60,14 +61,25 @@ public final class LoadOperation implements NodeOperation {
     }
   }
 
-  private VerifiedBlob verifiedBlob(VfioNodeTaskSpec spec, BlobDirectory directory, String source, DeviceLoad target)
+  private VerifiedBlob verifiedBlob(
+      VfioNodeTaskSpec spec, BlobDirectory directory, String source, DeviceLoad target)
       throws TaskFailure, IOException {
     BlobReader reader;
     try {
-      reader = BlobReader.open(blobs.blobPath(spec.getStorageClaim(), directory.namespace(), directory.snapshot(), source));
+      reader =
+          BlobReader.open(
+              blobs.blobPath(
+                  spec.getStorageClaim(), directory.namespace(), directory.snapshot(), source));
     } catch (NoSuchFileException e) {
-      throw new TaskFailure(Reasons.BLOB_CORRUPT, "the blob of device " + source + " is missing from "
-          + spec.getStorageClaim() + "/" + spec.getBlobDirectory() + "; no device was touched");
+      throw new TaskFailure(
+          Reasons.BLOB_CORRUPT,
+          "the blob of device "
+              + source
+              + " is missing from "
+              + spec.getStorageClaim()
+              + "/"
+              + spec.getBlobDirectory()
+              + "; no device was touched");
     }
     try {
       long stateBytes = reader.verify().stateBytes();
@@ -75,11 +87,18 @@ public final class LoadOperation implements NodeOperation {
       return new VerifiedBlob(reader, stateBytes, target);
     } catch (BlobIntegrityException e) {
       reader.close();
-      throw new TaskFailure(Reasons.BLOB_CORRUPT, "the blob of device " + source + " failed its integrity check: "
-          + e.getMessage() + "; no device was touched", e);
+      throw new TaskFailure(
+          Reasons.BLOB_CORRUPT,
+          "the blob of device "
+              + source
+              + " failed its integrity check: "
+              + e.getMessage()
+              + "; no device was touched",
+          e);
     } catch (IncompatibleDeviceException e) {
       reader.close();
-      throw new TaskFailure(Reasons.INCOMPATIBLE_DEVICES, e.getMessage() + "; no device was touched", e);
+      throw new TaskFailure(
+          Reasons.INCOMPATIBLE_DEVICES, e.getMessage() + "; no device was touched", e);
     }
   }
 }

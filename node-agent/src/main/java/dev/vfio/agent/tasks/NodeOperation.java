@@ -9,6 +9,8 @@ public interface NodeOperation {
 
   /** Device addresses the operation drives; the worker serializes tasks that share one. */
   default java.util.List<String> devices(TaskContext context) {
-    return context.task().getSpec().getDevices() == null ? java.util.List.of() : context.task().getSpec().getDevices();
+    return context.task().getSpec().getDevices() == null
+        ? java.util.List.of()
+        : context.task().getSpec().getDevices();
   }
 }

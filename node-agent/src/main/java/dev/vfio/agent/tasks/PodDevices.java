@@ -39,37 +39,51 @@ public final class PodDevices {
 
   /** Makes one per-device worker from an opened device. */
   interface Opener<T extends AutoCloseable> {
-    T open(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine) throws IOException;
+    T open(InventoryDevice inventory, MigrationDevice device, MigrationStateMachine machine)
+        throws IOException;
   }
 
   PodRef currentPod(VfioNodeTask task, String reasonIfChanged) throws TaskFailure {
     var spec = task.getSpec();
     Pod pod = pods.find(task.getMetadata().getNamespace(), spec.getPodName(), spec.getPodUid());
     if (pod == null || !pod.getMetadata().getUid().equals(spec.getPodUid())) {
-      throw new TaskFailure(reasonIfChanged, "pod " + spec.getPodName()
-          + " was deleted or replaced after the operation started; nothing was touched");
+      throw new TaskFailure(
+          reasonIfChanged,
+          "pod "
+              + spec.getPodName()
+              + " was deleted or replaced after the operation started; nothing was touched");
     }
     return PodRef.of(pod);
   }
 
   /**
-   * Opens every device of {@code addresses} that {@code pod} holds and makes its worker; a
-   * failure of {@code opener} means what {@code classifier} says it means.
+   * Opens every device of {@code addresses} that {@code pod} holds and makes its worker; a failure
+   * of {@code opener} means what {@code classifier} says it means.
    */
-  <T extends AutoCloseable> List<T> open(PodRef pod, List<String> addresses, FailureClassifier classifier,
-      Opener<T> opener) throws TaskFailure {
+  <T extends AutoCloseable> List<T> open(
+      PodRef pod, List<String> addresses, FailureClassifier classifier, Opener<T> opener)
+      throws TaskFailure {
     List<String> wanted = addresses == null ? List.of() : addresses;
     DeviceMap.requireDistinct(wanted);
     List<T> opened = new ArrayList<>();
     try {
-      Map<String, HeldDevice> held = backend.resolver().resolve(pod).stream()
-          .collect(Collectors.toMap(HeldDevice::address, Function.identity(), (a, b) -> a));
-      Map<String, InventoryDevice> inventory = backend.inventory().devices().stream()
-          .collect(Collectors.toMap(d -> d.identity().address(), Function.identity()));
+      Map<String, HeldDevice> held =
+          backend.resolver().resolve(pod).stream()
+              .collect(Collectors.toMap(HeldDevice::address, Function.identity(), (a, b) -> a));
+      Map<String, InventoryDevice> inventory =
+          backend.inventory().devices().stream()
+              .collect(Collectors.toMap(d -> d.identity().address(), Function.identity()));
       for (String address : wanted) {
         if (!held.containsKey(address) || !inventory.containsKey(address)) {
-          throw new TaskFailure(Reasons.DEVICE_NOT_HELD, "pod " + pod + " no longer holds device "
-              + address + " on node " + nodeName + "; nothing was touched");
+          throw new TaskFailure(
+              Reasons.DEVICE_NOT_HELD,
+              "pod "
+                  + pod
+                  + " no longer holds device "
+                  + address
+                  + " on node "
+                  + nodeName
+                  + "; nothing was touched");
         }
         MigrationDevice device = backend.access().open(held.get(address));
         MigrationStateMachine machine;
@@ -77,16 +91,23 @@ public final class PodDevices {
           machine = MigrationStateMachine.probe(device);
         } catch (VfioException e) {
           device.close();
-          throw new TaskFailure(Reasons.DEVICE_NOT_MIGRATABLE, "device " + address
-              + " does not support VFIO migration: " + e.getMessage());
+          throw new TaskFailure(
+              Reasons.DEVICE_NOT_MIGRATABLE,
+              "device " + address + " does not support VFIO migration: " + e.getMessage());
         }
         try {
           opened.add(opener.open(inventory.get(address), device, machine));
         } catch (IOException | RuntimeException e) {
           machine.close();
           device.close();
-          throw classifier.classify(e).in("could not prepare device " + address + " of pod " + pod
-              + " (nothing was touched)");
+          throw classifier
+              .classify(e)
+              .in(
+                  "could not prepare device "
+                      + address
+                      + " of pod "
+                      + pod
+                      + " (nothing was touched)");
         }
       }
       return opened;
@@ -95,7 +116,10 @@ public final class PodDevices {
       throw failure;
     } catch (IOException | RuntimeException e) {
       closeAll(opened);
-      throw new TaskFailure(Reasons.DEVICE_ERROR, "could not open the devices of pod " + pod + ": " + e.getMessage(), e);
+      throw new TaskFailure(
+          Reasons.DEVICE_ERROR,
+          "could not open the devices of pod " + pod + ": " + e.getMessage(),
+          e);
     }
   }
 

@@ -14,11 +14,11 @@ import java.util.Optional;
  * <p>The rule: not before the initial data has all been read, and then once little is pending or
  * the rounds run out. A device that raises {@code VFIO_PRECOPY_INFO_REINIT} puts new initial data
  * on the stream; it is read in further rounds, past {@code maxRounds} if need be, so that it
- * reaches the target while the workload still runs, as the uAPI asks and as QEMU 11.1 re-arms
- * its switchover-ack. That wait is bounded: by the task's deadline, by {@code maxRounds} further
+ * reaches the target while the workload still runs, as the uAPI asks and as QEMU 11.1 re-arms its
+ * switchover-ack. That wait is bounded: by the task's deadline, by {@code maxRounds} further
  * rounds, and by a round that reads nothing although the round before left initial data pending
- * (the device breaks the uAPI then). Switching over earlier loses nothing, the stream is one: the rest of the
- * initial data is read in STOP_COPY, while the workload is stopped.
+ * (the device breaks the uAPI then). Switching over earlier loses nothing, the stream is one: the
+ * rest of the initial data is read in STOP_COPY, while the workload is stopped.
  *
  * <p>Confined to the thread that saves the device; {@link #progress} is a copy for the status.
  */
@@ -30,6 +30,7 @@ final class PrecopyPhase {
   private long bytesRead;
   private Duration reading = Duration.ZERO;
   private PrecopyRound last;
+
   /** The device read nothing in a round that began with initial data said to be pending. */
   private boolean stalled;
 
@@ -92,12 +93,19 @@ final class PrecopyPhase {
     all.setRounds(devices.stream().mapToInt(PrecopyProgress::getRounds).max().orElse(0));
     all.setReinits(devices.stream().mapToInt(PrecopyProgress::getReinits).sum());
     boolean known = devices.stream().allMatch(d -> d.getEstimatedSwitchoverMillis() != null);
-    all.setEstimatedSwitchoverMillis(known ? devices.stream()
-        .mapToLong(PrecopyProgress::getEstimatedSwitchoverMillis).max().orElse(0) : null);
+    all.setEstimatedSwitchoverMillis(
+        known
+            ? devices.stream()
+                .mapToLong(PrecopyProgress::getEstimatedSwitchoverMillis)
+                .max()
+                .orElse(0)
+            : null);
     return all;
   }
 
-  /** Where the kernel has no precopy info, a round that drained the device sent the initial data. */
+  /**
+   * Where the kernel has no precopy info, a round that drained the device sent the initial data.
+   */
   private boolean initialDataSent() {
     return last.remaining().map(info -> info.initialBytes() == 0).orElse(last.drained());
   }
@@ -119,7 +127,8 @@ final class PrecopyPhase {
   }
 
   private static Long sum(Collection<Long> values) {
-    return values.stream().anyMatch(value -> value == null) ? null
+    return values.stream().anyMatch(value -> value == null)
+        ? null
         : values.stream().mapToLong(Long::longValue).sum();
   }
 }

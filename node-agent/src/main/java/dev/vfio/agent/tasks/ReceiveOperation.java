@@ -27,13 +27,14 @@ import java.util.function.Supplier;
 
 /**
  * {@code Receive}: the target side of a live migration. Takes the target devices to RESUMING,
- * listens for one stream per device bound to this task's token, writes each stream into its
- * device as it arrives — checking every chunk's CRC, and the SHA-256 at the end — then moves the
- * devices to RUNNING and tells the senders, which only then consider the migration done.
+ * listens for one stream per device bound to this task's token, writes each stream into its device
+ * as it arrives — checking every chunk's CRC, and the SHA-256 at the end — then moves the devices
+ * to RUNNING and tells the senders, which only then consider the migration done.
  */
 public final class ReceiveOperation implements NodeOperation {
   private static final Duration ACCEPT_SLICE = Duration.ofMillis(500);
   private static final long DEFAULT_BUDGET = 1L << 40;
+
   /** How long a failed receive waits for its copies to stop before it resets their devices. */
   private static final long LANES_STOP_SECONDS = 10;
 
@@ -43,8 +44,12 @@ public final class ReceiveOperation implements NodeOperation {
   private final String advertisedHost;
   private final Duration idleTimeout;
 
-  public ReceiveOperation(PodDevices podDevices, DeviceJournal journal, Supplier<TransportCredentials> credentials,
-      String advertisedHost, Duration idleTimeout) {
+  public ReceiveOperation(
+      PodDevices podDevices,
+      DeviceJournal journal,
+      Supplier<TransportCredentials> credentials,
+      String advertisedHost,
+      Duration idleTimeout) {
     this.podDevices = podDevices;
     this.journal = journal;
     this.credentials = credentials;
@@ -56,16 +61,26 @@ public final class ReceiveOperation implements NodeOperation {
   public void run(TaskContext context) throws TaskFailure, InterruptedException {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
-    try (StateRestore restore = StateRestore.open(podDevices, journal, context, FailureClassifier.RECEIVE)) {
+    try (StateRestore restore =
+        StateRestore.open(podDevices, journal, context, FailureClassifier.RECEIVE)) {
       Map<String, DeviceLoad> awaited = new HashMap<>(restore.bySource());
       List<IncomingStream> streams = new ArrayList<>();
-      ExecutorService lanes = Executors.newFixedThreadPool(Math.max(1, awaited.size()), r -> {
-        Thread thread = new Thread(r, "receive-" + task.getMetadata().getName());
-        thread.setDaemon(true);
-        return thread;
-      });
-      try (StreamListener listener = StreamListener.open(credentials.get(), InetAddress.getByName("0.0.0.0"), 0,
-          spec.getToken(), spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(), idleTimeout)) {
+      ExecutorService lanes =
+          Executors.newFixedThreadPool(
+              Math.max(1, awaited.size()),
+              r -> {
+                Thread thread = new Thread(r, "receive-" + task.getMetadata().getName());
+                thread.setDaemon(true);
+                return thread;
+              });
+      try (StreamListener listener =
+          StreamListener.open(
+              credentials.get(),
+              InetAddress.getByName("0.0.0.0"),
+              0,
+              spec.getToken(),
+              spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(),
+              idleTimeout)) {
         restore.begin();
         TaskEndpoint endpoint = new TaskEndpoint();
         endpoint.setHost(advertisedHost);
@@ -84,13 +99,18 @@ public final class ReceiveOperation implements NodeOperation {
           streams.add(stream);
           DeviceLoad load = awaited.remove(stream.device());
           if (load == null) {
-            throw new TaskFailure(Reasons.TRANSFER_FAILED, "a sender offered device " + stream.device()
-                + ", which this migration does not move (or sent it twice)");
+            throw new TaskFailure(
+                Reasons.TRANSFER_FAILED,
+                "a sender offered device "
+                    + stream.device()
+                    + ", which this migration does not move (or sent it twice)");
           }
-          copies.add(lanes.submit(() -> {
-            receive(stream, load);
-            return null;
-          }));
+          copies.add(
+              lanes.submit(
+                  () -> {
+                    receive(stream, load);
+                    return null;
+                  }));
         }
         await(copies);
         restore.resume();
@@ -114,7 +134,8 @@ public final class ReceiveOperation implements NodeOperation {
     reader.copyTo(load);
   }
 
-  private static void await(List<Future<Void>> copies) throws TaskFailure, IOException, InterruptedException {
+  private static void await(List<Future<Void>> copies)
+      throws TaskFailure, IOException, InterruptedException {
     for (Future<Void> copy : copies) {
       try {
         copy.get();

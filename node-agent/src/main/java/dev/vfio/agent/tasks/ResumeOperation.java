@@ -9,9 +9,9 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * {@code Resume}: the source of a migration through storage was saved and left stopped; the
- * load failed, so the source runs again — its devices back to RUNNING with the state they kept,
- * its pod thawed.
+ * {@code Resume}: the source of a migration through storage was saved and left stopped; the load
+ * failed, so the source runs again — its devices back to RUNNING with the state they kept, its pod
+ * thawed.
  */
 public final class ResumeOperation implements NodeOperation {
   private final PodDevices podDevices;
@@ -27,8 +27,12 @@ public final class ResumeOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     context.stage(Stage.Resuming);
-    List<DeviceLoad> devices = podDevices.open(pod, task.getSpec().getDevices(), FailureClassifier.RESUME,
-        (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
+    List<DeviceLoad> devices =
+        podDevices.open(
+            pod,
+            task.getSpec().getDevices(),
+            FailureClassifier.RESUME,
+            (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
     try {
       for (DeviceLoad device : devices) {
         device.resume();

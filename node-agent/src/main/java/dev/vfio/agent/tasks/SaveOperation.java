@@ -11,8 +11,8 @@ import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
-import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.DeviceResult;
+import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -35,8 +35,13 @@ public final class SaveOperation implements NodeOperation {
   private final String nodeName;
   private final String kernelRelease;
 
-  public SaveOperation(PodDevices podDevices, NodeBackend backend, BlobStore blobs,
-      DeviceJournal journal, String nodeName, String kernelRelease) {
+  public SaveOperation(
+      PodDevices podDevices,
+      NodeBackend backend,
+      BlobStore blobs,
+      DeviceJournal journal,
+      String nodeName,
+      String kernelRelease) {
     this.podDevices = podDevices;
     this.backend = backend;
     this.blobs = blobs;
@@ -53,11 +58,21 @@ public final class SaveOperation implements NodeOperation {
     PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     List<DeviceSave> saves = open(context, pod, directory);
     refuseStopped(saves);
-    JournalEntry entry = new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
-        task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false,
-        spec.getStorageClaim(), spec.getBlobDirectory());
-    try (StateCapture capture = new StateCapture(backend.quiescer(), journal, context, pod, saves, entry,
-        FailureClassifier.SAVE)) {
+    JournalEntry entry =
+        new JournalEntry(
+            task.getMetadata().getNamespace(),
+            task.getMetadata().getName(),
+            task.getMetadata().getUid(),
+            pod.namespace(),
+            pod.name(),
+            pod.uid(),
+            spec.getDevices(),
+            false,
+            spec.getStorageClaim(),
+            spec.getBlobDirectory());
+    try (StateCapture capture =
+        new StateCapture(
+            backend.quiescer(), journal, context, pod, saves, entry, FailureClassifier.SAVE)) {
       try {
         Instant stopped = capture.capture(spec.getPrecopy(), spec.getQuiesce());
         boolean resume = spec.getAfterSave() != AfterSnapshot.KeepStopped;
@@ -95,22 +110,54 @@ public final class SaveOperation implements NodeOperation {
       }
       if (state != MigrationState.RUNNING) {
         saves.forEach(DeviceSave::discard);
-        throw new TaskFailure(Reasons.SOURCE_STOPPED, "device " + save.address() + " is " + state
-            + ", not RUNNING: its pod was left stopped, as the source of a migration leaves it; nothing was touched");
+        throw new TaskFailure(
+            Reasons.SOURCE_STOPPED,
+            "device "
+                + save.address()
+                + " is "
+                + state
+                + ", not RUNNING: its pod was left stopped, as the source of a migration leaves it; nothing was touched");
       }
     }
   }
 
-  private List<DeviceSave> open(TaskContext context, PodRef pod, BlobDirectory directory) throws TaskFailure {
+  private List<DeviceSave> open(TaskContext context, PodRef pod, BlobDirectory directory)
+      throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
-    return podDevices.open(pod, spec.getDevices(), FailureClassifier.SAVE, (inventory, device, machine) -> {
-      BlobHeader header = new BlobHeader(BlobHeader.FORMAT_VERSION, inventory.identity(),
-          machine.flags().names(), kernelRelease, nodeName, pod.namespace(), pod.name(), directory.snapshot(),
-          context.clock().instant().toString(),
-          spec.getCompression() == Compression.Zstd ? BlobCompression.ZSTD : BlobCompression.NONE)
-          .withDigest(spec.getDigest() == Digest.SHA256 ? BlobDigest.SHA256_CHUNKS : BlobDigest.NONE);
-      return new DeviceSave(inventory, device, machine, blobs.createBlob(spec.getStorageClaim(),
-          directory.namespace(), directory.snapshot(), device.address(), header), context);
-    });
+    return podDevices.open(
+        pod,
+        spec.getDevices(),
+        FailureClassifier.SAVE,
+        (inventory, device, machine) -> {
+          BlobHeader header =
+              new BlobHeader(
+                      BlobHeader.FORMAT_VERSION,
+                      inventory.identity(),
+                      machine.flags().names(),
+                      kernelRelease,
+                      nodeName,
+                      pod.namespace(),
+                      pod.name(),
+                      directory.snapshot(),
+                      context.clock().instant().toString(),
+                      spec.getCompression() == Compression.Zstd
+                          ? BlobCompression.ZSTD
+                          : BlobCompression.NONE)
+                  .withDigest(
+                      spec.getDigest() == Digest.SHA256
+                          ? BlobDigest.SHA256_CHUNKS
+                          : BlobDigest.NONE);
+          return new DeviceSave(
+              inventory,
+              device,
+              machine,
+              blobs.createBlob(
+                  spec.getStorageClaim(),
+                  directory.namespace(),
+                  directory.snapshot(),
+                  device.address(),
+                  header),
+              context);
+        });
   }
 }

@@ -39,8 +39,14 @@ public final class SendOperation implements NodeOperation {
   private final String kernelRelease;
   private final Duration idleTimeout;
 
-  public SendOperation(PodDevices podDevices, NodeBackend backend, DeviceJournal journal,
-      Supplier<TransportCredentials> credentials, String nodeName, String kernelRelease, Duration idleTimeout) {
+  public SendOperation(
+      PodDevices podDevices,
+      NodeBackend backend,
+      DeviceJournal journal,
+      Supplier<TransportCredentials> credentials,
+      String nodeName,
+      String kernelRelease,
+      Duration idleTimeout) {
     this.podDevices = podDevices;
     this.backend = backend;
     this.journal = journal;
@@ -58,32 +64,70 @@ public final class SendOperation implements NodeOperation {
     PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     // Where each device's receiver answers, once its stream is committed.
     Map<String, OutgoingStream> streams = new HashMap<>();
-    List<DeviceSave> sends = podDevices.open(pod, spec.getDevices(), FailureClassifier.SEND,
-        (inventory, device, machine) -> {
-          OutgoingStream stream = StreamSender.connect(credentials.get(), spec.getEndpoint().getHost(),
-              spec.getEndpoint().getPort(), spec.getToken(), device.address(), idleTimeout);
-          BlobStreamWriter writer = BlobStreamWriter.start(stream, new BlobHeader(BlobHeader.FORMAT_VERSION,
-              inventory.identity(), machine.flags().names(), kernelRelease, nodeName, pod.namespace(), pod.name(),
-              spec.getParent() == null ? task.getMetadata().getName() : spec.getParent().replace('/', '.'),
-              context.clock().instant().toString(), BlobCompression.NONE));
-          streams.put(device.address(), stream);
-          return new DeviceSave(inventory, device, machine, writer, context);
-        });
-    JournalEntry entry = new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
-        task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), spec.getDevices(), false, null, null);
-    try (StateCapture capture = new StateCapture(backend.quiescer(), journal, context, pod, sends, entry,
-        FailureClassifier.SEND)) {
+    List<DeviceSave> sends =
+        podDevices.open(
+            pod,
+            spec.getDevices(),
+            FailureClassifier.SEND,
+            (inventory, device, machine) -> {
+              OutgoingStream stream =
+                  StreamSender.connect(
+                      credentials.get(),
+                      spec.getEndpoint().getHost(),
+                      spec.getEndpoint().getPort(),
+                      spec.getToken(),
+                      device.address(),
+                      idleTimeout);
+              BlobStreamWriter writer =
+                  BlobStreamWriter.start(
+                      stream,
+                      new BlobHeader(
+                          BlobHeader.FORMAT_VERSION,
+                          inventory.identity(),
+                          machine.flags().names(),
+                          kernelRelease,
+                          nodeName,
+                          pod.namespace(),
+                          pod.name(),
+                          spec.getParent() == null
+                              ? task.getMetadata().getName()
+                              : spec.getParent().replace('/', '.'),
+                          context.clock().instant().toString(),
+                          BlobCompression.NONE));
+              streams.put(device.address(), stream);
+              return new DeviceSave(inventory, device, machine, writer, context);
+            });
+    JournalEntry entry =
+        new JournalEntry(
+            task.getMetadata().getNamespace(),
+            task.getMetadata().getName(),
+            task.getMetadata().getUid(),
+            pod.namespace(),
+            pod.name(),
+            pod.uid(),
+            spec.getDevices(),
+            false,
+            null,
+            null);
+    try (StateCapture capture =
+        new StateCapture(
+            backend.quiescer(), journal, context, pod, sends, entry, FailureClassifier.SEND)) {
       try {
         context.stage(Stage.Sending);
         capture.capture(spec.getPrecopy(), spec.getQuiesce());
         context.stage(Stage.Resuming);
-        Duration untilDeadline = spec.getDeadline() == null ? DEFAULT_WAIT_FOR_TARGET
-            : Duration.between(context.clock().instant(), Instant.parse(spec.getDeadline()));
+        Duration untilDeadline =
+            spec.getDeadline() == null
+                ? DEFAULT_WAIT_FOR_TARGET
+                : Duration.between(context.clock().instant(), Instant.parse(spec.getDeadline()));
         for (DeviceSave send : sends) {
-          awaitTargetRunning(streams.get(send.address()), map.targetOf(send.address()),
+          awaitTargetRunning(
+              streams.get(send.address()),
+              map.targetOf(send.address()),
               untilDeadline.isNegative() ? Duration.ofMillis(1) : untilDeadline);
         }
-        // The state now runs on the target: the source stays stopped (and frozen), never to diverge from it.
+        // The state now runs on the target: the source stays stopped (and frozen), never to diverge
+        // from it.
         for (DeviceSave send : sends) {
           send.finish(false);
         }
@@ -98,8 +142,9 @@ public final class SendOperation implements NodeOperation {
   private static void awaitTargetRunning(OutgoingStream stream, String target, Duration timeout)
       throws IOException, TaskFailure {
     if (!stream.awaitAcknowledgement(timeout)) {
-      throw new TaskFailure(Reasons.PEER_FAILED, "the target did not confirm that device " + target
-          + " runs the state");
+      throw new TaskFailure(
+          Reasons.PEER_FAILED,
+          "the target did not confirm that device " + target + " runs the state");
     }
   }
 }

@@ -19,10 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes the state out of a pod's devices, the part a snapshot and a live migration share:
- * journal first, PRE_COPY rounds while the workload runs (devices in parallel), the pod frozen,
- * STOP_COPY of every device in parallel to the end of its stream. On failure it undoes all of it.
- * {@link StateRestore} is its counterpart on the side that takes the state in.
+ * Takes the state out of a pod's devices, the part a snapshot and a live migration share: journal
+ * first, PRE_COPY rounds while the workload runs (devices in parallel), the pod frozen, STOP_COPY
+ * of every device in parallel to the end of its stream. On failure it undoes all of it. {@link
+ * StateRestore} is its counterpart on the side that takes the state in.
  */
 final class StateCapture implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StateCapture.class);
@@ -37,8 +37,14 @@ final class StateCapture implements AutoCloseable {
   private boolean frozen;
 
   /** {@code classifier} names the cause of a failure, which depends on where the state goes. */
-  StateCapture(Quiescer quiescer, DeviceJournal journal, TaskContext context, PodRef pod,
-      List<DeviceSave> saves, JournalEntry entry, FailureClassifier classifier) {
+  StateCapture(
+      Quiescer quiescer,
+      DeviceJournal journal,
+      TaskContext context,
+      PodRef pod,
+      List<DeviceSave> saves,
+      JournalEntry entry,
+      FailureClassifier classifier) {
     this.classifier = classifier;
     this.quiescer = quiescer;
     this.journal = journal;
@@ -46,22 +52,27 @@ final class StateCapture implements AutoCloseable {
     this.pod = pod;
     this.saves = saves;
     this.entry = entry;
-    this.lanes = Executors.newFixedThreadPool(Math.max(1, saves.size()), r -> {
-      Thread thread = new Thread(r, "capture-" + entry.taskName());
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.lanes =
+        Executors.newFixedThreadPool(
+            Math.max(1, saves.size()),
+            r -> {
+              Thread thread = new Thread(r, "capture-" + entry.taskName());
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /** Runs the capture; returns when the first device left RUNNING, where downtime starts. */
-  Instant capture(PrecopySpec precopy, QuiesceMode quiesce) throws TaskFailure, IOException, InterruptedException {
+  Instant capture(PrecopySpec precopy, QuiesceMode quiesce)
+      throws TaskFailure, IOException, InterruptedException {
     journal.record(entry);
     context.totalBytes(saves.stream().mapToLong(DeviceSave::estimatedBytes).sum());
     List<DeviceSave> precopying = saves.stream().filter(s -> s.usesPrecopy(precopy)).toList();
     if (!precopying.isEmpty()) {
       context.stage(Stage.Precopy);
       inParallel(precopying, save -> save.precopy(precopy));
-      context.precopyRounds(precopying.stream().mapToInt(DeviceSave::precopyRounds).max().orElse(0));
+      context.precopyRounds(
+          precopying.stream().mapToInt(DeviceSave::precopyRounds).max().orElse(0));
     }
     if (quiesce != QuiesceMode.None) {
       context.stage(Stage.Quiescing);
@@ -111,22 +122,27 @@ final class StateCapture implements AutoCloseable {
       LOG.warn("could not remove journal entry of {}: {}", entry.taskName(), e.getMessage());
     }
     LOG.info("rolled back: {}", done);
-    return new TaskFailure(cause.reason(), cause.getMessage() + "; rolled back: " + String.join("; ", done), cause);
+    return new TaskFailure(
+        cause.reason(), cause.getMessage() + "; rolled back: " + String.join("; ", done), cause);
   }
 
   private interface DeviceStep {
     void run(DeviceSave save) throws IOException, TaskFailure;
   }
 
-  /** Runs one step on every device at once (the devices of a pod are independent) and waits for all. */
+  /**
+   * Runs one step on every device at once (the devices of a pod are independent) and waits for all.
+   */
   private void inParallel(List<DeviceSave> targets, DeviceStep step)
       throws IOException, TaskFailure, InterruptedException {
     List<Future<Void>> running = new ArrayList<>();
     for (DeviceSave save : targets) {
-      running.add(lanes.submit(() -> {
-        step.run(save);
-        return null;
-      }));
+      running.add(
+          lanes.submit(
+              () -> {
+                step.run(save);
+                return null;
+              }));
     }
     Exception first = null;
     for (Future<Void> future : running) {

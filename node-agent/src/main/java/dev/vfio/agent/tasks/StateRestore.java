@@ -18,13 +18,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts state into a pod's devices, the part a restore from blobs (Load) and the target of a live
- * migration (Receive) share; the counterpart of {@link StateCapture}. The target pod is checked
- * and its devices opened, each paired with the source device whose state it takes; the task is
- * journaled before the first device leaves RUNNING; every device goes to RESUMING; once the
- * caller wrote the state, every device goes to RUNNING, which is when each checks what it got.
- * On any failure until then it undoes all of it: every device back to RUNNING (from RESUMING
- * only a reset does that, and the partial state goes with it), the journal entry dropped, the pod
- * told its restore failed.
+ * migration (Receive) share; the counterpart of {@link StateCapture}. The target pod is checked and
+ * its devices opened, each paired with the source device whose state it takes; the task is
+ * journaled before the first device leaves RUNNING; every device goes to RESUMING; once the caller
+ * wrote the state, every device goes to RUNNING, which is when each checks what it got. On any
+ * failure until then it undoes all of it: every device back to RUNNING (from RESUMING only a reset
+ * does that, and the partial state goes with it), the journal entry dropped, the pod told its
+ * restore failed.
  */
 final class StateRestore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StateRestore.class);
@@ -36,8 +36,14 @@ final class StateRestore implements AutoCloseable {
   private final List<DeviceLoad> loads;
   private final Map<String, DeviceLoad> bySource;
 
-  private StateRestore(PodDevices podDevices, DeviceJournal journal, TaskContext context,
-      FailureClassifier classifier, PodRef pod, List<DeviceLoad> loads, Map<String, DeviceLoad> bySource) {
+  private StateRestore(
+      PodDevices podDevices,
+      DeviceJournal journal,
+      TaskContext context,
+      FailureClassifier classifier,
+      PodRef pod,
+      List<DeviceLoad> loads,
+      Map<String, DeviceLoad> bySource) {
     this.podDevices = podDevices;
     this.journal = journal;
     this.context = context;
@@ -53,18 +59,32 @@ final class StateRestore implements AutoCloseable {
    * @throws TaskFailure InvalidSpec if the task names a device twice or leaves one unpaired;
    *     another reason if the pod or a device is no longer what the operator saw
    */
-  static StateRestore open(PodDevices podDevices, DeviceJournal journal, TaskContext context,
-      FailureClassifier classifier) throws TaskFailure {
+  static StateRestore open(
+      PodDevices podDevices,
+      DeviceJournal journal,
+      TaskContext context,
+      FailureClassifier classifier)
+      throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
     DeviceMap map = DeviceMap.of(spec).requireTargets(spec.getDevices());
     PodRef pod = podDevices.currentPod(context.task(), Reasons.TARGET_POD_CHANGED);
-    List<DeviceLoad> loads = podDevices.open(pod, spec.getDevices(), classifier,
-        (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
+    List<DeviceLoad> loads =
+        podDevices.open(
+            pod,
+            spec.getDevices(),
+            classifier,
+            (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
     Map<String, DeviceLoad> bySource = new LinkedHashMap<>();
     for (DeviceLoad load : loads) {
       bySource.put(map.sourceOf(load.address()), load);
     }
-    return new StateRestore(podDevices, journal, context, classifier, pod, loads,
+    return new StateRestore(
+        podDevices,
+        journal,
+        context,
+        classifier,
+        pod,
+        loads,
         Collections.unmodifiableMap(bySource));
   }
 
@@ -77,13 +97,24 @@ final class StateRestore implements AutoCloseable {
     return bySource;
   }
 
-  /** Journals the task, then takes every device to RESUMING; a task cancelled by now stops first. */
+  /**
+   * Journals the task, then takes every device to RESUMING; a task cancelled by now stops first.
+   */
   void begin() throws IOException, TaskFailure {
     context.checkpoint();
     VfioNodeTask task = context.task();
-    journal.record(new JournalEntry(task.getMetadata().getNamespace(), task.getMetadata().getName(),
-        task.getMetadata().getUid(), pod.namespace(), pod.name(), pod.uid(), task.getSpec().getDevices(),
-        false, null, null));
+    journal.record(
+        new JournalEntry(
+            task.getMetadata().getNamespace(),
+            task.getMetadata().getName(),
+            task.getMetadata().getUid(),
+            pod.namespace(),
+            pod.name(),
+            pod.uid(),
+            task.getSpec().getDevices(),
+            false,
+            null,
+            null));
     for (DeviceLoad load : loads) {
       load.begin();
     }
@@ -108,8 +139,8 @@ final class StateRestore implements AutoCloseable {
   }
 
   /**
-   * Every device back to RUNNING, the journal entry dropped; returns the failure
-   * {@code e} means, told what was undone.
+   * Every device back to RUNNING, the journal entry dropped; returns the failure {@code e} means,
+   * told what was undone.
    */
   TaskFailure rollBack(Exception e) {
     TaskFailure cause = classifier.classify(e);
@@ -121,12 +152,16 @@ final class StateRestore implements AutoCloseable {
       journal.remove(context.task().getMetadata().getUid());
     } catch (IOException removal) {
       // The entry stays: the next start's replay is harmless on RUNNING devices.
-      LOG.warn("could not remove journal entry of {}: {}", context.task().getMetadata().getName(),
+      LOG.warn(
+          "could not remove journal entry of {}: {}",
+          context.task().getMetadata().getName(),
           removal.getMessage());
     }
     LOG.info("rolled back: {}", done);
-    return new TaskFailure(cause.reason(), cause.getMessage() + "; target rolled back: "
-        + String.join("; ", done), cause);
+    return new TaskFailure(
+        cause.reason(),
+        cause.getMessage() + "; target rolled back: " + String.join("; ", done),
+        cause);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.vfio.agent.tasks;
 
+import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.PrecopyProgress;
 import dev.vfio.api.v1alpha1.Reasons;
@@ -20,7 +21,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
-import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  * One running task as its operation sees it: cancellation and deadline checks, and progress
  * reported to the task status at a bounded rate whatever the data rate.
  *
- * <p>Stage changes share that bound: a stage that ends within the report interval of the last
- * write is not worth a write of its own (a small device goes through all of them in
- * milliseconds, and every write also costs the operator a reconciliation and a status patch),
- * while one that lasts longer is written once the interval has passed. The claim, the endpoint
- * of a Receive task and the outcome are written at once.
+ * <p>Stage changes share that bound: a stage that ends within the report interval of the last write
+ * is not worth a write of its own (a small device goes through all of them in milliseconds, and
+ * every write also costs the operator a reconciliation and a status patch), while one that lasts
+ * longer is written once the interval has passed. The claim, the endpoint of a Receive task and the
+ * outcome are written at once.
  */
 public final class TaskContext {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
@@ -55,8 +55,12 @@ public final class TaskContext {
    * ({@link TaskStatusWriter#write} in the agent), throwing when it cannot; {@code delayedReports}
    * runs deferred writes.
    */
-  public TaskContext(VfioNodeTask task, VfioNodeTaskStatus claimed,
-      BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer, Clock clock, Duration reportInterval,
+  public TaskContext(
+      VfioNodeTask task,
+      VfioNodeTaskStatus claimed,
+      BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer,
+      Clock clock,
+      Duration reportInterval,
       ScheduledExecutorService delayedReports) {
     this.task = task;
     this.writer = writer;
@@ -106,7 +110,9 @@ public final class TaskContext {
     reportWithinInterval();
   }
 
-  /** When the first device left RUNNING; with the peer's resumedAt it gives a migration's downtime. */
+  /**
+   * When the first device left RUNNING; with the peer's resumedAt it gives a migration's downtime.
+   */
   public synchronized void stoppedAt(Instant when) {
     status.setStoppedAt(when.toString());
   }
@@ -180,10 +186,16 @@ public final class TaskContext {
     if (status.getPhase() == null || status.getPhase() == TaskPhase.Running) {
       return;
     }
-    Duration took = status.getStartTime() == null ? Duration.ZERO
-        : Duration.between(Instant.parse(status.getStartTime()), clock.instant());
-    metrics.taskEnded(String.valueOf(task.getSpec().getOperation()), status.getPhase().name(), took,
-        bytesDone.get(), status.getDowntimeMillis());
+    Duration took =
+        status.getStartTime() == null
+            ? Duration.ZERO
+            : Duration.between(Instant.parse(status.getStartTime()), clock.instant());
+    metrics.taskEnded(
+        String.valueOf(task.getSpec().getOperation()),
+        status.getPhase().name(),
+        took,
+        bytesDone.get(),
+        status.getDowntimeMillis());
   }
 
   /** Writes now if the last write is older than the interval, otherwise once it is. */
@@ -192,8 +204,9 @@ public final class TaskContext {
     if (since.compareTo(reportInterval) >= 0) {
       report(true);
     } else if (pendingReport == null) {
-      pendingReport = delayedReports.schedule(this::reportPending,
-          reportInterval.minus(since).toMillis(), TimeUnit.MILLISECONDS);
+      pendingReport =
+          delayedReports.schedule(
+              this::reportPending, reportInterval.minus(since).toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

@@ -25,6 +25,7 @@ public class TaskFailure extends Exception {
 
   /** The same failure, its message prefixed with where it happened. */
   TaskFailure in(String where) {
-    return new TaskFailure(reason, where + ": " + getMessage(), getCause() == null ? this : getCause());
+    return new TaskFailure(
+        reason, where + ": " + getMessage(), getCause() == null ? this : getCause());
   }
 }

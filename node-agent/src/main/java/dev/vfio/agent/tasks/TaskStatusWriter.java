@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * Writes task status, the agent's half of the task contract, as a JSON patch that replaces the
- * whole status (docs/decisions/0001-status-patches.md). The claim also sets the resourceVersion
- * the agent saw, which the API server takes as a precondition, so that two agent processes (a
- * DaemonSet rollout overlap) can never both run one task: the second gets 409 Conflict.
+ * whole status (docs/decisions/0001-status-patches.md). The claim also sets the resourceVersion the
+ * agent saw, which the API server takes as a precondition, so that two agent processes (a DaemonSet
+ * rollout overlap) can never both run one task: the second gets 409 Conflict.
  */
 public final class TaskStatusWriter {
   private final KubernetesClient client;
@@ -26,14 +26,22 @@ public final class TaskStatusWriter {
 
   /** Claims the task if it is still as seen; returns false when someone else changed it first. */
   public boolean claim(VfioNodeTask seen, VfioNodeTaskStatus running) {
-    List<Map<String, Object>> body = List.of(
-        Map.of("op", "add", "path", "/metadata/resourceVersion", "value", seen.getMetadata().getResourceVersion()),
-        Map.of("op", "add", "path", "/status", "value", running));
+    List<Map<String, Object>> body =
+        List.of(
+            Map.of(
+                "op",
+                "add",
+                "path",
+                "/metadata/resourceVersion",
+                "value",
+                seen.getMetadata().getResourceVersion()),
+            Map.of("op", "add", "path", "/status", "value", running));
     try {
       patch(seen, Serialization.asJson(body));
       return true;
     } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
+          || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         return false;
       }
       throw e;
@@ -42,7 +50,9 @@ public final class TaskStatusWriter {
 
   /** Writes the whole status; the claiming agent is its only writer from now on. */
   public void write(VfioNodeTask task, VfioNodeTaskStatus status) {
-    patch(task, Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status))));
+    patch(
+        task,
+        Serialization.asJson(List.of(Map.of("op", "add", "path", "/status", "value", status))));
   }
 
   private void patch(VfioNodeTask task, String body) {

@@ -1,5 +1,6 @@
 package dev.vfio.agent.tasks;
 
+import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -21,16 +22,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import dev.vfio.agent.metrics.AgentMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Watches the tasks for this node (and only those: the API server selects them by
- * {@code spec.nodeName}), claims each new one with an optimistic status write, and runs it on a
- * bounded pool. The informer relists after a dropped watch (410 Gone included), so a task created
- * while the watch was down is still seen.
+ * Watches the tasks for this node (and only those: the API server selects them by {@code
+ * spec.nodeName}), claims each new one with an optimistic status write, and runs it on a bounded
+ * pool. The informer relists after a dropped watch (410 Gone included), so a task created while the
+ * watch was down is still seen.
  */
 public final class TaskWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TaskWorker.class);
@@ -51,8 +51,14 @@ public final class TaskWorker implements AutoCloseable {
   private final AgentMetrics metrics;
   private SharedIndexInformer<VfioNodeTask> informer;
 
-  public TaskWorker(KubernetesClient client, String nodeName, String agentId,
-      Map<TaskOperation, NodeOperation> operations, int concurrency, Clock clock, Duration reportInterval,
+  public TaskWorker(
+      KubernetesClient client,
+      String nodeName,
+      String agentId,
+      Map<TaskOperation, NodeOperation> operations,
+      int concurrency,
+      Clock clock,
+      Duration reportInterval,
       AgentMetrics metrics) {
     this.metrics = metrics;
     this.client = client;
@@ -62,40 +68,50 @@ public final class TaskWorker implements AutoCloseable {
     this.writer = new TaskStatusWriter(client);
     this.clock = clock;
     this.reportInterval = reportInterval;
-    this.pool = Executors.newFixedThreadPool(concurrency, runnable -> {
-      Thread thread = new Thread(runnable, "task-worker");
-      thread.setDaemon(true);
-      return thread;
-    });
-    this.delayedReports = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "task-reports");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.pool =
+        Executors.newFixedThreadPool(
+            concurrency,
+            runnable -> {
+              Thread thread = new Thread(runnable, "task-worker");
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.delayedReports =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "task-reports");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   public void start() {
-    informer = client.resources(VfioNodeTask.class).inAnyNamespace()
-        .withField(VfioNodeTask.NODE_FIELD, nodeName)
-        .inform(new ResourceEventHandler<>() {
-          @Override
-          public void onAdd(VfioNodeTask task) {
-            observe(task);
-          }
+    informer =
+        client
+            .resources(VfioNodeTask.class)
+            .inAnyNamespace()
+            .withField(VfioNodeTask.NODE_FIELD, nodeName)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(VfioNodeTask task) {
+                    observe(task);
+                  }
 
-          @Override
-          public void onUpdate(VfioNodeTask old, VfioNodeTask task) {
-            observe(task);
-          }
+                  @Override
+                  public void onUpdate(VfioNodeTask old, VfioNodeTask task) {
+                    observe(task);
+                  }
 
-          @Override
-          public void onDelete(VfioNodeTask task, boolean unknownFinalState) {
-            TaskContext context = running.get(task.getMetadata().getUid());
-            if (context != null) {
-              context.requestCancel();
-            }
-          }
-        }, RESYNC_MILLIS);
+                  @Override
+                  public void onDelete(VfioNodeTask task, boolean unknownFinalState) {
+                    TaskContext context = running.get(task.getMetadata().getUid());
+                    if (context != null) {
+                      context.requestCancel();
+                    }
+                  }
+                },
+                RESYNC_MILLIS);
   }
 
   /** Whether the watch on this node's tasks runs; what the liveness probe asks. */
@@ -123,8 +139,13 @@ public final class TaskWorker implements AutoCloseable {
 
   private void run(VfioNodeTask task) {
     String uid = task.getMetadata().getUid();
-    try (var ignored = MDC.putCloseable("resource", "vfionodetask/" + task.getMetadata().getNamespace()
-        + "/" + task.getMetadata().getName())) {
+    try (var ignored =
+        MDC.putCloseable(
+            "resource",
+            "vfionodetask/"
+                + task.getMetadata().getNamespace()
+                + "/"
+                + task.getMetadata().getName())) {
       VfioNodeTaskStatus claimed = new VfioNodeTaskStatus();
       claimed.setPhase(TaskPhase.Running);
       claimed.setStage(Stage.Preparing);
@@ -136,7 +157,8 @@ public final class TaskWorker implements AutoCloseable {
         accepted.remove(uid);
         return;
       }
-      TaskContext context = new TaskContext(task, claimed, writer::write, clock, reportInterval, delayedReports);
+      TaskContext context =
+          new TaskContext(task, claimed, writer::write, clock, reportInterval, delayedReports);
       running.put(uid, context);
       if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
         context.requestCancel();
@@ -145,13 +167,18 @@ public final class TaskWorker implements AutoCloseable {
         List<Unrecognized> unknown = task.getSpec().unrecognized("spec");
         if (!unknown.isEmpty()) {
           // Refused, not run without the settings it does not know: the operator asked for them.
-          throw new TaskFailure(Reasons.INVALID_SPEC, unknown.stream().map(u -> u.describe("this agent"))
-              .collect(Collectors.joining("; ")) + "; the operator may be newer than the agent: upgrade the node agent");
+          throw new TaskFailure(
+              Reasons.INVALID_SPEC,
+              unknown.stream().map(u -> u.describe("this agent")).collect(Collectors.joining("; "))
+                  + "; the operator may be newer than the agent: upgrade the node agent");
         }
         NodeOperation operation = operations.get(task.getSpec().getOperation());
         if (operation == null) {
-          throw new TaskFailure(Reasons.INVALID_SPEC, "operation " + task.getSpec().getOperation()
-              + " is not supported by this agent version");
+          throw new TaskFailure(
+              Reasons.INVALID_SPEC,
+              "operation "
+                  + task.getSpec().getOperation()
+                  + " is not supported by this agent version");
         }
         LOG.info("running {}", task.getSpec().getOperation());
         try (AutoCloseable devices = deviceLocks.acquire(operation.devices(context))) {
@@ -172,7 +199,8 @@ public final class TaskWorker implements AutoCloseable {
         context.recordOutcome(metrics);
       }
     } catch (RuntimeException e) {
-      // The claim itself failed (API server unreachable): forget the task so the next event retries it.
+      // The claim itself failed (API server unreachable): forget the task so the next event retries
+      // it.
       LOG.warn("could not claim task {}: {}", task.getMetadata().getName(), e.getMessage());
       accepted.remove(uid);
     }

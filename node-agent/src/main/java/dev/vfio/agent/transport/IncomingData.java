@@ -1,18 +1,17 @@
 package dev.vfio.agent.transport;
 
 import java.io.IOException;
-
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 
 /**
  * The bytes after an accepted handshake, charged to the listener's budget. The socket's read
- * timeout is the idle timeout, and a timeout says so: a sender that stalls must not hold a
- * device in RESUMING forever. The sender frames its bytes ({@link OutgoingStream}) so that it can
- * send keep-alive frames while a device waits for the others, which this stream skips.
+ * timeout is the idle timeout, and a timeout says so: a sender that stalls must not hold a device
+ * in RESUMING forever. The sender frames its bytes ({@link OutgoingStream}) so that it can send
+ * keep-alive frames while a device waits for the others, which this stream skips.
  */
 final class IncomingData extends InputStream {
   private final Socket socket;
@@ -58,7 +57,10 @@ final class IncomingData extends InputStream {
     return n;
   }
 
-  /** Reads the next frame header; false at a clean end of stream. Keep-alive frames (length 0) are skipped. */
+  /**
+   * Reads the next frame header; false at a clean end of stream. Keep-alive frames (length 0) are
+   * skipped.
+   */
   private boolean readHeader() throws IOException {
     int read = 0;
     while (read < header.length) {
@@ -72,7 +74,8 @@ final class IncomingData extends InputStream {
     }
     int length = ByteBuffer.wrap(header).getInt();
     if (length < 0 || length > OutgoingStream.MAX_FRAME_BYTES) {
-      throw new IOException("bad frame length " + length + " from " + socket.getRemoteSocketAddress());
+      throw new IOException(
+          "bad frame length " + length + " from " + socket.getRemoteSocketAddress());
     }
     remaining = length;
     return true;
@@ -86,8 +89,12 @@ final class IncomingData extends InputStream {
     try {
       return read.read();
     } catch (SocketTimeoutException e) {
-      SocketTimeoutException idle = new SocketTimeoutException("no data from the sender at "
-          + socket.getRemoteSocketAddress() + " within the idle timeout of " + idleTimeout);
+      SocketTimeoutException idle =
+          new SocketTimeoutException(
+              "no data from the sender at "
+                  + socket.getRemoteSocketAddress()
+                  + " within the idle timeout of "
+                  + idleTimeout);
       idle.initCause(e);
       throw idle;
     }

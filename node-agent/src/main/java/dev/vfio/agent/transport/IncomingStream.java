@@ -6,9 +6,9 @@ import java.io.OutputStream;
 
 /**
  * One accepted stream: the state of {@code device}, as one blob, on a connection whose peer
- * presented a certificate from the transport CA and the task's token. Read it with
- * {@code BlobStreamReader}; once the target device runs the state, {@link #acknowledge} tells the
- * sender so. Closing it closes the connection.
+ * presented a certificate from the transport CA and the task's token. Read it with {@code
+ * BlobStreamReader}; once the target device runs the state, {@link #acknowledge} tells the sender
+ * so. Closing it closes the connection.
  */
 public final class IncomingStream implements AutoCloseable {
   private final String device;
@@ -34,7 +34,9 @@ public final class IncomingStream implements AutoCloseable {
     return data;
   }
 
-  /** Tells the sender that the target device runs the state: only then may the source stay stopped. */
+  /**
+   * Tells the sender that the target device runs the state: only then may the source stay stopped.
+   */
   public void acknowledge() throws IOException {
     reply.write(StreamHandshake.TARGET_RUNNING);
     reply.flush();

@@ -13,23 +13,25 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A stream the receiver accepted for one device: write one blob into it with
- * {@code BlobStreamWriter}, then close it. Closing without finishing the blob is how a sender
- * that failed tells the receiver: it finds the blob truncated.
+ * A stream the receiver accepted for one device: write one blob into it with {@code
+ * BlobStreamWriter}, then close it. Closing without finishing the blob is how a sender that failed
+ * tells the receiver: it finds the blob truncated.
  *
- * <p>Bytes travel in frames ({@code u32 length} + bytes) so that, while this device waits — for
- * the other devices of the pod to finish PRE_COPY, for the pod to freeze — the stream sends
- * empty keep-alive frames and the receiver's idle timeout only fires on a sender that is really
- * gone.
+ * <p>Bytes travel in frames ({@code u32 length} + bytes) so that, while this device waits — for the
+ * other devices of the pod to finish PRE_COPY, for the pod to freeze — the stream sends empty
+ * keep-alive frames and the receiver's idle timeout only fires on a sender that is really gone.
  */
 public final class OutgoingStream extends OutputStream {
   /** The largest frame; a receiver refuses longer ones. */
   static final int MAX_FRAME_BYTES = 1 << 20;
-  private static final ScheduledExecutorService KEEP_ALIVE = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread thread = new Thread(r, "stream-keep-alive");
-    thread.setDaemon(true);
-    return thread;
-  });
+
+  private static final ScheduledExecutorService KEEP_ALIVE =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread thread = new Thread(r, "stream-keep-alive");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   private final Socket socket;
   private final DataOutputStream out;
@@ -43,7 +45,9 @@ public final class OutgoingStream extends OutputStream {
     this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
     this.device = device;
     this.keepAliveNanos = Math.max(1, idleTimeout.toNanos() / 3);
-    this.keepAlive = KEEP_ALIVE.scheduleAtFixedRate(this::keepAlive, keepAliveNanos, keepAliveNanos, TimeUnit.NANOSECONDS);
+    this.keepAlive =
+        KEEP_ALIVE.scheduleAtFixedRate(
+            this::keepAlive, keepAliveNanos, keepAliveNanos, TimeUnit.NANOSECONDS);
   }
 
   /** The device this stream carries the state of. */
@@ -98,7 +102,8 @@ public final class OutgoingStream extends OutputStream {
     try {
       return socket.getInputStream().read() == StreamHandshake.TARGET_RUNNING;
     } catch (SocketTimeoutException e) {
-      throw new SocketTimeoutException("the receiver did not confirm device " + device + " within " + timeout);
+      throw new SocketTimeoutException(
+          "the receiver did not confirm device " + device + " within " + timeout);
     }
   }
 

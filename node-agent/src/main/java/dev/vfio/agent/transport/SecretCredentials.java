@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The agent's transport credentials, read from the Secret the operator keeps (CA certificate,
- * agent certificate and key) the first time a migration needs them. Read lazily so an agent that
- * never migrates needs no access to it, and so an agent started before the operator still works.
+ * The agent's transport credentials, read from the Secret the operator keeps (CA certificate, agent
+ * certificate and key) the first time a migration needs them. Read lazily so an agent that never
+ * migrates needs no access to it, and so an agent started before the operator still works.
  */
 public final class SecretCredentials implements Supplier<TransportCredentials> {
   static final String CA = "ca.crt";
@@ -26,7 +26,8 @@ public final class SecretCredentials implements Supplier<TransportCredentials> {
   public SecretCredentials(KubernetesClient client, String secret) {
     String[] parts = secret.split("/", 2);
     if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
-      throw new IllegalArgumentException("VFIO_TRANSPORT_SECRET '" + secret + "' is not <namespace>/<name>");
+      throw new IllegalArgumentException(
+          "VFIO_TRANSPORT_SECRET '" + secret + "' is not <namespace>/<name>");
     }
     this.client = client;
     this.namespace = parts[0];
@@ -41,8 +42,12 @@ public final class SecretCredentials implements Supplier<TransportCredentials> {
     }
     Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
     if (secret == null || secret.getData() == null) {
-      throw new IllegalStateException("the transport secret " + namespace + "/" + name
-          + " does not exist yet: the operator creates it when it starts");
+      throw new IllegalStateException(
+          "the transport secret "
+              + namespace
+              + "/"
+              + name
+              + " does not exist yet: the operator creates it when it starts");
     }
     Map<String, String> data = secret.getData();
     known = TransportCredentials.fromPem(decode(data, CA), decode(data, CERT), decode(data, KEY));
@@ -53,7 +58,8 @@ public final class SecretCredentials implements Supplier<TransportCredentials> {
   private String decode(Map<String, String> data, String key) {
     String value = data.get(key);
     if (value == null) {
-      throw new IllegalStateException("the transport secret " + namespace + "/" + name + " has no " + key);
+      throw new IllegalStateException(
+          "the transport secret " + namespace + "/" + name + " has no " + key);
     }
     return new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
   }

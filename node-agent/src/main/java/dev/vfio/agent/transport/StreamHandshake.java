@@ -14,8 +14,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The first bytes of a stream connection, sent inside TLS once both certificates were checked.
- * The sender asks, all integers unsigned big-endian:
+ * The first bytes of a stream connection, sent inside TLS once both certificates were checked. The
+ * sender asks, all integers unsigned big-endian:
  *
  * <pre>
  *   8  magic, ASCII "VFIOXFER"
@@ -26,11 +26,11 @@ import java.util.Objects;
  *   D  device address, UTF-8, no control characters
  * </pre>
  *
- * and the receiver answers one byte, {@link #ACCEPTED} or {@link #REFUSED}; after
- * {@link #ACCEPTED} the sender's bytes are one blob ({@code BlobStreamWriter}), and after the
- * blob the receiver answers {@link #TARGET_RUNNING} once the target device runs the state. Lengths are
- * bounded so that a peer cannot make the receiver allocate more than a few hundred bytes before
- * its token was checked.
+ * and the receiver answers one byte, {@link #ACCEPTED} or {@link #REFUSED}; after {@link #ACCEPTED}
+ * the sender's bytes are one blob ({@code BlobStreamWriter}), and after the blob the receiver
+ * answers {@link #TARGET_RUNNING} once the target device runs the state. Lengths are bounded so
+ * that a peer cannot make the receiver allocate more than a few hundred bytes before its token was
+ * checked.
  */
 final class StreamHandshake {
   static final byte[] MAGIC = "VFIOXFER".getBytes(StandardCharsets.US_ASCII);
@@ -39,6 +39,7 @@ final class StreamHandshake {
   static final int MAX_DEVICE_BYTES = 256;
   static final int ACCEPTED = 0;
   static final int REFUSED = 1;
+
   /** Sent by the receiver after the blob, once the target device runs the state. */
   static final int TARGET_RUNNING = 2;
 
@@ -66,11 +67,16 @@ final class StreamHandshake {
     byte[] deviceBytes = device.getBytes(StandardCharsets.UTF_8);
     requireLength("device", deviceBytes.length, MAX_DEVICE_BYTES);
     requirePrintable(device);
-    ByteBuffer request = ByteBuffer.allocate(MAGIC.length + 3 * Short.BYTES + tokenBytes.length
-        + deviceBytes.length);
-    request.put(MAGIC).putShort((short) VERSION)
-        .putShort((short) tokenBytes.length).put(tokenBytes)
-        .putShort((short) deviceBytes.length).put(deviceBytes);
+    ByteBuffer request =
+        ByteBuffer.allocate(
+            MAGIC.length + 3 * Short.BYTES + tokenBytes.length + deviceBytes.length);
+    request
+        .put(MAGIC)
+        .putShort((short) VERSION)
+        .putShort((short) tokenBytes.length)
+        .put(tokenBytes)
+        .putShort((short) deviceBytes.length)
+        .put(deviceBytes);
     return request.array();
   }
 
@@ -93,17 +99,20 @@ final class StreamHandshake {
     }
     int version = data.readUnsignedShort();
     if (version != VERSION) {
-      throw new ProtocolException("stream protocol version " + version + "; this agent speaks "
-          + VERSION);
+      throw new ProtocolException(
+          "stream protocol version " + version + "; this agent speaks " + VERSION);
     }
     byte[] token = readField(data, "token", MAX_TOKEN_BYTES);
     byte[] deviceBytes = readField(data, "device", MAX_DEVICE_BYTES);
     String device;
     try {
-      device = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(deviceBytes)).toString();
+      device =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(deviceBytes))
+              .toString();
     } catch (CharacterCodingException e) {
       throw new ProtocolException("device is not UTF-8");
     }
@@ -133,8 +142,7 @@ final class StreamHandshake {
     return answer;
   }
 
-  private static byte[] readField(DataInputStream data, String name, int max)
-      throws IOException {
+  private static byte[] readField(DataInputStream data, String name, int max) throws IOException {
     int length = data.readUnsignedShort();
     if (length == 0 || length > max) {
       throw new ProtocolException(name + " length " + length + " is outside 1.." + max);
@@ -146,8 +154,8 @@ final class StreamHandshake {
 
   private static void requireLength(String name, int length, int max) {
     if (length == 0 || length > max) {
-      throw new IllegalArgumentException(name + " is " + length + " bytes of UTF-8; the stream "
-          + "handshake carries 1.." + max);
+      throw new IllegalArgumentException(
+          name + " is " + length + " bytes of UTF-8; the stream " + "handshake carries 1.." + max);
     }
   }
 

@@ -29,26 +29,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The receiving end of one Receive task: a TLS listener that accepts the state streams of the
- * task's devices and nothing else. A peer must present a certificate from the transport CA
- * (mutual TLS) and then the task's token ({@link StreamHandshake}); any other connection is
- * refused and the listener goes on waiting for the right one. Each device is accepted once.
+ * task's devices and nothing else. A peer must present a certificate from the transport CA (mutual
+ * TLS) and then the task's token ({@link StreamHandshake}); any other connection is refused and the
+ * listener goes on waiting for the right one. Each device is accepted once.
  *
  * <p>Anyone on the pod network can open a connection to the port, so no connection may hold up
  * another: a thread of the listener's own accepts connections as they come and hands each to a
- * handshake thread, which gives the peer {@link #HANDSHAKE_TIMEOUT} to finish TLS and the token;
- * at most {@link #MAX_HANDSHAKES} handshakes run at once and a connection beyond them is closed
- * at once. Admitted streams wait in a queue for {@link #accept}.
+ * handshake thread, which gives the peer {@link #HANDSHAKE_TIMEOUT} to finish TLS and the token; at
+ * most {@link #MAX_HANDSHAKES} handshakes run at once and a connection beyond them is closed at
+ * once. Admitted streams wait in a queue for {@link #accept}.
  *
  * <p>All streams of the listener share one byte budget, and each read waits at most the idle
  * timeout. Closing the listener closes the streams it accepted, so cancelling a task stops every
- * transfer it started. {@link #accept} may be called from several threads at once, one per
- * device.
+ * transfer it started. {@link #accept} may be called from several threads at once, one per device.
  */
 public final class StreamListener implements AutoCloseable {
   /** How long a connected peer has to finish TLS and present its token. */
   static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
-  /** Handshakes in progress at once; a task has a handful of devices, an attacker has many sockets. */
+
+  /**
+   * Handshakes in progress at once; a task has a handful of devices, an attacker has many sockets.
+   */
   static final int MAX_HANDSHAKES = 64;
+
   private static final Logger LOG = LoggerFactory.getLogger(StreamListener.class);
 
   private final SSLServerSocket server;
@@ -62,14 +65,16 @@ public final class StreamListener implements AutoCloseable {
   private final Set<SSLSocket> accepted = ConcurrentHashMap.newKeySet();
   private final Set<String> devices = ConcurrentHashMap.newKeySet();
 
-  private StreamListener(SSLServerSocket server, byte[] tokenDigest, ByteBudget budget,
-      Duration idleTimeout) {
+  private StreamListener(
+      SSLServerSocket server, byte[] tokenDigest, ByteBudget budget, Duration idleTimeout) {
     this.server = server;
     this.tokenDigest = tokenDigest;
     this.budget = budget;
     this.idleTimeout = idleTimeout;
-    this.handshakeTimeout = idleTimeout.compareTo(HANDSHAKE_TIMEOUT) < 0 ? idleTimeout : HANDSHAKE_TIMEOUT;
-    this.handshakes = Executors.newCachedThreadPool(daemon("stream-handshake-" + server.getLocalPort()));
+    this.handshakeTimeout =
+        idleTimeout.compareTo(HANDSHAKE_TIMEOUT) < 0 ? idleTimeout : HANDSHAKE_TIMEOUT;
+    this.handshakes =
+        Executors.newCachedThreadPool(daemon("stream-handshake-" + server.getLocalPort()));
     daemon("stream-accept-" + server.getLocalPort()).newThread(this::acceptConnections).start();
   }
 
@@ -83,17 +88,24 @@ public final class StreamListener implements AutoCloseable {
    * @param idleTimeout the longest a read waits for the next byte; a handshake gets at most this
    *     and at most {@link #HANDSHAKE_TIMEOUT}
    */
-  public static StreamListener open(TransportCredentials credentials, InetAddress bind, int port,
-      String token, long byteBudget, Duration idleTimeout) throws IOException {
+  public static StreamListener open(
+      TransportCredentials credentials,
+      InetAddress bind,
+      int port,
+      String token,
+      long byteBudget,
+      Duration idleTimeout)
+      throws IOException {
     StreamHandshake.requireToken(token);
     requirePositive(idleTimeout, "idle timeout");
     ByteBudget budget = new ByteBudget(byteBudget);
-    SSLServerSocket server = (SSLServerSocket)
-        credentials.sslContext().getServerSocketFactory().createServerSocket(port, 50, bind);
+    SSLServerSocket server =
+        (SSLServerSocket)
+            credentials.sslContext().getServerSocketFactory().createServerSocket(port, 50, bind);
     server.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
     server.setNeedClientAuth(true);
-    return new StreamListener(server, digest(token.getBytes(StandardCharsets.UTF_8)), budget,
-        idleTimeout);
+    return new StreamListener(
+        server, digest(token.getBytes(StandardCharsets.UTF_8)), budget, idleTimeout);
   }
 
   /** The port the listener is bound to. */
@@ -123,8 +135,10 @@ public final class StreamListener implements AutoCloseable {
       throw new SocketException("the state stream listener is closed");
     }
     if (stream == null) {
-      throw new SocketTimeoutException("no sender with a transport certificate and the task's "
-          + "token connected within " + timeout);
+      throw new SocketTimeoutException(
+          "no sender with a transport certificate and the task's "
+              + "token connected within "
+              + timeout);
     }
     return stream;
   }
@@ -169,22 +183,25 @@ public final class StreamListener implements AutoCloseable {
         continue;
       }
       if (!handshakeSlots.tryAcquire()) {
-        LOG.warn("refused a state stream connection from {}: {} handshakes already in progress",
-            socket.getRemoteSocketAddress(), MAX_HANDSHAKES);
+        LOG.warn(
+            "refused a state stream connection from {}: {} handshakes already in progress",
+            socket.getRemoteSocketAddress(),
+            MAX_HANDSHAKES);
         closeQuietly(socket);
         continue;
       }
       try {
-        handshakes.execute(() -> {
-          try {
-            IncomingStream stream = admit(socket);
-            if (stream != null) {
-              admitted.add(stream);
-            }
-          } finally {
-            handshakeSlots.release();
-          }
-        });
+        handshakes.execute(
+            () -> {
+              try {
+                IncomingStream stream = admit(socket);
+                if (stream != null) {
+                  admitted.add(stream);
+                }
+              } finally {
+                handshakeSlots.release();
+              }
+            });
       } catch (RejectedExecutionException e) {
         handshakeSlots.release();
         closeQuietly(socket);
@@ -223,8 +240,10 @@ public final class StreamListener implements AutoCloseable {
       // From here on the stream's reads wait the idle timeout, not the handshake's.
       socket.setSoTimeout(millisAtLeastOne(idleTimeout.toNanos()));
       LOG.info("accepted the state stream of device {} from {}", request.device(), peer);
-      return new IncomingStream(request.device(),
-          new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)), out);
+      return new IncomingStream(
+          request.device(),
+          new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)),
+          out);
     } catch (IOException | RuntimeException e) {
       LOG.warn("refused a state stream connection from {}: {}", peer, e.toString());
       if (admitted != null) {
@@ -237,8 +256,8 @@ public final class StreamListener implements AutoCloseable {
     }
   }
 
-  private static void refuse(SSLSocket socket, OutputStream out, SocketAddress peer,
-      String reason) {
+  private static void refuse(
+      SSLSocket socket, OutputStream out, SocketAddress peer, String reason) {
     LOG.warn("refused a state stream connection from {}: {}", peer, reason);
     try {
       StreamHandshake.writeAnswer(out, StreamHandshake.REFUSED);

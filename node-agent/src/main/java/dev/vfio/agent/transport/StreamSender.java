@@ -10,9 +10,8 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 
 /**
- * The sending end of a state stream: connects to a {@link StreamListener} over mutual TLS,
- * presents the task's token and the device, and hands back the stream once the receiver accepted
- * them.
+ * The sending end of a state stream: connects to a {@link StreamListener} over mutual TLS, presents
+ * the task's token and the device, and hands back the stream once the receiver accepted them.
  */
 public final class StreamSender {
   private StreamSender() {}
@@ -22,25 +21,35 @@ public final class StreamSender {
    *
    * @param host the receiver's pod IP; its certificate is checked against the CA, not the name
    * @param idleTimeout bounds the connect, the TLS handshake and the wait for the receiver's
-   *     answer. Writes are not bounded by it: a receiver that stops reading fails its own reads
-   *     on its idle timeout and closes, which fails the write.
-   * @throws IOException if the receiver cannot be reached, its certificate is not from the CA,
-   *     or it refused this sender's certificate, the token or the device
+   *     answer. Writes are not bounded by it: a receiver that stops reading fails its own reads on
+   *     its idle timeout and closes, which fails the write.
+   * @throws IOException if the receiver cannot be reached, its certificate is not from the CA, or
+   *     it refused this sender's certificate, the token or the device
    */
-  public static OutgoingStream connect(TransportCredentials credentials, String host, int port,
-      String token, String device, Duration idleTimeout) throws IOException {
+  public static OutgoingStream connect(
+      TransportCredentials credentials,
+      String host,
+      int port,
+      String token,
+      String device,
+      Duration idleTimeout)
+      throws IOException {
     return connect(credentials.sslContext(), host, port, token, device, idleTimeout);
   }
 
-  static OutgoingStream connect(SSLContext context, String host, int port, String token,
-      String device, Duration idleTimeout) throws IOException {
+  static OutgoingStream connect(
+      SSLContext context, String host, int port, String token, String device, Duration idleTimeout)
+      throws IOException {
     // Checked before connecting: a bad argument is this agent's bug, not the receiver's refusal.
     byte[] request = StreamHandshake.encodeRequest(token, device);
     if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
       throw new IllegalArgumentException("idle timeout must be positive, not " + idleTimeout);
     }
-    int timeoutMillis = (int) Math.max(1,
-        Math.min(TimeUnit.NANOSECONDS.toMillis(idleTimeout.toNanos()), Integer.MAX_VALUE));
+    int timeoutMillis =
+        (int)
+            Math.max(
+                1,
+                Math.min(TimeUnit.NANOSECONDS.toMillis(idleTimeout.toNanos()), Integer.MAX_VALUE));
     String receiver = host + ":" + port;
     SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
     int answer;
@@ -56,25 +65,48 @@ public final class StreamSender {
       answer = StreamHandshake.readAnswer(socket.getInputStream());
     } catch (EOFException e) {
       closeAfterFailure(socket, e);
-      throw new IOException("the receiver at " + receiver + " closed the connection for device "
-          + device + " without accepting it: it refused the token, the device or this agent's "
-          + "certificate", e);
+      throw new IOException(
+          "the receiver at "
+              + receiver
+              + " closed the connection for device "
+              + device
+              + " without accepting it: it refused the token, the device or this agent's "
+              + "certificate",
+          e);
     } catch (SSLException e) {
       closeAfterFailure(socket, e);
-      throw new SSLException("TLS with the receiver at " + receiver + " failed for device "
-          + device + "; both agents need certificates from the transport CA: "
-          + e.getMessage(), e);
+      throw new SSLException(
+          "TLS with the receiver at "
+              + receiver
+              + " failed for device "
+              + device
+              + "; both agents need certificates from the transport CA: "
+              + e.getMessage(),
+          e);
     } catch (IOException e) {
       closeAfterFailure(socket, e);
-      throw new IOException("cannot open the state stream of device " + device
-          + " to the receiver at " + receiver + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot open the state stream of device "
+              + device
+              + " to the receiver at "
+              + receiver
+              + ": "
+              + e.getMessage(),
+          e);
     } catch (RuntimeException e) {
       closeAfterFailure(socket, e);
       throw e;
     }
     if (answer != StreamHandshake.ACCEPTED) {
-      IOException refused = new IOException("the receiver at " + receiver
-          + " refused the token or device " + device + " (answer " + answer + ")");
+      IOException refused =
+          new IOException(
+              "the receiver at "
+                  + receiver
+                  + " refused the token or device "
+                  + device
+                  + " (answer "
+                  + answer
+                  + ")");
       closeAfterFailure(socket, refused);
       throw refused;
     }

@@ -31,8 +31,8 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * What an agent needs to stream device state to another agent: the CA the operator created, and
- * this agent's certificate chain and private key, issued by that CA. Both ends of a stream
- * present their certificate and accept only a peer whose certificate chains to {@link #ca}.
+ * this agent's certificate chain and private key, issued by that CA. Both ends of a stream present
+ * their certificate and accept only a peer whose certificate chains to {@link #ca}.
  *
  * <p>The constructor proves the pieces fit together — the key belongs to the certificate, and the
  * certificate chains to the CA and is valid now — so a wrong Secret fails when it is read, with a
@@ -42,14 +42,14 @@ import javax.net.ssl.TrustManagerFactory;
  * @param chain this agent's certificate first, then any intermediates
  * @param key the private key of {@code chain.get(0)}
  */
-public record TransportCredentials(X509Certificate ca, List<X509Certificate> chain,
-    PrivateKey key) {
+public record TransportCredentials(
+    X509Certificate ca, List<X509Certificate> chain, PrivateKey key) {
 
   /** The only protocol the transport speaks: no downgrade to older TLS. */
   public static final String PROTOCOL = "TLSv1.3";
 
-  private static final Pattern PEM_KEY = Pattern.compile(
-      "-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
+  private static final Pattern PEM_KEY =
+      Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
 
   /** The key algorithms a CA issues TLS certificates for, tried in this order. */
   private static final List<String> KEY_ALGORITHMS = List.of("EC", "RSA", "Ed25519");
@@ -69,25 +69,24 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
    * Reads the credentials from the PEM the operator stores in the transport Secret.
    *
    * @param caPem the CA certificate ({@code ca.crt})
-   * @param certPem this agent's certificate, optionally followed by intermediates
-   *     ({@code tls.crt})
+   * @param certPem this agent's certificate, optionally followed by intermediates ({@code tls.crt})
    * @param keyPem the private key as PKCS#8, {@code -----BEGIN PRIVATE KEY-----} ({@code tls.key})
    * @throws IllegalArgumentException naming which piece is unreadable or does not fit
    */
   public static TransportCredentials fromPem(String caPem, String certPem, String keyPem) {
     List<X509Certificate> cas = certificates(caPem, "the CA certificate");
     if (cas.size() != 1) {
-      throw new IllegalArgumentException("the CA PEM holds " + cas.size()
-          + " certificates; the transport trusts exactly one CA");
+      throw new IllegalArgumentException(
+          "the CA PEM holds " + cas.size() + " certificates; the transport trusts exactly one CA");
     }
-    return new TransportCredentials(cas.get(0), certificates(certPem, "the agent certificate"),
-        privateKey(keyPem));
+    return new TransportCredentials(
+        cas.get(0), certificates(certPem, "the agent certificate"), privateKey(keyPem));
   }
 
   /**
-   * A TLS 1.3 context for both ends of a stream: it presents {@link #chain} and trusts only
-   * {@link #ca}. Peers are addressed by pod IP, so it checks the chain and not the host name;
-   * that is the socket's default as long as no endpoint identification algorithm is set.
+   * A TLS 1.3 context for both ends of a stream: it presents {@link #chain} and trusts only {@link
+   * #ca}. Peers are addressed by pod IP, so it checks the chain and not the host name; that is the
+   * socket's default as long as no endpoint identification algorithm is set.
    */
   public SSLContext sslContext() {
     try {
@@ -108,24 +107,28 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
       context.init(keys.getKeyManagers(), trust.getTrustManagers(), new SecureRandom());
       return context;
     } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot build a TLS context from the transport "
-          + "credentials: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot build a TLS context from the transport " + "credentials: " + e.getMessage(), e);
     }
   }
 
   /** Leaves the private key out, so logging the credentials cannot leak it. */
   @Override
   public String toString() {
-    return "TransportCredentials[ca=" + ca.getSubjectX500Principal() + ", certificate="
-        + chain.get(0).getSubjectX500Principal() + "]";
+    return "TransportCredentials[ca="
+        + ca.getSubjectX500Principal()
+        + ", certificate="
+        + chain.get(0).getSubjectX500Principal()
+        + "]";
   }
 
   private static List<X509Certificate> certificates(String pem, String what) {
     try {
       CertificateFactory factory = CertificateFactory.getInstance("X.509");
       List<X509Certificate> certificates = new ArrayList<>();
-      for (var certificate : factory.generateCertificates(
-          new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+      for (var certificate :
+          factory.generateCertificates(
+              new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
         certificates.add((X509Certificate) certificate);
       }
       if (certificates.isEmpty()) {
@@ -133,8 +136,7 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
       }
       return certificates;
     } catch (CertificateException e) {
-      throw new IllegalArgumentException(what + " is not a PEM certificate: " + e.getMessage(),
-          e);
+      throw new IllegalArgumentException(what + " is not a PEM certificate: " + e.getMessage(), e);
     }
   }
 
@@ -145,15 +147,16 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
     }
     if (!matcher.group(1).equals("PRIVATE KEY")) {
       // The JDK reads PKCS#8 only; cert-manager writes it with privateKey.encoding: PKCS8.
-      throw new IllegalArgumentException("the private key is a PEM '" + matcher.group(1)
-          + "'; store it as PKCS#8, '-----BEGIN PRIVATE KEY-----'");
+      throw new IllegalArgumentException(
+          "the private key is a PEM '"
+              + matcher.group(1)
+              + "'; store it as PKCS#8, '-----BEGIN PRIVATE KEY-----'");
     }
     byte[] der;
     try {
       der = Base64.getMimeDecoder().decode(matcher.group(2));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("the private key PEM is not base64: " + e.getMessage(),
-          e);
+      throw new IllegalArgumentException("the private key PEM is not base64: " + e.getMessage(), e);
     }
     PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
     for (String algorithm : KEY_ALGORITHMS) {
@@ -163,19 +166,21 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
         // Not this algorithm; PKCS#8 names it inside the DER, which the next factory may read.
       }
     }
-    throw new IllegalArgumentException("the private key is not an " + KEY_ALGORITHMS
-        + " key in PKCS#8");
+    throw new IllegalArgumentException(
+        "the private key is not an " + KEY_ALGORITHMS + " key in PKCS#8");
   }
 
   /** Signs with the key and checks with the certificate: only the matching pair agrees. */
   private static void requireKeyOf(X509Certificate certificate, PrivateKey key) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      case "EdDSA", "Ed25519" -> "Ed25519";
-      default -> throw new IllegalArgumentException("unsupported private key algorithm "
-          + key.getAlgorithm());
-    };
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "EC" -> "SHA256withECDSA";
+          case "RSA" -> "SHA256withRSA";
+          case "EdDSA", "Ed25519" -> "Ed25519";
+          default ->
+              throw new IllegalArgumentException(
+                  "unsupported private key algorithm " + key.getAlgorithm());
+        };
     try {
       byte[] probe = "vfio-operator transport key check".getBytes(StandardCharsets.US_ASCII);
       Signature signer = Signature.getInstance(algorithm);
@@ -186,12 +191,17 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
       verifier.initVerify(certificate.getPublicKey());
       verifier.update(probe);
       if (!verifier.verify(signature)) {
-        throw new IllegalArgumentException("the private key does not belong to the certificate "
-            + certificate.getSubjectX500Principal());
+        throw new IllegalArgumentException(
+            "the private key does not belong to the certificate "
+                + certificate.getSubjectX500Principal());
       }
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("the private key does not belong to the certificate "
-          + certificate.getSubjectX500Principal() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "the private key does not belong to the certificate "
+              + certificate.getSubjectX500Principal()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -205,12 +215,17 @@ public record TransportCredentials(X509Certificate ca, List<X509Certificate> cha
       PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
       // Revocation has no CRL or OCSP responder here: the CA is private to the cluster.
       parameters.setRevocationEnabled(false);
-      CertPathValidator.getInstance("PKIX").validate(
-          CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
+      CertPathValidator.getInstance("PKIX")
+          .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("the agent certificate "
-          + chain.get(0).getSubjectX500Principal() + " does not chain to the CA "
-          + ca.getSubjectX500Principal() + " or is not valid now: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "the agent certificate "
+              + chain.get(0).getSubjectX500Principal()
+              + " does not chain to the CA "
+              + ca.getSubjectX500Principal()
+              + " or is not valid now: "
+              + e.getMessage(),
+          e);
     }
   }
 }

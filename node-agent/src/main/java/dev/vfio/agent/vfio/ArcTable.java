@@ -31,15 +31,34 @@ public final class ArcTable {
 
   static {
     // Rows: current state. Columns: target state, in uAPI order. Cells: next hop.
-    //                ERROR  STOP         RUNNING      STOP_COPY     RESUMING     RUNNING_P2P  PRE_COPY     PRE_COPY_P2P
-    row(STOP,         ERROR, STOP,        RUNNING_P2P, STOP_COPY,    RESUMING,    RUNNING_P2P, RUNNING_P2P, RUNNING_P2P);
-    row(RUNNING,      ERROR, RUNNING_P2P, RUNNING,     RUNNING_P2P,  RUNNING_P2P, RUNNING_P2P, PRE_COPY,    RUNNING_P2P);
-    row(STOP_COPY,    ERROR, STOP,        STOP,        STOP_COPY,    STOP,        STOP,        ERROR,       ERROR);
-    row(RESUMING,     ERROR, STOP,        STOP,        STOP,         RESUMING,    STOP,        STOP,        STOP);
-    row(RUNNING_P2P,  ERROR, STOP,        RUNNING,     STOP,         STOP,        RUNNING_P2P, RUNNING,     PRE_COPY_P2P);
-    row(PRE_COPY,     ERROR, RUNNING,     RUNNING,     PRE_COPY_P2P, RUNNING,     RUNNING,     PRE_COPY,    PRE_COPY_P2P);
-    row(PRE_COPY_P2P, ERROR, RUNNING_P2P, RUNNING_P2P, STOP_COPY,    RUNNING_P2P, RUNNING_P2P, PRE_COPY,    PRE_COPY_P2P);
-    row(ERROR,        ERROR, ERROR,       ERROR,       ERROR,        ERROR,       ERROR,       ERROR,       ERROR);
+    //                ERROR  STOP         RUNNING      STOP_COPY     RESUMING     RUNNING_P2P
+    // PRE_COPY     PRE_COPY_P2P
+    row(STOP, ERROR, STOP, RUNNING_P2P, STOP_COPY, RESUMING, RUNNING_P2P, RUNNING_P2P, RUNNING_P2P);
+    row(
+        RUNNING,
+        ERROR,
+        RUNNING_P2P,
+        RUNNING,
+        RUNNING_P2P,
+        RUNNING_P2P,
+        RUNNING_P2P,
+        PRE_COPY,
+        RUNNING_P2P);
+    row(STOP_COPY, ERROR, STOP, STOP, STOP_COPY, STOP, STOP, ERROR, ERROR);
+    row(RESUMING, ERROR, STOP, STOP, STOP, RESUMING, STOP, STOP, STOP);
+    row(RUNNING_P2P, ERROR, STOP, RUNNING, STOP, STOP, RUNNING_P2P, RUNNING, PRE_COPY_P2P);
+    row(PRE_COPY, ERROR, RUNNING, RUNNING, PRE_COPY_P2P, RUNNING, RUNNING, PRE_COPY, PRE_COPY_P2P);
+    row(
+        PRE_COPY_P2P,
+        ERROR,
+        RUNNING_P2P,
+        RUNNING_P2P,
+        STOP_COPY,
+        RUNNING_P2P,
+        RUNNING_P2P,
+        PRE_COPY,
+        PRE_COPY_P2P);
+    row(ERROR, ERROR, ERROR, ERROR, ERROR, ERROR, ERROR, ERROR, ERROR);
   }
 
   private ArcTable() {}

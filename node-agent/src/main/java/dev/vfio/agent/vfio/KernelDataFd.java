@@ -8,10 +8,10 @@ import java.nio.ByteBuffer;
 
 /**
  * A kernel migration data_fd. It is a stream ({@code stream_open}): positional I/O fails with
- * ESPIPE, so this calls libc {@code read}/{@code write}, never {@code pread} or a
- * {@link java.nio.channels.FileChannel}. Direct buffers are handed to the kernel in place; a heap
- * buffer goes through a bounce buffer of at most {@link #BOUNCE_BYTES}, so a transfer from one
- * may be shorter than the buffer's remaining bytes, as any stream transfer may be.
+ * ESPIPE, so this calls libc {@code read}/{@code write}, never {@code pread} or a {@link
+ * java.nio.channels.FileChannel}. Direct buffers are handed to the kernel in place; a heap buffer
+ * goes through a bounce buffer of at most {@link #BOUNCE_BYTES}, so a transfer from one may be
+ * shorter than the buffer's remaining bytes, as any stream transfer may be.
  */
 final class KernelDataFd implements DataFd {
   private static final int BOUNCE_BYTES = 1 << 20;
@@ -82,8 +82,12 @@ final class KernelDataFd implements DataFd {
     try {
       Libc.ioctl(fd, VfioAbi.MIG_GET_PRECOPY_INFO, info);
     } catch (LastErrorException e) {
-      throw new VfioException(address, "MIG_GET_PRECOPY_INFO", e.getErrorCode(),
-          e.getErrorCode() == Errno.ENOTTY.value() ? "this kernel has no precopy info (before 6.2)"
+      throw new VfioException(
+          address,
+          "MIG_GET_PRECOPY_INFO",
+          e.getErrorCode(),
+          e.getErrorCode() == Errno.ENOTTY.value()
+              ? "this kernel has no precopy info (before 6.2)"
               : "");
     }
     return VfioAbi.precopyInfo(info);

@@ -16,15 +16,14 @@ import java.util.Optional;
  * Opens real VFIO devices for migration.
  *
  * <ul>
- *   <li>A device a process holds is reached through that process's own fd: {@code pidfd_open}
- *       and {@code pidfd_getfd} give this process an fd on the very open file the workload uses,
- *       so the agent acts on the workload's migration state, and closing the duplicate leaves it
- *       alone. A second open would not do: on 6.1 the group is exclusive (EBUSY), and the last
- *       close of a device ends its sessions.
- *   <li>A device nobody holds is opened directly: through its cdev and iommufd where the kernel
- *       has them (6.6 and later), otherwise through the legacy container and group. The
- *       container, group or iommufd fds stay open as long as the device fd, inside the returned
- *       device.
+ *   <li>A device a process holds is reached through that process's own fd: {@code pidfd_open} and
+ *       {@code pidfd_getfd} give this process an fd on the very open file the workload uses, so the
+ *       agent acts on the workload's migration state, and closing the duplicate leaves it alone. A
+ *       second open would not do: on 6.1 the group is exclusive (EBUSY), and the last close of a
+ *       device ends its sessions.
+ *   <li>A device nobody holds is opened directly: through its cdev and iommufd where the kernel has
+ *       them (6.6 and later), otherwise through the legacy container and group. The container,
+ *       group or iommufd fds stay open as long as the device fd, inside the returned device.
  * </ul>
  *
  * <p>Every failure names the device and, where the kernel refused, the call and its errno.
@@ -63,7 +62,10 @@ public final class KernelDeviceAccess implements DeviceAccess {
     try {
       pidfd = Libc.pidfdOpen(pid);
     } catch (LastErrorException e) {
-      throw new VfioException(address, "pidfd_open(" + pid + ")", e.getErrorCode(),
+      throw new VfioException(
+          address,
+          "pidfd_open(" + pid + ")",
+          e.getErrorCode(),
           switch (Errno.of(e.getErrorCode())) {
             case ESRCH -> "there is no process " + pid;
             case ENOSYS -> "this kernel has no pidfd_open (Linux 5.3 and later)";
@@ -74,10 +76,14 @@ public final class KernelDeviceAccess implements DeviceAccess {
     try {
       duplicate = Libc.pidfdGetfd(pidfd, fd);
     } catch (LastErrorException e) {
-      throw new VfioException(address, "pidfd_getfd(" + holder + ")", e.getErrorCode(),
+      throw new VfioException(
+          address,
+          "pidfd_getfd(" + holder + ")",
+          e.getErrorCode(),
           switch (Errno.of(e.getErrorCode())) {
-            case EPERM -> "taking another process's fd needs CAP_SYS_PTRACE (or the process's own"
-                + " user, with ptrace allowed by Yama)";
+            case EPERM ->
+                "taking another process's fd needs CAP_SYS_PTRACE (or the process's own"
+                    + " user, with ptrace allowed by Yama)";
             case EBADF -> "process " + pid + " has no fd " + fd;
             case ESRCH -> "process " + pid + " exited";
             case ENOSYS -> "this kernel has no pidfd_getfd (Linux 5.6 and later)";
@@ -97,8 +103,8 @@ public final class KernelDeviceAccess implements DeviceAccess {
       String target = fdTarget(duplicate);
       device.close();
       if (e.error() == Errno.ENOTTY) {
-        throw new NotVfioDeviceException(address + ": " + holder + " is " + target
-            + ", not a VFIO device fd");
+        throw new NotVfioDeviceException(
+            address + ": " + holder + " is " + target + ", not a VFIO device fd");
       }
       throw e;
     }
@@ -107,8 +113,8 @@ public final class KernelDeviceAccess implements DeviceAccess {
   /**
    * Opens a device no process holds.
    *
-   * @throws VfioException naming the step that failed; EBUSY on the group means a process holds
-   *     the device and it must be reached through that process
+   * @throws VfioException naming the step that failed; EBUSY on the group means a process holds the
+   *     device and it must be reached through that process
    */
   public KernelMigrationDevice open(VfioDevice device) throws IOException {
     Optional<String> cdev = device.cdev();
@@ -119,10 +125,17 @@ public final class KernelDeviceAccess implements DeviceAccess {
     if (group.isPresent()) {
       return openThroughGroup(device.address(), group.get());
     }
-    throw new NotVfioDeviceException(device.iommuGroup()
-        .map(number -> device.address() + ": IOMMU group " + number + " has no /dev/vfio node and"
-            + " the device no VFIO character device; is the host's /dev/vfio mounted?")
-        .orElse(device.address() + " has no IOMMU group and no VFIO character device"));
+    throw new NotVfioDeviceException(
+        device
+            .iommuGroup()
+            .map(
+                number ->
+                    device.address()
+                        + ": IOMMU group "
+                        + number
+                        + " has no /dev/vfio node and"
+                        + " the device no VFIO character device; is the host's /dev/vfio mounted?")
+            .orElse(device.address() + " has no IOMMU group and no VFIO character device"));
   }
 
   private KernelMigrationDevice openCdev(String address, String path) throws VfioException {
@@ -150,27 +163,50 @@ public final class KernelDeviceAccess implements DeviceAccess {
     try {
       int version = ioctl(address, container, "GET_API_VERSION", VfioAbi.GET_API_VERSION, 0);
       if (version != VfioAbi.API_VERSION) {
-        throw new VfioException(address, "GET_API_VERSION", Errno.EOTHER,
+        throw new VfioException(
+            address,
+            "GET_API_VERSION",
+            Errno.EOTHER,
             "the kernel speaks VFIO API " + version + ", this agent " + VfioAbi.API_VERSION);
       }
-      if (ioctl(address, container, "CHECK_EXTENSION(TYPE1v2)", VfioAbi.CHECK_EXTENSION,
-          VfioAbi.TYPE1V2_IOMMU) != 1) {
-        throw new VfioException(address, "CHECK_EXTENSION(TYPE1v2)", Errno.ENODEV,
+      if (ioctl(
+              address,
+              container,
+              "CHECK_EXTENSION(TYPE1v2)",
+              VfioAbi.CHECK_EXTENSION,
+              VfioAbi.TYPE1V2_IOMMU)
+          != 1) {
+        throw new VfioException(
+            address,
+            "CHECK_EXTENSION(TYPE1v2)",
+            Errno.ENODEV,
             "the kernel offers no type1v2 IOMMU backend (vfio_iommu_type1 not loaded?)");
       }
       group = open(address, groupPath, "");
       try {
         Libc.ioctl(group, VfioAbi.GROUP_SET_CONTAINER, VfioAbi.containerFd(container));
       } catch (LastErrorException e) {
-        throw new VfioException(address, "GROUP_SET_CONTAINER", e.getErrorCode(),
-            viable(address, group) ? "" : "IOMMU group " + groupPath + " is not viable: bind"
-                + " every device in it to a VFIO driver, or unbind it");
+        throw new VfioException(
+            address,
+            "GROUP_SET_CONTAINER",
+            e.getErrorCode(),
+            viable(address, group)
+                ? ""
+                : "IOMMU group "
+                    + groupPath
+                    + " is not viable: bind"
+                    + " every device in it to a VFIO driver, or unbind it");
       }
       ioctl(address, container, "SET_IOMMU(TYPE1v2)", VfioAbi.SET_IOMMU, VfioAbi.TYPE1V2_IOMMU);
-      int device = ioctl(address, group, "GROUP_GET_DEVICE_FD", VfioAbi.GROUP_GET_DEVICE_FD,
-          VfioAbi.deviceName(address));
-      return new KernelMigrationDevice(address, device, "IOMMU group " + groupPath, group,
-          container);
+      int device =
+          ioctl(
+              address,
+              group,
+              "GROUP_GET_DEVICE_FD",
+              VfioAbi.GROUP_GET_DEVICE_FD,
+              VfioAbi.deviceName(address));
+      return new KernelMigrationDevice(
+          address, device, "IOMMU group " + groupPath, group, container);
     } catch (VfioException e) {
       if (group >= 0) {
         Libc.closeQuietly(group);
@@ -191,10 +227,14 @@ public final class KernelDeviceAccess implements DeviceAccess {
     try {
       return Libc.open(path, Libc.O_RDWR);
     } catch (LastErrorException e) {
-      throw new VfioException(address, "open " + path, e.getErrorCode(),
+      throw new VfioException(
+          address,
+          "open " + path,
+          e.getErrorCode(),
           switch (Errno.of(e.getErrorCode())) {
-            case EBUSY -> "a process holds the device open; reach it through that process's fd"
-                + " (--pid/--fd)";
+            case EBUSY ->
+                "a process holds the device open; reach it through that process's fd"
+                    + " (--pid/--fd)";
             case ENOENT -> path + " does not exist" + (hint.isEmpty() ? "" : ": " + hint);
             case EACCES, EPERM -> "no permission to open " + path + " (run as root)";
             default -> hint;

@@ -8,13 +8,13 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * A VFIO device fd, driven with the migration uAPI one ioctl per method, as
- * {@link MigrationDevice} requires: no retries, no policy, the kernel's errno in every failure.
+ * A VFIO device fd, driven with the migration uAPI one ioctl per method, as {@link MigrationDevice}
+ * requires: no retries, no policy, the kernel's errno in every failure.
  *
- * <p>The fd is either the agent's own (opened through a group or a cdev, with the container,
- * group or iommufd fds it depends on) or a duplicate of a workload's fd taken with
- * {@code pidfd_getfd}. Closing closes only what this object opened: a workload's own fd, and with
- * it the device's migration state, is not touched.
+ * <p>The fd is either the agent's own (opened through a group or a cdev, with the container, group
+ * or iommufd fds it depends on) or a duplicate of a workload's fd taken with {@code pidfd_getfd}.
+ * Closing closes only what this object opened: a workload's own fd, and with it the device's
+ * migration state, is not touched.
  *
  * <p>Not thread-safe, like the state machine that drives it.
  */
@@ -22,8 +22,10 @@ public final class KernelMigrationDevice implements MigrationDevice {
   private final String address;
   private final int fd;
   private final String origin;
+
   /** Fds the device fd needs open for as long as it lives, closed after it, in this order. */
   private final int[] dependencies;
+
   private boolean closed;
 
   KernelMigrationDevice(String address, int fd, String origin, int... dependencies) {
@@ -58,8 +60,11 @@ public final class KernelMigrationDevice implements MigrationDevice {
     } catch (LastErrorException e) {
       int errno = e.getErrorCode();
       boolean unsupported = errno == Errno.ENOTTY.value() || errno == Errno.EINVAL.value();
-      throw new VfioException(address, "GET MIGRATION", errno, unsupported
-          ? "the device's driver does not support VFIO migration v2" : "");
+      throw new VfioException(
+          address,
+          "GET MIGRATION",
+          errno,
+          unsupported ? "the device's driver does not support VFIO migration v2" : "");
     }
     return new MigrationFlags(VfioAbi.migrationFlags(feature));
   }
@@ -72,7 +77,10 @@ public final class KernelMigrationDevice implements MigrationDevice {
     try {
       return MigrationState.of(value);
     } catch (IllegalArgumentException e) {
-      throw new VfioException(address, "GET MIG_DEVICE_STATE", Errno.EIO,
+      throw new VfioException(
+          address,
+          "GET MIG_DEVICE_STATE",
+          Errno.EIO,
           "the kernel reports state " + value + ", which this agent does not know");
     }
   }

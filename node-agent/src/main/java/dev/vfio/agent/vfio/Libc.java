@@ -6,16 +6,17 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
 /**
- * The few libc calls the kernel backend makes, through JNA, with their numbers: open flags and
- * the syscall numbers glibc has no wrapper for. A call that fails throws
- * {@link LastErrorException} carrying the errno; callers turn it into a {@link VfioException}
- * that names the device and the operation.
+ * The few libc calls the kernel backend makes, through JNA, with their numbers: open flags and the
+ * syscall numbers glibc has no wrapper for. A call that fails throws {@link LastErrorException}
+ * carrying the errno; callers turn it into a {@link VfioException} that names the device and the
+ * operation.
  *
- * <p>Failure is decided by the return value and only then is errno read, because a successful
- * call may leave errno set.
+ * <p>Failure is decided by the return value and only then is errno read, because a successful call
+ * may leave errno set.
  */
 final class Libc {
   static final int O_RDWR = 2;
+
   /** 02000000 on x86-64 and arm64 alike. */
   static final int O_CLOEXEC = 0x80000;
 
@@ -24,6 +25,7 @@ final class Libc {
    * hold on x86-64 and arm64.
    */
   static final long SYS_PIDFD_OPEN = 434;
+
   static final long SYS_PIDFD_GETFD = 438;
 
   static final int EINTR = 4;

@@ -6,17 +6,19 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * One open VFIO device, seen through the migration uAPI exactly as the kernel offers it: one
- * method per ioctl, no policy. The kernel implementation issues ioctls on a device fd; the
- * simulated one honours the same contract (arc table, combination-arc walk, data_fd semantics,
- * errno values). Policy — recovery, buffering, refusing dangerous arcs — lives in
- * {@link MigrationStateMachine}, above this interface.
+ * One open VFIO device, seen through the migration uAPI exactly as the kernel offers it: one method
+ * per ioctl, no policy. The kernel implementation issues ioctls on a device fd; the simulated one
+ * honours the same contract (arc table, combination-arc walk, data_fd semantics, errno values).
+ * Policy — recovery, buffering, refusing dangerous arcs — lives in {@link MigrationStateMachine},
+ * above this interface.
  */
 public interface MigrationDevice extends Closeable {
   /** PCI address or mdev UUID. */
   String address();
 
-  /** GET {@code VFIO_DEVICE_FEATURE_MIGRATION}; ENOTTY (or EINVAL) when the device cannot migrate. */
+  /**
+   * GET {@code VFIO_DEVICE_FEATURE_MIGRATION}; ENOTTY (or EINVAL) when the device cannot migrate.
+   */
   MigrationFlags migrationFlags() throws VfioException;
 
   /** GET {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE}. */
@@ -24,12 +26,14 @@ public interface MigrationDevice extends Closeable {
 
   /**
    * SET {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE}: one ioctl, in which the kernel walks
-   * combination arcs itself. Returns the new data_fd if the final arc opened a session. On
-   * failure the device may be left in any intermediate state or in ERROR; read it back.
+   * combination arcs itself. Returns the new data_fd if the final arc opened a session. On failure
+   * the device may be left in any intermediate state or in ERROR; read it back.
    */
   Optional<DataFd> setState(MigrationState target) throws VfioException;
 
-  /** GET {@code VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}; empty where the kernel lacks it (before 6.2). */
+  /**
+   * GET {@code VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}; empty where the kernel lacks it (before 6.2).
+   */
   OptionalLong stopCopySize() throws VfioException;
 
   /**
@@ -46,10 +50,9 @@ public interface MigrationDevice extends Closeable {
   void enablePrecopyInfoV2() throws VfioException;
 
   /**
-   * The type capabilities of the device's regions: {@code VFIO_DEVICE_GET_INFO} for how many
-   * there are, then {@code VFIO_DEVICE_GET_REGION_INFO} with its capability chain for each.
-   * Reads only. Regions without a type, and indexes the driver does not implement (EINVAL), are
-   * left out.
+   * The type capabilities of the device's regions: {@code VFIO_DEVICE_GET_INFO} for how many there
+   * are, then {@code VFIO_DEVICE_GET_REGION_INFO} with its capability chain for each. Reads only.
+   * Regions without a type, and indexes the driver does not implement (EINVAL), are left out.
    */
   List<RegionType> regionTypes() throws VfioException;
 

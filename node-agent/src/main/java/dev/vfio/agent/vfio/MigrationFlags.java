@@ -55,12 +55,13 @@ public record MigrationFlags(long bits) {
   public static MigrationFlags fromNames(List<String> names) {
     long bits = 0;
     for (String name : names == null ? List.<String>of() : names) {
-      bits |= switch (name) {
-        case "STOP_COPY" -> STOP_COPY;
-        case "P2P" -> P2P;
-        case "PRE_COPY" -> PRE_COPY;
-        default -> throw new IllegalArgumentException("unknown migration flag " + name);
-      };
+      bits |=
+          switch (name) {
+            case "STOP_COPY" -> STOP_COPY;
+            case "P2P" -> P2P;
+            case "PRE_COPY" -> PRE_COPY;
+            default -> throw new IllegalArgumentException("unknown migration flag " + name);
+          };
     }
     return new MigrationFlags(bits);
   }

@@ -13,11 +13,15 @@ public enum MigrationProtocol {
    * Only the v1 migration region ({@code VFIO_REGION_TYPE_MIGRATION_DEPRECATED}) of kernels before
    * 5.18 and of old vendor drivers: a different protocol, which the agent does not implement.
    */
-  V1(Optional.of("speaks the v1 migration region protocol, which vfio-operator does not "
-      + "support; needs a kernel ≥ 5.18 with a v2 driver")),
+  V1(
+      Optional.of(
+          "speaks the v1 migration region protocol, which vfio-operator does not "
+              + "support; needs a kernel ≥ 5.18 with a v2 driver")),
   /** No migration at all: the driver implements neither protocol (plain vfio-pci, most mdevs). */
-  NONE(Optional.of("its driver implements no VFIO migration; bind the device to a "
-      + "migration-capable variant driver"));
+  NONE(
+      Optional.of(
+          "its driver implements no VFIO migration; bind the device to a "
+              + "migration-capable variant driver"));
 
   private final Optional<String> notMigratableReason;
 
@@ -31,8 +35,8 @@ public enum MigrationProtocol {
   }
 
   /**
-   * Asks {@code device}: GET MIGRATION first, and only where that is unsupported (ENOTTY,
-   * EINVAL), its regions' types. Reads only, so it is safe on a workload's fd.
+   * Asks {@code device}: GET MIGRATION first, and only where that is unsupported (ENOTTY, EINVAL),
+   * its regions' types. Reads only, so it is safe on a workload's fd.
    *
    * @throws VfioException when the device fails in any other way
    */

@@ -1,6 +1,9 @@
 package dev.vfio.agent.vfio;
 
-/** {@code enum vfio_device_mig_state}: the device states of VFIO migration v2, with their uAPI values. */
+/**
+ * {@code enum vfio_device_mig_state}: the device states of VFIO migration v2, with their uAPI
+ * values.
+ */
 public enum MigrationState {
   ERROR(0),
   STOP(1),

@@ -26,22 +26,23 @@ import java.util.Set;
  *   <li>It refuses STOP_COPY → PRE_COPY(_P2P) before the request reaches the device: kernels from
  *       6.2 until a 2026 stable fix spin forever on it, holding the device's state mutex.
  *   <li>Stream I/O uses one reusable direct buffer of min(1 MiB, MIG_DATA_SIZE), QEMU's size.
- *   <li>Before the first PRE_COPY it opts the device in to precopy info v2 where the device has
- *       it (a PROBE, then the SET), so that {@link PrecopyInfo#reinit} can be believed; elsewhere
- *       it keeps v1 and clears the flag, which the kernel does not define there.
+ *   <li>Before the first PRE_COPY it opts the device in to precopy info v2 where the device has it
+ *       (a PROBE, then the SET), so that {@link PrecopyInfo#reinit} can be believed; elsewhere it
+ *       keeps v1 and clears the flag, which the kernel does not define there.
  *   <li>{@link #recoverToRunning} is the single way back after any failure.
  * </ul>
  *
  * <p>Failures name the requested arc and the errno, e.g. {@code 0000:65:00.0: RUNNING -> STOP_COPY
- * failed: EIO (errno 5): device left in STOP}. A failure of the arc leaving RESUMING is a
- * {@link StateRejectedException}, and so is a resume {@code write()} the device refuses with one of
- * {@link #REFUSALS}.
+ * failed: EIO (errno 5): device left in STOP}. A failure of the arc leaving RESUMING is a {@link
+ * StateRejectedException}, and so is a resume {@code write()} the device refuses with one of {@link
+ * #REFUSALS}.
  *
  * <p>Not thread-safe: one task drives one device at a time.
  */
 public final class MigrationStateMachine implements AutoCloseable {
   /** QEMU's {@code VFIO_MIG_DEFAULT_DATA_BUFFER_SIZE}. */
   public static final int DEFAULT_BUFFER_BYTES = 1 << 20;
+
   /** Below this a tiny reported size (or a driver reporting 0) would only multiply syscalls. */
   private static final int MIN_BUFFER_BYTES = 4096;
 
@@ -54,12 +55,12 @@ public final class MigrationStateMachine implements AutoCloseable {
   static final Set<Errno> REFUSALS = Set.of(Errno.ENOSPC, Errno.ENOMEM, Errno.EINVAL, Errno.EFAULT);
 
   /**
-   * Hears of every chunk a read out of the device delivered, once its sink took it; throwing
-   * stops the read there, which is how a cancelled task stops a long stream promptly.
+   * Hears of every chunk a read out of the device delivered, once its sink took it; throwing stops
+   * the read there, which is how a cancelled task stops a long stream promptly.
    */
   @FunctionalInterface
   public interface Progress {
-    Progress NONE = bytes -> { };
+    Progress NONE = bytes -> {};
 
     void delivered(int bytes) throws IOException;
   }
@@ -69,9 +70,12 @@ public final class MigrationStateMachine implements AutoCloseable {
   private final int maxBufferBytes;
   private ByteBuffer buffer;
   private DataFd dataFd;
+
   /** The state this machine last read or set; null once a failure left it unknown. */
   private MigrationState lastKnown;
+
   private boolean precopyInfoMissing;
+
   /** Null until the first PRE_COPY decides it: whether the device runs precopy info v2. */
   private Boolean precopyInfoV2;
 
@@ -84,8 +88,8 @@ public final class MigrationStateMachine implements AutoCloseable {
   /**
    * Reads the device's migration flags and returns a state machine for it.
    *
-   * @throws VfioException ENOTTY (or the kernel's EINVAL) when the device cannot migrate, also
-   *     when it answers but does not advertise STOP_COPY
+   * @throws VfioException ENOTTY (or the kernel's EINVAL) when the device cannot migrate, also when
+   *     it answers but does not advertise STOP_COPY
    */
   public static MigrationStateMachine probe(MigrationDevice device) throws VfioException {
     return probe(device, DEFAULT_BUFFER_BYTES);
@@ -99,7 +103,10 @@ public final class MigrationStateMachine implements AutoCloseable {
     }
     MigrationFlags flags = device.migrationFlags();
     if (!flags.migratable()) {
-      throw new VfioException(device.address(), "GET MIGRATION", Errno.ENOTTY,
+      throw new VfioException(
+          device.address(),
+          "GET MIGRATION",
+          Errno.ENOTTY,
           "device advertises " + flags.names() + " but migration requires STOP_COPY");
     }
     return new MigrationStateMachine(device, flags, maxBufferBytes);
@@ -131,7 +138,10 @@ public final class MigrationStateMachine implements AutoCloseable {
     MigrationState from = state();
     String arc = from + " -> " + target;
     if (from == STOP_COPY && (target == PRE_COPY || target == PRE_COPY_P2P)) {
-      throw new VfioException(device.address(), arc, Errno.EINVAL,
+      throw new VfioException(
+          device.address(),
+          arc,
+          Errno.EINVAL,
           "refused: no such arc, and kernels from 6.2 lock up on this request");
     }
     if (from == target) {
@@ -161,12 +171,18 @@ public final class MigrationStateMachine implements AutoCloseable {
     if (opened.isPresent()) {
       if (dataFd != null) {
         opened.get().close();
-        throw new VfioException(device.address(), arc, Errno.EBADF,
+        throw new VfioException(
+            device.address(),
+            arc,
+            Errno.EBADF,
             "data_fd out of sync: a new session opened while the previous data_fd was held");
       }
       dataFd = opened.get();
     } else if (ArcTable.opensDataFd(finalArcFrom, target)) {
-      throw new VfioException(device.address(), arc, Errno.EBADF,
+      throw new VfioException(
+          device.address(),
+          arc,
+          Errno.EBADF,
           "the arc " + finalArcFrom + " -> " + target + " opens a session but returned no data_fd");
     }
   }
@@ -208,9 +224,9 @@ public final class MigrationStateMachine implements AutoCloseable {
   /**
    * In PRE_COPY(_P2P), reads what the device offers now, until the temporary end of the stream or
    * {@code maxBytes}. ENOMSG and a 0 read both mean "nothing for now": drivers differ (mlx5 fails
-   * with ENOMSG, mtty returns 0), and neither is the end of the stream. Where the kernel has
-   * {@code VFIO_MIG_GET_PRECOPY_INFO}, the round reports what is still pending after it. Each
-   * chunk's size goes to {@code progress} once {@code sink} took it.
+   * with ENOMSG, mtty returns 0), and neither is the end of the stream. Where the kernel has {@code
+   * VFIO_MIG_GET_PRECOPY_INFO}, the round reports what is still pending after it. Each chunk's size
+   * goes to {@code progress} once {@code sink} took it.
    */
   public PrecopyRound readPrecopy(ChunkSink sink, long maxBytes, Progress progress)
       throws IOException {
@@ -237,9 +253,8 @@ public final class MigrationStateMachine implements AutoCloseable {
   /**
    * In RESUMING, writes all of {@code src}, looping over short writes.
    *
-   * @throws StateRejectedException if the device refused the state ({@link #REFUSALS}); it is
-   *     still in RESUMING, which only a reset leaves without loading: call
-   *     {@link #recoverToRunning()}
+   * @throws StateRejectedException if the device refused the state ({@link #REFUSALS}); it is still
+   *     in RESUMING, which only a reset leaves without loading: call {@link #recoverToRunning()}
    */
   public void writeAll(ByteBuffer src) throws VfioException {
     DataFd fd = requireSession("writeAll", Set.of(RESUMING));
@@ -251,17 +266,20 @@ public final class MigrationStateMachine implements AutoCloseable {
         throw REFUSALS.contains(e.error()) ? writeRefused(e) : e;
       }
       if (written <= 0) {
-        throw new VfioException(device.address(), "write data_fd", Errno.EIO,
+        throw new VfioException(
+            device.address(),
+            "write data_fd",
+            Errno.EIO,
             "device took no bytes with " + src.remaining() + " left to write");
       }
     }
   }
 
   /**
-   * Brings the device back to RUNNING after any failure, the mildest way that works: nothing if
-   * it is RUNNING; a SET to RUNNING if it is elsewhere; a reset from ERROR, from RESUMING (only a
-   * reset aborts a resume, and leaving RESUMING would load whatever partial data was sent), or
-   * when the SET fails or the state cannot be read. Closes any held data_fd.
+   * Brings the device back to RUNNING after any failure, the mildest way that works: nothing if it
+   * is RUNNING; a SET to RUNNING if it is elsewhere; a reset from ERROR, from RESUMING (only a
+   * reset aborts a resume, and leaving RESUMING would load whatever partial data was sent), or when
+   * the SET fails or the state cannot be read. Closes any held data_fd.
    *
    * @throws VfioException only if the device could not be brought back to RUNNING
    */
@@ -306,7 +324,10 @@ public final class MigrationStateMachine implements AutoCloseable {
     }
     MigrationState after = state();
     if (after != RUNNING) {
-      throw new VfioException(device.address(), "reset", Errno.EIO,
+      throw new VfioException(
+          device.address(),
+          "reset",
+          Errno.EIO,
           "device is in " + after + " after a reset, not RUNNING");
     }
     return new Recovery(found, Recovery.Action.RESET, cause);
@@ -325,37 +346,48 @@ public final class MigrationStateMachine implements AutoCloseable {
     if (now.isPresent() && !hasSession(now.get())) {
       closeDataFd();
     }
-    String detail = now.map(state -> "device left in " + state).orElse("device state unreadable")
-        + (cause.detail().isEmpty() ? "" : "; " + cause.detail());
+    String detail =
+        now.map(state -> "device left in " + state).orElse("device state unreadable")
+            + (cause.detail().isEmpty() ? "" : "; " + cause.detail());
     String arc = from + " -> " + target;
     // The first arc out of RESUMING is always RESUMING -> STOP, where drivers check the data.
     // If the device did not get past it, the data was refused.
-    boolean rejected = from == RESUMING
-        && now.map(state -> state == RESUMING || state == ERROR).orElse(true);
-    VfioException failure = rejected
-        ? new StateRejectedException(device.address(), arc, cause.errno(),
-            "device rejected the state it was sent; " + detail)
-        : new VfioException(device.address(), arc, cause.errno(), detail);
+    boolean rejected =
+        from == RESUMING && now.map(state -> state == RESUMING || state == ERROR).orElse(true);
+    VfioException failure =
+        rejected
+            ? new StateRejectedException(
+                device.address(),
+                arc,
+                cause.errno(),
+                "device rejected the state it was sent; " + detail)
+            : new VfioException(device.address(), arc, cause.errno(), detail);
     failure.initCause(cause);
     return failure;
   }
 
   private StateRejectedException writeRefused(VfioException cause) {
-    StateRejectedException refused = new StateRejectedException(device.address(),
-        cause.operation(), cause.errno(), "device refused the state it was sent"
-            + (cause.detail().isEmpty() ? "" : "; " + cause.detail()));
+    StateRejectedException refused =
+        new StateRejectedException(
+            device.address(),
+            cause.operation(),
+            cause.errno(),
+            "device refused the state it was sent"
+                + (cause.detail().isEmpty() ? "" : "; " + cause.detail()));
     refused.initCause(cause);
     return refused;
   }
 
-  private DataFd requireSession(String operation, Set<MigrationState> states)
-      throws VfioException {
+  private DataFd requireSession(String operation, Set<MigrationState> states) throws VfioException {
     if (lastKnown == null || !states.contains(lastKnown)) {
-      throw new IllegalStateException(operation + " needs the device in " + states
-          + "; it was last seen in " + lastKnown);
+      throw new IllegalStateException(
+          operation + " needs the device in " + states + "; it was last seen in " + lastKnown);
     }
     if (dataFd == null) {
-      throw new VfioException(device.address(), operation, Errno.EBADF,
+      throw new VfioException(
+          device.address(),
+          operation,
+          Errno.EBADF,
           "no data_fd: the device is in " + lastKnown + " but its session was not opened here");
     }
     return dataFd;
@@ -379,8 +411,10 @@ public final class MigrationStateMachine implements AutoCloseable {
     }
     try {
       PrecopyInfo info = fd.precopyInfo();
-      return Optional.of(Boolean.TRUE.equals(precopyInfoV2) ? info
-          : new PrecopyInfo(info.initialBytes(), info.dirtyBytes(), false));
+      return Optional.of(
+          Boolean.TRUE.equals(precopyInfoV2)
+              ? info
+              : new PrecopyInfo(info.initialBytes(), info.dirtyBytes(), false));
     } catch (VfioException e) {
       if (e.error() != Errno.ENOTTY) {
         throw e;
@@ -408,9 +442,10 @@ public final class MigrationStateMachine implements AutoCloseable {
       } catch (VfioException e) {
         // An unknown size is no reason to fail a migration; QEMU keeps its default too.
       }
-      long size = stopCopyBytes.isPresent()
-          ? Math.min(maxBufferBytes, Math.max(MIN_BUFFER_BYTES, stopCopyBytes.getAsLong()))
-          : maxBufferBytes;
+      long size =
+          stopCopyBytes.isPresent()
+              ? Math.min(maxBufferBytes, Math.max(MIN_BUFFER_BYTES, stopCopyBytes.getAsLong()))
+              : maxBufferBytes;
       buffer = ByteBuffer.allocateDirect((int) size);
     }
     return buffer;

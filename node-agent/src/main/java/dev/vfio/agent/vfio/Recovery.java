@@ -7,8 +7,8 @@ import java.util.Optional;
  *
  * @param found the state the device was found in, empty if it could not be read
  * @param action what it took
- * @param cause why a milder way was not enough, when a reset followed a SET to RUNNING that
- *     failed or a state that could not be read
+ * @param cause why a milder way was not enough, when a reset followed a SET to RUNNING that failed
+ *     or a state that could not be read
  */
 public record Recovery(
     Optional<MigrationState> found, Action action, Optional<VfioException> cause) {
@@ -34,8 +34,11 @@ public record Recovery(
     return switch (action) {
       case ALREADY_RUNNING -> "device was already RUNNING";
       case SET_RUNNING -> "device moved from " + from + " back to RUNNING";
-      case RESET -> "device reset from " + from + " to RUNNING"
-          + cause.map(e -> " after " + e.getMessage()).orElse("");
+      case RESET ->
+          "device reset from "
+              + from
+              + " to RUNNING"
+              + cause.map(e -> " after " + e.getMessage()).orElse("");
     };
   }
 }

@@ -7,21 +7,21 @@ import java.util.Optional;
 /**
  * The kernel ABI of VFIO as the agent uses it: ioctl request numbers, feature indexes and flags,
  * and the byte layout of every struct passed to those ioctls. Nothing else in the agent knows a
- * number or an offset; the classes above build and read structs only through the methods here,
- * so this class grows with every ioctl the agent learns, and is meant to.
+ * number or an offset; the classes above build and read structs only through the methods here, so
+ * this class grows with every ioctl the agent learns, and is meant to.
  *
  * <p>Every VFIO ioctl is {@code _IO(';', 100 + N)}: the encoded size is 0 and the struct's own
  * {@code argsz} carries its length. With {@code _IOC_NONE == 0}, as on x86-64 and arm64, the
  * request is {@code 0x3b00 | (100 + N)}; other architectures encode {@code _IOC_NONE} differently
- * and are refused by {@link #requireSupportedArchitecture()}. Values and layouts follow
- * {@code include/uapi/linux/vfio.h}; those missing from the 6.1 headers (MIG_DATA_SIZE,
- * PRECOPY_INFO, BIND_IOMMUFD) follow the reference, {@code docs/vfio-migration-v2.md} §1, and
- * MIG_PRECOPY_INFOv2 with its REINIT flag (Linux 7.1) follows the upstream commits named in
- * {@code docs/decisions/0007-precopy-info-v2.md}. {@code VfioAbiTest} compiles a C program against
- * the installed header and compares.
+ * and are refused by {@link #requireSupportedArchitecture()}. Values and layouts follow {@code
+ * include/uapi/linux/vfio.h}; those missing from the 6.1 headers (MIG_DATA_SIZE, PRECOPY_INFO,
+ * BIND_IOMMUFD) follow the reference, {@code docs/vfio-migration-v2.md} §1, and MIG_PRECOPY_INFOv2
+ * with its REINIT flag (Linux 7.1) follows the upstream commits named in {@code
+ * docs/decisions/0007-precopy-info-v2.md}. {@code VfioAbiTest} compiles a C program against the
+ * installed header and compares.
  *
- * <p>Structs are little-endian native memory ({@link Memory} writes in native order), zeroed
- * before use so that reserved fields and padding go to the kernel as 0.
+ * <p>Structs are little-endian native memory ({@link Memory} writes in native order), zeroed before
+ * use so that reserved fields and padding go to the kernel as 0.
  */
 final class VfioAbi {
   static final int VFIO_TYPE = ';';
@@ -29,6 +29,7 @@ final class VfioAbi {
 
   /** What {@link #GET_API_VERSION} answers on every kernel with this uAPI. */
   static final int API_VERSION = 0;
+
   static final int TYPE1_IOMMU = 1;
   static final int TYPE1V2_IOMMU = 3;
   static final int NOIOMMU_IOMMU = 8;
@@ -47,8 +48,10 @@ final class VfioAbi {
   static final long DEVICE_GET_REGION_INFO = io(8);
   static final long DEVICE_RESET = io(11);
   static final long DEVICE_FEATURE = io(17);
+
   /** cdev fd ({@code /dev/vfio/devices/vfioN}), Linux 6.6 and later. */
   static final long DEVICE_BIND_IOMMUFD = io(18);
+
   /**
    * Issued on a data_fd, Linux 6.2 and later. The same number is VFIO_EEH_PE_OP on a container:
    * request numbers are per fd type.
@@ -69,10 +72,11 @@ final class VfioAbi {
   static final int FEATURE_MIGRATION = 1;
   static final int FEATURE_MIG_DEVICE_STATE = 2;
   static final int FEATURE_MIG_DATA_SIZE = 9;
+
   /**
-   * Linux 7.1: a SET with no payload opts the open device in to precopy info v2, in which
-   * {@code vfio_precopy_info.flags} is output ({@link #PRECOPY_INFO_REINIT}); before it the kernel
-   * copies the caller's flags back. The opt-in lasts until the device's last close.
+   * Linux 7.1: a SET with no payload opts the open device in to precopy info v2, in which {@code
+   * vfio_precopy_info.flags} is output ({@link #PRECOPY_INFO_REINIT}); before it the kernel copies
+   * the caller's flags back. The opt-in lasts until the device's last close.
    */
   static final int FEATURE_MIG_PRECOPY_INFO_V2 = 12;
 
@@ -115,6 +119,7 @@ final class VfioAbi {
   static final int PRECOPY_INFO_INITIAL_BYTES = 8;
   static final int PRECOPY_INFO_DIRTY_BYTES = 16;
   static final int PRECOPY_INFO_SIZE = 24;
+
   /** Output flag under precopy info v2: new initial data is on the stream. */
   static final int PRECOPY_INFO_REINIT = 1;
 
@@ -127,6 +132,7 @@ final class VfioAbi {
   static final int REGION_INFO_OFFSET = 24;
   static final int REGION_INFO_SIZE = 32;
   static final int REGION_INFO_FLAG_CAPS = 1 << 3;
+
   /** The kernel caps a region's info at a page or so; more than this is not a real answer. */
   static final int REGION_INFO_MAX_ARGSZ = 1 << 16;
 
@@ -144,6 +150,7 @@ final class VfioAbi {
 
   /** The v1 migration region of kernels before 5.18, renamed _DEPRECATED when v2 arrived. */
   static final int REGION_TYPE_MIGRATION_DEPRECATED = 3;
+
   static final int REGION_SUBTYPE_MIGRATION_DEPRECATED = 1;
 
   // struct vfio_device_bind_iommufd. Later kernels append a u64 token_uuid_ptr (flag bit 0);
@@ -162,14 +169,16 @@ final class VfioAbi {
   }
 
   /**
-   * Refuses to run where the request numbers above would be wrong: the {@code _IO} encoding
-   * assumed here holds on x86-64 and arm64 only.
+   * Refuses to run where the request numbers above would be wrong: the {@code _IO} encoding assumed
+   * here holds on x86-64 and arm64 only.
    */
   static void requireSupportedArchitecture() {
     String arch = System.getProperty("os.arch");
     if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
-      throw new UnsupportedOperationException("VFIO request numbers are encoded for x86-64 and "
-          + "arm64 only; this JVM runs on " + arch);
+      throw new UnsupportedOperationException(
+          "VFIO request numbers are encoded for x86-64 and "
+              + "arm64 only; this JVM runs on "
+              + arch);
     }
   }
 
@@ -229,7 +238,9 @@ final class VfioAbi {
     return feature(FEATURE_GET | FEATURE_MIG_DEVICE_STATE, MIG_STATE_SIZE);
   }
 
-  /** DEVICE_FEATURE SET of MIG_DEVICE_STATE to {@code state}, data_fd -1 until the kernel sets it. */
+  /**
+   * DEVICE_FEATURE SET of MIG_DEVICE_STATE to {@code state}, data_fd -1 until the kernel sets it.
+   */
   static Memory setMigState(MigrationState state) {
     Memory feature = feature(FEATURE_SET | FEATURE_MIG_DEVICE_STATE, MIG_STATE_SIZE);
     feature.setInt(FEATURE_DATA + MIG_STATE_DEVICE_STATE, state.value());
@@ -267,7 +278,8 @@ final class VfioAbi {
    * left it, meaningful only under precopy info v2 (see {@link #FEATURE_MIG_PRECOPY_INFO_V2}).
    */
   static PrecopyInfo precopyInfo(Memory info) {
-    return new PrecopyInfo(info.getLong(PRECOPY_INFO_INITIAL_BYTES),
+    return new PrecopyInfo(
+        info.getLong(PRECOPY_INFO_INITIAL_BYTES),
         info.getLong(PRECOPY_INFO_DIRTY_BYTES),
         (info.getInt(PRECOPY_INFO_FLAGS) & PRECOPY_INFO_REINIT) != 0);
   }
@@ -283,8 +295,8 @@ final class VfioAbi {
   }
 
   /**
-   * {@code struct vfio_region_info} of region {@code index}, {@code argsz} long: the struct
-   * alone first; the kernel then says in argsz how much room its capabilities need.
+   * {@code struct vfio_region_info} of region {@code index}, {@code argsz} long: the struct alone
+   * first; the kernel then says in argsz how much room its capabilities need.
    */
   static Memory regionInfo(int index, int argsz) {
     Memory info = zeroed(Math.max(argsz, REGION_INFO_SIZE));
@@ -294,8 +306,8 @@ final class VfioAbi {
   }
 
   /**
-   * How many bytes the region's info with its capabilities takes, when that is more than the
-   * buffer {@code info} offered; 0 when everything fit or the region has no capabilities.
+   * How many bytes the region's info with its capabilities takes, when that is more than the buffer
+   * {@code info} offered; 0 when everything fit or the region has no capabilities.
    */
   static int regionInfoRoomNeeded(Memory info) {
     int needed = info.getInt(REGION_INFO_ARGSZ);
@@ -318,9 +330,10 @@ final class VfioAbi {
     while (at >= REGION_INFO_SIZE && at > previous && at + INFO_CAP_HEADER_SIZE <= filled) {
       int id = Short.toUnsignedInt(info.getShort(at + INFO_CAP_ID));
       if (id == REGION_INFO_CAP_TYPE && at + CAP_TYPE_SIZE <= filled) {
-        return Optional.of(new RegionType(
-            Integer.toUnsignedLong(info.getInt(at + CAP_TYPE_TYPE)),
-            Integer.toUnsignedLong(info.getInt(at + CAP_TYPE_SUBTYPE))));
+        return Optional.of(
+            new RegionType(
+                Integer.toUnsignedLong(info.getInt(at + CAP_TYPE_TYPE)),
+                Integer.toUnsignedLong(info.getInt(at + CAP_TYPE_SUBTYPE))));
       }
       previous = at;
       at = Integer.toUnsignedLong(info.getInt(at + INFO_CAP_NEXT));

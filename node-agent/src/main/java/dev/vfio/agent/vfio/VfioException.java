@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * A failed VFIO operation on one device: the errno the kernel (or the simulated device) returned,
- * and the arc or call that failed, so that a log line or condition message says exactly what
- * went wrong on which device.
+ * and the arc or call that failed, so that a log line or condition message says exactly what went
+ * wrong on which device.
  */
 public class VfioException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -15,8 +15,16 @@ public class VfioException extends IOException {
   private final String detail;
 
   public VfioException(String device, String operation, int errno, String detail) {
-    super(device + ": " + operation + " failed: " + Errno.of(errno) + " (errno " + errno + ")"
-        + (detail == null || detail.isEmpty() ? "" : ": " + detail));
+    super(
+        device
+            + ": "
+            + operation
+            + " failed: "
+            + Errno.of(errno)
+            + " (errno "
+            + errno
+            + ")"
+            + (detail == null || detail.isEmpty() ? "" : ": " + detail));
     this.device = device;
     this.errno = errno;
     this.operation = operation;

@@ -46,16 +46,34 @@ class BlobCorruptionTest {
     byte[] whole = Files.readAllBytes(blob);
     int chunks = chunksOffset(blob);
     int end = whole.length;
-    int[] offsets = {0, 4, 8, 9, 10, 13, 14, chunks / 2, chunks - 1, chunks, chunks + 3,
-        chunks + 8, chunks + 8 + MIB / 2, chunks + FULL_CHUNK_FRAME,
-        chunks + 2 * FULL_CHUNK_FRAME + 500, end - BlobFormat.END_BYTES,
-        end - BlobFormat.END_BYTES + 2, end - BlobFormat.END_BYTES + Integer.BYTES, end - 20,
-        end - 1};
+    int[] offsets = {
+      0,
+      4,
+      8,
+      9,
+      10,
+      13,
+      14,
+      chunks / 2,
+      chunks - 1,
+      chunks,
+      chunks + 3,
+      chunks + 8,
+      chunks + 8 + MIB / 2,
+      chunks + FULL_CHUNK_FRAME,
+      chunks + 2 * FULL_CHUNK_FRAME + 500,
+      end - BlobFormat.END_BYTES,
+      end - BlobFormat.END_BYTES + 2,
+      end - BlobFormat.END_BYTES + Integer.BYTES,
+      end - 20,
+      end - 1
+    };
 
     for (int offset : offsets) {
       Files.write(blob, Arrays.copyOf(whole, offset));
       BlobIntegrityException refused = refusal(blob);
-      assertTrue(refused.getMessage().contains("truncated at byte " + offset),
+      assertTrue(
+          refused.getMessage().contains("truncated at byte " + offset),
           offset + ": " + refused.getMessage());
     }
   }
@@ -94,8 +112,8 @@ class BlobCorruptionTest {
     flipBit(blob, chunk2 + BlobFormat.CHUNK_FRAME_BYTES + 12345);
 
     BlobIntegrityException refused = refusal(blob);
-    assertEquals("blob " + blob + ": CRC mismatch in chunk 2 at byte " + chunk2,
-        refused.getMessage());
+    assertEquals(
+        "blob " + blob + ": CRC mismatch in chunk 2 at byte " + chunk2, refused.getMessage());
     assertEquals(blob, refused.file());
   }
 
@@ -150,8 +168,8 @@ class BlobCorruptionTest {
     flipBit(blob, chunk0 + BlobFormat.CHUNK_FRAME_BYTES);
     refreshChunkCrc(blob, chunk0);
 
-    assertTrue(refusal(blob).getMessage().contains("chunk 0 at byte " + chunk0
-        + " does not decompress"));
+    assertTrue(
+        refusal(blob).getMessage().contains("chunk 0 at byte " + chunk0 + " does not decompress"));
   }
 
   @Test
@@ -163,15 +181,19 @@ class BlobCorruptionTest {
 
     BlobIntegrityException refused =
         assertThrows(BlobIntegrityException.class, () -> BlobReader.open(blob).close());
-    assertEquals("blob " + blob + ": unsupported blob format version 3; this agent reads "
-        + "versions 1 to 2", refused.getMessage());
+    assertEquals(
+        "blob "
+            + blob
+            + ": unsupported blob format version 3; this agent reads "
+            + "versions 1 to 2",
+        refused.getMessage());
   }
 
   @Test
   void storedBlobWithoutADigestIsCheckedByItsChunkCrcs() throws Exception {
     byte[] state = state(1000);
-    try (BlobWriter writer = BlobWriter.create(blob,
-        header(BlobCompression.NONE).withDigest(BlobDigest.NONE))) {
+    try (BlobWriter writer =
+        BlobWriter.create(blob, header(BlobCompression.NONE).withDigest(BlobDigest.NONE))) {
       writer.write(ByteBuffer.wrap(state));
       assertNull(writer.commit().sha256Hex());
     }
@@ -186,8 +208,9 @@ class BlobCorruptionTest {
 
   @Test
   void writerRefusesTheDigestOfVersionOneAndLeavesNoFile() throws Exception {
-    assertThrows(IllegalArgumentException.class, () -> BlobWriter.create(blob,
-        header(BlobCompression.NONE).withDigest(BlobDigest.SHA256)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> BlobWriter.create(blob, header(BlobCompression.NONE).withDigest(BlobDigest.SHA256)));
     try (var left = Files.list(dir)) {
       assertEquals(0, left.count());
     }
@@ -219,8 +242,10 @@ class BlobCorruptionTest {
 
     putU32(blob, chunk0, 0xffff_fff0);
 
-    assertTrue(refusal(blob).getMessage().contains("chunk 0 at byte " + chunk0
-        + " claims 4294967280 bytes, more than the"));
+    assertTrue(
+        refusal(blob)
+            .getMessage()
+            .contains("chunk 0 at byte " + chunk0 + " claims 4294967280 bytes, more than the"));
   }
 
   @Test
@@ -230,8 +255,10 @@ class BlobCorruptionTest {
     List<Integer> delivered = new ArrayList<>();
 
     try (BlobReader reader = BlobReader.open(blob)) {
-      BlobIntegrityException refused = assertThrows(BlobIntegrityException.class,
-          () -> reader.copyTo(chunk -> delivered.add(chunk.remaining())));
+      BlobIntegrityException refused =
+          assertThrows(
+              BlobIntegrityException.class,
+              () -> reader.copyTo(chunk -> delivered.add(chunk.remaining())));
       assertTrue(refused.getMessage().contains("CRC mismatch in chunk 2"));
     }
     // Why a loader verifies first: the two good chunks had already gone to the device.
@@ -245,10 +272,11 @@ class BlobCorruptionTest {
     try (BlobReader reader = BlobReader.open(blob)) {
       reader.verify();
       try (FileChannel channel = FileChannel.open(blob, StandardOpenOption.WRITE)) {
-        channel.write(ByteBuffer.wrap(new byte[] {0x55}),
+        channel.write(
+            ByteBuffer.wrap(new byte[] {0x55}),
             chunksOffset(blob) + BlobFormat.CHUNK_FRAME_BYTES + 1L);
       }
-      assertThrows(BlobIntegrityException.class, () -> reader.copyTo(chunk -> { }));
+      assertThrows(BlobIntegrityException.class, () -> reader.copyTo(chunk -> {}));
     }
   }
 }

@@ -21,8 +21,16 @@ final class BlobFixtures {
   private BlobFixtures() {}
 
   static BlobHeader header(BlobCompression compression) {
-    return new BlobHeader(BlobHeader.FORMAT_VERSION, DEVICE, List.of("STOP_COPY", "PRE_COPY"),
-        "6.8.0-51-generic", "node-a", "default", "vm-0", "nightly", "2025-03-01T12:00:00Z",
+    return new BlobHeader(
+        BlobHeader.FORMAT_VERSION,
+        DEVICE,
+        List.of("STOP_COPY", "PRE_COPY"),
+        "6.8.0-51-generic",
+        "node-a",
+        "default",
+        "vm-0",
+        "nightly",
+        "2025-03-01T12:00:00Z",
         compression);
   }
 
@@ -44,16 +52,19 @@ final class BlobFixtures {
   }
 
   static BlobIntegrityException refusal(Path blob) {
-    return assertThrows(BlobIntegrityException.class, () -> {
-      try (BlobReader reader = BlobReader.open(blob)) {
-        reader.verify();
-      }
-    });
+    return assertThrows(
+        BlobIntegrityException.class,
+        () -> {
+          try (BlobReader reader = BlobReader.open(blob)) {
+            reader.verify();
+          }
+        });
   }
 
   /** Where the first chunk frame starts: after magic, version, header length, header, CRC. */
   static int chunksOffset(Path blob) throws IOException {
-    return BlobFormat.PREFIX_BYTES + u32(blob, BlobFormat.PREFIX_BYTES - Integer.BYTES)
+    return BlobFormat.PREFIX_BYTES
+        + u32(blob, BlobFormat.PREFIX_BYTES - Integer.BYTES)
         + Integer.BYTES;
   }
 

@@ -40,11 +40,12 @@ class BlobRoundTripTest {
     try (BlobReader reader = BlobReader.open(blob)) {
       assertEquals(header(compression).withDigest(BlobDigest.SHA256_CHUNKS), reader.header());
       assertEquals(written, reader.verify());
-      reader.copyTo(chunk -> {
-        byte[] bytes = new byte[chunk.remaining()];
-        chunk.get(bytes);
-        delivered.write(bytes);
-      });
+      reader.copyTo(
+          chunk -> {
+            byte[] bytes = new byte[chunk.remaining()];
+            chunk.get(bytes);
+            delivered.write(bytes);
+          });
     }
     assertArrayEquals(state, delivered.toByteArray());
     assertEquals(state.length, written.stateBytes());
@@ -131,11 +132,16 @@ class BlobRoundTripTest {
     writeBlob(blob, BlobCompression.NONE, state(100));
 
     try (BlobReader reader = BlobReader.open(blob)) {
-      assertDoesNotThrow(() -> reader.requireCompatibleWith(
-          new DeviceIdentity("0000:b3:00.0", "mlx5_vfio_pci", "15B3", "101E", "7")));
-      IncompatibleDeviceException refused = assertThrows(IncompatibleDeviceException.class,
-          () -> reader.requireCompatibleWith(
-              new DeviceIdentity("0000:b3:00.0", "mlx5_vfio_pci", "15b3", "101d", "7")));
+      assertDoesNotThrow(
+          () ->
+              reader.requireCompatibleWith(
+                  new DeviceIdentity("0000:b3:00.0", "mlx5_vfio_pci", "15B3", "101E", "7")));
+      IncompatibleDeviceException refused =
+          assertThrows(
+              IncompatibleDeviceException.class,
+              () ->
+                  reader.requireCompatibleWith(
+                      new DeviceIdentity("0000:b3:00.0", "mlx5_vfio_pci", "15b3", "101d", "7")));
       assertTrue(refused.getMessage().contains("0000:b3:00.0"), refused.getMessage());
       assertTrue(refused.getMessage().contains("15b3:101e"), refused.getMessage());
     }
@@ -159,11 +165,11 @@ class BlobRoundTripTest {
       }
       written = writer.commit();
     }
-    try (BlobWriter other = BlobWriter.create(dir.resolve("0000:66:00.0.vfs"),
-        header(BlobCompression.NONE))) {
+    try (BlobWriter other =
+        BlobWriter.create(dir.resolve("0000:66:00.0.vfs"), header(BlobCompression.NONE))) {
       other.lend();
-      assertThrows(IllegalStateException.class,
-          () -> other.lentFilled(ByteBuffer.allocateDirect(10)));
+      assertThrows(
+          IllegalStateException.class, () -> other.lentFilled(ByteBuffer.allocateDirect(10)));
     }
 
     DigestingSink device = new DigestingSink();
@@ -171,7 +177,8 @@ class BlobRoundTripTest {
       assertEquals(written, reader.verify());
       reader.copyTo(device);
     }
-    assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
+    assertEquals(
+        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
         device.sha256Hex());
     assertEquals(ChunkedSha256.of(state), written.sha256Hex());
     assertEquals(MIB, device.largestChunk);
@@ -187,7 +194,8 @@ class BlobRoundTripTest {
     try (BlobReader reader = BlobReader.open(blob)) {
       assertEquals(BlobDigest.SHA256, reader.header().digest());
       BlobSummary verified = reader.verify();
-      assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
+      assertEquals(
+          HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(state)),
           verified.sha256Hex());
       reader.copyTo(device);
     }
@@ -201,22 +209,27 @@ class BlobRoundTripTest {
     crc.update(damaged, lastChunk, 777);
     ByteBuffer.wrap(damaged).putInt(lastChunk - Integer.BYTES, (int) crc.getValue());
     Files.write(blob, damaged);
-    BlobIntegrityException refused = assertThrows(BlobIntegrityException.class, () -> {
-      try (BlobReader reader = BlobReader.open(blob)) {
-        reader.verify();
-      }
-    });
+    BlobIntegrityException refused =
+        assertThrows(
+            BlobIntegrityException.class,
+            () -> {
+              try (BlobReader reader = BlobReader.open(blob)) {
+                reader.verify();
+              }
+            });
     assertTrue(refused.getMessage().contains("SHA-256 mismatch"), refused.getMessage());
   }
 
   /** A blob as format version 1 wrote it: no digest in the header, one SHA-256 of the state. */
   private static byte[] versionOneBlob(byte[] state) throws Exception {
-    byte[] json = ("{\"formatVersion\":1,\"device\":{\"address\":\"0000:65:00.0\","
-        + "\"driver\":\"mlx5_vfio_pci\",\"vendorId\":\"15b3\",\"deviceId\":\"101e\","
-        + "\"iommuGroup\":\"42\"},\"migrationFlags\":[\"STOP_COPY\"],"
-        + "\"kernelRelease\":\"6.1.0\",\"node\":\"node-a\",\"namespace\":\"default\","
-        + "\"pod\":\"vm-0\",\"snapshot\":\"nightly\",\"createdAt\":\"2025-03-01T12:00:00Z\","
-        + "\"compression\":\"NONE\"}").getBytes(StandardCharsets.UTF_8);
+    byte[] json =
+        ("{\"formatVersion\":1,\"device\":{\"address\":\"0000:65:00.0\","
+                + "\"driver\":\"mlx5_vfio_pci\",\"vendorId\":\"15b3\",\"deviceId\":\"101e\","
+                + "\"iommuGroup\":\"42\"},\"migrationFlags\":[\"STOP_COPY\"],"
+                + "\"kernelRelease\":\"6.1.0\",\"node\":\"node-a\",\"namespace\":\"default\","
+                + "\"pod\":\"vm-0\",\"snapshot\":\"nightly\",\"createdAt\":\"2025-03-01T12:00:00Z\","
+                + "\"compression\":\"NONE\"}")
+            .getBytes(StandardCharsets.UTF_8);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteBuffer head = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES + json.length);
     head.put(BlobFormat.MAGIC).putShort((short) 1).putInt(json.length).put(json).flip();

@@ -37,9 +37,11 @@ class BlobStoreTest {
 
   @Test
   void blobLivesUnderClaimNamespaceSnapshotAndDevice() {
-    assertEquals(snapshots.resolve("default/nightly-2025.03/0000:65:00.0.vfs"),
+    assertEquals(
+        snapshots.resolve("default/nightly-2025.03/0000:65:00.0.vfs"),
         store.blobPath("vfio-snapshots", "default", "nightly-2025.03", DEVICE));
-    assertEquals(archive.resolve("ml/s1/6f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9.vfs"),
+    assertEquals(
+        archive.resolve("ml/s1/6f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9.vfs"),
         store.blobPath("archive", "ml", "s1", "6f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"));
   }
 
@@ -68,43 +70,89 @@ class BlobStoreTest {
 
   @Test
   void unknownClaimIsRefusedNamingTheKnownClaims() {
-    UnknownStorageClaimException refused = assertThrows(UnknownStorageClaimException.class,
-        () -> store.blobPath("scratch", "default", "nightly", DEVICE));
+    UnknownStorageClaimException refused =
+        assertThrows(
+            UnknownStorageClaimException.class,
+            () -> store.blobPath("scratch", "default", "nightly", DEVICE));
 
-    assertEquals("storage claim scratch is not mounted into this agent; known claims: archive, "
-        + "vfio-snapshots", refused.getMessage());
+    assertEquals(
+        "storage claim scratch is not mounted into this agent; known claims: archive, "
+            + "vfio-snapshots",
+        refused.getMessage());
   }
 
   @ParameterizedTest
   @NullSource
-  @ValueSource(strings = {"", ".", "..", "../etc", "/etc", "a/b", "Default", "my.ns", "-ns",
-      "ns-", "ns\u0000", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+  @ValueSource(
+      strings = {
+        "",
+        ".",
+        "..",
+        "../etc",
+        "/etc",
+        "a/b",
+        "Default",
+        "my.ns",
+        "-ns",
+        "ns-",
+        "ns\u0000",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      })
   void namespaceThatIsNotANamespaceNameIsRefused(String namespace) {
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> store.blobPath("vfio-snapshots", namespace, "nightly", DEVICE));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> store.blobPath("vfio-snapshots", namespace, "nightly", DEVICE));
 
     assertTrue(refused.getMessage().startsWith("namespace "), refused.getMessage());
   }
 
   @ParameterizedTest
   @NullSource
-  @ValueSource(strings = {"", ".", "..", "../../etc", "/etc/passwd", "a/../b", "a..b", "Nightly",
-      "nightly.", "snap shot"})
+  @ValueSource(
+      strings = {
+        "",
+        ".",
+        "..",
+        "../../etc",
+        "/etc/passwd",
+        "a/../b",
+        "a..b",
+        "Nightly",
+        "nightly.",
+        "snap shot"
+      })
   void snapshotThatIsNotAnObjectNameIsRefused(String snapshot) {
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> store.blobPath("vfio-snapshots", "default", snapshot, DEVICE));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> store.blobPath("vfio-snapshots", "default", snapshot, DEVICE));
 
     assertTrue(refused.getMessage().startsWith("snapshot "), refused.getMessage());
   }
 
   @ParameterizedTest
   @NullSource
-  @ValueSource(strings = {"", "..", "../x", "/dev/vfio/7", "0000:65:00.0/../../x", "65:00.0",
-      "0000:65:00.8", "0000:65:20.0", "0000:65:00.A", "0000:65:00.0 ",
-      "6F3C2B1A-9D8E-4F7A-B6C5-D4E3F2A1B0C9", "6f3c2b1a9d8e4f7ab6c5d4e3f2a1b0c9"})
+  @ValueSource(
+      strings = {
+        "",
+        "..",
+        "../x",
+        "/dev/vfio/7",
+        "0000:65:00.0/../../x",
+        "65:00.0",
+        "0000:65:00.8",
+        "0000:65:20.0",
+        "0000:65:00.A",
+        "0000:65:00.0 ",
+        "6F3C2B1A-9D8E-4F7A-B6C5-D4E3F2A1B0C9",
+        "6f3c2b1a9d8e4f7ab6c5d4e3f2a1b0c9"
+      })
   void deviceThatIsNeitherAPciAddressNorAnMdevUuidIsRefused(String device) {
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> store.blobPath("vfio-snapshots", "default", "nightly", device));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> store.blobPath("vfio-snapshots", "default", "nightly", device));
 
     assertTrue(refused.getMessage().startsWith("device "), refused.getMessage());
   }
@@ -113,8 +161,10 @@ class BlobStoreTest {
   void symbolicLinkLeadingOutOfTheClaimIsRefused() throws Exception {
     Path link = Files.createSymbolicLink(snapshots.resolve("default"), archive);
 
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> store.blobPath("vfio-snapshots", "default", "nightly", DEVICE));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> store.blobPath("vfio-snapshots", "default", "nightly", DEVICE));
 
     assertTrue(refused.getMessage().contains("through a symbolic link"), refused.getMessage());
     Files.delete(link);
@@ -122,19 +172,22 @@ class BlobStoreTest {
 
   @Test
   void claimNameThatIsNotAnObjectNameIsRefused() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new BlobStore(Map.of("../claims", snapshots)));
+    assertThrows(
+        IllegalArgumentException.class, () -> new BlobStore(Map.of("../claims", snapshots)));
   }
 
   @Test
   void deletingASnapshotRemovesItsBlobsAndTemporaryFilesAndNothingElse() throws Exception {
-    writeBlob(store.blobPath("vfio-snapshots", "default", "nightly", DEVICE),
-        BlobCompression.NONE, state(1000));
+    writeBlob(
+        store.blobPath("vfio-snapshots", "default", "nightly", DEVICE),
+        BlobCompression.NONE,
+        state(1000));
     Path other = store.blobPath("vfio-snapshots", "default", "weekly", DEVICE);
     writeBlob(other, BlobCompression.NONE, state(1000));
-    BlobWriter abandoned = BlobWriter.create(
-        store.blobPath("vfio-snapshots", "default", "nightly", "0000:65:00.1"),
-        header(BlobCompression.NONE));
+    BlobWriter abandoned =
+        BlobWriter.create(
+            store.blobPath("vfio-snapshots", "default", "nightly", "0000:65:00.1"),
+            header(BlobCompression.NONE));
     abandoned.write(ByteBuffer.wrap(state(1000)));
 
     store.deleteDirectory("vfio-snapshots", "default", "nightly");
@@ -146,8 +199,10 @@ class BlobStoreTest {
 
   @Test
   void deletingASnapshotTwiceOrOneNeverWrittenSucceeds() throws Exception {
-    writeBlob(store.blobPath("vfio-snapshots", "default", "nightly", DEVICE),
-        BlobCompression.ZSTD, state(1000));
+    writeBlob(
+        store.blobPath("vfio-snapshots", "default", "nightly", DEVICE),
+        BlobCompression.ZSTD,
+        state(1000));
 
     store.deleteDirectory("vfio-snapshots", "default", "nightly");
     store.deleteDirectory("vfio-snapshots", "default", "nightly");
@@ -158,8 +213,12 @@ class BlobStoreTest {
 
   @Test
   void deletingASnapshotThroughALinkDeletesTheLinkNotItsTarget() throws Exception {
-    Path kept = writeBlob(store.blobPath("vfio-snapshots", "default", "weekly", DEVICE),
-        BlobCompression.NONE, state(100)).path();
+    Path kept =
+        writeBlob(
+                store.blobPath("vfio-snapshots", "default", "weekly", DEVICE),
+                BlobCompression.NONE,
+                state(100))
+            .path();
     Files.createSymbolicLink(snapshots.resolve("default/nightly"), kept.getParent());
 
     store.deleteDirectory("vfio-snapshots", "default", "nightly");
@@ -172,9 +231,10 @@ class BlobStoreTest {
   void sweepingTemporaryFilesKeepsCommittedBlobs() throws Exception {
     Path blob = store.blobPath("vfio-snapshots", "default", "nightly", DEVICE);
     writeBlob(blob, BlobCompression.NONE, state(100));
-    BlobWriter crashed = BlobWriter.create(
-        store.blobPath("vfio-snapshots", "default", "nightly", "0000:65:00.1"),
-        header(BlobCompression.NONE));
+    BlobWriter crashed =
+        BlobWriter.create(
+            store.blobPath("vfio-snapshots", "default", "nightly", "0000:65:00.1"),
+            header(BlobCompression.NONE));
 
     assertEquals(1, store.deleteTemporaryFiles("vfio-snapshots", "default", "nightly"));
 
@@ -188,13 +248,12 @@ class BlobStoreTest {
   void spaceIsReportedForEveryClaim() throws Exception {
     List<ClaimSpace> space = store.space();
 
-    assertEquals(List.of("archive", "vfio-snapshots"),
-        space.stream().map(ClaimSpace::claim).toList());
+    assertEquals(
+        List.of("archive", "vfio-snapshots"), space.stream().map(ClaimSpace::claim).toList());
     for (ClaimSpace claim : space) {
       assertTrue(claim.totalBytes() > 0, claim.toString());
       assertTrue(claim.freeBytes() <= claim.totalBytes(), claim.toString());
     }
-    assertEquals(Set.of(archive, snapshots),
-        Set.of(space.get(0).root(), space.get(1).root()));
+    assertEquals(Set.of(archive, snapshots), Set.of(space.get(0).root(), space.get(1).root()));
   }
 }

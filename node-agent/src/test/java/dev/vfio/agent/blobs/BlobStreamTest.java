@@ -72,10 +72,12 @@ class BlobStreamTest {
     int digestAndCrc = 32 + Integer.BYTES;
     assertArrayEquals(
         Arrays.copyOfRange(fileBytes, chunksOffset(fileBytes), fileBytes.length - digestAndCrc),
-        Arrays.copyOfRange(streamBytes, chunksOffset(streamBytes),
-            streamBytes.length - digestAndCrc));
-    assertArrayEquals(new byte[32], Arrays.copyOfRange(streamBytes,
-        streamBytes.length - digestAndCrc, streamBytes.length - Integer.BYTES));
+        Arrays.copyOfRange(
+            streamBytes, chunksOffset(streamBytes), streamBytes.length - digestAndCrc));
+    assertArrayEquals(
+        new byte[32],
+        Arrays.copyOfRange(
+            streamBytes, streamBytes.length - digestAndCrc, streamBytes.length - Integer.BYTES));
     assertNull(sent.path());
     assertNull(sent.sha256Hex());
     assertEquals(stored.stateBytes(), sent.stateBytes());
@@ -90,16 +92,20 @@ class BlobStreamTest {
     PipedInputStream in = new PipedInputStream(256 * 1024);
     PipedOutputStream out = new PipedOutputStream(in);
 
-    CompletableFuture<BlobSummary> sent = CompletableFuture.supplyAsync(() -> {
-      try (out; BlobStreamWriter writer = BlobStreamWriter.start(out, header(compression))) {
-        while (state.hasMore()) {
-          writer.write(state.next());
-        }
-        return writer.commit();
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }, sender);
+    CompletableFuture<BlobSummary> sent =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (out;
+                  BlobStreamWriter writer = BlobStreamWriter.start(out, header(compression))) {
+                while (state.hasMore()) {
+                  writer.write(state.next());
+                }
+                return writer.commit();
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            sender);
 
     DigestingSink device = new DigestingSink();
     BlobStreamReader reader = BlobStreamReader.open(in, SOURCE);
@@ -128,8 +134,10 @@ class BlobStreamTest {
   void emptyStateIsAValidStream() throws Exception {
     DigestingSink device = new DigestingSink();
 
-    BlobSummary received = BlobStreamReader.open(
-        new ByteArrayInputStream(streamBlob(BlobCompression.ZSTD, new byte[0]))).copyTo(device);
+    BlobSummary received =
+        BlobStreamReader.open(
+                new ByteArrayInputStream(streamBlob(BlobCompression.ZSTD, new byte[0])))
+            .copyTo(device);
 
     assertEquals(0, received.stateBytes());
     assertEquals(0, device.chunks);
@@ -140,16 +148,33 @@ class BlobStreamTest {
     byte[] whole = streamBlob(BlobCompression.NONE, state(2 * MIB + 1000));
     int chunks = chunksOffset(whole);
     int end = whole.length;
-    int[] offsets = {0, 5, 10, 13, chunks - 1, chunks, chunks + 3, chunks + 8,
-        chunks + 8 + MIB / 2, chunks + FULL_CHUNK_FRAME, chunks + 2 * FULL_CHUNK_FRAME + 500,
-        end - BlobFormat.END_BYTES, end - BlobFormat.END_BYTES + Integer.BYTES, end - 20, end - 1};
+    int[] offsets = {
+      0,
+      5,
+      10,
+      13,
+      chunks - 1,
+      chunks,
+      chunks + 3,
+      chunks + 8,
+      chunks + 8 + MIB / 2,
+      chunks + FULL_CHUNK_FRAME,
+      chunks + 2 * FULL_CHUNK_FRAME + 500,
+      end - BlobFormat.END_BYTES,
+      end - BlobFormat.END_BYTES + Integer.BYTES,
+      end - 20,
+      end - 1
+    };
 
     for (int offset : offsets) {
       BlobIntegrityException refused = refusal(Arrays.copyOf(whole, offset));
       assertEquals(SOURCE, refused.source());
       assertNull(refused.file());
-      assertTrue(refused.getMessage().startsWith("blob " + SOURCE + ": truncated at byte "
-          + offset + " while reading "), offset + ": " + refused.getMessage());
+      assertTrue(
+          refused
+              .getMessage()
+              .startsWith("blob " + SOURCE + ": truncated at byte " + offset + " while reading "),
+          offset + ": " + refused.getMessage());
     }
   }
 
@@ -159,15 +184,15 @@ class BlobStreamTest {
     byte[] whole = streamBlob(compression, state(300));
 
     for (int length = 0; length < whole.length; length++) {
-      assertTrue(refusal(Arrays.copyOf(whole, length)).getMessage().contains("truncated"),
+      assertTrue(
+          refusal(Arrays.copyOf(whole, length)).getMessage().contains("truncated"),
           "length " + length);
     }
   }
 
   @ParameterizedTest
   @EnumSource(BlobCompression.class)
-  void everySingleFlippedBitOfASmallStreamIsRefused(BlobCompression compression)
-      throws Exception {
+  void everySingleFlippedBitOfASmallStreamIsRefused(BlobCompression compression) throws Exception {
     byte[] whole = streamBlob(compression, state(300));
 
     for (int offset = 0; offset < whole.length; offset++) {
@@ -185,11 +210,13 @@ class BlobStreamTest {
     List<Integer> delivered = new ArrayList<>();
 
     BlobStreamReader reader = BlobStreamReader.open(new ByteArrayInputStream(blob), SOURCE);
-    BlobIntegrityException refused = assertThrows(BlobIntegrityException.class,
-        () -> reader.copyTo(chunk -> delivered.add(chunk.remaining())));
+    BlobIntegrityException refused =
+        assertThrows(
+            BlobIntegrityException.class,
+            () -> reader.copyTo(chunk -> delivered.add(chunk.remaining())));
 
-    assertEquals("blob " + SOURCE + ": CRC mismatch in chunk 2 at byte " + chunk2,
-        refused.getMessage());
+    assertEquals(
+        "blob " + SOURCE + ": CRC mismatch in chunk 2 at byte " + chunk2, refused.getMessage());
     assertEquals(List.of(MIB, MIB), delivered);
   }
 
@@ -210,11 +237,13 @@ class BlobStreamTest {
     }
 
     ByteArrayOutputStream delivered = new ByteArrayOutputStream();
-    BlobStreamReader.open(new ByteArrayInputStream(out.toByteArray()), SOURCE).copyTo(chunk -> {
-      byte[] bytes = new byte[chunk.remaining()];
-      chunk.get(bytes);
-      delivered.write(bytes, 0, bytes.length);
-    });
+    BlobStreamReader.open(new ByteArrayInputStream(out.toByteArray()), SOURCE)
+        .copyTo(
+            chunk -> {
+              byte[] bytes = new byte[chunk.remaining()];
+              chunk.get(bytes);
+              delivered.write(bytes, 0, bytes.length);
+            });
     assertArrayEquals(state, delivered.toByteArray());
   }
 
@@ -248,8 +277,10 @@ class BlobStreamTest {
     crc.update(blob, trailer - Long.BYTES, Long.BYTES + 32);
     ByteBuffer.wrap(blob).putInt(blob.length - Integer.BYTES, (int) crc.getValue());
 
-    assertTrue(refusal(blob).getMessage().contains("the trailer holds a digest although the "
-        + "header names none"));
+    assertTrue(
+        refusal(blob)
+            .getMessage()
+            .contains("the trailer holds a digest although the " + "header names none"));
   }
 
   @Test
@@ -262,8 +293,8 @@ class BlobStreamTest {
     crc.update(blob, chunk0 + BlobFormat.CHUNK_FRAME_BYTES, length);
     ByteBuffer.wrap(blob).putInt(chunk0 + Integer.BYTES, (int) crc.getValue());
 
-    assertTrue(refusal(blob).getMessage().contains("chunk 0 at byte " + chunk0
-        + " does not decompress"));
+    assertTrue(
+        refusal(blob).getMessage().contains("chunk 0 at byte " + chunk0 + " does not decompress"));
   }
 
   @Test
@@ -271,10 +302,16 @@ class BlobStreamTest {
     byte[] blob = streamBlob(BlobCompression.NONE, state(1000));
     ByteBuffer.wrap(blob).putShort(BlobFormat.MAGIC.length, (short) 3);
 
-    BlobIntegrityException refused = assertThrows(BlobIntegrityException.class,
-        () -> BlobStreamReader.open(new ByteArrayInputStream(blob), SOURCE));
-    assertEquals("blob " + SOURCE + ": unsupported blob format version 3; this agent reads "
-        + "versions 1 to 2", refused.getMessage());
+    BlobIntegrityException refused =
+        assertThrows(
+            BlobIntegrityException.class,
+            () -> BlobStreamReader.open(new ByteArrayInputStream(blob), SOURCE));
+    assertEquals(
+        "blob "
+            + SOURCE
+            + ": unsupported blob format version 3; this agent reads "
+            + "versions 1 to 2",
+        refused.getMessage());
   }
 
   @Test
@@ -289,26 +326,29 @@ class BlobStreamTest {
 
   @Test
   void streamWhoseConnectionBrokeRefusesEveryLaterStep() throws Exception {
-    OutputStream breaking = new OutputStream() {
-      private long written;
+    OutputStream breaking =
+        new OutputStream() {
+          private long written;
 
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
+          @Override
+          public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+          }
 
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        written += len;
-        if (written > MIB) {
-          throw new IOException("Broken pipe");
-        }
-      }
-    };
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            written += len;
+            if (written > MIB) {
+              throw new IOException("Broken pipe");
+            }
+          }
+        };
     try (BlobStreamWriter writer = BlobStreamWriter.start(breaking, header(BlobCompression.NONE))) {
       // Chunks go out behind those in the background, so the failure needs a few more.
-      IOException broken = assertThrows(IOException.class,
-          () -> writer.write(ByteBuffer.wrap(state((BlobEncoder.IN_FLIGHT + 3) * MIB))));
+      IOException broken =
+          assertThrows(
+              IOException.class,
+              () -> writer.write(ByteBuffer.wrap(state((BlobEncoder.IN_FLIGHT + 3) * MIB))));
       assertEquals("Broken pipe", broken.getMessage());
 
       assertThrows(IllegalStateException.class, () -> writer.write(ByteBuffer.allocate(1)));
@@ -331,9 +371,18 @@ class BlobStreamTest {
   @Test
   void headerOfAnotherFormatVersionIsRefusedBeforeAByteIsSent() {
     BlobHeader current = header(BlobCompression.NONE);
-    BlobHeader other = new BlobHeader(1, current.device(), current.migrationFlags(),
-        current.kernelRelease(), current.node(), current.namespace(), current.pod(),
-        current.snapshot(), current.createdAt(), current.compression());
+    BlobHeader other =
+        new BlobHeader(
+            1,
+            current.device(),
+            current.migrationFlags(),
+            current.kernelRelease(),
+            current.node(),
+            current.namespace(),
+            current.pod(),
+            current.snapshot(),
+            current.createdAt(),
+            current.compression());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     assertThrows(IllegalArgumentException.class, () -> BlobStreamWriter.start(out, other));
@@ -342,27 +391,34 @@ class BlobStreamTest {
 
   @Test
   void streamCanBeReadOnlyOnce() throws Exception {
-    BlobStreamReader reader = BlobStreamReader.open(
-        new ByteArrayInputStream(streamBlob(BlobCompression.NONE, state(10))));
-    reader.copyTo(chunk -> { });
+    BlobStreamReader reader =
+        BlobStreamReader.open(
+            new ByteArrayInputStream(streamBlob(BlobCompression.NONE, state(10))));
+    reader.copyTo(chunk -> {});
 
-    assertThrows(IllegalStateException.class, () -> reader.copyTo(chunk -> { }));
+    assertThrows(IllegalStateException.class, () -> reader.copyTo(chunk -> {}));
   }
 
   @Test
   void streamIsRefusedForADeviceWithAnotherDriverOrIds() throws Exception {
-    BlobStreamReader reader = BlobStreamReader.open(
-        new ByteArrayInputStream(streamBlob(BlobCompression.NONE, state(10))), SOURCE);
+    BlobStreamReader reader =
+        BlobStreamReader.open(
+            new ByteArrayInputStream(streamBlob(BlobCompression.NONE, state(10))), SOURCE);
 
-    IncompatibleDeviceException refused = assertThrows(IncompatibleDeviceException.class,
-        () -> reader.requireCompatibleWith(
-            new DeviceIdentity("0000:b3:00.0", "vfio-pci", "15b3", "101e", "7")));
-    assertTrue(refused.getMessage().startsWith("blob " + SOURCE + " holds state of a "
-        + "mlx5_vfio_pci device 15b3:101e"), refused.getMessage());
+    IncompatibleDeviceException refused =
+        assertThrows(
+            IncompatibleDeviceException.class,
+            () ->
+                reader.requireCompatibleWith(
+                    new DeviceIdentity("0000:b3:00.0", "vfio-pci", "15b3", "101e", "7")));
+    assertTrue(
+        refused
+            .getMessage()
+            .startsWith("blob " + SOURCE + " holds state of a " + "mlx5_vfio_pci device 15b3:101e"),
+        refused.getMessage());
   }
 
-  private static byte[] streamBlob(BlobCompression compression, byte[] state)
-      throws IOException {
+  private static byte[] streamBlob(BlobCompression compression, byte[] state) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (BlobStreamWriter writer = BlobStreamWriter.start(out, header(compression))) {
       writer.write(ByteBuffer.wrap(state));
@@ -381,16 +437,19 @@ class BlobStreamTest {
   }
 
   private static BlobIntegrityException refusal(byte[] blob) {
-    return assertThrows(BlobIntegrityException.class, () -> {
-      InputStream in = new ByteArrayInputStream(blob);
-      BlobStreamReader.open(in, SOURCE).copyTo(chunk -> { });
-    });
+    return assertThrows(
+        BlobIntegrityException.class,
+        () -> {
+          InputStream in = new ByteArrayInputStream(blob);
+          BlobStreamReader.open(in, SOURCE).copyTo(chunk -> {});
+        });
   }
 
   /** Where the first chunk frame starts: after magic, version, header length, header, CRC. */
   private static int chunksOffset(byte[] blob) {
     return BlobFormat.PREFIX_BYTES
-        + ByteBuffer.wrap(blob).getInt(BlobFormat.PREFIX_BYTES - Integer.BYTES) + Integer.BYTES;
+        + ByteBuffer.wrap(blob).getInt(BlobFormat.PREFIX_BYTES - Integer.BYTES)
+        + Integer.BYTES;
   }
 
   private static byte[] concat(byte[] first, byte[] second) {

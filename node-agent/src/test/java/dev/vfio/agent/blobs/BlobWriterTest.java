@@ -31,8 +31,8 @@ class BlobWriterTest {
 
   @Test
   void abortLeavesNoFile() throws Exception {
-    BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.ZSTD));
+    BlobWriter writer =
+        BlobWriter.create(dir.resolve("0000:65:00.0.vfs"), header(BlobCompression.ZSTD));
     writer.write(ByteBuffer.wrap(state(3 * MIB)));
 
     writer.abort();
@@ -42,8 +42,8 @@ class BlobWriterTest {
 
   @Test
   void closeWithoutCommitLeavesNoFile() throws Exception {
-    try (BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.NONE))) {
+    try (BlobWriter writer =
+        BlobWriter.create(dir.resolve("0000:65:00.0.vfs"), header(BlobCompression.NONE))) {
       writer.write(ByteBuffer.wrap(state(1000)));
     }
 
@@ -52,13 +52,17 @@ class BlobWriterTest {
 
   @Test
   void writeFailingOnAFullVolumeLeavesNoFileAfterAbort() throws Exception {
-    BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.NONE),
-        temporary -> new FullDiskChannel(open(temporary), MIB, false));
+    BlobWriter writer =
+        BlobWriter.create(
+            dir.resolve("0000:65:00.0.vfs"),
+            header(BlobCompression.NONE),
+            temporary -> new FullDiskChannel(open(temporary), MIB, false));
 
     // Chunks are emitted behind those in the background, so the failure needs a few more.
-    IOException failure = assertThrows(IOException.class,
-        () -> writer.write(ByteBuffer.wrap(state((BlobEncoder.IN_FLIGHT + 3) * MIB))));
+    IOException failure =
+        assertThrows(
+            IOException.class,
+            () -> writer.write(ByteBuffer.wrap(state((BlobEncoder.IN_FLIGHT + 3) * MIB))));
     assertEquals("No space left on device", failure.getMessage());
     assertTrue(Files.exists(writer.temporaryPath()));
     assertThrows(IllegalStateException.class, writer::commit);
@@ -69,9 +73,11 @@ class BlobWriterTest {
 
   @Test
   void commitFailingToFsyncLeavesNoFile() throws Exception {
-    BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.ZSTD), temporary -> new FullDiskChannel(open(temporary),
-            Long.MAX_VALUE, true));
+    BlobWriter writer =
+        BlobWriter.create(
+            dir.resolve("0000:65:00.0.vfs"),
+            header(BlobCompression.ZSTD),
+            temporary -> new FullDiskChannel(open(temporary), Long.MAX_VALUE, true));
     writer.write(ByteBuffer.wrap(state(1000)));
 
     assertThrows(IOException.class, writer::commit);
@@ -81,19 +87,24 @@ class BlobWriterTest {
 
   @Test
   void writebackFailingWhileTheStateIsStillWrittenFailsTheSaveAndLeavesNoFile() throws Exception {
-    BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.NONE), temporary -> new FullDiskChannel(open(temporary),
-            Long.MAX_VALUE, true));
+    BlobWriter writer =
+        BlobWriter.create(
+            dir.resolve("0000:65:00.0.vfs"),
+            header(BlobCompression.NONE),
+            temporary -> new FullDiskChannel(open(temporary), Long.MAX_VALUE, true));
     byte[] chunk = state(MIB);
     int chunks = (int) (3 * BlobWriter.WRITEBACK_BYTES / MIB);
 
     // The first writeback fails in the background; a later write or the commit reports it.
-    IOException failure = assertThrows(IOException.class, () -> {
-      for (int i = 0; i < chunks; i++) {
-        writer.write(ByteBuffer.wrap(chunk));
-      }
-      writer.commit();
-    });
+    IOException failure =
+        assertThrows(
+            IOException.class,
+            () -> {
+              for (int i = 0; i < chunks; i++) {
+                writer.write(ByteBuffer.wrap(chunk));
+              }
+              writer.commit();
+            });
     assertTrue(failure.getMessage().contains("Input/output error"), failure.getMessage());
 
     writer.abort();
@@ -119,8 +130,13 @@ class BlobWriterTest {
 
   @Test
   void headerThatDoesNotFitTheVolumeLeavesNoFile() throws Exception {
-    assertThrows(IOException.class, () -> BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.NONE), temporary -> new FullDiskChannel(open(temporary), 0, false)));
+    assertThrows(
+        IOException.class,
+        () ->
+            BlobWriter.create(
+                dir.resolve("0000:65:00.0.vfs"),
+                header(BlobCompression.NONE),
+                temporary -> new FullDiskChannel(open(temporary), 0, false)));
 
     assertEquals(List.of(), everythingIn(dir));
   }
@@ -186,8 +202,8 @@ class BlobWriterTest {
 
   @Test
   void writingAfterCommitIsRefused() throws Exception {
-    try (BlobWriter writer = BlobWriter.create(dir.resolve("0000:65:00.0.vfs"),
-        header(BlobCompression.NONE))) {
+    try (BlobWriter writer =
+        BlobWriter.create(dir.resolve("0000:65:00.0.vfs"), header(BlobCompression.NONE))) {
       writer.commit();
 
       assertThrows(IllegalStateException.class, () -> writer.write(ByteBuffer.allocate(1)));
@@ -196,11 +212,21 @@ class BlobWriterTest {
 
   @Test
   void headerOfAnotherFormatVersionIsRefused() throws Exception {
-    BlobHeader past = new BlobHeader(1, new DeviceIdentity("0000:65:00.0", "vfio-pci",
-        "8086", "1234", "1"), List.of("STOP_COPY"), "6.8.0", "node-a", "default", "vm-0",
-        "nightly", "2025-03-01T12:00:00Z", BlobCompression.NONE);
+    BlobHeader past =
+        new BlobHeader(
+            1,
+            new DeviceIdentity("0000:65:00.0", "vfio-pci", "8086", "1234", "1"),
+            List.of("STOP_COPY"),
+            "6.8.0",
+            "node-a",
+            "default",
+            "vm-0",
+            "nightly",
+            "2025-03-01T12:00:00Z",
+            BlobCompression.NONE);
 
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> BlobWriter.create(dir.resolve("0000:65:00.0.vfs"), past));
     assertEquals(List.of(), everythingIn(dir));
   }

@@ -9,9 +9,17 @@ import java.util.Map;
 public final class FullClaims {
   private FullClaims() {}
 
-  /** A store whose every blob file fails with "No space left on device" after {@code room} bytes. */
+  /**
+   * A store whose every blob file fails with "No space left on device" after {@code room} bytes.
+   */
   public static BlobStore fullAfter(Map<String, Path> roots, long room) {
-    return new BlobStore(roots, temporary -> new FullDiskChannel(FileChannel.open(temporary,
-        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), room, false));
+    return new BlobStore(
+        roots,
+        temporary ->
+            new FullDiskChannel(
+                FileChannel.open(
+                    temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                room,
+                false));
   }
 }

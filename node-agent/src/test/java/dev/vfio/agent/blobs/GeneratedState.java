@@ -5,8 +5,8 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /**
- * Device state made up on the fly from a seed, so a test can stream many MiB through a blob
- * without ever holding them; it hashes what it hands out.
+ * Device state made up on the fly from a seed, so a test can stream many MiB through a blob without
+ * ever holding them; it hashes what it hands out.
  */
 final class GeneratedState {
   private final long length;

@@ -16,34 +16,58 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The agent's kernel code on a real Linux kernel: {@code kernel-testbed/run.sh} boots Debian's
- * 6.1 kernel under QEMU with the VFIO stack and the project's {@code vfio_mig_test} driver, and
- * its guest runs {@code guest/agent-cli.sh}, which drives {@link VfioCtl} (this module's jar and
- * its runtime dependencies, on this JDK, in a chroot of the host) against a device a workload
- * process holds open. Every check the guest script makes must pass, by name, so a check that
- * silently stopped running fails too.
+ * The agent's kernel code on a real Linux kernel: {@code kernel-testbed/run.sh} boots Debian's 6.1
+ * kernel under QEMU with the VFIO stack and the project's {@code vfio_mig_test} driver, and its
+ * guest runs {@code guest/agent-cli.sh}, which drives {@link VfioCtl} (this module's jar and its
+ * runtime dependencies, on this JDK, in a chroot of the host) against a device a workload process
+ * holds open. Every check the guest script makes must pass, by name, so a check that silently
+ * stopped running fails too.
  *
  * <p>Runs only with {@code -Pkernel} (failsafe), as root, after {@code kernel-testbed/install.sh}.
  */
 class KernelBedIT {
   /** Every check of {@code guest/agent-cli.sh}, in the order it makes them. */
-  private static final List<String> CHECKS = List.of(
-      "devices-list", "probe-direct", "no-migration-refused", "not-vfio-path-refused",
-      "workload-fills", "workload-reads", "probe-held",
-      "save-held", "running-after-save", "memory-intact-after-save", "workload-writes-after-save",
-      "workload-overwrites", "overwritten", "load-held", "running-after-load", "pattern-restored",
-      "workload-writes-after-load",
-      "illegal-arc-einval", "running-after-illegal-arc", "memory-intact-after-illegal-arc",
-      "workload-overwrites-again", "truncated-refused", "running-after-truncated",
-      "memory-unchanged-after-truncated", "corrupted-refused", "running-after-corrupted",
-      "memory-unchanged-after-corrupted",
-      "not-vfio-fd-refused", "missing-fd-refused", "no-permission-refused",
-      "running-after-bad-input", "memory-unchanged-after-bad-input",
-      "workload-quits", "rmmod");
+  private static final List<String> CHECKS =
+      List.of(
+          "devices-list",
+          "probe-direct",
+          "no-migration-refused",
+          "not-vfio-path-refused",
+          "workload-fills",
+          "workload-reads",
+          "probe-held",
+          "save-held",
+          "running-after-save",
+          "memory-intact-after-save",
+          "workload-writes-after-save",
+          "workload-overwrites",
+          "overwritten",
+          "load-held",
+          "running-after-load",
+          "pattern-restored",
+          "workload-writes-after-load",
+          "illegal-arc-einval",
+          "running-after-illegal-arc",
+          "memory-intact-after-illegal-arc",
+          "workload-overwrites-again",
+          "truncated-refused",
+          "running-after-truncated",
+          "memory-unchanged-after-truncated",
+          "corrupted-refused",
+          "running-after-corrupted",
+          "memory-unchanged-after-corrupted",
+          "not-vfio-fd-refused",
+          "missing-fd-refused",
+          "no-permission-refused",
+          "running-after-bad-input",
+          "memory-unchanged-after-bad-input",
+          "workload-quits",
+          "rmmod");
 
   /** The libraries {@link VfioCtl} loads classes from, besides the agent's own jar. */
-  private static final List<String> CLI_LIBRARIES = List.of("picocli", "jna", "jackson-core",
-      "jackson-databind", "jackson-annotations", "zstd-jni");
+  private static final List<String> CLI_LIBRARIES =
+      List.of(
+          "picocli", "jna", "jackson-core", "jackson-databind", "jackson-annotations", "zstd-jni");
 
   /** Above run.sh's own guest timeout (540 s), so that run.sh reports a hung guest itself. */
   private static final long TIMEOUT_SECONDS = 600;
@@ -53,11 +77,13 @@ class KernelBedIT {
     Path testbed = Path.of(System.getProperty("testbed.dir")).toRealPath();
     Path out = Path.of(System.getProperty("testbed.out"));
     Files.createDirectories(out);
-    String classpath = classpath(System.getProperty("agent.jar"),
-        Files.readString(Path.of(System.getProperty("agent.classpathFile"))).trim());
+    String classpath =
+        classpath(
+            System.getProperty("agent.jar"),
+            Files.readString(Path.of(System.getProperty("agent.classpathFile"))).trim());
 
-    ProcessBuilder builder = new ProcessBuilder(testbed.resolve("run.sh").toString())
-        .redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(testbed.resolve("run.sh").toString()).redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.put("OUT", out.toString());
     env.put("GUEST_SCRIPT", testbed.resolve("guest/agent-cli.sh").toString());
@@ -74,8 +100,10 @@ class KernelBedIT {
     echo.join(TimeUnit.SECONDS.toMillis(10));
 
     assertTrue(finished, "run.sh did not finish within " + TIMEOUT_SECONDS + " s");
-    List<String> log = Files.exists(out.resolve("guest.log"))
-        ? Files.readAllLines(out.resolve("guest.log"), StandardCharsets.UTF_8) : List.of();
+    List<String> log =
+        Files.exists(out.resolve("guest.log"))
+            ? Files.readAllLines(out.resolve("guest.log"), StandardCharsets.UTF_8)
+            : List.of();
     List<String> failed = log.stream().filter(line -> line.startsWith("FAIL ")).toList();
     List<String> missing = new ArrayList<>();
     for (String check : CHECKS) {
@@ -89,9 +117,9 @@ class KernelBedIT {
   }
 
   /**
-   * The agent jar and all its runtime dependencies, the command line's own libraries first. The
-   * JVM opens the jars of a class path in order until it finds a class, and over 9p under TCG
-   * each jar costs; in this order the Kubernetes jars the agent needs elsewhere stay shut.
+   * The agent jar and all its runtime dependencies, the command line's own libraries first. The JVM
+   * opens the jars of a class path in order until it finds a class, and over 9p under TCG each jar
+   * costs; in this order the Kubernetes jars the agent needs elsewhere stay shut.
    */
   private static String classpath(String agentJar, String dependencies) {
     List<String> first = new ArrayList<>();
@@ -109,16 +137,20 @@ class KernelBedIT {
 
   /** Copies the run's output to this test's output as it comes, for whoever watches the build. */
   private static Thread echo(Process run) {
-    Thread echo = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(
-          new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-          System.out.println("[testbed] " + line);
-        }
-      } catch (IOException e) {
-        System.out.println("[testbed] output ended: " + e.getMessage());
-      }
-    }, "testbed-output");
+    Thread echo =
+        new Thread(
+            () -> {
+              try (BufferedReader lines =
+                  new BufferedReader(
+                      new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                  System.out.println("[testbed] " + line);
+                }
+              } catch (IOException e) {
+                System.out.println("[testbed] output ended: " + e.getMessage());
+              }
+            },
+            "testbed-output");
     echo.setDaemon(true);
     echo.start();
     return echo;

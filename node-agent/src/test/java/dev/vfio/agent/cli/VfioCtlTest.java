@@ -12,38 +12,49 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What {@code vfioctl} does with bad input on a machine without VFIO devices: exit status 1 and
- * one line naming what was wrong, with nothing created. The kernel test bed runs the commands
- * against a real device.
+ * What {@code vfioctl} does with bad input on a machine without VFIO devices: exit status 1 and one
+ * line naming what was wrong, with nothing created. The kernel test bed runs the commands against a
+ * real device.
  */
 class VfioCtlTest {
   private static final int SELF = (int) ProcessHandle.current().pid();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   final StringWriter out = new StringWriter();
   final StringWriter err = new StringWriter();
 
   int run(String... args) {
-    return VfioCtl.run(VfioCtl.ofSystem(), new PrintWriter(out, true),
-        new PrintWriter(err, true), args);
+    return VfioCtl.run(
+        VfioCtl.ofSystem(), new PrintWriter(out, true), new PrintWriter(err, true), args);
   }
 
   @Test
   void aPathThatIsNotVfioIsRefusedNamingIt() {
     assertEquals(1, run("probe", "/dev/null"));
-    assertTrue(err.toString().startsWith("vfioctl: /dev/null is not a VFIO device: give a PCI"
-        + " address"), err.toString());
+    assertTrue(
+        err.toString()
+            .startsWith("vfioctl: /dev/null is not a VFIO device: give a PCI" + " address"),
+        err.toString());
   }
 
   @Test
   void anFdThatIsNotVfioIsRefusedNamingWhatItIs() {
     // fd 0 of this JVM is whatever the build runs it with, never a VFIO device.
-    assertEquals(1, run("save", "--pid", String.valueOf(SELF), "--fd", "0", "--out",
-        dir.resolve("state.vfs").toString()));
-    assertTrue(err.toString().matches("(?s)vfioctl: fd 0 of process " + SELF
-        + " is .*, not a VFIO device fd\\s*"), err.toString());
+    assertEquals(
+        1,
+        run(
+            "save",
+            "--pid",
+            String.valueOf(SELF),
+            "--fd",
+            "0",
+            "--out",
+            dir.resolve("state.vfs").toString()));
+    assertTrue(
+        err.toString()
+            .matches("(?s)vfioctl: fd 0 of process " + SELF + " is .*, not a VFIO device fd\\s*"),
+        err.toString());
     assertFalse(Files.exists(dir.resolve("state.vfs")));
   }
 

@@ -20,18 +20,41 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class VfioDevicesTest {
-  static final VfioDevice VARIANT = new VfioDevice("0000:65:00.0", Kind.PCI, "mlx5_vfio_pci",
-      "15b3", "101e", Optional.empty(), Optional.of("12"), Optional.of("/dev/vfio/12"),
-      Optional.empty());
-  static final VfioDevice WITH_CDEV = new VfioDevice("0000:66:00.0", Kind.PCI, "vfio-pci",
-      "1af4", "1041", Optional.empty(), Optional.of("13"), Optional.of("/dev/vfio/13"),
-      Optional.of("/dev/vfio/devices/vfio3"));
-  static final VfioDevice MIGRATABLE_MDEV = new VfioDevice(MDEV, Kind.MDEV, "vfio_mig_test", "",
-      "", Optional.of("vfio_mig_test-mem"), Optional.of("0"), Optional.of("/dev/vfio/0"),
-      Optional.empty());
+  static final VfioDevice VARIANT =
+      new VfioDevice(
+          "0000:65:00.0",
+          Kind.PCI,
+          "mlx5_vfio_pci",
+          "15b3",
+          "101e",
+          Optional.empty(),
+          Optional.of("12"),
+          Optional.of("/dev/vfio/12"),
+          Optional.empty());
+  static final VfioDevice WITH_CDEV =
+      new VfioDevice(
+          "0000:66:00.0",
+          Kind.PCI,
+          "vfio-pci",
+          "1af4",
+          "1041",
+          Optional.empty(),
+          Optional.of("13"),
+          Optional.of("/dev/vfio/13"),
+          Optional.of("/dev/vfio/devices/vfio3"));
+  static final VfioDevice MIGRATABLE_MDEV =
+      new VfioDevice(
+          MDEV,
+          Kind.MDEV,
+          "vfio_mig_test",
+          "",
+          "",
+          Optional.of("vfio_mig_test-mem"),
+          Optional.of("0"),
+          Optional.of("/dev/vfio/0"),
+          Optional.empty());
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   VfioDevices devices;
 
@@ -43,8 +66,15 @@ class VfioDevicesTest {
   @Test
   void listsPciFunctionsOnVfioDriversThenBoundMdevsEachInAddressOrder() throws Exception {
     // Left out: 0000:00:02.0 on i915, 0000:00:03.0 on no driver, an mdev bound to no driver.
-    assertEquals(List.of("0000:65:00.0", "0000:66:00.0", "0000:67:00.0", "0000:68:00.0",
-            "0000:69:00.0", "0000:6a:00.0", MDEV),
+    assertEquals(
+        List.of(
+            "0000:65:00.0",
+            "0000:66:00.0",
+            "0000:67:00.0",
+            "0000:68:00.0",
+            "0000:69:00.0",
+            "0000:6a:00.0",
+            MDEV),
         devices.list().stream().map(VfioDevice::address).toList());
   }
 
@@ -56,8 +86,16 @@ class VfioDevicesTest {
 
   @Test
   void aDriverOutsideTheNamingConventionIsVfioByItsVfioDevEntry() throws Exception {
-    assertEquals(new VfioDevice("0000:69:00.0", Kind.PCI, "acme_vf", "1d0f", "efa1",
-            Optional.empty(), Optional.of("17"), Optional.of("/dev/vfio/noiommu-17"),
+    assertEquals(
+        new VfioDevice(
+            "0000:69:00.0",
+            Kind.PCI,
+            "acme_vf",
+            "1d0f",
+            "efa1",
+            Optional.empty(),
+            Optional.of("17"),
+            Optional.of("/dev/vfio/noiommu-17"),
             Optional.of("/dev/vfio/devices/vfio4")),
         devices.find("0000:69:00.0"));
   }
@@ -111,8 +149,7 @@ class VfioDevicesTest {
   @Test
   void aSysfsPathNamesItsDevice() throws Exception {
     assertEquals(MIGRATABLE_MDEV, devices.find("/sys/bus/mdev/devices/" + MDEV));
-    assertEquals(Optional.of(VARIANT),
-        devices.bySysfsPath("/sys/devices/pci0000:00/0000:65:00.0"));
+    assertEquals(Optional.of(VARIANT), devices.bySysfsPath("/sys/devices/pci0000:00/0000:65:00.0"));
     assertEquals(Optional.empty(), devices.bySysfsPath("/sys/devices/pci0000:00/0000:99:00.0"));
   }
 
@@ -128,7 +165,8 @@ class VfioDevicesTest {
   void aGroupPathNamesTheOnlyVfioDeviceInIt() throws Exception {
     assertEquals(MDEV, devices.find("/dev/vfio/0").address());
     assertEquals("0000:66:00.0", devices.find("/dev/vfio/13").address());
-    assertEquals("/dev/vfio/14: no VFIO device in IOMMU group 14",
+    assertEquals(
+        "/dev/vfio/14: no VFIO device in IOMMU group 14",
         assertThrows(NotVfioDeviceException.class, () -> devices.find("/dev/vfio/14"))
             .getMessage());
   }
@@ -139,9 +177,10 @@ class VfioDevicesTest {
       VfioDevices gpuNode = new VfioDevices(node.root());
 
       assertEquals("0000:41:00.3", gpuNode.byCdev("vfio2").orElseThrow().address());
-      assertEquals("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
-          gpuNode.byCdev("vfio5").orElseThrow().address());
-      assertEquals(List.of("0000:81:00.0", "0000:81:00.1"),
+      assertEquals(
+          "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001", gpuNode.byCdev("vfio5").orElseThrow().address());
+      assertEquals(
+          List.of("0000:81:00.0", "0000:81:00.1"),
           gpuNode.inGroup("60").stream().map(VfioDevice::address).toList());
       // Group 13 is the A100 on nvidia: no VFIO fd can refer to it.
       assertEquals(List.of(), gpuNode.inGroup("13"));
@@ -173,31 +212,37 @@ class VfioDevicesTest {
     NotVfioDeviceException e =
         assertThrows(NotVfioDeviceException.class, () -> devices.find("0000:00:02.0"));
 
-    assertEquals("0000:00:02.0 is bound to i915, not to vfio-pci or a VFIO variant driver",
-        e.getMessage());
+    assertEquals(
+        "0000:00:02.0 is bound to i915, not to vfio-pci or a VFIO variant driver", e.getMessage());
   }
 
   @Test
   void aDeviceWithoutDriverIsRefused() {
-    assertEquals("0000:00:03.0 is bound to no driver; bind it to vfio-pci first",
+    assertEquals(
+        "0000:00:03.0 is bound to no driver; bind it to vfio-pci first",
         assertThrows(NotVfioDeviceException.class, () -> devices.find("0000:00:03.0"))
             .getMessage());
-    assertEquals("mdev " + UNBOUND_MDEV + " is bound to no driver",
-        assertThrows(NotVfioDeviceException.class, () -> devices.find(UNBOUND_MDEV))
-            .getMessage());
+    assertEquals(
+        "mdev " + UNBOUND_MDEV + " is bound to no driver",
+        assertThrows(NotVfioDeviceException.class, () -> devices.find(UNBOUND_MDEV)).getMessage());
   }
 
   @Test
   void anUnknownDeviceIsRefusedNamingIt() {
-    assertEquals("there is no PCI device 0000:99:00.0 on this node",
+    assertEquals(
+        "there is no PCI device 0000:99:00.0 on this node",
         assertThrows(NotVfioDeviceException.class, () -> devices.find("0000:99:00.0"))
             .getMessage());
-    assertEquals("there is no mdev device 00000000-0000-0000-0000-000000000000 on this node",
-        assertThrows(NotVfioDeviceException.class,
-            () -> devices.find("00000000-0000-0000-0000-000000000000")).getMessage());
-    assertEquals("/dev/vfio/devices/vfio9: no such VFIO character device on this node",
-        assertThrows(NotVfioDeviceException.class,
-            () -> devices.find("/dev/vfio/devices/vfio9")).getMessage());
+    assertEquals(
+        "there is no mdev device 00000000-0000-0000-0000-000000000000 on this node",
+        assertThrows(
+                NotVfioDeviceException.class,
+                () -> devices.find("00000000-0000-0000-0000-000000000000"))
+            .getMessage());
+    assertEquals(
+        "/dev/vfio/devices/vfio9: no such VFIO character device on this node",
+        assertThrows(NotVfioDeviceException.class, () -> devices.find("/dev/vfio/devices/vfio9"))
+            .getMessage());
   }
 
   @Test
@@ -210,8 +255,9 @@ class VfioDevicesTest {
       }
     }
 
-    assertEquals(List.of("0000:65:00.0", "0000:67:00.0", "0000:68:00.0", "0000:69:00.0",
-            "0000:6a:00.0", MDEV),
+    assertEquals(
+        List.of(
+            "0000:65:00.0", "0000:67:00.0", "0000:68:00.0", "0000:69:00.0", "0000:6a:00.0", MDEV),
         devices.list().stream().map(VfioDevice::address).toList());
     assertTrue(Files.isSymbolicLink(root.resolve("sys/bus/pci/devices/0000:66:00.0")));
   }
@@ -222,7 +268,12 @@ class VfioDevicesTest {
 
     NoSuchFileException e = assertThrows(NoSuchFileException.class, empty::list);
 
-    assertTrue(e.getMessage().endsWith("no PCI bus in sysfs: is the host's /sys mounted at "
-        + root.resolve("elsewhere/sys") + "?"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "no PCI bus in sysfs: is the host's /sys mounted at "
+                    + root.resolve("elsewhere/sys")
+                    + "?"),
+        e.getMessage());
   }
 }

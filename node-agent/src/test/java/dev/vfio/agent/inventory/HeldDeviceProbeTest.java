@@ -24,13 +24,23 @@ class HeldDeviceProbeTest {
 
   @Test
   void onlyDevicesAPodHoldsAreProbedAndThroughTheirHolder(@TempDir Path work) throws Exception {
-    SimulatedDevices devices = SimulatedDevices.fromJson("[{\"address\": \"" + HELD + "\", \"stateBytes\": 4096},"
-        + " {\"address\": \"" + FREE + "\", \"stateBytes\": 4096}]", work);
+    SimulatedDevices devices =
+        SimulatedDevices.fromJson(
+            "[{\"address\": \""
+                + HELD
+                + "\", \"stateBytes\": 4096},"
+                + " {\"address\": \""
+                + FREE
+                + "\", \"stateBytes\": 4096}]",
+            work);
     List<HeldDevice> opened = new ArrayList<>();
-    HeldDeviceProbe probe = new HeldDeviceProbe(pod -> List.of(new HeldDevice(HELD, 4242, 7)), held -> {
-      opened.add(held);
-      return devices.open(held.address());
-    });
+    HeldDeviceProbe probe =
+        new HeldDeviceProbe(
+            pod -> List.of(new HeldDevice(HELD, 4242, 7)),
+            held -> {
+              opened.add(held);
+              return devices.open(held.address());
+            });
 
     probe.resolve(new PodRef("default", "gpu-workload", "uid", Map.of()));
     var held = probe.probe(sysfs(HELD));
@@ -45,18 +55,29 @@ class HeldDeviceProbeTest {
 
   @Test
   void aHeldDeviceSpeakingOnlyTheV1ProtocolIsReportedSo(@TempDir Path work) throws Exception {
-    SimulatedDevices devices = SimulatedDevices.fromJson("[{\"address\": \"" + HELD
-        + "\", \"flags\": [], \"v1MigrationRegion\": true}]", work);
-    HeldDeviceProbe probe = new HeldDeviceProbe(pod -> List.of(new HeldDevice(HELD, 4242, 7)),
-        held -> devices.open(held.address()));
+    SimulatedDevices devices =
+        SimulatedDevices.fromJson(
+            "[{\"address\": \"" + HELD + "\", \"flags\": [], \"v1MigrationRegion\": true}]", work);
+    HeldDeviceProbe probe =
+        new HeldDeviceProbe(
+            pod -> List.of(new HeldDevice(HELD, 4242, 7)), held -> devices.open(held.address()));
     probe.resolve(new PodRef("default", "legacy-vgpu", "uid", Map.of()));
 
-    assertEquals(Optional.of(new MigrationInfo(MigrationProtocol.V1, MigrationFlags.NONE, null,
-        null)), probe.probe(sysfs(HELD)));
+    assertEquals(
+        Optional.of(new MigrationInfo(MigrationProtocol.V1, MigrationFlags.NONE, null, null)),
+        probe.probe(sysfs(HELD)));
   }
 
   private static VfioDevice sysfs(String address) {
-    return new VfioDevice(address, VfioDevice.Kind.PCI, "vfio-pci", "10de", "2330",
-        Optional.empty(), Optional.of("12"), Optional.of("/dev/vfio/12"), Optional.empty());
+    return new VfioDevice(
+        address,
+        VfioDevice.Kind.PCI,
+        "vfio-pci",
+        "10de",
+        "2330",
+        Optional.empty(),
+        Optional.of("12"),
+        Optional.of("/dev/vfio/12"),
+        Optional.empty());
   }
 }

@@ -35,7 +35,8 @@ class NodePublisherTest {
 
   @BeforeEach
   void installCrd() throws Exception {
-    try (InputStream crd = getClass().getResourceAsStream("/META-INF/fabric8/vfionodes.vfio.dev-v1.yml")) {
+    try (InputStream crd =
+        getClass().getResourceAsStream("/META-INF/fabric8/vfionodes.vfio.dev-v1.yml")) {
       client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
     }
     pods = new NodePods(client, "node-a");
@@ -44,8 +45,19 @@ class NodePublisherTest {
   }
 
   NodePublisher publisher(Supplier<List<SetAsideJournalEntry>> setAside) {
-    return new NodePublisher(client, pods, "node-a", "simulated", "0.1.0", "6.1.0", List::of,
-        pod -> List.of(), List::of, setAside, Clock.systemUTC(), new AgentMetrics());
+    return new NodePublisher(
+        client,
+        pods,
+        "node-a",
+        "simulated",
+        "0.1.0",
+        "6.1.0",
+        List::of,
+        pod -> List.of(),
+        List::of,
+        setAside,
+        Clock.systemUTC(),
+        new AgentMetrics());
   }
 
   @AfterEach
@@ -58,7 +70,8 @@ class NodePublisherTest {
     publisher.publish();
 
     VfioNode node = client.resources(VfioNode.class).withName("node-a").get();
-    assertEquals("vfio-node-agent", node.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
+    assertEquals(
+        "vfio-node-agent", node.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
     assertNotNull(node.getStatus().getHeartbeatTime());
   }
 
@@ -72,37 +85,67 @@ class NodePublisherTest {
     NodePublisher publisher = publisher(quarantine::get);
 
     publisher.publish();
-    List<SetAsideJournalEntry> listed = client.resources(VfioNode.class).withName("node-a").get()
-        .getStatus().getSetAsideJournalEntries();
+    List<SetAsideJournalEntry> listed =
+        client
+            .resources(VfioNode.class)
+            .withName("node-a")
+            .get()
+            .getStatus()
+            .getSetAsideJournalEntries();
     assertEquals(1, listed.size());
     assertEquals("task-uid.json", listed.get(0).getFile());
     assertEquals("could not thaw pod default/gpu-workload: stuck", listed.get(0).getReason());
 
     quarantine.set(null);
     publisher.publish();
-    assertNull(client.resources(VfioNode.class).withName("node-a").get().getStatus().getSetAsideJournalEntries());
+    assertNull(
+        client
+            .resources(VfioNode.class)
+            .withName("node-a")
+            .get()
+            .getStatus()
+            .getSetAsideJournalEntries());
   }
 
   @Test
   void aDeviceSpeakingOnlyTheV1ProtocolIsListedWithWhyItCannotMigrate() {
     DeviceIdentity v1 = new DeviceIdentity("0000:3b:00.0", "nvidia-vgpu", "10de", "1eb8", "12");
     DeviceIdentity v2 = new DeviceIdentity("0000:41:00.2", "mlx5_vfio_pci", "15b3", "101e", "40");
-    DeviceIdentity unasked = new DeviceIdentity("0000:41:00.3", "mlx5_vfio_pci", "15b3", "101e", "41");
-    NodePublisher publisher = new NodePublisher(client, pods, "node-a", "kernel", "0.1.0", "5.15.0",
-        () -> List.of(
-            new InventoryDevice(v1, MigrationFlags.NONE, null, null, MigrationProtocol.V1),
-            new InventoryDevice(v2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null,
-                MigrationProtocol.V2),
-            InventoryDevice.unprobed(unasked)),
-        pod -> List.of(), List::of, () -> null, Clock.systemUTC(), new AgentMetrics());
+    DeviceIdentity unasked =
+        new DeviceIdentity("0000:41:00.3", "mlx5_vfio_pci", "15b3", "101e", "41");
+    NodePublisher publisher =
+        new NodePublisher(
+            client,
+            pods,
+            "node-a",
+            "kernel",
+            "0.1.0",
+            "5.15.0",
+            () ->
+                List.of(
+                    new InventoryDevice(v1, MigrationFlags.NONE, null, null, MigrationProtocol.V1),
+                    new InventoryDevice(
+                        v2,
+                        new MigrationFlags(MigrationFlags.STOP_COPY),
+                        null,
+                        null,
+                        MigrationProtocol.V2),
+                    InventoryDevice.unprobed(unasked)),
+            pod -> List.of(),
+            List::of,
+            () -> null,
+            Clock.systemUTC(),
+            new AgentMetrics());
 
     publisher.publish();
 
     List<NodeDevice> devices =
         client.resources(VfioNode.class).withName("node-a").get().getStatus().getDevices();
     assertEquals("V1", devices.get(0).getMigrationProtocol());
-    assertEquals("speaks the v1 migration region protocol, which vfio-operator does not support; "
-        + "needs a kernel ≥ 5.18 with a v2 driver", devices.get(0).getNotMigratableReason());
+    assertEquals(
+        "speaks the v1 migration region protocol, which vfio-operator does not support; "
+            + "needs a kernel ≥ 5.18 with a v2 driver",
+        devices.get(0).getNotMigratableReason());
     assertEquals(List.of(), devices.get(0).getMigrationFlags());
     assertEquals("V2", devices.get(1).getMigrationProtocol());
     assertNull(devices.get(1).getNotMigratableReason());
@@ -113,12 +156,14 @@ class NodePublisherTest {
   @Test
   void aHeartbeatOnAnExistingNodeWritesOnlyItsStatus() {
     publisher.publish();
-    String first = client.resources(VfioNode.class).withName("node-a").get().getStatus().getHeartbeatTime();
+    String first =
+        client.resources(VfioNode.class).withName("node-a").get().getStatus().getHeartbeatTime();
     int before = server.getRequestCount();
 
     publisher.publish();
 
-    assertEquals(1, server.getRequestCount() - before, "the status patch; the pods come from the watch");
+    assertEquals(
+        1, server.getRequestCount() - before, "the status patch; the pods come from the watch");
     assertNotNull(first);
   }
 }

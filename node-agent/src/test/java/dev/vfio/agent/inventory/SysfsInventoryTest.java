@@ -19,12 +19,18 @@ import org.junit.jupiter.api.Test;
 class SysfsInventoryTest {
   static final String GVT = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
   static final String MTTY = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
-  static final DeviceIdentity A10 = new DeviceIdentity("0000:01:00.0", "vfio-pci", "10de", "2236", "12");
-  static final DeviceIdentity VF2 = new DeviceIdentity("0000:41:00.2", "mlx5_vfio_pci", "15b3", "101e", "40");
-  static final DeviceIdentity VF3 = new DeviceIdentity("0000:41:00.3", "mlx5_vfio_pci", "15b3", "101e", "41");
-  static final DeviceIdentity A4000 = new DeviceIdentity("0000:81:00.0", "vfio-pci", "10de", "24b0", "60");
-  static final DeviceIdentity A4000_AUDIO = new DeviceIdentity("0000:81:00.1", "vfio-pci", "10de", "228b", "60");
-  static final DeviceIdentity GVT_MDEV = new DeviceIdentity(GVT, "intel_vgpu_mdev", "", "i915-GVTg_V5_4", "20");
+  static final DeviceIdentity A10 =
+      new DeviceIdentity("0000:01:00.0", "vfio-pci", "10de", "2236", "12");
+  static final DeviceIdentity VF2 =
+      new DeviceIdentity("0000:41:00.2", "mlx5_vfio_pci", "15b3", "101e", "40");
+  static final DeviceIdentity VF3 =
+      new DeviceIdentity("0000:41:00.3", "mlx5_vfio_pci", "15b3", "101e", "41");
+  static final DeviceIdentity A4000 =
+      new DeviceIdentity("0000:81:00.0", "vfio-pci", "10de", "24b0", "60");
+  static final DeviceIdentity A4000_AUDIO =
+      new DeviceIdentity("0000:81:00.1", "vfio-pci", "10de", "228b", "60");
+  static final DeviceIdentity GVT_MDEV =
+      new DeviceIdentity(GVT, "intel_vgpu_mdev", "", "i915-GVTg_V5_4", "20");
 
   @AutoClose NodeFixture node;
 
@@ -41,7 +47,8 @@ class SysfsInventoryTest {
   void listsDevicesOnVfioPciAndVariantDriversAndMdevsAndNothingElse() throws Exception {
     // Left out: root ports (pcieport), the A100 on nvidia, the mlx5_core PF, the unbound audio
     // controller and the i915 parent of the mdev.
-    assertEquals(List.of(A10, VF2, VF3, A4000, A4000_AUDIO, GVT_MDEV),
+    assertEquals(
+        List.of(A10, VF2, VF3, A4000, A4000_AUDIO, GVT_MDEV),
         identities(new SysfsInventory(devices("node-a"), MigrationProbe.UNKNOWN).devices()));
   }
 
@@ -51,41 +58,64 @@ class SysfsInventoryTest {
         new SysfsInventory(devices("node-b"), MigrationProbe.UNKNOWN).devices();
 
     // A virtual parent such as mtty's has no PCI ids at all; the type tells mtty-1 from mtty-2.
-    assertEquals(new DeviceIdentity(MTTY, "mtty", "", "mtty-2", "5"),
+    assertEquals(
+        new DeviceIdentity(MTTY, "mtty", "", "mtty-2", "5"),
         devices.get(devices.size() - 1).identity());
   }
 
   @Test
   void migrationCapabilitiesComeFromTheProbe() throws Exception {
-    Map<String, MigrationInfo> probed = Map.of(
-        "0000:41:00.2", new MigrationInfo(MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY
-            | MigrationFlags.P2P | MigrationFlags.PRE_COPY), MigrationState.RUNNING, 1L << 20),
-        GVT, new MigrationInfo(MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
-    List<InventoryDevice> devices = new SysfsInventory(devices("node-a"),
-        device -> Optional.ofNullable(probed.get(device.address()))).devices();
-    assertEquals(List.of(
+    Map<String, MigrationInfo> probed =
+        Map.of(
+            "0000:41:00.2",
+            new MigrationInfo(
+                MigrationProtocol.V2,
+                new MigrationFlags(
+                    MigrationFlags.STOP_COPY | MigrationFlags.P2P | MigrationFlags.PRE_COPY),
+                MigrationState.RUNNING,
+                1L << 20),
+            GVT,
+            new MigrationInfo(
+                MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
+    List<InventoryDevice> devices =
+        new SysfsInventory(
+                devices("node-a"), device -> Optional.ofNullable(probed.get(device.address())))
+            .devices();
+    assertEquals(
+        List.of(
             InventoryDevice.unprobed(A10),
-            new InventoryDevice(VF2, probed.get("0000:41:00.2").flags(), MigrationState.RUNNING,
-                1L << 20, MigrationProtocol.V2),
+            new InventoryDevice(
+                VF2,
+                probed.get("0000:41:00.2").flags(),
+                MigrationState.RUNNING,
+                1L << 20,
+                MigrationProtocol.V2),
             InventoryDevice.unprobed(VF3),
             InventoryDevice.unprobed(A4000),
             InventoryDevice.unprobed(A4000_AUDIO),
-            new InventoryDevice(GVT_MDEV, new MigrationFlags(MigrationFlags.STOP_COPY), null, null,
+            new InventoryDevice(
+                GVT_MDEV,
+                new MigrationFlags(MigrationFlags.STOP_COPY),
+                null,
+                null,
                 MigrationProtocol.V2)),
         devices);
   }
 
   @Test
   void deviceTheProbeCannotReadIsListedWithoutMigrationFlags() throws Exception {
-    MigrationProbe probe = device -> {
-      if (device.address().equals("0000:41:00.2")) {
-        throw new AccessDeniedException("/dev/vfio/devices/vfio1");
-      }
-      if (device.address().equals("0000:41:00.3")) {
-        throw new IllegalStateException("device busy");
-      }
-      return Optional.of(new MigrationInfo(MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
-    };
+    MigrationProbe probe =
+        device -> {
+          if (device.address().equals("0000:41:00.2")) {
+            throw new AccessDeniedException("/dev/vfio/devices/vfio1");
+          }
+          if (device.address().equals("0000:41:00.3")) {
+            throw new IllegalStateException("device busy");
+          }
+          return Optional.of(
+              new MigrationInfo(
+                  MigrationProtocol.V2, new MigrationFlags(MigrationFlags.STOP_COPY), null, null));
+        };
     List<InventoryDevice> devices = new SysfsInventory(devices("node-a"), probe).devices();
     assertEquals(6, devices.size());
     assertEquals(InventoryDevice.unprobed(VF2), devices.get(1));

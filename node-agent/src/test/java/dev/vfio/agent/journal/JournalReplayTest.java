@@ -25,10 +25,10 @@ class JournalReplayTest {
   static final String DEVICE = "0000:3b:00.0";
   static final String OTHER_DEVICE = "0000:5e:00.0";
   static final PodRef POD = new PodRef("default", "gpu-workload", "pod-uid", Map.of());
-  static final PodRef OTHER_POD = new PodRef("default", "other-workload", "other-pod-uid", Map.of());
+  static final PodRef OTHER_POD =
+      new PodRef("default", "other-workload", "other-pod-uid", Map.of());
 
-  @TempDir
-  Path work;
+  @TempDir Path work;
   Path devices;
   BlobStore blobs;
   DeviceJournal journal;
@@ -36,19 +36,37 @@ class JournalReplayTest {
   @BeforeEach
   void setUp() throws IOException {
     devices = work.resolve("devices.json");
-    Files.writeString(devices, "[{\"address\": \"" + DEVICE + "\", \"stateBytes\": 65536},"
-        + " {\"address\": \"" + OTHER_DEVICE + "\", \"stateBytes\": 65536}]");
+    Files.writeString(
+        devices,
+        "[{\"address\": \""
+            + DEVICE
+            + "\", \"stateBytes\": 65536},"
+            + " {\"address\": \""
+            + OTHER_DEVICE
+            + "\", \"stateBytes\": 65536}]");
     blobs = new BlobStore(Map.of("vfio-snapshots", Files.createDirectories(work.resolve("claim"))));
     journal = new DeviceJournal(work.resolve("journal"));
   }
 
-  /** What a crashed agent leaves: the pod's device in STOP_COPY, the pod frozen, the journal entry. */
+  /**
+   * What a crashed agent leaves: the pod's device in STOP_COPY, the pod frozen, the journal entry.
+   */
   void crashedWhileSaving(String taskUid, PodRef pod, String device) throws IOException {
     NodeBackend crashed = SimulatedBackend.create(devices, work.resolve("sim"));
     crashed.access().open(HeldDevice.unheld(device)).setState(MigrationState.STOP_COPY);
     crashed.quiescer().freeze(pod);
-    journal.record(new JournalEntry("default", taskUid + "-save", taskUid, pod.namespace(), pod.name(),
-        pod.uid(), List.of(device), true, null, null));
+    journal.record(
+        new JournalEntry(
+            "default",
+            taskUid + "-save",
+            taskUid,
+            pod.namespace(),
+            pod.name(),
+            pod.uid(),
+            List.of(device),
+            true,
+            null,
+            null));
   }
 
   NodeBackend restarted() throws IOException {
@@ -68,10 +86,22 @@ class JournalReplayTest {
     NodeBackend crashed = SimulatedBackend.create(devices, work.resolve("sim"));
     crashed.access().open(HeldDevice.unheld(DEVICE)).setState(MigrationState.STOP_COPY);
     crashed.quiescer().freeze(POD);
-    Path partial = Files.createDirectories(work.resolve("claim/default/snap")).resolve("." + DEVICE + ".vfs.tmp-0123456789abcdef");
+    Path partial =
+        Files.createDirectories(work.resolve("claim/default/snap"))
+            .resolve("." + DEVICE + ".vfs.tmp-0123456789abcdef");
     Files.writeString(partial, "torn");
-    journal.record(new JournalEntry("default", "snap-save", "task-uid", "default", "gpu-workload", "pod-uid",
-        List.of(DEVICE), true, "vfio-snapshots", "default/snap"));
+    journal.record(
+        new JournalEntry(
+            "default",
+            "snap-save",
+            "task-uid",
+            "default",
+            "gpu-workload",
+            "pod-uid",
+            List.of(DEVICE),
+            true,
+            "vfio-snapshots",
+            "default/snap"));
 
     NodeBackend restarted = restarted();
     List<JournalReplay.Replayed> replayed = new JournalReplay(journal, restarted, blobs).replay();
@@ -83,7 +113,9 @@ class JournalReplayTest {
     assertEquals(List.of(), journal.quarantine().list(), "nothing is set aside");
     assertEquals(1, replayed.size());
     assertEquals("task-uid", replayed.get(0).taskUid());
-    assertTrue(replayed.get(0).actions().stream().anyMatch(a -> a.contains(DEVICE) && a.contains("RUNNING")),
+    assertTrue(
+        replayed.get(0).actions().stream()
+            .anyMatch(a -> a.contains(DEVICE) && a.contains("RUNNING")),
         replayed.get(0).actions().toString());
   }
 
@@ -99,30 +131,47 @@ class JournalReplayTest {
     assertEquals(MigrationState.RUNNING, state(restarted, DEVICE), "the good entry was replayed");
     assertFalse(frozen(POD));
     assertFalse(Files.exists(torn));
-    assertEquals("{\"taskNamespace\": \"default\", \"devices\": [\"0000:",
-        Files.readString(work.resolve("journal/quarantine/a-torn-task.json")), "kept as it was, as evidence");
+    assertEquals(
+        "{\"taskNamespace\": \"default\", \"devices\": [\"0000:",
+        Files.readString(work.resolve("journal/quarantine/a-torn-task.json")),
+        "kept as it was, as evidence");
     List<JournalQuarantine.SetAside> setAside = journal.quarantine().list();
-    assertEquals(List.of("a-torn-task.json"), setAside.stream().map(JournalQuarantine.SetAside::file).toList());
-    assertTrue(setAside.get(0).reason().startsWith("its journal entry is unreadable: "), setAside.get(0).reason());
-    assertEquals(List.of("a-torn-task", "b-good-task"), replayed.stream().map(JournalReplay.Replayed::taskUid).toList());
-    assertTrue(replayed.get(0).actions().contains(
-        "its journal entry was set aside for an admin (listed on the node's VfioNode)"), replayed.get(0).actions().toString());
+    assertEquals(
+        List.of("a-torn-task.json"),
+        setAside.stream().map(JournalQuarantine.SetAside::file).toList());
+    assertTrue(
+        setAside.get(0).reason().startsWith("its journal entry is unreadable: "),
+        setAside.get(0).reason());
+    assertEquals(
+        List.of("a-torn-task", "b-good-task"),
+        replayed.stream().map(JournalReplay.Replayed::taskUid).toList());
+    assertTrue(
+        replayed
+            .get(0)
+            .actions()
+            .contains(
+                "its journal entry was set aside for an admin (listed on the node's VfioNode)"),
+        replayed.get(0).actions().toString());
     assertEquals(List.of(), journal.stored(), "the next start replays neither");
   }
 
   @Test
   void anEntryThatDoesNotNameItsPodIsSetAsideAsIncomplete() throws Exception {
-    Files.writeString(work.resolve("journal/task-uid.json"), "{\"taskUid\": \"task-uid\", \"devices\": []}");
+    Files.writeString(
+        work.resolve("journal/task-uid.json"), "{\"taskUid\": \"task-uid\", \"devices\": []}");
 
     new JournalReplay(journal, restarted(), blobs).replay();
 
-    assertEquals(List.of("its journal entry is incomplete: it lacks its pod"),
+    assertEquals(
+        List.of("its journal entry is incomplete: it lacks its pod"),
         journal.quarantine().list().stream().map(JournalQuarantine.SetAside::reason).toList());
   }
 
   @Test
   void anEntryWithAFieldOnlyANewerAgentKnowsIsStillReplayed() throws Exception {
-    Files.writeString(work.resolve("journal/task-uid.json"), """
+    Files.writeString(
+        work.resolve("journal/task-uid.json"),
+        """
         {"taskNamespace": "default", "taskName": "t", "taskUid": "task-uid", "podNamespace": "default",
          "podName": "gpu-workload", "podUid": "pod-uid", "devices": [], "frozen": false, "lanes": 4}
         """);
@@ -139,59 +188,84 @@ class JournalReplayTest {
     crashedWhileSaving("a-stuck-task", POD, DEVICE);
     crashedWhileSaving("b-other-task", OTHER_POD, OTHER_DEVICE);
     NodeBackend sim = restarted();
-    Quiescer stuck = new Quiescer() {
-      @Override
-      public void freeze(PodRef pod) throws IOException {
-        sim.quiescer().freeze(pod);
-      }
+    Quiescer stuck =
+        new Quiescer() {
+          @Override
+          public void freeze(PodRef pod) throws IOException {
+            sim.quiescer().freeze(pod);
+          }
 
-      @Override
-      public void thaw(PodRef pod) throws IOException {
-        if (pod.uid().equals(POD.uid())) {
-          throw new IOException("pod default/gpu-workload did not thaw within 10000 ms");
-        }
-        sim.quiescer().thaw(pod);
-      }
-    };
-    NodeBackend restarted = new NodeBackend(sim.name(), sim.inventory(), sim.resolver(), sim.access(), stuck);
+          @Override
+          public void thaw(PodRef pod) throws IOException {
+            if (pod.uid().equals(POD.uid())) {
+              throw new IOException("pod default/gpu-workload did not thaw within 10000 ms");
+            }
+            sim.quiescer().thaw(pod);
+          }
+        };
+    NodeBackend restarted =
+        new NodeBackend(sim.name(), sim.inventory(), sim.resolver(), sim.access(), stuck);
 
     List<JournalReplay.Replayed> replayed = new JournalReplay(journal, restarted, blobs).replay();
 
-    assertEquals(MigrationState.RUNNING, state(sim, DEVICE), "a failed thaw does not skip the devices");
+    assertEquals(
+        MigrationState.RUNNING, state(sim, DEVICE), "a failed thaw does not skip the devices");
     assertEquals(MigrationState.RUNNING, state(sim, OTHER_DEVICE));
     assertTrue(frozen(POD));
     assertFalse(frozen(OTHER_POD), "the entry after the failed one was replayed");
-    assertEquals(List.of("a-stuck-task.json"),
+    assertEquals(
+        List.of("a-stuck-task.json"),
         journal.quarantine().list().stream().map(JournalQuarantine.SetAside::file).toList());
-    assertEquals("could not thaw pod default/gpu-workload: pod default/gpu-workload did not thaw within 10000 ms",
+    assertEquals(
+        "could not thaw pod default/gpu-workload: pod default/gpu-workload did not thaw within 10000 ms",
         journal.quarantine().list().get(0).reason());
     assertEquals(List.of(), journal.stored());
-    assertTrue(replayed.get(0).actions().contains(
-        "could not thaw pod default/gpu-workload: pod default/gpu-workload did not thaw within 10000 ms"),
+    assertTrue(
+        replayed
+            .get(0)
+            .actions()
+            .contains(
+                "could not thaw pod default/gpu-workload: pod default/gpu-workload did not thaw within 10000 ms"),
         replayed.get(0).actions().toString());
-    assertTrue(replayed.get(1).actions().contains("pod default/other-workload thawed"), replayed.get(1).actions().toString());
+    assertTrue(
+        replayed.get(1).actions().contains("pod default/other-workload thawed"),
+        replayed.get(1).actions().toString());
   }
 
   @Test
   void anEntrySetAsideTwiceUnderOneNameKeepsBoth() throws Exception {
-    JournalEntry entry = new JournalEntry("ns", "t", "uid-1", "ns", "p", "pod-uid", List.of(DEVICE), false, null, null);
+    JournalEntry entry =
+        new JournalEntry(
+            "ns", "t", "uid-1", "ns", "p", "pod-uid", List.of(DEVICE), false, null, null);
     journal.record(entry);
     journal.setAside("uid-1.json", "first");
     journal.record(entry);
     journal.setAside("uid-1.json", "second");
 
-    assertEquals(List.of("first", "second"),
-        journal.quarantine().list().stream().map(JournalQuarantine.SetAside::reason).sorted().toList());
-    assertEquals(2, journal.quarantine().list().stream().map(JournalQuarantine.SetAside::file).distinct().count());
+    assertEquals(
+        List.of("first", "second"),
+        journal.quarantine().list().stream()
+            .map(JournalQuarantine.SetAside::reason)
+            .sorted()
+            .toList());
+    assertEquals(
+        2,
+        journal.quarantine().list().stream()
+            .map(JournalQuarantine.SetAside::file)
+            .distinct()
+            .count());
   }
 
   @Test
   void journalSurvivesARestartOfTheProcessThatWroteIt() throws Exception {
     DeviceJournal writer = new DeviceJournal(work.resolve("journal"));
-    JournalEntry entry = new JournalEntry("ns", "t", "uid-1", "ns", "p", "pod-uid", List.of(DEVICE), false, "c", "ns/s");
+    JournalEntry entry =
+        new JournalEntry(
+            "ns", "t", "uid-1", "ns", "p", "pod-uid", List.of(DEVICE), false, "c", "ns/s");
     writer.record(entry);
     writer.record(entry.withFrozen(true));
 
-    assertEquals(List.of(entry.withFrozen(true)), new DeviceJournal(work.resolve("journal")).pending());
+    assertEquals(
+        List.of(entry.withFrozen(true)), new DeviceJournal(work.resolve("journal")).pending());
   }
 }

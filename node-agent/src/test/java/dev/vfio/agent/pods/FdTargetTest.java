@@ -26,9 +26,19 @@ class FdTargetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/dev/vfio/vfio", "/dev/iommu", "anon_inode:mlx5vf_mig",
-      "anon_inode:mtty_mig", "anon_inode:hisi_acc_vf_mig", "anon_inode:[eventfd]",
-      "/dev/vfio/devices", "/dev/vfio/12 (deleted)", "socket:[40980]", "/dev/null"})
+  @ValueSource(
+      strings = {
+        "/dev/vfio/vfio",
+        "/dev/iommu",
+        "anon_inode:mlx5vf_mig",
+        "anon_inode:mtty_mig",
+        "anon_inode:hisi_acc_vf_mig",
+        "anon_inode:[eventfd]",
+        "/dev/vfio/devices",
+        "/dev/vfio/12 (deleted)",
+        "socket:[40980]",
+        "/dev/null"
+      })
   void containersIommufdAndDataFdsAreNoDevices(String link) {
     assertEquals(new FdTarget.Other(), FdTarget.parse(link));
   }

@@ -58,7 +58,14 @@ class NodePodsTest {
   }
 
   private static Pod pod(String name, String node) {
-    return new PodBuilder().withNewMetadata().withNamespace("default").withName(name).endMetadata()
-        .withNewSpec().withNodeName(node).endSpec().build();
+    return new PodBuilder()
+        .withNewMetadata()
+        .withNamespace("default")
+        .withName(name)
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName(node)
+        .endSpec()
+        .build();
   }
 }

@@ -15,8 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The device behind one fd an admin names, as {@code vfioctl --pid --fd} asks for it. */
 class ProcessDevicesTest {
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   ProcessDevices processes() throws Exception {
     SysfsFixture.create(root);
@@ -41,18 +40,22 @@ class ProcessDevicesTest {
   @Test
   void anFdThatIsNotAVfioDeviceIsRefusedNamingWhatItIs() throws Exception {
     ProcessDevices processes = processes();
-    assertEquals("fd 6 of process 100 is /var/log/workload.log, not a VFIO device fd",
+    assertEquals(
+        "fd 6 of process 100 is /var/log/workload.log, not a VFIO device fd",
         assertThrows(NotVfioDeviceException.class, () -> processes.heldBy(100, 6)).getMessage());
-    assertEquals("fd 4 of process 100 is /dev/vfio/0, not a VFIO device fd",
+    assertEquals(
+        "fd 4 of process 100 is /dev/vfio/0, not a VFIO device fd",
         assertThrows(NotVfioDeviceException.class, () -> processes.heldBy(100, 4)).getMessage());
   }
 
   @Test
   void aMissingFdOrProcessIsRefusedNamingIt() throws Exception {
     ProcessDevices processes = processes();
-    assertEquals("process 100 has no fd 42",
+    assertEquals(
+        "process 100 has no fd 42",
         assertThrows(NotVfioDeviceException.class, () -> processes.heldBy(100, 42)).getMessage());
-    assertEquals("there is no process 999",
+    assertEquals(
+        "there is no process 999",
         assertThrows(NotVfioDeviceException.class, () -> processes.heldBy(999, 3)).getMessage());
   }
 
@@ -65,7 +68,8 @@ class ProcessDevicesTest {
           assertThrows(AmbiguousDeviceException.class, () -> processes.heldBy(4410, 23));
 
       assertEquals(List.of("0000:81:00.0", "0000:81:00.1"), e.candidates());
-      assertEquals("fd 23 of process 4410 is a VFIO device opened through IOMMU group 60",
+      assertEquals(
+          "fd 23 of process 4410 is a VFIO device opened through IOMMU group 60",
           e.getMessage().substring(0, e.getMessage().indexOf(',')));
     }
   }

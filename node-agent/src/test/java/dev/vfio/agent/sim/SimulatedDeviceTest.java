@@ -88,8 +88,8 @@ class SimulatedDeviceTest {
   static void bringTo(SimulatedDevice device, MigrationState state) throws VfioException {
     Optional<DataFd> fd = device.setState(state);
     if (state == RESUMING) {
-      DataFds.writeAll(fd.orElseThrow(), DataFds.streamOf(SimulatedState.powerOn("donor", 512)),
-          100);
+      DataFds.writeAll(
+          fd.orElseThrow(), DataFds.streamOf(SimulatedState.powerOn("donor", 512)), 100);
     }
     fd.ifPresent(DataFd::close);
   }
@@ -104,40 +104,40 @@ class SimulatedDeviceTest {
   // by the device itself: a fault on each arc in turn must stop the walk exactly before it.
   @ParameterizedTest(name = "{1} with {0}")
   @CsvSource({
-      "SC,  R>STOP>SC",
-      "P2P, R>R_P2P>STOP>SC",
-      "PC,  R>STOP>SC",
-      "ALL, R>R_P2P>STOP>SC",
-      "SC,  R>STOP>RES",
-      "P2P, R>R_P2P>STOP>RES",
-      "PC,  R>STOP>RES",
-      "ALL, R>R_P2P>STOP>RES",
-      "SC,  RES>STOP>R",
-      "P2P, RES>STOP>R_P2P>R",
-      "PC,  RES>STOP>R",
-      "ALL, RES>STOP>R_P2P>R",
-      "PC,  PC>SC",
-      "ALL, PC>PC_P2P>SC",
-      "SC,  SC>STOP>R",
-      "P2P, SC>STOP>R_P2P>R",
-      "PC,  SC>STOP>R",
-      "ALL, SC>STOP>R_P2P>R",
-      "PC,  PC>R>STOP>RES",
-      "ALL, PC>R>R_P2P>STOP>RES",
+    "SC,  R>STOP>SC",
+    "P2P, R>R_P2P>STOP>SC",
+    "PC,  R>STOP>SC",
+    "ALL, R>R_P2P>STOP>SC",
+    "SC,  R>STOP>RES",
+    "P2P, R>R_P2P>STOP>RES",
+    "PC,  R>STOP>RES",
+    "ALL, R>R_P2P>STOP>RES",
+    "SC,  RES>STOP>R",
+    "P2P, RES>STOP>R_P2P>R",
+    "PC,  RES>STOP>R",
+    "ALL, RES>STOP>R_P2P>R",
+    "PC,  PC>SC",
+    "ALL, PC>PC_P2P>SC",
+    "SC,  SC>STOP>R",
+    "P2P, SC>STOP>R_P2P>R",
+    "PC,  SC>STOP>R",
+    "ALL, SC>STOP>R_P2P>R",
+    "PC,  PC>R>STOP>RES",
+    "ALL, PC>R>R_P2P>STOP>RES",
   })
   void walksTheReferencePathOneArcAtATimeAndStopsAtAFailingArc(String flagName, String walk)
       throws Exception {
     MigrationFlags flags = flags(flagName);
-    List<MigrationState> hops = Arrays.stream(walk.split(">")).map(SimulatedDeviceTest::state)
-        .toList();
+    List<MigrationState> hops =
+        Arrays.stream(walk.split(">")).map(SimulatedDeviceTest::state).toList();
     MigrationState from = hops.get(0);
     MigrationState to = hops.get(hops.size() - 1);
     for (int failing = 1; failing < hops.size(); failing++) {
       SimulatedDevice device = device(flags, 512);
       bringTo(device, from);
       MigrationState arcFrom = hops.get(failing - 1);
-      device.setFaults(SimulatedFaults.NONE
-          .withArcFault(arcFrom, hops.get(failing), Errno.EIO, false));
+      device.setFaults(
+          SimulatedFaults.NONE.withArcFault(arcFrom, hops.get(failing), Errno.EIO, false));
       VfioException e = assertErrno(Errno.EIO, () -> device.setState(to));
       assertEquals(arcFrom, device.state(), e.getMessage());
     }
@@ -246,8 +246,9 @@ class SimulatedDeviceTest {
 
   @Test
   void preCopyOffersInitialBytesThenDirtyRoundsWithEnomsgAtTheTemporaryEnd() throws Exception {
-    SimulatedDevice device = device(SimulatedDeviceSpec.of(ADDRESS, 64 * 1024).withFlags(ALL)
-        .withDirtyBytesPerRound(4096));
+    SimulatedDevice device =
+        device(
+            SimulatedDeviceSpec.of(ADDRESS, 64 * 1024).withFlags(ALL).withDirtyBytesPerRound(4096));
     DataFd fd = device.setState(PRE_COPY).orElseThrow();
     SimulatedState saved = device.content();
     PrecopyInfo first = fd.precopyInfo();
@@ -284,8 +285,11 @@ class SimulatedDeviceTest {
 
   @Test
   void mttyStyleDeviceReturnsZeroAtThePreCopyTemporaryEnd() throws Exception {
-    SimulatedDevice device = device(SimulatedDeviceSpec.of(ADDRESS, 8192).withFlags(WITH_PRE_COPY)
-        .withZeroAtPrecopyEnd(true));
+    SimulatedDevice device =
+        device(
+            SimulatedDeviceSpec.of(ADDRESS, 8192)
+                .withFlags(WITH_PRE_COPY)
+                .withZeroAtPrecopyEnd(true));
     DataFd fd = device.setState(PRE_COPY).orElseThrow();
     byte[] initial = DataFds.readToTemporaryEnd(fd);
     assertEquals(0, fd.read(ByteBuffer.allocate(10)));
@@ -338,8 +342,8 @@ class SimulatedDeviceTest {
   void truncatedResumeDataFailsTheArcLeavingResuming() throws Exception {
     byte[] stream = DataFds.streamOf(new SimulatedState("0000:17:00.1", 7, 10_000));
     SimulatedDevice device = device(STOP_COPY_ONLY, 10_000);
-    DataFds.writeAll(device.setState(RESUMING).orElseThrow(),
-        Arrays.copyOf(stream, stream.length - 1), 4096);
+    DataFds.writeAll(
+        device.setState(RESUMING).orElseThrow(), Arrays.copyOf(stream, stream.length - 1), 4096);
     VfioException e = assertErrno(Errno.EINVAL, () -> device.setState(STOP));
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     assertEquals(ERROR, device.state());
@@ -428,8 +432,10 @@ class SimulatedDeviceTest {
     SimulatedDeviceSpec spec = SimulatedDeviceSpec.of(ADDRESS, 4096);
     Path dir = stateDir.resolve("node");
     SimulatedDevice before = new SimulatedDevice(spec, dir);
-    DataFds.writeAll(before.setState(RESUMING).orElseThrow(),
-        DataFds.streamOf(SimulatedState.powerOn("0000:17:00.1", 4096)), 4096);
+    DataFds.writeAll(
+        before.setState(RESUMING).orElseThrow(),
+        DataFds.streamOf(SimulatedState.powerOn("0000:17:00.1", 4096)),
+        4096);
 
     SimulatedDevice after = new SimulatedDevice(spec, dir);
     assertEquals(RESUMING, after.state());
@@ -450,8 +456,10 @@ class SimulatedDeviceTest {
   @Test
   void injectedResumeRejectionFailsTheArcLeavingResumingWithEio() throws Exception {
     SimulatedDevice device = device(STOP_COPY_ONLY, 4096);
-    DataFds.writeAll(device.setState(RESUMING).orElseThrow(),
-        DataFds.streamOf(SimulatedState.powerOn("0000:17:00.1", 4096)), 4096);
+    DataFds.writeAll(
+        device.setState(RESUMING).orElseThrow(),
+        DataFds.streamOf(SimulatedState.powerOn("0000:17:00.1", 4096)),
+        4096);
     device.setFaults(SimulatedFaults.NONE.withRejectedResumeData());
     assertErrno(Errno.EIO, () -> device.setState(RUNNING));
     assertEquals(ERROR, device.state());
@@ -484,7 +492,8 @@ class SimulatedDeviceTest {
     byte[] stream = DataFds.readToEnd(fd);
     long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
     long expectedMillis = stream.length * 1000L / 100_000;
-    assertTrue(elapsedMillis >= expectedMillis * 9 / 10,
+    assertTrue(
+        elapsedMillis >= expectedMillis * 9 / 10,
         "read " + stream.length + " bytes in " + elapsedMillis + " ms");
   }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SimulatedDevicesTest {
   @TempDir Path stateDir;
 
-  static final String CONFIGURATION = """
+  static final String CONFIGURATION =
+      """
       [
         {"address": "0000:65:00.0", "driver": "mlx5_vfio_pci", "vendorId": "15b3",
          "deviceId": "101e", "iommuGroup": "42", "stateBytes": 65536,
@@ -41,8 +42,8 @@ class SimulatedDevicesTest {
   void parsesEveryFieldOfADeviceAndDefaultsTheRest() {
     List<SimulatedDeviceSpec> specs = SimulatedDevices.parse(CONFIGURATION);
     SimulatedDeviceSpec full = specs.get(0);
-    assertEquals(new DeviceIdentity("0000:65:00.0", "mlx5_vfio_pci", "15b3", "101e", "42"),
-        full.identity());
+    assertEquals(
+        new DeviceIdentity("0000:65:00.0", "mlx5_vfio_pci", "15b3", "101e", "42"), full.identity());
     assertEquals(65536, full.stateBytes());
     assertEquals(List.of("STOP_COPY", "P2P", "PRE_COPY"), full.flags().names());
     assertEquals(4096, full.dirtyBytesPerRound());
@@ -51,10 +52,14 @@ class SimulatedDevicesTest {
     assertEquals(false, full.precopyInfoV2());
     assertEquals(3, full.reinitOnPrecopyInfo());
     assertTrue(full.v1MigrationRegion());
-    assertEquals(new SimulatedFaults(
-            List.of(new SimulatedFaults.ArcFault(
-                MigrationState.STOP, MigrationState.STOP_COPY, Errno.EIO, true)),
-            OptionalLong.of(4096), 1_000_000, true,
+    assertEquals(
+        new SimulatedFaults(
+            List.of(
+                new SimulatedFaults.ArcFault(
+                    MigrationState.STOP, MigrationState.STOP_COPY, Errno.EIO, true)),
+            OptionalLong.of(4096),
+            1_000_000,
+            true,
             Optional.of(new SimulatedFaults.WriteRefusal(60, Errno.ENOSPC))),
         full.faults());
     assertEquals(SimulatedDeviceSpec.of("0000:66:00.0", 1 << 20), specs.get(1));
@@ -65,7 +70,8 @@ class SimulatedDevicesTest {
     SimulatedDevices devices = SimulatedDevices.fromJson(CONFIGURATION, stateDir);
     assertEquals(List.of("0000:65:00.0", "0000:66:00.0"), devices.addresses());
     assertSame(devices.open("0000:66:00.0"), devices.open("0000:66:00.0"));
-    assertEquals(new MigrationFlags(MigrationFlags.STOP_COPY),
+    assertEquals(
+        new MigrationFlags(MigrationFlags.STOP_COPY),
         devices.open("0000:66:00.0").migrationFlags());
     VfioException e = assertThrows(VfioException.class, () -> devices.open("0000:99:00.0"));
     assertEquals(Errno.ENODEV, e.error());
@@ -80,36 +86,46 @@ class SimulatedDevicesTest {
 
   @Test
   void devicesFoundAgainKeepTheStateTheyWereLeftIn() throws Exception {
-    SimulatedDevices.fromJson(CONFIGURATION, stateDir).open("0000:66:00.0")
+    SimulatedDevices.fromJson(CONFIGURATION, stateDir)
+        .open("0000:66:00.0")
         .setState(MigrationState.STOP);
-    assertEquals(MigrationState.STOP, SimulatedDevices.fromJson(CONFIGURATION, stateDir)
-        .open("0000:66:00.0").state());
+    assertEquals(
+        MigrationState.STOP,
+        SimulatedDevices.fromJson(CONFIGURATION, stateDir).open("0000:66:00.0").state());
   }
 
   @Test
   void refusesAnAddressListedTwice() {
-    assertThrows(IllegalArgumentException.class, () -> SimulatedDevices.fromJson(
-        "[{\"address\": \"0000:65:00.0\"}, {\"address\": \"0000:65:00.0\"}]", stateDir));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SimulatedDevices.fromJson(
+                "[{\"address\": \"0000:65:00.0\"}, {\"address\": \"0000:65:00.0\"}]", stateDir));
   }
 
   @Test
   void refusesAMisspeltFieldRatherThanFallingBackToItsDefault() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SimulatedDevices.parse("[{\"address\": \"0000:65:00.0\", \"stateByte\": 10}]"));
-    assertTrue(e.getMessage().contains("0000:65:00.0") && e.getMessage().contains("stateByte"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SimulatedDevices.parse("[{\"address\": \"0000:65:00.0\", \"stateByte\": 10}]"));
+    assertTrue(
+        e.getMessage().contains("0000:65:00.0") && e.getMessage().contains("stateByte"),
         e.getMessage());
   }
 
   @Test
   void refusesADeviceWithoutAddress() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SimulatedDevices.parse("[{\"stateBytes\": 10}]"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> SimulatedDevices.parse("[{\"stateBytes\": 10}]"));
     assertTrue(e.getMessage().contains("address is required"), e.getMessage());
   }
 
   @Test
   void refusesAnUnknownFlag() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SimulatedDevices.parse("[{\"address\": \"a\", \"flags\": [\"PRECOPY\"]}]"));
   }
 }

@@ -23,8 +23,7 @@ class SimulatedFreezerTest {
   static final PodRef POD = new PodRef("default", "gpu-workload", "pod-uid", Map.of());
   static final PodRef OTHER = new PodRef("default", "other", "other-uid", Map.of());
 
-  @TempDir
-  Path simulation;
+  @TempDir Path simulation;
 
   @Test
   void aPodStaysFrozenUntilItsLastHolderThawsIt() throws Exception {
@@ -74,21 +73,26 @@ class SimulatedFreezerTest {
     try {
       List<Future<Integer>> workers = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        workers.add(pool.submit(() -> {
-          start.await();
-          int thawedUnderMe = 0;
-          for (int i = 0; i < rounds; i++) {
-            freezer.freeze(POD);
-            if (!marker.isFrozen(POD.uid())) {
-              thawedUnderMe++;
-            }
-            freezer.thaw(POD);
-          }
-          return thawedUnderMe;
-        }));
+        workers.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  int thawedUnderMe = 0;
+                  for (int i = 0; i < rounds; i++) {
+                    freezer.freeze(POD);
+                    if (!marker.isFrozen(POD.uid())) {
+                      thawedUnderMe++;
+                    }
+                    freezer.thaw(POD);
+                  }
+                  return thawedUnderMe;
+                }));
       }
       for (Future<Integer> worker : workers) {
-        assertEquals(0, worker.get(30, TimeUnit.SECONDS), "rounds in which the pod was thawed under a holder");
+        assertEquals(
+            0,
+            worker.get(30, TimeUnit.SECONDS),
+            "rounds in which the pod was thawed under a holder");
       }
     } finally {
       pool.shutdownNow();

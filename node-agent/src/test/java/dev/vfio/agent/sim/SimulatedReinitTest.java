@@ -41,7 +41,9 @@ class SimulatedReinitTest {
 
   /** A PRE_COPY device that re-initializes at its second precopy info call. */
   SimulatedDeviceSpec reinitAtSecondCall() {
-    return SimulatedDeviceSpec.of(ADDRESS, IMAGE).withFlags(WITH_PRE_COPY).withReinitOnPrecopyInfo(2);
+    return SimulatedDeviceSpec.of(ADDRESS, IMAGE)
+        .withFlags(WITH_PRE_COPY)
+        .withReinitOnPrecopyInfo(2);
   }
 
   static long reinitFrameBytes() {
@@ -50,15 +52,19 @@ class SimulatedReinitTest {
 
   @Test
   void precopyInfoV2IsOfferedOnlyWithPreCopyAndOnKernelsThatHaveIt() throws Exception {
-    assertTrue(device(SimulatedDeviceSpec.of(ADDRESS, IMAGE).withFlags(WITH_PRE_COPY))
-        .precopyInfoV2Supported());
+    assertTrue(
+        device(SimulatedDeviceSpec.of(ADDRESS, IMAGE).withFlags(WITH_PRE_COPY))
+            .precopyInfoV2Supported());
 
     SimulatedDevice stopCopyOnly = device(SimulatedDeviceSpec.of(ADDRESS, IMAGE));
     assertFalse(stopCopyOnly.precopyInfoV2Supported());
     assertErrno(Errno.EINVAL, stopCopyOnly::enablePrecopyInfoV2);
 
-    SimulatedDevice oldKernel = device(SimulatedDeviceSpec.of(ADDRESS, IMAGE)
-        .withFlags(WITH_PRE_COPY).withPrecopyInfoV2(false));
+    SimulatedDevice oldKernel =
+        device(
+            SimulatedDeviceSpec.of(ADDRESS, IMAGE)
+                .withFlags(WITH_PRE_COPY)
+                .withPrecopyInfoV2(false));
     assertFalse(oldKernel.precopyInfoV2Supported());
     assertErrno(Errno.ENOTTY, oldKernel::enablePrecopyInfoV2);
 
@@ -102,7 +108,9 @@ class SimulatedReinitTest {
 
     PrecopyInfo reinit = fd.precopyInfo();
 
-    assertEquals(new PrecopyInfo(dirt - 10 + reinitFrameBytes(), 0, true), reinit,
+    assertEquals(
+        new PrecopyInfo(dirt - 10 + reinitFrameBytes(), 0, true),
+        reinit,
         "the reader must get through the dirt queued before it to reach the new initial data");
   }
 
@@ -113,7 +121,9 @@ class SimulatedReinitTest {
     byte[] initial = DataFds.readToTemporaryEnd(fd);
     fd.precopyInfo();
 
-    assertEquals(new PrecopyInfo(0, reinitFrameBytes(), false), fd.precopyInfo(),
+    assertEquals(
+        new PrecopyInfo(0, reinitFrameBytes(), false),
+        fd.precopyInfo(),
         "a v1 reader's initial bytes only ever go down");
     byte[] again = DataFds.readToTemporaryEnd(fd);
     device.setState(STOP_COPY);
@@ -148,7 +158,8 @@ class SimulatedReinitTest {
     assertNotEquals(before, device.content());
     // The end marker counts the bytes before it, so a stream without the frame is refused.
     byte[] withoutFrame = DataFds.concat(initial, rest);
-    assertThrows(MalformedStateException.class,
+    assertThrows(
+        MalformedStateException.class,
         () -> SimulatedState.read(new ByteArrayInputStream(withoutFrame)));
     assertEquals(reinitFrameBytes(), reinitFrame.length);
   }
@@ -165,16 +176,23 @@ class SimulatedReinitTest {
       // Drains the whole session into the buffer.
     }
 
-    MalformedStateException e = assertThrows(MalformedStateException.class,
-        () -> SimulatedState.read(new ByteArrayInputStream(stream.array(), 0, stream.position())));
-    assertTrue(e.getMessage().contains("reinit frame holds content of 0000:17:00.1"),
-        e.getMessage());
+    MalformedStateException e =
+        assertThrows(
+            MalformedStateException.class,
+            () ->
+                SimulatedState.read(
+                    new ByteArrayInputStream(stream.array(), 0, stream.position())));
+    assertTrue(
+        e.getMessage().contains("reinit frame holds content of 0000:17:00.1"), e.getMessage());
   }
 
   @Test
   void aV1OnlyDeviceHasTheV1MigrationRegionAndNoV2Migration() throws Exception {
-    SimulatedDevice v1 = device(SimulatedDeviceSpec.of(ADDRESS, IMAGE)
-        .withFlags(MigrationFlags.NONE).withV1MigrationRegion(true));
+    SimulatedDevice v1 =
+        device(
+            SimulatedDeviceSpec.of(ADDRESS, IMAGE)
+                .withFlags(MigrationFlags.NONE)
+                .withV1MigrationRegion(true));
     assertEquals(List.of(RegionType.MIGRATION_V1), v1.regionTypes());
     assertErrno(Errno.ENOTTY, v1::migrationFlags);
 

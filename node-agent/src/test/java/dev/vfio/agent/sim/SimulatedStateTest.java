@@ -20,8 +20,10 @@ class SimulatedStateTest {
   @Test
   void verifyRefusesAStreamOfAnotherDevice() {
     byte[] stream = DataFds.streamOf(new SimulatedState("0000:17:00.1", 42, 1000));
-    MalformedStateException e = assertThrows(MalformedStateException.class,
-        () -> SimulatedState.verify(ADDRESS, new ByteArrayInputStream(stream)));
+    MalformedStateException e =
+        assertThrows(
+            MalformedStateException.class,
+            () -> SimulatedState.verify(ADDRESS, new ByteArrayInputStream(stream)));
     assertTrue(e.getMessage().contains("0000:17:00.1"), e.getMessage());
   }
 
@@ -30,23 +32,32 @@ class SimulatedStateTest {
     byte[] stream = DataFds.streamOf(new SimulatedState(ADDRESS, 3, 50_000));
     int header = StateStreamFormat.headerBytes(ADDRESS);
     stream[header + 31_337] ^= (byte) 0x80;
-    MalformedStateException e = assertThrows(MalformedStateException.class,
-        () -> SimulatedState.read(new ByteArrayInputStream(stream)));
+    MalformedStateException e =
+        assertThrows(
+            MalformedStateException.class,
+            () -> SimulatedState.read(new ByteArrayInputStream(stream)));
     assertTrue(e.getMessage().contains("image offset 31337"), e.getMessage());
   }
 
   @Test
   void readRefusesATruncatedStream() {
     byte[] stream = DataFds.streamOf(new SimulatedState(ADDRESS, 3, 50_000));
-    assertThrows(MalformedStateException.class, () -> SimulatedState.read(
-        new ByteArrayInputStream(Arrays.copyOf(stream, stream.length - 16))));
+    assertThrows(
+        MalformedStateException.class,
+        () ->
+            SimulatedState.read(
+                new ByteArrayInputStream(Arrays.copyOf(stream, stream.length - 16))));
   }
 
   @Test
   void readRefusesTrailingBytes() {
     byte[] stream = DataFds.streamOf(new SimulatedState(ADDRESS, 3, 100));
-    MalformedStateException e = assertThrows(MalformedStateException.class, () ->
-        SimulatedState.read(new ByteArrayInputStream(Arrays.copyOf(stream, stream.length + 1))));
+    MalformedStateException e =
+        assertThrows(
+            MalformedStateException.class,
+            () ->
+                SimulatedState.read(
+                    new ByteArrayInputStream(Arrays.copyOf(stream, stream.length + 1))));
     assertTrue(e.getMessage().contains("trailing"), e.getMessage());
   }
 
@@ -55,8 +66,10 @@ class SimulatedStateTest {
     byte[] stream = DataFds.streamOf(new SimulatedState(ADDRESS, 3, 100));
     int epochAt = StateStreamFormat.HEADER_FIXED_BYTES + ADDRESS.length();
     stream[epochAt + 7] = 4;
-    MalformedStateException e = assertThrows(MalformedStateException.class,
-        () -> SimulatedState.read(new ByteArrayInputStream(stream)));
+    MalformedStateException e =
+        assertThrows(
+            MalformedStateException.class,
+            () -> SimulatedState.read(new ByteArrayInputStream(stream)));
     assertTrue(e.getMessage().contains("seed"), e.getMessage());
   }
 

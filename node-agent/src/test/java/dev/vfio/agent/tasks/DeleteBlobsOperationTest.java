@@ -29,15 +29,18 @@ class DeleteBlobsOperationTest {
   void saveASnapshot() throws Exception {
     node = TaskFixture.create(directory, SimulatedDeviceSpec.of(GPU, 64 * 1024));
     pod = node.pod("workload", GPU);
-    node.saveSnapshot(pod, "snap", List.of(GPU), spec -> { });
+    node.saveSnapshot(pod, "snap", List.of(GPU), spec -> {});
     assertTrue(Files.exists(node.blob("snap", GPU)));
   }
 
   RecordedTask delete(String claim, String blobDirectory) {
-    return node.task(TaskOperation.DeleteBlobs, pod, spec -> {
-      spec.setStorageClaim(claim);
-      spec.setBlobDirectory(blobDirectory);
-    });
+    return node.task(
+        TaskOperation.DeleteBlobs,
+        pod,
+        spec -> {
+          spec.setStorageClaim(claim);
+          spec.setBlobDirectory(blobDirectory);
+        });
   }
 
   @Test
@@ -52,7 +55,8 @@ class DeleteBlobsOperationTest {
 
   @Test
   void aClaimThisAgentDoesNotMountFailsStorageClaimUnknown() {
-    TaskFailure failure = failure(node.deleteBlobs(), delete("elsewhere", TaskFixture.NAMESPACE + "/snap"));
+    TaskFailure failure =
+        failure(node.deleteBlobs(), delete("elsewhere", TaskFixture.NAMESPACE + "/snap"));
 
     assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, failure.reason());
     assertTrue(Files.exists(node.blob("snap", GPU)));

@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A save whose device re-initializes during PRE_COPY ({@code VFIO_PRECOPY_INFO_REINIT}), loaded
- * back: the new initial data is read before the switch to STOP_COPY, the blob carries it in
- * stream order, and the loaded device ends with the state the source had when it stopped.
+ * back: the new initial data is read before the switch to STOP_COPY, the blob carries it in stream
+ * order, and the loaded device ends with the state the source had when it stopped.
  */
 class DeviceSaveReinitTest {
   static final String SOURCE = "0000:65:00.0";
@@ -56,7 +56,8 @@ class DeviceSaveReinitTest {
   @BeforeEach
   void claimATask() {
     VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
+    task.setMetadata(
+        new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Save);
     spec.setNodeName("node-a");
@@ -65,8 +66,14 @@ class DeviceSaveReinitTest {
     claimed.setPhase(TaskPhase.Running);
     claimed.setStage(Stage.Precopy);
     // Every report written at once, so that the last written status shows the last round.
-    context = new TaskContext(task, claimed, (t, status) -> written.set(status), Clock.systemUTC(),
-        Duration.ZERO, delayedReports);
+    context =
+        new TaskContext(
+            task,
+            claimed,
+            (t, status) -> written.set(status),
+            Clock.systemUTC(),
+            Duration.ZERO,
+            delayedReports);
   }
 
   @AfterEach
@@ -76,9 +83,13 @@ class DeviceSaveReinitTest {
 
   @Test
   void reinitDataIsSentBeforeTheSwitchAndTheLoadedDeviceEndsWithTheSourcesState() throws Exception {
-    SimulatedDevice source = new SimulatedDevice(SimulatedDeviceSpec.of(SOURCE, IMAGE)
-        .withFlags(FLAGS).withDirtyBytesPerRound(4096).withReinitOnPrecopyInfo(1),
-        work.resolve("source"));
+    SimulatedDevice source =
+        new SimulatedDevice(
+            SimulatedDeviceSpec.of(SOURCE, IMAGE)
+                .withFlags(FLAGS)
+                .withDirtyBytesPerRound(4096)
+                .withReinitOnPrecopyInfo(1),
+            work.resolve("source"));
     long epochBefore = source.epoch();
     Path blob = work.resolve("blobs").resolve(SOURCE + ".vfs");
     PrecopySpec oneRound = new PrecopySpec();
@@ -95,7 +106,8 @@ class DeviceSaveReinitTest {
       save.finish(true);
     }
     SimulatedState saved = source.content();
-    assertEquals(epochBefore + 2, saved.epoch(), "one epoch for leaving RUNNING, one for the REINIT");
+    assertEquals(
+        epochBefore + 2, saved.epoch(), "one epoch for leaving RUNNING, one for the REINIT");
 
     PrecopyProgress reported = written.get().getPrecopy();
     assertEquals(1, reported.getReinits());
@@ -103,10 +115,12 @@ class DeviceSaveReinitTest {
     assertEquals(0, reported.getInitialBytes());
     assertEquals(0, reported.getEstimatedSwitchoverMillis());
 
-    SimulatedDevice target = new SimulatedDevice(SimulatedDeviceSpec.of(TARGET, IMAGE)
-        .withFlags(FLAGS), work.resolve("target"));
-    try (DeviceLoad load = new DeviceLoad(inventory(target), target,
-        MigrationStateMachine.probe(target), context);
+    SimulatedDevice target =
+        new SimulatedDevice(
+            SimulatedDeviceSpec.of(TARGET, IMAGE).withFlags(FLAGS), work.resolve("target"));
+    try (DeviceLoad load =
+            new DeviceLoad(
+                inventory(target), target, MigrationStateMachine.probe(target), context);
         BlobReader reader = BlobReader.open(blob)) {
       reader.verify();
       load.begin();
@@ -119,11 +133,21 @@ class DeviceSaveReinitTest {
 
   private DeviceSave save(SimulatedDevice source, Path blob) throws IOException {
     InventoryDevice inventory = inventory(source);
-    BlobWriter writer = BlobWriter.create(blob, new BlobHeader(BlobHeader.FORMAT_VERSION,
-        inventory.identity(), FLAGS.names(), "7.1.0", "node-a", "default", "vm-0", "nightly",
-        "2026-12-01T10:00:00Z", BlobCompression.NONE));
-    return new DeviceSave(inventory, source, MigrationStateMachine.probe(source),
-        writer, context);
+    BlobWriter writer =
+        BlobWriter.create(
+            blob,
+            new BlobHeader(
+                BlobHeader.FORMAT_VERSION,
+                inventory.identity(),
+                FLAGS.names(),
+                "7.1.0",
+                "node-a",
+                "default",
+                "vm-0",
+                "nightly",
+                "2026-12-01T10:00:00Z",
+                BlobCompression.NONE));
+    return new DeviceSave(inventory, source, MigrationStateMachine.probe(source), writer, context);
   }
 
   private static InventoryDevice inventory(SimulatedDevice device) throws IOException {

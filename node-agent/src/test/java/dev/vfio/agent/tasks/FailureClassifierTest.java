@@ -24,35 +24,46 @@ class FailureClassifierTest {
   void whatADeviceOrTheStateSaysMeansTheSameInEveryOperation(FailureClassifier operation) {
     TaskFailure cancelled = new TaskFailure(Reasons.CANCELLED, "cancelled by the operator");
     assertSame(cancelled, operation.classify(new TaskStoppedException(cancelled)));
-    assertEquals(Reasons.STATE_REJECTED, operation.classify(
-        new StateRejectedException(DEVICE, "write data_fd", 28, "")).reason());
-    assertEquals(Reasons.DEVICE_ERROR, operation.classify(
-        new VfioException(DEVICE, "RUNNING -> STOP_COPY", Errno.EIO, "")).reason());
-    assertEquals(Reasons.INCOMPATIBLE_DEVICES, operation.classify(
-        new IncompatibleDeviceException("saved from another model")).reason());
-    assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, operation.classify(
-        new UnknownStorageClaimException("elsewhere", Set.of("claim-a"))).reason());
-    assertEquals(Reasons.DEVICE_ERROR, operation.classify(new IllegalStateException("bug")).reason());
+    assertEquals(
+        Reasons.STATE_REJECTED,
+        operation.classify(new StateRejectedException(DEVICE, "write data_fd", 28, "")).reason());
+    assertEquals(
+        Reasons.DEVICE_ERROR,
+        operation
+            .classify(new VfioException(DEVICE, "RUNNING -> STOP_COPY", Errno.EIO, ""))
+            .reason());
+    assertEquals(
+        Reasons.INCOMPATIBLE_DEVICES,
+        operation.classify(new IncompatibleDeviceException("saved from another model")).reason());
+    assertEquals(
+        Reasons.STORAGE_CLAIM_UNKNOWN,
+        operation
+            .classify(new UnknownStorageClaimException("elsewhere", Set.of("claim-a")))
+            .reason());
+    assertEquals(
+        Reasons.DEVICE_ERROR, operation.classify(new IllegalStateException("bug")).reason());
   }
 
   @ParameterizedTest(name = "{0}: {1}")
   @CsvSource({
-      "SAVE, No space left on device, StorageFull",
-      "SAVE, Input/output error, StorageError",
-      "LOAD, Input/output error, StorageError",
-      "SEND, Connection reset, TransferFailed",
-      "RECEIVE, Connection reset, TransferFailed",
-      "RESUME, cannot write cgroup.freeze, DeviceError",
-      "DELETE_BLOBS, Directory not empty, StorageError",
+    "SAVE, No space left on device, StorageFull",
+    "SAVE, Input/output error, StorageError",
+    "LOAD, Input/output error, StorageError",
+    "SEND, Connection reset, TransferFailed",
+    "RECEIVE, Connection reset, TransferFailed",
+    "RESUME, cannot write cgroup.freeze, DeviceError",
+    "DELETE_BLOBS, Directory not empty, StorageError",
   })
-  void otherInputOutputFailuresMeanWhatTheOperationDoes(FailureClassifier operation, String message,
-      String reason) {
+  void otherInputOutputFailuresMeanWhatTheOperationDoes(
+      FailureClassifier operation, String message, String reason) {
     assertEquals(reason, operation.classify(new IOException(message)).reason());
   }
 
   @ParameterizedTest(name = "{0}: {1}")
   @CsvSource({"LOAD, BlobCorrupt", "RECEIVE, TransferFailed"})
-  void aBlobThatFailsItsChecksIsTheBlobsFaultOrTheStreams(FailureClassifier operation, String reason) {
-    assertEquals(reason, operation.classify(new BlobIntegrityException("blob", "CRC mismatch")).reason());
+  void aBlobThatFailsItsChecksIsTheBlobsFaultOrTheStreams(
+      FailureClassifier operation, String reason) {
+    assertEquals(
+        reason, operation.classify(new BlobIntegrityException("blob", "CRC mismatch")).reason());
   }
 }

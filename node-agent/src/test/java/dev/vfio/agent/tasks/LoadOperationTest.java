@@ -45,26 +45,35 @@ class LoadOperationTest {
   /** Two devices saved into snapshot "snap", and a target pod with two devices like them. */
   @BeforeEach
   void saveASnapshot() throws Exception {
-    node = TaskFixture.create(directory, SimulatedDeviceSpec.of(SOURCE_A, BYTES),
-        SimulatedDeviceSpec.of(SOURCE_B, BYTES / 2), SimulatedDeviceSpec.of(TARGET_A, BYTES),
-        SimulatedDeviceSpec.of(TARGET_B, BYTES / 2));
-    node.saveSnapshot(node.pod("origin", SOURCE_A, SOURCE_B), "snap", List.of(SOURCE_A, SOURCE_B), spec -> { });
+    node =
+        TaskFixture.create(
+            directory,
+            SimulatedDeviceSpec.of(SOURCE_A, BYTES),
+            SimulatedDeviceSpec.of(SOURCE_B, BYTES / 2),
+            SimulatedDeviceSpec.of(TARGET_A, BYTES),
+            SimulatedDeviceSpec.of(TARGET_B, BYTES / 2));
+    node.saveSnapshot(
+        node.pod("origin", SOURCE_A, SOURCE_B), "snap", List.of(SOURCE_A, SOURCE_B), spec -> {});
     savedA = node.device(SOURCE_A).content();
     savedB = node.device(SOURCE_B).content();
     target = node.pod("target", TARGET_A, TARGET_B);
   }
 
   RecordedTask load(List<String> devices, List<DeviceMapping> map) {
-    return node.task(TaskOperation.Load, target, spec -> {
-      spec.setDevices(devices);
-      spec.setDeviceMap(map);
-      spec.setStorageClaim(TaskFixture.CLAIM);
-      spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
-    });
+    return node.task(
+        TaskOperation.Load,
+        target,
+        spec -> {
+          spec.setDevices(devices);
+          spec.setDeviceMap(map);
+          spec.setStorageClaim(TaskFixture.CLAIM);
+          spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
+        });
   }
 
   RecordedTask load() {
-    return load(List.of(TARGET_A, TARGET_B), List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_B)));
+    return load(
+        List.of(TARGET_A, TARGET_B), List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_B)));
   }
 
   /** What every failed load must leave: targets running, nothing journaled, the pod told. */
@@ -131,19 +140,21 @@ class LoadOperationTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"ENOSPC", "EINVAL"})
   void aTargetThatRefusesTheStateOnWriteFailsStateRejected(String errno) throws Exception {
-    node.device(TARGET_B).setFaults(
-        SimulatedFaults.NONE.withResumeWritesRefusedAfter(4096, Errno.valueOf(errno)));
+    node.device(TARGET_B)
+        .setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(4096, Errno.valueOf(errno)));
 
     TaskFailure failure = failure(node.load(), load());
 
     assertEquals(Reasons.STATE_REJECTED, failure.reason());
-    assertTrue(failure.getMessage().contains("write data_fd failed: " + errno), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("write data_fd failed: " + errno), failure.getMessage());
     assertRolledBack();
   }
 
   @Test
   void aTargetThatCannotEnterResumingFailsDeviceError() throws Exception {
-    node.device(TARGET_A).setFaults(SimulatedFaults.NONE.withArcFault(STOP, RESUMING, Errno.EIO, true));
+    node.device(TARGET_A)
+        .setFaults(SimulatedFaults.NONE.withArcFault(STOP, RESUMING, Errno.EIO, true));
 
     TaskFailure failure = failure(node.load(), load());
 
@@ -153,14 +164,31 @@ class LoadOperationTest {
 
   @Test
   void aTargetOfAnotherModelFailsIncompatibleDevicesUntouched() throws Exception {
-    node = TaskFixture.create(directory.resolve("other"), SimulatedDeviceSpec.of(SOURCE_A, BYTES),
-        new SimulatedDeviceSpec(TARGET_A, "vfio-sim-pci", "1b36", "0102", "sim", BYTES,
-            SimulatedDeviceSpec.of(TARGET_A, BYTES).flags(), 0, false, true, false, 0, false, SimulatedFaults.NONE));
-    node.saveSnapshot(node.pod("origin", SOURCE_A), "snap", List.of(SOURCE_A), spec -> { });
+    node =
+        TaskFixture.create(
+            directory.resolve("other"),
+            SimulatedDeviceSpec.of(SOURCE_A, BYTES),
+            new SimulatedDeviceSpec(
+                TARGET_A,
+                "vfio-sim-pci",
+                "1b36",
+                "0102",
+                "sim",
+                BYTES,
+                SimulatedDeviceSpec.of(TARGET_A, BYTES).flags(),
+                0,
+                false,
+                true,
+                false,
+                0,
+                false,
+                SimulatedFaults.NONE));
+    node.saveSnapshot(node.pod("origin", SOURCE_A), "snap", List.of(SOURCE_A), spec -> {});
     target = node.pod("target", TARGET_A);
     long before = node.epoch(TARGET_A);
 
-    TaskFailure failure = failure(node.load(), load(List.of(TARGET_A), List.of(pair(SOURCE_A, TARGET_A))));
+    TaskFailure failure =
+        failure(node.load(), load(List.of(TARGET_A), List.of(pair(SOURCE_A, TARGET_A))));
 
     assertEquals(Reasons.INCOMPATIBLE_DEVICES, failure.reason());
     assertEquals(before, node.epoch(TARGET_A));
@@ -184,7 +212,8 @@ class LoadOperationTest {
     TaskFailure failure = failure(node.load(), task);
 
     assertEquals(Reasons.DEVICE_ERROR, failure.reason());
-    assertTrue(failure.getMessage().contains("the API server could not be reached"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("the API server could not be reached"), failure.getMessage());
     assertRolledBack();
   }
 
@@ -192,11 +221,17 @@ class LoadOperationTest {
   void aSourceNamedTwiceInTheDeviceMapFailsInvalidSpecUntouched() throws Exception {
     long before = node.epoch(TARGET_A);
 
-    TaskFailure failure = failure(node.load(), load(List.of(TARGET_A, TARGET_B),
-        List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
+    TaskFailure failure =
+        failure(
+            node.load(),
+            load(
+                List.of(TARGET_A, TARGET_B),
+                List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
-    assertTrue(failure.getMessage().contains("source device " + SOURCE_A + " twice"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("source device " + SOURCE_A + " twice"),
+        failure.getMessage());
     assertEquals(before, node.epoch(TARGET_A));
   }
 
@@ -204,11 +239,15 @@ class LoadOperationTest {
   void aTargetNamedTwiceInTheDeviceMapFailsInvalidSpecUntouched() throws Exception {
     long before = node.epoch(TARGET_A);
 
-    TaskFailure failure = failure(node.load(), load(List.of(TARGET_A),
-        List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
+    TaskFailure failure =
+        failure(
+            node.load(),
+            load(List.of(TARGET_A), List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
-    assertTrue(failure.getMessage().contains("target device " + TARGET_A + " twice"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("target device " + TARGET_A + " twice"),
+        failure.getMessage());
     assertEquals(before, node.epoch(TARGET_A));
   }
 
@@ -216,8 +255,8 @@ class LoadOperationTest {
   void aTargetWithoutASourceFailsInvalidSpecUntouched() throws Exception {
     long before = node.epoch(TARGET_B);
 
-    TaskFailure failure = failure(node.load(), load(List.of(TARGET_A, TARGET_B),
-        List.of(pair(SOURCE_A, TARGET_A))));
+    TaskFailure failure =
+        failure(node.load(), load(List.of(TARGET_A, TARGET_B), List.of(pair(SOURCE_A, TARGET_A))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
     assertTrue(failure.getMessage().contains(TARGET_B), failure.getMessage());

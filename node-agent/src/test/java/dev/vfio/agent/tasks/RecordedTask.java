@@ -23,7 +23,8 @@ import java.util.function.Predicate;
  * write that follows the devices' move to RESUMING.
  */
 final class RecordedTask {
-  private record Trigger(Predicate<VfioNodeTaskStatus> matches, Runnable action, AtomicBoolean fired) {}
+  private record Trigger(
+      Predicate<VfioNodeTaskStatus> matches, Runnable action, AtomicBoolean fired) {}
 
   final VfioNodeTask task;
   final TaskContext context;
@@ -37,7 +38,8 @@ final class RecordedTask {
     claimed.setPhase(TaskPhase.Running);
     claimed.setStage(Stage.Preparing);
     claimed.setStartTime(Clock.systemUTC().instant().toString());
-    this.context = new TaskContext(task, claimed, this::write, Clock.systemUTC(), Duration.ZERO, reports);
+    this.context =
+        new TaskContext(task, claimed, this::write, Clock.systemUTC(), Duration.ZERO, reports);
   }
 
   /** Runs {@code action} once, on the first status written that {@code matches}. */
@@ -59,7 +61,10 @@ final class RecordedTask {
 
   /** Where a Receive task listens, once it published it. */
   TaskEndpoint endpoint() {
-    return writes.stream().map(VfioNodeTaskStatus::getEndpoint).filter(Objects::nonNull).findFirst()
+    return writes.stream()
+        .map(VfioNodeTaskStatus::getEndpoint)
+        .filter(Objects::nonNull)
+        .findFirst()
         .orElse(null);
   }
 

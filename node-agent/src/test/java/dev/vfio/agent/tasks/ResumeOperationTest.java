@@ -33,9 +33,12 @@ class ResumeOperationTest {
   /** The source of a storage migration: saved and kept stopped, its pod frozen. */
   @BeforeEach
   void saveAndKeepStopped() throws Exception {
-    node = TaskFixture.create(directory, SimulatedDeviceSpec.of(GPU, 1 << 20), SimulatedDeviceSpec.of(NIC, 4096));
+    node =
+        TaskFixture.create(
+            directory, SimulatedDeviceSpec.of(GPU, 1 << 20), SimulatedDeviceSpec.of(NIC, 4096));
     pod = node.pod("source", GPU, NIC);
-    node.saveSnapshot(pod, "snap", List.of(GPU, NIC), spec -> spec.setAfterSave(AfterSnapshot.KeepStopped));
+    node.saveSnapshot(
+        pod, "snap", List.of(GPU, NIC), spec -> spec.setAfterSave(AfterSnapshot.KeepStopped));
     node.assertState(STOP, GPU, NIC);
     kept = node.device(GPU).content();
   }

@@ -40,33 +40,44 @@ class SaveOperationTest {
 
   @BeforeEach
   void createNode() throws Exception {
-    node = TaskFixture.create(directory, SimulatedDeviceSpec.of(GPU, 3 * MIB),
-        SimulatedDeviceSpec.of(NIC, MIB).withFlags(
-            new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY)).withDirtyBytesPerRound(4096));
+    node =
+        TaskFixture.create(
+            directory,
+            SimulatedDeviceSpec.of(GPU, 3 * MIB),
+            SimulatedDeviceSpec.of(NIC, MIB)
+                .withFlags(new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY))
+                .withDirtyBytesPerRound(4096));
     pod = node.pod("workload", GPU, NIC);
   }
 
   RecordedTask save(Consumer<VfioNodeTaskSpec> more) {
-    return node.task(TaskOperation.Save, pod, spec -> {
-      spec.setDevices(List.of(GPU, NIC));
-      spec.setStorageClaim(TaskFixture.CLAIM);
-      spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
-      more.accept(spec);
-    });
+    return node.task(
+        TaskOperation.Save,
+        pod,
+        spec -> {
+          spec.setDevices(List.of(GPU, NIC));
+          spec.setStorageClaim(TaskFixture.CLAIM);
+          spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
+          more.accept(spec);
+        });
   }
 
-  /** What every failed save must leave: devices running, pod thawed, nothing journaled or half written. */
+  /**
+   * What every failed save must leave: devices running, pod thawed, nothing journaled or half
+   * written.
+   */
   void assertRolledBack() throws Exception {
     node.assertState(RUNNING, GPU, NIC);
     assertFalse(node.frozen(pod), "pod thawed");
     assertEquals(List.of(), node.journaled());
-    assertTrue(node.filesOf("snap").stream().noneMatch(f -> f.getFileName().toString().contains(".tmp-")),
+    assertTrue(
+        node.filesOf("snap").stream().noneMatch(f -> f.getFileName().toString().contains(".tmp-")),
         node.filesOf("snap")::toString);
   }
 
   @Test
   void savesEveryDeviceIntoAVerifiedBlobAndResumesThem() throws Exception {
-    RecordedTask task = save(spec -> { });
+    RecordedTask task = save(spec -> {});
 
     node.save().run(task.context);
 
@@ -104,7 +115,8 @@ class SaveOperationTest {
     node.save().run(save(spec -> spec.setAfterSave(AfterSnapshot.KeepStopped)).context);
     node.freezes.clear();
 
-    TaskFailure failure = failure(node.save(), save(spec -> spec.setBlobDirectory(TaskFixture.NAMESPACE + "/again")));
+    TaskFailure failure =
+        failure(node.save(), save(spec -> spec.setBlobDirectory(TaskFixture.NAMESPACE + "/again")));
 
     assertEquals(Reasons.SOURCE_STOPPED, failure.reason());
     assertTrue(failure.getMessage().contains(GPU + " is STOP, not RUNNING"), failure.getMessage());
@@ -118,10 +130,12 @@ class SaveOperationTest {
   void aDeviceThatFailsItsArcFailsDeviceErrorAndEverythingIsRolledBack() throws Exception {
     node.device(GPU).setFaults(SimulatedFaults.NONE.withArcFault(STOP, STOP_COPY, Errno.EIO, true));
 
-    TaskFailure failure = failure(node.save(), save(spec -> { }));
+    TaskFailure failure = failure(node.save(), save(spec -> {}));
 
     assertEquals(Reasons.DEVICE_ERROR, failure.reason());
-    assertTrue(failure.getMessage().contains(GPU + ": RUNNING -> STOP_COPY failed: EIO"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains(GPU + ": RUNNING -> STOP_COPY failed: EIO"),
+        failure.getMessage());
     assertRolledBack();
   }
 
@@ -129,7 +143,7 @@ class SaveOperationTest {
   void aStreamThatBreaksMidwayFailsDeviceError() throws Exception {
     node.device(GPU).setFaults(SimulatedFaults.NONE.withStreamFailureAfter(MIB + 100));
 
-    TaskFailure failure = failure(node.save(), save(spec -> { }));
+    TaskFailure failure = failure(node.save(), save(spec -> {}));
 
     assertEquals(Reasons.DEVICE_ERROR, failure.reason());
     assertRolledBack();
@@ -137,11 +151,15 @@ class SaveOperationTest {
 
   @Test
   void aFullClaimFailsStorageFullAndLeavesNoTemporaryBlob() throws Exception {
-    node = TaskFixture.create(directory.resolve("full"), roots -> FullClaims.fullAfter(roots, 256 * 1024),
-        SimulatedDeviceSpec.of(GPU, 3 * MIB), SimulatedDeviceSpec.of(NIC, MIB));
+    node =
+        TaskFixture.create(
+            directory.resolve("full"),
+            roots -> FullClaims.fullAfter(roots, 256 * 1024),
+            SimulatedDeviceSpec.of(GPU, 3 * MIB),
+            SimulatedDeviceSpec.of(NIC, MIB));
     pod = node.pod("workload", GPU, NIC);
 
-    TaskFailure failure = failure(node.save(), save(spec -> { }));
+    TaskFailure failure = failure(node.save(), save(spec -> {}));
 
     assertEquals(Reasons.STORAGE_FULL, failure.reason());
     assertTrue(failure.getMessage().contains("free space on the claim"), failure.getMessage());
@@ -161,8 +179,10 @@ class SaveOperationTest {
 
   @Test
   void cancelMidStreamStopsTheSaveAndRollsBack() throws Exception {
-    RecordedTask task = save(spec -> { });
-    task.when(status -> status.getBytesDone() != null && status.getBytesDone() > 0, task.context::requestCancel);
+    RecordedTask task = save(spec -> {});
+    task.when(
+        status -> status.getBytesDone() != null && status.getBytesDone() > 0,
+        task.context::requestCancel);
 
     TaskFailure failure = failure(node.save(), task);
 
@@ -174,10 +194,12 @@ class SaveOperationTest {
   void aDeviceNamedTwiceFailsInvalidSpecBeforeAnythingIsTouched() throws Exception {
     long before = node.epoch(GPU);
 
-    TaskFailure failure = failure(node.save(), save(spec -> spec.setDevices(List.of(GPU, NIC, GPU))));
+    TaskFailure failure =
+        failure(node.save(), save(spec -> spec.setDevices(List.of(GPU, NIC, GPU))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
-    assertTrue(failure.getMessage().contains("names device " + GPU + " twice"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("names device " + GPU + " twice"), failure.getMessage());
     assertEquals(before, node.epoch(GPU), "the device never left RUNNING");
     assertEquals(List.of(), node.freezes, "the pod was never frozen");
     node.assertState(RUNNING, GPU, NIC);

@@ -43,7 +43,8 @@ class SendReceiveOperationTest {
   static final String TARGET_B = "0000:af:00.1";
   static final String TOKEN = "d3b07384d113edec49eaa6238ad5ff00";
   static final long BYTES = 2 << 20;
-  static final List<DeviceMapping> PAIRS = List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_B));
+  static final List<DeviceMapping> PAIRS =
+      List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_B));
 
   @TempDir Path directory;
   @AutoClose TaskFixture node;
@@ -54,9 +55,15 @@ class SendReceiveOperationTest {
   @BeforeEach
   void createNode() throws Exception {
     MigrationFlags preCopy = new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY);
-    node = TaskFixture.create(directory, SimulatedDeviceSpec.of(SOURCE_A, BYTES),
-        SimulatedDeviceSpec.of(SOURCE_B, BYTES / 2).withFlags(preCopy).withDirtyBytesPerRound(4096),
-        SimulatedDeviceSpec.of(TARGET_A, BYTES), SimulatedDeviceSpec.of(TARGET_B, BYTES / 2).withFlags(preCopy));
+    node =
+        TaskFixture.create(
+            directory,
+            SimulatedDeviceSpec.of(SOURCE_A, BYTES),
+            SimulatedDeviceSpec.of(SOURCE_B, BYTES / 2)
+                .withFlags(preCopy)
+                .withDirtyBytesPerRound(4096),
+            SimulatedDeviceSpec.of(TARGET_A, BYTES),
+            SimulatedDeviceSpec.of(TARGET_B, BYTES / 2).withFlags(preCopy));
     source = node.pod("source", SOURCE_A, SOURCE_B);
     target = node.pod("target", TARGET_A, TARGET_B);
   }
@@ -68,20 +75,26 @@ class SendReceiveOperationTest {
   }
 
   RecordedTask receiveTask(List<String> devices, List<DeviceMapping> map) {
-    return node.task(TaskOperation.Receive, target, spec -> {
-      spec.setDevices(devices);
-      spec.setDeviceMap(map);
-      spec.setToken(TOKEN);
-    });
+    return node.task(
+        TaskOperation.Receive,
+        target,
+        spec -> {
+          spec.setDevices(devices);
+          spec.setDeviceMap(map);
+          spec.setToken(TOKEN);
+        });
   }
 
   RecordedTask sendTask(TaskEndpoint endpoint, List<String> devices, List<DeviceMapping> map) {
-    return node.task(TaskOperation.Send, source, spec -> {
-      spec.setDevices(devices);
-      spec.setDeviceMap(map);
-      spec.setToken(TOKEN);
-      spec.setEndpoint(endpoint);
-    });
+    return node.task(
+        TaskOperation.Send,
+        source,
+        spec -> {
+          spec.setDevices(devices);
+          spec.setDeviceMap(map);
+          spec.setToken(TOKEN);
+          spec.setEndpoint(endpoint);
+        });
   }
 
   /** An endpoint no receiver listens on: a send refused before it connects never notices. */
@@ -94,21 +107,24 @@ class SendReceiveOperationTest {
 
   /** Starts the Receive task; the future holds its failure, or null when it succeeded. */
   CompletableFuture<TaskFailure> receiving(RecordedTask task) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        node.receive().run(task.context);
-        return null;
-      } catch (TaskFailure failure) {
-        return failure;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }, receiver);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            node.receive().run(task.context);
+            return null;
+          } catch (TaskFailure failure) {
+            return failure;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        },
+        receiver);
   }
 
   /** A Receive of both devices, listening; the Send task that goes with it. */
-  record Migration(RecordedTask receive, CompletableFuture<TaskFailure> received, RecordedTask send) {
+  record Migration(
+      RecordedTask receive, CompletableFuture<TaskFailure> received, RecordedTask send) {
     TaskFailure receiveOutcome() throws Exception {
       return received.get(60, TimeUnit.SECONDS);
     }
@@ -117,8 +133,11 @@ class SendReceiveOperationTest {
   Migration migration() {
     RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
     CompletableFuture<TaskFailure> received = receiving(receive);
-    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null || received.isDone());
-    return new Migration(receive, received, sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> receive.endpoint() != null || received.isDone());
+    return new Migration(
+        receive, received, sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS));
   }
 
   /** What every failed migration must leave: both sides running, the source thawed, no journal. */
@@ -147,7 +166,8 @@ class SendReceiveOperationTest {
 
   @Test
   void aSourceDeviceErrorFailsBothSidesAndRollsThemBack() throws Exception {
-    node.device(SOURCE_A).setFaults(SimulatedFaults.NONE.withArcFault(STOP, STOP_COPY, Errno.EIO, true));
+    node.device(SOURCE_A)
+        .setFaults(SimulatedFaults.NONE.withArcFault(STOP, STOP_COPY, Errno.EIO, true));
     Migration migration = migration();
 
     TaskFailure sent = failure(node.send(), migration.send());
@@ -165,13 +185,16 @@ class SendReceiveOperationTest {
     TaskFailure sent = failure(node.send(), migration.send());
 
     assertEquals(Reasons.STATE_REJECTED, migration.receiveOutcome().reason());
-    assertTrue(Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
+    assertTrue(
+        Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()),
+        sent::toString);
     assertBothSidesRolledBack();
   }
 
   @Test
   void aTargetThatRefusesTheStateOnWriteFailsStateRejected() throws Exception {
-    node.device(TARGET_A).setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(BYTES / 4, Errno.ENOSPC));
+    node.device(TARGET_A)
+        .setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(BYTES / 4, Errno.ENOSPC));
     Migration migration = migration();
 
     TaskFailure sent = failure(node.send(), migration.send());
@@ -179,7 +202,9 @@ class SendReceiveOperationTest {
     TaskFailure received = migration.receiveOutcome();
     assertEquals(Reasons.STATE_REJECTED, received.reason());
     assertTrue(received.getMessage().contains(TARGET_A), received.getMessage());
-    assertTrue(Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
+    assertTrue(
+        Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()),
+        sent::toString);
     assertBothSidesRolledBack();
   }
 
@@ -187,7 +212,9 @@ class SendReceiveOperationTest {
   void cancellingTheSendMidStreamRollsBothSidesBack() throws Exception {
     Migration migration = migration();
     RecordedTask send = migration.send();
-    send.when(status -> status.getBytesDone() != null && status.getBytesDone() > 0, send.context::requestCancel);
+    send.when(
+        status -> status.getBytesDone() != null && status.getBytesDone() > 0,
+        send.context::requestCancel);
 
     TaskFailure sent = failure(node.send(), send);
 
@@ -210,8 +237,9 @@ class SendReceiveOperationTest {
 
   @Test
   void aStatusWriteThatFailsWithTheTargetsResumingRollsThemBack() throws Exception {
-    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS)
-        .refuseWritesWhen(status -> status.getEndpoint() != null);
+    RecordedTask receive =
+        receiveTask(List.of(TARGET_A, TARGET_B), PAIRS)
+            .refuseWritesWhen(status -> status.getEndpoint() != null);
 
     TaskFailure failure = failure(node.receive(), receive);
 
@@ -224,11 +252,18 @@ class SendReceiveOperationTest {
   void aTargetNamedTwiceFailsTheSendInvalidSpecBeforeAnySourceStops() throws Exception {
     long before = node.epoch(SOURCE_A);
 
-    TaskFailure failure = failure(node.send(), sendTask(nowhere(), List.of(SOURCE_A, SOURCE_B),
-        List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
+    TaskFailure failure =
+        failure(
+            node.send(),
+            sendTask(
+                nowhere(),
+                List.of(SOURCE_A, SOURCE_B),
+                List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
-    assertTrue(failure.getMessage().contains("target device " + TARGET_A + " twice"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("target device " + TARGET_A + " twice"),
+        failure.getMessage());
     assertEquals(before, node.epoch(SOURCE_A), "no source device went to STOP_COPY");
     assertEquals(List.of(), node.freezes, "the source pod was never frozen");
   }
@@ -237,11 +272,18 @@ class SendReceiveOperationTest {
   void aSourceNamedTwiceFailsTheSendInvalidSpecBeforeAnySourceStops() throws Exception {
     long before = node.epoch(SOURCE_A);
 
-    TaskFailure failure = failure(node.send(), sendTask(nowhere(), List.of(SOURCE_A),
-        List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
+    TaskFailure failure =
+        failure(
+            node.send(),
+            sendTask(
+                nowhere(),
+                List.of(SOURCE_A),
+                List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
-    assertTrue(failure.getMessage().contains("source device " + SOURCE_A + " twice"), failure.getMessage());
+    assertTrue(
+        failure.getMessage().contains("source device " + SOURCE_A + " twice"),
+        failure.getMessage());
     assertEquals(before, node.epoch(SOURCE_A));
     assertEquals(List.of(), node.freezes);
   }
@@ -250,8 +292,10 @@ class SendReceiveOperationTest {
   void aTargetNamedTwiceFailsTheReceiveInvalidSpecBeforeAnyTargetResumes() throws Exception {
     long before = node.epoch(TARGET_A);
 
-    TaskFailure failure = failure(node.receive(), receiveTask(List.of(TARGET_A, TARGET_A),
-        List.of(pair(SOURCE_A, TARGET_A))));
+    TaskFailure failure =
+        failure(
+            node.receive(),
+            receiveTask(List.of(TARGET_A, TARGET_A), List.of(pair(SOURCE_A, TARGET_A))));
 
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
     assertTrue(failure.getMessage().contains(TARGET_A + " twice"), failure.getMessage());

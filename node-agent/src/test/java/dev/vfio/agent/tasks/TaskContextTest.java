@@ -36,11 +36,13 @@ class TaskContextTest {
 
   @BeforeEach
   void claimATask() throws Exception {
-    try (InputStream crd = getClass().getResourceAsStream("/META-INF/fabric8/vfionodetasks.vfio.dev-v1.yml")) {
+    try (InputStream crd =
+        getClass().getResourceAsStream("/META-INF/fabric8/vfionodetasks.vfio.dev-v1.yml")) {
       client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
     }
     VfioNodeTask created = new VfioNodeTask();
-    created.setMetadata(new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
+    created.setMetadata(
+        new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Save);
     spec.setNodeName("node-a");
@@ -60,7 +62,9 @@ class TaskContextTest {
 
   @Test
   void stagesPassedWithinTheReportIntervalAreWrittenOnlyWithTheOutcome() {
-    TaskContext context = new TaskContext(task, claimed, writer::write, Clock.systemUTC(), Duration.ofHours(1), delayedReports);
+    TaskContext context =
+        new TaskContext(
+            task, claimed, writer::write, Clock.systemUTC(), Duration.ofHours(1), delayedReports);
     int before = server.getRequestCount();
 
     context.stage(Stage.Quiescing);
@@ -78,7 +82,14 @@ class TaskContextTest {
 
   @Test
   void aStageThatLastsIsWrittenOnceTheIntervalPassed() {
-    TaskContext context = new TaskContext(task, claimed, writer::write, Clock.systemUTC(), Duration.ofMillis(100), delayedReports);
+    TaskContext context =
+        new TaskContext(
+            task,
+            claimed,
+            writer::write,
+            Clock.systemUTC(),
+            Duration.ofMillis(100),
+            delayedReports);
 
     context.stage(Stage.StopCopy);
 
@@ -86,6 +97,11 @@ class TaskContextTest {
   }
 
   private VfioNodeTaskStatus stored() {
-    return client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get().getStatus();
+    return client
+        .resources(VfioNodeTask.class)
+        .inNamespace("default")
+        .withName("snap-save")
+        .get()
+        .getStatus();
   }
 }

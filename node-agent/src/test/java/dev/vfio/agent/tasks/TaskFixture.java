@@ -43,10 +43,10 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * One simulated node to run task operations on in a test, without an API server: simulated
- * devices, the simulated freezer (with every freeze recorded), a journal and one storage claim in
- * a test's directory, and the pods the tasks name. Operations run directly, on a
- * {@link RecordedTask}'s context.
+ * One simulated node to run task operations on in a test, without an API server: simulated devices,
+ * the simulated freezer (with every freeze recorded), a journal and one storage claim in a test's
+ * directory, and the pods the tasks name. Operations run directly, on a {@link RecordedTask}'s
+ * context.
  */
 final class TaskFixture implements AutoCloseable {
   static final String NODE = "node-a";
@@ -60,38 +60,49 @@ final class TaskFixture implements AutoCloseable {
   final DeviceJournal journal;
   final BlobStore blobs;
   final PodDevices podDevices;
+
   /** Every pod the node's quiescer froze, in order. */
   final List<PodRef> freezes = new CopyOnWriteArrayList<>();
+
   /** The restore-status each pod was told last, by pod name. */
   private final Map<String, Pod> pods = new ConcurrentHashMap<>();
+
   private final SimulatedDevices devices;
   private final SimulatedFreezer freezer;
   private final Path claim;
   private final ScheduledExecutorService reports = Executors.newSingleThreadScheduledExecutor();
 
-  private TaskFixture(Path directory, Function<Map<String, Path>, BlobStore> store,
-      List<SimulatedDeviceSpec> specs) throws IOException {
+  private TaskFixture(
+      Path directory, Function<Map<String, Path>, BlobStore> store, List<SimulatedDeviceSpec> specs)
+      throws IOException {
     this.devices = SimulatedDevices.of(specs, directory.resolve("devices"));
     this.freezer = new SimulatedFreezer(directory);
     NodeBackend simulated = SimulatedBackend.of(devices, directory);
-    Quiescer recording = new Quiescer() {
-      @Override
-      public void freeze(PodRef pod) throws IOException {
-        freezes.add(pod);
-        simulated.quiescer().freeze(pod);
-      }
+    Quiescer recording =
+        new Quiescer() {
+          @Override
+          public void freeze(PodRef pod) throws IOException {
+            freezes.add(pod);
+            simulated.quiescer().freeze(pod);
+          }
 
-      @Override
-      public void thaw(PodRef pod) throws IOException {
-        simulated.quiescer().thaw(pod);
-      }
-    };
-    this.backend = new NodeBackend(simulated.name(), simulated.inventory(), simulated.resolver(),
-        simulated.access(), recording);
+          @Override
+          public void thaw(PodRef pod) throws IOException {
+            simulated.quiescer().thaw(pod);
+          }
+        };
+    this.backend =
+        new NodeBackend(
+            simulated.name(),
+            simulated.inventory(),
+            simulated.resolver(),
+            simulated.access(),
+            recording);
     this.journal = new DeviceJournal(directory.resolve("journal"));
     this.claim = Files.createDirectories(directory.resolve("claims").resolve(CLAIM));
     this.blobs = store.apply(Map.of(CLAIM, claim));
-    this.podDevices = new PodDevices((namespace, name, uid) -> pods.get(namespace + "/" + name), backend, NODE);
+    this.podDevices =
+        new PodDevices((namespace, name, uid) -> pods.get(namespace + "/" + name), backend, NODE);
   }
 
   static TaskFixture create(Path directory, SimulatedDeviceSpec... specs) throws IOException {
@@ -99,8 +110,9 @@ final class TaskFixture implements AutoCloseable {
   }
 
   /** A node whose storage claim is the blob store {@code store} makes of the claim roots. */
-  static TaskFixture create(Path directory, Function<Map<String, Path>, BlobStore> store,
-      SimulatedDeviceSpec... specs) throws IOException {
+  static TaskFixture create(
+      Path directory, Function<Map<String, Path>, BlobStore> store, SimulatedDeviceSpec... specs)
+      throws IOException {
     return new TaskFixture(directory, store, List.of(specs));
   }
 
@@ -113,7 +125,8 @@ final class TaskFixture implements AutoCloseable {
   }
 
   SendOperation send() {
-    return new SendOperation(podDevices, backend, journal, () -> CREDENTIALS, NODE, "6.1.0-test", IDLE);
+    return new SendOperation(
+        podDevices, backend, journal, () -> CREDENTIALS, NODE, "6.1.0-test", IDLE);
   }
 
   ReceiveOperation receive() {
@@ -130,10 +143,20 @@ final class TaskFixture implements AutoCloseable {
 
   /** A running pod on this node that holds {@code addresses}. */
   PodRef pod(String name, String... addresses) {
-    Pod pod = new PodBuilder().withMetadata(new ObjectMetaBuilder().withNamespace(NAMESPACE)
-        .withName(name).withUid(UUID.randomUUID().toString())
-        .withAnnotations(Map.of(SimulatedPodResolver.ANNOTATION, String.join(",", addresses)))
-        .build()).withNewSpec().withNodeName(NODE).endSpec().build();
+    Pod pod =
+        new PodBuilder()
+            .withMetadata(
+                new ObjectMetaBuilder()
+                    .withNamespace(NAMESPACE)
+                    .withName(name)
+                    .withUid(UUID.randomUUID().toString())
+                    .withAnnotations(
+                        Map.of(SimulatedPodResolver.ANNOTATION, String.join(",", addresses)))
+                    .build())
+            .withNewSpec()
+            .withNodeName(NODE)
+            .endSpec()
+            .build();
     pods.put(NAMESPACE + "/" + name, pod);
     return PodRef.of(pod);
   }
@@ -141,9 +164,12 @@ final class TaskFixture implements AutoCloseable {
   /** A task of {@code operation} on {@code pod}, its spec completed by {@code spec}. */
   RecordedTask task(TaskOperation operation, PodRef pod, Consumer<VfioNodeTaskSpec> spec) {
     VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withNamespace(NAMESPACE)
-        .withName(pod.name() + "-" + operation.name().toLowerCase())
-        .withUid(UUID.randomUUID().toString()).build());
+    task.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(NAMESPACE)
+            .withName(pod.name() + "-" + operation.name().toLowerCase())
+            .withUid(UUID.randomUUID().toString())
+            .build());
     VfioNodeTaskSpec taskSpec = new VfioNodeTaskSpec();
     taskSpec.setOperation(operation);
     taskSpec.setNodeName(NODE);
@@ -154,15 +180,24 @@ final class TaskFixture implements AutoCloseable {
     return new RecordedTask(task, reports);
   }
 
-  /** Saves {@code devices} of {@code pod} into {@code snapshot} on the claim, as a snapshot does. */
-  void saveSnapshot(PodRef pod, String snapshot, List<String> devices, Consumer<VfioNodeTaskSpec> more)
+  /**
+   * Saves {@code devices} of {@code pod} into {@code snapshot} on the claim, as a snapshot does.
+   */
+  void saveSnapshot(
+      PodRef pod, String snapshot, List<String> devices, Consumer<VfioNodeTaskSpec> more)
       throws TaskFailure, InterruptedException {
-    save().run(task(TaskOperation.Save, pod, spec -> {
-      spec.setDevices(devices);
-      spec.setStorageClaim(CLAIM);
-      spec.setBlobDirectory(NAMESPACE + "/" + snapshot);
-      more.accept(spec);
-    }).context);
+    save()
+        .run(
+            task(
+                    TaskOperation.Save,
+                    pod,
+                    spec -> {
+                      spec.setDevices(devices);
+                      spec.setStorageClaim(CLAIM);
+                      spec.setBlobDirectory(NAMESPACE + "/" + snapshot);
+                      more.accept(spec);
+                    })
+                .context);
   }
 
   static DeviceMapping pair(String source, String target) {

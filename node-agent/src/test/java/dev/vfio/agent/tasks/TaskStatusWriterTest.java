@@ -27,7 +27,8 @@ class TaskStatusWriterTest {
 
   @BeforeEach
   void installCrd() throws Exception {
-    try (InputStream crd = getClass().getResourceAsStream("/META-INF/fabric8/vfionodetasks.vfio.dev-v1.yml")) {
+    try (InputStream crd =
+        getClass().getResourceAsStream("/META-INF/fabric8/vfionodetasks.vfio.dev-v1.yml")) {
       client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
     }
   }
@@ -38,12 +39,18 @@ class TaskStatusWriterTest {
     TaskStatusWriter writer = new TaskStatusWriter(client);
 
     assertTrue(writer.claim(created, running("agent-1")));
-    assertFalse(writer.claim(created, running("agent-2")), "a second claim on the old version must conflict");
+    assertFalse(
+        writer.claim(created, running("agent-2")),
+        "a second claim on the old version must conflict");
 
-    VfioNodeTask stored = client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get();
+    VfioNodeTask stored =
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get();
     assertEquals("agent-1", stored.getStatus().getClaimedBy());
     assertEquals(TaskPhase.Running, stored.getStatus().getPhase());
-    assertEquals(TaskOperation.Save, stored.getSpec().getOperation(), "a status write leaves the spec alone");
+    assertEquals(
+        TaskOperation.Save,
+        stored.getSpec().getOperation(),
+        "a status write leaves the spec alone");
   }
 
   @Test
@@ -68,7 +75,8 @@ class TaskStatusWriterTest {
 
   private VfioNodeTask createTask() {
     VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
+    task.setMetadata(
+        new ObjectMetaBuilder().withName("snap-save").withNamespace("default").build());
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Save);
     spec.setNodeName("node-a");

@@ -60,13 +60,20 @@ public final class CertificateAuthority {
       KeyPair keys = p256();
       X500Name subject = new X500Name("CN=" + name);
       Instant now = Instant.now();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(),
-          Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(3650))),
-          subject, keys.getPublic());
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              subject,
+              serial(),
+              Date.from(now.minus(Duration.ofHours(1))),
+              Date.from(now.plus(Duration.ofDays(3650))),
+              subject,
+              keys.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      builder.addExtension(Extension.keyUsage, true,
-          new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      builder.addExtension(Extension.subjectKeyIdentifier, false,
+      builder.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      builder.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
           new JcaX509ExtensionUtils().createSubjectKeyIdentifier(keys.getPublic()));
       return new CertificateAuthority(keys, sign(builder, keys.getPrivate()));
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
@@ -87,21 +94,35 @@ public final class CertificateAuthority {
     try {
       KeyPair leaf = p256();
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate, serial(),
-          Date.from(notBefore), Date.from(notBefore.plus(validity)), new X500Name("CN=" + name),
-          leaf.getPublic());
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              certificate,
+              serial(),
+              Date.from(notBefore),
+              Date.from(notBefore.plus(validity)),
+              new X500Name("CN=" + name),
+              leaf.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-          new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      builder.addExtension(Extension.subjectAlternativeName, false,
+      builder.addExtension(
+          Extension.extendedKeyUsage,
+          false,
+          new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+      builder.addExtension(
+          Extension.subjectAlternativeName,
+          false,
           new GeneralNames(new GeneralName(GeneralName.dNSName, name)));
-      builder.addExtension(Extension.subjectKeyIdentifier, false,
+      builder.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
           extensions.createSubjectKeyIdentifier(leaf.getPublic()));
-      builder.addExtension(Extension.authorityKeyIdentifier, false,
+      builder.addExtension(
+          Extension.authorityKeyIdentifier,
+          false,
           extensions.createAuthorityKeyIdentifier(certificate));
-      return new Pems(pem(certificate), pem(sign(builder, keys.getPrivate())),
-          pkcs8Pem(leaf.getPrivate()));
+      return new Pems(
+          pem(certificate), pem(sign(builder, keys.getPrivate())), pkcs8Pem(leaf.getPrivate()));
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
       throw new IllegalStateException(e);
     }
@@ -123,8 +144,8 @@ public final class CertificateAuthority {
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
       throws OperatorCreationException, GeneralSecurityException {
-    return new JcaX509CertificateConverter().getCertificate(
-        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
+    return new JcaX509CertificateConverter()
+        .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
   }
 
   private static KeyPair p256() throws GeneralSecurityException {

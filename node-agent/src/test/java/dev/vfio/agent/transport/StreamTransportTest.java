@@ -2,9 +2,9 @@ package dev.vfio.agent.transport;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +60,7 @@ class StreamTransportTest {
 
   private static final CertificateAuthority CA =
       CertificateAuthority.create("vfio-operator transport CA");
+
   /** Every agent holds the same certificate, as in the cluster. */
   private static final TransportCredentials AGENT = CA.issueAgent().credentials();
 
@@ -104,16 +105,25 @@ class StreamTransportTest {
     listener = listen(LARGE_BUDGET, IDLE);
     List<String> devices = List.of("0000:65:00.0", "0000:65:00.1", "0000:b3:00.0");
 
-    List<CompletableFuture<String>> received = devices.stream()
-        .map(device -> CompletableFuture.supplyAsync(() -> receiveOne(listener), threads))
-        .toList();
-    List<CompletableFuture<BlobSummary>> sent = devices.stream()
-        .map(device -> send(AGENT, listener.port(), TOKEN, device, BlobCompression.ZSTD,
-            new StateSource(6L * MIB, device.hashCode())))
-        .toList();
+    List<CompletableFuture<String>> received =
+        devices.stream()
+            .map(device -> CompletableFuture.supplyAsync(() -> receiveOne(listener), threads))
+            .toList();
+    List<CompletableFuture<BlobSummary>> sent =
+        devices.stream()
+            .map(
+                device ->
+                    send(
+                        AGENT,
+                        listener.port(),
+                        TOKEN,
+                        device,
+                        BlobCompression.ZSTD,
+                        new StateSource(6L * MIB, device.hashCode())))
+            .toList();
 
-    Set<String> verified = received.stream().map(CompletableFuture::join)
-        .collect(Collectors.toSet());
+    Set<String> verified =
+        received.stream().map(CompletableFuture::join).collect(Collectors.toSet());
     assertEquals(Set.copyOf(devices), verified);
     sent.forEach(CompletableFuture::join);
   }
@@ -124,14 +134,25 @@ class StreamTransportTest {
     CompletableFuture<String> received =
         CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
 
-    IOException refused = assertThrows(IOException.class, () -> StreamSender.connect(AGENT,
-        HOST, listener.port(), "not-the-token", "0000:65:00.0", IDLE));
-    assertTrue(refused.getMessage().contains("refused the token or device 0000:65:00.0"),
+    IOException refused =
+        assertThrows(
+            IOException.class,
+            () ->
+                StreamSender.connect(
+                    AGENT, HOST, listener.port(), "not-the-token", "0000:65:00.0", IDLE));
+    assertTrue(
+        refused.getMessage().contains("refused the token or device 0000:65:00.0"),
         refused.getMessage());
     assertFalse(received.isDone());
 
-    send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
-        new StateSource(MIB, 1)).get(30, TimeUnit.SECONDS);
+    send(
+            AGENT,
+            listener.port(),
+            TOKEN,
+            "0000:65:00.0",
+            BlobCompression.NONE,
+            new StateSource(MIB, 1))
+        .get(30, TimeUnit.SECONDS);
     assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
   }
 
@@ -146,12 +167,19 @@ class StreamTransportTest {
         CertificateAuthority.create("someone else's CA").issueAgent().credentials();
     SSLContext impostor = context(foreign, CA.certificate());
 
-    assertThrows(IOException.class, () -> StreamSender.connect(impostor, HOST,
-        listener.port(), TOKEN, "0000:65:00.0", IDLE));
+    assertThrows(
+        IOException.class,
+        () -> StreamSender.connect(impostor, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
     assertFalse(received.isDone());
 
-    send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
-        new StateSource(MIB, 1)).get(30, TimeUnit.SECONDS);
+    send(
+            AGENT,
+            listener.port(),
+            TOKEN,
+            "0000:65:00.0",
+            BlobCompression.NONE,
+            new StateSource(MIB, 1))
+        .get(30, TimeUnit.SECONDS);
     assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
   }
 
@@ -161,8 +189,16 @@ class StreamTransportTest {
     CompletableFuture<String> received =
         CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
 
-    assertThrows(IOException.class, () -> StreamSender.connect(context(null, CA.certificate()),
-        HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
+    assertThrows(
+        IOException.class,
+        () ->
+            StreamSender.connect(
+                context(null, CA.certificate()),
+                HOST,
+                listener.port(),
+                TOKEN,
+                "0000:65:00.0",
+                IDLE));
 
     assertFalse(received.isDone());
   }
@@ -184,8 +220,14 @@ class StreamTransportTest {
     }
     assertFalse(received.isDone());
 
-    send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
-        new StateSource(MIB, 1)).get(30, TimeUnit.SECONDS);
+    send(
+            AGENT,
+            listener.port(),
+            TOKEN,
+            "0000:65:00.0",
+            BlobCompression.NONE,
+            new StateSource(MIB, 1))
+        .get(30, TimeUnit.SECONDS);
     assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
   }
 
@@ -202,8 +244,14 @@ class StreamTransportTest {
       CompletableFuture<String> received =
           CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
 
-      send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
-          new StateSource(MIB, 1)).get(30, TimeUnit.SECONDS);
+      send(
+              AGENT,
+              listener.port(),
+              TOKEN,
+              "0000:65:00.0",
+              BlobCompression.NONE,
+              new StateSource(MIB, 1))
+          .get(30, TimeUnit.SECONDS);
       assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
     } finally {
       for (Socket socket : idle) {
@@ -237,27 +285,38 @@ class StreamTransportTest {
     CompletableFuture<String> received =
         CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
 
-    IOException refused = assertThrows(IOException.class, () -> StreamSender.connect(AGENT,
-        HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
+    IOException refused =
+        assertThrows(
+            IOException.class,
+            () -> StreamSender.connect(AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
 
-    assertTrue(refused.getMessage().contains("certificates from the transport CA"),
-        refused.getMessage());
+    assertTrue(
+        refused.getMessage().contains("certificates from the transport CA"), refused.getMessage());
     assertFalse(received.isDone());
   }
 
   @Test
   void sameDeviceIsAcceptedOnlyOnce() throws Exception {
     listener = listen(LARGE_BUDGET, IDLE);
-    CompletableFuture<BlobSummary> first = send(AGENT, listener.port(), TOKEN, "0000:65:00.0",
-        BlobCompression.NONE, new StateSource(MIB, 1));
+    CompletableFuture<BlobSummary> first =
+        send(
+            AGENT,
+            listener.port(),
+            TOKEN,
+            "0000:65:00.0",
+            BlobCompression.NONE,
+            new StateSource(MIB, 1));
     assertEquals("0000:65:00.0", receiveOne(listener));
     first.get(30, TimeUnit.SECONDS);
     CompletableFuture<String> again =
         CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
 
-    IOException refused = assertThrows(IOException.class, () -> StreamSender.connect(AGENT,
-        HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
-    assertTrue(refused.getMessage().contains("refused the token or device 0000:65:00.0"),
+    IOException refused =
+        assertThrows(
+            IOException.class,
+            () -> StreamSender.connect(AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
+    assertTrue(
+        refused.getMessage().contains("refused the token or device 0000:65:00.0"),
         refused.getMessage());
     assertFalse(again.isDone());
   }
@@ -265,17 +324,28 @@ class StreamTransportTest {
   @Test
   void byteBudgetSharedByTheStreamsFailsTheReadThatExceedsIt() throws Exception {
     listener = listen(3 * MIB, IDLE);
-    send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE,
+    send(
+        AGENT,
+        listener.port(),
+        TOKEN,
+        "0000:65:00.0",
+        BlobCompression.NONE,
         new StateSource(2 * MIB, 1));
     try (IncomingStream first = listener.accept(ACCEPT)) {
-      BlobStreamReader.open(first.data()).copyTo(chunk -> { });
+      BlobStreamReader.open(first.data()).copyTo(chunk -> {});
     }
-    send(AGENT, listener.port(), TOKEN, "0000:65:00.1", BlobCompression.NONE,
+    send(
+        AGENT,
+        listener.port(),
+        TOKEN,
+        "0000:65:00.1",
+        BlobCompression.NONE,
         new StateSource(2 * MIB, 2));
 
     try (IncomingStream second = listener.accept(ACCEPT)) {
-      IOException exceeded = assertThrows(IOException.class,
-          () -> BlobStreamReader.open(second.data()).copyTo(chunk -> { }));
+      IOException exceeded =
+          assertThrows(
+              IOException.class, () -> BlobStreamReader.open(second.data()).copyTo(chunk -> {}));
       assertEquals("byte budget of " + 3 * MIB + " bytes exceeded", exceeded.getMessage());
     }
   }
@@ -285,26 +355,31 @@ class StreamTransportTest {
     Duration idle = Duration.ofMillis(500);
     listener = listen(LARGE_BUDGET, idle);
     CountDownLatch receiverFailed = new CountDownLatch(1);
-    CompletableFuture<Void> stalled = CompletableFuture.runAsync(() -> {
-      try (OutgoingStream out = StreamSender.connect(AGENT, HOST, listener.port(), TOKEN,
-          "0000:65:00.0", IDLE);
-          BlobStreamWriter writer = BlobStreamWriter.start(out, header("0000:65:00.0",
-              BlobCompression.NONE))) {
-        // More than the writer keeps in the background, so that chunks reach the receiver.
-        writer.write(ByteBuffer.allocate(8 * MIB));
-        out.flush();
-        // Holds the connection open, sending nothing, until the receiver gave up.
-        receiverFailed.await(30, TimeUnit.SECONDS);
-      } catch (IOException | InterruptedException e) {
-        throw new CompletionException(e);
-      }
-    }, threads);
+    CompletableFuture<Void> stalled =
+        CompletableFuture.runAsync(
+            () -> {
+              try (OutgoingStream out =
+                      StreamSender.connect(
+                          AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE);
+                  BlobStreamWriter writer =
+                      BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
+                // More than the writer keeps in the background, so that chunks reach the receiver.
+                writer.write(ByteBuffer.allocate(8 * MIB));
+                out.flush();
+                // Holds the connection open, sending nothing, until the receiver gave up.
+                receiverFailed.await(30, TimeUnit.SECONDS);
+              } catch (IOException | InterruptedException e) {
+                throw new CompletionException(e);
+              }
+            },
+            threads);
 
     try (IncomingStream stream = listener.accept(ACCEPT)) {
       BlobStreamReader reader = BlobStreamReader.open(stream.data());
       SocketTimeoutException timedOut =
-          assertThrows(SocketTimeoutException.class, () -> reader.copyTo(chunk -> { }));
-      assertTrue(timedOut.getMessage().contains("within the idle timeout of PT0.5S"),
+          assertThrows(SocketTimeoutException.class, () -> reader.copyTo(chunk -> {}));
+      assertTrue(
+          timedOut.getMessage().contains("within the idle timeout of PT0.5S"),
           timedOut.getMessage());
     } finally {
       receiverFailed.countDown();
@@ -315,22 +390,32 @@ class StreamTransportTest {
   @Test
   void anAcceptedStreamWaitsTheIdleTimeoutNotTheHandshakeTimeout() throws Exception {
     listener = listen(LARGE_BUDGET, Duration.ofHours(1));
-    CompletableFuture<BlobSummary> sent = CompletableFuture.supplyAsync(() -> {
-      try (OutgoingStream out = StreamSender.connect(AGENT, HOST, listener.port(), TOKEN,
-          "0000:65:00.0", Duration.ofHours(1));
-          BlobStreamWriter writer = BlobStreamWriter.start(out, header("0000:65:00.0",
-              BlobCompression.NONE))) {
-        writer.write(ByteBuffer.allocate(MIB));
-        out.flush();
-        // A pause the handshake would not have been granted, well within the idle timeout, and
-        // without keep-alives: the sender's idle timeout is an hour too.
-        Thread.sleep(StreamListener.HANDSHAKE_TIMEOUT.plusSeconds(1).toMillis());
-        writer.write(ByteBuffer.allocate(MIB));
-        return writer.commit();
-      } catch (IOException | InterruptedException e) {
-        throw new CompletionException(e);
-      }
-    }, threads);
+    CompletableFuture<BlobSummary> sent =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (OutgoingStream out =
+                      StreamSender.connect(
+                          AGENT,
+                          HOST,
+                          listener.port(),
+                          TOKEN,
+                          "0000:65:00.0",
+                          Duration.ofHours(1));
+                  BlobStreamWriter writer =
+                      BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
+                writer.write(ByteBuffer.allocate(MIB));
+                out.flush();
+                // A pause the handshake would not have been granted, well within the idle timeout,
+                // and
+                // without keep-alives: the sender's idle timeout is an hour too.
+                Thread.sleep(StreamListener.HANDSHAKE_TIMEOUT.plusSeconds(1).toMillis());
+                writer.write(ByteBuffer.allocate(MIB));
+                return writer.commit();
+              } catch (IOException | InterruptedException e) {
+                throw new CompletionException(e);
+              }
+            },
+            threads);
 
     assertEquals("0000:65:00.0", receiveOne(listener));
     sent.get(30, TimeUnit.SECONDS);
@@ -357,8 +442,14 @@ class StreamTransportTest {
   private IOException receiveThroughACut(boolean reset) throws Exception {
     listener = listen(LARGE_BUDGET, IDLE);
     try (CuttingRelay relay = new CuttingRelay(listener.port(), 5L * MIB + 1234, reset)) {
-      CompletableFuture<BlobSummary> sent = send(AGENT, relay.port(), TOKEN, "0000:65:00.0",
-          BlobCompression.NONE, new StateSource(16L * MIB, 3));
+      CompletableFuture<BlobSummary> sent =
+          send(
+              AGENT,
+              relay.port(),
+              TOKEN,
+              "0000:65:00.0",
+              BlobCompression.NONE,
+              new StateSource(16L * MIB, 3));
 
       HashingSink device = new HashingSink();
       IOException refused;
@@ -377,20 +468,26 @@ class StreamTransportTest {
   @Test
   void senderThatClosesWithoutFinishingLeavesATruncatedBlob() throws Exception {
     listener = listen(LARGE_BUDGET, IDLE);
-    CompletableFuture<Void> abandoned = CompletableFuture.runAsync(() -> {
-      try (OutgoingStream out = StreamSender.connect(AGENT, HOST, listener.port(), TOKEN,
-          "0000:65:00.0", IDLE);
-          BlobStreamWriter writer = BlobStreamWriter.start(out, header("0000:65:00.0",
-              BlobCompression.NONE))) {
-        writer.write(ByteBuffer.allocate(3 * MIB));
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, threads);
+    CompletableFuture<Void> abandoned =
+        CompletableFuture.runAsync(
+            () -> {
+              try (OutgoingStream out =
+                      StreamSender.connect(
+                          AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE);
+                  BlobStreamWriter writer =
+                      BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
+                writer.write(ByteBuffer.allocate(3 * MIB));
+              } catch (IOException e) {
+                throw new CompletionException(e);
+              }
+            },
+            threads);
 
     try (IncomingStream stream = listener.accept(ACCEPT)) {
-      BlobIntegrityException truncated = assertThrows(BlobIntegrityException.class,
-          () -> BlobStreamReader.open(stream.data()).copyTo(chunk -> { }));
+      BlobIntegrityException truncated =
+          assertThrows(
+              BlobIntegrityException.class,
+              () -> BlobStreamReader.open(stream.data()).copyTo(chunk -> {}));
       assertTrue(truncated.getMessage().contains("truncated at byte"), truncated.getMessage());
     }
     abandoned.get(30, TimeUnit.SECONDS);
@@ -400,8 +497,8 @@ class StreamTransportTest {
   void acceptWithoutASenderTimesOut() throws Exception {
     listener = listen(LARGE_BUDGET, IDLE);
 
-    SocketTimeoutException timedOut = assertThrows(SocketTimeoutException.class,
-        () -> listener.accept(Duration.ofMillis(200)));
+    SocketTimeoutException timedOut =
+        assertThrows(SocketTimeoutException.class, () -> listener.accept(Duration.ofMillis(200)));
 
     assertTrue(timedOut.getMessage().contains("within PT0.2S"), timedOut.getMessage());
   }
@@ -410,25 +507,30 @@ class StreamTransportTest {
   void closingTheListenerFailsTheStreamsItAccepted() throws Exception {
     listener = listen(LARGE_BUDGET, IDLE);
     CountDownLatch done = new CountDownLatch(1);
-    CompletableFuture.runAsync(() -> {
-      try (OutgoingStream out = StreamSender.connect(AGENT, HOST, listener.port(), TOKEN,
-          "0000:65:00.0", IDLE);
-          BlobStreamWriter writer = BlobStreamWriter.start(out, header("0000:65:00.0",
-              BlobCompression.NONE))) {
-        writer.write(ByteBuffer.allocate(2 * MIB));
-        done.await(30, TimeUnit.SECONDS);
-      } catch (IOException | InterruptedException e) {
-        throw new CompletionException(e);
-      }
-    }, threads);
+    CompletableFuture.runAsync(
+        () -> {
+          try (OutgoingStream out =
+                  StreamSender.connect(AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE);
+              BlobStreamWriter writer =
+                  BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
+            writer.write(ByteBuffer.allocate(2 * MIB));
+            done.await(30, TimeUnit.SECONDS);
+          } catch (IOException | InterruptedException e) {
+            throw new CompletionException(e);
+          }
+        },
+        threads);
     IncomingStream stream = listener.accept(ACCEPT);
-    CompletableFuture<BlobSummary> receiving = CompletableFuture.supplyAsync(() -> {
-      try {
-        return BlobStreamReader.open(stream.data()).copyTo(chunk -> { });
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, threads);
+    CompletableFuture<BlobSummary> receiving =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return BlobStreamReader.open(stream.data()).copyTo(chunk -> {});
+              } catch (IOException e) {
+                throw new CompletionException(e);
+              }
+            },
+            threads);
 
     listener.close();
 
@@ -444,34 +546,48 @@ class StreamTransportTest {
   /** Accepts one stream and verifies its blob; returns the device. */
   private static String receiveOne(StreamListener listener) {
     try (IncomingStream stream = listener.accept(ACCEPT)) {
-      BlobStreamReader.open(stream.data()).copyTo(chunk -> { });
+      BlobStreamReader.open(stream.data()).copyTo(chunk -> {});
       return stream.device();
     } catch (IOException e) {
       throw new CompletionException(e);
     }
   }
 
-  private CompletableFuture<BlobSummary> send(TransportCredentials credentials, int port,
-      String token, String device, BlobCompression compression, StateSource state) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (OutgoingStream out =
-          StreamSender.connect(credentials, HOST, port, token, device, IDLE);
-          BlobStreamWriter writer = BlobStreamWriter.start(out, header(device, compression))) {
-        while (state.hasMore()) {
-          writer.write(state.next());
-        }
-        return writer.commit();
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, threads);
+  private CompletableFuture<BlobSummary> send(
+      TransportCredentials credentials,
+      int port,
+      String token,
+      String device,
+      BlobCompression compression,
+      StateSource state) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (OutgoingStream out =
+                  StreamSender.connect(credentials, HOST, port, token, device, IDLE);
+              BlobStreamWriter writer = BlobStreamWriter.start(out, header(device, compression))) {
+            while (state.hasMore()) {
+              writer.write(state.next());
+            }
+            return writer.commit();
+          } catch (IOException e) {
+            throw new CompletionException(e);
+          }
+        },
+        threads);
   }
 
   private static BlobHeader header(String device, BlobCompression compression) {
-    return new BlobHeader(BlobHeader.FORMAT_VERSION,
+    return new BlobHeader(
+        BlobHeader.FORMAT_VERSION,
         new DeviceIdentity(device, "mlx5_vfio_pci", "15b3", "101e", "42"),
-        List.of("STOP_COPY", "PRE_COPY"), "6.1.0-28-amd64", "node-a", "default", "vm-0",
-        "live", "2025-03-01T12:00:00Z", compression);
+        List.of("STOP_COPY", "PRE_COPY"),
+        "6.1.0-28-amd64",
+        "node-a",
+        "default",
+        "vm-0",
+        "live",
+        "2025-03-01T12:00:00Z",
+        compression);
   }
 
   /** A TLS 1.3 context presenting {@code identity} (none when null) and trusting {@code ca}. */
@@ -481,8 +597,8 @@ class StreamTransportTest {
     KeyStore identityStore = KeyStore.getInstance("PKCS12");
     identityStore.load(null, null);
     if (identity != null) {
-      identityStore.setKeyEntry("agent", identity.key(), new char[0],
-          identity.chain().toArray(X509Certificate[]::new));
+      identityStore.setKeyEntry(
+          "agent", identity.key(), new char[0], identity.chain().toArray(X509Certificate[]::new));
     }
     keys.init(identityStore, new char[0]);
     KeyStore trusted = KeyStore.getInstance("PKCS12");

@@ -26,8 +26,8 @@ class TransportCredentialsTest {
 
     assertEquals(ca.certificate(), credentials.ca());
     assertEquals(1, credentials.chain().size());
-    assertEquals("CN=vfio-node-agent", credentials.chain().get(0).getSubjectX500Principal()
-        .getName());
+    assertEquals(
+        "CN=vfio-node-agent", credentials.chain().get(0).getSubjectX500Principal().getName());
     assertEquals("EC", credentials.key().getAlgorithm());
     assertEquals("TLSv1.3", credentials.sslContext().getProtocol());
   }
@@ -47,9 +47,12 @@ class TransportCredentialsTest {
     CertificateAuthority.Pems foreign =
         CertificateAuthority.create("someone else's CA").issueAgent();
 
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> TransportCredentials.fromPem(ca.issueAgent().caPem(), foreign.certPem(),
-            foreign.keyPem()));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                TransportCredentials.fromPem(
+                    ca.issueAgent().caPem(), foreign.certPem(), foreign.keyPem()));
     assertTrue(refused.getMessage().contains("does not chain to the CA"), refused.getMessage());
   }
 
@@ -58,19 +61,26 @@ class TransportCredentialsTest {
     CertificateAuthority.Pems one = ca.issueAgent();
     CertificateAuthority.Pems other = ca.issueAgent();
 
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> TransportCredentials.fromPem(one.caPem(), one.certPem(), other.keyPem()));
-    assertTrue(refused.getMessage().startsWith("the private key does not belong to the "
-        + "certificate CN=vfio-node-agent"), refused.getMessage());
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TransportCredentials.fromPem(one.caPem(), one.certPem(), other.keyPem()));
+    assertTrue(
+        refused
+            .getMessage()
+            .startsWith(
+                "the private key does not belong to the " + "certificate CN=vfio-node-agent"),
+        refused.getMessage());
   }
 
   @Test
   void expiredCertificateIsRefused() {
-    CertificateAuthority.Pems expired = ca.issue("vfio-node-agent",
-        Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365));
+    CertificateAuthority.Pems expired =
+        ca.issue(
+            "vfio-node-agent", Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365));
 
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        expired::credentials);
+    IllegalArgumentException refused =
+        assertThrows(IllegalArgumentException.class, expired::credentials);
     assertTrue(refused.getMessage().contains("is not valid now"), refused.getMessage());
   }
 
@@ -81,19 +91,26 @@ class TransportCredentialsTest {
     String sec1 = CertificateAuthority.pem(privateKey(pems.keyPem()));
     assertTrue(sec1.startsWith("-----BEGIN EC PRIVATE KEY-----"), sec1);
 
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> TransportCredentials.fromPem(pems.caPem(), pems.certPem(), sec1));
-    assertEquals("the private key is a PEM 'EC PRIVATE KEY'; store it as PKCS#8, "
-        + "'-----BEGIN PRIVATE KEY-----'", refused.getMessage());
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TransportCredentials.fromPem(pems.caPem(), pems.certPem(), sec1));
+    assertEquals(
+        "the private key is a PEM 'EC PRIVATE KEY'; store it as PKCS#8, "
+            + "'-----BEGIN PRIVATE KEY-----'",
+        refused.getMessage());
   }
 
   @Test
   void caPemWithTwoCertificatesIsRefused() {
     CertificateAuthority.Pems pems = ca.issueAgent();
 
-    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> TransportCredentials.fromPem(pems.caPem() + pems.certPem(), pems.certPem(),
-            pems.keyPem()));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                TransportCredentials.fromPem(
+                    pems.caPem() + pems.certPem(), pems.certPem(), pems.keyPem()));
     assertTrue(refused.getMessage().contains("exactly one CA"), refused.getMessage());
   }
 
@@ -101,11 +118,19 @@ class TransportCredentialsTest {
   void textThatIsNotPemIsRefusedNamingThePiece() {
     CertificateAuthority.Pems pems = ca.issueAgent();
 
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> TransportCredentials.fromPem(pems.caPem(), "not a certificate", pems.keyPem()))
-        .getMessage().startsWith("the agent certificate"));
-    assertEquals("the private key is not PEM", assertThrows(IllegalArgumentException.class,
-        () -> TransportCredentials.fromPem(pems.caPem(), pems.certPem(), "")).getMessage());
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    TransportCredentials.fromPem(pems.caPem(), "not a certificate", pems.keyPem()))
+            .getMessage()
+            .startsWith("the agent certificate"));
+    assertEquals(
+        "the private key is not PEM",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> TransportCredentials.fromPem(pems.caPem(), pems.certPem(), ""))
+            .getMessage());
   }
 
   @Test

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ArcTableTest {
   static final MigrationFlags STOP_COPY_ONLY = new MigrationFlags(MigrationFlags.STOP_COPY);
-  static final MigrationFlags WITH_P2P = new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.P2P);
+  static final MigrationFlags WITH_P2P =
+      new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.P2P);
   static final MigrationFlags WITH_PRE_COPY =
       new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY);
   static final MigrationFlags ALL =
@@ -74,63 +75,64 @@ class ArcTableTest {
   // Every cell of the paths table in §2 of docs/vfio-migration-v2.md, one line per cell.
   @ParameterizedTest(name = "{1} -> {2} with {0}: {3}")
   @CsvSource({
-      "SC,  R,   SC,  R>STOP>SC",
-      "P2P, R,   SC,  R>R_P2P>STOP>SC",
-      "PC,  R,   SC,  R>STOP>SC",
-      "ALL, R,   SC,  R>R_P2P>STOP>SC",
-      "SC,  R,   RES, R>STOP>RES",
-      "P2P, R,   RES, R>R_P2P>STOP>RES",
-      "PC,  R,   RES, R>STOP>RES",
-      "ALL, R,   RES, R>R_P2P>STOP>RES",
-      "SC,  RES, R,   RES>STOP>R",
-      "P2P, RES, R,   RES>STOP>R_P2P>R",
-      "PC,  RES, R,   RES>STOP>R",
-      "ALL, RES, R,   RES>STOP>R_P2P>R",
-      "SC,  PC,  SC,  EINVAL",
-      "P2P, PC,  SC,  EINVAL",
-      "PC,  PC,  SC,  PC>SC",
-      "ALL, PC,  SC,  PC>PC_P2P>SC",
-      "SC,  SC,  R,   SC>STOP>R",
-      "P2P, SC,  R,   SC>STOP>R_P2P>R",
-      "PC,  SC,  R,   SC>STOP>R",
-      "ALL, SC,  R,   SC>STOP>R_P2P>R",
-      "SC,  PC,  RES, EINVAL",
-      "P2P, PC,  RES, EINVAL",
-      "PC,  PC,  RES, PC>R>STOP>RES",
-      "ALL, PC,  RES, PC>R>R_P2P>STOP>RES",
+    "SC,  R,   SC,  R>STOP>SC",
+    "P2P, R,   SC,  R>R_P2P>STOP>SC",
+    "PC,  R,   SC,  R>STOP>SC",
+    "ALL, R,   SC,  R>R_P2P>STOP>SC",
+    "SC,  R,   RES, R>STOP>RES",
+    "P2P, R,   RES, R>R_P2P>STOP>RES",
+    "PC,  R,   RES, R>STOP>RES",
+    "ALL, R,   RES, R>R_P2P>STOP>RES",
+    "SC,  RES, R,   RES>STOP>R",
+    "P2P, RES, R,   RES>STOP>R_P2P>R",
+    "PC,  RES, R,   RES>STOP>R",
+    "ALL, RES, R,   RES>STOP>R_P2P>R",
+    "SC,  PC,  SC,  EINVAL",
+    "P2P, PC,  SC,  EINVAL",
+    "PC,  PC,  SC,  PC>SC",
+    "ALL, PC,  SC,  PC>PC_P2P>SC",
+    "SC,  SC,  R,   SC>STOP>R",
+    "P2P, SC,  R,   SC>STOP>R_P2P>R",
+    "PC,  SC,  R,   SC>STOP>R",
+    "ALL, SC,  R,   SC>STOP>R_P2P>R",
+    "SC,  PC,  RES, EINVAL",
+    "P2P, PC,  RES, EINVAL",
+    "PC,  PC,  RES, PC>R>STOP>RES",
+    "ALL, PC,  RES, PC>R>R_P2P>STOP>RES",
   })
-  void walksEveryRowOfTheReferencePathsTable(String flags, String from, String to, String expected) {
+  void walksEveryRowOfTheReferencePathsTable(
+      String flags, String from, String to, String expected) {
     assertEquals(walk(expected), ArcTable.path(state(from), state(to), flags(flags)));
   }
 
   // The combination walks the kernel's own comment lists for a device with every optional feature.
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "PC>PC_P2P>SC",
-      "PC>R>R_P2P",
-      "PC>R>R_P2P>STOP",
-      "PC>R>R_P2P>STOP>RES",
-      "PC_P2P>R_P2P>R",
-      "PC_P2P>R_P2P>STOP",
-      "PC_P2P>R_P2P>STOP>RES",
-      "RES>STOP>R_P2P",
-      "RES>STOP>R_P2P>PC_P2P",
-      "RES>STOP>R_P2P>R",
-      "RES>STOP>R_P2P>R>PC",
-      "RES>STOP>SC",
-      "R>R_P2P>PC_P2P",
-      "R>R_P2P>STOP",
-      "R>R_P2P>STOP>RES",
-      "R>R_P2P>STOP>SC",
-      "R_P2P>R>PC",
-      "R_P2P>STOP>RES",
-      "R_P2P>STOP>SC",
-      "STOP>R_P2P>PC_P2P",
-      "STOP>R_P2P>R",
-      "STOP>R_P2P>R>PC",
-      "SC>STOP>RES",
-      "SC>STOP>R_P2P",
-      "SC>STOP>R_P2P>R",
+    "PC>PC_P2P>SC",
+    "PC>R>R_P2P",
+    "PC>R>R_P2P>STOP",
+    "PC>R>R_P2P>STOP>RES",
+    "PC_P2P>R_P2P>R",
+    "PC_P2P>R_P2P>STOP",
+    "PC_P2P>R_P2P>STOP>RES",
+    "RES>STOP>R_P2P",
+    "RES>STOP>R_P2P>PC_P2P",
+    "RES>STOP>R_P2P>R",
+    "RES>STOP>R_P2P>R>PC",
+    "RES>STOP>SC",
+    "R>R_P2P>PC_P2P",
+    "R>R_P2P>STOP",
+    "R>R_P2P>STOP>RES",
+    "R>R_P2P>STOP>SC",
+    "R_P2P>R>PC",
+    "R_P2P>STOP>RES",
+    "R_P2P>STOP>SC",
+    "STOP>R_P2P>PC_P2P",
+    "STOP>R_P2P>R",
+    "STOP>R_P2P>R>PC",
+    "SC>STOP>RES",
+    "SC>STOP>R_P2P",
+    "SC>STOP>R_P2P>R",
   })
   void walksTheKernelsCombinationListWithAllFeatures(String walk) {
     String[] names = walk.split(">");
@@ -174,10 +176,18 @@ class ArcTableTest {
   }
 
   static Stream<Arguments> everySupportedRequest() {
-    return allFlagCombinations().flatMap(flags -> supportedStates(flags).stream()
-        .flatMap(from -> supportedStates(flags).stream()
-            .filter(to -> !(from == STOP_COPY && (to == PRE_COPY || to == PRE_COPY_P2P)))
-            .map(to -> Arguments.of(flags.names(), from, to))));
+    return allFlagCombinations()
+        .flatMap(
+            flags ->
+                supportedStates(flags).stream()
+                    .flatMap(
+                        from ->
+                            supportedStates(flags).stream()
+                                .filter(
+                                    to ->
+                                        !(from == STOP_COPY
+                                            && (to == PRE_COPY || to == PRE_COPY_P2P)))
+                                .map(to -> Arguments.of(flags.names(), from, to))));
   }
 
   /**
@@ -202,7 +212,8 @@ class ArcTableTest {
     // a walk may pass a session state; entering one on the way would open a session mid-walk.
     for (MigrationState intermediate : hops.subList(0, Math.max(0, hops.size() - 1))) {
       boolean withinSavingSession = from.isSaving() && intermediate.isSaving();
-      assertFalse((intermediate.isSaving() || intermediate == RESUMING) && !withinSavingSession,
+      assertFalse(
+          (intermediate.isSaving() || intermediate == RESUMING) && !withinSavingSession,
           "passes through " + intermediate);
     }
   }
@@ -255,19 +266,29 @@ class ArcTableTest {
 
   /** The arcs a driver must implement for its flags, from the kernel's comment. */
   static Set<String> implementedArcs(MigrationFlags flags) {
-    List<String> arcs = new ArrayList<>(List.of(
-        "RESUMING>STOP", "STOP>RESUMING", "STOP>STOP_COPY", "STOP_COPY>STOP"));
+    List<String> arcs =
+        new ArrayList<>(
+            List.of("RESUMING>STOP", "STOP>RESUMING", "STOP>STOP_COPY", "STOP_COPY>STOP"));
     if (flags.p2p()) {
-      arcs.addAll(List.of(
-          "RUNNING>RUNNING_P2P", "RUNNING_P2P>RUNNING", "RUNNING_P2P>STOP", "STOP>RUNNING_P2P"));
+      arcs.addAll(
+          List.of(
+              "RUNNING>RUNNING_P2P",
+              "RUNNING_P2P>RUNNING",
+              "RUNNING_P2P>STOP",
+              "STOP>RUNNING_P2P"));
     } else {
       arcs.addAll(List.of("RUNNING>STOP", "STOP>RUNNING"));
     }
     if (flags.preCopy()) {
       arcs.addAll(List.of("RUNNING>PRE_COPY", "PRE_COPY>RUNNING"));
       if (flags.p2p()) {
-        arcs.addAll(List.of("PRE_COPY>PRE_COPY_P2P", "PRE_COPY_P2P>PRE_COPY",
-            "PRE_COPY_P2P>RUNNING_P2P", "PRE_COPY_P2P>STOP_COPY", "RUNNING_P2P>PRE_COPY_P2P"));
+        arcs.addAll(
+            List.of(
+                "PRE_COPY>PRE_COPY_P2P",
+                "PRE_COPY_P2P>PRE_COPY",
+                "PRE_COPY_P2P>RUNNING_P2P",
+                "PRE_COPY_P2P>STOP_COPY",
+                "RUNNING_P2P>PRE_COPY_P2P"));
       } else {
         arcs.add("PRE_COPY>STOP_COPY");
       }

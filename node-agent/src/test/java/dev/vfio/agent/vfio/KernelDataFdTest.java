@@ -15,12 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link KernelDataFd} on a FIFO, which is a stream like a data_fd (no offsets; a read takes what
- * is there), opened read-write so that one fd both writes and reads back. Real data_fds are
- * proven in the kernel test bed.
+ * is there), opened read-write so that one fd both writes and reads back. Real data_fds are proven
+ * in the kernel test bed.
  */
 class KernelDataFdTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   KernelDataFd fd;
 
@@ -69,7 +68,8 @@ class KernelDataFdTest {
     fd.close();
     fd.close();
 
-    assertEquals(Errno.EBADF,
+    assertEquals(
+        Errno.EBADF,
         assertThrows(VfioException.class, () -> fd.read(ByteBuffer.allocate(1))).error());
   }
 }

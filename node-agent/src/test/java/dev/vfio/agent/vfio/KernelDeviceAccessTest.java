@@ -19,15 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Taking another process's fd, on the kernel this test runs on (pidfd_getfd needs Linux 5.6):
- * every way it can go wrong is refused with a message naming the device, and the fd it was
- * pointed at stays usable. The test bed proves the way it goes right, on a real VFIO device.
+ * Taking another process's fd, on the kernel this test runs on (pidfd_getfd needs Linux 5.6): every
+ * way it can go wrong is refused with a message naming the device, and the fd it was pointed at
+ * stays usable. The test bed proves the way it goes right, on a real VFIO device.
  */
 class KernelDeviceAccessTest {
   private static final int SELF = (int) ProcessHandle.current().pid();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   final KernelDeviceAccess access = new KernelDeviceAccess(VfioDevices.ofSystem());
 
@@ -37,11 +36,18 @@ class KernelDeviceAccessTest {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       int fd = fdOf(file);
 
-      NotVfioDeviceException e = assertThrows(NotVfioDeviceException.class,
-          () -> access.take("0000:65:00.0", SELF, fd));
+      NotVfioDeviceException e =
+          assertThrows(NotVfioDeviceException.class, () -> access.take("0000:65:00.0", SELF, fd));
 
-      assertEquals("0000:65:00.0: fd " + fd + " of process " + SELF + " is " + file
-          + ", not a VFIO device fd", e.getMessage());
+      assertEquals(
+          "0000:65:00.0: fd "
+              + fd
+              + " of process "
+              + SELF
+              + " is "
+              + file
+              + ", not a VFIO device fd",
+          e.getMessage());
       ByteBuffer read = ByteBuffer.allocate(5);
       channel.read(read, 0);
       assertEquals("hello", new String(read.array()));
@@ -50,28 +56,42 @@ class KernelDeviceAccessTest {
 
   @Test
   void anFdTheProcessDoesNotHaveFailsWithEbadf() {
-    VfioException e = assertThrows(VfioException.class,
-        () -> access.take("0000:65:00.0", SELF, 65_000));
+    VfioException e =
+        assertThrows(VfioException.class, () -> access.take("0000:65:00.0", SELF, 65_000));
 
     assertEquals(Errno.EBADF, e.error());
-    assertEquals("0000:65:00.0: pidfd_getfd(fd 65000 of process " + SELF + ") failed: EBADF"
-        + " (errno 9): process " + SELF + " has no fd 65000", e.getMessage());
-  }
-
-  @Test
-  void aProcessThatDoesNotExistFailsWithEsrch() {
-    VfioException e = assertThrows(VfioException.class,
-        () -> access.take("0000:65:00.0", Integer.MAX_VALUE, 3));
-
-    assertEquals(Errno.ESRCH, e.error());
-    assertTrue(e.getMessage().endsWith("there is no process " + Integer.MAX_VALUE),
+    assertEquals(
+        "0000:65:00.0: pidfd_getfd(fd 65000 of process "
+            + SELF
+            + ") failed: EBADF"
+            + " (errno 9): process "
+            + SELF
+            + " has no fd 65000",
         e.getMessage());
   }
 
   @Test
+  void aProcessThatDoesNotExistFailsWithEsrch() {
+    VfioException e =
+        assertThrows(VfioException.class, () -> access.take("0000:65:00.0", Integer.MAX_VALUE, 3));
+
+    assertEquals(Errno.ESRCH, e.error());
+    assertTrue(e.getMessage().endsWith("there is no process " + Integer.MAX_VALUE), e.getMessage());
+  }
+
+  @Test
   void aDeviceWithNeitherGroupNorCdevCannotBeOpened() {
-    VfioDevice orphan = new VfioDevice("0000:65:00.0", VfioDevice.Kind.PCI, "vfio-pci", "15b3",
-        "101e", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+    VfioDevice orphan =
+        new VfioDevice(
+            "0000:65:00.0",
+            VfioDevice.Kind.PCI,
+            "vfio-pci",
+            "15b3",
+            "101e",
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty());
 
     NotVfioDeviceException e =
         assertThrows(NotVfioDeviceException.class, () -> access.open(orphan));
@@ -82,13 +102,17 @@ class KernelDeviceAccessTest {
   /** The number this process's {@code file} is open as, from /proc/self/fd. */
   static int fdOf(Path file) throws IOException {
     try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.filter(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).equals(file);
-        } catch (IOException e) {
-          return false;
-        }
-      }).map(fd -> Integer.parseInt(fd.getFileName().toString())).findFirst().orElseThrow();
+      return fds.filter(
+              fd -> {
+                try {
+                  return Files.readSymbolicLink(fd).equals(file);
+                } catch (IOException e) {
+                  return false;
+                }
+              })
+          .map(fd -> Integer.parseInt(fd.getFileName().toString()))
+          .findFirst()
+          .orElseThrow();
     }
   }
 }

@@ -34,15 +34,22 @@ class MigrationProtocolTest {
 
   @Test
   void aDeviceWithOnlyTheV1MigrationRegionIsToldApartWithTheReason() throws Exception {
-    SimulatedDevice device = device(SimulatedDeviceSpec.of(ADDRESS, 4096)
-        .withFlags(MigrationFlags.NONE).withV1MigrationRegion(true));
+    SimulatedDevice device =
+        device(
+            SimulatedDeviceSpec.of(ADDRESS, 4096)
+                .withFlags(MigrationFlags.NONE)
+                .withV1MigrationRegion(true));
 
     assertEquals(MigrationProtocol.V1, MigrationProtocol.of(device));
-    assertEquals(Optional.of("speaks the v1 migration region protocol, which vfio-operator does "
-        + "not support; needs a kernel ≥ 5.18 with a v2 driver"),
+    assertEquals(
+        Optional.of(
+            "speaks the v1 migration region protocol, which vfio-operator does "
+                + "not support; needs a kernel ≥ 5.18 with a v2 driver"),
         MigrationProtocol.V1.notMigratableReason());
-    assertEquals(new MigrationInfo(MigrationProtocol.V1, MigrationFlags.NONE, null, null),
-        MigrationInfo.of(device), "a v1 device has no v2 flags, state or size to report");
+    assertEquals(
+        new MigrationInfo(MigrationProtocol.V1, MigrationFlags.NONE, null, null),
+        MigrationInfo.of(device),
+        "a v1 device has no v2 flags, state or size to report");
   }
 
   @Test
@@ -50,14 +57,15 @@ class MigrationProtocolTest {
     SimulatedDevice device =
         device(SimulatedDeviceSpec.of(ADDRESS, 4096).withFlags(MigrationFlags.NONE));
     assertEquals(MigrationProtocol.NONE, MigrationProtocol.of(device));
-    assertEquals(new MigrationInfo(MigrationProtocol.NONE, MigrationFlags.NONE, null, null),
+    assertEquals(
+        new MigrationInfo(MigrationProtocol.NONE, MigrationFlags.NONE, null, null),
         MigrationInfo.of(device));
   }
 
   @Test
   void aV2DeviceKeepingAV1RegionBesideIsDrivenAsV2() throws Exception {
-    SimulatedDevice device = device(SimulatedDeviceSpec.of(ADDRESS, 4096).withFlags(ALL)
-        .withV1MigrationRegion(true));
+    SimulatedDevice device =
+        device(SimulatedDeviceSpec.of(ADDRESS, 4096).withFlags(ALL).withV1MigrationRegion(true));
     assertEquals(MigrationProtocol.V2, MigrationProtocol.of(device));
     MigrationInfo info = MigrationInfo.of(device);
     assertEquals(ALL, info.flags());
@@ -66,20 +74,26 @@ class MigrationProtocolTest {
 
   @Test
   void aFailureOtherThanUnsupportedIsNotTakenForAnAnswer() {
-    MigrationDevice failing = answering(method -> {
-      throw new VfioException(ADDRESS, "GET MIGRATION", Errno.EIO, "");
-    });
+    MigrationDevice failing =
+        answering(
+            method -> {
+              throw new VfioException(ADDRESS, "GET MIGRATION", Errno.EIO, "");
+            });
     VfioException e = assertThrows(VfioException.class, () -> MigrationProtocol.of(failing));
     assertEquals(Errno.EIO, e.error());
   }
 
   @Test
   void unsupportedMigrationWithAnEinvalStillLooksForTheV1Region() throws Exception {
-    MigrationDevice v1 = answering(method -> switch (method) {
-      case "migrationFlags" -> throw new VfioException(ADDRESS, "GET MIGRATION", Errno.EINVAL, "");
-      case "regionTypes" -> List.of(new RegionType(1, 1), RegionType.MIGRATION_V1);
-      default -> throw new AssertionError("unexpected call " + method);
-    });
+    MigrationDevice v1 =
+        answering(
+            method ->
+                switch (method) {
+                  case "migrationFlags" ->
+                      throw new VfioException(ADDRESS, "GET MIGRATION", Errno.EINVAL, "");
+                  case "regionTypes" -> List.of(new RegionType(1, 1), RegionType.MIGRATION_V1);
+                  default -> throw new AssertionError("unexpected call " + method);
+                });
     assertEquals(MigrationProtocol.V1, MigrationProtocol.of(v1));
   }
 
@@ -90,8 +104,10 @@ class MigrationProtocolTest {
 
   /** A device whose every call is answered by {@code answer}, by method name. */
   static MigrationDevice answering(Answer answer) {
-    return (MigrationDevice) Proxy.newProxyInstance(MigrationDevice.class.getClassLoader(),
-        new Class<?>[] {MigrationDevice.class},
-        (proxy, method, args) -> answer.answer(method.getName()));
+    return (MigrationDevice)
+        Proxy.newProxyInstance(
+            MigrationDevice.class.getClassLoader(),
+            new Class<?>[] {MigrationDevice.class},
+            (proxy, method, args) -> answer.answer(method.getName()));
   }
 }

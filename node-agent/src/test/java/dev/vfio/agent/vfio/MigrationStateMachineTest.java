@@ -116,8 +116,8 @@ class MigrationStateMachineTest {
     saving.transition(RUNNING);
 
     assertEquals(lender.bytes.size(), total);
-    assertTrue(lender.filled.stream().allMatch(n -> n > 0 && n <= 300_001 - 7),
-        lender.filled::toString);
+    assertTrue(
+        lender.filled.stream().allMatch(n -> n > 0 && n <= 300_001 - 7), lender.filled::toString);
     SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 3 << 20).withFlags(ALL));
     MigrationStateMachine resuming = MigrationStateMachine.probe(target);
     restore(resuming, lender.bytes.toByteArray());
@@ -138,7 +138,8 @@ class MigrationStateMachineTest {
     assertEquals(1, saved.epoch());
     assertEquals(collector.bytes.size(), total);
     assertEquals(collector.chunks, progress);
-    assertTrue(collector.chunks.stream().allMatch(size -> size <= 1 << 20), collector.chunks::toString);
+    assertTrue(
+        collector.chunks.stream().allMatch(size -> size <= 1 << 20), collector.chunks::toString);
 
     SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 8 << 20).withFlags(ALL));
     MigrationStateMachine resuming = MigrationStateMachine.probe(target);
@@ -179,20 +180,26 @@ class MigrationStateMachineTest {
   @ValueSource(booleans = {false, true})
   void preCopyRoundsThenStopCopyGiveALoadableStreamWhetherTheDeviceSignalsEnomsgOrZero(
       boolean zeroAtPrecopyEnd) throws Exception {
-    SimulatedDevice source = device(SimulatedDeviceSpec.of(SOURCE, 2 << 20).withFlags(ALL)
-        .withDirtyBytesPerRound(64 * 1024).withZeroAtPrecopyEnd(zeroAtPrecopyEnd));
+    SimulatedDevice source =
+        device(
+            SimulatedDeviceSpec.of(SOURCE, 2 << 20)
+                .withFlags(ALL)
+                .withDirtyBytesPerRound(64 * 1024)
+                .withZeroAtPrecopyEnd(zeroAtPrecopyEnd));
     MigrationStateMachine saving = MigrationStateMachine.probe(source);
     saving.transition(PRE_COPY);
     Collector collector = new Collector();
 
-    PrecopyRound first = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound first =
+        saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     assertTrue(first.drained());
     assertEquals(source.content().streamBytes() - 16, first.bytes());
     PrecopyInfo afterFirst = first.remaining().orElseThrow();
     assertEquals(0, afterFirst.initialBytes());
     assertTrue(afterFirst.dirtyBytes() > 64 * 1024, afterFirst::toString);
 
-    PrecopyRound second = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound second =
+        saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     assertTrue(second.drained());
     assertEquals(afterFirst.dirtyBytes(), second.bytes());
 
@@ -217,8 +224,8 @@ class MigrationStateMachineTest {
     MigrationStateMachine machine = MigrationStateMachine.probe(device);
     VfioException e = assertThrows(VfioException.class, () -> machine.transition(STOP_COPY));
     assertFalse(e instanceof StateRejectedException);
-    assertTrue(e.getMessage().startsWith(SOURCE + ": RUNNING -> STOP_COPY failed: EIO"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(SOURCE + ": RUNNING -> STOP_COPY failed: EIO"), e.getMessage());
     assertTrue(e.getMessage().contains("device left in ERROR"), e.getMessage());
     assertEquals(ERROR, device.state());
 
@@ -263,8 +270,8 @@ class MigrationStateMachineTest {
 
   @Test
   void corruptedResumeDataIsRejectedOnLeavingResumingAndRecoveredByReset() throws Exception {
-    byte[] stream = save(MigrationStateMachine.probe(
-        device(SimulatedDeviceSpec.of(SOURCE, 100_000))));
+    byte[] stream =
+        save(MigrationStateMachine.probe(device(SimulatedDeviceSpec.of(SOURCE, 100_000))));
     stream[stream.length / 2] ^= 0x20;
     SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 100_000));
     MigrationStateMachine machine = MigrationStateMachine.probe(target);
@@ -273,8 +280,8 @@ class MigrationStateMachineTest {
     VfioException e = assertThrows(VfioException.class, () -> machine.transition(RUNNING));
     assertInstanceOf(StateRejectedException.class, e);
     assertEquals(Errno.EINVAL, e.error());
-    assertTrue(e.getMessage().startsWith(TARGET + ": RESUMING -> RUNNING failed: EINVAL"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(TARGET + ": RESUMING -> RUNNING failed: EINVAL"), e.getMessage());
     assertTrue(e.getMessage().contains("content differs"), e.getMessage());
     assertEquals(ERROR, target.state());
 
@@ -285,19 +292,20 @@ class MigrationStateMachineTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"ENOSPC", "ENOMEM", "EINVAL", "EFAULT"})
   void stateTheDeviceRefusesOnWriteIsRejectedAndRecoveredByReset(String errno) throws Exception {
-    byte[] stream = save(MigrationStateMachine.probe(
-        device(SimulatedDeviceSpec.of(SOURCE, 100_000))));
+    byte[] stream =
+        save(MigrationStateMachine.probe(device(SimulatedDeviceSpec.of(SOURCE, 100_000))));
     SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 100_000));
     MigrationStateMachine machine = MigrationStateMachine.probe(target);
     machine.transition(RESUMING);
     target.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(1000, Errno.valueOf(errno)));
 
-    VfioException e = assertThrows(VfioException.class,
-        () -> machine.writeAll(ByteBuffer.wrap(stream)));
+    VfioException e =
+        assertThrows(VfioException.class, () -> machine.writeAll(ByteBuffer.wrap(stream)));
 
     assertInstanceOf(StateRejectedException.class, e);
     assertEquals(Errno.valueOf(errno), e.error());
-    assertTrue(e.getMessage().startsWith(TARGET + ": write data_fd failed: " + errno), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(TARGET + ": write data_fd failed: " + errno), e.getMessage());
     assertEquals(RESUMING, target.state(), "a refused write leaves the session to a reset");
     assertEquals(Recovery.Action.RESET, machine.recoverToRunning().action());
     assertEquals(RUNNING, target.state());
@@ -311,8 +319,8 @@ class MigrationStateMachineTest {
     machine.transition(RESUMING);
     target.setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(0, Errno.valueOf(errno)));
 
-    VfioException e = assertThrows(VfioException.class,
-        () -> machine.writeAll(ByteBuffer.allocate(10)));
+    VfioException e =
+        assertThrows(VfioException.class, () -> machine.writeAll(ByteBuffer.allocate(10)));
 
     assertFalse(e instanceof StateRejectedException, e.getMessage());
     assertEquals(Errno.valueOf(errno), e.error());
@@ -320,8 +328,10 @@ class MigrationStateMachineTest {
 
   @Test
   void failureAfterTheDeviceAcceptedTheDataIsNotARejection() throws Exception {
-    byte[] stream = save(MigrationStateMachine.probe(
-        device(SimulatedDeviceSpec.of(SOURCE, 10_000).withFlags(WITH_P2P))));
+    byte[] stream =
+        save(
+            MigrationStateMachine.probe(
+                device(SimulatedDeviceSpec.of(SOURCE, 10_000).withFlags(WITH_P2P))));
     SimulatedDevice target = device(SimulatedDeviceSpec.of(TARGET, 10_000).withFlags(WITH_P2P));
     MigrationStateMachine machine = MigrationStateMachine.probe(target);
     machine.transition(RESUMING);
@@ -335,15 +345,16 @@ class MigrationStateMachineTest {
 
   @Test
   void stopCopyToPreCopyIsRefusedBeforeItReachesTheDevice() throws Exception {
-    RecordingDevice device = new RecordingDevice(
-        device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
+    RecordingDevice device =
+        new RecordingDevice(device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
     MigrationStateMachine machine = MigrationStateMachine.probe(device);
     machine.transition(STOP_COPY);
     int setsBefore = device.sets.size();
     for (MigrationState target : List.of(PRE_COPY, PRE_COPY_P2P)) {
       VfioException e = assertThrows(VfioException.class, () -> machine.transition(target));
       assertEquals(Errno.EINVAL, e.error());
-      assertTrue(e.getMessage().startsWith(SOURCE + ": STOP_COPY -> " + target + " failed"),
+      assertTrue(
+          e.getMessage().startsWith(SOURCE + ": STOP_COPY -> " + target + " failed"),
           e.getMessage());
     }
     assertEquals(setsBefore, device.sets.size());
@@ -364,8 +375,8 @@ class MigrationStateMachineTest {
 
   @Test
   void preCopyToResumingSwapsTheSavingFdForTheResumingOne() throws Exception {
-    RecordingDevice device = new RecordingDevice(
-        device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
+    RecordingDevice device =
+        new RecordingDevice(device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
     MigrationStateMachine machine = MigrationStateMachine.probe(device);
     machine.transition(PRE_COPY);
     machine.transition(RESUMING);
@@ -416,19 +427,23 @@ class MigrationStateMachineTest {
 
   @Test
   void deviceWithoutStopCopyIsNotMigratable() throws Exception {
-    SimulatedDevice device = device(SimulatedDeviceSpec.of(SOURCE, 4096)
-        .withFlags(MigrationFlags.NONE));
+    SimulatedDevice device =
+        device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(MigrationFlags.NONE));
     VfioException e = assertThrows(VfioException.class, () -> MigrationStateMachine.probe(device));
     assertEquals(Errno.ENOTTY, e.error());
   }
 
   @Test
   void readingOutsideTheSessionStateIsAProgrammingError() throws Exception {
-    MigrationStateMachine machine = MigrationStateMachine.probe(
-        device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
-    assertThrows(IllegalStateException.class, () -> machine.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
+    MigrationStateMachine machine =
+        MigrationStateMachine.probe(device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL)));
+    assertThrows(
+        IllegalStateException.class,
+        () -> machine.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
     machine.transition(PRE_COPY);
-    assertThrows(IllegalStateException.class, () -> machine.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
+    assertThrows(
+        IllegalStateException.class,
+        () -> machine.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
     assertThrows(IllegalStateException.class, () -> machine.writeAll(ByteBuffer.allocate(1)));
   }
 
@@ -442,8 +457,10 @@ class MigrationStateMachineTest {
     MigrationStateMachine after = MigrationStateMachine.probe(again);
     assertEquals(STOP_COPY, after.state());
     after.transition(STOP_COPY);
-    VfioException e = assertThrows(VfioException.class,
-        () -> after.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
+    VfioException e =
+        assertThrows(
+            VfioException.class,
+            () -> after.readToEnd(new Collector(), MigrationStateMachine.Progress.NONE));
     assertEquals(Errno.EBADF, e.error());
     assertEquals(Recovery.Action.SET_RUNNING, after.recoverToRunning().action());
     assertEquals(RUNNING, again.state());
@@ -451,24 +468,27 @@ class MigrationStateMachineTest {
 
   @Test
   void preCopyOptsTheDeviceInToPrecopyInfoV2OnceAndPassesItsReinitOn() throws Exception {
-    SimulatedDevice simulated = device(SimulatedDeviceSpec.of(SOURCE, 64 * 1024).withFlags(ALL)
-        .withReinitOnPrecopyInfo(2));
+    SimulatedDevice simulated =
+        device(SimulatedDeviceSpec.of(SOURCE, 64 * 1024).withFlags(ALL).withReinitOnPrecopyInfo(2));
     RecordingDevice device = new RecordingDevice(simulated);
     MigrationStateMachine saving = MigrationStateMachine.probe(device);
     saving.transition(PRE_COPY);
     Collector collector = new Collector();
 
-    PrecopyRound first = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
-    PrecopyRound second = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound first =
+        saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound second =
+        saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     PrecopyInfo reinit = second.remaining().orElseThrow();
     assertTrue(reinit.reinit(), reinit::toString);
     assertTrue(reinit.initialBytes() > 64 * 1024, "the whole image again: " + reinit);
-    PrecopyRound third = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound third =
+        saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     assertEquals(reinit.initialBytes(), third.bytes());
     assertFalse(third.remaining().orElseThrow().reinit());
     saving.transition(PRE_COPY_P2P);
     saving.transition(STOP_COPY);
-    saving.readToEnd(collector, total -> { });
+    saving.readToEnd(collector, total -> {});
 
     assertFalse(first.remaining().orElseThrow().reinit());
     assertEquals(1, device.precopyInfoV2Enables);
@@ -478,21 +498,29 @@ class MigrationStateMachineTest {
   @Test
   void whereTheKernelLacksPrecopyInfoV2TheV1IoctlServesAndReinitDataArrivesAsDirty()
       throws Exception {
-    SimulatedDevice simulated = device(SimulatedDeviceSpec.of(SOURCE, 64 * 1024).withFlags(ALL)
-        .withReinitOnPrecopyInfo(2).withPrecopyInfoV2(false));
+    SimulatedDevice simulated =
+        device(
+            SimulatedDeviceSpec.of(SOURCE, 64 * 1024)
+                .withFlags(ALL)
+                .withReinitOnPrecopyInfo(2)
+                .withPrecopyInfoV2(false));
     RecordingDevice device = new RecordingDevice(simulated);
     MigrationStateMachine saving = MigrationStateMachine.probe(device);
     saving.transition(PRE_COPY);
     Collector collector = new Collector();
 
     saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
-    PrecopyInfo second = saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE).remaining().orElseThrow();
+    PrecopyInfo second =
+        saving
+            .readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE)
+            .remaining()
+            .orElseThrow();
     assertFalse(second.reinit());
     assertEquals(0, second.initialBytes());
     assertTrue(second.dirtyBytes() > 64 * 1024, second::toString);
     saving.readPrecopy(collector, Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
     saving.transition(STOP_COPY);
-    saving.readToEnd(collector, total -> { });
+    saving.readToEnd(collector, total -> {});
     saving.transition(STOP);
 
     assertEquals(0, device.precopyInfoV2Enables);
@@ -503,14 +531,16 @@ class MigrationStateMachineTest {
 
   @Test
   void aFlagsBitOfADeviceNotOptedInIsNotTakenForReinit() throws Exception {
-    RecordingDevice device = new RecordingDevice(device(SimulatedDeviceSpec.of(SOURCE, 4096)
-        .withFlags(ALL).withPrecopyInfoV2(false)));
+    RecordingDevice device =
+        new RecordingDevice(
+            device(SimulatedDeviceSpec.of(SOURCE, 4096).withFlags(ALL).withPrecopyInfoV2(false)));
     // The v1 ioctl copies the caller's flags back, and a driver may leave anything there.
     device.strayFlagsBit = true;
     MigrationStateMachine saving = MigrationStateMachine.probe(device);
     saving.transition(PRE_COPY);
 
-    PrecopyRound round = saving.readPrecopy(new Collector(), Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
+    PrecopyRound round =
+        saving.readPrecopy(new Collector(), Long.MAX_VALUE, MigrationStateMachine.Progress.NONE);
 
     assertFalse(round.remaining().orElseThrow().reinit());
   }
@@ -521,6 +551,7 @@ class MigrationStateMachineTest {
     final List<MigrationState> sets = new ArrayList<>();
     final List<RecordingDataFd> fds = new ArrayList<>();
     int precopyInfoV2Enables;
+
     /** Its data_fds report the REINIT bit set, whatever the device says. */
     boolean strayFlagsBit;
 
@@ -546,11 +577,14 @@ class MigrationStateMachineTest {
     @Override
     public Optional<DataFd> setState(MigrationState target) throws VfioException {
       sets.add(target);
-      return delegate.setState(target).map(fd -> {
-        RecordingDataFd recording = new RecordingDataFd(fd, strayFlagsBit);
-        fds.add(recording);
-        return recording;
-      });
+      return delegate
+          .setState(target)
+          .map(
+              fd -> {
+                RecordingDataFd recording = new RecordingDataFd(fd, strayFlagsBit);
+                fds.add(recording);
+                return recording;
+              });
     }
 
     @Override

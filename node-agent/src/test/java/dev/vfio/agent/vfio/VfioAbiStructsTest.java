@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The structs {@link VfioAbi} builds and reads, byte for byte as the kernel writes and reads them:
- * the precopy info v2 opt-in, the REINIT flag, and the region info capability chain that tells a
- * v1 migration device.
+ * the precopy info v2 opt-in, the REINIT flag, and the region info capability chain that tells a v1
+ * migration device.
  */
 class VfioAbiStructsTest {
   @Test
@@ -38,8 +38,8 @@ class VfioAbiStructsTest {
 
     info.setInt(4, 2);
     info.setLong(16, 512);
-    assertEquals(new PrecopyInfo(4096, 512, false), VfioAbi.precopyInfo(info),
-        "only bit 0 is REINIT");
+    assertEquals(
+        new PrecopyInfo(4096, 512, false), VfioAbi.precopyInfo(info), "only bit 0 is REINIT");
   }
 
   @Test
@@ -106,8 +106,8 @@ class VfioAbiStructsTest {
 
     Memory truncated = regionWithChain(44, 32);
     capability(truncated, 32, 2, 0);
-    assertEquals(Optional.empty(), VfioAbi.regionType(truncated),
-        "a type capability cut off by argsz");
+    assertEquals(
+        Optional.empty(), VfioAbi.regionType(truncated), "a type capability cut off by argsz");
 
     Memory noCaps = regionWithChain(48, 32);
     capability(noCaps, 32, 2, 0);

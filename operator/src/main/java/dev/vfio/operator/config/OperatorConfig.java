@@ -7,14 +7,20 @@ import java.util.Map;
 /**
  * The operator's configuration, read once from the environment at start.
  *
- * @param defaultStorageClaim claim used when a snapshot names none ({@code VFIO_DEFAULT_STORAGE_CLAIM})
+ * @param defaultStorageClaim claim used when a snapshot names none ({@code
+ *     VFIO_DEFAULT_STORAGE_CLAIM})
  * @param defaultTimeout timeout of an operation whose spec sets none ({@code VFIO_DEFAULT_TIMEOUT})
- * @param agentHeartbeatTimeout an agent whose VfioNode heartbeat is older is not ready ({@code VFIO_AGENT_HEARTBEAT_TIMEOUT})
+ * @param agentHeartbeatTimeout an agent whose VfioNode heartbeat is older is not ready ({@code
+ *     VFIO_AGENT_HEARTBEAT_TIMEOUT})
  * @param healthPort port of /healthz and /readyz, 0 to disable ({@code VFIO_HEALTH_PORT})
- * @param leaderElectionNamespace namespace of the leader election Lease, empty to run without one ({@code VFIO_LEADER_ELECTION_NAMESPACE})
- * @param maxMigrations migrations in flight in the cluster; more wait in Pending ({@code VFIO_MAX_MIGRATIONS}, like KubeVirt's 5)
- * @param maxMigrationsPerNode migrations in flight touching one node ({@code VFIO_MAX_MIGRATIONS_PER_NODE}, like KubeVirt's 2)
- * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent certificate ({@code VFIO_TRANSPORT_SECRET})
+ * @param leaderElectionNamespace namespace of the leader election Lease, empty to run without one
+ *     ({@code VFIO_LEADER_ELECTION_NAMESPACE})
+ * @param maxMigrations migrations in flight in the cluster; more wait in Pending ({@code
+ *     VFIO_MAX_MIGRATIONS}, like KubeVirt's 5)
+ * @param maxMigrationsPerNode migrations in flight touching one node ({@code
+ *     VFIO_MAX_MIGRATIONS_PER_NODE}, like KubeVirt's 2)
+ * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent
+ *     certificate ({@code VFIO_TRANSPORT_SECRET})
  */
 public record OperatorConfig(
     String defaultStorageClaim,

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emits core/v1 Events about our resources, as {@code kubectl describe} shows them. An event
- * that happens again to the same object, with the same type, reason and message, is one Event
- * counted up ("x3 over 2m"), not another object: its name is derived from what it says.
+ * Emits core/v1 Events about our resources, as {@code kubectl describe} shows them. An event that
+ * happens again to the same object, with the same type, reason and message, is one Event counted up
+ * ("x3 over 2m"), not another object: its name is derived from what it says.
  */
 public final class EventRecorder {
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
@@ -41,29 +41,35 @@ public final class EventRecorder {
     // The API server keeps Event times to the second.
     String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
     // The UID, not the name: a deleted object's successor of the same name starts its own count.
-    String name = ObjectNames.event(about.getMetadata().getName(),
-        String.join("\n", about.getMetadata().getUid(), type, reason, message));
-    var event = new EventBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(namespace)
-        .endMetadata()
-        .withInvolvedObject(new ObjectReferenceBuilder()
-            .withApiVersion(about.getApiVersion())
-            .withKind(about.getKind())
-            .withName(about.getMetadata().getName())
+    String name =
+        ObjectNames.event(
+            about.getMetadata().getName(),
+            String.join("\n", about.getMetadata().getUid(), type, reason, message));
+    var event =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(name)
             .withNamespace(namespace)
-            .withUid(about.getMetadata().getUid())
-            .build())
-        .withType(type)
-        .withReason(reason)
-        .withMessage(message)
-        .withFirstTimestamp(now)
-        .withLastTimestamp(now)
-        .withCount(1)
-        .withNewSource().withComponent(COMPONENT).endSource()
-        .withReportingComponent(COMPONENT)
-        .build();
+            .endMetadata()
+            .withInvolvedObject(
+                new ObjectReferenceBuilder()
+                    .withApiVersion(about.getApiVersion())
+                    .withKind(about.getKind())
+                    .withName(about.getMetadata().getName())
+                    .withNamespace(namespace)
+                    .withUid(about.getMetadata().getUid())
+                    .build())
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message)
+            .withFirstTimestamp(now)
+            .withLastTimestamp(now)
+            .withCount(1)
+            .withNewSource()
+            .withComponent(COMPONENT)
+            .endSource()
+            .withReportingComponent(COMPONENT)
+            .build();
     var events = client.v1().events().inNamespace(namespace);
     try {
       if (!created(events, event)) {
@@ -71,12 +77,17 @@ public final class EventRecorder {
       }
     } catch (KubernetesClientException e) {
       // An Event is a courtesy to the user; losing one must not fail the reconciliation.
-      LOG.warn("could not record event {} for {}: {}", reason, about.getMetadata().getName(), e.getMessage());
+      LOG.warn(
+          "could not record event {} for {}: {}",
+          reason,
+          about.getMetadata().getName(),
+          e.getMessage());
     }
   }
 
   /** False if an Event of that name exists already. */
-  private static boolean created(NonNamespaceOperation<Event, EventList, Resource<Event>> events, Event event) {
+  private static boolean created(
+      NonNamespaceOperation<Event, EventList, Resource<Event>> events, Event event) {
     try {
       events.resource(event).create();
       return true;
@@ -88,8 +99,8 @@ public final class EventRecorder {
     }
   }
 
-  private static void countRepeat(NonNamespaceOperation<Event, EventList, Resource<Event>> events, String name,
-      String now) {
+  private static void countRepeat(
+      NonNamespaceOperation<Event, EventList, Resource<Event>> events, String name, String now) {
     Event existing = events.withName(name).get();
     // Null if it expired between the two requests: the next repeat creates it afresh.
     if (existing != null) {

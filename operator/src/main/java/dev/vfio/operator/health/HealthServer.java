@@ -17,18 +17,26 @@ import java.util.function.Supplier;
 public final class HealthServer implements AutoCloseable {
   private final HttpServer server;
 
-  public HealthServer(int port, Map<String, BooleanSupplier> checks, Supplier<String> metrics) throws IOException {
+  public HealthServer(int port, Map<String, BooleanSupplier> checks, Supplier<String> metrics)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 0);
-    checks.forEach((path, check) -> server.createContext(path, exchange -> {
-      boolean ok = check.getAsBoolean();
-      respond(exchange, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not ok\n");
-    }));
-    server.createContext("/metrics", exchange ->
-        respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+    checks.forEach(
+        (path, check) ->
+            server.createContext(
+                path,
+                exchange -> {
+                  boolean ok = check.getAsBoolean();
+                  respond(exchange, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not ok\n");
+                }));
+    server.createContext(
+        "/metrics",
+        exchange ->
+            respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
     server.start();
   }
 
-  private static void respond(HttpExchange exchange, int status, String type, String text) throws IOException {
+  private static void respond(HttpExchange exchange, int status, String type, String text)
+      throws IOException {
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(status, body.length);

@@ -8,11 +8,12 @@ import java.time.Duration;
 
 /**
  * The operator's Prometheus metrics. Tags are low-cardinality on purpose — the kind, the outcome
- * and the reason constant, never a resource name — so that a cluster with thousands of
- * snapshots has a handful of series.
+ * and the reason constant, never a resource name — so that a cluster with thousands of snapshots
+ * has a handful of series.
  */
 public final class OperatorMetrics {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   public PrometheusMeterRegistry registry() {
     return registry;
@@ -22,22 +23,28 @@ public final class OperatorMetrics {
   public void ended(String kind, Ending ending) {
     Counter.builder("vfio_operations_completed")
         .description("Snapshots and migrations that reached a terminal phase")
-        .tag("kind", kind).tag("outcome", ending.outcome()).tag("reason", ending.reason())
-        .register(registry).increment();
+        .tag("kind", kind)
+        .tag("outcome", ending.outcome())
+        .tag("reason", ending.reason())
+        .register(registry)
+        .increment();
     Long downtimeMillis = ending.downtimeMillis();
     Long bytes = ending.bytes();
     if (downtimeMillis != null) {
       Timer.builder("vfio_operation_downtime")
-          .description("Time the devices were out of RUNNING (migration: source freeze to target RUNNING)")
+          .description(
+              "Time the devices were out of RUNNING (migration: source freeze to target RUNNING)")
           .tag("kind", kind)
           .publishPercentileHistogram()
-          .register(registry).record(Duration.ofMillis(downtimeMillis));
+          .register(registry)
+          .record(Duration.ofMillis(downtimeMillis));
     }
     if (bytes != null) {
       Counter.builder("vfio_operation_state_bytes")
           .description("Bytes of device state saved or moved by completed operations")
           .tag("kind", kind)
-          .register(registry).increment(bytes);
+          .register(registry)
+          .increment(bytes);
     }
   }
 

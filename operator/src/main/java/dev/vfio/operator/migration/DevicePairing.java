@@ -17,7 +17,8 @@ import java.util.Objects;
  */
 final class DevicePairing {
   /** What pairing needs to know of a device. */
-  record Device(String address, String driver, String vendorId, String deviceId, List<String> flags) {
+  record Device(
+      String address, String driver, String vendorId, String deviceId, List<String> flags) {
     boolean compatibleWith(Device other) {
       return Objects.equals(driver, other.driver)
           && equalsIgnoreCase(vendorId, other.vendorId)
@@ -47,12 +48,20 @@ final class DevicePairing {
         Device source = sourceByAddress.get(mapping.getSource());
         Device target = targetByAddress.get(mapping.getTarget());
         if (source == null) {
-          return refuse(Reasons.DEVICE_NOT_HELD, "deviceMap source " + mapping.getSource()
-              + " is not a device of the source; it has " + sourceByAddress.keySet());
+          return refuse(
+              Reasons.DEVICE_NOT_HELD,
+              "deviceMap source "
+                  + mapping.getSource()
+                  + " is not a device of the source; it has "
+                  + sourceByAddress.keySet());
         }
         if (target == null) {
-          return refuse(Reasons.DEVICE_NOT_HELD, "deviceMap target " + mapping.getTarget()
-              + " is not held by the target pod; it holds " + targetByAddress.keySet());
+          return refuse(
+              Reasons.DEVICE_NOT_HELD,
+              "deviceMap target "
+                  + mapping.getTarget()
+                  + " is not held by the target pod; it holds "
+                  + targetByAddress.keySet());
         }
         Rejection incompatible = compatibility(source, target);
         if (incompatible != null) {
@@ -63,12 +72,17 @@ final class DevicePairing {
       return new Outcome(pairs, null);
     }
     if (sources.size() != targets.size()) {
-      return refuse(Reasons.INCOMPATIBLE_DEVICES, "the source has " + sources.size()
-          + " device(s) and the target pod holds " + targets.size()
-          + ": give the target the same devices or set spec.deviceMap");
+      return refuse(
+          Reasons.INCOMPATIBLE_DEVICES,
+          "the source has "
+              + sources.size()
+              + " device(s) and the target pod holds "
+              + targets.size()
+              + ": give the target the same devices or set spec.deviceMap");
     }
-    Comparator<Device> order = Comparator.comparing(Device::driver, Comparator.nullsFirst(Comparator.naturalOrder()))
-        .thenComparing(Device::address);
+    Comparator<Device> order =
+        Comparator.comparing(Device::driver, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(Device::address);
     List<Device> sortedSources = sources.stream().sorted(order).toList();
     List<Device> sortedTargets = targets.stream().sorted(order).toList();
     for (int i = 0; i < sortedSources.size(); i++) {
@@ -83,13 +97,24 @@ final class DevicePairing {
 
   private static Rejection compatibility(Device source, Device target) {
     if (!source.compatibleWith(target)) {
-      return new Rejection(Reasons.INCOMPATIBLE_DEVICES, "source device " + source.address() + " ("
-          + source.identity() + ") cannot load into target device " + target.address() + " ("
-          + target.identity() + "): state moves only between the same driver and PCI ids");
+      return new Rejection(
+          Reasons.INCOMPATIBLE_DEVICES,
+          "source device "
+              + source.address()
+              + " ("
+              + source.identity()
+              + ") cannot load into target device "
+              + target.address()
+              + " ("
+              + target.identity()
+              + "): state moves only between the same driver and PCI ids");
     }
     if (target.flags() == null || !target.flags().contains("STOP_COPY")) {
-      return new Rejection(Reasons.DEVICE_NOT_MIGRATABLE, "target device " + target.address()
-          + " does not support VFIO migration (no STOP_COPY), so it cannot take state");
+      return new Rejection(
+          Reasons.DEVICE_NOT_MIGRATABLE,
+          "target device "
+              + target.address()
+              + " does not support VFIO migration (no STOP_COPY), so it cannot take state");
     }
     return null;
   }

@@ -24,9 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The steps every migration flow takes alike: start, progress, the watchdog on deadline and
- * target pod, roll back, succeed, fail, give up on a lost node. Each returns the {@link Plan} of one pass, its status
- * computed by {@link MigrationStatuses}.
+ * The steps every migration flow takes alike: start, progress, the watchdog on deadline and target
+ * pod, roll back, succeed, fail, give up on a lost node. Each returns the {@link Plan} of one pass,
+ * its status computed by {@link MigrationStatuses}.
  */
 final class FlowSteps {
   static final Duration POLL = Duration.ofSeconds(2);
@@ -55,9 +55,16 @@ final class FlowSteps {
   Plan<VfioMigrationStatus> started(VfioMigration migration, MigrationPlan plan, Instant now) {
     LOG.info("started: {} device pair(s) to node {}", plan.pairs().size(), plan.targetNode());
     return Plan.of(MigrationStatuses.started(migration, plan, now))
-        .notice(Notice.normal("Started", (plan.fromSnapshot() ? "restoring snapshot " + plan.snapshotDirectory()
-            : "migrating from node " + plan.sourceNode()) + " into pod " + plan.targetPod().getMetadata().getName()
-            + " on node " + plan.targetNode()))
+        .notice(
+            Notice.normal(
+                "Started",
+                (plan.fromSnapshot()
+                        ? "restoring snapshot " + plan.snapshotDirectory()
+                        : "migrating from node " + plan.sourceNode())
+                    + " into pod "
+                    + plan.targetPod().getMetadata().getName()
+                    + " on node "
+                    + plan.targetNode()))
         .requeue(POLL);
   }
 
@@ -65,44 +72,64 @@ final class FlowSteps {
     return Plan.of(MigrationStatuses.pending(migration, why, now)).requeue(POLL);
   }
 
-  /** Mirrors {@code mover}, the task moving the bytes (none yet: null), and the stage of the task ahead. */
-  Plan<VfioMigrationStatus> running(VfioMigration migration, VfioNodeTask mover, VfioNodeTask ahead) {
+  /**
+   * Mirrors {@code mover}, the task moving the bytes (none yet: null), and the stage of the task
+   * ahead.
+   */
+  Plan<VfioMigrationStatus> running(
+      VfioMigration migration, VfioNodeTask mover, VfioNodeTask ahead) {
     return Plan.of(MigrationStatuses.progressed(migration, mover, stageOf(ahead))).requeue(POLL);
   }
 
-  Plan<VfioMigrationStatus> rollingBack(VfioMigration migration, String reason, String message, Instant now) {
+  Plan<VfioMigrationStatus> rollingBack(
+      VfioMigration migration, String reason, String message, Instant now) {
     return Plan.of(MigrationStatuses.rollingBack(migration, reason, message, now)).requeue(POLL);
   }
 
   /**
-   * Deadline and target pod identity, checked on every pass while tasks run: past the deadline,
-   * or with the target pod deleted or replaced, the running tasks are cancelled and roll back.
-   * {@code targetUid} is null while no task holds the target yet.
+   * Deadline and target pod identity, checked on every pass while tasks run: past the deadline, or
+   * with the target pod deleted or replaced, the running tasks are cancelled and roll back. {@code
+   * targetUid} is null while no task holds the target yet.
    */
-  Optional<Plan<VfioMigrationStatus>> watchdog(VfioMigration migration, List<VfioNodeTask> running,
-      String targetUid, Instant now) {
+  Optional<Plan<VfioMigrationStatus>> watchdog(
+      VfioMigration migration, List<VfioNodeTask> running, String targetUid, Instant now) {
     String reason;
     String message;
     if (expired(migration, now)) {
       reason = Reasons.TIMEOUT;
       message = "not Succeeded within " + timeout(migration) + "; rolling back";
-    } else if (targetUid != null && !targetUid.equals(uid(pod(migration, migration.getSpec().getTargetPodName())))) {
+    } else if (targetUid != null
+        && !targetUid.equals(uid(pod(migration, migration.getSpec().getTargetPodName())))) {
       reason = Reasons.TARGET_POD_CHANGED;
-      message = "target pod " + migration.getSpec().getTargetPodName() + " was deleted or replaced; rolling back";
+      message =
+          "target pod "
+              + migration.getSpec().getTargetPodName()
+              + " was deleted or replaced; rolling back";
     } else {
       return Optional.empty();
     }
-    return Optional.of(rollingBack(migration, reason, message, now)
-        .withAll(running.stream().map(TaskAction.Cancel::new).toList()));
+    return Optional.of(
+        rollingBack(migration, reason, message, now)
+            .withAll(running.stream().map(TaskAction.Cancel::new).toList()));
   }
 
-  Plan<VfioMigrationStatus> succeeded(VfioMigration migration, VfioNodeTask mover, VfioNodeTask target,
-      Long downtime, Instant now) {
-    VfioMigrationStatus succeeded = MigrationStatuses.succeeded(migration, mover, target, downtime, now);
+  Plan<VfioMigrationStatus> succeeded(
+      VfioMigration migration,
+      VfioNodeTask mover,
+      VfioNodeTask target,
+      Long downtime,
+      Instant now) {
+    VfioMigrationStatus succeeded =
+        MigrationStatuses.succeeded(migration, mover, target, downtime, now);
     return Plan.of(succeeded)
-        .notice(Notice.normal("Succeeded", "device state runs in pod " + migration.getSpec().getTargetPodName()
-            + (downtime == null ? "" : " after " + downtime + " ms of downtime")))
-        .ending(new Ending("Succeeded", Reasons.SUCCEEDED, downtime, succeeded.getBytesTransferred()));
+        .notice(
+            Notice.normal(
+                "Succeeded",
+                "device state runs in pod "
+                    + migration.getSpec().getTargetPodName()
+                    + (downtime == null ? "" : " after " + downtime + " ms of downtime")))
+        .ending(
+            new Ending("Succeeded", Reasons.SUCCEEDED, downtime, succeeded.getBytesTransferred()));
   }
 
   /** Failed because {@code cause} ended without succeeding. */
@@ -110,7 +137,8 @@ final class FlowSteps {
     return failed(migration, reasonOf(migration, cause, now), messageOf(cause), now);
   }
 
-  Plan<VfioMigrationStatus> failed(VfioMigration migration, String reason, String message, Instant now) {
+  Plan<VfioMigrationStatus> failed(
+      VfioMigration migration, String reason, String message, Instant now) {
     LOG.info("failed: {}: {}", reason, message);
     return Plan.of(MigrationStatuses.failed(migration, reason, message, now))
         .notice(Notice.warning(reason, message))
@@ -122,21 +150,34 @@ final class FlowSteps {
    * telling what that leaves. Nothing is cancelled or resumed on the strength of a silence: the
    * lost side may have done more than it reported.
    */
-  Optional<Plan<VfioMigrationStatus>> nodeLost(VfioMigration migration, Collection<VfioNodeTask> tasks,
-      String after, Instant now) {
-    return lostNodes.lost(tasks, now).map(why -> failed(migration, Reasons.NODE_LOST, why + "; " + after, now));
-  }
-
-  /** The tasks of a running migration are gone: it fails, and what still runs of it is cancelled. */
-  Plan<VfioMigrationStatus> lost(VfioMigration migration, List<VfioNodeTask> remaining, Instant now) {
-    return failed(migration, Reasons.TASK_LOST, "the migration's tasks disappeared before they finished: "
-        + "create the migration again", now)
-        .withAll(remaining.stream().filter(t -> !NodeTasks.isTerminal(t)).map(TaskAction.Cancel::new).toList());
+  Optional<Plan<VfioMigrationStatus>> nodeLost(
+      VfioMigration migration, Collection<VfioNodeTask> tasks, String after, Instant now) {
+    return lostNodes
+        .lost(tasks, now)
+        .map(why -> failed(migration, Reasons.NODE_LOST, why + "; " + after, now));
   }
 
   /**
-   * The cause of a failure: what started the rollback if something did (a deadline, the target
-   * pod going away, the first side to fail), otherwise the failed task's own reason.
+   * The tasks of a running migration are gone: it fails, and what still runs of it is cancelled.
+   */
+  Plan<VfioMigrationStatus> lost(
+      VfioMigration migration, List<VfioNodeTask> remaining, Instant now) {
+    return failed(
+            migration,
+            Reasons.TASK_LOST,
+            "the migration's tasks disappeared before they finished: "
+                + "create the migration again",
+            now)
+        .withAll(
+            remaining.stream()
+                .filter(t -> !NodeTasks.isTerminal(t))
+                .map(TaskAction.Cancel::new)
+                .toList());
+  }
+
+  /**
+   * The cause of a failure: what started the rollback if something did (a deadline, the target pod
+   * going away, the first side to fail), otherwise the failed task's own reason.
    */
   String reasonOf(VfioMigration migration, VfioNodeTask task, Instant now) {
     VfioMigrationStatus status = migration.getStatus();
@@ -154,7 +195,10 @@ final class FlowSteps {
 
   static String messageOf(VfioNodeTask task) {
     String message = task.getStatus() == null ? null : task.getStatus().getMessage();
-    return task.getSpec().getOperation() + " on node " + task.getSpec().getNodeName() + ": "
+    return task.getSpec().getOperation()
+        + " on node "
+        + task.getSpec().getNodeName()
+        + ": "
         + (message == null ? "ended " + NodeTasks.phase(task) : message);
   }
 
@@ -164,7 +208,8 @@ final class FlowSteps {
       return null;
     }
     // Two nodes' clocks: the figure carries their skew, which NTP keeps to milliseconds.
-    return Math.max(0, Duration.between(Instant.parse(stoppedAt), Instant.parse(resumedAt)).toMillis());
+    return Math.max(
+        0, Duration.between(Instant.parse(stoppedAt), Instant.parse(resumedAt)).toMillis());
   }
 
   static boolean failed(VfioNodeTask task) {

@@ -10,8 +10,8 @@ import java.util.stream.Stream;
 
 /**
  * Bounds migrations in flight, per cluster and per node. Decisions are made one at a time and
- * remember what they admitted until the cache shows it, so two reconciliations running in
- * parallel cannot both take the last slot.
+ * remember what they admitted until the cache shows it, so two reconciliations running in parallel
+ * cannot both take the last slot.
  */
 final class MigrationAdmission {
   /** The nodes a migration touches. */
@@ -34,10 +34,14 @@ final class MigrationAdmission {
   synchronized String admit(Claim claim, List<VfioMigration> known) {
     Map<String, Claim> inFlight = new HashMap<>(admitted);
     for (VfioMigration migration : known) {
-      MigrationPhase phase = migration.getStatus() == null ? null : migration.getStatus().getPhase();
+      MigrationPhase phase =
+          migration.getStatus() == null ? null : migration.getStatus().getPhase();
       String key = key(migration);
       if (phase == MigrationPhase.Running) {
-        inFlight.putIfAbsent(key, new Claim(key, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode()));
+        inFlight.putIfAbsent(
+            key,
+            new Claim(
+                key, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode()));
       } else if (phase == MigrationPhase.Succeeded || phase == MigrationPhase.Failed) {
         admitted.remove(key);
         inFlight.remove(key);
@@ -45,14 +49,21 @@ final class MigrationAdmission {
     }
     inFlight.remove(claim.key());
     if (inFlight.size() >= maxInFlight) {
-      return inFlight.size() + " migrations are in flight, the most the operator runs at once (VFIO_MAX_MIGRATIONS="
-          + maxInFlight + "); waiting for one to finish";
+      return inFlight.size()
+          + " migrations are in flight, the most the operator runs at once (VFIO_MAX_MIGRATIONS="
+          + maxInFlight
+          + "); waiting for one to finish";
     }
     for (String node : claim.nodes().toList()) {
-      long onNode = inFlight.values().stream().filter(c -> c.nodes().anyMatch(node::equals)).count();
+      long onNode =
+          inFlight.values().stream().filter(c -> c.nodes().anyMatch(node::equals)).count();
       if (onNode >= maxPerNode) {
-        return onNode + " migrations are in flight on node " + node + " (VFIO_MAX_MIGRATIONS_PER_NODE="
-            + maxPerNode + "); waiting for one to finish";
+        return onNode
+            + " migrations are in flight on node "
+            + node
+            + " (VFIO_MAX_MIGRATIONS_PER_NODE="
+            + maxPerNode
+            + "); waiting for one to finish";
       }
     }
     admitted.put(claim.key(), claim);

@@ -24,5 +24,6 @@ interface MigrationFlow {
    * The next step, given the tasks of this flow's roles that exist, by role; at least one does.
    * Every task this flow created is there: tasks are read from a cache that remembers them.
    */
-  Plan<VfioMigrationStatus> follow(VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now);
+  Plan<VfioMigrationStatus> follow(
+      VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now);
 }

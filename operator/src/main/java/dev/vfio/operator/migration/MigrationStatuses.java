@@ -19,7 +19,9 @@ final class MigrationStatuses {
   private MigrationStatuses() {}
 
   static VfioMigrationStatus copy(VfioMigration migration) {
-    return migration.getStatus() == null ? new VfioMigrationStatus() : Serialization.clone(migration.getStatus());
+    return migration.getStatus() == null
+        ? new VfioMigrationStatus()
+        : Serialization.clone(migration.getStatus());
   }
 
   static VfioMigrationStatus pending(VfioMigration migration, Rejection why, Instant now) {
@@ -37,9 +39,18 @@ final class MigrationStatuses {
     next.setTargetNode(plan.targetNode());
     next.setStartTime(now.toString());
     next.setProgress(new Progress(0, plan.expectedBytes()));
-    return ready(migration, next, Condition.FALSE, Reasons.IN_PROGRESS,
-        (plan.fromSnapshot() ? "restoring " : "migrating ") + plan.pairs().size() + " device(s) into pod "
-            + plan.targetPod().getMetadata().getName() + " on node " + plan.targetNode(), now);
+    return ready(
+        migration,
+        next,
+        Condition.FALSE,
+        Reasons.IN_PROGRESS,
+        (plan.fromSnapshot() ? "restoring " : "migrating ")
+            + plan.pairs().size()
+            + " device(s) into pod "
+            + plan.targetPod().getMetadata().getName()
+            + " on node "
+            + plan.targetNode(),
+        now);
   }
 
   /** Mirrors the task that moves the bytes (Send or Load) and the stage of the one ahead. */
@@ -50,8 +61,12 @@ final class MigrationStatuses {
     }
     if (mover != null && mover.getStatus() != null) {
       long done = mover.getStatus().getBytesDone() == null ? 0 : mover.getStatus().getBytesDone();
-      long total = mover.getStatus().getTotalBytes() != null ? mover.getStatus().getTotalBytes()
-          : next.getProgress() == null || next.getProgress().getTotalBytes() == null ? 0 : next.getProgress().getTotalBytes();
+      long total =
+          mover.getStatus().getTotalBytes() != null
+              ? mover.getStatus().getTotalBytes()
+              : next.getProgress() == null || next.getProgress().getTotalBytes() == null
+                  ? 0
+                  : next.getProgress().getTotalBytes();
       Progress progress = new Progress(done, Math.max(done, total));
       progress.setPrecopy(mover.getStatus().getPrecopy());
       next.setProgress(progress);
@@ -63,14 +78,19 @@ final class MigrationStatuses {
     return next;
   }
 
-  static VfioMigrationStatus rollingBack(VfioMigration migration, String reason, String message, Instant now) {
+  static VfioMigrationStatus rollingBack(
+      VfioMigration migration, String reason, String message, Instant now) {
     VfioMigrationStatus next = copy(migration);
     next.setStage(Stage.RollingBack);
     return ready(migration, next, Condition.FALSE, reason, message, now);
   }
 
-  static VfioMigrationStatus succeeded(VfioMigration migration, VfioNodeTask mover, VfioNodeTask target,
-      Long downtimeMillis, Instant now) {
+  static VfioMigrationStatus succeeded(
+      VfioMigration migration,
+      VfioNodeTask mover,
+      VfioNodeTask target,
+      Long downtimeMillis,
+      Instant now) {
     VfioMigrationStatus next = progressed(migration, mover, Stage.Done);
     next.setPhase(MigrationPhase.Succeeded);
     next.setStage(Stage.Done);
@@ -80,15 +100,24 @@ final class MigrationStatuses {
     next.setDowntimeMillis(downtimeMillis);
     next.setCompletionTime(now.toString());
     if (next.getStartTime() != null) {
-      long millis = Math.max(1, Duration.between(Instant.parse(next.getStartTime()), now).toMillis());
+      long millis =
+          Math.max(1, Duration.between(Instant.parse(next.getStartTime()), now).toMillis());
       next.setThroughputBytesPerSecond(bytes * 1000 / millis);
     }
-    return ready(migration, next, Condition.TRUE, Reasons.SUCCEEDED, "the device state of "
-        + (target.getStatus().getDevices() == null ? 0 : target.getStatus().getDevices().size())
-        + " device(s) runs in pod " + migration.getSpec().getTargetPodName(), now);
+    return ready(
+        migration,
+        next,
+        Condition.TRUE,
+        Reasons.SUCCEEDED,
+        "the device state of "
+            + (target.getStatus().getDevices() == null ? 0 : target.getStatus().getDevices().size())
+            + " device(s) runs in pod "
+            + migration.getSpec().getTargetPodName(),
+        now);
   }
 
-  static VfioMigrationStatus failed(VfioMigration migration, String reason, String message, Instant now) {
+  static VfioMigrationStatus failed(
+      VfioMigration migration, String reason, String message, Instant now) {
     VfioMigrationStatus next = copy(migration);
     next.setPhase(MigrationPhase.Failed);
     if (next.getStage() != null) {
@@ -98,12 +127,24 @@ final class MigrationStatuses {
     return ready(migration, next, Condition.FALSE, reason, message, now);
   }
 
-  private static VfioMigrationStatus ready(VfioMigration migration, VfioMigrationStatus next,
-      String status, String reason, String message, Instant now) {
-    long generation = migration.getMetadata().getGeneration() == null ? 0 : migration.getMetadata().getGeneration();
+  private static VfioMigrationStatus ready(
+      VfioMigration migration,
+      VfioMigrationStatus next,
+      String status,
+      String reason,
+      String message,
+      Instant now) {
+    long generation =
+        migration.getMetadata().getGeneration() == null
+            ? 0
+            : migration.getMetadata().getGeneration();
     next.setObservedGeneration(generation);
-    next.setConditions(Conditions.with(next.getConditions(),
-        new Condition(Conditions.READY, status, reason, message), generation, now));
+    next.setConditions(
+        Conditions.with(
+            next.getConditions(),
+            new Condition(Conditions.READY, status, reason, message),
+            generation,
+            now));
     return next;
   }
 }

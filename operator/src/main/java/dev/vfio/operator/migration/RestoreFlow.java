@@ -11,7 +11,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** From a snapshot ({@code spec.source.snapshotName}): one {@code Load} task on the target's node reads the blobs. */
+/**
+ * From a snapshot ({@code spec.source.snapshotName}): one {@code Load} task on the target's node
+ * reads the blobs.
+ */
 final class RestoreFlow implements MigrationFlow {
   static final String LOAD = "load";
 
@@ -28,22 +31,39 @@ final class RestoreFlow implements MigrationFlow {
 
   @Override
   public Plan<VfioMigrationStatus> start(VfioMigration migration, MigrationPlan plan, Instant now) {
-    return steps.started(migration, plan, now).with(new TaskAction.Create(LOAD, TaskSpecs.restoreLoad(
-        plan.targetPod(), plan.pairs(), plan.snapshotClaim(), plan.snapshotDirectory(), now.plus(plan.timeout()))));
+    return steps
+        .started(migration, plan, now)
+        .with(
+            new TaskAction.Create(
+                LOAD,
+                TaskSpecs.restoreLoad(
+                    plan.targetPod(),
+                    plan.pairs(),
+                    plan.snapshotClaim(),
+                    plan.snapshotDirectory(),
+                    now.plus(plan.timeout()))));
   }
 
   @Override
-  public Plan<VfioMigrationStatus> follow(VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now) {
+  public Plan<VfioMigrationStatus> follow(
+      VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now) {
     VfioNodeTask load = tasks.get(LOAD);
-    var lost = steps.nodeLost(migration, tasks.values(), "the target's agent resets its devices if it comes back", now);
+    var lost =
+        steps.nodeLost(
+            migration,
+            tasks.values(),
+            "the target's agent resets its devices if it comes back",
+            now);
     if (lost.isPresent()) {
       return lost.get();
     }
     return switch (NodeTasks.phase(load)) {
       case Succeeded -> steps.succeeded(migration, load, load, null, now);
       case Failed, Cancelled -> steps.failedBy(migration, load, now);
-      default -> steps.watchdog(migration, List.of(load), load.getSpec().getPodUid(), now)
-          .orElseGet(() -> steps.running(migration, load, load));
+      default ->
+          steps
+              .watchdog(migration, List.of(load), load.getSpec().getPodUid(), now)
+              .orElseGet(() -> steps.running(migration, load, load));
     };
   }
 }

@@ -15,10 +15,10 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * Through storage (transport Storage): a {@code Save} on the source's node, which leaves the
- * source stopped, then a {@code Load} on the target's node, then a {@code DeleteBlobs} of the
- * transfer. If the load fails, a {@code Resume} task runs the source again before the migration
- * reports its failure.
+ * Through storage (transport Storage): a {@code Save} on the source's node, which leaves the source
+ * stopped, then a {@code Load} on the target's node, then a {@code DeleteBlobs} of the transfer. If
+ * the load fails, a {@code Resume} task runs the source again before the migration reports its
+ * failure.
  */
 final class StorageFlow implements MigrationFlow {
   // Not "save": a VfioSnapshot of the same name in the namespace names its task <name>-save.
@@ -26,7 +26,11 @@ final class StorageFlow implements MigrationFlow {
   static final String LOAD = "load";
   static final String RESUME = "resume";
   static final String CLEANUP = "cleanup";
-  /** On the Save task: the UID of the target pod the saved state is for, so that the Load refuses a replaced target. */
+
+  /**
+   * On the Save task: the UID of the target pod the saved state is for, so that the Load refuses a
+   * replaced target.
+   */
   static final String TARGET_UID = "vfio.dev/target-uid";
 
   private final FlowSteps steps;
@@ -45,10 +49,20 @@ final class StorageFlow implements MigrationFlow {
 
   @Override
   public Plan<VfioMigrationStatus> start(VfioMigration migration, MigrationPlan plan, Instant now) {
-    return steps.started(migration, plan, now).with(new TaskAction.Create(SAVE,
-        TaskSpecs.storageSave(migration.getSpec(), plan.sourcePod(), plan.pairs(), storageClaim,
-            transferDirectory(migration), now.plus(plan.timeout())),
-        true, Map.of(TARGET_UID, plan.targetPod().getMetadata().getUid())));
+    return steps
+        .started(migration, plan, now)
+        .with(
+            new TaskAction.Create(
+                SAVE,
+                TaskSpecs.storageSave(
+                    migration.getSpec(),
+                    plan.sourcePod(),
+                    plan.pairs(),
+                    storageClaim,
+                    transferDirectory(migration),
+                    now.plus(plan.timeout())),
+                true,
+                Map.of(TARGET_UID, plan.targetPod().getMetadata().getUid())));
   }
 
   /** Where the blobs in transit live: never a snapshot's directory. */
@@ -57,16 +71,22 @@ final class StorageFlow implements MigrationFlow {
   }
 
   @Override
-  public Plan<VfioMigrationStatus> follow(VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now) {
+  public Plan<VfioMigrationStatus> follow(
+      VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now) {
     VfioNodeTask save = tasks.get(SAVE);
     VfioNodeTask load = tasks.get(LOAD);
     VfioNodeTask resume = tasks.get(RESUME);
     if (save == null) {
       return steps.lost(migration, Stream.of(load, resume).filter(Objects::nonNull).toList(), now);
     }
-    var lost = steps.nodeLost(migration, tasks.values(), NodeTasks.phase(save) == TaskPhase.Succeeded
-        ? "the source pod's devices stay stopped as the Save left them: restart the source pod to run it again"
-        : "its agent returns the source devices to RUNNING if it comes back", now);
+    var lost =
+        steps.nodeLost(
+            migration,
+            tasks.values(),
+            NodeTasks.phase(save) == TaskPhase.Succeeded
+                ? "the source pod's devices stay stopped as the Save left them: restart the source pod to run it again"
+                : "its agent returns the source devices to RUNNING if it comes back",
+            now);
     if (lost.isPresent()) {
       return lost.get();
     }
@@ -75,31 +95,61 @@ final class StorageFlow implements MigrationFlow {
         return Plan.waitFor(FlowSteps.POLL);
       }
       VfioNodeTask cause = load == null ? save : load;
-      return steps.failed(migration, steps.reasonOf(migration, cause, now), FlowSteps.messageOf(cause)
-          + "; the source was resumed: " + FlowSteps.messageOf(resume), now);
+      return steps.failed(
+          migration,
+          steps.reasonOf(migration, cause, now),
+          FlowSteps.messageOf(cause) + "; the source was resumed: " + FlowSteps.messageOf(resume),
+          now);
     }
     if (FlowSteps.failed(save)) {
       return steps.failedBy(migration, save, now);
     }
     if (NodeTasks.phase(save) != TaskPhase.Succeeded) {
-      return steps.watchdog(migration, List.of(save), null, now)
+      return steps
+          .watchdog(migration, List.of(save), null, now)
           .orElseGet(() -> steps.running(migration, save, save));
     }
     if (load == null) {
-      return Plan.<VfioMigrationStatus>waitFor(FlowSteps.POLL).with(new TaskAction.Create(LOAD,
-          TaskSpecs.storageLoad(save, migration.getStatus().getTargetNode(), migration.getSpec().getTargetPodName(),
-              save.getMetadata().getAnnotations().get(TARGET_UID))));
+      return Plan.<VfioMigrationStatus>waitFor(FlowSteps.POLL)
+          .with(
+              new TaskAction.Create(
+                  LOAD,
+                  TaskSpecs.storageLoad(
+                      save,
+                      migration.getStatus().getTargetNode(),
+                      migration.getSpec().getTargetPodName(),
+                      save.getMetadata().getAnnotations().get(TARGET_UID))));
     }
     return switch (NodeTasks.phase(load)) {
-      case Succeeded -> steps.succeeded(migration, load, load, FlowSteps.downtime(
-              save.getStatus() == null ? null : save.getStatus().getStoppedAt(), load.getStatus().getResumedAt()), now)
-          .with(new TaskAction.Create(CLEANUP, TaskSpecs.deleteBlobs(load.getSpec().getNodeName(),
-              save.getSpec().getStorageClaim(), save.getSpec().getBlobDirectory())));
-      case Failed, Cancelled -> steps.rollingBack(migration, steps.reasonOf(migration, load, now),
-              "resuming the source: " + FlowSteps.messageOf(load), now)
-          .with(new TaskAction.Create(RESUME, TaskSpecs.resume(save)));
-      default -> steps.watchdog(migration, List.of(load), load.getSpec().getPodUid(), now)
-          .orElseGet(() -> steps.running(migration, load, load));
+      case Succeeded ->
+          steps
+              .succeeded(
+                  migration,
+                  load,
+                  load,
+                  FlowSteps.downtime(
+                      save.getStatus() == null ? null : save.getStatus().getStoppedAt(),
+                      load.getStatus().getResumedAt()),
+                  now)
+              .with(
+                  new TaskAction.Create(
+                      CLEANUP,
+                      TaskSpecs.deleteBlobs(
+                          load.getSpec().getNodeName(),
+                          save.getSpec().getStorageClaim(),
+                          save.getSpec().getBlobDirectory())));
+      case Failed, Cancelled ->
+          steps
+              .rollingBack(
+                  migration,
+                  steps.reasonOf(migration, load, now),
+                  "resuming the source: " + FlowSteps.messageOf(load),
+                  now)
+              .with(new TaskAction.Create(RESUME, TaskSpecs.resume(save)));
+      default ->
+          steps
+              .watchdog(migration, List.of(load), load.getSpec().getPodUid(), now)
+              .orElseGet(() -> steps.running(migration, load, load));
     };
   }
 }

@@ -63,23 +63,37 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private final StorageFlow storage;
   private final Clock clock;
 
-  public VfioMigrationReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
+  public VfioMigrationReconciler(
+      KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
     this(client, config, clock, metrics, null, StatusWriter.primaryCache());
   }
 
-  /** With the tasks read from {@code taskCache} rather than the watch, and the status writes remembered by {@code writes}. */
-  VfioMigrationReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics,
-      TaskCache taskCache, StatusWriter.RecentWrites<VfioMigration> writes) {
+  /**
+   * With the tasks read from {@code taskCache} rather than the watch, and the status writes
+   * remembered by {@code writes}.
+   */
+  VfioMigrationReconciler(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      OperatorMetrics metrics,
+      TaskCache taskCache,
+      StatusWriter.RecentWrites<VfioMigration> writes) {
     this.client = client;
     this.preflight = new MigrationPreflight(config);
     this.admission = new MigrationAdmission(config.maxMigrations(), config.maxMigrationsPerNode());
     this.nodes = new AgentNodes<>(client);
     this.tasks = new NodeTasks(client, taskCache == null ? taskInformer : taskCache);
     this.lostNodes = new LostNodes(config.agentHeartbeatTimeout(), nodes::get);
-    this.runner = new PlanRunner<>(tasks, new StatusWriter<>(client, writes), new EventRecorder(client, clock), metrics);
+    this.runner =
+        new PlanRunner<>(
+            tasks, new StatusWriter<>(client, writes), new EventRecorder(client, clock), metrics);
     this.marker = new RestoreStatusMarker(client);
-    this.steps = new FlowSteps(config.defaultTimeout(),
-        (namespace, name) -> client.pods().inNamespace(namespace).withName(name).get(), lostNodes);
+    this.steps =
+        new FlowSteps(
+            config.defaultTimeout(),
+            (namespace, name) -> client.pods().inNamespace(namespace).withName(name).get(),
+            lostNodes);
     this.restore = new RestoreFlow(steps);
     this.live = new LiveFlow(steps, new Tokens());
     this.storage = new StorageFlow(steps, config.defaultStorageClaim());
@@ -87,23 +101,33 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   }
 
   @Override
-  public List<EventSource<?, VfioMigration>> prepareEventSources(EventSourceContext<VfioMigration> context) {
-    return List.of(taskInformer.eventSource(context, "migration-tasks"), nodes.eventSource(context));
+  public List<EventSource<?, VfioMigration>> prepareEventSources(
+      EventSourceContext<VfioMigration> context) {
+    return List.of(
+        taskInformer.eventSource(context, "migration-tasks"), nodes.eventSource(context));
   }
 
   @Override
-  public UpdateControl<VfioMigration> reconcile(VfioMigration migration, Context<VfioMigration> context) {
+  public UpdateControl<VfioMigration> reconcile(
+      VfioMigration migration, Context<VfioMigration> context) {
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
       Instant now = clock.instant();
-      MigrationPhase phase = migration.getStatus() == null ? null : migration.getStatus().getPhase();
+      MigrationPhase phase =
+          migration.getStatus() == null ? null : migration.getStatus().getPhase();
       if (phase == MigrationPhase.Succeeded || phase == MigrationPhase.Failed) {
         admission.release(migration);
         return UpdateControl.noUpdate();
       }
       if (migration.getSpec() == null) {
         // A CRD that does not require a spec, such as an older one, lets the API server store this.
-        return run(migration, steps.failed(migration, Reasons.INVALID_SPEC,
-            "spec is required: create the migration again with a spec", now), context);
+        return run(
+            migration,
+            steps.failed(
+                migration,
+                Reasons.INVALID_SPEC,
+                "spec is required: create the migration again with a spec",
+                now),
+            context);
       }
       MigrationFlow flow = flowOf(migration.getSpec());
       Map<String, VfioNodeTask> observed = observe(migration, flow);
@@ -135,36 +159,51 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     return observed;
   }
 
-  private Plan<VfioMigrationStatus> start(VfioMigration migration, MigrationFlow flow, Context<VfioMigration> context,
-      Instant now) {
+  private Plan<VfioMigrationStatus> start(
+      VfioMigration migration, MigrationFlow flow, Context<VfioMigration> context, Instant now) {
     String namespace = migration.getMetadata().getNamespace();
-    var outcome = preflight.check(migration,
-        pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        nodes::get,
-        snapshot -> client.resources(VfioSnapshot.class).inNamespace(namespace).withName(snapshot).get(),
-        () -> context.getPrimaryCache().list().toList(), now);
+    var outcome =
+        preflight.check(
+            migration,
+            pod -> client.pods().inNamespace(namespace).withName(pod).get(),
+            nodes::get,
+            snapshot ->
+                client
+                    .resources(VfioSnapshot.class)
+                    .inNamespace(namespace)
+                    .withName(snapshot)
+                    .get(),
+            () -> context.getPrimaryCache().list().toList(),
+            now);
     if (outcome instanceof MigrationPreflight.Rejected rejected) {
-      return steps.failed(migration, rejected.rejection().reason(), rejected.rejection().message(), now);
+      return steps.failed(
+          migration, rejected.rejection().reason(), rejected.rejection().message(), now);
     }
     if (outcome instanceof MigrationPreflight.Waiting waiting) {
       return steps.waiting(migration, waiting.why(), now);
     }
     MigrationPlan plan = ((MigrationPreflight.Accepted) outcome).plan();
-    String busy = admission.admit(new MigrationAdmission.Claim(MigrationAdmission.key(migration),
-        plan.sourceNode(), plan.targetNode()), context.getPrimaryCache().list().toList());
+    String busy =
+        admission.admit(
+            new MigrationAdmission.Claim(
+                MigrationAdmission.key(migration), plan.sourceNode(), plan.targetNode()),
+            context.getPrimaryCache().list().toList());
     if (busy != null) {
       return steps.waiting(migration, new Rejection(Reasons.WAITING_FOR_CAPACITY, busy), now);
     }
     return flow.start(migration, plan, now);
   }
 
-  /** A plan ending the migration releases its admission and, once, tells the target pod the outcome. */
-  private UpdateControl<VfioMigration> run(VfioMigration migration, Plan<VfioMigrationStatus> plan,
-      Context<VfioMigration> context) {
+  /**
+   * A plan ending the migration releases its admission and, once, tells the target pod the outcome.
+   */
+  private UpdateControl<VfioMigration> run(
+      VfioMigration migration, Plan<VfioMigrationStatus> plan, Context<VfioMigration> context) {
     MigrationPhase next = plan.status() == null ? null : plan.status().getPhase();
     if (next == MigrationPhase.Succeeded || next == MigrationPhase.Failed) {
       admission.release(migration);
-      MigrationPhase stored = migration.getStatus() == null ? null : migration.getStatus().getPhase();
+      MigrationPhase stored =
+          migration.getStatus() == null ? null : migration.getStatus().getPhase();
       if (next != stored) {
         marker.mark(migration, next.name());
       }
@@ -175,28 +214,50 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   @Override
   public DeleteControl cleanup(VfioMigration migration, Context<VfioMigration> context) {
     try (var ignored = MDC.putCloseable("resource", describe(migration))) {
-      List<VfioNodeTask> owned = migration.getSpec() == null ? List.of()
-          : List.copyOf(observe(migration, flowOf(migration.getSpec())).values());
+      List<VfioNodeTask> owned =
+          migration.getSpec() == null
+              ? List.of()
+              : List.copyOf(observe(migration, flowOf(migration.getSpec())).values());
       Instant now = clock.instant();
-      List<TaskAction> cancels = owned.stream().filter(t -> !NodeTasks.isTerminal(t))
-          .<TaskAction>map(TaskAction.Cancel::new).toList();
+      List<TaskAction> cancels =
+          owned.stream()
+              .filter(t -> !NodeTasks.isTerminal(t))
+              .<TaskAction>map(TaskAction.Cancel::new)
+              .toList();
       // A task on a lost node is not waited for: its agent may never answer.
       if (owned.stream().anyMatch(t -> !NodeTasks.isTerminal(t) && !lostNodes.isLost(t, now))) {
-        return runner.cleaned(migration, steps.rollingBack(migration, Reasons.DELETING,
-            "deleted while in flight; waiting for the agents to roll the devices back", now)
-            .withAll(cancels), context);
+        return runner.cleaned(
+            migration,
+            steps
+                .rollingBack(
+                    migration,
+                    Reasons.DELETING,
+                    "deleted while in flight; waiting for the agents to roll the devices back",
+                    now)
+                .withAll(cancels),
+            context);
       }
-      if (migration.getStatus() != null && migration.getStatus().getPhase() == MigrationPhase.Running) {
+      if (migration.getStatus() != null
+          && migration.getStatus().getPhase() == MigrationPhase.Running) {
         marker.mark(migration, MigrationPhase.Failed.name());
       }
       admission.release(migration);
-      return runner.cleaned(migration, Plan.<VfioMigrationStatus>of(null).withAll(owned.stream()
-          .map(t -> new TaskAction.Delete(t.getMetadata().getName())).toList()), context);
+      return runner.cleaned(
+          migration,
+          Plan.<VfioMigrationStatus>of(null)
+              .withAll(
+                  owned.stream()
+                      .map(t -> new TaskAction.Delete(t.getMetadata().getName()))
+                      .toList()),
+          context);
     }
   }
 
   private static String describe(VfioMigration migration) {
-    return "vfiomigration/" + migration.getMetadata().getNamespace() + "/" + migration.getMetadata().getName();
+    return "vfiomigration/"
+        + migration.getMetadata().getNamespace()
+        + "/"
+        + migration.getMetadata().getName();
   }
 
   /** A new secret for each live migration, shared by its Send and its Receive. */

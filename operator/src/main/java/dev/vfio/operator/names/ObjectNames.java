@@ -6,9 +6,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Names of the objects the operator creates on behalf of a user's object. Each is a valid
- * DNS-1123 subdomain of at most 253 characters for every valid name of that object, however long
- * or awkward, because the API server answers an invalid name with 422, which no retry fixes.
+ * Names of the objects the operator creates on behalf of a user's object. Each is a valid DNS-1123
+ * subdomain of at most 253 characters for every valid name of that object, however long or awkward,
+ * because the API server answers an invalid name with 422, which no retry fixes.
  */
 public final class ObjectNames {
   private static final int MAX_NAME = 253;
@@ -18,10 +18,10 @@ public final class ObjectNames {
   private ObjectNames() {}
 
   /**
-   * The VfioNodeTask doing {@code role} for the object named {@code parent}:
-   * {@code <parent>-<role>}, or, when that is too long, {@code <cut of parent>-<hash>-<role>}
-   * with a hash of the whole. Wherever earlier versions gave a valid name, it is the same one, so
-   * an upgraded operator finds the tasks its predecessor created.
+   * The VfioNodeTask doing {@code role} for the object named {@code parent}: {@code
+   * <parent>-<role>}, or, when that is too long, {@code <cut of parent>-<hash>-<role>} with a hash
+   * of the whole. Wherever earlier versions gave a valid name, it is the same one, so an upgraded
+   * operator finds the tasks its predecessor created.
    *
    * @param role a DNS-1123 label such as {@code save} or {@code delete-blobs}
    */
@@ -30,13 +30,17 @@ public final class ObjectNames {
     if (whole.length() <= MAX_NAME) {
       return whole;
     }
-    return prefix(parent, MAX_NAME - role.length() - TASK_HASH - 2, '-') + "-" + hash(whole, TASK_HASH) + "-" + role;
+    return prefix(parent, MAX_NAME - role.length() - TASK_HASH - 2, '-')
+        + "-"
+        + hash(whole, TASK_HASH)
+        + "-"
+        + role;
   }
 
   /**
-   * The Event about the object named {@code object} that {@code occurrence} identifies:
-   * {@code <object>.<hash of occurrence>}, the object's name cut to fit. The same occurrence
-   * always gets the same name, so a repeat finds the Event it can count up.
+   * The Event about the object named {@code object} that {@code occurrence} identifies: {@code
+   * <object>.<hash of occurrence>}, the object's name cut to fit. The same occurrence always gets
+   * the same name, so a repeat finds the Event it can count up.
    */
   public static String event(String object, String occurrence) {
     return prefix(object, MAX_NAME - EVENT_HASH - 1, '.') + "." + hash(occurrence, EVENT_HASH);
@@ -57,8 +61,9 @@ public final class ObjectNames {
 
   private static String hash(String text, int hexDigits) {
     try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)))
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)))
           .substring(0, hexDigits);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK always has SHA-256", e);

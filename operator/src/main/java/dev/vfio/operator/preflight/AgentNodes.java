@@ -12,11 +12,12 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The VfioNodes — each node's agent heartbeat and inventory — as a watch sees them, read without
- * a request. Never a trigger: a heartbeat concerns no resource in particular.
+ * The VfioNodes — each node's agent heartbeat and inventory — as a watch sees them, read without a
+ * request. Never a trigger: a heartbeat concerns no resource in particular.
  */
 public final class AgentNodes<P extends HasMetadata> {
   private final KubernetesClient client;
+
   /** Null until JOSDK asks the reconciler for its event sources; then every read comes from it. */
   private InformerEventSource<VfioNode, P> source;
 
@@ -25,10 +26,11 @@ public final class AgentNodes<P extends HasMetadata> {
   }
 
   public InformerEventSource<VfioNode, P> eventSource(EventSourceContext<P> context) {
-    var configuration = InformerEventSourceConfiguration.from(VfioNode.class, context.getPrimaryResourceClass())
-        .withName("vfionodes")
-        .withSecondaryToPrimaryMapper(node -> Set.of())
-        .build();
+    var configuration =
+        InformerEventSourceConfiguration.from(VfioNode.class, context.getPrimaryResourceClass())
+            .withName("vfionodes")
+            .withSecondaryToPrimaryMapper(node -> Set.of())
+            .build();
     source = new InformerEventSource<>(configuration, context);
     return source;
   }
@@ -43,6 +45,8 @@ public final class AgentNodes<P extends HasMetadata> {
   }
 
   public List<VfioNode> list() {
-    return source == null ? client.resources(VfioNode.class).list().getItems() : source.list().toList();
+    return source == null
+        ? client.resources(VfioNode.class).list().getItems()
+        : source.list().toList();
   }
 }

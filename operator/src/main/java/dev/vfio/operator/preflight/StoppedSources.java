@@ -15,12 +15,13 @@ import java.util.Set;
 
 /**
  * The pods that Live and Storage migrations left stopped: a migration's source, by UID, while it
- * runs and once it succeeded, when the state runs in its target. Touching such a pod again — a
- * Save resumes its devices — would run the same state twice. The migrations are read from a
- * watch, never with a request; a reconciler of migrations reads its own cache instead.
+ * runs and once it succeeded, when the state runs in its target. Touching such a pod again — a Save
+ * resumes its devices — would run the same state twice. The migrations are read from a watch, never
+ * with a request; a reconciler of migrations reads its own cache instead.
  */
 public final class StoppedSources<P extends HasMetadata> {
   private final KubernetesClient client;
+
   /** Null until JOSDK asks the reconciler for its event sources; then every read comes from it. */
   private InformerEventSource<VfioMigration, P> source;
 
@@ -30,32 +31,53 @@ public final class StoppedSources<P extends HasMetadata> {
 
   /** A watch of the migrations that never triggers a reconciliation of {@code P}. */
   public InformerEventSource<VfioMigration, P> eventSource(EventSourceContext<P> context) {
-    var configuration = InformerEventSourceConfiguration.from(VfioMigration.class, context.getPrimaryResourceClass())
-        .withName("stopped-sources")
-        .withSecondaryToPrimaryMapper(migration -> Set.of())
-        .build();
+    var configuration =
+        InformerEventSourceConfiguration.from(
+                VfioMigration.class, context.getPrimaryResourceClass())
+            .withName("stopped-sources")
+            .withSecondaryToPrimaryMapper(migration -> Set.of())
+            .build();
     source = new InformerEventSource<>(configuration, context);
     return source;
   }
 
   public List<VfioMigration> migrations() {
-    return source == null ? client.resources(VfioMigration.class).inAnyNamespace().list().getItems()
+    return source == null
+        ? client.resources(VfioMigration.class).inAnyNamespace().list().getItems()
         : source.list().toList();
   }
 
-  /** Null unless {@code pod} is the stopped source of one of {@code migrations}; then the refusal naming it. */
+  /**
+   * Null unless {@code pod} is the stopped source of one of {@code migrations}; then the refusal
+   * naming it.
+   */
   public static Rejection check(Pod pod, String role, Collection<VfioMigration> migrations) {
     String uid = pod.getMetadata().getUid();
     return migrations.stream()
-        .filter(m -> m.getStatus() != null && uid != null && uid.equals(m.getStatus().getSourcePodUid()))
-        .filter(m -> m.getStatus().getPhase() == MigrationPhase.Running
-            || m.getStatus().getPhase() == MigrationPhase.Succeeded)
+        .filter(
+            m ->
+                m.getStatus() != null && uid != null && uid.equals(m.getStatus().getSourcePodUid()))
+        .filter(
+            m ->
+                m.getStatus().getPhase() == MigrationPhase.Running
+                    || m.getStatus().getPhase() == MigrationPhase.Succeeded)
         .findFirst()
-        .map(m -> new Rejection(Reasons.SOURCE_STOPPED, role + " " + pod.getMetadata().getName()
-            + " is the source of VfioMigration " + m.getMetadata().getName() + " ("
-            + m.getStatus().getPhase() + "), which " + (m.getStatus().getPhase() == MigrationPhase.Running
-                ? "is moving its device state" : "moved its device state to pod " + m.getSpec().getTargetPodName())
-            + "; its devices are left stopped so that the state runs once: operate on the target instead"))
+        .map(
+            m ->
+                new Rejection(
+                    Reasons.SOURCE_STOPPED,
+                    role
+                        + " "
+                        + pod.getMetadata().getName()
+                        + " is the source of VfioMigration "
+                        + m.getMetadata().getName()
+                        + " ("
+                        + m.getStatus().getPhase()
+                        + "), which "
+                        + (m.getStatus().getPhase() == MigrationPhase.Running
+                            ? "is moving its device state"
+                            : "moved its device state to pod " + m.getSpec().getTargetPodName())
+                        + "; its devices are left stopped so that the state runs once: operate on the target instead"))
         .orElse(null);
   }
 }

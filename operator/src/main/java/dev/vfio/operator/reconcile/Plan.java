@@ -8,9 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What one pass of a reconciler decided from what it observed, before anything is written; a
- * {@link PlanRunner} carries it out. Plans are values, so the decisions are tested without an API
- * server.
+ * What one pass of a reconciler decided from what it observed, before anything is written; a {@link
+ * PlanRunner} carries it out. Plans are values, so the decisions are tested without an API server.
  *
  * @param status the status the object should have; null leaves it as it is
  * @param tasks the tasks to create, cancel or delete
@@ -18,7 +17,8 @@ import java.util.List;
  * @param ending the metrics of an operation this status ends, or null
  * @param requeue when to look again without an event, or null
  */
-public record Plan<S>(S status, List<TaskAction> tasks, List<Notice> notices, Ending ending, Duration requeue) {
+public record Plan<S>(
+    S status, List<TaskAction> tasks, List<Notice> notices, Ending ending, Duration requeue) {
   public Plan {
     tasks = List.copyOf(tasks);
     notices = List.copyOf(notices);

@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
  * the Events and metrics that go with that status.
  *
  * <p>Events are recorded once the status is stored, whether written now or already; metrics only
- * when written now, so that an operation is counted once. When the stored object changed after
- * the copy the plan was computed from, nothing is recorded and the pass is repeated shortly on a
- * fresh copy: the task changes are idempotent, the next plan finds them done.
+ * when written now, so that an operation is counted once. When the stored object changed after the
+ * copy the plan was computed from, nothing is recorded and the pass is repeated shortly on a fresh
+ * copy: the task changes are idempotent, the next plan finds them done.
  */
 public final class PlanRunner<R extends CustomResource<?, S>, S> {
   private static final Logger LOG = LoggerFactory.getLogger(PlanRunner.class);
@@ -30,7 +30,8 @@ public final class PlanRunner<R extends CustomResource<?, S>, S> {
   private final EventRecorder events;
   private final OperatorMetrics metrics;
 
-  public PlanRunner(NodeTasks tasks, StatusWriter<R, S> statuses, EventRecorder events, OperatorMetrics metrics) {
+  public PlanRunner(
+      NodeTasks tasks, StatusWriter<R, S> statuses, EventRecorder events, OperatorMetrics metrics) {
     this.tasks = tasks;
     this.statuses = statuses;
     this.events = events;
@@ -40,19 +41,25 @@ public final class PlanRunner<R extends CustomResource<?, S>, S> {
   /** Runs a reconciliation's plan. */
   public UpdateControl<R> reconciled(R resource, Plan<S> plan, Context<R> context) {
     Duration requeue = run(resource, plan, context);
-    return requeue == null ? UpdateControl.noUpdate() : UpdateControl.<R>noUpdate().rescheduleAfter(requeue);
+    return requeue == null
+        ? UpdateControl.noUpdate()
+        : UpdateControl.<R>noUpdate().rescheduleAfter(requeue);
   }
 
   /** Runs a cleanup's plan: done, and the finalizer removed, when it asks to look again never. */
   public DeleteControl cleaned(R resource, Plan<S> plan, Context<R> context) {
     Duration requeue = run(resource, plan, context);
-    return requeue == null ? DeleteControl.defaultDelete() : DeleteControl.noFinalizerRemoval().rescheduleAfter(requeue);
+    return requeue == null
+        ? DeleteControl.defaultDelete()
+        : DeleteControl.noFinalizerRemoval().rescheduleAfter(requeue);
   }
 
   private Duration run(R resource, Plan<S> plan, Context<R> context) {
     plan.tasks().forEach(action -> tasks.apply(resource, action));
-    StatusWriter.Outcome outcome = plan.status() == null ? StatusWriter.Outcome.UNCHANGED
-        : statuses.write(resource, plan.status(), context);
+    StatusWriter.Outcome outcome =
+        plan.status() == null
+            ? StatusWriter.Outcome.UNCHANGED
+            : statuses.write(resource, plan.status(), context);
     if (outcome == StatusWriter.Outcome.CONFLICT) {
       LOG.debug("changed since this pass read it; looking again");
       return AFTER_CONFLICT;

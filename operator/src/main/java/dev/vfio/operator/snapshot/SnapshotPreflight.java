@@ -24,8 +24,8 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
- * Decides, from what the API server says about the pod and the node's agent, whether a snapshot
- * can start — before anything on the node is touched. Every refusal names the cause and what to do.
+ * Decides, from what the API server says about the pod and the node's agent, whether a snapshot can
+ * start — before anything on the node is touched. Every refusal names the cause and what to do.
  */
 public final class SnapshotPreflight {
   private static final Pattern NAME = Pattern.compile(ApiPatterns.DNS_SUBDOMAIN);
@@ -50,8 +50,12 @@ public final class SnapshotPreflight {
   public record Waiting(Rejection why) implements Outcome {}
 
   /** {@code migrations} are all the VfioMigrations, to find a pod a migration left stopped. */
-  public Outcome check(VfioSnapshot snapshot, Function<String, Pod> pods,
-      Function<String, VfioNode> nodes, Supplier<List<VfioMigration>> migrations, Instant now) {
+  public Outcome check(
+      VfioSnapshot snapshot,
+      Function<String, Pod> pods,
+      Function<String, VfioNode> nodes,
+      Supplier<List<VfioMigration>> migrations,
+      Instant now) {
     VfioSnapshotSpec spec = snapshot.getSpec();
     Rejection invalid = validate(spec);
     if (invalid != null) {
@@ -75,49 +79,82 @@ public final class SnapshotPreflight {
       return new Rejected(agentProblem);
     }
     if (!checks.inventoryCovers(node, pod)) {
-      return new Waiting(new Rejection(Reasons.WAITING_FOR_INVENTORY, "the agent on node " + nodeName
-          + " has not reported the devices of pod " + podName + " yet; waiting for its next heartbeat"));
+      return new Waiting(
+          new Rejection(
+              Reasons.WAITING_FOR_INVENTORY,
+              "the agent on node "
+                  + nodeName
+                  + " has not reported the devices of pod "
+                  + podName
+                  + " yet; waiting for its next heartbeat"));
     }
     List<NodeDevice> held = checks.heldBy(node, pod);
     if (held.isEmpty()) {
-      return reject(Reasons.NO_VFIO_DEVICES, "pod " + podName + " holds no VFIO devices on node "
-          + nodeName + ": snapshot a pod that has VFIO devices assigned");
+      return reject(
+          Reasons.NO_VFIO_DEVICES,
+          "pod "
+              + podName
+              + " holds no VFIO devices on node "
+              + nodeName
+              + ": snapshot a pod that has VFIO devices assigned");
     }
     List<NodeDevice> selected = new ArrayList<>();
     if (spec.getDevices() == null || spec.getDevices().isEmpty()) {
       selected.addAll(held);
     } else {
       for (String address : spec.getDevices()) {
-        NodeDevice device = held.stream().filter(d -> d.getAddress().equals(address)).findFirst().orElse(null);
+        NodeDevice device =
+            held.stream().filter(d -> d.getAddress().equals(address)).findFirst().orElse(null);
         if (device == null) {
-          return reject(Reasons.DEVICE_NOT_HELD, "pod " + podName + " does not hold device " + address
-              + "; it holds " + held.stream().map(NodeDevice::getAddress).toList()
-              + ": fix spec.devices or leave it empty for all");
+          return reject(
+              Reasons.DEVICE_NOT_HELD,
+              "pod "
+                  + podName
+                  + " does not hold device "
+                  + address
+                  + "; it holds "
+                  + held.stream().map(NodeDevice::getAddress).toList()
+                  + ": fix spec.devices or leave it empty for all");
         }
         selected.add(device);
       }
     }
     for (NodeDevice device : selected) {
-      List<String> flags = device.getMigrationFlags() == null ? List.of() : device.getMigrationFlags();
+      List<String> flags =
+          device.getMigrationFlags() == null ? List.of() : device.getMigrationFlags();
       if (!flags.contains("STOP_COPY")) {
-        return reject(Reasons.DEVICE_NOT_MIGRATABLE, "device " + device.getAddress() + " (driver "
-            + device.getDriver() + ") does not support VFIO migration (no STOP_COPY): bind it to a "
-            + "migration-capable variant driver or leave it out of spec.devices");
+        return reject(
+            Reasons.DEVICE_NOT_MIGRATABLE,
+            "device "
+                + device.getAddress()
+                + " (driver "
+                + device.getDriver()
+                + ") does not support VFIO migration (no STOP_COPY): bind it to a "
+                + "migration-capable variant driver or leave it out of spec.devices");
       }
     }
-    String claim = spec.getStorageClaim() == null ? config.defaultStorageClaim() : spec.getStorageClaim();
-    List<StorageClaimStatus> storage = node.getStatus().getStorage() == null ? List.of() : node.getStatus().getStorage();
+    String claim =
+        spec.getStorageClaim() == null ? config.defaultStorageClaim() : spec.getStorageClaim();
+    List<StorageClaimStatus> storage =
+        node.getStatus().getStorage() == null ? List.of() : node.getStatus().getStorage();
     if (storage.stream().noneMatch(s -> claim.equals(s.getName()))) {
-      return reject(Reasons.STORAGE_CLAIM_UNKNOWN, "storage claim " + claim + " is not mounted by the agent on "
-          + nodeName + "; it mounts " + storage.stream().map(StorageClaimStatus::getName).toList()
-          + ": use one of these or add the claim to the chart's storage.claims");
+      return reject(
+          Reasons.STORAGE_CLAIM_UNKNOWN,
+          "storage claim "
+              + claim
+              + " is not mounted by the agent on "
+              + nodeName
+              + "; it mounts "
+              + storage.stream().map(StorageClaimStatus::getName).toList()
+              + ": use one of these or add the claim to the chart's storage.claims");
     }
     Duration timeout = Durations.parse(spec.getTimeout(), config.defaultTimeout());
     return new Accepted(new SnapshotPlan(pod, nodeName, selected, claim, timeout));
   }
 
   private static Rejection validate(VfioSnapshotSpec spec) {
-    // Before any other check: under a newer schema, a field checked below may have given way to one unknown here.
+    // Before any other check: under a newer schema, a field checked below may have given way to one
+    // unknown here.
     List<Unrecognized> unknown = spec == null ? List.of() : spec.unrecognized("spec");
     if (!unknown.isEmpty()) {
       return Rejection.unrecognized(unknown);
@@ -126,22 +163,31 @@ public final class SnapshotPreflight {
       return new Rejection(Reasons.INVALID_SPEC, "spec.podName is required");
     }
     if (!NAME.matcher(spec.getPodName()).matches() || spec.getPodName().length() > 253) {
-      return new Rejection(Reasons.INVALID_SPEC, "spec.podName '" + spec.getPodName() + "' is not a valid pod name");
+      return new Rejection(
+          Reasons.INVALID_SPEC, "spec.podName '" + spec.getPodName() + "' is not a valid pod name");
     }
     if (spec.getStorageClaim() != null && !NAME.matcher(spec.getStorageClaim()).matches()) {
-      return new Rejection(Reasons.INVALID_SPEC, "spec.storageClaim '" + spec.getStorageClaim() + "' is not a valid claim name");
+      return new Rejection(
+          Reasons.INVALID_SPEC,
+          "spec.storageClaim '" + spec.getStorageClaim() + "' is not a valid claim name");
     }
     for (String device : spec.getDevices() == null ? List.<String>of() : spec.getDevices()) {
       if (!DEVICE.matcher(device).matches()) {
-        return new Rejection(Reasons.INVALID_SPEC, "spec.devices entry '" + device
-            + "' is neither a PCI address (0000:65:00.0) nor an mdev UUID");
+        return new Rejection(
+            Reasons.INVALID_SPEC,
+            "spec.devices entry '"
+                + device
+                + "' is neither a PCI address (0000:65:00.0) nor an mdev UUID");
       }
     }
     if (spec.getHooks() != null
         && (nonEmpty(spec.getHooks().getPre()) || nonEmpty(spec.getHooks().getPost()))) {
-      // Refused rather than ignored: a user who asked for a flush hook must not get a snapshot taken without it.
-      return new Rejection(Reasons.INVALID_SPEC, "spec.hooks is not supported by this version of "
-          + "vfio-operator yet; remove the hooks or quiesce the workload yourself before creating the snapshot");
+      // Refused rather than ignored: a user who asked for a flush hook must not get a snapshot
+      // taken without it.
+      return new Rejection(
+          Reasons.INVALID_SPEC,
+          "spec.hooks is not supported by this version of "
+              + "vfio-operator yet; remove the hooks or quiesce the workload yourself before creating the snapshot");
     }
     for (String duration : new String[] {spec.getTimeout(), spec.getTtl()}) {
       try {

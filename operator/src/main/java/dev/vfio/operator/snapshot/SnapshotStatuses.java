@@ -19,8 +19,8 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * Computes a snapshot's next status from its current one and an observation. Pure functions, so
- * the transitions are tested without an API server.
+ * Computes a snapshot's next status from its current one and an observation. Pure functions, so the
+ * transitions are tested without an API server.
  */
 public final class SnapshotStatuses {
   private SnapshotStatuses() {}
@@ -30,7 +30,8 @@ public final class SnapshotStatuses {
     return current == null ? new VfioSnapshotStatus() : Serialization.clone(current);
   }
 
-  public static VfioSnapshotStatus failed(VfioSnapshot snapshot, String reason, String message, Instant now) {
+  public static VfioSnapshotStatus failed(
+      VfioSnapshot snapshot, String reason, String message, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     next.setPhase(SnapshotPhase.Failed);
     next.setReadyToUse(false);
@@ -47,7 +48,8 @@ public final class SnapshotStatuses {
     return withReady(snapshot, next, Condition.FALSE, why.reason(), why.message(), now);
   }
 
-  public static VfioSnapshotStatus started(VfioSnapshot snapshot, SnapshotPlan plan, String taskName, Instant now) {
+  public static VfioSnapshotStatus started(
+      VfioSnapshot snapshot, SnapshotPlan plan, String taskName, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     next.setPhase(SnapshotPhase.Running);
     next.setStage(Stage.Preparing);
@@ -56,11 +58,18 @@ public final class SnapshotStatuses {
     next.setReadyToUse(false);
     next.setStartTime(now.toString());
     next.setTaskName(taskName);
-    long estimate = plan.devices().stream()
-        .mapToLong(d -> d.getStateSizeBytes() == null ? 0 : d.getStateSizeBytes()).sum();
+    long estimate =
+        plan.devices().stream()
+            .mapToLong(d -> d.getStateSizeBytes() == null ? 0 : d.getStateSizeBytes())
+            .sum();
     next.setProgress(new Progress(0, estimate));
-    return withReady(snapshot, next, Condition.FALSE, Reasons.IN_PROGRESS,
-        "saving the state of " + plan.devices().size() + " device(s) on node " + plan.nodeName(), now);
+    return withReady(
+        snapshot,
+        next,
+        Condition.FALSE,
+        Reasons.IN_PROGRESS,
+        "saving the state of " + plan.devices().size() + " device(s) on node " + plan.nodeName(),
+        now);
   }
 
   /**
@@ -76,15 +85,22 @@ public final class SnapshotStatuses {
     next.setNodeName(task.getSpec().getNodeName());
     next.setDeviceCount(devices);
     next.setReadyToUse(false);
-    next.setStartTime(created == null ? now.toString() : OffsetDateTime.parse(created).toInstant().toString());
+    next.setStartTime(
+        created == null ? now.toString() : OffsetDateTime.parse(created).toInstant().toString());
     next.setTaskName(task.getMetadata().getName());
     next.setProgress(new Progress(0, 0));
-    return withReady(snapshot, next, Condition.FALSE, Reasons.IN_PROGRESS,
-        "saving the state of " + devices + " device(s) on node " + task.getSpec().getNodeName(), now);
+    return withReady(
+        snapshot,
+        next,
+        Condition.FALSE,
+        Reasons.IN_PROGRESS,
+        "saving the state of " + devices + " device(s) on node " + task.getSpec().getNodeName(),
+        now);
   }
 
   /** Mirrors the agent's progress on the task into the snapshot. */
-  public static VfioSnapshotStatus progressed(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
+  public static VfioSnapshotStatus progressed(
+      VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     VfioNodeTaskStatus taskStatus = task.getStatus();
     if (taskStatus == null) {
@@ -94,9 +110,12 @@ public final class SnapshotStatuses {
       next.setStage(taskStatus.getStage());
     }
     long done = taskStatus.getBytesDone() == null ? 0 : taskStatus.getBytesDone();
-    long total = taskStatus.getTotalBytes() == null
-        ? (next.getProgress() == null || next.getProgress().getTotalBytes() == null ? 0 : next.getProgress().getTotalBytes())
-        : taskStatus.getTotalBytes();
+    long total =
+        taskStatus.getTotalBytes() == null
+            ? (next.getProgress() == null || next.getProgress().getTotalBytes() == null
+                ? 0
+                : next.getProgress().getTotalBytes())
+            : taskStatus.getTotalBytes();
     Progress progress = new Progress(done, Math.max(total, done));
     progress.setPrecopy(taskStatus.getPrecopy());
     next.setProgress(progress);
@@ -106,7 +125,8 @@ public final class SnapshotStatuses {
     return next;
   }
 
-  public static VfioSnapshotStatus rollingBack(VfioSnapshot snapshot, String reason, String message, Instant now) {
+  public static VfioSnapshotStatus rollingBack(
+      VfioSnapshot snapshot, String reason, String message, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     next.setStage(Stage.RollingBack);
     return withReady(snapshot, next, Condition.FALSE, reason, message, now);
@@ -114,7 +134,8 @@ public final class SnapshotStatuses {
 
   public static VfioSnapshotStatus ready(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
     VfioSnapshotStatus next = progressed(snapshot, task, now);
-    List<DeviceResult> devices = task.getStatus().getDevices() == null ? List.of() : task.getStatus().getDevices();
+    List<DeviceResult> devices =
+        task.getStatus().getDevices() == null ? List.of() : task.getStatus().getDevices();
     long total = devices.stream().mapToLong(d -> d.getBytes() == null ? 0 : d.getBytes()).sum();
     next.setPhase(SnapshotPhase.Ready);
     next.setStage(Stage.Done);
@@ -126,16 +147,35 @@ public final class SnapshotStatuses {
     next.setProgress(new Progress(total, total));
     next.setDowntimeMillis(task.getStatus().getDowntimeMillis());
     next.setCompletionTime(now.toString());
-    return withReady(snapshot, next, Condition.TRUE, Reasons.SUCCEEDED,
-        "saved " + ByteSizes.human(total) + " of device state from " + devices.size() + " device(s)", now);
+    return withReady(
+        snapshot,
+        next,
+        Condition.TRUE,
+        Reasons.SUCCEEDED,
+        "saved "
+            + ByteSizes.human(total)
+            + " of device state from "
+            + devices.size()
+            + " device(s)",
+        now);
   }
 
-  private static VfioSnapshotStatus withReady(VfioSnapshot snapshot, VfioSnapshotStatus next,
-      String status, String reason, String message, Instant now) {
-    long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
+  private static VfioSnapshotStatus withReady(
+      VfioSnapshot snapshot,
+      VfioSnapshotStatus next,
+      String status,
+      String reason,
+      String message,
+      Instant now) {
+    long generation =
+        snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
     next.setObservedGeneration(generation);
-    next.setConditions(Conditions.with(next.getConditions(),
-        new Condition(Conditions.READY, status, reason, message), generation, now));
+    next.setConditions(
+        Conditions.with(
+            next.getConditions(),
+            new Condition(Conditions.READY, status, reason, message),
+            generation,
+            now));
     return next;
   }
 }

@@ -48,9 +48,9 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Reconciles {@link VfioSnapshot}: preflight, one {@code Save} task on the pod's node, its
- * progress mirrored into status, terminal Ready or Failed. Deletion cancels in-flight work and,
- * with deletionPolicy Delete, removes the blobs through a {@code DeleteBlobs} task.
+ * Reconciles {@link VfioSnapshot}: preflight, one {@code Save} task on the pod's node, its progress
+ * mirrored into status, terminal Ready or Failed. Deletion cancels in-flight work and, with
+ * deletionPolicy Delete, removes the blobs through a {@code DeleteBlobs} task.
  *
  * <p>Each pass observes (the snapshot, its task from the watch), decides a {@link Plan} (status,
  * task changes, Events, when to look again) and hands it to the {@link PlanRunner}, which writes
@@ -64,6 +64,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private static final Duration POLL = Duration.ofSeconds(5);
   private static final Duration CLEANUP_POLL = Duration.ofSeconds(2);
   private static final Duration INVENTORY_POLL = Duration.ofSeconds(1);
+
   /** Past a deadline or a ttl: the pass that acts on it comes after it, not a clock tick before. */
   private static final Duration PAST = Duration.ofMillis(10);
 
@@ -80,13 +81,22 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final EventRecorder events;
   private final Clock clock;
 
-  public VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
+  public VfioSnapshotReconciler(
+      KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
     this(client, config, clock, metrics, null, StatusWriter.primaryCache());
   }
 
-  /** With the tasks read from {@code taskCache} rather than the watch, and the status writes remembered by {@code writes}. */
-  VfioSnapshotReconciler(KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics,
-      TaskCache taskCache, StatusWriter.RecentWrites<VfioSnapshot> writes) {
+  /**
+   * With the tasks read from {@code taskCache} rather than the watch, and the status writes
+   * remembered by {@code writes}.
+   */
+  VfioSnapshotReconciler(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      OperatorMetrics metrics,
+      TaskCache taskCache,
+      StatusWriter.RecentWrites<VfioSnapshot> writes) {
     this.client = client;
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
@@ -101,13 +111,17 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   @Override
-  public List<EventSource<?, VfioSnapshot>> prepareEventSources(EventSourceContext<VfioSnapshot> context) {
-    return List.of(taskInformer.eventSource(context, "snapshot-tasks"), nodes.eventSource(context),
+  public List<EventSource<?, VfioSnapshot>> prepareEventSources(
+      EventSourceContext<VfioSnapshot> context) {
+    return List.of(
+        taskInformer.eventSource(context, "snapshot-tasks"),
+        nodes.eventSource(context),
         stoppedSources.eventSource(context));
   }
 
   @Override
-  public UpdateControl<VfioSnapshot> reconcile(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
+  public UpdateControl<VfioSnapshot> reconcile(
+      VfioSnapshot snapshot, Context<VfioSnapshot> context) {
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
       Instant now = clock.instant();
       VfioSnapshotStatus status = snapshot.getStatus();
@@ -122,10 +136,16 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       Optional<VfioNodeTask> task = tasks.find(snapshot, SAVE);
       Plan<VfioSnapshotStatus> plan;
       if (task.isPresent()) {
-        plan = follow(taskName == null ? adopting(snapshot, task.get(), now) : snapshot, task.get(), now);
+        plan =
+            follow(
+                taskName == null ? adopting(snapshot, task.get(), now) : snapshot, task.get(), now);
       } else if (taskName != null) {
-        plan = failed(snapshot, Reasons.TASK_LOST, "task " + taskName
-            + " disappeared before it finished: create the snapshot again", now);
+        plan =
+            failed(
+                snapshot,
+                Reasons.TASK_LOST,
+                "task " + taskName + " disappeared before it finished: create the snapshot again",
+                now);
       } else {
         plan = start(snapshot, now);
       }
@@ -135,27 +155,49 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
 
   private Plan<VfioSnapshotStatus> start(VfioSnapshot snapshot, Instant now) {
     String namespace = snapshot.getMetadata().getNamespace();
-    var outcome = preflight.check(snapshot, pod -> client.pods().inNamespace(namespace).withName(pod).get(),
-        nodes::get, stoppedSources::migrations, now);
+    var outcome =
+        preflight.check(
+            snapshot,
+            pod -> client.pods().inNamespace(namespace).withName(pod).get(),
+            nodes::get,
+            stoppedSources::migrations,
+            now);
     if (outcome instanceof SnapshotPreflight.Rejected rejected) {
       return failed(snapshot, rejected.rejection(), now);
     }
     if (outcome instanceof SnapshotPreflight.Waiting waiting) {
-      return Plan.of(SnapshotStatuses.pending(snapshot, waiting.why(), now)).requeue(INVENTORY_POLL);
+      return Plan.of(SnapshotStatuses.pending(snapshot, waiting.why(), now))
+          .requeue(INVENTORY_POLL);
     }
     SnapshotPlan accepted = ((SnapshotPreflight.Accepted) outcome).plan();
     String taskName = NodeTasks.name(snapshot, SAVE);
     LOG.info("starting task {} on node {}", taskName, accepted.nodeName());
     return Plan.of(SnapshotStatuses.started(snapshot, accepted, taskName, now))
-        .with(new TaskAction.Create(SAVE, TaskSpecs.snapshotSave(snapshot, accepted.pod(),
-            accepted.devices().stream().map(NodeDevice::getAddress).toList(), accepted.storageClaim(),
-            now.plus(accepted.timeout()))))
-        .notice(Notice.normal("Started", "saving " + accepted.devices().size() + " device(s) of pod "
-            + accepted.pod().getMetadata().getName() + " on node " + accepted.nodeName()))
+        .with(
+            new TaskAction.Create(
+                SAVE,
+                TaskSpecs.snapshotSave(
+                    snapshot,
+                    accepted.pod(),
+                    accepted.devices().stream().map(NodeDevice::getAddress).toList(),
+                    accepted.storageClaim(),
+                    now.plus(accepted.timeout()))))
+        .notice(
+            Notice.normal(
+                "Started",
+                "saving "
+                    + accepted.devices().size()
+                    + " device(s) of pod "
+                    + accepted.pod().getMetadata().getName()
+                    + " on node "
+                    + accepted.nodeName()))
         .requeue(POLL);
   }
 
-  /** The snapshot as if its status named {@code task}, which the operator created and then stopped before recording it. */
+  /**
+   * The snapshot as if its status named {@code task}, which the operator created and then stopped
+   * before recording it.
+   */
   private static VfioSnapshot adopting(VfioSnapshot snapshot, VfioNodeTask task, Instant now) {
     LOG.info("taking over task {}, which the status does not name", task.getMetadata().getName());
     VfioSnapshot adopted = Serialization.clone(snapshot);
@@ -172,9 +214,17 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         VfioSnapshotStatus ready = SnapshotStatuses.ready(snapshot, task, now);
         String ttl = snapshot.getSpec().getTtl();
         return Plan.of(ready)
-            .notice(Notice.normal("Ready", "saved " + ready.getSize() + " of device state from "
-                + ready.getDeviceCount() + " device(s)"))
-            .ending(new Ending("Ready", Reasons.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes()))
+            .notice(
+                Notice.normal(
+                    "Ready",
+                    "saved "
+                        + ready.getSize()
+                        + " of device state from "
+                        + ready.getDeviceCount()
+                        + " device(s)"))
+            .ending(
+                new Ending(
+                    "Ready", Reasons.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes()))
             .requeue(ttl == null ? null : Durations.parse(ttl, Duration.ZERO).plus(PAST));
       }
       case Failed, Cancelled -> {
@@ -182,22 +232,30 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         if (phase == TaskPhase.Cancelled || reason == null) {
           reason = expired ? Reasons.TIMEOUT : Reasons.CANCELLED;
         }
-        String message = task.getStatus().getMessage() != null && phase == TaskPhase.Failed
-            ? task.getStatus().getMessage()
-            : expired ? "not Ready within " + snapshot.getSpec().getTimeout() + "; the devices were "
-                + "rolled back to RUNNING: raise spec.timeout or check the node agent's logs"
-                : "the task was cancelled; the devices were rolled back to RUNNING";
+        String message =
+            task.getStatus().getMessage() != null && phase == TaskPhase.Failed
+                ? task.getStatus().getMessage()
+                : expired
+                    ? "not Ready within "
+                        + snapshot.getSpec().getTimeout()
+                        + "; the devices were "
+                        + "rolled back to RUNNING: raise spec.timeout or check the node agent's logs"
+                    : "the task was cancelled; the devices were rolled back to RUNNING";
         return failed(snapshot, reason, message, now);
       }
       default -> {
         Optional<String> lost = lostNodes.lost(List.of(task), now);
         if (lost.isPresent()) {
-          return failed(snapshot, Reasons.NODE_LOST, lost.get()
-              + "; if the agent comes back it returns the devices to RUNNING", now);
+          return failed(
+              snapshot,
+              Reasons.NODE_LOST,
+              lost.get() + "; if the agent comes back it returns the devices to RUNNING",
+              now);
         }
         if (expired) {
-          return Plan.of(SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT,
-                  "timeout reached; rolling the devices back", now))
+          return Plan.of(
+                  SnapshotStatuses.rollingBack(
+                      snapshot, Reasons.TIMEOUT, "timeout reached; rolling the devices back", now))
               .with(new TaskAction.Cancel(task))
               .requeue(CLEANUP_POLL);
         }
@@ -208,11 +266,13 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     }
   }
 
-  private static Plan<VfioSnapshotStatus> failed(VfioSnapshot snapshot, Rejection why, Instant now) {
+  private static Plan<VfioSnapshotStatus> failed(
+      VfioSnapshot snapshot, Rejection why, Instant now) {
     return failed(snapshot, why.reason(), why.message(), now);
   }
 
-  private static Plan<VfioSnapshotStatus> failed(VfioSnapshot snapshot, String reason, String message, Instant now) {
+  private static Plan<VfioSnapshotStatus> failed(
+      VfioSnapshot snapshot, String reason, String message, Instant now) {
     LOG.info("failed: {}: {}", reason, message);
     return Plan.of(SnapshotStatuses.failed(snapshot, reason, message, now))
         .notice(Notice.warning(reason, message))
@@ -226,12 +286,15 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     }
     if (!now.isBefore(expiry)) {
       LOG.info("ttl {} elapsed, deleting", snapshot.getSpec().getTtl());
-      events.record(snapshot, Notice.normal("Expired", "ttl " + snapshot.getSpec().getTtl()
-          + " elapsed; deleting the snapshot"));
+      events.record(
+          snapshot,
+          Notice.normal(
+              "Expired", "ttl " + snapshot.getSpec().getTtl() + " elapsed; deleting the snapshot"));
       client.resource(snapshot).delete();
       return UpdateControl.noUpdate();
     }
-    return UpdateControl.<VfioSnapshot>noUpdate().rescheduleAfter(Duration.between(now, expiry).plus(PAST));
+    return UpdateControl.<VfioSnapshot>noUpdate()
+        .rescheduleAfter(Duration.between(now, expiry).plus(PAST));
   }
 
   private static Instant ttlExpiry(VfioSnapshot snapshot) {
@@ -248,7 +311,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     if (started == null) {
       return null;
     }
-    return Instant.parse(started).plus(Durations.parse(snapshot.getSpec().getTimeout(), config.defaultTimeout()));
+    return Instant.parse(started)
+        .plus(Durations.parse(snapshot.getSpec().getTimeout(), config.defaultTimeout()));
   }
 
   @Override
@@ -258,20 +322,32 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
     }
   }
 
-  /** Cancels a save in flight, deletes the blobs (a DeleteBlobs task run to its end), then the tasks. */
+  /**
+   * Cancels a save in flight, deletes the blobs (a DeleteBlobs task run to its end), then the
+   * tasks.
+   */
   private Plan<VfioSnapshotStatus> cleanupPlan(VfioSnapshot snapshot, Instant now) {
     Optional<VfioNodeTask> save = tasks.find(snapshot, SAVE);
     // A save on a lost node is not waited for: its agent may never answer.
-    if (save.isPresent() && !NodeTasks.isTerminal(save.get()) && !lostNodes.isLost(save.get(), now)) {
-      return Plan.of(SnapshotStatuses.rollingBack(snapshot, Reasons.DELETING,
-              "deleted while in flight; waiting for the agent to roll the devices back", now))
+    if (save.isPresent()
+        && !NodeTasks.isTerminal(save.get())
+        && !lostNodes.isLost(save.get(), now)) {
+      return Plan.of(
+              SnapshotStatuses.rollingBack(
+                  snapshot,
+                  Reasons.DELETING,
+                  "deleted while in flight; waiting for the agent to roll the devices back",
+                  now))
           .with(new TaskAction.Cancel(save.get()))
           .requeue(CLEANUP_POLL);
     }
-    Plan<VfioSnapshotStatus> done = Plan.<VfioSnapshotStatus>of(null)
-        .with(new TaskAction.Delete(NodeTasks.name(snapshot, SAVE)))
-        .with(new TaskAction.Delete(NodeTasks.name(snapshot, DELETE_BLOBS)));
-    boolean mayHaveBlobs = save.isPresent() || (snapshot.getStatus() != null && snapshot.getStatus().getTaskName() != null);
+    Plan<VfioSnapshotStatus> done =
+        Plan.<VfioSnapshotStatus>of(null)
+            .with(new TaskAction.Delete(NodeTasks.name(snapshot, SAVE)))
+            .with(new TaskAction.Delete(NodeTasks.name(snapshot, DELETE_BLOBS)));
+    boolean mayHaveBlobs =
+        save.isPresent()
+            || (snapshot.getStatus() != null && snapshot.getStatus().getTaskName() != null);
     if (!mayHaveBlobs || deletionPolicy(snapshot) == DeletionPolicy.Retain) {
       return done;
     }
@@ -280,46 +356,78 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       String node = nodeForBlobDeletion(snapshot, now);
       if (node == null) {
         return Plan.<VfioSnapshotStatus>waitFor(POLL)
-            .notice(Notice.warning(Reasons.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting"));
+            .notice(
+                Notice.warning(
+                    Reasons.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting"));
       }
-      String directory = TaskSpecs.blobDirectory(snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName());
-      return Plan.<VfioSnapshotStatus>waitFor(CLEANUP_POLL).with(new TaskAction.Create(DELETE_BLOBS,
-          TaskSpecs.deleteBlobs(node, storageClaim(snapshot), directory), false, Map.of()));
+      String directory =
+          TaskSpecs.blobDirectory(
+              snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName());
+      return Plan.<VfioSnapshotStatus>waitFor(CLEANUP_POLL)
+          .with(
+              new TaskAction.Create(
+                  DELETE_BLOBS,
+                  TaskSpecs.deleteBlobs(node, storageClaim(snapshot), directory),
+                  false,
+                  Map.of()));
     }
     VfioNodeTask task = deletion.get();
     Optional<String> lost = lostNodes.lost(List.of(task), now);
     if (lost.isPresent()) {
       return Plan.<VfioSnapshotStatus>waitFor(POLL)
           .with(new TaskAction.Delete(task.getMetadata().getName()))
-          .notice(Notice.warning(Reasons.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
+          .notice(
+              Notice.warning(
+                  Reasons.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
     }
     return switch (NodeTasks.phase(task)) {
-      case Succeeded -> done.notice(Notice.normal("BlobsDeleted", "deleted the blobs of " + snapshot.getMetadata().getName()));
+      case Succeeded ->
+          done.notice(
+              Notice.normal(
+                  "BlobsDeleted", "deleted the blobs of " + snapshot.getMetadata().getName()));
       // Retried on a fresh task: the blobs must not outlive their snapshot silently.
-      case Failed, Cancelled -> Plan.<VfioSnapshotStatus>waitFor(POLL)
-          .with(new TaskAction.Delete(task.getMetadata().getName()))
-          .notice(Notice.warning(Reasons.STORAGE_ERROR, "deleting the blobs failed: "
-              + task.getStatus().getMessage() + "; retrying"));
+      case Failed, Cancelled ->
+          Plan.<VfioSnapshotStatus>waitFor(POLL)
+              .with(new TaskAction.Delete(task.getMetadata().getName()))
+              .notice(
+                  Notice.warning(
+                      Reasons.STORAGE_ERROR,
+                      "deleting the blobs failed: "
+                          + task.getStatus().getMessage()
+                          + "; retrying"));
       default -> Plan.waitFor(CLEANUP_POLL);
     };
   }
 
-  /** The snapshot's own node if its agent is ready, otherwise any ready agent mounting the claim. */
+  /**
+   * The snapshot's own node if its agent is ready, otherwise any ready agent mounting the claim.
+   */
   private String nodeForBlobDeletion(VfioSnapshot snapshot, Instant now) {
     String claim = storageClaim(snapshot);
     String preferred = snapshot.getStatus() == null ? null : snapshot.getStatus().getNodeName();
-    List<String> candidates = nodes.list().stream()
-        .filter(n -> n.getStatus() != null && nodeChecks.agent(n, n.getMetadata().getName(), now) == null)
-        .filter(n -> n.getStatus().getStorage() != null
-            && n.getStatus().getStorage().stream().anyMatch(s -> claim.equals(s.getName())))
-        .map(n -> n.getMetadata().getName())
-        .sorted()
-        .toList();
-    return candidates.contains(preferred) ? preferred : candidates.isEmpty() ? null : candidates.get(0);
+    List<String> candidates =
+        nodes.list().stream()
+            .filter(
+                n ->
+                    n.getStatus() != null
+                        && nodeChecks.agent(n, n.getMetadata().getName(), now) == null)
+            .filter(
+                n ->
+                    n.getStatus().getStorage() != null
+                        && n.getStatus().getStorage().stream()
+                            .anyMatch(s -> claim.equals(s.getName())))
+            .map(n -> n.getMetadata().getName())
+            .sorted()
+            .toList();
+    return candidates.contains(preferred)
+        ? preferred
+        : candidates.isEmpty() ? null : candidates.get(0);
   }
 
   private static DeletionPolicy deletionPolicy(VfioSnapshot snapshot) {
-    return snapshot.getSpec() == null ? DeletionPolicy.Delete : snapshot.getSpec().deletionPolicyOrDefault();
+    return snapshot.getSpec() == null
+        ? DeletionPolicy.Delete
+        : snapshot.getSpec().deletionPolicyOrDefault();
   }
 
   private String storageClaim(VfioSnapshot snapshot) {
@@ -328,6 +436,9 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   private static String describe(VfioSnapshot snapshot) {
-    return "vfiosnapshot/" + snapshot.getMetadata().getNamespace() + "/" + snapshot.getMetadata().getName();
+    return "vfiosnapshot/"
+        + snapshot.getMetadata().getNamespace()
+        + "/"
+        + snapshot.getMetadata().getName();
   }
 }

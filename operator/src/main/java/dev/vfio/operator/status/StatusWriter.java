@@ -22,17 +22,19 @@ import java.util.Objects;
  * <p>A status is computed from the resource a reconciliation was given, which comes from the
  * informer cache, and the cache may lag behind the API server. Two things keep a status computed
  * from a stale copy from undoing a write, as JOSDK's {@code PrimaryUpdateAndCacheUtils} does it:
- * the patch carries the resourceVersion the status was computed from, which the API server takes
- * as a precondition (409 Conflict if the object changed since); and the written object goes into
- * JOSDK's overlay over the informer cache, so the next reconciliation sees it even before the
- * watch delivers it.
+ * the patch carries the resourceVersion the status was computed from, which the API server takes as
+ * a precondition (409 Conflict if the object changed since); and the written object goes into
+ * JOSDK's overlay over the informer cache, so the next reconciliation sees it even before the watch
+ * delivers it.
  */
 public final class StatusWriter<R extends CustomResource<?, S>, S> {
   /** What {@link #write} did. */
   public enum Outcome {
     WRITTEN,
     UNCHANGED,
-    /** The stored object changed after the copy the status was computed from: nothing was written. */
+    /**
+     * The stored object changed after the copy the status was computed from: nothing was written.
+     */
     CONFLICT
   }
 
@@ -52,23 +54,41 @@ public final class StatusWriter<R extends CustomResource<?, S>, S> {
 
   /** JOSDK's overlay over the informer cache of the primary resource. */
   public static <R extends CustomResource<?, ?>> RecentWrites<R> primaryCache() {
-    return (context, written, over) -> context.eventSourceRetriever().getControllerEventSource()
-        .handleRecentResourceUpdate(ResourceID.fromResource(over), written, over);
+    return (context, written, over) ->
+        context
+            .eventSourceRetriever()
+            .getControllerEventSource()
+            .handleRecentResourceUpdate(ResourceID.fromResource(over), written, over);
   }
 
-  /** Stores {@code status} on {@code stored}, the copy it was computed from, unless it is there already. */
+  /**
+   * Stores {@code status} on {@code stored}, the copy it was computed from, unless it is there
+   * already.
+   */
   public Outcome write(R stored, S status, Context<R> context) {
     if (Objects.equals(Serialization.asJson(stored.getStatus()), Serialization.asJson(status))) {
       return Outcome.UNCHANGED;
     }
-    String body = Serialization.asJson(List.of(
-        Map.of("op", "add", "path", "/metadata/resourceVersion", "value", stored.getMetadata().getResourceVersion()),
-        Map.of("op", "add", "path", "/status", "value", status)));
+    String body =
+        Serialization.asJson(
+            List.of(
+                Map.of(
+                    "op",
+                    "add",
+                    "path",
+                    "/metadata/resourceVersion",
+                    "value",
+                    stored.getMetadata().getResourceVersion()),
+                Map.of("op", "add", "path", "/status", "value", status)));
     R written;
     try {
       // Through the object in hand, not withName(): by name, the client reads the object from the
       // server before every patch, which doubled the requests of each status write.
-      written = client.resource(stored).subresource("status").patch(PatchContext.of(PatchType.JSON), body);
+      written =
+          client
+              .resource(stored)
+              .subresource("status")
+              .patch(PatchContext.of(PatchType.JSON), body);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
         return Outcome.CONFLICT;

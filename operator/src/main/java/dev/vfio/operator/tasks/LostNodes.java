@@ -27,10 +27,16 @@ public final class LostNodes {
     this.nodes = nodes;
   }
 
-  /** Why the first unfinished task of {@code tasks} will never finish, if one sits on a lost node. */
+  /**
+   * Why the first unfinished task of {@code tasks} will never finish, if one sits on a lost node.
+   */
   public Optional<String> lost(Collection<VfioNodeTask> tasks, Instant now) {
-    return tasks.stream().filter(Objects::nonNull).filter(t -> !NodeTasks.isTerminal(t))
-        .map(t -> silence(t, now)).flatMap(Optional::stream).findFirst();
+    return tasks.stream()
+        .filter(Objects::nonNull)
+        .filter(t -> !NodeTasks.isTerminal(t))
+        .map(t -> silence(t, now))
+        .flatMap(Optional::stream)
+        .findFirst();
   }
 
   public boolean isLost(VfioNodeTask task, Instant now) {
@@ -39,12 +45,18 @@ public final class LostNodes {
 
   private Optional<String> silence(VfioNodeTask task, Instant now) {
     String node = task.getSpec().getNodeName();
-    String what = task.getSpec().getOperation() + " task " + task.getMetadata().getName() + " on node " + node;
+    String what =
+        task.getSpec().getOperation()
+            + " task "
+            + task.getMetadata().getName()
+            + " on node "
+            + node;
     VfioNode vfioNode = nodes.apply(node);
     if (vfioNode == null) {
       return Optional.of(what + " cannot finish: the node's VfioNode is gone, so is its agent");
     }
-    String heartbeat = vfioNode.getStatus() == null ? null : vfioNode.getStatus().getHeartbeatTime();
+    String heartbeat =
+        vfioNode.getStatus() == null ? null : vfioNode.getStatus().getHeartbeatTime();
     if (heartbeat == null) {
       // An agent that never reported has not started the task either; preflight refuses such nodes.
       return Optional.empty();
@@ -53,7 +65,12 @@ public final class LostNodes {
     if (silent.compareTo(silenceAllowed) <= 0) {
       return Optional.empty();
     }
-    return Optional.of(what + " cannot finish: its agent has sent no heartbeat for " + silent.toSeconds()
-        + "s (since " + heartbeat + "); check the node and its agent");
+    return Optional.of(
+        what
+            + " cannot finish: its agent has sent no heartbeat for "
+            + silent.toSeconds()
+            + "s (since "
+            + heartbeat
+            + "); check the node and its agent");
   }
 }

@@ -17,14 +17,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * How the operator hands work to agents: creates {@link VfioNodeTask}s with deterministic names,
- * so that an operator restarted at any moment finds the task it already created instead of
- * creating a second one, and cancels them through their spec. Tasks are read from the
- * {@link TaskCache} only, never with a request.
+ * How the operator hands work to agents: creates {@link VfioNodeTask}s with deterministic names, so
+ * that an operator restarted at any moment finds the task it already created instead of creating a
+ * second one, and cancels them through their spec. Tasks are read from the {@link TaskCache} only,
+ * never with a request.
  *
- * <p>A task names the object it works for in one way: the label {@link VfioNodeTask#PARENT_UID_LABEL}
- * with that object's UID, by which the operator maps task events to their parent and people select
- * the tasks of one object with kubectl (docs/decisions/0006-task-parent.md).
+ * <p>A task names the object it works for in one way: the label {@link
+ * VfioNodeTask#PARENT_UID_LABEL} with that object's UID, by which the operator maps task events to
+ * their parent and people select the tasks of one object with kubectl
+ * (docs/decisions/0006-task-parent.md).
  */
 public final class NodeTasks {
   private static final int MAX_LABEL_VALUE = 63;
@@ -37,7 +38,10 @@ public final class NodeTasks {
     this.cache = cache;
   }
 
-  /** The name of the task doing {@code role} for {@code parent}: {@code <parent>-<role>}, hashed if too long. */
+  /**
+   * The name of the task doing {@code role} for {@code parent}: {@code <parent>-<role>}, hashed if
+   * too long.
+   */
   public static String name(HasMetadata parent, String role) {
     return ObjectNames.task(parent.getMetadata().getName(), role);
   }
@@ -48,27 +52,33 @@ public final class NodeTasks {
   }
 
   /**
-   * Creates the task, or returns the one that already exists under that name. With
-   * {@code owned}, the parent owns it (garbage collected with it); tasks created while the parent
-   * is being deleted are not owned and are deleted explicitly. {@code annotations} are for the
-   * operator to read back later.
+   * Creates the task, or returns the one that already exists under that name. With {@code owned},
+   * the parent owns it (garbage collected with it); tasks created while the parent is being deleted
+   * are not owned and are deleted explicitly. {@code annotations} are for the operator to read back
+   * later.
    */
-  public VfioNodeTask create(HasMetadata parent, String role, VfioNodeTaskSpec spec, boolean owned,
+  public VfioNodeTask create(
+      HasMetadata parent,
+      String role,
+      VfioNodeTaskSpec spec,
+      boolean owned,
       Map<String, String> annotations) {
-    var metadata = new ObjectMetaBuilder()
-        .withName(name(parent, role))
-        .withNamespace(parent.getMetadata().getNamespace())
-        .withLabels(labels(parent, spec))
-        .withAnnotations(annotations.isEmpty() ? null : annotations);
+    var metadata =
+        new ObjectMetaBuilder()
+            .withName(name(parent, role))
+            .withNamespace(parent.getMetadata().getNamespace())
+            .withLabels(labels(parent, spec))
+            .withAnnotations(annotations.isEmpty() ? null : annotations);
     if (owned) {
-      metadata.withOwnerReferences(new OwnerReferenceBuilder()
-          .withApiVersion(parent.getApiVersion())
-          .withKind(parent.getKind())
-          .withName(parent.getMetadata().getName())
-          .withUid(parent.getMetadata().getUid())
-          .withController(true)
-          .withBlockOwnerDeletion(true)
-          .build());
+      metadata.withOwnerReferences(
+          new OwnerReferenceBuilder()
+              .withApiVersion(parent.getApiVersion())
+              .withKind(parent.getKind())
+              .withName(parent.getMetadata().getName())
+              .withUid(parent.getMetadata().getUid())
+              .withController(true)
+              .withBlockOwnerDeletion(true)
+              .build());
     }
     VfioNodeTask task = new VfioNodeTask();
     task.setMetadata(metadata.build());
@@ -80,8 +90,12 @@ public final class NodeTasks {
       if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
         throw e;
       }
-      created = client.resources(VfioNodeTask.class).inNamespace(parent.getMetadata().getNamespace())
-          .withName(task.getMetadata().getName()).get();
+      created =
+          client
+              .resources(VfioNodeTask.class)
+              .inNamespace(parent.getMetadata().getNamespace())
+              .withName(task.getMetadata().getName())
+              .get();
     }
     if (created != null) {
       cache.created(created);
@@ -120,7 +134,9 @@ public final class NodeTasks {
       return;
     }
     // Through the task in hand: withName() would read it from the server first.
-    client.resource(task).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
+    client
+        .resource(task)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
   }
 
   public void delete(String namespace, String name) {
@@ -129,11 +145,14 @@ public final class NodeTasks {
 
   public static boolean isTerminal(VfioNodeTask task) {
     TaskPhase phase = task.getStatus() == null ? null : task.getStatus().getPhase();
-    return phase == TaskPhase.Succeeded || phase == TaskPhase.Failed || phase == TaskPhase.Cancelled;
+    return phase == TaskPhase.Succeeded
+        || phase == TaskPhase.Failed
+        || phase == TaskPhase.Cancelled;
   }
 
   public static TaskPhase phase(VfioNodeTask task) {
     return task.getStatus() == null || task.getStatus().getPhase() == null
-        ? TaskPhase.Pending : task.getStatus().getPhase();
+        ? TaskPhase.Pending
+        : task.getStatus().getPhase();
   }
 }

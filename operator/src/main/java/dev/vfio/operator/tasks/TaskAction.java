@@ -4,7 +4,10 @@ import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.util.Map;
 
-/** A change to the tasks of one parent, decided by a reconciler's plan and carried out by {@link NodeTasks#apply}. */
+/**
+ * A change to the tasks of one parent, decided by a reconciler's plan and carried out by {@link
+ * NodeTasks#apply}.
+ */
 public sealed interface TaskAction {
   /** Creates the task doing {@code role}, unless it exists; see {@link NodeTasks#create}. */
   record Create(String role, VfioNodeTaskSpec spec, boolean owned, Map<String, String> annotations)

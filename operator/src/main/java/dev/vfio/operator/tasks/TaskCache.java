@@ -11,6 +11,9 @@ import java.util.Optional;
 public interface TaskCache {
   Optional<VfioNodeTask> get(String namespace, String name);
 
-  /** A task this operator just created, seen from now on although the watch may not have delivered it yet. */
+  /**
+   * A task this operator just created, seen from now on although the watch may not have delivered
+   * it yet.
+   */
   void created(VfioNodeTask task);
 }

@@ -25,27 +25,36 @@ public final class TaskInformer<P extends HasMetadata> implements TaskCache {
   /** The index of the reconciler's own objects by UID. */
   static final String BY_UID = "vfio.dev/uid";
 
-  /** Null until JOSDK asks the reconciler for its event sources, which it does before any reconciliation. */
+  /**
+   * Null until JOSDK asks the reconciler for its event sources, which it does before any
+   * reconciliation.
+   */
   private InformerEventSource<VfioNodeTask, P> source;
 
-  public InformerEventSource<VfioNodeTask, P> eventSource(EventSourceContext<P> context, String name) {
+  public InformerEventSource<VfioNodeTask, P> eventSource(
+      EventSourceContext<P> context, String name) {
     var parents = context.getPrimaryCache();
     parents.addIndexer(BY_UID, parent -> List.of(parent.getMetadata().getUid()));
-    var configuration = InformerEventSourceConfiguration.from(VfioNodeTask.class, context.getPrimaryResourceClass())
-        .withName(name)
-        .withSecondaryToPrimaryMapper(parentsIn(parents))
-        .build();
+    var configuration =
+        InformerEventSourceConfiguration.from(VfioNodeTask.class, context.getPrimaryResourceClass())
+            .withName(name)
+            .withSecondaryToPrimaryMapper(parentsIn(parents))
+            .build();
     source = new InformerEventSource<>(configuration, context);
     return source;
   }
 
   /** Maps a task to the object of {@code parents} whose UID its label names, if there is one. */
-  static SecondaryToPrimaryMapper<VfioNodeTask> parentsIn(IndexedResourceCache<? extends HasMetadata> parents) {
+  static SecondaryToPrimaryMapper<VfioNodeTask> parentsIn(
+      IndexedResourceCache<? extends HasMetadata> parents) {
     return task -> {
       Map<String, String> labels = task.getMetadata().getLabels();
       String uid = labels == null ? null : labels.get(VfioNodeTask.PARENT_UID_LABEL);
-      return uid == null ? Set.of()
-          : parents.byIndex(BY_UID, uid).stream().map(ResourceID::fromResource).collect(Collectors.toSet());
+      return uid == null
+          ? Set.of()
+          : parents.byIndex(BY_UID, uid).stream()
+              .map(ResourceID::fromResource)
+              .collect(Collectors.toSet());
     };
   }
 

@@ -31,12 +31,13 @@ public final class TaskSpecs {
   }
 
   /** Saves the state of {@code devices}, held by {@code pod}, as {@code snapshot} asks. */
-  public static VfioNodeTaskSpec snapshotSave(VfioSnapshot snapshot, Pod pod, List<String> devices, String claim,
-      Instant deadline) {
+  public static VfioNodeTaskSpec snapshotSave(
+      VfioSnapshot snapshot, Pod pod, List<String> devices, String claim, Instant deadline) {
     VfioSnapshotSpec asked = snapshot.getSpec();
     VfioNodeTaskSpec spec = onPod(TaskOperation.Save, pod, devices, deadline);
     spec.setStorageClaim(claim);
-    spec.setBlobDirectory(blobDirectory(snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName()));
+    spec.setBlobDirectory(
+        blobDirectory(snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName()));
     spec.setQuiesce(asked.quiesceOrDefault());
     spec.setAfterSave(asked.afterSnapshotOrDefault());
     spec.setCompression(asked.compressionOrDefault());
@@ -46,7 +47,9 @@ public final class TaskSpecs {
     return spec;
   }
 
-  /** Deletes the blob directory {@code directory} of {@code claim}, on a node that mounts the claim. */
+  /**
+   * Deletes the blob directory {@code directory} of {@code claim}, on a node that mounts the claim.
+   */
   public static VfioNodeTaskSpec deleteBlobs(String node, String claim, String directory) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.DeleteBlobs);
@@ -56,9 +59,11 @@ public final class TaskSpecs {
     return spec;
   }
 
-  /** Loads a snapshot's blobs into the target's devices, each source blob into its paired device. */
-  public static VfioNodeTaskSpec restoreLoad(Pod target, List<DeviceMapping> pairs, String claim, String directory,
-      Instant deadline) {
+  /**
+   * Loads a snapshot's blobs into the target's devices, each source blob into its paired device.
+   */
+  public static VfioNodeTaskSpec restoreLoad(
+      Pod target, List<DeviceMapping> pairs, String claim, String directory, Instant deadline) {
     VfioNodeTaskSpec spec = intoTarget(TaskOperation.Load, target, pairs, deadline);
     spec.setStorageClaim(claim);
     spec.setBlobDirectory(directory);
@@ -66,16 +71,22 @@ public final class TaskSpecs {
   }
 
   /**
-   * Listens for the source's streams and loads them into the target's devices. The receiver
-   * accepts at most what every PRE_COPY round resending the whole state and STOP_COPY sending it
-   * once more could carry; with the state size unknown, the agent's own limit applies.
+   * Listens for the source's streams and loads them into the target's devices. The receiver accepts
+   * at most what every PRE_COPY round resending the whole state and STOP_COPY sending it once more
+   * could carry; with the state size unknown, the agent's own limit applies.
    */
-  public static VfioNodeTaskSpec receive(VfioMigrationSpec migration, Pod target, List<DeviceMapping> pairs,
-      long expectedBytes, String token, Instant deadline) {
+  public static VfioNodeTaskSpec receive(
+      VfioMigrationSpec migration,
+      Pod target,
+      List<DeviceMapping> pairs,
+      long expectedBytes,
+      String token,
+      Instant deadline) {
     VfioNodeTaskSpec spec = intoTarget(TaskOperation.Receive, target, pairs, deadline);
     spec.setToken(token);
     if (expectedBytes > 0) {
-      spec.setByteBudget(expectedBytes * (PrecopySpec.maxRounds(migration.getPrecopy()) + 2L) + BUDGET_MARGIN);
+      spec.setByteBudget(
+          expectedBytes * (PrecopySpec.maxRounds(migration.getPrecopy()) + 2L) + BUDGET_MARGIN);
     }
     return spec;
   }
@@ -84,14 +95,15 @@ public final class TaskSpecs {
    * Streams the source's devices to where {@code receive} listens, with its token and deadline.
    * {@code sourceUid} may be null when the source pod is gone, which the agent then reports.
    */
-  public static VfioNodeTaskSpec send(VfioMigrationSpec migration, VfioNodeTask receive, String sourceNode,
-      String sourceUid) {
+  public static VfioNodeTaskSpec send(
+      VfioMigrationSpec migration, VfioNodeTask receive, String sourceNode, String sourceUid) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Send);
     spec.setNodeName(sourceNode);
     spec.setPodName(migration.getSource().getPodName());
     spec.setPodUid(sourceUid);
-    spec.setDevices(receive.getSpec().getDeviceMap().stream().map(DeviceMapping::getSource).toList());
+    spec.setDevices(
+        receive.getSpec().getDeviceMap().stream().map(DeviceMapping::getSource).toList());
     spec.setDeviceMap(receive.getSpec().getDeviceMap());
     spec.setToken(receive.getSpec().getToken());
     spec.setEndpoint(receive.getStatus().getEndpoint());
@@ -103,13 +115,22 @@ public final class TaskSpecs {
 
   /**
    * Saves the source's devices for a migration through storage. The source stays stopped once
-   * saved: it must not run on while its state starts elsewhere. The blobs live only until the
-   * Load has run, which checks their chunk CRCs: no compression, no digest.
+   * saved: it must not run on while its state starts elsewhere. The blobs live only until the Load
+   * has run, which checks their chunk CRCs: no compression, no digest.
    */
-  public static VfioNodeTaskSpec storageSave(VfioMigrationSpec migration, Pod source, List<DeviceMapping> pairs,
-      String claim, String directory, Instant deadline) {
-    VfioNodeTaskSpec spec = onPod(TaskOperation.Save, source,
-        pairs.stream().map(DeviceMapping::getSource).toList(), deadline);
+  public static VfioNodeTaskSpec storageSave(
+      VfioMigrationSpec migration,
+      Pod source,
+      List<DeviceMapping> pairs,
+      String claim,
+      String directory,
+      Instant deadline) {
+    VfioNodeTaskSpec spec =
+        onPod(
+            TaskOperation.Save,
+            source,
+            pairs.stream().map(DeviceMapping::getSource).toList(),
+            deadline);
     spec.setDeviceMap(pairs);
     spec.setStorageClaim(claim);
     spec.setBlobDirectory(directory);
@@ -121,8 +142,12 @@ public final class TaskSpecs {
     return spec;
   }
 
-  /** Loads what {@code save} wrote into the target pod {@code targetPod} (UID {@code targetUid}) on {@code targetNode}. */
-  public static VfioNodeTaskSpec storageLoad(VfioNodeTask save, String targetNode, String targetPod, String targetUid) {
+  /**
+   * Loads what {@code save} wrote into the target pod {@code targetPod} (UID {@code targetUid}) on
+   * {@code targetNode}.
+   */
+  public static VfioNodeTaskSpec storageLoad(
+      VfioNodeTask save, String targetNode, String targetPod, String targetUid) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Load);
     spec.setNodeName(targetNode);
@@ -147,14 +172,16 @@ public final class TaskSpecs {
     return spec;
   }
 
-  private static VfioNodeTaskSpec intoTarget(TaskOperation operation, Pod target, List<DeviceMapping> pairs,
-      Instant deadline) {
-    VfioNodeTaskSpec spec = onPod(operation, target, pairs.stream().map(DeviceMapping::getTarget).toList(), deadline);
+  private static VfioNodeTaskSpec intoTarget(
+      TaskOperation operation, Pod target, List<DeviceMapping> pairs, Instant deadline) {
+    VfioNodeTaskSpec spec =
+        onPod(operation, target, pairs.stream().map(DeviceMapping::getTarget).toList(), deadline);
     spec.setDeviceMap(pairs);
     return spec;
   }
 
-  private static VfioNodeTaskSpec onPod(TaskOperation operation, Pod pod, List<String> devices, Instant deadline) {
+  private static VfioNodeTaskSpec onPod(
+      TaskOperation operation, Pod pod, List<String> devices, Instant deadline) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(operation);
     spec.setNodeName(pod.getSpec().getNodeName());

@@ -32,15 +32,16 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A CA made on the spot, EC P-256, that issues the one certificate all agents share. Its key
- * lives only in memory and is dropped once the agent certificate is signed: nothing can issue
- * another certificate the agents would trust.
+ * A CA made on the spot, EC P-256, that issues the one certificate all agents share. Its key lives
+ * only in memory and is dropped once the agent certificate is signed: nothing can issue another
+ * certificate the agents would trust.
  */
 final class SelfSignedCa {
   static final String CA_NAME = "vfio-operator transport CA";
   static final String AGENT_NAME = "vfio-node-agent";
   static final Duration CA_VALIDITY = Duration.ofDays(3650);
   static final Duration AGENT_VALIDITY = Duration.ofDays(365);
+
   /** Covers nodes whose clocks run a little behind the operator's. */
   static final Duration BACKDATE = Duration.ofHours(1);
 
@@ -56,45 +57,69 @@ final class SelfSignedCa {
       KeyPair caKeys = p256();
       X500Name caName = new X500Name("CN=" + CA_NAME);
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder ca = new JcaX509v3CertificateBuilder(caName, serial(),
-          Date.from(notBefore), Date.from(now.plus(CA_VALIDITY)), caName, caKeys.getPublic());
+      X509v3CertificateBuilder ca =
+          new JcaX509v3CertificateBuilder(
+              caName,
+              serial(),
+              Date.from(notBefore),
+              Date.from(now.plus(CA_VALIDITY)),
+              caName,
+              caKeys.getPublic());
       ca.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      ca.addExtension(Extension.keyUsage, true,
-          new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      ca.addExtension(Extension.subjectKeyIdentifier, false,
+      ca.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      ca.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
           extensions.createSubjectKeyIdentifier(caKeys.getPublic()));
       X509Certificate caCertificate = sign(ca, caKeys.getPrivate());
 
       KeyPair agentKeys = p256();
-      X509v3CertificateBuilder agent = new JcaX509v3CertificateBuilder(caCertificate, serial(),
-          Date.from(notBefore), Date.from(now.plus(AGENT_VALIDITY)),
-          new X500Name("CN=" + AGENT_NAME), agentKeys.getPublic());
+      X509v3CertificateBuilder agent =
+          new JcaX509v3CertificateBuilder(
+              caCertificate,
+              serial(),
+              Date.from(notBefore),
+              Date.from(now.plus(AGENT_VALIDITY)),
+              new X500Name("CN=" + AGENT_NAME),
+              agentKeys.getPublic());
       agent.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       // ECDSA signs the TLS 1.3 handshake: digital signature is the only use the key needs.
       agent.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       // Every agent is a server (receiver) and a client (sender) with the same certificate.
-      agent.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-          new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      agent.addExtension(Extension.subjectAlternativeName, false,
+      agent.addExtension(
+          Extension.extendedKeyUsage,
+          false,
+          new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+      agent.addExtension(
+          Extension.subjectAlternativeName,
+          false,
           new GeneralNames(new GeneralName(GeneralName.dNSName, AGENT_NAME)));
-      agent.addExtension(Extension.subjectKeyIdentifier, false,
+      agent.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
           extensions.createSubjectKeyIdentifier(agentKeys.getPublic()));
-      agent.addExtension(Extension.authorityKeyIdentifier, false,
+      agent.addExtension(
+          Extension.authorityKeyIdentifier,
+          false,
           extensions.createAuthorityKeyIdentifier(caCertificate));
       X509Certificate agentCertificate = sign(agent, caKeys.getPrivate());
 
-      return new TransportSecret(pem(caCertificate), pem(agentCertificate),
+      return new TransportSecret(
+          pem(caCertificate),
+          pem(agentCertificate),
           pem(new JcaPKCS8Generator(agentKeys.getPrivate(), null)));
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
-      throw new IllegalStateException("cannot issue the transport certificates: "
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot issue the transport certificates: " + e.getMessage(), e);
     }
   }
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
       throws OperatorCreationException, GeneralSecurityException {
-    return new JcaX509CertificateConverter().getCertificate(
-        builder.build(new JcaContentSignerBuilder(SIGNATURE).build(key)));
+    return new JcaX509CertificateConverter()
+        .getCertificate(builder.build(new JcaContentSignerBuilder(SIGNATURE).build(key)));
   }
 
   private static KeyPair p256() throws GeneralSecurityException {

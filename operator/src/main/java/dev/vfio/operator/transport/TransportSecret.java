@@ -12,7 +12,10 @@ public record TransportSecret(String caPem, String certPem, String keyPem) {
   /** Leaves the private key out, so logging the record cannot leak it. */
   @Override
   public String toString() {
-    return "TransportSecret[caPem=" + caPem.length() + " chars, certPem=" + certPem.length()
+    return "TransportSecret[caPem="
+        + caPem.length()
+        + " chars, certPem="
+        + certPem.length()
         + " chars]";
   }
 }

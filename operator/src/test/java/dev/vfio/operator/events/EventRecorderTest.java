@@ -24,16 +24,23 @@ class EventRecorderTest {
   @Test
   void eventsAboutObjectsWithTheLongestNamesHaveValidNames() {
     // The cut keeps 236 characters: a '.' or a '-' as the last of them, and a name of digits only.
-    for (String name : List.of(ValidNames.withAt(ValidNames.MAX, 235, "."),
-        ValidNames.withAt(ValidNames.MAX, 235, "-"), ValidNames.withAt(ValidNames.MAX, 234, "--"),
-        "1234567890".repeat(25) + "123")) {
-      recorderAt(FIRST).record(snapshot(name, "uid-" + name.hashCode()), Notice.warning("Timeout", "not Ready within 10m"));
+    for (String name :
+        List.of(
+            ValidNames.withAt(ValidNames.MAX, 235, "."),
+            ValidNames.withAt(ValidNames.MAX, 235, "-"),
+            ValidNames.withAt(ValidNames.MAX, 234, "--"),
+            "1234567890".repeat(25) + "123")) {
+      recorderAt(FIRST)
+          .record(
+              snapshot(name, "uid-" + name.hashCode()),
+              Notice.warning("Timeout", "not Ready within 10m"));
     }
 
     List<Event> events = events();
     assertEquals(4, events.size());
     for (Event event : events) {
-      assertTrue(ValidNames.isSubdomain(event.getMetadata().getName()), event.getMetadata().getName());
+      assertTrue(
+          ValidNames.isSubdomain(event.getMetadata().getName()), event.getMetadata().getName());
     }
   }
 
@@ -41,8 +48,14 @@ class EventRecorderTest {
   void anEventThatHappensAgainIsCountedOnTheFirstOne() {
     VfioSnapshot snapshot = snapshot("nightly", "uid-1");
 
-    recorderAt(FIRST).record(snapshot, Notice.warning("AgentNotReady", "no ready agent to delete the blobs; waiting"));
-    recorderAt(LATER).record(snapshot, Notice.warning("AgentNotReady", "no ready agent to delete the blobs; waiting"));
+    recorderAt(FIRST)
+        .record(
+            snapshot,
+            Notice.warning("AgentNotReady", "no ready agent to delete the blobs; waiting"));
+    recorderAt(LATER)
+        .record(
+            snapshot,
+            Notice.warning("AgentNotReady", "no ready agent to delete the blobs; waiting"));
 
     List<Event> events = events();
     assertEquals(1, events.size());
@@ -55,11 +68,15 @@ class EventRecorderTest {
 
   @Test
   void eventsThatSayDifferentThingsOrConcernAnotherObjectAreSeparate() {
-    recorderAt(FIRST).record(snapshot("nightly", "uid-1"), Notice.normal("Started", "saving 1 device(s)"));
-    recorderAt(FIRST).record(snapshot("nightly", "uid-1"), Notice.normal("Started", "saving 2 device(s)"));
-    recorderAt(FIRST).record(snapshot("nightly", "uid-1"), Notice.warning("Started", "saving 2 device(s)"));
+    recorderAt(FIRST)
+        .record(snapshot("nightly", "uid-1"), Notice.normal("Started", "saving 1 device(s)"));
+    recorderAt(FIRST)
+        .record(snapshot("nightly", "uid-1"), Notice.normal("Started", "saving 2 device(s)"));
+    recorderAt(FIRST)
+        .record(snapshot("nightly", "uid-1"), Notice.warning("Started", "saving 2 device(s)"));
     // Deleted and created again under the same name: a new object with its own events.
-    recorderAt(FIRST).record(snapshot("nightly", "uid-2"), Notice.normal("Started", "saving 1 device(s)"));
+    recorderAt(FIRST)
+        .record(snapshot("nightly", "uid-2"), Notice.normal("Started", "saving 1 device(s)"));
 
     List<Event> events = events();
     assertEquals(4, events.size());
@@ -76,7 +93,8 @@ class EventRecorderTest {
 
   private static VfioSnapshot snapshot(String name, String uid) {
     VfioSnapshot snapshot = new VfioSnapshot();
-    snapshot.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").withUid(uid).build());
+    snapshot.setMetadata(
+        new ObjectMetaBuilder().withName(name).withNamespace("default").withUid(uid).build());
     return snapshot;
   }
 }

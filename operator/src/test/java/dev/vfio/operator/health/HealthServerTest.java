@@ -19,13 +19,20 @@ class HealthServerTest {
     metrics.ended("VfioSnapshot", new Ending("Failed", "PodNotFound", null, null));
     metrics.ended("VfioMigration", new Ending("Succeeded", "Succeeded", 250L, 1024L));
 
-    try (HealthServer server = new HealthServer(0, Map.of("/healthz", () -> true, "/readyz", () -> false), metrics::scrape)) {
+    try (HealthServer server =
+        new HealthServer(
+            0, Map.of("/healthz", () -> true, "/readyz", () -> false), metrics::scrape)) {
       HttpClient http = HttpClient.newHttpClient();
       assertEquals(200, status(http, server, "/healthz"));
       assertEquals(503, status(http, server, "/readyz"));
-      String body = http.send(request(server, "/metrics"), HttpResponse.BodyHandlers.ofString()).body();
-      assertTrue(body.contains("vfio_operations_completed_total{kind=\"VfioSnapshot\",outcome=\"Failed\",reason=\"PodNotFound\"} 1.0"), body);
-      assertTrue(body.contains("vfio_operation_downtime_seconds_count{kind=\"VfioMigration\"} 1"), body);
+      String body =
+          http.send(request(server, "/metrics"), HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(
+          body.contains(
+              "vfio_operations_completed_total{kind=\"VfioSnapshot\",outcome=\"Failed\",reason=\"PodNotFound\"} 1.0"),
+          body);
+      assertTrue(
+          body.contains("vfio_operation_downtime_seconds_count{kind=\"VfioMigration\"} 1"), body);
     }
   }
 

@@ -14,70 +14,96 @@ class DevicePairingTest {
 
   @Test
   void withoutAMapDevicesPairByDriverThenAddress() {
-    List<DevicePairing.Device> sources = List.of(gpu("0000:3c:00.0"), nic("0000:3b:00.0"), gpu("0000:3a:00.0"));
-    List<DevicePairing.Device> targets = List.of(nic("0000:b0:00.0"), gpu("0000:af:00.0"), gpu("0000:ae:00.0"));
+    List<DevicePairing.Device> sources =
+        List.of(gpu("0000:3c:00.0"), nic("0000:3b:00.0"), gpu("0000:3a:00.0"));
+    List<DevicePairing.Device> targets =
+        List.of(nic("0000:b0:00.0"), gpu("0000:af:00.0"), gpu("0000:ae:00.0"));
 
     DevicePairing.Outcome outcome = DevicePairing.pair(sources, targets, null);
 
     assertNull(outcome.rejection());
-    assertEquals(List.of("0000:3a:00.0>0000:ae:00.0", "0000:3c:00.0>0000:af:00.0", "0000:3b:00.0>0000:b0:00.0"),
+    assertEquals(
+        List.of(
+            "0000:3a:00.0>0000:ae:00.0", "0000:3c:00.0>0000:af:00.0", "0000:3b:00.0>0000:b0:00.0"),
         outcome.pairs().stream().map(p -> p.getSource() + ">" + p.getTarget()).toList());
   }
 
   @Test
   void aMapPairsAsTheUserSaid() {
-    DevicePairing.Outcome outcome = DevicePairing.pair(List.of(gpu("0000:3a:00.0"), gpu("0000:3c:00.0")),
-        List.of(gpu("0000:ae:00.0"), gpu("0000:af:00.0")),
-        List.of(map("0000:3a:00.0", "0000:af:00.0"), map("0000:3c:00.0", "0000:ae:00.0")));
+    DevicePairing.Outcome outcome =
+        DevicePairing.pair(
+            List.of(gpu("0000:3a:00.0"), gpu("0000:3c:00.0")),
+            List.of(gpu("0000:ae:00.0"), gpu("0000:af:00.0")),
+            List.of(map("0000:3a:00.0", "0000:af:00.0"), map("0000:3c:00.0", "0000:ae:00.0")));
 
-    assertEquals(List.of("0000:3a:00.0>0000:af:00.0", "0000:3c:00.0>0000:ae:00.0"),
+    assertEquals(
+        List.of("0000:3a:00.0>0000:af:00.0", "0000:3c:00.0>0000:ae:00.0"),
         outcome.pairs().stream().map(p -> p.getSource() + ">" + p.getTarget()).toList());
   }
 
   @Test
   void aMapNamingADeviceTheSourceLacksIsRefusedListingWhatItHas() {
-    DevicePairing.Outcome outcome = DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(gpu("0000:ae:00.0")),
-        List.of(map("0000:99:00.0", "0000:ae:00.0")));
+    DevicePairing.Outcome outcome =
+        DevicePairing.pair(
+            List.of(gpu("0000:3a:00.0")),
+            List.of(gpu("0000:ae:00.0")),
+            List.of(map("0000:99:00.0", "0000:ae:00.0")));
 
     assertEquals(Reasons.DEVICE_NOT_HELD, outcome.rejection().reason());
-    assertTrue(outcome.rejection().message().contains("[0000:3a:00.0]"), outcome.rejection().message());
+    assertTrue(
+        outcome.rejection().message().contains("[0000:3a:00.0]"), outcome.rejection().message());
     assertEquals(List.of(), outcome.pairs());
   }
 
   @Test
   void aMapNamingADeviceTheTargetDoesNotHoldIsRefused() {
-    DevicePairing.Outcome outcome = DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(gpu("0000:ae:00.0")),
-        List.of(map("0000:3a:00.0", "0000:99:00.0")));
+    DevicePairing.Outcome outcome =
+        DevicePairing.pair(
+            List.of(gpu("0000:3a:00.0")),
+            List.of(gpu("0000:ae:00.0")),
+            List.of(map("0000:3a:00.0", "0000:99:00.0")));
 
     assertEquals(Reasons.DEVICE_NOT_HELD, outcome.rejection().reason());
-    assertTrue(outcome.rejection().message().startsWith("deviceMap target 0000:99:00.0"), outcome.rejection().message());
+    assertTrue(
+        outcome.rejection().message().startsWith("deviceMap target 0000:99:00.0"),
+        outcome.rejection().message());
   }
 
   @Test
   void differentCountsWithoutAMapAreRefused() {
-    DevicePairing.Outcome outcome = DevicePairing.pair(List.of(gpu("0000:3a:00.0"), gpu("0000:3c:00.0")),
-        List.of(gpu("0000:ae:00.0")), List.of());
+    DevicePairing.Outcome outcome =
+        DevicePairing.pair(
+            List.of(gpu("0000:3a:00.0"), gpu("0000:3c:00.0")),
+            List.of(gpu("0000:ae:00.0")),
+            List.of());
 
     assertEquals(Reasons.INCOMPATIBLE_DEVICES, outcome.rejection().reason());
   }
 
   @Test
   void stateMovesOnlyBetweenTheSameDriverAndIdsWhateverTheirCase() {
-    DevicePairing.Device upper = new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10DE", "20B5", MIGRATABLE);
+    DevicePairing.Device upper =
+        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10DE", "20B5", MIGRATABLE);
     assertNull(DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(upper), null).rejection());
 
-    DevicePairing.Device other = new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "2330", MIGRATABLE);
-    DevicePairing.Outcome outcome = DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(other), null);
+    DevicePairing.Device other =
+        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "2330", MIGRATABLE);
+    DevicePairing.Outcome outcome =
+        DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(other), null);
 
     assertEquals(Reasons.INCOMPATIBLE_DEVICES, outcome.rejection().reason());
-    assertTrue(outcome.rejection().message().contains("vfio-gpu 10de:20b5"), outcome.rejection().message());
+    assertTrue(
+        outcome.rejection().message().contains("vfio-gpu 10de:20b5"),
+        outcome.rejection().message());
   }
 
   @Test
   void aTargetWithoutStopCopyCannotTakeState() {
-    DevicePairing.Device plain = new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "20b5", List.of());
+    DevicePairing.Device plain =
+        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "20b5", List.of());
 
-    DevicePairing.Outcome outcome = DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(plain), null);
+    DevicePairing.Outcome outcome =
+        DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(plain), null);
 
     assertEquals(Reasons.DEVICE_NOT_MIGRATABLE, outcome.rejection().reason());
   }

@@ -32,20 +32,28 @@ import java.util.function.Function;
 final class Fixtures {
   static final Instant STARTED = Instant.parse("2026-12-01T10:00:00Z");
   static final Instant NOW = STARTED.plusSeconds(30);
+
   /** Past the default timeout of 10 minutes. */
   static final Instant LATE = STARTED.plus(Duration.ofMinutes(11));
-  /** Past twice the default heartbeat timeout of 60s after {@link #STARTED}: a node silent since then is lost. */
+
+  /**
+   * Past twice the default heartbeat timeout of 60s after {@link #STARTED}: a node silent since
+   * then is lost.
+   */
   static final Instant SILENT_TOO_LONG = STARTED.plusSeconds(121);
 
   private Fixtures() {}
 
   /** Migration {@code mig} in namespace default with the spec given as JSON. */
   static VfioMigration migration(String spec) {
-    return Serialization.unmarshal("""
+    return Serialization.unmarshal(
+        """
         {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioMigration",
          "metadata": {"name": "mig", "namespace": "default", "uid": "mig-uid", "generation": 1},
          "spec": %s}
-        """.formatted(spec), VfioMigration.class);
+        """
+            .formatted(spec),
+        VfioMigration.class);
   }
 
   static VfioMigration live() {
@@ -53,11 +61,13 @@ final class Fixtures {
   }
 
   static VfioMigration restore() {
-    return migration("{\"source\": {\"snapshotName\": \"nightly\"}, \"targetPodName\": \"target\"}");
+    return migration(
+        "{\"source\": {\"snapshotName\": \"nightly\"}, \"targetPodName\": \"target\"}");
   }
 
   static VfioMigration storage() {
-    return migration("{\"source\": {\"podName\": \"source\"}, \"targetPodName\": \"target\", \"transport\": \"Storage\"}");
+    return migration(
+        "{\"source\": {\"podName\": \"source\"}, \"targetPodName\": \"target\", \"transport\": \"Storage\"}");
   }
 
   /** {@code migration} as started at {@link #STARTED} from node-a to node-b. */
@@ -72,9 +82,13 @@ final class Fixtures {
   }
 
   static Pod pod(String name, String uid, String node) {
-    return new PodBuilder().withMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default")
-            .withUid(uid).build())
-        .withNewSpec().withNodeName(node).endSpec().build();
+    return new PodBuilder()
+        .withMetadata(
+            new ObjectMetaBuilder().withName(name).withNamespace("default").withUid(uid).build())
+        .withNewSpec()
+        .withNodeName(node)
+        .endSpec()
+        .build();
   }
 
   /** The source on node-a and the target on node-b, as the API server has them. */
@@ -95,9 +109,13 @@ final class Fixtures {
     return steps(pods, name -> heartbeatAt(name, LATE));
   }
 
-  /** Steps that read the nodes' VfioNodes from {@code nodes}, with the default heartbeat timeout of 60s. */
+  /**
+   * Steps that read the nodes' VfioNodes from {@code nodes}, with the default heartbeat timeout of
+   * 60s.
+   */
   static FlowSteps steps(FlowSteps.Pods pods, Function<String, VfioNode> nodes) {
-    return new FlowSteps(Duration.ofMinutes(10), pods, new LostNodes(Duration.ofSeconds(60), nodes));
+    return new FlowSteps(
+        Duration.ofMinutes(10), pods, new LostNodes(Duration.ofSeconds(60), nodes));
   }
 
   /** The VfioNode of {@code name}, its agent's last heartbeat at {@code heartbeat}. */
@@ -124,22 +142,42 @@ final class Fixtures {
 
   /** The plan preflight makes of a live or storage migration of one device, 1 MiB expected. */
   static MigrationPlan livePlan() {
-    return new MigrationPlan(pod("source", "source-uid", "node-a"), "node-a", null, null,
-        pod("target", "target-uid", "node-b"), "node-b", pairs(), 1 << 20, Duration.ofMinutes(10));
+    return new MigrationPlan(
+        pod("source", "source-uid", "node-a"),
+        "node-a",
+        null,
+        null,
+        pod("target", "target-uid", "node-b"),
+        "node-b",
+        pairs(),
+        1 << 20,
+        Duration.ofMinutes(10));
   }
 
-  /** The task of {@code role} for migration {@code mig}, its spec and status as {@code customize} makes them. */
-  static VfioNodeTask task(String role, TaskOperation operation, String node, String podUid, TaskPhase phase,
+  /**
+   * The task of {@code role} for migration {@code mig}, its spec and status as {@code customize}
+   * makes them.
+   */
+  static VfioNodeTask task(
+      String role,
+      TaskOperation operation,
+      String node,
+      String podUid,
+      TaskPhase phase,
       Consumer<VfioNodeTaskStatus> customize) {
     VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withName("mig-" + role).withNamespace("default").build());
+    task.setMetadata(
+        new ObjectMetaBuilder().withName("mig-" + role).withNamespace("default").build());
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(operation);
     spec.setNodeName(node);
     spec.setPodUid(podUid);
     spec.setDeviceMap(pairs());
-    spec.setDevices(List.of(operation == TaskOperation.Send || operation == TaskOperation.Save
-        ? "0000:3b:00.0" : "0000:af:00.0"));
+    spec.setDevices(
+        List.of(
+            operation == TaskOperation.Send || operation == TaskOperation.Save
+                ? "0000:3b:00.0"
+                : "0000:af:00.0"));
     spec.setDeadline(STARTED.plus(Duration.ofMinutes(10)).toString());
     task.setSpec(spec);
     VfioNodeTaskStatus status = new VfioNodeTaskStatus();
@@ -149,8 +187,9 @@ final class Fixtures {
     return task;
   }
 
-  static VfioNodeTask task(String role, TaskOperation operation, String node, String podUid, TaskPhase phase) {
-    return task(role, operation, node, podUid, phase, status -> { });
+  static VfioNodeTask task(
+      String role, TaskOperation operation, String node, String podUid, TaskPhase phase) {
+    return task(role, operation, node, podUid, phase, status -> {});
   }
 
   static <T extends TaskAction> List<T> actions(Plan<?> plan, Class<T> type) {
@@ -159,16 +198,19 @@ final class Fixtures {
 
   /** The spec of the one task {@code plan} creates for {@code role}. */
   static VfioNodeTaskSpec created(Plan<?> plan, String role) {
-    List<TaskAction.Create> creates = actions(plan, TaskAction.Create.class).stream()
-        .filter(c -> c.role().equals(role)).toList();
+    List<TaskAction.Create> creates =
+        actions(plan, TaskAction.Create.class).stream().filter(c -> c.role().equals(role)).toList();
     if (creates.size() != 1) {
-      throw new AssertionError("expected one task " + role + " to be created, the plan creates " + plan.tasks());
+      throw new AssertionError(
+          "expected one task " + role + " to be created, the plan creates " + plan.tasks());
     }
     return creates.get(0).spec();
   }
 
   static List<String> cancelled(Plan<?> plan) {
-    return actions(plan, TaskAction.Cancel.class).stream().map(c -> c.task().getMetadata().getName()).toList();
+    return actions(plan, TaskAction.Cancel.class).stream()
+        .map(c -> c.task().getMetadata().getName())
+        .toList();
   }
 
   static String readyReason(Plan<VfioMigrationStatus> plan) {

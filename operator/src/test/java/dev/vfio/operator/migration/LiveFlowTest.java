@@ -39,8 +39,10 @@ class LiveFlowTest {
     assertEquals("node-b", receive.getNodeName());
     assertEquals("target-uid", receive.getPodUid());
     assertEquals("token-1", receive.getToken());
-    // Every PRE_COPY round (5 unless the spec says otherwise) may resend the whole state, STOP_COPY once more.
-    assertEquals((1L << 20) * (PrecopySpec.DEFAULT_MAX_ROUNDS + 2) + (256L << 20), receive.getByteBudget());
+    // Every PRE_COPY round (5 unless the spec says otherwise) may resend the whole state, STOP_COPY
+    // once more.
+    assertEquals(
+        (1L << 20) * (PrecopySpec.DEFAULT_MAX_ROUNDS + 2) + (256L << 20), receive.getByteBudget());
     assertEquals(1, started.tasks().size(), "the sender waits for the receiver's endpoint");
   }
 
@@ -50,7 +52,8 @@ class LiveFlowTest {
     receive.getStatus().setEndpoint(endpoint());
     receive.getSpec().setToken("token-1");
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), NOW);
 
     VfioNodeTaskSpec send = created(next, LiveFlow.SEND);
     assertEquals("node-a", send.getNodeName());
@@ -64,8 +67,9 @@ class LiveFlowTest {
 
   @Test
   void noSenderIsCreatedBeforeTheReceiverListens() {
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
-        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running)), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running)), NOW);
 
     assertEquals(List.of(), next.tasks());
     assertEquals(FlowSteps.POLL, next.requeue());
@@ -73,25 +77,45 @@ class LiveFlowTest {
 
   @Test
   void aFailedSenderCancelsTheReceiverAndTheMigrationRollsBackWithTheSendersReason() {
-    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Failed,
-        status -> status.setReason(Reasons.QUIESCE_FAILED));
+    VfioNodeTask send =
+        task(
+            LiveFlow.SEND,
+            TaskOperation.Send,
+            "node-a",
+            "source-uid",
+            TaskPhase.Failed,
+            status -> status.setReason(Reasons.QUIESCE_FAILED));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
-        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running), LiveFlow.SEND, send), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running), LiveFlow.SEND, send),
+            NOW);
 
-    assertEquals(List.of("mig-receive"), cancelled(next), "the failed sender has nothing left to cancel");
+    assertEquals(
+        List.of("mig-receive"), cancelled(next), "the failed sender has nothing left to cancel");
     assertEquals(Stage.RollingBack, next.status().getStage());
     assertEquals(Reasons.QUIESCE_FAILED, readyReason(next));
-    assertEquals(MigrationPhase.Running, next.status().getPhase(), "not over until both sides rolled back");
+    assertEquals(
+        MigrationPhase.Running, next.status().getPhase(), "not over until both sides rolled back");
   }
 
   @Test
   void onceBothSidesEndedTheMigrationFailsWithTheReasonOfTheSideThatFailed() {
-    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Failed,
-        status -> status.setReason(Reasons.QUIESCE_FAILED));
+    VfioNodeTask send =
+        task(
+            LiveFlow.SEND,
+            TaskOperation.Send,
+            "node-a",
+            "source-uid",
+            TaskPhase.Failed,
+            status -> status.setReason(Reasons.QUIESCE_FAILED));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
-        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Cancelled), LiveFlow.SEND, send), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Cancelled), LiveFlow.SEND, send),
+            NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.QUIESCE_FAILED, readyReason(next));
@@ -100,16 +124,31 @@ class LiveFlowTest {
 
   @Test
   void bothSidesSucceededEndsSucceededWithTheDowntimeFromSourceStopToTargetRunning() {
-    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Succeeded,
-        status -> {
-          status.setStoppedAt(NOW.toString());
-          status.setBytesDone(4096L);
-        });
-    VfioNodeTask receive = task(LiveFlow.RECEIVE, TaskOperation.Receive, "node-b", "target-uid",
-        TaskPhase.Succeeded, status -> status.setResumedAt(NOW.plusMillis(120).toString()));
+    VfioNodeTask send =
+        task(
+            LiveFlow.SEND,
+            TaskOperation.Send,
+            "node-a",
+            "source-uid",
+            TaskPhase.Succeeded,
+            status -> {
+              status.setStoppedAt(NOW.toString());
+              status.setBytesDone(4096L);
+            });
+    VfioNodeTask receive =
+        task(
+            LiveFlow.RECEIVE,
+            TaskOperation.Receive,
+            "node-b",
+            "target-uid",
+            TaskPhase.Succeeded,
+            status -> status.setResumedAt(NOW.plusMillis(120).toString()));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()),
-        Map.of(LiveFlow.RECEIVE, receive, LiveFlow.SEND, send), NOW.plusSeconds(1));
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, receive, LiveFlow.SEND, send),
+            NOW.plusSeconds(1));
 
     assertEquals(MigrationPhase.Succeeded, next.status().getPhase());
     assertEquals(120L, next.status().getDowntimeMillis());
@@ -119,9 +158,11 @@ class LiveFlowTest {
 
   @Test
   void aSenderWhoseReceiverIsGoneIsCancelledAndTheMigrationFailsTaskLost() {
-    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
+    VfioNodeTask send =
+        task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()), Map.of(LiveFlow.SEND, send), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.live()), Map.of(LiveFlow.SEND, send), NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.TASK_LOST, readyReason(next));
@@ -133,7 +174,8 @@ class LiveFlowTest {
     VfioNodeTask receive = receive(TaskPhase.Running);
     receive.getStatus().setEndpoint(endpoint());
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), LATE);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), LATE);
 
     assertEquals(List.of("mig-receive"), cancelled(next));
     assertEquals(1, next.tasks().size(), "no Send for a migration rolling back");
@@ -143,12 +185,17 @@ class LiveFlowTest {
 
   @Test
   void aReceiverOnALostNodeFailsTheMigrationNodeLostWithoutCancellingTheSender() {
-    LiveFlow silentTarget = new LiveFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
-        () -> "token-1");
-    VfioNodeTask send = task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
+    LiveFlow silentTarget =
+        new LiveFlow(
+            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()), () -> "token-1");
+    VfioNodeTask send =
+        task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
 
-    Plan<VfioMigrationStatus> next = silentTarget.follow(running(Fixtures.live()),
-        Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running), LiveFlow.SEND, send), Fixtures.SILENT_TOO_LONG);
+    Plan<VfioMigrationStatus> next =
+        silentTarget.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, receive(TaskPhase.Running), LiveFlow.SEND, send),
+            Fixtures.SILENT_TOO_LONG);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.NODE_LOST, readyReason(next));

@@ -46,17 +46,23 @@ class MigrationAdmissionTest {
   void aMigrationAskingAgainIsNotCountedAgainstItself() {
     assertNull(admission.admit(claim("a", "n1", "n2"), List.of()));
 
-    assertNull(admission.admit(claim("a", "n1", "n2"), List.of(migration("a", MigrationPhase.Running, "n1", "n2"))));
+    assertNull(
+        admission.admit(
+            claim("a", "n1", "n2"), List.of(migration("a", MigrationPhase.Running, "n1", "n2"))));
   }
 
   @Test
   void runningMigrationsTheCacheShowsCountAndEndedOnesFreeTheirSlots() {
-    List<VfioMigration> known = List.of(migration("x", MigrationPhase.Running, "n1", "n2"),
-        migration("y", MigrationPhase.Running, "n3", "n4"));
+    List<VfioMigration> known =
+        List.of(
+            migration("x", MigrationPhase.Running, "n1", "n2"),
+            migration("y", MigrationPhase.Running, "n3", "n4"));
     assertNotNull(admission.admit(claim("c", "n5", "n6"), known));
 
-    List<VfioMigration> later = List.of(migration("x", MigrationPhase.Succeeded, "n1", "n2"),
-        migration("y", MigrationPhase.Failed, "n3", "n4"));
+    List<VfioMigration> later =
+        List.of(
+            migration("x", MigrationPhase.Succeeded, "n1", "n2"),
+            migration("y", MigrationPhase.Failed, "n3", "n4"));
     assertNull(admission.admit(claim("c", "n5", "n6"), later));
   }
 
@@ -74,7 +80,8 @@ class MigrationAdmissionTest {
     return new MigrationAdmission.Claim("default/" + name, source, target);
   }
 
-  private static VfioMigration migration(String name, MigrationPhase phase, String source, String target) {
+  private static VfioMigration migration(
+      String name, MigrationPhase phase, String source, String target) {
     VfioMigration migration = new VfioMigration();
     migration.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
     VfioMigrationStatus status = new VfioMigrationStatus();

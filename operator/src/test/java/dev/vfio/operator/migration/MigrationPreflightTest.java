@@ -1,6 +1,5 @@
 package dev.vfio.operator.migration;
 
-import dev.vfio.api.v1alpha1.PodAnnotations;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +9,7 @@ import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.NodeDevice;
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
@@ -35,25 +35,43 @@ import org.junit.jupiter.api.Test;
 
 class MigrationPreflightTest {
   static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
-  final MigrationPreflight preflight = new MigrationPreflight(
-      new OperatorConfig("vfio-snapshots", Duration.ofMinutes(10), Duration.ofSeconds(60), 0, "", 5, 2, "ns/secret"));
+  final MigrationPreflight preflight =
+      new MigrationPreflight(
+          new OperatorConfig(
+              "vfio-snapshots",
+              Duration.ofMinutes(10),
+              Duration.ofSeconds(60),
+              0,
+              "",
+              5,
+              2,
+              "ns/secret"));
 
   @Test
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {
     Rejection rejection = rejected(migrationWith("\"transport\": \"Rdma\""));
 
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
-    assertTrue(rejection.message().startsWith(
-        "spec.transport: \"Rdma\" is not a value this operator knows (Auto, Direct, Storage);"), rejection.message());
+    assertTrue(
+        rejection
+            .message()
+            .startsWith(
+                "spec.transport: \"Rdma\" is not a value this operator knows (Auto, Direct, Storage);"),
+        rejection.message());
   }
 
   @Test
   void aNestedFieldThisOperatorDoesNotKnowIsRefusedWithItsPath() {
-    Rejection rejection = rejected(migrationWith(
-        "\"deviceMap\": [{\"source\": \"0000:3b:00.0\", \"target\": \"0000:5e:00.0\", \"lanes\": 2}]"));
+    Rejection rejection =
+        rejected(
+            migrationWith(
+                "\"deviceMap\": [{\"source\": \"0000:3b:00.0\", \"target\": \"0000:5e:00.0\", \"lanes\": 2}]"));
 
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
-    assertTrue(rejection.message().startsWith("spec.deviceMap[0].lanes is not a field this operator knows;"),
+    assertTrue(
+        rejection
+            .message()
+            .startsWith("spec.deviceMap[0].lanes is not a field this operator knows;"),
         rejection.message());
   }
 
@@ -65,7 +83,9 @@ class MigrationPreflightTest {
     Rejection rejection = rejected(migration);
 
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
-    assertTrue(rejection.message().startsWith("spec.targetPodName 'other/x' is not a valid name"), rejection.message());
+    assertTrue(
+        rejection.message().startsWith("spec.targetPodName 'other/x' is not a valid name"),
+        rejection.message());
   }
 
   @Test
@@ -74,7 +94,10 @@ class MigrationPreflightTest {
     migration.getSpec().getSource().setPodName(null);
     migration.getSpec().getSource().setSnapshotName("../../etc");
 
-    assertTrue(rejected(migration).message().startsWith("spec.source.snapshotName '../../etc' is not a valid name"));
+    assertTrue(
+        rejected(migration)
+            .message()
+            .startsWith("spec.source.snapshotName '../../etc' is not a valid name"));
   }
 
   @Test
@@ -85,24 +108,42 @@ class MigrationPreflightTest {
     earlier.getStatus().setPhase(MigrationPhase.Succeeded);
     earlier.getStatus().setSourcePodUid("uid-source");
 
-    var outcome = preflight.check(migrationWith("\"transport\": \"Direct\""), pods(target(true)), nodes(),
-        snapshot -> null, () -> List.of(earlier), NOW);
+    var outcome =
+        preflight.check(
+            migrationWith("\"transport\": \"Direct\""),
+            pods(target(true)),
+            nodes(),
+            snapshot -> null,
+            () -> List.of(earlier),
+            NOW);
 
     Rejection rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.SOURCE_STOPPED, rejection.reason());
-    assertTrue(rejection.message().startsWith("source pod gpu-workload is the source of VfioMigration earlier "
-        + "(Succeeded), which moved its device state to pod gpu-target"), rejection.message());
+    assertTrue(
+        rejection
+            .message()
+            .startsWith(
+                "source pod gpu-workload is the source of VfioMigration earlier "
+                    + "(Succeeded), which moved its device state to pod gpu-target"),
+        rejection.message());
   }
 
   @Test
   void aLiveMigrationBetweenRunningPodsIsPlannedWithItsPairsAndExpectedSize() {
-    var outcome = preflight.check(migrationWith("\"transport\": \"Direct\""), pods(target(true)), nodes(),
-        snapshot -> null, List::of, NOW);
+    var outcome =
+        preflight.check(
+            migrationWith("\"transport\": \"Direct\""),
+            pods(target(true)),
+            nodes(),
+            snapshot -> null,
+            List::of,
+            NOW);
 
     MigrationPlan plan = assertInstanceOf(MigrationPreflight.Accepted.class, outcome).plan();
     assertEquals("node-a", plan.sourceNode());
     assertEquals("node-b", plan.targetNode());
-    assertEquals(List.of("0000:3b:00.0>0000:af:00.0"),
+    assertEquals(
+        List.of("0000:3b:00.0>0000:af:00.0"),
         plan.pairs().stream().map(p -> p.getSource() + ">" + p.getTarget()).toList());
     assertEquals(4096, plan.expectedBytes());
     assertEquals(Duration.ofMinutes(10), plan.timeout());
@@ -110,11 +151,18 @@ class MigrationPreflightTest {
 
   @Test
   void aTargetThatDidNotOptInIsRefusedBeforeAnythingIsTouched() {
-    var outcome = preflight.check(migrationWith("\"transport\": \"Auto\""), pods(target(false)), nodes(),
-        snapshot -> null, List::of, NOW);
+    var outcome =
+        preflight.check(
+            migrationWith("\"transport\": \"Auto\""),
+            pods(target(false)),
+            nodes(),
+            snapshot -> null,
+            List::of,
+            NOW);
 
-    assertEquals(Reasons.TARGET_NOT_OPTED_IN, assertInstanceOf(MigrationPreflight.Rejected.class, outcome)
-        .rejection().reason());
+    assertEquals(
+        Reasons.TARGET_NOT_OPTED_IN,
+        assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection().reason());
   }
 
   @Test
@@ -123,7 +171,8 @@ class MigrationPreflightTest {
     migration.getSpec().setTargetPodName("gpu-workload");
     Pod both = pod("gpu-workload", "uid-source", "node-a", true);
 
-    var outcome = preflight.check(migration, name -> both, nodes(), snapshot -> null, List::of, NOW);
+    var outcome =
+        preflight.check(migration, name -> both, nodes(), snapshot -> null, List::of, NOW);
 
     var rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
@@ -136,7 +185,14 @@ class MigrationPreflightTest {
     migration.getSpec().getSource().setPodName(null);
     migration.getSpec().getSource().setSnapshotName("nightly");
 
-    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Ready), List::of, NOW);
+    var outcome =
+        preflight.check(
+            migration,
+            pods(target(true)),
+            nodes(),
+            name -> snapshot(SnapshotPhase.Ready),
+            List::of,
+            NOW);
 
     MigrationPlan plan = assertInstanceOf(MigrationPreflight.Accepted.class, outcome).plan();
     assertTrue(plan.fromSnapshot());
@@ -151,10 +207,18 @@ class MigrationPreflightTest {
     migration.getSpec().getSource().setPodName(null);
     migration.getSpec().getSource().setSnapshotName("nightly");
 
-    var outcome = preflight.check(migration, pods(target(true)), nodes(), name -> snapshot(SnapshotPhase.Running), List::of, NOW);
+    var outcome =
+        preflight.check(
+            migration,
+            pods(target(true)),
+            nodes(),
+            name -> snapshot(SnapshotPhase.Running),
+            List::of,
+            NOW);
 
-    assertEquals(Reasons.SNAPSHOT_NOT_READY, assertInstanceOf(MigrationPreflight.Rejected.class, outcome)
-        .rejection().reason());
+    assertEquals(
+        Reasons.SNAPSHOT_NOT_READY,
+        assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection().reason());
   }
 
   @Test
@@ -170,11 +234,18 @@ class MigrationPreflightTest {
     Pod young = target(true);
     young.getMetadata().setCreationTimestamp(NOW.toString());
 
-    var outcome = preflight.check(migrationWith("\"transport\": \"Auto\""), pods(young), nodes(),
-        snapshot -> null, List::of, NOW);
+    var outcome =
+        preflight.check(
+            migrationWith("\"transport\": \"Auto\""),
+            pods(young),
+            nodes(),
+            snapshot -> null,
+            List::of,
+            NOW);
 
-    assertEquals(Reasons.WAITING_FOR_INVENTORY, assertInstanceOf(MigrationPreflight.Waiting.class, outcome)
-        .why().reason());
+    assertEquals(
+        Reasons.WAITING_FOR_INVENTORY,
+        assertInstanceOf(MigrationPreflight.Waiting.class, outcome).why().reason());
   }
 
   private static Pod target(boolean optedIn) {
@@ -182,23 +253,40 @@ class MigrationPreflightTest {
   }
 
   private static Pod pod(String name, String uid, String node, boolean optedIn) {
-    return new PodBuilder().withNewMetadata().withName(name).withNamespace("default").withUid(uid)
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace("default")
+        .withUid(uid)
         .withCreationTimestamp(NOW.minusSeconds(600).toString())
-        .withAnnotations(optedIn ? Map.of(PodAnnotations.RESTORE_TARGET, "true") : Map.of()).endMetadata()
-        .withNewSpec().withNodeName(node).endSpec()
-        .withNewStatus().withPhase("Running").endStatus().build();
+        .withAnnotations(optedIn ? Map.of(PodAnnotations.RESTORE_TARGET, "true") : Map.of())
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName(node)
+        .endSpec()
+        .withNewStatus()
+        .withPhase("Running")
+        .endStatus()
+        .build();
   }
 
   /** The source gpu-workload on node-a and {@code target}. */
   private static Function<String, Pod> pods(Pod target) {
     Pod source = pod("gpu-workload", "uid-source", "node-a", false);
-    return name -> name.equals("gpu-workload") ? source : name.equals(target.getMetadata().getName()) ? target : null;
+    return name ->
+        name.equals("gpu-workload")
+            ? source
+            : name.equals(target.getMetadata().getName()) ? target : null;
   }
 
   /** node-a holding 0000:3b:00.0 for the source, node-b holding 0000:af:00.0 for the target. */
   private static Function<String, VfioNode> nodes() {
-    Map<String, VfioNode> nodes = Map.of("node-a", node("node-a", "0000:3b:00.0", "uid-source"),
-        "node-b", node("node-b", "0000:af:00.0", "uid-target"));
+    Map<String, VfioNode> nodes =
+        Map.of(
+            "node-a",
+            node("node-a", "0000:3b:00.0", "uid-source"),
+            "node-b",
+            node("node-b", "0000:af:00.0", "uid-target"));
     return nodes::get;
   }
 
@@ -207,7 +295,8 @@ class MigrationPreflightTest {
     node.setMetadata(new ObjectMetaBuilder().withName(name).build());
     VfioNodeStatus status = new VfioNodeStatus();
     status.setHeartbeatTime(NOW.minusSeconds(5).toString());
-    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    status.setConditions(
+        List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
     NodeDevice device = new NodeDevice();
     device.setAddress(address);
     device.setDriver("vfio-pci");
@@ -225,7 +314,8 @@ class MigrationPreflightTest {
 
   private static VfioSnapshot snapshot(SnapshotPhase phase) {
     VfioSnapshot snapshot = new VfioSnapshot();
-    snapshot.setMetadata(new ObjectMetaBuilder().withName("nightly").withNamespace("default").build());
+    snapshot.setMetadata(
+        new ObjectMetaBuilder().withName("nightly").withNamespace("default").build());
     snapshot.setSpec(new VfioSnapshotSpec());
     VfioSnapshotStatus status = new VfioSnapshotStatus();
     status.setPhase(phase);
@@ -243,19 +333,23 @@ class MigrationPreflightTest {
 
   /** Refused before any pod, node or snapshot is looked up: none exists here. */
   private Rejection rejected(VfioMigration migration) {
-    var outcome = preflight.check(migration, pod -> null, node -> null, snapshot -> null, List::of, NOW);
+    var outcome =
+        preflight.check(migration, pod -> null, node -> null, snapshot -> null, List::of, NOW);
     return assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
   }
 
   /**
-   * gpu-workload into gpu-target as the API server stores it, with {@code json} besides: a field
-   * or value only a newer CRD has, or one this operator knows.
+   * gpu-workload into gpu-target as the API server stores it, with {@code json} besides: a field or
+   * value only a newer CRD has, or one this operator knows.
    */
   private static VfioMigration migrationWith(String json) {
-    return Serialization.unmarshal("""
+    return Serialization.unmarshal(
+        """
         {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioMigration",
          "metadata": {"name": "mig", "namespace": "default"},
          "spec": {"source": {"podName": "gpu-workload"}, "targetPodName": "gpu-target", %s}}
-        """.formatted(json), VfioMigration.class);
+        """
+            .formatted(json),
+        VfioMigration.class);
   }
 }

@@ -25,17 +25,22 @@ import org.junit.jupiter.api.Test;
 class MigrationStatusesTest {
   @Test
   void aWaitingMigrationIsPendingWithTheReasonItWaits() {
-    VfioMigrationStatus pending = MigrationStatuses.pending(Fixtures.live(),
-        new Rejection(Reasons.WAITING_FOR_CAPACITY, "2 migrations are in flight"), NOW);
+    VfioMigrationStatus pending =
+        MigrationStatuses.pending(
+            Fixtures.live(),
+            new Rejection(Reasons.WAITING_FOR_CAPACITY, "2 migrations are in flight"),
+            NOW);
 
     assertEquals(MigrationPhase.Pending, pending.getPhase());
-    assertReady(pending, Condition.FALSE, Reasons.WAITING_FOR_CAPACITY, "2 migrations are in flight");
+    assertReady(
+        pending, Condition.FALSE, Reasons.WAITING_FOR_CAPACITY, "2 migrations are in flight");
     assertEquals(1L, pending.getObservedGeneration());
   }
 
   @Test
   void aStartedMigrationRunsWithItsNodesAndTheExpectedSize() {
-    VfioMigrationStatus started = MigrationStatuses.started(Fixtures.live(), Fixtures.livePlan(), STARTED);
+    VfioMigrationStatus started =
+        MigrationStatuses.started(Fixtures.live(), Fixtures.livePlan(), STARTED);
 
     assertEquals(MigrationPhase.Running, started.getPhase());
     assertEquals(Stage.Preparing, started.getStage());
@@ -43,21 +48,32 @@ class MigrationStatusesTest {
     assertEquals("node-b", started.getTargetNode());
     assertEquals(STARTED.toString(), started.getStartTime());
     assertEquals(1L << 20, started.getProgress().getTotalBytes());
-    assertReady(started, Condition.FALSE, Reasons.IN_PROGRESS, "migrating 1 device(s) into pod target on node node-b");
+    assertReady(
+        started,
+        Condition.FALSE,
+        Reasons.IN_PROGRESS,
+        "migrating 1 device(s) into pod target on node node-b");
   }
 
   @Test
   void progressMirrorsTheMoverAndNeverShowsMoreDoneThanTotal() {
     VfioMigration migration = Fixtures.running(Fixtures.live());
-    VfioNodeTask send = task("send", TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running, status -> {
-      status.setBytesDone(3000L);
-      status.setTotalBytes(2000L);
-      status.setPrecopyRounds(3);
-      status.setStage(Stage.Precopy);
-      PrecopyProgress precopy = new PrecopyProgress();
-      precopy.setDirtyBytes(4096L);
-      status.setPrecopy(precopy);
-    });
+    VfioNodeTask send =
+        task(
+            "send",
+            TaskOperation.Send,
+            "node-a",
+            "source-uid",
+            TaskPhase.Running,
+            status -> {
+              status.setBytesDone(3000L);
+              status.setTotalBytes(2000L);
+              status.setPrecopyRounds(3);
+              status.setStage(Stage.Precopy);
+              PrecopyProgress precopy = new PrecopyProgress();
+              precopy.setDirtyBytes(4096L);
+              status.setPrecopy(precopy);
+            });
 
     VfioMigrationStatus next = MigrationStatuses.progressed(migration, send, Stage.Precopy);
 
@@ -73,7 +89,8 @@ class MigrationStatusesTest {
   @Test
   void aMigrationRollingBackStaysRollingBackWhateverStageTheTasksReport() {
     VfioMigration migration = Fixtures.running(Fixtures.live());
-    migration.setStatus(MigrationStatuses.rollingBack(migration, Reasons.TIMEOUT, "rolling back", NOW));
+    migration.setStatus(
+        MigrationStatuses.rollingBack(migration, Reasons.TIMEOUT, "rolling back", NOW));
 
     VfioMigrationStatus next = MigrationStatuses.progressed(migration, null, Stage.StopCopy);
 
@@ -84,12 +101,24 @@ class MigrationStatusesTest {
   @Test
   void aSucceededMigrationReportsTheTargetsDevicesDowntimeAndThroughput() {
     VfioMigration migration = Fixtures.running(Fixtures.live());
-    VfioNodeTask send = task("send", TaskOperation.Send, "node-a", "source-uid", TaskPhase.Succeeded,
-        status -> status.setBytesDone(30_000L));
+    VfioNodeTask send =
+        task(
+            "send",
+            TaskOperation.Send,
+            "node-a",
+            "source-uid",
+            TaskPhase.Succeeded,
+            status -> status.setBytesDone(30_000L));
     DeviceResult device = new DeviceResult();
     device.setAddress("0000:af:00.0");
-    VfioNodeTask receive = task("receive", TaskOperation.Receive, "node-b", "target-uid", TaskPhase.Succeeded,
-        status -> status.setDevices(List.of(device)));
+    VfioNodeTask receive =
+        task(
+            "receive",
+            TaskOperation.Receive,
+            "node-b",
+            "target-uid",
+            TaskPhase.Succeeded,
+            status -> status.setDevices(List.of(device)));
 
     VfioMigrationStatus next = MigrationStatuses.succeeded(migration, send, receive, 150L, NOW);
 
@@ -97,15 +126,23 @@ class MigrationStatusesTest {
     assertEquals(Stage.Done, next.getStage());
     assertEquals(List.of(device), next.getDevices());
     assertEquals(150L, next.getDowntimeMillis());
-    assertEquals(30_000 / 30, next.getThroughputBytesPerSecond(), "30 000 bytes over the 30 s since the start");
+    assertEquals(
+        30_000 / 30,
+        next.getThroughputBytesPerSecond(),
+        "30 000 bytes over the 30 s since the start");
     assertEquals(100, next.getProgress().getPercent());
     assertEquals(NOW.toString(), next.getCompletionTime());
-    assertReady(next, Condition.TRUE, Reasons.SUCCEEDED, "the device state of 1 device(s) runs in pod target");
+    assertReady(
+        next,
+        Condition.TRUE,
+        Reasons.SUCCEEDED,
+        "the device state of 1 device(s) runs in pod target");
   }
 
   @Test
   void aMigrationFailedBeforeItStartedHasNoStage() {
-    VfioMigrationStatus failed = MigrationStatuses.failed(Fixtures.live(), Reasons.POD_NOT_FOUND, "no pod", NOW);
+    VfioMigrationStatus failed =
+        MigrationStatuses.failed(Fixtures.live(), Reasons.POD_NOT_FOUND, "no pod", NOW);
 
     assertEquals(MigrationPhase.Failed, failed.getPhase());
     assertNull(failed.getStage());
@@ -117,14 +154,18 @@ class MigrationStatusesTest {
     VfioMigration migration = Fixtures.running(Fixtures.live());
     migration.setStatus(MigrationStatuses.started(migration, Fixtures.livePlan(), STARTED));
 
-    VfioMigrationStatus failed = MigrationStatuses.failed(migration, Reasons.TIMEOUT, "too slow", NOW);
+    VfioMigrationStatus failed =
+        MigrationStatuses.failed(migration, Reasons.TIMEOUT, "too slow", NOW);
 
     assertEquals(Stage.Done, failed.getStage());
-    assertEquals(STARTED.toString(), Conditions.find(failed.getConditions(), Conditions.READY).getLastTransitionTime(),
+    assertEquals(
+        STARTED.toString(),
+        Conditions.find(failed.getConditions(), Conditions.READY).getLastTransitionTime(),
         "Ready was False already");
   }
 
-  private static void assertReady(VfioMigrationStatus status, String value, String reason, String message) {
+  private static void assertReady(
+      VfioMigrationStatus status, String value, String reason, String message) {
     Condition ready = Conditions.find(status.getConditions(), Conditions.READY);
     assertEquals(value, ready.getStatus());
     assertEquals(reason, ready.getReason());

@@ -33,8 +33,17 @@ class RestoreFlowTest {
 
   @Test
   void aRestoreStartsWithOneLoadOfTheSnapshotsBlobsIntoTheTarget() {
-    MigrationPlan plan = new MigrationPlan(null, null, "vfio-snapshots", "default/nightly",
-        pod("target", "target-uid", "node-b"), "node-b", Fixtures.pairs(), 4096, Duration.ofMinutes(3));
+    MigrationPlan plan =
+        new MigrationPlan(
+            null,
+            null,
+            "vfio-snapshots",
+            "default/nightly",
+            pod("target", "target-uid", "node-b"),
+            "node-b",
+            Fixtures.pairs(),
+            4096,
+            Duration.ofMinutes(3));
 
     Plan<VfioMigrationStatus> started = flow.start(Fixtures.restore(), plan, STARTED);
 
@@ -56,7 +65,8 @@ class RestoreFlowTest {
   void aLoadThatSucceededEndsTheRestoreSucceeded() {
     VfioNodeTask load = load(TaskPhase.Succeeded);
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
 
     assertEquals(MigrationPhase.Succeeded, next.status().getPhase());
     assertEquals("Succeeded", next.ending().outcome());
@@ -65,31 +75,46 @@ class RestoreFlowTest {
 
   @Test
   void aLoadThatFailedEndsTheRestoreFailedWithItsReasonAndMessage() {
-    VfioNodeTask load = Fixtures.task(RestoreFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Failed,
-        status -> {
-          status.setReason(Reasons.BLOB_CORRUPT);
-          status.setMessage("chunk 3 fails its CRC");
-        });
+    VfioNodeTask load =
+        Fixtures.task(
+            RestoreFlow.LOAD,
+            TaskOperation.Load,
+            "node-b",
+            "target-uid",
+            TaskPhase.Failed,
+            status -> {
+              status.setReason(Reasons.BLOB_CORRUPT);
+              status.setMessage("chunk 3 fails its CRC");
+            });
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.BLOB_CORRUPT, readyReason(next));
-    assertEquals("Load on node node-b: chunk 3 fails its CRC",
+    assertEquals(
+        "Load on node node-b: chunk 3 fails its CRC",
         dev.vfio.api.v1alpha1.Conditions.find(next.status().getConditions(), "Ready").getMessage());
     assertEquals(List.of(Reasons.BLOB_CORRUPT), reasons(next));
   }
 
   @Test
   void aRunningLoadIsMirroredAndLookedAtAgain() {
-    VfioNodeTask load = Fixtures.task(RestoreFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Running,
-        status -> {
-          status.setStage(Stage.Loading);
-          status.setBytesDone(1024L);
-          status.setTotalBytes(4096L);
-        });
+    VfioNodeTask load =
+        Fixtures.task(
+            RestoreFlow.LOAD,
+            TaskOperation.Load,
+            "node-b",
+            "target-uid",
+            TaskPhase.Running,
+            status -> {
+              status.setStage(Stage.Loading);
+              status.setBytesDone(1024L);
+              status.setTotalBytes(4096L);
+            });
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
 
     assertEquals(Stage.Loading, next.status().getStage());
     assertEquals(1024, next.status().getProgress().getBytesDone());
@@ -99,8 +124,9 @@ class RestoreFlowTest {
 
   @Test
   void pastTheDeadlineTheLoadIsCancelledAndTheRestoreRollsBackForTimeout() {
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.restore()),
-        Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), LATE);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), LATE);
 
     assertEquals(List.of("mig-load"), cancelled(next));
     assertEquals(Stage.RollingBack, next.status().getStage());
@@ -109,10 +135,12 @@ class RestoreFlowTest {
 
   @Test
   void aTargetPodReplacedUnderItsNameCancelsTheLoad() {
-    RestoreFlow replaced = new RestoreFlow(Fixtures.steps(Fixtures.pods(pod("target", "another-uid", "node-b"))));
+    RestoreFlow replaced =
+        new RestoreFlow(Fixtures.steps(Fixtures.pods(pod("target", "another-uid", "node-b"))));
 
-    Plan<VfioMigrationStatus> next = replaced.follow(running(Fixtures.restore()),
-        Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), NOW);
+    Plan<VfioMigrationStatus> next =
+        replaced.follow(
+            running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), NOW);
 
     assertEquals(List.of("mig-load"), cancelled(next));
     assertEquals(Reasons.TARGET_POD_CHANGED, readyReason(next));
@@ -120,12 +148,15 @@ class RestoreFlowTest {
 
   @Test
   void aLoadCancelledByTheRollbackEndsFailedWithWhatStartedTheRollback() {
-    var rollingBack = flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), LATE);
+    var rollingBack =
+        flow.follow(
+            running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), LATE);
     var migration = running(Fixtures.restore());
     migration.setStatus(rollingBack.status());
 
-    Plan<VfioMigrationStatus> next = flow.follow(migration, Map.of(RestoreFlow.LOAD, load(TaskPhase.Cancelled)),
-        LATE.plusSeconds(2));
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            migration, Map.of(RestoreFlow.LOAD, load(TaskPhase.Cancelled)), LATE.plusSeconds(2));
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.TIMEOUT, readyReason(next));
@@ -134,19 +165,25 @@ class RestoreFlowTest {
 
   @Test
   void aLoadWhoseAgentFellSilentIsWaitedForUntilTheNodeIsLostThenTheRestoreFailsNodeLost() {
-    RestoreFlow silentTarget = new RestoreFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()));
+    RestoreFlow silentTarget =
+        new RestoreFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()));
 
-    Plan<VfioMigrationStatus> waiting = silentTarget.follow(running(Fixtures.restore()),
-        Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), NOW);
-    Plan<VfioMigrationStatus> lost = silentTarget.follow(running(Fixtures.restore()),
-        Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), Fixtures.SILENT_TOO_LONG);
+    Plan<VfioMigrationStatus> waiting =
+        silentTarget.follow(
+            running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), NOW);
+    Plan<VfioMigrationStatus> lost =
+        silentTarget.follow(
+            running(Fixtures.restore()),
+            Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)),
+            Fixtures.SILENT_TOO_LONG);
 
     assertEquals(MigrationPhase.Running, waiting.status().getPhase());
     assertEquals(FlowSteps.POLL, waiting.requeue(), "the silence is noticed without an event");
     assertEquals(MigrationPhase.Failed, lost.status().getPhase());
     assertEquals(Reasons.NODE_LOST, readyReason(lost));
     String message = Conditions.find(lost.status().getConditions(), Conditions.READY).getMessage();
-    assertTrue(message.contains("node node-b") && message.contains("no heartbeat for 121s"), message);
+    assertTrue(
+        message.contains("node node-b") && message.contains("no heartbeat for 121s"), message);
     assertTrue(lost.tasks().isEmpty(), "nothing to wait for from a lost node");
   }
 

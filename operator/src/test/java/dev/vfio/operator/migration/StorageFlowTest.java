@@ -34,7 +34,8 @@ class StorageFlowTest {
 
   @Test
   void aStorageMigrationStartsWithASaveThatLeavesTheSourceStoppedAndNamesTheTarget() {
-    Plan<VfioMigrationStatus> started = flow.start(Fixtures.storage(), Fixtures.livePlan(), STARTED);
+    Plan<VfioMigrationStatus> started =
+        flow.start(Fixtures.storage(), Fixtures.livePlan(), STARTED);
 
     TaskAction.Create save = Fixtures.actions(started, TaskAction.Create.class).get(0);
     assertEquals(StorageFlow.SAVE, save.role());
@@ -52,10 +53,17 @@ class StorageFlowTest {
 
   @Test
   void whileTheSaveRunsItsProgressIsMirroredAndNothingElseStarts() {
-    VfioNodeTask save = task(StorageFlow.SAVE, TaskOperation.Save, "node-a", "source-uid", TaskPhase.Running,
-        status -> status.setStage(Stage.StopCopy));
+    VfioNodeTask save =
+        task(
+            StorageFlow.SAVE,
+            TaskOperation.Save,
+            "node-a",
+            "source-uid",
+            TaskPhase.Running,
+            status -> status.setStage(Stage.StopCopy));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, save), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, save), NOW);
 
     assertEquals(Stage.StopCopy, next.status().getStage());
     assertEquals(List.of(), next.tasks());
@@ -63,12 +71,16 @@ class StorageFlowTest {
 
   @Test
   void onceSavedTheLoadIntoTheTargetNamedByTheSaveIsCreated() {
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, saved()), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, saved()), NOW);
 
     VfioNodeTaskSpec load = created(next, StorageFlow.LOAD);
     assertEquals("node-b", load.getNodeName());
     assertEquals("target", load.getPodName());
-    assertEquals("target-uid", load.getPodUid(), "the target the state was saved for, not whatever has its name now");
+    assertEquals(
+        "target-uid",
+        load.getPodUid(),
+        "the target the state was saved for, not whatever has its name now");
     assertEquals(List.of("0000:af:00.0"), load.getDevices());
     assertEquals("default/vmig-mig-uid", load.getBlobDirectory());
     assertNull(next.status(), "the status waits for the load");
@@ -76,11 +88,20 @@ class StorageFlowTest {
 
   @Test
   void aLoadThatSucceededEndsTheMigrationAndDeletesTheBlobsInTransit() {
-    VfioNodeTask load = task(StorageFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Succeeded,
-        status -> status.setResumedAt(NOW.plusMillis(700).toString()));
+    VfioNodeTask load =
+        task(
+            StorageFlow.LOAD,
+            TaskOperation.Load,
+            "node-b",
+            "target-uid",
+            TaskPhase.Succeeded,
+            status -> status.setResumedAt(NOW.plusMillis(700).toString()));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.storage()),
-        Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load), NOW.plusSeconds(1));
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.storage()),
+            Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load),
+            NOW.plusSeconds(1));
 
     assertEquals(MigrationPhase.Succeeded, next.status().getPhase());
     assertEquals(700L, next.status().getDowntimeMillis());
@@ -91,11 +112,20 @@ class StorageFlowTest {
 
   @Test
   void aLoadThatFailedResumesTheSourceBeforeTheMigrationFails() {
-    VfioNodeTask load = task(StorageFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Failed,
-        status -> status.setReason(Reasons.STATE_REJECTED));
+    VfioNodeTask load =
+        task(
+            StorageFlow.LOAD,
+            TaskOperation.Load,
+            "node-b",
+            "target-uid",
+            TaskPhase.Failed,
+            status -> status.setReason(Reasons.STATE_REJECTED));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.storage()),
-        Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.storage()),
+            Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load),
+            NOW);
 
     VfioNodeTaskSpec resume = created(next, StorageFlow.RESUME);
     assertEquals(TaskOperation.Resume, resume.getOperation());
@@ -108,9 +138,22 @@ class StorageFlowTest {
 
   @Test
   void whileTheSourceResumesNothingChanges() {
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, saved(),
-        StorageFlow.LOAD, failedLoad(), StorageFlow.RESUME,
-        task(StorageFlow.RESUME, TaskOperation.Resume, "node-a", "source-uid", TaskPhase.Running)), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.storage()),
+            Map.of(
+                StorageFlow.SAVE,
+                saved(),
+                StorageFlow.LOAD,
+                failedLoad(),
+                StorageFlow.RESUME,
+                task(
+                    StorageFlow.RESUME,
+                    TaskOperation.Resume,
+                    "node-a",
+                    "source-uid",
+                    TaskPhase.Running)),
+            NOW);
 
     assertNull(next.status());
     assertTrue(next.tasks().isEmpty());
@@ -120,25 +163,49 @@ class StorageFlowTest {
   @Test
   void onceTheSourceRunsAgainTheMigrationFailsWithTheLoadsReason() {
     VfioMigration migration = running(Fixtures.storage());
-    migration.setStatus(flow.follow(migration, Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, failedLoad()), NOW)
-        .status());
+    migration.setStatus(
+        flow.follow(
+                migration, Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, failedLoad()), NOW)
+            .status());
 
-    Plan<VfioMigrationStatus> next = flow.follow(migration, Map.of(StorageFlow.SAVE, saved(),
-        StorageFlow.LOAD, failedLoad(), StorageFlow.RESUME,
-        task(StorageFlow.RESUME, TaskOperation.Resume, "node-a", "source-uid", TaskPhase.Succeeded)), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            migration,
+            Map.of(
+                StorageFlow.SAVE,
+                saved(),
+                StorageFlow.LOAD,
+                failedLoad(),
+                StorageFlow.RESUME,
+                task(
+                    StorageFlow.RESUME,
+                    TaskOperation.Resume,
+                    "node-a",
+                    "source-uid",
+                    TaskPhase.Succeeded)),
+            NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.STATE_REJECTED, readyReason(next));
-    assertTrue(Conditions.find(next.status().getConditions(), Conditions.READY).getMessage()
-        .endsWith("; the source was resumed: Resume on node node-a: ended Succeeded"));
+    assertTrue(
+        Conditions.find(next.status().getConditions(), Conditions.READY)
+            .getMessage()
+            .endsWith("; the source was resumed: Resume on node node-a: ended Succeeded"));
   }
 
   @Test
   void aSaveThatFailedEndsTheMigrationFailed() {
-    VfioNodeTask save = task(StorageFlow.SAVE, TaskOperation.Save, "node-a", "source-uid", TaskPhase.Failed,
-        status -> status.setReason(Reasons.STORAGE_FULL));
+    VfioNodeTask save =
+        task(
+            StorageFlow.SAVE,
+            TaskOperation.Save,
+            "node-a",
+            "source-uid",
+            TaskPhase.Failed,
+            status -> status.setReason(Reasons.STORAGE_FULL));
 
-    Plan<VfioMigrationStatus> next = flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, save), NOW);
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, save), NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.STORAGE_FULL, readyReason(next));
@@ -146,23 +213,37 @@ class StorageFlowTest {
 
   @Test
   void aLoadOnALostNodeFailsTheMigrationNodeLostAndLeavesTheSourceStopped() {
-    StorageFlow silentTarget = new StorageFlow(Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
-        "vfio-snapshots");
-    VfioNodeTask load = task(StorageFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Running);
+    StorageFlow silentTarget =
+        new StorageFlow(
+            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
+            "vfio-snapshots");
+    VfioNodeTask load =
+        task(StorageFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Running);
 
-    Plan<VfioMigrationStatus> next = silentTarget.follow(running(Fixtures.storage()),
-        Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load), Fixtures.SILENT_TOO_LONG);
+    Plan<VfioMigrationStatus> next =
+        silentTarget.follow(
+            running(Fixtures.storage()),
+            Map.of(StorageFlow.SAVE, saved(), StorageFlow.LOAD, load),
+            Fixtures.SILENT_TOO_LONG);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reasons.NODE_LOST, readyReason(next));
     assertTrue(next.tasks().isEmpty(), "no Resume: the lost target may run the state");
-    assertTrue(Conditions.find(next.status().getConditions(), Conditions.READY).getMessage()
-        .contains("the source pod's devices stay stopped"));
+    assertTrue(
+        Conditions.find(next.status().getConditions(), Conditions.READY)
+            .getMessage()
+            .contains("the source pod's devices stay stopped"));
   }
 
   private static VfioNodeTask saved() {
-    VfioNodeTask save = task(StorageFlow.SAVE, TaskOperation.Save, "node-a", "source-uid", TaskPhase.Succeeded,
-        status -> status.setStoppedAt(NOW.toString()));
+    VfioNodeTask save =
+        task(
+            StorageFlow.SAVE,
+            TaskOperation.Save,
+            "node-a",
+            "source-uid",
+            TaskPhase.Succeeded,
+            status -> status.setStoppedAt(NOW.toString()));
     save.getMetadata().setAnnotations(Map.of(StorageFlow.TARGET_UID, "target-uid"));
     save.getSpec().setPodName("source");
     save.getSpec().setStorageClaim("vfio-snapshots");
@@ -171,7 +252,12 @@ class StorageFlowTest {
   }
 
   private static VfioNodeTask failedLoad() {
-    return task(StorageFlow.LOAD, TaskOperation.Load, "node-b", "target-uid", TaskPhase.Failed,
+    return task(
+        StorageFlow.LOAD,
+        TaskOperation.Load,
+        "node-b",
+        "target-uid",
+        TaskPhase.Failed,
         status -> status.setReason(Reasons.STATE_REJECTED));
   }
 }

@@ -17,11 +17,27 @@ class ObjectNamesTest {
 
   @Test
   void everyValidParentNameGivesEveryRoleAValidTaskName() {
-    ValidNames.awkward().forEach(parent -> ROLES.forEach(role -> {
-      String task = ObjectNames.task(parent, role);
-      assertTrue(ValidNames.isSubdomain(task), () -> "task " + task + " (" + task.length()
-          + " chars) of " + role + " for " + parent + " (" + parent.length() + " chars)");
-    }));
+    ValidNames.awkward()
+        .forEach(
+            parent ->
+                ROLES.forEach(
+                    role -> {
+                      String task = ObjectNames.task(parent, role);
+                      assertTrue(
+                          ValidNames.isSubdomain(task),
+                          () ->
+                              "task "
+                                  + task
+                                  + " ("
+                                  + task.length()
+                                  + " chars) of "
+                                  + role
+                                  + " for "
+                                  + parent
+                                  + " ("
+                                  + parent.length()
+                                  + " chars)");
+                    }));
   }
 
   @Test
@@ -48,7 +64,8 @@ class ObjectNamesTest {
     String parent = "a".repeat(ValidNames.MAX);
 
     assertEquals("a".repeat(237) + "-71842e9f3b-save", ObjectNames.task(parent, "save"));
-    assertEquals("a".repeat(229) + "-b577570c00-delete-blobs", ObjectNames.task(parent, "delete-blobs"));
+    assertEquals(
+        "a".repeat(229) + "-b577570c00-delete-blobs", ObjectNames.task(parent, "delete-blobs"));
   }
 
   @Test
@@ -71,11 +88,24 @@ class ObjectNamesTest {
 
   @Test
   void everyValidObjectNameGivesAValidEventName() {
-    ValidNames.awkward().forEach(object -> {
-      String event = ObjectNames.event(object, "uid\nWarning\nTimeout\nnot Ready within 10m");
-      assertTrue(ValidNames.isSubdomain(event), () -> "event " + event + " (" + event.length()
-          + " chars) about " + object + " (" + object.length() + " chars)");
-    });
+    ValidNames.awkward()
+        .forEach(
+            object -> {
+              String event =
+                  ObjectNames.event(object, "uid\nWarning\nTimeout\nnot Ready within 10m");
+              assertTrue(
+                  ValidNames.isSubdomain(event),
+                  () ->
+                      "event "
+                          + event
+                          + " ("
+                          + event.length()
+                          + " chars) about "
+                          + object
+                          + " ("
+                          + object.length()
+                          + " chars)");
+            });
   }
 
   @Test
@@ -84,7 +114,9 @@ class ObjectNamesTest {
 
     assertTrue(first.startsWith("nightly."), first);
     assertEquals(first, ObjectNames.event("nightly", "uid-1\nNormal\nStarted\nsaving 1 device(s)"));
-    assertNotEquals(first, ObjectNames.event("nightly", "uid-1\nNormal\nStarted\nsaving 2 device(s)"));
-    assertNotEquals(first, ObjectNames.event("nightly", "uid-2\nNormal\nStarted\nsaving 1 device(s)"));
+    assertNotEquals(
+        first, ObjectNames.event("nightly", "uid-1\nNormal\nStarted\nsaving 2 device(s)"));
+    assertNotEquals(
+        first, ObjectNames.event("nightly", "uid-2\nNormal\nStarted\nsaving 1 device(s)"));
   }
 }

@@ -5,15 +5,17 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * Kubernetes' rules for names and label values, written out here from the API server's
- * validation rather than taken from the code under test, and the most awkward names they allow.
+ * Kubernetes' rules for names and label values, written out here from the API server's validation
+ * rather than taken from the code under test, and the most awkward names they allow.
  */
 public final class ValidNames {
   /** The longest object name the API server accepts. */
   public static final int MAX = 253;
+
   private static final Pattern SUBDOMAIN =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
+  private static final Pattern LABEL_VALUE =
+      Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
 
   private ValidNames() {}
 
@@ -32,11 +34,28 @@ public final class ValidNames {
    * every index one may stand, so that wherever a cut falls, some name has a separator right there.
    */
   public static Stream<String> awkward() {
-    Stream<String> plain = IntStream.rangeClosed(1, MAX).boxed().flatMap(length ->
-        Stream.of("a".repeat(length), digits(length), "1.".repeat(length).substring(0, length)));
-    Stream<String> separated = IntStream.rangeClosed(MAX - 20, MAX).boxed().flatMap(length ->
-        IntStream.range(1, length - 1).boxed().flatMap(at -> Stream.of(
-            withAt(length, at, "."), withAt(length, at, "-"), withAt(length, at, "--"))));
+    Stream<String> plain =
+        IntStream.rangeClosed(1, MAX)
+            .boxed()
+            .flatMap(
+                length ->
+                    Stream.of(
+                        "a".repeat(length),
+                        digits(length),
+                        "1.".repeat(length).substring(0, length)));
+    Stream<String> separated =
+        IntStream.rangeClosed(MAX - 20, MAX)
+            .boxed()
+            .flatMap(
+                length ->
+                    IntStream.range(1, length - 1)
+                        .boxed()
+                        .flatMap(
+                            at ->
+                                Stream.of(
+                                    withAt(length, at, "."),
+                                    withAt(length, at, "-"),
+                                    withAt(length, at, "--"))));
     return Stream.concat(plain, separated).filter(ValidNames::isSubdomain);
   }
 

@@ -31,76 +31,117 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class SnapshotPreflightTest {
   static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
-  final SnapshotPreflight preflight = new SnapshotPreflight(
-      new OperatorConfig("vfio-snapshots", Duration.ofMinutes(10), Duration.ofSeconds(60), 0, "", 5, 2, "ns/secret"));
+  final SnapshotPreflight preflight =
+      new SnapshotPreflight(
+          new OperatorConfig(
+              "vfio-snapshots",
+              Duration.ofMinutes(10),
+              Duration.ofSeconds(60),
+              0,
+              "",
+              5,
+              2,
+              "ns/secret"));
 
   @Test
   void podWithMigratableDevicesIsAcceptedWithAllItsDevices() {
-    var outcome = check(snapshot(spec -> { }), pod("Running"), node(NOW.minusSeconds(5), "STOP_COPY"));
+    var outcome =
+        check(snapshot(spec -> {}), pod("Running"), node(NOW.minusSeconds(5), "STOP_COPY"));
 
     SnapshotPlan plan = assertInstanceOf(SnapshotPreflight.Accepted.class, outcome).plan();
     assertEquals("node-a", plan.nodeName());
-    assertEquals(List.of("0000:3b:00.0"), plan.devices().stream().map(NodeDevice::getAddress).toList());
+    assertEquals(
+        List.of("0000:3b:00.0"), plan.devices().stream().map(NodeDevice::getAddress).toList());
     assertEquals("vfio-snapshots", plan.storageClaim());
     assertEquals(Duration.ofMinutes(10), plan.timeout());
   }
 
   @ParameterizedTest
-  @EnumSource(value = MigrationPhase.class, names = {"Running", "Succeeded"})
+  @EnumSource(
+      value = MigrationPhase.class,
+      names = {"Running", "Succeeded"})
   void aPodAMigrationLeftStoppedIsRefusedNamingTheMigration(MigrationPhase phase) {
-    var outcome = preflight.check(snapshot(spec -> { }), name -> pod("Running"), name -> node(NOW.minusSeconds(5), "STOP_COPY"),
-        () -> List.of(migrationFrom("uid-1", phase)), NOW);
+    var outcome =
+        preflight.check(
+            snapshot(spec -> {}),
+            name -> pod("Running"),
+            name -> node(NOW.minusSeconds(5), "STOP_COPY"),
+            () -> List.of(migrationFrom("uid-1", phase)),
+            NOW);
 
     Rejection rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.SOURCE_STOPPED, rejection.reason());
-    assertTrue(rejection.message().contains("VfioMigration move-away (" + phase + ")"), rejection.message());
+    assertTrue(
+        rejection.message().contains("VfioMigration move-away (" + phase + ")"),
+        rejection.message());
   }
 
   @Test
   void aPodWhoseMigrationFailedOrThatWasOnlyItsTargetIsAccepted() {
-    var outcome = preflight.check(snapshot(spec -> { }), name -> pod("Running"), name -> node(NOW.minusSeconds(5), "STOP_COPY"),
-        () -> List.of(migrationFrom("uid-1", MigrationPhase.Failed), migrationFrom("uid-other", MigrationPhase.Succeeded)),
-        NOW);
+    var outcome =
+        preflight.check(
+            snapshot(spec -> {}),
+            name -> pod("Running"),
+            name -> node(NOW.minusSeconds(5), "STOP_COPY"),
+            () ->
+                List.of(
+                    migrationFrom("uid-1", MigrationPhase.Failed),
+                    migrationFrom("uid-other", MigrationPhase.Succeeded)),
+            NOW);
 
     assertInstanceOf(SnapshotPreflight.Accepted.class, outcome);
   }
 
   /** A migration {@code move-away} of the pod with UID {@code sourceUid}, now in {@code phase}. */
   private static VfioMigration migrationFrom(String sourceUid, MigrationPhase phase) {
-    return Serialization.unmarshal("""
+    return Serialization.unmarshal(
+        """
         {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioMigration",
          "metadata": {"name": "move-away", "namespace": "default"},
          "spec": {"source": {"podName": "gpu-workload"}, "targetPodName": "gpu-target", "transport": "Storage"},
          "status": {"phase": "%s", "sourcePodUid": "%s"}}
-        """.formatted(phase, sourceUid), VfioMigration.class);
+        """
+            .formatted(phase, sourceUid),
+        VfioMigration.class);
   }
 
   @Test
   void inventoryOlderThanThePodIsWaitedForNotRefused() {
-    var outcome = check(snapshot(spec -> { }), pod("Running"), node(NOW.minusSeconds(120), "STOP_COPY"));
+    var outcome =
+        check(snapshot(spec -> {}), pod("Running"), node(NOW.minusSeconds(120), "STOP_COPY"));
 
     // Heartbeat 120s old is also past the 60s heartbeat timeout: readiness is decided first.
-    assertEquals(Reasons.AGENT_NOT_READY, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+    assertEquals(
+        Reasons.AGENT_NOT_READY,
+        assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
 
     Pod young = pod("Running");
     young.getMetadata().setCreationTimestamp(NOW.minusSeconds(1).toString());
-    var waiting = check(snapshot(spec -> { }), young, node(NOW.minusSeconds(5), "STOP_COPY"));
-    assertEquals(Reasons.WAITING_FOR_INVENTORY, assertInstanceOf(SnapshotPreflight.Waiting.class, waiting).why().reason());
+    var waiting = check(snapshot(spec -> {}), young, node(NOW.minusSeconds(5), "STOP_COPY"));
+    assertEquals(
+        Reasons.WAITING_FOR_INVENTORY,
+        assertInstanceOf(SnapshotPreflight.Waiting.class, waiting).why().reason());
   }
 
   @Test
   void deviceWithoutStopCopyIsRefusedAsNotMigratable() {
-    var outcome = check(snapshot(spec -> { }), pod("Running"), node(NOW.minusSeconds(5)));
+    var outcome = check(snapshot(spec -> {}), pod("Running"), node(NOW.minusSeconds(5)));
 
-    assertEquals(Reasons.DEVICE_NOT_MIGRATABLE, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+    assertEquals(
+        Reasons.DEVICE_NOT_MIGRATABLE,
+        assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
   }
 
   @Test
   void agentReportingNotReadyIsRefused() {
     VfioNode node = node(NOW.minusSeconds(5), "STOP_COPY");
-    node.getStatus().setConditions(List.of(new Condition(Conditions.READY, Condition.FALSE, "InventoryFailed", "sysfs unreadable")));
+    node.getStatus()
+        .setConditions(
+            List.of(
+                new Condition(
+                    Conditions.READY, Condition.FALSE, "InventoryFailed", "sysfs unreadable")));
 
-    var outcome = check(snapshot(spec -> { }), pod("Running"), node);
+    var outcome = check(snapshot(spec -> {}), pod("Running"), node);
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.AGENT_NOT_READY, rejection.reason());
@@ -109,19 +150,28 @@ class SnapshotPreflightTest {
 
   @Test
   void badDurationIsRefusedAsInvalidSpec() {
-    var outcome = check(snapshot(spec -> spec.setTimeout("ten minutes")), pod("Running"), node(NOW, "STOP_COPY"));
+    var outcome =
+        check(
+            snapshot(spec -> spec.setTimeout("ten minutes")),
+            pod("Running"),
+            node(NOW, "STOP_COPY"));
 
-    assertEquals(Reasons.INVALID_SPEC, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+    assertEquals(
+        Reasons.INVALID_SPEC,
+        assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
   }
 
   @Test
   void aValueThisOperatorDoesNotKnowIsRefusedNamingTheFieldAndTheValue() {
-    var outcome = check(fromANewerCrd("\"compression\": \"Gzip\""), pod("Running"), node(NOW, "STOP_COPY"));
+    var outcome =
+        check(fromANewerCrd("\"compression\": \"Gzip\""), pod("Running"), node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
-    assertEquals("spec.compression: \"Gzip\" is not a value this operator knows (None, Zstd); the CRD may be "
-        + "newer than the operator: upgrade the operator, or keep to the fields and values it knows", rejection.message());
+    assertEquals(
+        "spec.compression: \"Gzip\" is not a value this operator knows (None, Zstd); the CRD may be "
+            + "newer than the operator: upgrade the operator, or keep to the fields and values it knows",
+        rejection.message());
   }
 
   @Test
@@ -130,30 +180,42 @@ class SnapshotPreflightTest {
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
-    assertTrue(rejection.message().startsWith("spec.verify is not a field this operator knows;"), rejection.message());
+    assertTrue(
+        rejection.message().startsWith("spec.verify is not a field this operator knows;"),
+        rejection.message());
   }
 
   @Test
   void aNestedFieldThisOperatorDoesNotKnowIsRefusedWithItsPath() {
-    var outcome = check(fromANewerCrd("\"precopy\": {\"maxRounds\": 3, \"adaptive\": true}"),
-        pod("Running"), node(NOW, "STOP_COPY"));
+    var outcome =
+        check(
+            fromANewerCrd("\"precopy\": {\"maxRounds\": 3, \"adaptive\": true}"),
+            pod("Running"),
+            node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.INVALID_SPEC, rejection.reason());
-    assertTrue(rejection.message().startsWith("spec.precopy.adaptive is not a field this operator knows;"),
+    assertTrue(
+        rejection.message().startsWith("spec.precopy.adaptive is not a field this operator knows;"),
         rejection.message());
   }
 
   @Test
   void aPodThatDoesNotRunIsRefused() {
-    var outcome = check(snapshot(spec -> { }), pod("Pending"), node(NOW, "STOP_COPY"));
+    var outcome = check(snapshot(spec -> {}), pod("Pending"), node(NOW, "STOP_COPY"));
 
-    assertEquals(Reasons.POD_NOT_RUNNING, assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
+    assertEquals(
+        Reasons.POD_NOT_RUNNING,
+        assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
   }
 
   @Test
   void aDeviceThePodDoesNotHoldIsRefusedListingTheOnesItHolds() {
-    var outcome = check(snapshot(spec -> spec.setDevices(List.of("0000:3c:00.0"))), pod("Running"), node(NOW, "STOP_COPY"));
+    var outcome =
+        check(
+            snapshot(spec -> spec.setDevices(List.of("0000:3c:00.0"))),
+            pod("Running"),
+            node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.DEVICE_NOT_HELD, rejection.reason());
@@ -162,25 +224,39 @@ class SnapshotPreflightTest {
 
   @Test
   void aClaimTheAgentDoesNotMountIsRefusedNamingTheOnesItDoes() {
-    var outcome = check(snapshot(spec -> spec.setStorageClaim("elsewhere")), pod("Running"), node(NOW, "STOP_COPY"));
+    var outcome =
+        check(
+            snapshot(spec -> spec.setStorageClaim("elsewhere")),
+            pod("Running"),
+            node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
     assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, rejection.reason());
     assertTrue(rejection.message().contains("[vfio-snapshots]"), rejection.message());
   }
 
-  /** A snapshot as the API server stores it under a newer CRD: a valid spec with {@code json} besides. */
+  /**
+   * A snapshot as the API server stores it under a newer CRD: a valid spec with {@code json}
+   * besides.
+   */
   private static VfioSnapshot fromANewerCrd(String json) {
-    return Serialization.unmarshal("""
+    return Serialization.unmarshal(
+        """
         {"apiVersion": "vfio.dev/v1alpha1", "kind": "VfioSnapshot",
          "metadata": {"name": "snap", "namespace": "default"},
          "spec": {"podName": "gpu-workload", %s}}
-        """.formatted(json), VfioSnapshot.class);
+        """
+            .formatted(json),
+        VfioSnapshot.class);
   }
 
   private SnapshotPreflight.Outcome check(VfioSnapshot snapshot, Pod pod, VfioNode node) {
-    return preflight.check(snapshot, name -> name.equals("gpu-workload") ? pod : null,
-        name -> name.equals("node-a") ? node : null, List::of, NOW);
+    return preflight.check(
+        snapshot,
+        name -> name.equals("gpu-workload") ? pod : null,
+        name -> name.equals("node-a") ? node : null,
+        List::of,
+        NOW);
   }
 
   private static VfioSnapshot snapshot(java.util.function.Consumer<VfioSnapshotSpec> customize) {
@@ -194,10 +270,20 @@ class SnapshotPreflightTest {
   }
 
   private static Pod pod(String phase) {
-    return new PodBuilder().withNewMetadata().withName("gpu-workload").withNamespace("default").withUid("uid-1")
-        .withCreationTimestamp(NOW.minusSeconds(600).toString()).endMetadata()
-        .withNewSpec().withNodeName("node-a").endSpec()
-        .withNewStatus().withPhase(phase).endStatus().build();
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName("gpu-workload")
+        .withNamespace("default")
+        .withUid("uid-1")
+        .withCreationTimestamp(NOW.minusSeconds(600).toString())
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName("node-a")
+        .endSpec()
+        .withNewStatus()
+        .withPhase(phase)
+        .endStatus()
+        .build();
   }
 
   private static VfioNode node(Instant heartbeat, String... flags) {
@@ -205,7 +291,8 @@ class SnapshotPreflightTest {
     node.setMetadata(new ObjectMetaBuilder().withName("node-a").build());
     VfioNodeStatus status = new VfioNodeStatus();
     status.setHeartbeatTime(heartbeat.toString());
-    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    status.setConditions(
+        List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
     NodeDevice device = new NodeDevice();
     device.setAddress("0000:3b:00.0");
     device.setDriver("vfio-pci");

@@ -33,19 +33,27 @@ class SnapshotStatusesTest {
 
   @Test
   void aSnapshotWaitingForTheInventoryIsPendingSayingSo() {
-    VfioSnapshotStatus pending = SnapshotStatuses.pending(snapshot(),
-        new Rejection(Reasons.WAITING_FOR_INVENTORY, "waiting for its next heartbeat"), NOW);
+    VfioSnapshotStatus pending =
+        SnapshotStatuses.pending(
+            snapshot(),
+            new Rejection(Reasons.WAITING_FOR_INVENTORY, "waiting for its next heartbeat"),
+            NOW);
 
     assertEquals(SnapshotPhase.Pending, pending.getPhase());
-    assertReady(pending, Condition.FALSE, Reasons.WAITING_FOR_INVENTORY, "waiting for its next heartbeat");
+    assertReady(
+        pending, Condition.FALSE, Reasons.WAITING_FOR_INVENTORY, "waiting for its next heartbeat");
     assertEquals(3L, pending.getObservedGeneration());
   }
 
   @Test
   void aStartedSnapshotRunsOnThePodsNodeWithTheStateSizeTheInventoryEstimates() {
-    SnapshotPlan plan = new SnapshotPlan(new PodBuilder().withNewMetadata().withName("gpu").endMetadata().build(),
-        "node-a", List.of(device("0000:3b:00.0", 1000L), device("0000:3c:00.0", null)), "vfio-snapshots",
-        Duration.ofMinutes(10));
+    SnapshotPlan plan =
+        new SnapshotPlan(
+            new PodBuilder().withNewMetadata().withName("gpu").endMetadata().build(),
+            "node-a",
+            List.of(device("0000:3b:00.0", 1000L), device("0000:3c:00.0", null)),
+            "vfio-snapshots",
+            Duration.ofMinutes(10));
 
     VfioSnapshotStatus started = SnapshotStatuses.started(snapshot(), plan, "snap-save", STARTED);
 
@@ -57,12 +65,17 @@ class SnapshotStatusesTest {
     assertEquals(STARTED.toString(), started.getStartTime());
     assertEquals(1000L, started.getProgress().getTotalBytes());
     assertFalse(started.getReadyToUse());
-    assertReady(started, Condition.FALSE, Reasons.IN_PROGRESS, "saving the state of 2 device(s) on node node-a");
+    assertReady(
+        started,
+        Condition.FALSE,
+        Reasons.IN_PROGRESS,
+        "saving the state of 2 device(s) on node node-a");
   }
 
   @Test
   void aTaskTheStatusDoesNotNameIsTakenOverAsStartedWhenItWasCreated() {
-    VfioSnapshotStatus adopted = SnapshotStatuses.adopted(snapshot(), task(TaskPhase.Running, s -> { }), NOW);
+    VfioSnapshotStatus adopted =
+        SnapshotStatuses.adopted(snapshot(), task(TaskPhase.Running, s -> {}), NOW);
 
     assertEquals(SnapshotPhase.Running, adopted.getPhase());
     assertEquals("snap-save", adopted.getTaskName());
@@ -74,12 +87,19 @@ class SnapshotStatusesTest {
   @Test
   void progressMirrorsTheTaskButARollbackKeepsItsStage() {
     VfioSnapshot snapshot = snapshot();
-    snapshot.setStatus(SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT, "timeout reached", NOW));
+    snapshot.setStatus(
+        SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT, "timeout reached", NOW));
 
-    VfioSnapshotStatus next = SnapshotStatuses.progressed(snapshot, task(TaskPhase.Running, status -> {
-      status.setStage(Stage.StopCopy);
-      status.setBytesDone(500L);
-    }), NOW);
+    VfioSnapshotStatus next =
+        SnapshotStatuses.progressed(
+            snapshot,
+            task(
+                TaskPhase.Running,
+                status -> {
+                  status.setStage(Stage.StopCopy);
+                  status.setBytesDone(500L);
+                }),
+            NOW);
 
     assertEquals(Stage.RollingBack, next.getStage());
     assertEquals(500, next.getProgress().getBytesDone());
@@ -88,10 +108,17 @@ class SnapshotStatusesTest {
 
   @Test
   void aReadySnapshotSumsItsDevicesAndIsReadyToUse() {
-    VfioSnapshotStatus ready = SnapshotStatuses.ready(snapshot(), task(TaskPhase.Succeeded, status -> {
-      status.setDevices(List.of(result("0000:3b:00.0", 1L << 20), result("0000:3c:00.0", 1L << 20)));
-      status.setDowntimeMillis(42L);
-    }), NOW);
+    VfioSnapshotStatus ready =
+        SnapshotStatuses.ready(
+            snapshot(),
+            task(
+                TaskPhase.Succeeded,
+                status -> {
+                  status.setDevices(
+                      List.of(result("0000:3b:00.0", 1L << 20), result("0000:3c:00.0", 1L << 20)));
+                  status.setDowntimeMillis(42L);
+                }),
+            NOW);
 
     assertEquals(SnapshotPhase.Ready, ready.getPhase());
     assertEquals(Stage.Done, ready.getStage());
@@ -101,24 +128,27 @@ class SnapshotStatusesTest {
     assertEquals(2, ready.getDeviceCount());
     assertEquals(42L, ready.getDowntimeMillis());
     assertEquals(NOW.toString(), ready.getCompletionTime());
-    assertReady(ready, Condition.TRUE, Reasons.SUCCEEDED, "saved 2.0Mi of device state from 2 device(s)");
+    assertReady(
+        ready, Condition.TRUE, Reasons.SUCCEEDED, "saved 2.0Mi of device state from 2 device(s)");
   }
 
   @Test
   void aFailedSnapshotIsNotReadyToUseAndItsStageEndsOnlyIfItHadOne() {
-    VfioSnapshotStatus refused = SnapshotStatuses.failed(snapshot(), Reasons.POD_NOT_FOUND, "no pod", NOW);
+    VfioSnapshotStatus refused =
+        SnapshotStatuses.failed(snapshot(), Reasons.POD_NOT_FOUND, "no pod", NOW);
     assertEquals(SnapshotPhase.Failed, refused.getPhase());
     assertEquals(null, refused.getStage());
     assertFalse(refused.getReadyToUse());
 
     VfioSnapshot running = snapshot();
-    running.setStatus(SnapshotStatuses.adopted(running, task(TaskPhase.Running, s -> { }), NOW));
+    running.setStatus(SnapshotStatuses.adopted(running, task(TaskPhase.Running, s -> {}), NOW));
     VfioSnapshotStatus failed = SnapshotStatuses.failed(running, Reasons.DEVICE_ERROR, "EIO", NOW);
     assertEquals(Stage.Done, failed.getStage());
     assertReady(failed, Condition.FALSE, Reasons.DEVICE_ERROR, "EIO");
   }
 
-  private static void assertReady(VfioSnapshotStatus status, String value, String reason, String message) {
+  private static void assertReady(
+      VfioSnapshotStatus status, String value, String reason, String message) {
     Condition ready = Conditions.find(status.getConditions(), Conditions.READY);
     assertEquals(value, ready.getStatus());
     assertEquals(reason, ready.getReason());
@@ -127,7 +157,12 @@ class SnapshotStatusesTest {
 
   private static VfioSnapshot snapshot() {
     VfioSnapshot snapshot = new VfioSnapshot();
-    snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").withGeneration(3L).build());
+    snapshot.setMetadata(
+        new ObjectMetaBuilder()
+            .withName("snap")
+            .withNamespace("default")
+            .withGeneration(3L)
+            .build());
     VfioSnapshotSpec spec = new VfioSnapshotSpec();
     spec.setPodName("gpu");
     snapshot.setSpec(spec);
@@ -136,8 +171,12 @@ class SnapshotStatusesTest {
 
   private static VfioNodeTask task(TaskPhase phase, Consumer<VfioNodeTaskStatus> customize) {
     VfioNodeTask task = new VfioNodeTask();
-    task.setMetadata(new ObjectMetaBuilder().withName("snap-save").withNamespace("default")
-        .withCreationTimestamp(STARTED.toString()).build());
+    task.setMetadata(
+        new ObjectMetaBuilder()
+            .withName("snap-save")
+            .withNamespace("default")
+            .withCreationTimestamp(STARTED.toString())
+            .build());
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setNodeName("node-a");
     spec.setDevices(List.of("0000:3b:00.0"));

@@ -67,16 +67,36 @@ class VfioSnapshotReconcilerTest {
   @BeforeEach
   void clusterWithAPodAndItsAgent() throws Exception {
     for (String crd : List.of("vfiosnapshots", "vfionodetasks", "vfionodes")) {
-      try (InputStream manifest = getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+      try (InputStream manifest =
+          getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
         client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
       }
     }
-    pod = client.resource(new PodBuilder().withNewMetadata().withName("gpu-workload").withNamespace("default")
-        .withUid("uid-1").endMetadata()
-        .withNewSpec().withNodeName("node-a").endSpec()
-        .withNewStatus().withPhase("Running").endStatus().build()).create();
-    reconciler = new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()),
-        Clock.systemUTC(), new OperatorMetrics(), taskCache, (context, written, over) -> { });
+    pod =
+        client
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName("gpu-workload")
+                    .withNamespace("default")
+                    .withUid("uid-1")
+                    .endMetadata()
+                    .withNewSpec()
+                    .withNodeName("node-a")
+                    .endSpec()
+                    .withNewStatus()
+                    .withPhase("Running")
+                    .endStatus()
+                    .build())
+            .create();
+    reconciler =
+        new VfioSnapshotReconciler(
+            client,
+            OperatorConfig.fromEnvironment(Map.of()),
+            Clock.systemUTC(),
+            new OperatorMetrics(),
+            taskCache,
+            (context, written, over) -> {});
   }
 
   @Test
@@ -87,17 +107,22 @@ class VfioSnapshotReconcilerTest {
 
     reconciler.reconcile(snapshot, unusedContext());
 
-    List<String> requests = drainRequests().stream().map(r -> r.getMethod() + " " + r.getPath()).toList();
-    assertEquals(List.of(), requests.stream().filter(r -> r.startsWith("GET") && r.contains("vfionodetasks")).toList(),
+    List<String> requests =
+        drainRequests().stream().map(r -> r.getMethod() + " " + r.getPath()).toList();
+    assertEquals(
+        List.of(),
+        requests.stream().filter(r -> r.startsWith("GET") && r.contains("vfionodetasks")).toList(),
         "requests: " + requests);
-    assertNotNull(client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
+    assertNotNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
     assertEquals(SnapshotPhase.Running, stored().getStatus().getPhase());
     assertEquals("snap-save", stored().getStatus().getTaskName());
   }
 
   @Test
   void aTaskCreatedBeforeARestartIsTakenOverEvenWhenTheCheckWouldNowRefuse() {
-    // Older than the heartbeat timeout (60s), which refuses new work, but not yet twice as old: not lost.
+    // Older than the heartbeat timeout (60s), which refuses new work, but not yet twice as old: not
+    // lost.
     agentReportsAt(Instant.now().minusSeconds(90));
     VfioSnapshot snapshot = createSnapshot();
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
@@ -105,16 +130,23 @@ class VfioSnapshotReconcilerTest {
     spec.setNodeName("node-a");
     spec.setPodName("gpu-workload");
     spec.setDevices(List.of("0000:3b:00.0"));
-    VfioNodeTask task = new NodeTasks(client, taskCache).create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    VfioNodeTask task =
+        new NodeTasks(client, taskCache)
+            .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
 
     reconciler.reconcile(snapshot, unusedContext());
 
     VfioSnapshotStatus status = stored().getStatus();
-    assertEquals(SnapshotPhase.Running, status.getPhase(), "the agent's stale heartbeat does not fail a snapshot whose task exists");
+    assertEquals(
+        SnapshotPhase.Running,
+        status.getPhase(),
+        "the agent's stale heartbeat does not fail a snapshot whose task exists");
     assertEquals("snap-save", status.getTaskName());
     assertEquals("node-a", status.getNodeName());
     assertEquals(1, status.getDeviceCount());
-    assertEquals(OffsetDateTime.parse(task.getMetadata().getCreationTimestamp()).toInstant().toString(), status.getStartTime(),
+    assertEquals(
+        OffsetDateTime.parse(task.getMetadata().getCreationTimestamp()).toInstant().toString(),
+        status.getStartTime(),
         "the deadline counts from when the task was created");
   }
 
@@ -124,11 +156,19 @@ class VfioSnapshotReconcilerTest {
     reconciler.reconcile(createSnapshot(), unusedContext());
     VfioSnapshot running = stored();
 
-    new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()), Clock.systemUTC(),
-        new OperatorMetrics(), new TaskMap(), (context, written, over) -> { }).reconcile(running, unusedContext());
+    new VfioSnapshotReconciler(
+            client,
+            OperatorConfig.fromEnvironment(Map.of()),
+            Clock.systemUTC(),
+            new OperatorMetrics(),
+            new TaskMap(),
+            (context, written, over) -> {})
+        .reconcile(running, unusedContext());
 
     assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
-    assertEquals(Reasons.TASK_LOST, Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
+    assertEquals(
+        Reasons.TASK_LOST,
+        Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
   }
 
   @Test
@@ -138,13 +178,18 @@ class VfioSnapshotReconcilerTest {
     VfioSnapshot running = runningSnapshot(heartbeat);
 
     reconcilerAt(heartbeat.plusSeconds(120)).reconcile(running, unusedContext());
-    assertEquals(SnapshotPhase.Running, stored().getStatus().getPhase(), "two heartbeat timeouts are not over yet");
+    assertEquals(
+        SnapshotPhase.Running,
+        stored().getStatus().getPhase(),
+        "two heartbeat timeouts are not over yet");
 
     reconcilerAt(heartbeat.plusSeconds(121)).reconcile(stored(), unusedContext());
     Condition ready = Conditions.find(stored().getStatus().getConditions(), Conditions.READY);
     assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
     assertEquals(Reasons.NODE_LOST, ready.getReason());
-    assertTrue(ready.getMessage().contains("node node-a") && ready.getMessage().contains("no heartbeat for 121s"),
+    assertTrue(
+        ready.getMessage().contains("node node-a")
+            && ready.getMessage().contains("no heartbeat for 121s"),
         ready.getMessage());
   }
 
@@ -160,10 +205,14 @@ class VfioSnapshotReconcilerTest {
 
     assertFalse(waiting.isRemoveFinalizer(), "a live agent is waited for to roll the devices back");
     assertTrue(done.isRemoveFinalizer());
-    assertNull(client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
+    assertNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
   }
 
-  /** A snapshot whose save task on node-a the agent took at {@code started} and still reports Running. */
+  /**
+   * A snapshot whose save task on node-a the agent took at {@code started} and still reports
+   * Running.
+   */
   private VfioSnapshot runningSnapshot(Instant started) {
     VfioSnapshot snapshot = createSnapshot();
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
@@ -171,7 +220,9 @@ class VfioSnapshotReconcilerTest {
     spec.setNodeName("node-a");
     spec.setPodName("gpu-workload");
     spec.setDevices(List.of("0000:3b:00.0"));
-    VfioNodeTask task = new NodeTasks(client, taskCache).create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    VfioNodeTask task =
+        new NodeTasks(client, taskCache)
+            .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
     VfioNodeTaskStatus taskStatus = new VfioNodeTaskStatus();
     taskStatus.setPhase(TaskPhase.Running);
     task.setStatus(taskStatus);
@@ -186,8 +237,13 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshotReconciler reconcilerAt(Instant now) {
-    return new VfioSnapshotReconciler(client, OperatorConfig.fromEnvironment(Map.of()),
-        Clock.fixed(now, ZoneOffset.UTC), new OperatorMetrics(), taskCache, (context, written, over) -> { });
+    return new VfioSnapshotReconciler(
+        client,
+        OperatorConfig.fromEnvironment(Map.of()),
+        Clock.fixed(now, ZoneOffset.UTC),
+        new OperatorMetrics(),
+        taskCache,
+        (context, written, over) -> {});
   }
 
   @Test
@@ -213,11 +269,17 @@ class VfioSnapshotReconcilerTest {
     var waiting = reconciler.cleanup(saved, unusedContext());
 
     assertFalse(waiting.isRemoveFinalizer());
-    VfioNodeTask deletion = client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-delete-blobs").get();
+    VfioNodeTask deletion =
+        client
+            .resources(VfioNodeTask.class)
+            .inNamespace("default")
+            .withName("snap-delete-blobs")
+            .get();
     assertEquals(TaskOperation.DeleteBlobs, deletion.getSpec().getOperation());
     assertEquals("node-a", deletion.getSpec().getNodeName());
     assertEquals("default/snap", deletion.getSpec().getBlobDirectory());
-    assertEquals(List.of(), deletion.getMetadata().getOwnerReferences(), "its snapshot is going away");
+    assertEquals(
+        List.of(), deletion.getMetadata().getOwnerReferences(), "its snapshot is going away");
   }
 
   /** A snapshot whose save ran and whose task is gone: only its blobs are left. */
@@ -232,7 +294,7 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshot createSnapshot() {
-    return createSnapshot(spec -> { });
+    return createSnapshot(spec -> {});
   }
 
   private VfioSnapshot createSnapshot(Consumer<VfioSnapshotSpec> customize) {
@@ -247,7 +309,8 @@ class VfioSnapshotReconcilerTest {
 
   @ParameterizedTest
   @CsvSource({"'', None", "None, None", "SHA256, SHA256"})
-  void theSaveTaskCarriesTheDigestTheSnapshotAsksFor(String asked, Digest carried) throws Exception {
+  void theSaveTaskCarriesTheDigestTheSnapshotAsksFor(String asked, Digest carried)
+      throws Exception {
     agentReportsAt(Instant.now().plusSeconds(10));
     VfioSnapshot snapshot =
         createSnapshot(spec -> spec.setDigest(asked.isEmpty() ? null : Digest.valueOf(asked)));
@@ -270,7 +333,8 @@ class VfioSnapshotReconcilerTest {
     VfioNode created = client.resource(node).create();
     VfioNodeStatus status = new VfioNodeStatus();
     status.setHeartbeatTime(heartbeat.toString());
-    status.setConditions(List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
+    status.setConditions(
+        List.of(new Condition(Conditions.READY, Condition.TRUE, "AgentReady", "ok")));
     NodeDevice device = new NodeDevice();
     device.setAddress("0000:3b:00.0");
     device.setDriver("vfio-pci");
@@ -289,15 +353,19 @@ class VfioSnapshotReconcilerTest {
   /** The reconciler reads nothing from its context: the caches it reads are the test's. */
   @SuppressWarnings("unchecked")
   private static Context<VfioSnapshot> unusedContext() {
-    return (Context<VfioSnapshot>) Proxy.newProxyInstance(Context.class.getClassLoader(),
-        new Class<?>[] {Context.class}, (proxy, method, args) -> {
-          throw new UnsupportedOperationException(method.getName());
-        });
+    return (Context<VfioSnapshot>)
+        Proxy.newProxyInstance(
+            Context.class.getClassLoader(),
+            new Class<?>[] {Context.class},
+            (proxy, method, args) -> {
+              throw new UnsupportedOperationException(method.getName());
+            });
   }
 
   private List<RecordedRequest> drainRequests() throws InterruptedException {
     List<RecordedRequest> requests = new ArrayList<>();
-    for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null;
+    for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS);
+        request != null;
         request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
       requests.add(request);
     }

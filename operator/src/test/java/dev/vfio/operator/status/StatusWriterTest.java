@@ -31,7 +31,8 @@ class StatusWriterTest {
 
   @BeforeEach
   void createSnapshot() throws Exception {
-    try (InputStream crd = getClass().getResourceAsStream("/vfio-crds/vfiosnapshots.vfio.dev.yaml")) {
+    try (InputStream crd =
+        getClass().getResourceAsStream("/vfio-crds/vfiosnapshots.vfio.dev.yaml")) {
       client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
     }
     VfioSnapshot snapshot = new VfioSnapshot();
@@ -58,7 +59,8 @@ class StatusWriterTest {
     writer.write(created, running("node-a"), null);
     int before = server.getRequestCount();
 
-    assertEquals(StatusWriter.Outcome.UNCHANGED, writer.write(remembered.get(0), running("node-a"), null));
+    assertEquals(
+        StatusWriter.Outcome.UNCHANGED, writer.write(remembered.get(0), running("node-a"), null));
 
     assertEquals(0, server.getRequestCount() - before);
   }

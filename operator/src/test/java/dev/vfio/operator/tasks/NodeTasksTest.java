@@ -37,7 +37,8 @@ class NodeTasksTest {
   @BeforeEach
   void installCrds() throws Exception {
     for (String crd : List.of("vfiosnapshots", "vfionodetasks")) {
-      try (InputStream manifest = getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
+      try (InputStream manifest =
+          getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
         client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
       }
     }
@@ -46,7 +47,8 @@ class NodeTasksTest {
 
   @Test
   void theTasksOfASnapshotWithTheLongestNameHaveValidNamesAndAreSelectedByItsUid() {
-    // 253 chars with a '.' as the last character each role's cut keeps: 228 for delete-blobs, 236 for save.
+    // 253 chars with a '.' as the last character each role's cut keeps: 228 for delete-blobs, 236
+    // for save.
     String digits = ValidNames.withAt(ValidNames.MAX, 228, ".");
     VfioSnapshot snapshot = snapshot(digits.substring(0, 236) + "." + digits.substring(237));
     VfioSnapshot other = snapshot(digits);
@@ -55,14 +57,22 @@ class NodeTasksTest {
     tasks.create(snapshot, "delete-blobs", spec(), false, Map.of());
     tasks.create(other, "save", spec(), true, Map.of());
 
-    List<VfioNodeTask> selected = client.resources(VfioNodeTask.class).inNamespace("default")
-        .withLabel(VfioNodeTask.PARENT_UID_LABEL, snapshot.getMetadata().getUid()).list().getItems();
-    assertEquals(Set.of(NodeTasks.name(snapshot, "save"), NodeTasks.name(snapshot, "delete-blobs")),
+    List<VfioNodeTask> selected =
+        client
+            .resources(VfioNodeTask.class)
+            .inNamespace("default")
+            .withLabel(VfioNodeTask.PARENT_UID_LABEL, snapshot.getMetadata().getUid())
+            .list()
+            .getItems();
+    assertEquals(
+        Set.of(NodeTasks.name(snapshot, "save"), NodeTasks.name(snapshot, "delete-blobs")),
         selected.stream().map(t -> t.getMetadata().getName()).collect(Collectors.toSet()));
     for (VfioNodeTask task : selected) {
-      assertTrue(ValidNames.isSubdomain(task.getMetadata().getName()), task.getMetadata().getName());
-      task.getMetadata().getLabels().forEach((key, value) ->
-          assertTrue(ValidNames.isLabelValue(value), key + "=" + value));
+      assertTrue(
+          ValidNames.isSubdomain(task.getMetadata().getName()), task.getMetadata().getName());
+      task.getMetadata()
+          .getLabels()
+          .forEach((key, value) -> assertTrue(ValidNames.isLabelValue(value), key + "=" + value));
     }
   }
 
@@ -74,7 +84,9 @@ class NodeTasksTest {
 
     VfioNodeTask task = tasks.create(snapshot, "save", spec, true, Map.of());
 
-    assertEquals(Map.of(VfioNodeTask.PARENT_UID_LABEL, snapshot.getMetadata().getUid()), task.getMetadata().getLabels());
+    assertEquals(
+        Map.of(VfioNodeTask.PARENT_UID_LABEL, snapshot.getMetadata().getUid()),
+        task.getMetadata().getLabels());
   }
 
   @Test
@@ -97,7 +109,8 @@ class NodeTasksTest {
     assertEquals(Optional.of(created), tasks.find(snapshot, "save"));
     assertEquals(Optional.empty(), tasks.find(snapshot, "delete-blobs"));
     assertEquals(1, server.getRequestCount() - before, "finding reads the cache only");
-    VfioNodeTask again = new NodeTasks(client, new TaskMap()).create(snapshot, "save", spec(), true, Map.of());
+    VfioNodeTask again =
+        new NodeTasks(client, new TaskMap()).create(snapshot, "save", spec(), true, Map.of());
     assertEquals(created.getMetadata().getUid(), again.getMetadata().getUid());
   }
 
@@ -117,7 +130,8 @@ class NodeTasksTest {
     cancelled.getSpec().setCancelRequested(null);
     tasks.apply(snapshot, new TaskAction.Cancel(cancelled));
 
-    assertEquals(0, server.getRequestCount() - before, "asked once; an ended task has nothing to roll back");
+    assertEquals(
+        0, server.getRequestCount() - before, "asked once; an ended task has nothing to roll back");
   }
 
   @Test
@@ -129,8 +143,10 @@ class NodeTasksTest {
       VfioNodeTaskStatus status = new VfioNodeTaskStatus();
       status.setPhase(phase);
       task.setStatus(status);
-      assertEquals(Set.of(TaskPhase.Succeeded, TaskPhase.Failed, TaskPhase.Cancelled).contains(phase),
-          NodeTasks.isTerminal(task), phase.name());
+      assertEquals(
+          Set.of(TaskPhase.Succeeded, TaskPhase.Failed, TaskPhase.Cancelled).contains(phase),
+          NodeTasks.isTerminal(task),
+          phase.name());
     }
   }
 

@@ -5,7 +5,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
-/** A {@link TaskCache} holding the tasks a test put there and those created through it, as the watch would. */
+/**
+ * A {@link TaskCache} holding the tasks a test put there and those created through it, as the watch
+ * would.
+ */
 public final class TaskMap implements TaskCache {
   private final Map<String, VfioNodeTask> tasks = new HashMap<>();
 

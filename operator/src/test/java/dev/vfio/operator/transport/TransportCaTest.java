@@ -50,8 +50,8 @@ class TransportCaTest {
 
     Secret secret = client.secrets().inNamespace(NAMESPACE).withName(NAME).get();
     assertEquals("kubernetes.io/tls", secret.getType());
-    assertEquals("vfio-operator", secret.getMetadata().getLabels()
-        .get("app.kubernetes.io/managed-by"));
+    assertEquals(
+        "vfio-operator", secret.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
     assertEquals(Set.of("ca.crt", "tls.crt", "tls.key"), secret.getData().keySet());
     assertEquals(issued.caPem(), decode(secret, "ca.crt"));
     assertEquals(issued.certPem(), decode(secret, "tls.crt"));
@@ -66,22 +66,25 @@ class TransportCaTest {
     X509Certificate agent = certificate(issued.certPem());
     PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
     parameters.setRevocationEnabled(false);
-    CertPathValidator.getInstance("PKIX").validate(
-        CertificateFactory.getInstance("X.509").generateCertPath(List.of(agent)), parameters);
+    CertPathValidator.getInstance("PKIX")
+        .validate(
+            CertificateFactory.getInstance("X.509").generateCertPath(List.of(agent)), parameters);
 
     assertEquals(ca.getSubjectX500Principal(), ca.getIssuerX500Principal());
     assertEquals(0, ca.getBasicConstraints(), "a CA that signs only end-entity certificates");
     assertTrue(ca.getKeyUsage()[5], "keyCertSign");
     assertEquals(-1, agent.getBasicConstraints(), "the agent certificate is no CA");
-    assertEquals(List.of(List.of(2, "vfio-node-agent")),
-        List.copyOf(agent.getSubjectAlternativeNames()));
-    assertEquals(Set.of("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"),
-        Set.copyOf(agent.getExtendedKeyUsage()), "serverAuth and clientAuth");
+    assertEquals(
+        List.of(List.of(2, "vfio-node-agent")), List.copyOf(agent.getSubjectAlternativeNames()));
+    assertEquals(
+        Set.of("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"),
+        Set.copyOf(agent.getExtendedKeyUsage()),
+        "serverAuth and clientAuth");
     assertTrue(agent.getKeyUsage()[0], "digitalSignature");
-    assertEquals(256, ((ECPublicKey) ca.getPublicKey()).getParams().getCurve().getField()
-        .getFieldSize());
-    assertEquals(256, ((ECPublicKey) agent.getPublicKey()).getParams().getCurve().getField()
-        .getFieldSize());
+    assertEquals(
+        256, ((ECPublicKey) ca.getPublicKey()).getParams().getCurve().getField().getFieldSize());
+    assertEquals(
+        256, ((ECPublicKey) agent.getPublicKey()).getParams().getCurve().getField().getFieldSize());
     assertEquals(NOW.plus(Duration.ofDays(3650)), ca.getNotAfter().toInstant());
     assertEquals(NOW.plus(Duration.ofDays(365)), agent.getNotAfter().toInstant());
     assertEquals(NOW.minus(Duration.ofHours(1)), agent.getNotBefore().toInstant());
@@ -93,8 +96,9 @@ class TransportCaTest {
     assertTrue(issued.keyPem().startsWith("-----BEGIN PRIVATE KEY-----\n"), issued.keyPem());
 
     String base64 = issued.keyPem().replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    PrivateKey key = KeyFactory.getInstance("EC")
-        .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+    PrivateKey key =
+        KeyFactory.getInstance("EC")
+            .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
     byte[] probe = "stream".getBytes(StandardCharsets.US_ASCII);
     Signature signer = Signature.getInstance("SHA256withECDSA");
     signer.initSign(key);
@@ -117,18 +121,24 @@ class TransportCaTest {
 
   @Test
   void replicaThatLosesTheCreateRaceReturnsTheWinnersCertificates() {
-    TransportSecret winners = new TransportCa(client, NAMESPACE, NAME,
-        Clock.fixed(NOW.minus(Duration.ofDays(1)), ZoneOffset.UTC)).ensure();
+    TransportSecret winners =
+        new TransportCa(
+                client, NAMESPACE, NAME, Clock.fixed(NOW.minus(Duration.ofDays(1)), ZoneOffset.UTC))
+            .ensure();
     // This replica looked before the winner created the Secret, so its create conflicts.
-    server.expect().get().withPath("/api/v1/namespaces/" + NAMESPACE + "/secrets/" + NAME)
+    server
+        .expect()
+        .get()
+        .withPath("/api/v1/namespaces/" + NAMESPACE + "/secrets/" + NAME)
         .andReturn(404, new StatusBuilder().withCode(404).withReason("NotFound").build())
         .once();
 
     TransportSecret returned = transportCa().ensure();
 
     assertEquals(winners, returned);
-    assertEquals(winners.caPem(), decode(
-        client.secrets().inNamespace(NAMESPACE).withName(NAME).get(), "ca.crt"));
+    assertEquals(
+        winners.caPem(),
+        decode(client.secrets().inNamespace(NAMESPACE).withName(NAME).get(), "ca.crt"));
   }
 
   @Test
@@ -142,19 +152,28 @@ class TransportCaTest {
 
   @Test
   void secretWithoutTheKeyIsReportedNotReplaced() {
-    client.secrets().inNamespace(NAMESPACE).resource(new SecretBuilder()
-        .withNewMetadata().withName(NAME).withNamespace(NAMESPACE).endMetadata()
-        .withType("kubernetes.io/tls")
-        .withData(Map.of("ca.crt", "Y2E=", "tls.crt", "Y2VydA=="))
-        .build()).create();
+    client
+        .secrets()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName(NAME)
+                .withNamespace(NAMESPACE)
+                .endMetadata()
+                .withType("kubernetes.io/tls")
+                .withData(Map.of("ca.crt", "Y2E=", "tls.crt", "Y2VydA=="))
+                .build())
+        .create();
 
     IllegalStateException refused =
         assertThrows(IllegalStateException.class, () -> transportCa().ensure());
 
-    assertEquals("Secret vfio-system/vfio-operator-transport has no tls.key; delete the Secret "
-        + "so that the operator issues a new transport CA", refused.getMessage());
-    assertEquals(2, client.secrets().inNamespace(NAMESPACE).withName(NAME).get().getData()
-        .size());
+    assertEquals(
+        "Secret vfio-system/vfio-operator-transport has no tls.key; delete the Secret "
+            + "so that the operator issues a new transport CA",
+        refused.getMessage());
+    assertEquals(2, client.secrets().inNamespace(NAMESPACE).withName(NAME).get().getData().size());
   }
 
   @Test
@@ -169,12 +188,13 @@ class TransportCaTest {
   }
 
   private static String decode(Secret secret, String key) {
-    return new String(Base64.getDecoder().decode(secret.getData().get(key)),
-        StandardCharsets.US_ASCII);
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.US_ASCII);
   }
 
   private static X509Certificate certificate(String pem) throws Exception {
-    return (X509Certificate) CertificateFactory.getInstance("X.509")
-        .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+    return (X509Certificate)
+        CertificateFactory.getInstance("X.509")
+            .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
   }
 }
