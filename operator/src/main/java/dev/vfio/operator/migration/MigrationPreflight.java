@@ -283,7 +283,7 @@ public final class MigrationPreflight {
       }
     }
     try {
-      Durations.parse(spec.getTimeout(), Duration.ZERO);
+      Durations.parse("spec.timeout", spec.getTimeout(), Duration.ZERO, Durations.MAX_TIMEOUT);
     } catch (IllegalArgumentException e) {
       return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
     }

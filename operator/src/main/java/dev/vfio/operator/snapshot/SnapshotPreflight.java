@@ -189,12 +189,11 @@ public final class SnapshotPreflight {
           "spec.hooks is not supported by this version of "
               + "vfio-operator yet; remove the hooks or quiesce the workload yourself before creating the snapshot");
     }
-    for (String duration : new String[] {spec.getTimeout(), spec.getTtl()}) {
-      try {
-        Durations.parse(duration, Duration.ZERO);
-      } catch (IllegalArgumentException e) {
-        return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
-      }
+    try {
+      Durations.parse("spec.timeout", spec.getTimeout(), Duration.ZERO, Durations.MAX_TIMEOUT);
+      Durations.parse("spec.ttl", spec.getTtl(), Duration.ZERO, Durations.MAX_TTL);
+    } catch (IllegalArgumentException e) {
+      return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
     }
     return null;
   }

@@ -162,6 +162,20 @@ class SnapshotPreflightTest {
   }
 
   @Test
+  void aDurationPastItsMaximumIsRefusedNamingTheField() {
+    var outcome =
+        check(
+            snapshot(spec -> spec.setTtl("10000000000000h")),
+            pod("Running"),
+            node(NOW, "STOP_COPY"));
+
+    var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(
+        "spec.ttl '10000000000000h' is longer than the maximum of 87600h", rejection.message());
+  }
+
+  @Test
   void aValueThisOperatorDoesNotKnowIsRefusedNamingTheFieldAndTheValue() {
     var outcome =
         check(fromANewerCrd("\"compression\": \"Gzip\""), pod("Running"), node(NOW, "STOP_COPY"));
