@@ -22,7 +22,7 @@ public final class DeleteBlobsOperation implements NodeOperation {
   @Override
   public void run(TaskContext context) throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
-    BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
+    BlobDirectory directory = BlobDirectory.of(context.task());
     context.stage(Stage.Deleting);
     try {
       blobs.deleteDirectory(spec.getStorageClaim(), directory.namespace(), directory.snapshot());

@@ -36,7 +36,7 @@ public final class LoadOperation implements NodeOperation {
   @Override
   public void run(TaskContext context) throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
-    BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
+    BlobDirectory directory = BlobDirectory.of(context.task());
     try (StateRestore restore =
         StateRestore.open(podDevices, journal, context, FailureClassifier.LOAD)) {
       List<VerifiedBlob> verified = new ArrayList<>();

@@ -54,7 +54,7 @@ public final class SaveOperation implements NodeOperation {
   public void run(TaskContext context) throws TaskFailure, InterruptedException {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
-    BlobDirectory directory = BlobDirectory.parse(spec.getBlobDirectory());
+    BlobDirectory directory = BlobDirectory.of(task);
     PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
     List<DeviceSave> saves = open(context, pod, directory);
     refuseStopped(saves);

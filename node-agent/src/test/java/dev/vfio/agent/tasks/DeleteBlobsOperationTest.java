@@ -69,4 +69,14 @@ class DeleteBlobsOperationTest {
     assertEquals(Reasons.INVALID_SPEC, failure.reason());
     assertTrue(Files.exists(node.blob("snap", GPU)));
   }
+
+  @Test
+  void aBlobDirectoryOfAnotherNamespaceFailsInvalidSpecAndDeletesNothing() {
+    TaskFailure failure =
+        failure(node.deleteBlobs(), delete(TaskFixture.CLAIM, "someone-else/snap"));
+
+    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertTrue(failure.getMessage().contains("outside the task's namespace"), failure::getMessage);
+    assertTrue(Files.exists(node.blob("snap", GPU)));
+  }
 }
