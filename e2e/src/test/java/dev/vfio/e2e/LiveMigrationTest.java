@@ -17,7 +17,9 @@ import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reasons;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,9 +125,22 @@ class LiveMigrationTest extends ClusterTest {
 
     cluster.node("node-a").agent().suspend();
     try {
+      // The target's agent gives up on its own; the operator marks the pod once the source,
+      // whose agent is suspended here, has rolled back too.
       await("receiver gives up")
           .atMost(PATIENCE)
-          .until(() -> "Failed".equals(restoreStatus("cut-target")));
+          .until(
+              () -> {
+                VfioNodeTask receive =
+                    client
+                        .resources(VfioNodeTask.class)
+                        .inNamespace(NS)
+                        .withName("cut-receive")
+                        .get();
+                return receive != null
+                    && receive.getStatus() != null
+                    && receive.getStatus().getPhase() == TaskPhase.Failed;
+              });
     } finally {
       cluster.node("node-a").agent().resume();
     }
@@ -133,6 +148,9 @@ class LiveMigrationTest extends ClusterTest {
     VfioMigration failed = awaitMigration("cut", MigrationPhase.Failed);
     assertEquals(Reasons.TRANSFER_FAILED, reason(failed));
     assertRolledBack("0000:3c:00.0", "cut-source", "0000:af:02.0");
+    await("the operator tells the target")
+        .atMost(PATIENCE)
+        .until(() -> "Failed".equals(restoreStatus("cut-target")));
   }
 
   @Test

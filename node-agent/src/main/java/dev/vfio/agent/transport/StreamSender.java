@@ -3,6 +3,7 @@ package dev.vfio.agent.transport;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -51,11 +52,27 @@ public final class StreamSender {
                 1,
                 Math.min(TimeUnit.NANOSECONDS.toMillis(idleTimeout.toNanos()), Integer.MAX_VALUE));
     String receiver = host + ":" + port;
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
+    // TLS over a plain socket of our own: closing the plain socket is what unblocks a write the
+    // receiver stopped taking (an SSLSocket's own close waits for that very write).
+    Socket raw = new Socket();
+    SSLSocket socket;
+    try {
+      raw.connect(new InetSocketAddress(host, port), timeoutMillis);
+      socket = (SSLSocket) context.getSocketFactory().createSocket(raw, host, port, true);
+    } catch (IOException | RuntimeException e) {
+      raw.close();
+      throw new IOException(
+          "cannot open the state stream of device "
+              + device
+              + " to the receiver at "
+              + receiver
+              + ": "
+              + e.getMessage(),
+          e);
+    }
     int answer;
     try {
       socket.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
-      socket.connect(new InetSocketAddress(host, port), timeoutMillis);
       socket.setSoTimeout(timeoutMillis);
       socket.startHandshake();
       socket.getOutputStream().write(request);
@@ -110,7 +127,7 @@ public final class StreamSender {
       closeAfterFailure(socket, refused);
       throw refused;
     }
-    return new OutgoingStream(socket, device, idleTimeout);
+    return new OutgoingStream(socket, raw, device, idleTimeout);
   }
 
   private static void closeAfterFailure(SSLSocket socket, Exception cause) {

@@ -422,6 +422,38 @@ class StreamTransportTest {
   }
 
   @Test
+  void aReceiverThatStopsReadingFailsTheSendersWriteAfterTheIdleTimeout() throws Exception {
+    listener = listen(LARGE_BUDGET, IDLE);
+    CompletableFuture<IOException> writing =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (OutgoingStream out =
+                  StreamSender.connect(
+                      AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", Duration.ofSeconds(1))) {
+                byte[] chunk = new byte[MIB];
+                // Far more than the sockets' buffers hold: a write must block.
+                for (int i = 0; i < 1024; i++) {
+                  out.write(chunk, 0, chunk.length);
+                }
+                return null;
+              } catch (IOException e) {
+                return e;
+              }
+            },
+            threads);
+
+    try (IncomingStream accepted = listener.accept(ACCEPT)) {
+      // Accepted and never read.
+      IOException failure = writing.get(60, TimeUnit.SECONDS);
+
+      assertInstanceOf(SocketTimeoutException.class, failure);
+      assertTrue(
+          failure.getMessage().contains("took no data of device 0000:65:00.0"),
+          failure.getMessage());
+    }
+  }
+
+  @Test
   void connectionClosedMidStreamWithoutTlsCloseIsRefusedAsTruncated() throws Exception {
     // The JDK reports a TCP end without close_notify as a plain end of stream; the blob framing
     // is what turns it into a refusal rather than a short state.
