@@ -148,16 +148,21 @@ class ApiServerValidationTest {
   @Test
   void aSnapshotWithDurationsAtTheirMaximaIsStored() {
     // The server's duration() parses every form Durations does, up to the maxima.
-    client
-        .resource(
-            object(
-                """
+    GenericKubernetesResource stored =
+        client
+            .resource(
+                object(
+                    """
         apiVersion: vfio.dev/v1alpha1
         kind: VfioSnapshot
         metadata: {name: longest, namespace: default}
         spec: {podName: gpu-workload, timeout: 23h59m59s1000ms, ttl: "0087600h"}
         """))
-        .create();
+            .create();
+
+    assertEquals(
+        "0087600h",
+        ((java.util.Map<?, ?>) stored.getAdditionalProperties().get("spec")).get("ttl"));
   }
 
   @Test
