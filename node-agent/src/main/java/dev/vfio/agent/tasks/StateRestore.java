@@ -23,12 +23,11 @@ import org.slf4j.LoggerFactory;
  * journaled before the first device leaves RUNNING; every device goes to RESUMING; once the caller
  * wrote the state, every device goes to RUNNING, which is when each checks what it got. On any
  * failure until then it undoes all of it: every device back to RUNNING (from RESUMING only a reset
- * does that, and the partial state goes with it), the journal entry dropped, the pod told its
- * restore failed.
+ * does that, and the partial state goes with it), the journal entry dropped. Telling the pod how
+ * its restore went is the operator's (agents write no pod).
  */
 final class StateRestore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StateRestore.class);
-  private final PodDevices podDevices;
   private final DeviceJournal journal;
   private final TaskContext context;
   private final FailureClassifier classifier;
@@ -37,14 +36,12 @@ final class StateRestore implements AutoCloseable {
   private final Map<String, DeviceLoad> bySource;
 
   private StateRestore(
-      PodDevices podDevices,
       DeviceJournal journal,
       TaskContext context,
       FailureClassifier classifier,
       PodRef pod,
       List<DeviceLoad> loads,
       Map<String, DeviceLoad> bySource) {
-    this.podDevices = podDevices;
     this.journal = journal;
     this.context = context;
     this.classifier = classifier;
@@ -79,13 +76,7 @@ final class StateRestore implements AutoCloseable {
       bySource.put(map.sourceOf(load.address()), load);
     }
     return new StateRestore(
-        podDevices,
-        journal,
-        context,
-        classifier,
-        pod,
-        loads,
-        Collections.unmodifiableMap(bySource));
+        journal, context, classifier, pod, loads, Collections.unmodifiableMap(bySource));
   }
 
   List<DeviceLoad> loads() {
