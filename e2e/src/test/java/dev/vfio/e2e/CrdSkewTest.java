@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -121,7 +121,7 @@ class CrdSkewTest extends ClusterTest {
             .withName("newer-save")
             .get()
             .getStatus();
-    assertEquals(Reasons.INVALID_SPEC, status.getReason());
+    assertEquals(Reason.INVALID_SPEC.wire(), status.getReason());
     assertEquals(
         "spec.compression: \"Gzip\" is not a value this agent knows (None, Zstd); the operator may be "
             + "newer than the agent: upgrade the node agent",
@@ -176,7 +176,7 @@ class CrdSkewTest extends ClusterTest {
   private static void assertRefusedNaming(String name, String message) {
     VfioSnapshot failed = awaitPhase(name, SnapshotPhase.Failed);
     Condition ready = readyCondition(failed);
-    assertEquals(Reasons.INVALID_SPEC, ready.getReason());
+    assertEquals(Reason.INVALID_SPEC.wire(), ready.getReason());
     assertTrue(ready.getMessage().contains(message), ready.getMessage());
   }
 }

@@ -15,7 +15,7 @@ import dev.vfio.agent.sim.SimulatedFreezer;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -111,7 +111,7 @@ class LiveMigrationTest extends ClusterTest {
     createSnapshot("after-live", "live-source", spec -> {});
     VfioSnapshot refused = awaitPhase("after-live", SnapshotPhase.Failed);
     Condition ready = readyCondition(refused);
-    assertEquals(Reasons.SOURCE_STOPPED, ready.getReason());
+    assertEquals(Reason.SOURCE_STOPPED.wire(), ready.getReason());
     assertTrue(ready.getMessage().contains("VfioMigration live (Succeeded)"), ready.getMessage());
     assertEquals(
         "STOP",
@@ -146,7 +146,7 @@ class LiveMigrationTest extends ClusterTest {
     }
 
     VfioMigration failed = awaitMigration("cut", MigrationPhase.Failed);
-    assertEquals(Reasons.TRANSFER_FAILED, reason(failed));
+    assertEquals(Reason.TRANSFER_FAILED.wire(), reason(failed));
     assertRolledBack("0000:3c:00.0", "cut-source", "0000:af:02.0");
     await("the operator tells the target")
         .atMost(PATIENCE)
@@ -164,7 +164,8 @@ class LiveMigrationTest extends ClusterTest {
 
     VfioMigration failed = awaitMigration("source-killed", MigrationPhase.Failed);
     assertTrue(
-        List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED).contains(reason(failed)),
+        List.of(Reason.AGENT_RESTARTED.wire(), Reason.TRANSFER_FAILED.wire())
+            .contains(reason(failed)),
         reason(failed));
     awaitNodeReady("node-a");
     assertRolledBack("0000:3d:00.0", "killed-source", "0000:af:03.0");
@@ -179,7 +180,10 @@ class LiveMigrationTest extends ClusterTest {
 
     VfioMigration failed = awaitMigration("target-killed", MigrationPhase.Failed);
     assertTrue(
-        List.of(Reasons.AGENT_RESTARTED, Reasons.TRANSFER_FAILED, Reasons.PEER_FAILED)
+        List.of(
+                Reason.AGENT_RESTARTED.wire(),
+                Reason.TRANSFER_FAILED.wire(),
+                Reason.PEER_FAILED.wire())
             .contains(reason(failed)),
         reason(failed));
     awaitNodeReady("node-b");
@@ -193,7 +197,7 @@ class LiveMigrationTest extends ClusterTest {
     cluster.deletePod(NS, "tpd-target");
 
     VfioMigration failed = awaitMigration("target-deleted", MigrationPhase.Failed);
-    assertEquals(Reasons.TARGET_POD_CHANGED, reason(failed));
+    assertEquals(Reason.TARGET_POD_CHANGED.wire(), reason(failed));
     assertSourceRunning("0000:3f:00.0", "tpd-source");
     await("target device reset")
         .atMost(PATIENCE)
@@ -214,7 +218,7 @@ class LiveMigrationTest extends ClusterTest {
         "slow-target");
 
     VfioMigration failed = awaitMigration("too-slow", MigrationPhase.Failed);
-    assertEquals(Reasons.TIMEOUT, reason(failed));
+    assertEquals(Reason.TIMEOUT.wire(), reason(failed));
     assertRolledBack("0000:40:00.0", "slow-source", "0000:af:06.0");
   }
 
@@ -270,7 +274,7 @@ class LiveMigrationTest extends ClusterTest {
                         m ->
                             m.getStatus() != null
                                 && m.getStatus().getPhase() == MigrationPhase.Pending
-                                && Reasons.WAITING_FOR_CAPACITY.equals(reason(m))));
+                                && Reason.WAITING_FOR_CAPACITY.wire().equals(reason(m))));
     for (String name : names) {
       awaitMigration(name, MigrationPhase.Succeeded);
     }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ class NodeLostTest extends ClusterTest {
     cluster.node("node-a").agent().kill();
 
     Condition ready = readyCondition(awaitPhase("orphaned", SnapshotPhase.Failed));
-    assertEquals(Reasons.NODE_LOST, ready.getReason());
+    assertEquals(Reason.NODE_LOST.wire(), ready.getReason());
     assertTrue(
         ready.getMessage().contains("on node node-a")
             && ready.getMessage().contains("no heartbeat for"),

@@ -8,7 +8,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.MigrationSource;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationSpec;
@@ -94,7 +94,7 @@ class RestoreFromSnapshotTest extends ClusterTest {
     VfioMigration failed = awaitMigration("restore-corrupt", MigrationPhase.Failed);
 
     Condition ready = Conditions.find(failed.getStatus().getConditions(), Conditions.READY);
-    assertEquals(Reasons.BLOB_CORRUPT, ready.getReason());
+    assertEquals(Reason.BLOB_CORRUPT.wire(), ready.getReason());
     assertTrue(ready.getMessage().contains("no device was touched"), ready.getMessage());
     Properties device = deviceState("node-b", "0000:b0:00.0");
     assertEquals(before, device.getProperty("origin"), "the target device never saw a byte");
@@ -115,7 +115,7 @@ class RestoreFromSnapshotTest extends ClusterTest {
     VfioMigration failed = awaitMigration("restore-incompatible", MigrationPhase.Failed);
 
     assertEquals(
-        Reasons.INCOMPATIBLE_DEVICES,
+        Reason.INCOMPATIBLE_DEVICES.wire(),
         Conditions.find(failed.getStatus().getConditions(), Conditions.READY).getReason());
   }
 
@@ -127,7 +127,7 @@ class RestoreFromSnapshotTest extends ClusterTest {
     VfioMigration failed = awaitMigration("restore-bystander", MigrationPhase.Failed);
 
     assertEquals(
-        Reasons.TARGET_NOT_OPTED_IN,
+        Reason.TARGET_NOT_OPTED_IN.wire(),
         Conditions.find(failed.getStatus().getConditions(), Conditions.READY).getReason());
   }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.agent.sim.SimulatedFreezer;
 import dev.vfio.api.v1alpha1.Condition;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
@@ -54,7 +54,7 @@ class SnapshotFailureTest extends ClusterTest {
 
     VfioSnapshot failed = awaitPhase("too-slow", SnapshotPhase.Failed);
 
-    assertEquals(Reasons.TIMEOUT, readyCondition(failed).getReason());
+    assertEquals(Reason.TIMEOUT.wire(), readyCondition(failed).getReason());
     assertRolledBack("node-a", TIMEOUT_DEVICE, "timeout-pod", created);
   }
 
@@ -75,7 +75,7 @@ class SnapshotFailureTest extends ClusterTest {
 
     VfioSnapshot failed = awaitPhase("agent-killed", SnapshotPhase.Failed);
     Condition ready = readyCondition(failed);
-    assertEquals(Reasons.AGENT_RESTARTED, ready.getReason());
+    assertEquals(Reason.AGENT_RESTARTED.wire(), ready.getReason());
     assertTrue(ready.getMessage().contains(KILL_DEVICE), ready.getMessage());
     assertRolledBack("node-a", KILL_DEVICE, "kill-pod", created);
     await("the torn entry listed on the node")

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeStatus;
@@ -48,7 +48,7 @@ class SnapshotRejectionTest extends ClusterTest {
   @Test
   void snapshotOfMissingPodFailsWithPodNotFound() {
     assertRejected(
-        "missing-pod", "no-such-pod", spec -> {}, Reasons.POD_NOT_FOUND, "does not exist");
+        "missing-pod", "no-such-pod", spec -> {}, Reason.POD_NOT_FOUND.wire(), "does not exist");
   }
 
   @Test
@@ -56,7 +56,8 @@ class SnapshotRejectionTest extends ClusterTest {
     Pod pod = cluster.runningPod(NS, "pending-pod", "node-a");
     pod.getStatus().setPhase("Pending");
     client.resource(pod).updateStatus();
-    assertRejected("pending", "pending-pod", spec -> {}, Reasons.POD_NOT_RUNNING, "not Running");
+    assertRejected(
+        "pending", "pending-pod", spec -> {}, Reason.POD_NOT_RUNNING.wire(), "not Running");
   }
 
   @Test
@@ -78,13 +79,21 @@ class SnapshotRejectionTest extends ClusterTest {
                 .build())
         .create();
     assertRejected(
-        "unscheduled", "unscheduled-pod", spec -> {}, Reasons.POD_NOT_SCHEDULED, "not scheduled");
+        "unscheduled",
+        "unscheduled-pod",
+        spec -> {},
+        Reason.POD_NOT_SCHEDULED.wire(),
+        "not scheduled");
   }
 
   @Test
   void snapshotOfPodWithoutDevicesFailsWithNoVfioDevices() {
     assertRejected(
-        "no-devices", "plain-pod", spec -> {}, Reasons.NO_VFIO_DEVICES, "holds no VFIO devices");
+        "no-devices",
+        "plain-pod",
+        spec -> {},
+        Reason.NO_VFIO_DEVICES.wire(),
+        "holds no VFIO devices");
   }
 
   @Test
@@ -93,14 +102,18 @@ class SnapshotRejectionTest extends ClusterTest {
         "not-held",
         "workload",
         spec -> spec.setDevices(List.of("0000:3b:00.1")),
-        Reasons.DEVICE_NOT_HELD,
+        Reason.DEVICE_NOT_HELD.wire(),
         "does not hold device 0000:3b:00.1");
   }
 
   @Test
   void snapshotOfDeviceWithoutMigrationSupportFailsWithDeviceNotMigratable() {
     assertRejected(
-        "not-migratable", "nic-pod", spec -> {}, Reasons.DEVICE_NOT_MIGRATABLE, NOT_MIGRATABLE);
+        "not-migratable",
+        "nic-pod",
+        spec -> {},
+        Reason.DEVICE_NOT_MIGRATABLE.wire(),
+        NOT_MIGRATABLE);
   }
 
   @Test
@@ -109,7 +122,7 @@ class SnapshotRejectionTest extends ClusterTest {
         "unknown-claim",
         "workload",
         spec -> spec.setStorageClaim("elsewhere"),
-        Reasons.STORAGE_CLAIM_UNKNOWN,
+        Reason.STORAGE_CLAIM_UNKNOWN.wire(),
         "elsewhere");
   }
 
@@ -121,13 +134,18 @@ class SnapshotRejectionTest extends ClusterTest {
     dev.vfio.api.v1alpha1.HooksSpec hooks = new dev.vfio.api.v1alpha1.HooksSpec();
     hooks.setPre(List.of(flush));
     assertRejected(
-        "with-hooks", "workload", spec -> spec.setHooks(hooks), Reasons.INVALID_SPEC, "hooks");
+        "with-hooks",
+        "workload",
+        spec -> spec.setHooks(hooks),
+        Reason.INVALID_SPEC.wire(),
+        "hooks");
   }
 
   @Test
   void snapshotOnNodeWithoutAgentFailsWithNoAgent() {
     cluster.runningPod(NS, "orphan-pod", "node-without-agent", HELD);
-    assertRejected("no-agent", "orphan-pod", spec -> {}, Reasons.NO_AGENT, "node-without-agent");
+    assertRejected(
+        "no-agent", "orphan-pod", spec -> {}, Reason.NO_AGENT.wire(), "node-without-agent");
   }
 
   @Test
@@ -142,7 +160,8 @@ class SnapshotRejectionTest extends ClusterTest {
     stale.setStatus(status);
     client.resource(stale).updateStatus();
     cluster.runningPod(NS, "stale-pod", "node-stale", HELD);
-    assertRejected("agent-stale", "stale-pod", spec -> {}, Reasons.AGENT_NOT_READY, "heartbeat");
+    assertRejected(
+        "agent-stale", "stale-pod", spec -> {}, Reason.AGENT_NOT_READY.wire(), "heartbeat");
   }
 
   private void assertRejected(

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import dev.vfio.agent.sim.SimulatedFreezer;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.Transport;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -111,7 +111,7 @@ class StorageMigrationTest extends ClusterTest {
     VfioMigration failed = awaitMigration("rejected", MigrationPhase.Failed);
 
     assertEquals(
-        Reasons.STATE_REJECTED,
+        Reason.STATE_REJECTED.wire(),
         Conditions.find(failed.getStatus().getConditions(), Conditions.READY).getReason());
     assertEquals(
         "RUNNING",

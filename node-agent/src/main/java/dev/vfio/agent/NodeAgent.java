@@ -21,7 +21,7 @@ import dev.vfio.agent.tasks.SaveOperation;
 import dev.vfio.agent.tasks.SendOperation;
 import dev.vfio.agent.tasks.TaskWorker;
 import dev.vfio.agent.transport.SecretCredentials;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -145,7 +145,7 @@ public final class NodeAgent implements AutoCloseable {
   public void start() throws IOException {
     List<JournalReplay.Replayed> replayed = new JournalReplay(journal, backend, blobs).replay();
     new InterruptedTasks(client, worker.statusWriter(), config.nodeName(), config.agentId(), clock)
-        .fail(replayed, Reasons.AGENT_RESTARTED);
+        .fail(replayed, Reason.AGENT_RESTARTED);
     // A pod arriving on the node changes who holds which device: report it now, not at the next
     // heartbeat.
     pods.onChange(new PodChanges(this::republishSoon));

@@ -8,7 +8,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -214,7 +214,7 @@ class VfioOperatorTest {
   private void assertFailedNaming(Class<? extends HasMetadata> kind, String name, String message) {
     await().atMost(Duration.ofSeconds(60)).until(() -> phase(kind, name), "Failed"::equals);
     Map<String, Object> ready = readyCondition(kind, name);
-    assertEquals(Reasons.INVALID_SPEC, ready.get("reason"));
+    assertEquals(Reason.INVALID_SPEC.wire(), ready.get("reason"));
     assertTrue(
         String.valueOf(ready.get("message")).startsWith(message),
         String.valueOf(ready.get("message")));

@@ -1,6 +1,7 @@
 package dev.vfio.agent.journal;
 
 import dev.vfio.agent.tasks.TaskStatusWriter;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -41,7 +42,7 @@ public final class InterruptedTasks {
     this.clock = clock;
   }
 
-  public void fail(List<JournalReplay.Replayed> replayed, String reason) {
+  public void fail(List<JournalReplay.Replayed> replayed, Reason reason) {
     Map<String, JournalReplay.Replayed> byUid =
         replayed.stream()
             .filter(r -> r.taskUid() != null)
@@ -66,7 +67,7 @@ public final class InterruptedTasks {
       VfioNodeTaskStatus failed = Serialization.clone(status);
       failed.setPhase(TaskPhase.Failed);
       failed.setStage(Stage.Done);
-      failed.setReason(reason);
+      failed.setReason(reason.wire());
       failed.setMessage(
           "the node agent restarted while the task ran; "
               + (undone == null || undone.actions().isEmpty()

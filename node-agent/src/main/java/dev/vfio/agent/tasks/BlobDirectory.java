@@ -1,6 +1,6 @@
 package dev.vfio.agent.tasks;
 
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 
 /** The {@code <namespace>/<snapshot>} a task's blobs live under, as the operator wrote it. */
@@ -15,12 +15,12 @@ public record BlobDirectory(String namespace, String snapshot) {
     String[] parts = text == null ? new String[0] : text.split("/");
     if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
       throw new TaskFailure(
-          Reasons.INVALID_SPEC, "blobDirectory '" + text + "' is not <namespace>/<snapshot>");
+          Reason.INVALID_SPEC, "blobDirectory '" + text + "' is not <namespace>/<snapshot>");
     }
     String namespace = task.getMetadata().getNamespace();
     if (!parts[0].equals(namespace)) {
       throw new TaskFailure(
-          Reasons.INVALID_SPEC,
+          Reason.INVALID_SPEC,
           "blobDirectory '"
               + text
               + "' lies outside the task's namespace "

@@ -1,7 +1,7 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.api.v1alpha1.DeviceMapping;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,14 +31,14 @@ final class DeviceMap {
     for (DeviceMapping mapping : mappings) {
       if (targetOf.putIfAbsent(mapping.getSource(), mapping.getTarget()) != null) {
         throw new TaskFailure(
-            Reasons.INVALID_SPEC,
+            Reason.INVALID_SPEC,
             "spec.deviceMap names source device "
                 + mapping.getSource()
                 + " twice; nothing was touched");
       }
       if (sourceOf.putIfAbsent(mapping.getTarget(), mapping.getSource()) != null) {
         throw new TaskFailure(
-            Reasons.INVALID_SPEC,
+            Reason.INVALID_SPEC,
             "spec.deviceMap names target device "
                 + mapping.getTarget()
                 + " twice; nothing was touched");
@@ -53,7 +53,7 @@ final class DeviceMap {
     for (String device : devices) {
       if (!seen.add(device)) {
         throw new TaskFailure(
-            Reasons.INVALID_SPEC,
+            Reason.INVALID_SPEC,
             "spec.devices names device " + device + " twice; nothing was touched");
       }
     }
@@ -84,7 +84,7 @@ final class DeviceMap {
     for (String device : named) {
       if (!pairs.containsKey(device)) {
         throw new TaskFailure(
-            Reasons.INVALID_SPEC,
+            Reason.INVALID_SPEC,
             "spec.deviceMap has no entry with "
                 + side
                 + " device "

@@ -5,7 +5,7 @@ import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.blobs.UnknownStorageClaimException;
 import dev.vfio.agent.vfio.StateRejectedException;
 import dev.vfio.agent.vfio.VfioException;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import java.io.IOException;
 
 /**
@@ -39,23 +39,23 @@ enum FailureClassifier {
     }
     if (e instanceof StateRejectedException rejected) {
       return new TaskFailure(
-          Reasons.STATE_REJECTED,
+          Reason.STATE_REJECTED,
           "device " + rejected.device() + " rejected the state it was given: " + e.getMessage(),
           e);
     }
     if (e instanceof VfioException) {
-      return new TaskFailure(Reasons.DEVICE_ERROR, e.getMessage(), e);
+      return new TaskFailure(Reason.DEVICE_ERROR, e.getMessage(), e);
     }
     if (e instanceof IncompatibleDeviceException) {
-      return new TaskFailure(Reasons.INCOMPATIBLE_DEVICES, e.getMessage(), e);
+      return new TaskFailure(Reason.INCOMPATIBLE_DEVICES, e.getMessage(), e);
     }
     if (e instanceof UnknownStorageClaimException) {
-      return new TaskFailure(Reasons.STORAGE_CLAIM_UNKNOWN, e.getMessage(), e);
+      return new TaskFailure(Reason.STORAGE_CLAIM_UNKNOWN, e.getMessage(), e);
     }
     if (e instanceof IOException io) {
       return inputOutput(io);
     }
-    return new TaskFailure(Reasons.DEVICE_ERROR, "the agent failed unexpectedly: " + e, e);
+    return new TaskFailure(Reason.DEVICE_ERROR, "the agent failed unexpectedly: " + e, e);
   }
 
   private TaskFailure inputOutput(IOException e) {
@@ -64,7 +64,7 @@ enum FailureClassifier {
       case SAVE, LOAD -> {
         if (message.contains("No space left")) {
           yield new TaskFailure(
-              Reasons.STORAGE_FULL,
+              Reason.STORAGE_FULL,
               "the storage claim is full: "
                   + message
                   + ": free space on the claim or use a larger one",
@@ -72,25 +72,24 @@ enum FailureClassifier {
         }
         if (this == LOAD && e instanceof BlobIntegrityException) {
           yield new TaskFailure(
-              Reasons.BLOB_CORRUPT, "the blob failed its integrity check: " + message, e);
+              Reason.BLOB_CORRUPT, "the blob failed its integrity check: " + message, e);
         }
         yield new TaskFailure(
-            Reasons.STORAGE_ERROR,
+            Reason.STORAGE_ERROR,
             (this == SAVE ? "writing" : "reading") + " the blob failed: " + message,
             e);
       }
       case SEND ->
-          new TaskFailure(
-              Reasons.TRANSFER_FAILED, "the stream to the target failed: " + message, e);
+          new TaskFailure(Reason.TRANSFER_FAILED, "the stream to the target failed: " + message, e);
       case RECEIVE ->
           new TaskFailure(
-              Reasons.TRANSFER_FAILED,
+              Reason.TRANSFER_FAILED,
               e instanceof BlobIntegrityException
                   ? "the stream from the source failed its checks: " + message
                   : "the stream from the source failed: " + message,
               e);
-      case RESUME -> new TaskFailure(Reasons.DEVICE_ERROR, message, e);
-      case DELETE_BLOBS -> new TaskFailure(Reasons.STORAGE_ERROR, message, e);
+      case RESUME -> new TaskFailure(Reason.DEVICE_ERROR, message, e);
+      case DELETE_BLOBS -> new TaskFailure(Reason.STORAGE_ERROR, message, e);
     };
   }
 }

@@ -5,7 +5,7 @@ import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.journal.DeviceJournal;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
@@ -72,7 +72,7 @@ public final class LoadOperation implements NodeOperation {
                   spec.getStorageClaim(), directory.namespace(), directory.snapshot(), source));
     } catch (NoSuchFileException e) {
       throw new TaskFailure(
-          Reasons.BLOB_CORRUPT,
+          Reason.BLOB_CORRUPT,
           "the blob of device "
               + source
               + " is missing from "
@@ -88,7 +88,7 @@ public final class LoadOperation implements NodeOperation {
     } catch (BlobIntegrityException e) {
       reader.close();
       throw new TaskFailure(
-          Reasons.BLOB_CORRUPT,
+          Reason.BLOB_CORRUPT,
           "the blob of device "
               + source
               + " failed its integrity check: "
@@ -98,7 +98,7 @@ public final class LoadOperation implements NodeOperation {
     } catch (IncompatibleDeviceException e) {
       reader.close();
       throw new TaskFailure(
-          Reasons.INCOMPATIBLE_DEVICES, e.getMessage() + "; no device was touched", e);
+          Reason.INCOMPATIBLE_DEVICES, e.getMessage() + "; no device was touched", e);
     }
   }
 }

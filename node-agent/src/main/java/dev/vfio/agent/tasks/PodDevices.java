@@ -7,7 +7,7 @@ import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.MigrationDevice;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import dev.vfio.agent.vfio.VfioException;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
@@ -43,7 +43,7 @@ public final class PodDevices {
         throws IOException;
   }
 
-  PodRef currentPod(VfioNodeTask task, String reasonIfChanged) throws TaskFailure {
+  PodRef currentPod(VfioNodeTask task, Reason reasonIfChanged) throws TaskFailure {
     var spec = task.getSpec();
     Pod pod = pods.find(task.getMetadata().getNamespace(), spec.getPodName(), spec.getPodUid());
     if (pod == null || !pod.getMetadata().getUid().equals(spec.getPodUid())) {
@@ -76,7 +76,7 @@ public final class PodDevices {
       for (String address : wanted) {
         if (!held.containsKey(address) || !inventory.containsKey(address)) {
           throw new TaskFailure(
-              Reasons.DEVICE_NOT_HELD,
+              Reason.DEVICE_NOT_HELD,
               "pod "
                   + pod
                   + " no longer holds device "
@@ -92,7 +92,7 @@ public final class PodDevices {
         } catch (VfioException e) {
           device.close();
           throw new TaskFailure(
-              Reasons.DEVICE_NOT_MIGRATABLE,
+              Reason.DEVICE_NOT_MIGRATABLE,
               "device " + address + " does not support VFIO migration: " + e.getMessage());
         }
         try {
@@ -117,7 +117,7 @@ public final class PodDevices {
     } catch (IOException | RuntimeException e) {
       closeAll(opened);
       throw new TaskFailure(
-          Reasons.DEVICE_ERROR,
+          Reason.DEVICE_ERROR,
           "could not open the devices of pod " + pod + ": " + e.getMessage(),
           e);
     }

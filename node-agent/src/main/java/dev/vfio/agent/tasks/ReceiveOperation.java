@@ -5,7 +5,7 @@ import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.transport.IncomingStream;
 import dev.vfio.agent.transport.StreamListener;
 import dev.vfio.agent.transport.TransportCredentials;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -100,7 +100,7 @@ public final class ReceiveOperation implements NodeOperation {
           DeviceLoad load = awaited.remove(stream.device());
           if (load == null) {
             throw new TaskFailure(
-                Reasons.TRANSFER_FAILED,
+                Reason.TRANSFER_FAILED,
                 "a sender offered device "
                     + stream.device()
                     + ", which this migration does not move (or sent it twice)");
@@ -147,7 +147,7 @@ public final class ReceiveOperation implements NodeOperation {
         if (cause instanceof RuntimeException runtime) {
           throw runtime;
         }
-        throw new TaskFailure(Reasons.DEVICE_ERROR, "receiving failed: " + cause, cause);
+        throw new TaskFailure(Reason.DEVICE_ERROR, "receiving failed: " + cause, cause);
       }
     }
   }

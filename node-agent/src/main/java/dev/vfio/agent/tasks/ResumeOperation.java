@@ -2,7 +2,7 @@ package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.freeze.Quiescer;
 import dev.vfio.agent.pods.PodRef;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import java.io.IOException;
@@ -25,7 +25,7 @@ public final class ResumeOperation implements NodeOperation {
   @Override
   public void run(TaskContext context) throws TaskFailure {
     VfioNodeTask task = context.task();
-    PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
+    PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
     context.stage(Stage.Resuming);
     List<DeviceLoad> devices =
         podDevices.open(

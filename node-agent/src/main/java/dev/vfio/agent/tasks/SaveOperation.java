@@ -13,7 +13,7 @@ import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.Compression;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Digest;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
@@ -55,7 +55,7 @@ public final class SaveOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
     BlobDirectory directory = BlobDirectory.of(task);
-    PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
+    PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
     List<DeviceSave> saves = open(context, pod, directory);
     refuseStopped(saves);
     JournalEntry entry =
@@ -111,7 +111,7 @@ public final class SaveOperation implements NodeOperation {
       if (state != MigrationState.RUNNING) {
         saves.forEach(DeviceSave::discard);
         throw new TaskFailure(
-            Reasons.SOURCE_STOPPED,
+            Reason.SOURCE_STOPPED,
             "device "
                 + save.address()
                 + " is "

@@ -10,7 +10,7 @@ import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.transport.OutgoingStream;
 import dev.vfio.agent.transport.StreamSender;
 import dev.vfio.agent.transport.TransportCredentials;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
@@ -61,7 +61,7 @@ public final class SendOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
     DeviceMap map = DeviceMap.of(spec).requireSources(spec.getDevices());
-    PodRef pod = podDevices.currentPod(task, Reasons.POD_CHANGED);
+    PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
     // Where each device's receiver answers, once its stream is committed.
     Map<String, OutgoingStream> streams = new HashMap<>();
     List<DeviceSave> sends =
@@ -143,7 +143,7 @@ public final class SendOperation implements NodeOperation {
       throws IOException, TaskFailure {
     if (!stream.awaitAcknowledgement(timeout)) {
       throw new TaskFailure(
-          Reasons.PEER_FAILED,
+          Reason.PEER_FAILED,
           "the target did not confirm that device " + target + " runs the state");
     }
   }

@@ -3,7 +3,7 @@ package dev.vfio.agent.tasks;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
@@ -64,7 +64,7 @@ final class StateRestore implements AutoCloseable {
       throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
     DeviceMap map = DeviceMap.of(spec).requireTargets(spec.getDevices());
-    PodRef pod = podDevices.currentPod(context.task(), Reasons.TARGET_POD_CHANGED);
+    PodRef pod = podDevices.currentPod(context.task(), Reason.TARGET_POD_CHANGED);
     List<DeviceLoad> loads =
         podDevices.open(
             pod,

@@ -3,7 +3,7 @@ package dev.vfio.agent.tasks;
 import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.PrecopyProgress;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -97,10 +97,10 @@ public final class TaskContext {
   /** Why the task must stop now, or null: cancelled by the operator or past its deadline. */
   public TaskFailure stopReason() {
     if (cancelRequested) {
-      return new TaskFailure(Reasons.CANCELLED, "cancelled by the operator");
+      return new TaskFailure(Reason.CANCELLED, "cancelled by the operator");
     }
     if (deadline != null && !clock.instant().isBefore(deadline)) {
-      return new TaskFailure(Reasons.TIMEOUT, "deadline " + deadline + " reached");
+      return new TaskFailure(Reason.TIMEOUT, "deadline " + deadline + " reached");
     }
     return null;
   }
@@ -168,10 +168,10 @@ public final class TaskContext {
   }
 
   public synchronized void fail(TaskFailure failure, List<DeviceResult> devices) {
-    boolean cancelled = Reasons.CANCELLED.equals(failure.reason());
+    boolean cancelled = failure.reason() == Reason.CANCELLED;
     status.setPhase(cancelled ? TaskPhase.Cancelled : TaskPhase.Failed);
     status.setStage(Stage.Done);
-    status.setReason(failure.reason());
+    status.setReason(failure.reason().wire());
     status.setMessage(failure.getMessage());
     if (devices != null && !devices.isEmpty()) {
       status.setDevices(devices);

@@ -1,7 +1,7 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.metrics.AgentMetrics;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -168,14 +168,14 @@ public final class TaskWorker implements AutoCloseable {
         if (!unknown.isEmpty()) {
           // Refused, not run without the settings it does not know: the operator asked for them.
           throw new TaskFailure(
-              Reasons.INVALID_SPEC,
+              Reason.INVALID_SPEC,
               unknown.stream().map(u -> u.describe("this agent")).collect(Collectors.joining("; "))
                   + "; the operator may be newer than the agent: upgrade the node agent");
         }
         NodeOperation operation = operations.get(task.getSpec().getOperation());
         if (operation == null) {
           throw new TaskFailure(
-              Reasons.INVALID_SPEC,
+              Reason.INVALID_SPEC,
               "operation "
                   + task.getSpec().getOperation()
                   + " is not supported by this agent version");
@@ -193,7 +193,7 @@ public final class TaskWorker implements AutoCloseable {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
         LOG.error("task failed unexpectedly", e);
-        context.fail(new TaskFailure(Reasons.DEVICE_ERROR, "the agent failed: " + e), null);
+        context.fail(new TaskFailure(Reason.DEVICE_ERROR, "the agent failed: " + e), null);
       } finally {
         running.remove(uid);
         context.recordOutcome(metrics);

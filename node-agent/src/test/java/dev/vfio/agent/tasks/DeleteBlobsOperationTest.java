@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDeviceSpec;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import java.nio.file.Files;
@@ -58,7 +58,7 @@ class DeleteBlobsOperationTest {
     TaskFailure failure =
         failure(node.deleteBlobs(), delete("elsewhere", TaskFixture.NAMESPACE + "/snap"));
 
-    assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, failure.reason());
+    assertEquals(Reason.STORAGE_CLAIM_UNKNOWN, failure.reason());
     assertTrue(Files.exists(node.blob("snap", GPU)));
   }
 
@@ -66,7 +66,7 @@ class DeleteBlobsOperationTest {
   void aBlobDirectoryThatIsNotNamespaceSlashSnapshotFailsInvalidSpec() {
     TaskFailure failure = failure(node.deleteBlobs(), delete(TaskFixture.CLAIM, "snap"));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(Files.exists(node.blob("snap", GPU)));
   }
 
@@ -75,7 +75,7 @@ class DeleteBlobsOperationTest {
     TaskFailure failure =
         failure(node.deleteBlobs(), delete(TaskFixture.CLAIM, "someone-else/snap"));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(failure.getMessage().contains("outside the task's namespace"), failure::getMessage);
     assertTrue(Files.exists(node.blob("snap", GPU)));
   }

@@ -9,7 +9,7 @@ import dev.vfio.agent.blobs.UnknownStorageClaimException;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.StateRejectedException;
 import dev.vfio.agent.vfio.VfioException;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import java.io.IOException;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,26 +22,26 @@ class FailureClassifierTest {
   @ParameterizedTest
   @EnumSource(FailureClassifier.class)
   void whatADeviceOrTheStateSaysMeansTheSameInEveryOperation(FailureClassifier operation) {
-    TaskFailure cancelled = new TaskFailure(Reasons.CANCELLED, "cancelled by the operator");
+    TaskFailure cancelled = new TaskFailure(Reason.CANCELLED, "cancelled by the operator");
     assertSame(cancelled, operation.classify(new TaskStoppedException(cancelled)));
     assertEquals(
-        Reasons.STATE_REJECTED,
+        Reason.STATE_REJECTED,
         operation.classify(new StateRejectedException(DEVICE, "write data_fd", 28, "")).reason());
     assertEquals(
-        Reasons.DEVICE_ERROR,
+        Reason.DEVICE_ERROR,
         operation
             .classify(new VfioException(DEVICE, "RUNNING -> STOP_COPY", Errno.EIO, ""))
             .reason());
     assertEquals(
-        Reasons.INCOMPATIBLE_DEVICES,
+        Reason.INCOMPATIBLE_DEVICES,
         operation.classify(new IncompatibleDeviceException("saved from another model")).reason());
     assertEquals(
-        Reasons.STORAGE_CLAIM_UNKNOWN,
+        Reason.STORAGE_CLAIM_UNKNOWN,
         operation
             .classify(new UnknownStorageClaimException("elsewhere", Set.of("claim-a")))
             .reason());
     assertEquals(
-        Reasons.DEVICE_ERROR, operation.classify(new IllegalStateException("bug")).reason());
+        Reason.DEVICE_ERROR, operation.classify(new IllegalStateException("bug")).reason());
   }
 
   @ParameterizedTest(name = "{0}: {1}")
@@ -56,7 +56,7 @@ class FailureClassifierTest {
   })
   void otherInputOutputFailuresMeanWhatTheOperationDoes(
       FailureClassifier operation, String message, String reason) {
-    assertEquals(reason, operation.classify(new IOException(message)).reason());
+    assertEquals(reason, operation.classify(new IOException(message)).reason().wire());
   }
 
   @ParameterizedTest(name = "{0}: {1}")
@@ -64,6 +64,7 @@ class FailureClassifierTest {
   void aBlobThatFailsItsChecksIsTheBlobsFaultOrTheStreams(
       FailureClassifier operation, String reason) {
     assertEquals(
-        reason, operation.classify(new BlobIntegrityException("blob", "CRC mismatch")).reason());
+        reason,
+        operation.classify(new BlobIntegrityException("blob", "CRC mismatch")).reason().wire());
   }
 }

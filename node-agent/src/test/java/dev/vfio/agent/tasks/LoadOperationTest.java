@@ -14,7 +14,7 @@ import dev.vfio.agent.sim.SimulatedFaults;
 import dev.vfio.agent.sim.SimulatedState;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.api.v1alpha1.DeviceMapping;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -109,7 +109,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), load());
 
-    assertEquals(Reasons.BLOB_CORRUPT, failure.reason());
+    assertEquals(Reason.BLOB_CORRUPT, failure.reason());
     assertTrue(failure.getMessage().contains("no device was touched"), failure.getMessage());
     assertEquals(before, node.epoch(TARGET_A), "the first target never left RUNNING either");
     assertRolledBack();
@@ -121,7 +121,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), load());
 
-    assertEquals(Reasons.BLOB_CORRUPT, failure.reason());
+    assertEquals(Reason.BLOB_CORRUPT, failure.reason());
     assertTrue(failure.getMessage().contains("missing"), failure.getMessage());
     assertRolledBack();
   }
@@ -132,7 +132,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), load());
 
-    assertEquals(Reasons.STATE_REJECTED, failure.reason());
+    assertEquals(Reason.STATE_REJECTED, failure.reason());
     assertTrue(failure.getMessage().contains(TARGET_B), failure.getMessage());
     assertRolledBack();
   }
@@ -145,7 +145,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), load());
 
-    assertEquals(Reasons.STATE_REJECTED, failure.reason());
+    assertEquals(Reason.STATE_REJECTED, failure.reason());
     assertTrue(
         failure.getMessage().contains("write data_fd failed: " + errno), failure.getMessage());
     assertRolledBack();
@@ -158,7 +158,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), load());
 
-    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertEquals(Reason.DEVICE_ERROR, failure.reason());
     assertRolledBack();
   }
 
@@ -190,7 +190,7 @@ class LoadOperationTest {
     TaskFailure failure =
         failure(node.load(), load(List.of(TARGET_A), List.of(pair(SOURCE_A, TARGET_A))));
 
-    assertEquals(Reasons.INCOMPATIBLE_DEVICES, failure.reason());
+    assertEquals(Reason.INCOMPATIBLE_DEVICES, failure.reason());
     assertEquals(before, node.epoch(TARGET_A));
   }
 
@@ -201,7 +201,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), task);
 
-    assertEquals(Reasons.CANCELLED, failure.reason());
+    assertEquals(Reason.CANCELLED, failure.reason());
     assertRolledBack();
   }
 
@@ -211,7 +211,7 @@ class LoadOperationTest {
 
     TaskFailure failure = failure(node.load(), task);
 
-    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertEquals(Reason.DEVICE_ERROR, failure.reason());
     assertTrue(
         failure.getMessage().contains("the API server could not be reached"), failure.getMessage());
     assertRolledBack();
@@ -228,7 +228,7 @@ class LoadOperationTest {
                 List.of(TARGET_A, TARGET_B),
                 List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(
         failure.getMessage().contains("source device " + SOURCE_A + " twice"),
         failure.getMessage());
@@ -244,7 +244,7 @@ class LoadOperationTest {
             node.load(),
             load(List.of(TARGET_A), List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(
         failure.getMessage().contains("target device " + TARGET_A + " twice"),
         failure.getMessage());
@@ -258,7 +258,7 @@ class LoadOperationTest {
     TaskFailure failure =
         failure(node.load(), load(List.of(TARGET_A, TARGET_B), List.of(pair(SOURCE_A, TARGET_A))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(failure.getMessage().contains(TARGET_B), failure.getMessage());
     assertEquals(before, node.epoch(TARGET_B));
   }

@@ -11,7 +11,7 @@ import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDeviceSpec;
 import dev.vfio.agent.sim.SimulatedState;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import java.nio.file.Path;
@@ -66,7 +66,7 @@ class ResumeOperationTest {
 
     TaskFailure failure = failure(node.resume(), task);
 
-    assertEquals(Reasons.POD_CHANGED, failure.reason());
+    assertEquals(Reason.POD_CHANGED, failure.reason());
     node.assertState(STOP, GPU, NIC);
   }
 
@@ -77,7 +77,7 @@ class ResumeOperationTest {
 
     TaskFailure failure = failure(node.resume(), task);
 
-    assertEquals(Reasons.DEVICE_NOT_HELD, failure.reason());
+    assertEquals(Reason.DEVICE_NOT_HELD, failure.reason());
     assertTrue(failure.getMessage().contains(NIC), failure.getMessage());
   }
 
@@ -85,7 +85,7 @@ class ResumeOperationTest {
   void aDeviceNamedTwiceFailsInvalidSpec() throws Exception {
     TaskFailure failure = failure(node.resume(), resume(List.of(GPU, GPU)));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     node.assertState(STOP, GPU, NIC);
   }
 }

@@ -17,7 +17,7 @@ import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
 import dev.vfio.api.v1alpha1.DeviceResult;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
@@ -118,7 +118,7 @@ class SaveOperationTest {
     TaskFailure failure =
         failure(node.save(), save(spec -> spec.setBlobDirectory(TaskFixture.NAMESPACE + "/again")));
 
-    assertEquals(Reasons.SOURCE_STOPPED, failure.reason());
+    assertEquals(Reason.SOURCE_STOPPED, failure.reason());
     assertTrue(failure.getMessage().contains(GPU + " is STOP, not RUNNING"), failure.getMessage());
     node.assertState(STOP, GPU, NIC);
     assertEquals(List.of(), node.freezes, "nothing frozen");
@@ -132,7 +132,7 @@ class SaveOperationTest {
 
     TaskFailure failure = failure(node.save(), save(spec -> {}));
 
-    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertEquals(Reason.DEVICE_ERROR, failure.reason());
     assertTrue(
         failure.getMessage().contains(GPU + ": RUNNING -> STOP_COPY failed: EIO"),
         failure.getMessage());
@@ -145,7 +145,7 @@ class SaveOperationTest {
 
     TaskFailure failure = failure(node.save(), save(spec -> {}));
 
-    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertEquals(Reason.DEVICE_ERROR, failure.reason());
     assertRolledBack();
   }
 
@@ -161,7 +161,7 @@ class SaveOperationTest {
 
     TaskFailure failure = failure(node.save(), save(spec -> {}));
 
-    assertEquals(Reasons.STORAGE_FULL, failure.reason());
+    assertEquals(Reason.STORAGE_FULL, failure.reason());
     assertTrue(failure.getMessage().contains("free space on the claim"), failure.getMessage());
     assertRolledBack();
   }
@@ -172,7 +172,7 @@ class SaveOperationTest {
 
     TaskFailure failure = failure(node.save(), save(spec -> spec.setStorageClaim("elsewhere")));
 
-    assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, failure.reason());
+    assertEquals(Reason.STORAGE_CLAIM_UNKNOWN, failure.reason());
     assertEquals(before, node.epoch(GPU));
     assertEquals(List.of(), node.freezes);
   }
@@ -186,7 +186,7 @@ class SaveOperationTest {
 
     TaskFailure failure = failure(node.save(), task);
 
-    assertEquals(Reasons.CANCELLED, failure.reason());
+    assertEquals(Reason.CANCELLED, failure.reason());
     assertRolledBack();
   }
 
@@ -197,7 +197,7 @@ class SaveOperationTest {
     TaskFailure failure =
         failure(node.save(), save(spec -> spec.setDevices(List.of(GPU, NIC, GPU))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(
         failure.getMessage().contains("names device " + GPU + " twice"), failure.getMessage());
     assertEquals(before, node.epoch(GPU), "the device never left RUNNING");

@@ -17,7 +17,7 @@ import dev.vfio.agent.sim.SimulatedFaults;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.api.v1alpha1.DeviceMapping;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -172,8 +172,8 @@ class SendReceiveOperationTest {
 
     TaskFailure sent = failure(node.send(), migration.send());
 
-    assertEquals(Reasons.DEVICE_ERROR, sent.reason());
-    assertEquals(Reasons.TRANSFER_FAILED, migration.receiveOutcome().reason());
+    assertEquals(Reason.DEVICE_ERROR, sent.reason());
+    assertEquals(Reason.TRANSFER_FAILED, migration.receiveOutcome().reason());
     assertBothSidesRolledBack();
   }
 
@@ -184,10 +184,9 @@ class SendReceiveOperationTest {
 
     TaskFailure sent = failure(node.send(), migration.send());
 
-    assertEquals(Reasons.STATE_REJECTED, migration.receiveOutcome().reason());
+    assertEquals(Reason.STATE_REJECTED, migration.receiveOutcome().reason());
     assertTrue(
-        Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()),
-        sent::toString);
+        Set.of(Reason.PEER_FAILED, Reason.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
     assertBothSidesRolledBack();
   }
 
@@ -200,11 +199,10 @@ class SendReceiveOperationTest {
     TaskFailure sent = failure(node.send(), migration.send());
 
     TaskFailure received = migration.receiveOutcome();
-    assertEquals(Reasons.STATE_REJECTED, received.reason());
+    assertEquals(Reason.STATE_REJECTED, received.reason());
     assertTrue(received.getMessage().contains(TARGET_A), received.getMessage());
     assertTrue(
-        Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()),
-        sent::toString);
+        Set.of(Reason.PEER_FAILED, Reason.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
     assertBothSidesRolledBack();
   }
 
@@ -218,8 +216,8 @@ class SendReceiveOperationTest {
 
     TaskFailure sent = failure(node.send(), send);
 
-    assertEquals(Reasons.CANCELLED, sent.reason());
-    assertEquals(Reasons.TRANSFER_FAILED, migration.receiveOutcome().reason());
+    assertEquals(Reason.CANCELLED, sent.reason());
+    assertEquals(Reason.TRANSFER_FAILED, migration.receiveOutcome().reason());
     assertBothSidesRolledBack();
   }
 
@@ -230,7 +228,7 @@ class SendReceiveOperationTest {
 
     TaskFailure failure = failure(node.receive(), receive);
 
-    assertEquals(Reasons.CANCELLED, failure.reason());
+    assertEquals(Reason.CANCELLED, failure.reason());
     node.assertState(RUNNING, TARGET_A, TARGET_B);
     assertEquals(List.of(), node.journaled());
   }
@@ -243,7 +241,7 @@ class SendReceiveOperationTest {
 
     TaskFailure failure = failure(node.receive(), receive);
 
-    assertEquals(Reasons.DEVICE_ERROR, failure.reason());
+    assertEquals(Reason.DEVICE_ERROR, failure.reason());
     node.assertState(RUNNING, TARGET_A, TARGET_B);
     assertEquals(List.of(), node.journaled());
   }
@@ -260,7 +258,7 @@ class SendReceiveOperationTest {
                 List.of(SOURCE_A, SOURCE_B),
                 List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_A))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(
         failure.getMessage().contains("target device " + TARGET_A + " twice"),
         failure.getMessage());
@@ -280,7 +278,7 @@ class SendReceiveOperationTest {
                 List.of(SOURCE_A),
                 List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_A, TARGET_B))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(
         failure.getMessage().contains("source device " + SOURCE_A + " twice"),
         failure.getMessage());
@@ -297,7 +295,7 @@ class SendReceiveOperationTest {
             node.receive(),
             receiveTask(List.of(TARGET_A, TARGET_A), List.of(pair(SOURCE_A, TARGET_A))));
 
-    assertEquals(Reasons.INVALID_SPEC, failure.reason());
+    assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(failure.getMessage().contains(TARGET_A + " twice"), failure.getMessage());
     assertEquals(before, node.epoch(TARGET_A), "no target went to RESUMING");
   }

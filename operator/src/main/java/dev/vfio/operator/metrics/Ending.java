@@ -1,5 +1,7 @@
 package dev.vfio.operator.metrics;
 
+import dev.vfio.api.v1alpha1.Reason;
+
 /**
  * How a snapshot or migration ended, as the metrics count it.
  *
@@ -8,4 +10,4 @@ package dev.vfio.operator.metrics;
  * @param downtimeMillis how long the devices were out of RUNNING, if measured
  * @param bytes the device state saved or moved, if any
  */
-public record Ending(String outcome, String reason, Long downtimeMillis, Long bytes) {}
+public record Ending(String outcome, Reason reason, Long downtimeMillis, Long bytes) {}

@@ -25,7 +25,7 @@ public final class OperatorMetrics {
         .description("Snapshots and migrations that reached a terminal phase")
         .tag("kind", kind)
         .tag("outcome", ending.outcome())
-        .tag("reason", ending.reason())
+        .tag("reason", ending.reason().wire())
         .register(registry)
         .increment();
     Long downtimeMillis = ending.downtimeMillis();

@@ -1,7 +1,7 @@
 package dev.vfio.operator.migration;
 
 import dev.vfio.api.v1alpha1.DeviceMapping;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.operator.preflight.Rejection;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,7 +49,7 @@ final class DevicePairing {
         Device target = targetByAddress.get(mapping.getTarget());
         if (source == null) {
           return refuse(
-              Reasons.DEVICE_NOT_HELD,
+              Reason.DEVICE_NOT_HELD,
               "deviceMap source "
                   + mapping.getSource()
                   + " is not a device of the source; it has "
@@ -57,7 +57,7 @@ final class DevicePairing {
         }
         if (target == null) {
           return refuse(
-              Reasons.DEVICE_NOT_HELD,
+              Reason.DEVICE_NOT_HELD,
               "deviceMap target "
                   + mapping.getTarget()
                   + " is not held by the target pod; it holds "
@@ -73,7 +73,7 @@ final class DevicePairing {
     }
     if (sources.size() != targets.size()) {
       return refuse(
-          Reasons.INCOMPATIBLE_DEVICES,
+          Reason.INCOMPATIBLE_DEVICES,
           "the source has "
               + sources.size()
               + " device(s) and the target pod holds "
@@ -98,7 +98,7 @@ final class DevicePairing {
   private static Rejection compatibility(Device source, Device target) {
     if (!source.compatibleWith(target)) {
       return new Rejection(
-          Reasons.INCOMPATIBLE_DEVICES,
+          Reason.INCOMPATIBLE_DEVICES,
           "source device "
               + source.address()
               + " ("
@@ -111,7 +111,7 @@ final class DevicePairing {
     }
     if (target.flags() == null || !target.flags().contains("STOP_COPY")) {
       return new Rejection(
-          Reasons.DEVICE_NOT_MIGRATABLE,
+          Reason.DEVICE_NOT_MIGRATABLE,
           "target device "
               + target.address()
               + " does not support VFIO migration (no STOP_COPY), so it cannot take state");
@@ -132,7 +132,7 @@ final class DevicePairing {
     return byAddress;
   }
 
-  private static Outcome refuse(String reason, String message) {
+  private static Outcome refuse(Reason reason, String message) {
     return new Outcome(List.of(), new Rejection(reason, message));
   }
 }

@@ -2,7 +2,7 @@ package dev.vfio.operator.migration;
 
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.Durations;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
@@ -82,7 +82,7 @@ final class FlowSteps {
   }
 
   Plan<VfioMigrationStatus> rollingBack(
-      VfioMigration migration, String reason, String message, Instant now) {
+      VfioMigration migration, Reason reason, String message, Instant now) {
     return Plan.of(MigrationStatuses.rollingBack(migration, reason, message, now)).requeue(POLL);
   }
 
@@ -93,14 +93,14 @@ final class FlowSteps {
    */
   Optional<Plan<VfioMigrationStatus>> watchdog(
       VfioMigration migration, List<VfioNodeTask> running, String targetUid, Instant now) {
-    String reason;
+    Reason reason;
     String message;
     if (expired(migration, now)) {
-      reason = Reasons.TIMEOUT;
+      reason = Reason.TIMEOUT;
       message = "not Succeeded within " + timeout(migration) + "; rolling back";
     } else if (targetUid != null
         && !targetUid.equals(uid(pod(migration, migration.getSpec().getTargetPodName())))) {
-      reason = Reasons.TARGET_POD_CHANGED;
+      reason = Reason.TARGET_POD_CHANGED;
       message =
           "target pod "
               + migration.getSpec().getTargetPodName()
@@ -129,7 +129,7 @@ final class FlowSteps {
                     + migration.getSpec().getTargetPodName()
                     + (downtime == null ? "" : " after " + downtime + " ms of downtime")))
         .ending(
-            new Ending("Succeeded", Reasons.SUCCEEDED, downtime, succeeded.getBytesTransferred()));
+            new Ending("Succeeded", Reason.SUCCEEDED, downtime, succeeded.getBytesTransferred()));
   }
 
   /** Failed because {@code cause} ended without succeeding. */
@@ -138,7 +138,7 @@ final class FlowSteps {
   }
 
   Plan<VfioMigrationStatus> failed(
-      VfioMigration migration, String reason, String message, Instant now) {
+      VfioMigration migration, Reason reason, String message, Instant now) {
     LOG.info("failed: {}: {}", reason, message);
     return Plan.of(MigrationStatuses.failed(migration, reason, message, now))
         .notice(Notice.warning(reason, message))
@@ -154,7 +154,7 @@ final class FlowSteps {
       VfioMigration migration, Collection<VfioNodeTask> tasks, String after, Instant now) {
     return lostNodes
         .lost(tasks, now)
-        .map(why -> failed(migration, Reasons.NODE_LOST, why + "; " + after, now));
+        .map(why -> failed(migration, Reason.NODE_LOST, why + "; " + after, now));
   }
 
   /**
@@ -164,7 +164,7 @@ final class FlowSteps {
       VfioMigration migration, List<VfioNodeTask> remaining, Instant now) {
     return failed(
             migration,
-            Reasons.TASK_LOST,
+            Reason.TASK_LOST,
             "the migration's tasks disappeared before they finished: "
                 + "create the migration again",
             now)
@@ -179,22 +179,22 @@ final class FlowSteps {
    * The cause of a failure: what started the rollback if something did (a deadline, the target pod
    * going away, the first side to fail), otherwise the failed task's own reason.
    */
-  String reasonOf(VfioMigration migration, VfioNodeTask task, Instant now) {
+  Reason reasonOf(VfioMigration migration, VfioNodeTask task, Instant now) {
     VfioMigrationStatus status = migration.getStatus();
     if (status != null && status.getStage() == Stage.RollingBack) {
-      return Conditions.find(status.getConditions(), Conditions.READY).getReason();
+      return Reason.fromWire(Conditions.find(status.getConditions(), Conditions.READY).getReason())
+          .orElse(Reason.UNRECOGNIZED);
     }
     if (expired(migration, now)) {
       // Past the deadline both agents give up at once, and the side that notices the other
       // hanging up first reports a broken stream: the deadline is the cause.
-      return Reasons.TIMEOUT;
+      return Reason.TIMEOUT;
     }
-    String reason = task.getStatus() == null ? null : task.getStatus().getReason();
-    return reason == null ? Reasons.CANCELLED : reason;
+    return NodeTasks.reason(task).orElse(Reason.CANCELLED);
   }
 
   static String messageOf(VfioNodeTask task) {
-    String message = task.getStatus() == null ? null : task.getStatus().getMessage();
+    String message = NodeTasks.message(task);
     return task.getSpec().getOperation()
         + " on node "
         + task.getSpec().getNodeName()

@@ -7,7 +7,7 @@ import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.MigrationSource;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodAnnotations;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.Transport;
 import dev.vfio.api.v1alpha1.Unrecognized;
@@ -82,7 +82,7 @@ public final class MigrationPreflight {
     }
     if (!optedIn(target)) {
       return reject(
-          Reasons.TARGET_NOT_OPTED_IN,
+          Reason.TARGET_NOT_OPTED_IN,
           "target pod "
               + spec.getTargetPodName()
               + " does not carry the annotation "
@@ -103,7 +103,7 @@ public final class MigrationPreflight {
         checks.heldBy(targetVfioNode, target).stream().map(MigrationPreflight::device).toList();
     if (targets.isEmpty()) {
       return reject(
-          Reasons.NO_VFIO_DEVICES,
+          Reason.NO_VFIO_DEVICES,
           "target pod "
               + spec.getTargetPodName()
               + " holds no VFIO devices on node "
@@ -133,7 +133,7 @@ public final class MigrationPreflight {
       return new Rejected(stopped);
     }
     if (sourcePod.getMetadata().getUid().equals(target.getMetadata().getUid())) {
-      return reject(Reasons.INVALID_SPEC, "source and target are the same pod");
+      return reject(Reason.INVALID_SPEC, "source and target are the same pod");
     }
     String sourceNode = sourcePod.getSpec().getNodeName();
     VfioNode sourceVfioNode = nodes.apply(sourceNode);
@@ -147,13 +147,13 @@ public final class MigrationPreflight {
     List<NodeDevice> sourceHeld = checks.heldBy(sourceVfioNode, sourcePod);
     if (sourceHeld.isEmpty()) {
       return reject(
-          Reasons.NO_VFIO_DEVICES,
+          Reason.NO_VFIO_DEVICES,
           "source pod " + source.getPodName() + " holds no VFIO devices on node " + sourceNode);
     }
     for (NodeDevice device : sourceHeld) {
       if (device.getMigrationFlags() == null || !device.getMigrationFlags().contains("STOP_COPY")) {
         return reject(
-            Reasons.DEVICE_NOT_MIGRATABLE,
+            Reason.DEVICE_NOT_MIGRATABLE,
             "source device "
                 + device.getAddress()
                 + " does not support VFIO migration (no STOP_COPY)");
@@ -193,12 +193,12 @@ public final class MigrationPreflight {
     String name = spec.getSource().getSnapshotName();
     if (snapshot == null) {
       return reject(
-          Reasons.SNAPSHOT_NOT_FOUND,
+          Reason.SNAPSHOT_NOT_FOUND,
           "snapshot " + namespace + "/" + name + " does not exist: fix spec.source.snapshotName");
     }
     if (snapshot.getStatus() == null || snapshot.getStatus().getPhase() != SnapshotPhase.Ready) {
       return reject(
-          Reasons.SNAPSHOT_NOT_READY,
+          Reason.SNAPSHOT_NOT_READY,
           "snapshot "
               + name
               + " is "
@@ -238,16 +238,16 @@ public final class MigrationPreflight {
       return Rejection.unrecognized(unknown);
     }
     if (spec == null || spec.getSource() == null) {
-      return new Rejection(Reasons.INVALID_SPEC, "spec.source is required");
+      return new Rejection(Reason.INVALID_SPEC, "spec.source is required");
     }
     MigrationSource source = spec.getSource();
     if ((source.getPodName() == null) == (source.getSnapshotName() == null)) {
       return new Rejection(
-          Reasons.INVALID_SPEC,
+          Reason.INVALID_SPEC,
           "set exactly one of spec.source.podName and spec.source.snapshotName");
     }
     if (spec.getTargetPodName() == null || spec.getTargetPodName().isEmpty()) {
-      return new Rejection(Reasons.INVALID_SPEC, "spec.targetPodName is required");
+      return new Rejection(Reason.INVALID_SPEC, "spec.targetPodName is required");
     }
     // The API server checks these names too, but a CRD older or laxer than this operator may not
     // have: a name with a '/' would reach another path in the pod requests made with it.
@@ -263,14 +263,14 @@ public final class MigrationPreflight {
     }
     if (source.getSnapshotName() != null && spec.transportOrDefault() == Transport.Direct) {
       return new Rejection(
-          Reasons.INVALID_SPEC,
+          Reason.INVALID_SPEC,
           "a snapshot is restored from storage: use transport Auto or Storage");
     }
     if (spec.getHooks() != null
         && ((spec.getHooks().getPre() != null && !spec.getHooks().getPre().isEmpty())
             || (spec.getHooks().getPost() != null && !spec.getHooks().getPost().isEmpty()))) {
       return new Rejection(
-          Reasons.INVALID_SPEC, "spec.hooks is not supported by this version of vfio-operator yet");
+          Reason.INVALID_SPEC, "spec.hooks is not supported by this version of vfio-operator yet");
     }
     for (DeviceMapping mapping :
         spec.getDeviceMap() == null ? List.<DeviceMapping>of() : spec.getDeviceMap()) {
@@ -279,13 +279,13 @@ public final class MigrationPreflight {
           || !DEVICE.matcher(mapping.getSource()).matches()
           || !DEVICE.matcher(mapping.getTarget()).matches()) {
         return new Rejection(
-            Reasons.INVALID_SPEC, "spec.deviceMap entries pair two PCI addresses or mdev UUIDs");
+            Reason.INVALID_SPEC, "spec.deviceMap entries pair two PCI addresses or mdev UUIDs");
       }
     }
     try {
       Durations.parse("spec.timeout", spec.getTimeout(), Duration.ZERO, Durations.MAX_TIMEOUT);
     } catch (IllegalArgumentException e) {
-      return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
+      return new Rejection(Reason.INVALID_SPEC, e.getMessage());
     }
     return null;
   }
@@ -301,7 +301,7 @@ public final class MigrationPreflight {
         ? Optional.empty()
         : Optional.of(
             new Rejection(
-                Reasons.INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 field
                     + " '"
                     + name
@@ -329,7 +329,7 @@ public final class MigrationPreflight {
   private static Waiting waitForInventory(String node, String pod) {
     return new Waiting(
         new Rejection(
-            Reasons.WAITING_FOR_INVENTORY,
+            Reason.WAITING_FOR_INVENTORY,
             "the agent on node "
                 + node
                 + " has not reported the devices of pod "
@@ -337,7 +337,7 @@ public final class MigrationPreflight {
                 + " yet; waiting for its next heartbeat"));
   }
 
-  private static Rejected reject(String reason, String message) {
+  private static Rejected reject(Reason reason, String message) {
     return new Rejected(new Rejection(reason, message));
   }
 }

@@ -4,7 +4,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Progress;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
@@ -43,7 +43,7 @@ final class MigrationStatuses {
         migration,
         next,
         Condition.FALSE,
-        Reasons.IN_PROGRESS,
+        Reason.IN_PROGRESS,
         (plan.fromSnapshot() ? "restoring " : "migrating ")
             + plan.pairs().size()
             + " device(s) into pod "
@@ -79,7 +79,7 @@ final class MigrationStatuses {
   }
 
   static VfioMigrationStatus rollingBack(
-      VfioMigration migration, String reason, String message, Instant now) {
+      VfioMigration migration, Reason reason, String message, Instant now) {
     VfioMigrationStatus next = copy(migration);
     next.setStage(Stage.RollingBack);
     return ready(migration, next, Condition.FALSE, reason, message, now);
@@ -108,7 +108,7 @@ final class MigrationStatuses {
         migration,
         next,
         Condition.TRUE,
-        Reasons.SUCCEEDED,
+        Reason.SUCCEEDED,
         "the device state of "
             + (target.getStatus().getDevices() == null ? 0 : target.getStatus().getDevices().size())
             + " device(s) runs in pod "
@@ -117,7 +117,7 @@ final class MigrationStatuses {
   }
 
   static VfioMigrationStatus failed(
-      VfioMigration migration, String reason, String message, Instant now) {
+      VfioMigration migration, Reason reason, String message, Instant now) {
     VfioMigrationStatus next = copy(migration);
     next.setPhase(MigrationPhase.Failed);
     if (next.getStage() != null) {
@@ -131,7 +131,7 @@ final class MigrationStatuses {
       VfioMigration migration,
       VfioMigrationStatus next,
       String status,
-      String reason,
+      Reason reason,
       String message,
       Instant now) {
     long generation =
@@ -142,7 +142,7 @@ final class MigrationStatuses {
     next.setConditions(
         Conditions.with(
             next.getConditions(),
-            new Condition(Conditions.READY, status, reason, message),
+            new Condition(Conditions.READY, status, reason.wire(), message),
             generation,
             now));
     return next;

@@ -1,7 +1,7 @@
 package dev.vfio.operator.migration;
 
 import dev.vfio.api.v1alpha1.MigrationPhase;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Transport;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationSpec;
@@ -124,7 +124,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
             migration,
             steps.failed(
                 migration,
-                Reasons.INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec is required: create the migration again with a spec",
                 now),
             context);
@@ -189,7 +189,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
                 MigrationAdmission.key(migration), plan.sourceNode(), plan.targetNode()),
             context.getPrimaryCache().list().toList());
     if (busy != null) {
-      return steps.waiting(migration, new Rejection(Reasons.WAITING_FOR_CAPACITY, busy), now);
+      return steps.waiting(migration, new Rejection(Reason.WAITING_FOR_CAPACITY, busy), now);
     }
     return flow.start(migration, plan, now);
   }
@@ -231,7 +231,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
             steps
                 .rollingBack(
                     migration,
-                    Reasons.DELETING,
+                    Reason.DELETING,
                     "deleted while in flight; waiting for the agents to roll the devices back",
                     now)
                 .withAll(cancels),

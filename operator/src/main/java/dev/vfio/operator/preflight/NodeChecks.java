@@ -3,7 +3,7 @@ package dev.vfio.operator.preflight;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.NodeDevice;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioNode;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
@@ -31,7 +31,7 @@ public final class NodeChecks {
   public Rejection runningPod(Pod pod, String role, String namespace, String name) {
     if (pod == null) {
       return new Rejection(
-          Reasons.POD_NOT_FOUND,
+          Reason.POD_NOT_FOUND,
           role
               + " "
               + namespace
@@ -42,7 +42,7 @@ public final class NodeChecks {
     String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
     if (nodeName == null || nodeName.isEmpty()) {
       return new Rejection(
-          Reasons.POD_NOT_SCHEDULED,
+          Reason.POD_NOT_SCHEDULED,
           role
               + " "
               + name
@@ -51,7 +51,7 @@ public final class NodeChecks {
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
     if (!"Running".equals(phase)) {
       return new Rejection(
-          Reasons.POD_NOT_RUNNING,
+          Reason.POD_NOT_RUNNING,
           role
               + " "
               + name
@@ -66,7 +66,7 @@ public final class NodeChecks {
   public Rejection agent(VfioNode node, String nodeName, Instant now) {
     if (node == null || node.getStatus() == null) {
       return new Rejection(
-          Reasons.NO_AGENT,
+          Reason.NO_AGENT,
           "no vfio-operator agent reports for node "
               + nodeName
               + ": check that the node-agent DaemonSet runs there (kubectl get vfionodes)");
@@ -74,7 +74,7 @@ public final class NodeChecks {
     Condition ready = Conditions.find(node.getStatus().getConditions(), Conditions.READY);
     if (ready == null || !Condition.TRUE.equals(ready.getStatus())) {
       return new Rejection(
-          Reasons.AGENT_NOT_READY,
+          Reason.AGENT_NOT_READY,
           "the agent on node "
               + nodeName
               + " is not ready"
@@ -84,7 +84,7 @@ public final class NodeChecks {
     String heartbeat = node.getStatus().getHeartbeatTime();
     if (heartbeat == null || Instant.parse(heartbeat).plus(heartbeatTimeout).isBefore(now)) {
       return new Rejection(
-          Reasons.AGENT_NOT_READY,
+          Reason.AGENT_NOT_READY,
           "the agent on node "
               + nodeName
               + " has not sent a heartbeat since "

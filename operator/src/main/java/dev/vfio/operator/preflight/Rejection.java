@@ -1,6 +1,6 @@
 package dev.vfio.operator.preflight;
 
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Unrecognized;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
  * Why an operation cannot start, with a message that tells the user what to do. Nothing was
  * touched.
  */
-public record Rejection(String reason, String message) {
+public record Rejection(Reason reason, String message) {
   /**
    * Refuses a spec holding fields or values this operator does not know, which a CRD newer than the
    * operator lets the API server store. Refused rather than ignored: ignoring one drops a setting
@@ -18,7 +18,7 @@ public record Rejection(String reason, String message) {
    */
   public static Rejection unrecognized(List<Unrecognized> found) {
     return new Rejection(
-        Reasons.INVALID_SPEC,
+        Reason.INVALID_SPEC,
         found.stream().map(u -> u.describe("this operator")).collect(Collectors.joining("; "))
             + "; the CRD may be newer than the operator: upgrade the operator, or keep to the fields and values it knows");
   }

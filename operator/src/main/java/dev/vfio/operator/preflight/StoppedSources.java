@@ -1,7 +1,7 @@
 package dev.vfio.operator.preflight;
 
 import dev.vfio.api.v1alpha1.MigrationPhase;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -65,7 +65,7 @@ public final class StoppedSources<P extends HasMetadata> {
         .map(
             m ->
                 new Rejection(
-                    Reasons.SOURCE_STOPPED,
+                    Reason.SOURCE_STOPPED,
                     role
                         + " "
                         + pod.getMetadata().getName()

@@ -3,7 +3,7 @@ package dev.vfio.operator.snapshot;
 import dev.vfio.api.v1alpha1.ApiPatterns;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.Unrecognized;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -81,7 +81,7 @@ public final class SnapshotPreflight {
     if (!checks.inventoryCovers(node, pod)) {
       return new Waiting(
           new Rejection(
-              Reasons.WAITING_FOR_INVENTORY,
+              Reason.WAITING_FOR_INVENTORY,
               "the agent on node "
                   + nodeName
                   + " has not reported the devices of pod "
@@ -91,7 +91,7 @@ public final class SnapshotPreflight {
     List<NodeDevice> held = checks.heldBy(node, pod);
     if (held.isEmpty()) {
       return reject(
-          Reasons.NO_VFIO_DEVICES,
+          Reason.NO_VFIO_DEVICES,
           "pod "
               + podName
               + " holds no VFIO devices on node "
@@ -107,7 +107,7 @@ public final class SnapshotPreflight {
             held.stream().filter(d -> d.getAddress().equals(address)).findFirst().orElse(null);
         if (device == null) {
           return reject(
-              Reasons.DEVICE_NOT_HELD,
+              Reason.DEVICE_NOT_HELD,
               "pod "
                   + podName
                   + " does not hold device "
@@ -124,7 +124,7 @@ public final class SnapshotPreflight {
           device.getMigrationFlags() == null ? List.of() : device.getMigrationFlags();
       if (!flags.contains("STOP_COPY")) {
         return reject(
-            Reasons.DEVICE_NOT_MIGRATABLE,
+            Reason.DEVICE_NOT_MIGRATABLE,
             "device "
                 + device.getAddress()
                 + " (driver "
@@ -139,7 +139,7 @@ public final class SnapshotPreflight {
         node.getStatus().getStorage() == null ? List.of() : node.getStatus().getStorage();
     if (storage.stream().noneMatch(s -> claim.equals(s.getName()))) {
       return reject(
-          Reasons.STORAGE_CLAIM_UNKNOWN,
+          Reason.STORAGE_CLAIM_UNKNOWN,
           "storage claim "
               + claim
               + " is not mounted by the agent on "
@@ -160,21 +160,21 @@ public final class SnapshotPreflight {
       return Rejection.unrecognized(unknown);
     }
     if (spec == null || spec.getPodName() == null || spec.getPodName().isEmpty()) {
-      return new Rejection(Reasons.INVALID_SPEC, "spec.podName is required");
+      return new Rejection(Reason.INVALID_SPEC, "spec.podName is required");
     }
     if (!NAME.matcher(spec.getPodName()).matches() || spec.getPodName().length() > 253) {
       return new Rejection(
-          Reasons.INVALID_SPEC, "spec.podName '" + spec.getPodName() + "' is not a valid pod name");
+          Reason.INVALID_SPEC, "spec.podName '" + spec.getPodName() + "' is not a valid pod name");
     }
     if (spec.getStorageClaim() != null && !NAME.matcher(spec.getStorageClaim()).matches()) {
       return new Rejection(
-          Reasons.INVALID_SPEC,
+          Reason.INVALID_SPEC,
           "spec.storageClaim '" + spec.getStorageClaim() + "' is not a valid claim name");
     }
     for (String device : spec.getDevices() == null ? List.<String>of() : spec.getDevices()) {
       if (!DEVICE.matcher(device).matches()) {
         return new Rejection(
-            Reasons.INVALID_SPEC,
+            Reason.INVALID_SPEC,
             "spec.devices entry '"
                 + device
                 + "' is neither a PCI address (0000:65:00.0) nor an mdev UUID");
@@ -185,7 +185,7 @@ public final class SnapshotPreflight {
       // Refused rather than ignored: a user who asked for a flush hook must not get a snapshot
       // taken without it.
       return new Rejection(
-          Reasons.INVALID_SPEC,
+          Reason.INVALID_SPEC,
           "spec.hooks is not supported by this version of "
               + "vfio-operator yet; remove the hooks or quiesce the workload yourself before creating the snapshot");
     }
@@ -193,7 +193,7 @@ public final class SnapshotPreflight {
       Durations.parse("spec.timeout", spec.getTimeout(), Duration.ZERO, Durations.MAX_TIMEOUT);
       Durations.parse("spec.ttl", spec.getTtl(), Duration.ZERO, Durations.MAX_TTL);
     } catch (IllegalArgumentException e) {
-      return new Rejection(Reasons.INVALID_SPEC, e.getMessage());
+      return new Rejection(Reason.INVALID_SPEC, e.getMessage());
     }
     return null;
   }
@@ -202,7 +202,7 @@ public final class SnapshotPreflight {
     return list != null && !list.isEmpty();
   }
 
-  private static Rejected reject(String reason, String message) {
+  private static Rejected reject(Reason reason, String message) {
     return new Rejected(new Rejection(reason, message));
   }
 }

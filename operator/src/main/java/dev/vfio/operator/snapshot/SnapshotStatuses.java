@@ -5,7 +5,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Progress;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -31,7 +31,7 @@ public final class SnapshotStatuses {
   }
 
   public static VfioSnapshotStatus failed(
-      VfioSnapshot snapshot, String reason, String message, Instant now) {
+      VfioSnapshot snapshot, Reason reason, String message, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     next.setPhase(SnapshotPhase.Failed);
     next.setReadyToUse(false);
@@ -67,7 +67,7 @@ public final class SnapshotStatuses {
         snapshot,
         next,
         Condition.FALSE,
-        Reasons.IN_PROGRESS,
+        Reason.IN_PROGRESS,
         "saving the state of " + plan.devices().size() + " device(s) on node " + plan.nodeName(),
         now);
   }
@@ -93,7 +93,7 @@ public final class SnapshotStatuses {
         snapshot,
         next,
         Condition.FALSE,
-        Reasons.IN_PROGRESS,
+        Reason.IN_PROGRESS,
         "saving the state of " + devices + " device(s) on node " + task.getSpec().getNodeName(),
         now);
   }
@@ -126,7 +126,7 @@ public final class SnapshotStatuses {
   }
 
   public static VfioSnapshotStatus rollingBack(
-      VfioSnapshot snapshot, String reason, String message, Instant now) {
+      VfioSnapshot snapshot, Reason reason, String message, Instant now) {
     VfioSnapshotStatus next = copy(snapshot);
     next.setStage(Stage.RollingBack);
     return withReady(snapshot, next, Condition.FALSE, reason, message, now);
@@ -151,7 +151,7 @@ public final class SnapshotStatuses {
         snapshot,
         next,
         Condition.TRUE,
-        Reasons.SUCCEEDED,
+        Reason.SUCCEEDED,
         "saved "
             + ByteSizes.human(total)
             + " of device state from "
@@ -164,7 +164,7 @@ public final class SnapshotStatuses {
       VfioSnapshot snapshot,
       VfioSnapshotStatus next,
       String status,
-      String reason,
+      Reason reason,
       String message,
       Instant now) {
     long generation =
@@ -173,7 +173,7 @@ public final class SnapshotStatuses {
     next.setConditions(
         Conditions.with(
             next.getConditions(),
-            new Condition(Conditions.READY, status, reason, message),
+            new Condition(Conditions.READY, status, reason.wire(), message),
             generation,
             now));
     return next;

@@ -3,7 +3,7 @@ package dev.vfio.operator.snapshot;
 import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -143,7 +143,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         plan =
             failed(
                 snapshot,
-                Reasons.TASK_LOST,
+                Reason.TASK_LOST,
                 "task " + taskName + " disappeared before it finished: create the snapshot again",
                 now);
       } else {
@@ -224,17 +224,17 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
                         + " device(s)"))
             .ending(
                 new Ending(
-                    "Ready", Reasons.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes()))
+                    "Ready", Reason.SUCCEEDED, ready.getDowntimeMillis(), ready.getTotalBytes()))
             .requeue(ttl == null ? null : Durations.parse(ttl, Duration.ZERO).plus(PAST));
       }
       case Failed, Cancelled -> {
-        String reason = task.getStatus().getReason();
-        if (phase == TaskPhase.Cancelled || reason == null) {
-          reason = expired ? Reasons.TIMEOUT : Reasons.CANCELLED;
-        }
+        Reason reason =
+            NodeTasks.reason(task)
+                .filter(r -> phase == TaskPhase.Failed)
+                .orElse(expired ? Reason.TIMEOUT : Reason.CANCELLED);
         String message =
-            task.getStatus().getMessage() != null && phase == TaskPhase.Failed
-                ? task.getStatus().getMessage()
+            NodeTasks.message(task) != null && phase == TaskPhase.Failed
+                ? NodeTasks.message(task)
                 : expired
                     ? "not Ready within "
                         + snapshot.getSpec().getTimeout()
@@ -248,14 +248,14 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         if (lost.isPresent()) {
           return failed(
               snapshot,
-              Reasons.NODE_LOST,
+              Reason.NODE_LOST,
               lost.get() + "; if the agent comes back it returns the devices to RUNNING",
               now);
         }
         if (expired) {
           return Plan.of(
                   SnapshotStatuses.rollingBack(
-                      snapshot, Reasons.TIMEOUT, "timeout reached; rolling the devices back", now))
+                      snapshot, Reason.TIMEOUT, "timeout reached; rolling the devices back", now))
               .with(new TaskAction.Cancel(task))
               .requeue(CLEANUP_POLL);
         }
@@ -272,7 +272,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   }
 
   private static Plan<VfioSnapshotStatus> failed(
-      VfioSnapshot snapshot, String reason, String message, Instant now) {
+      VfioSnapshot snapshot, Reason reason, String message, Instant now) {
     LOG.info("failed: {}: {}", reason, message);
     return Plan.of(SnapshotStatuses.failed(snapshot, reason, message, now))
         .notice(Notice.warning(reason, message))
@@ -335,7 +335,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       return Plan.of(
               SnapshotStatuses.rollingBack(
                   snapshot,
-                  Reasons.DELETING,
+                  Reason.DELETING,
                   "deleted while in flight; waiting for the agent to roll the devices back",
                   now))
           .with(new TaskAction.Cancel(save.get()))
@@ -358,7 +358,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         return Plan.<VfioSnapshotStatus>waitFor(POLL)
             .notice(
                 Notice.warning(
-                    Reasons.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting"));
+                    Reason.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting"));
       }
       String directory =
           TaskSpecs.blobDirectory(
@@ -378,7 +378,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
           .with(new TaskAction.Delete(task.getMetadata().getName()))
           .notice(
               Notice.warning(
-                  Reasons.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
+                  Reason.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
     }
     return switch (NodeTasks.phase(task)) {
       case Succeeded ->
@@ -391,7 +391,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
               .with(new TaskAction.Delete(task.getMetadata().getName()))
               .notice(
                   Notice.warning(
-                      Reasons.STORAGE_ERROR,
+                      Reason.STORAGE_ERROR,
                       "deleting the blobs failed: "
                           + task.getStatus().getMessage()
                           + "; retrying"));

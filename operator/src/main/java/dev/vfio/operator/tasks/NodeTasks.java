@@ -1,5 +1,6 @@
 package dev.vfio.operator.tasks;
 
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
@@ -148,6 +149,33 @@ public final class NodeTasks {
     return phase == TaskPhase.Succeeded
         || phase == TaskPhase.Failed
         || phase == TaskPhase.Cancelled;
+  }
+
+  /**
+   * The reason the task's agent reported, if any. One this operator does not know (written by a
+   * newer agent) reads as {@link Reason#UNRECOGNIZED}, and {@link #message} names it.
+   */
+  public static Optional<Reason> reason(VfioNodeTask task) {
+    String wire = task.getStatus() == null ? null : task.getStatus().getReason();
+    return wire == null
+        ? Optional.empty()
+        : Optional.of(Reason.fromWire(wire).orElse(Reason.UNRECOGNIZED));
+  }
+
+  /** The agent's message, led by the reason it reported if this operator does not know it. */
+  public static String message(VfioNodeTask task) {
+    if (task.getStatus() == null) {
+      return null;
+    }
+    String message = task.getStatus().getMessage();
+    String wire = task.getStatus().getReason();
+    if (wire == null || Reason.fromWire(wire).isPresent()) {
+      return message;
+    }
+    return "the agent reported reason "
+        + wire
+        + ", which this operator does not know"
+        + (message == null ? "" : ": " + message);
   }
 
   public static TaskPhase phase(VfioNodeTask task) {

@@ -3,6 +3,7 @@ package dev.vfio.operator.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.operator.metrics.Ending;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import java.net.URI;
@@ -16,8 +17,8 @@ class HealthServerTest {
   @Test
   void probesAnswerTheirChecksAndMetricsCountOutcomesByReason() throws Exception {
     OperatorMetrics metrics = new OperatorMetrics();
-    metrics.ended("VfioSnapshot", new Ending("Failed", "PodNotFound", null, null));
-    metrics.ended("VfioMigration", new Ending("Succeeded", "Succeeded", 250L, 1024L));
+    metrics.ended("VfioSnapshot", new Ending("Failed", Reason.POD_NOT_FOUND, null, null));
+    metrics.ended("VfioMigration", new Ending("Succeeded", Reason.SUCCEEDED, 250L, 1024L));
 
     try (HealthServer server =
         new HealthServer(

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.DeviceMapping;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +49,7 @@ class DevicePairingTest {
             List.of(gpu("0000:ae:00.0")),
             List.of(map("0000:99:00.0", "0000:ae:00.0")));
 
-    assertEquals(Reasons.DEVICE_NOT_HELD, outcome.rejection().reason());
+    assertEquals(Reason.DEVICE_NOT_HELD, outcome.rejection().reason());
     assertTrue(
         outcome.rejection().message().contains("[0000:3a:00.0]"), outcome.rejection().message());
     assertEquals(List.of(), outcome.pairs());
@@ -63,7 +63,7 @@ class DevicePairingTest {
             List.of(gpu("0000:ae:00.0")),
             List.of(map("0000:3a:00.0", "0000:99:00.0")));
 
-    assertEquals(Reasons.DEVICE_NOT_HELD, outcome.rejection().reason());
+    assertEquals(Reason.DEVICE_NOT_HELD, outcome.rejection().reason());
     assertTrue(
         outcome.rejection().message().startsWith("deviceMap target 0000:99:00.0"),
         outcome.rejection().message());
@@ -77,7 +77,7 @@ class DevicePairingTest {
             List.of(gpu("0000:ae:00.0")),
             List.of());
 
-    assertEquals(Reasons.INCOMPATIBLE_DEVICES, outcome.rejection().reason());
+    assertEquals(Reason.INCOMPATIBLE_DEVICES, outcome.rejection().reason());
   }
 
   @Test
@@ -91,7 +91,7 @@ class DevicePairingTest {
     DevicePairing.Outcome outcome =
         DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(other), null);
 
-    assertEquals(Reasons.INCOMPATIBLE_DEVICES, outcome.rejection().reason());
+    assertEquals(Reason.INCOMPATIBLE_DEVICES, outcome.rejection().reason());
     assertTrue(
         outcome.rejection().message().contains("vfio-gpu 10de:20b5"),
         outcome.rejection().message());
@@ -105,7 +105,7 @@ class DevicePairingTest {
     DevicePairing.Outcome outcome =
         DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(plain), null);
 
-    assertEquals(Reasons.DEVICE_NOT_MIGRATABLE, outcome.rejection().reason());
+    assertEquals(Reason.DEVICE_NOT_MIGRATABLE, outcome.rejection().reason());
   }
 
   private static DevicePairing.Device gpu(String address) {

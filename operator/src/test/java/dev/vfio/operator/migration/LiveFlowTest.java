@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import dev.vfio.api.v1alpha1.QuiesceMode;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -84,7 +84,7 @@ class LiveFlowTest {
             "node-a",
             "source-uid",
             TaskPhase.Failed,
-            status -> status.setReason(Reasons.QUIESCE_FAILED));
+            status -> status.setReason(Reason.DEVICE_ERROR.wire()));
 
     Plan<VfioMigrationStatus> next =
         flow.follow(
@@ -95,7 +95,7 @@ class LiveFlowTest {
     assertEquals(
         List.of("mig-receive"), cancelled(next), "the failed sender has nothing left to cancel");
     assertEquals(Stage.RollingBack, next.status().getStage());
-    assertEquals(Reasons.QUIESCE_FAILED, readyReason(next));
+    assertEquals(Reason.DEVICE_ERROR.wire(), readyReason(next));
     assertEquals(
         MigrationPhase.Running, next.status().getPhase(), "not over until both sides rolled back");
   }
@@ -109,7 +109,7 @@ class LiveFlowTest {
             "node-a",
             "source-uid",
             TaskPhase.Failed,
-            status -> status.setReason(Reasons.QUIESCE_FAILED));
+            status -> status.setReason(Reason.DEVICE_ERROR.wire()));
 
     Plan<VfioMigrationStatus> next =
         flow.follow(
@@ -118,7 +118,7 @@ class LiveFlowTest {
             NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.QUIESCE_FAILED, readyReason(next));
+    assertEquals(Reason.DEVICE_ERROR.wire(), readyReason(next));
     assertEquals(List.of(), next.tasks());
   }
 
@@ -165,7 +165,7 @@ class LiveFlowTest {
         flow.follow(running(Fixtures.live()), Map.of(LiveFlow.SEND, send), NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.TASK_LOST, readyReason(next));
+    assertEquals(Reason.TASK_LOST.wire(), readyReason(next));
     assertEquals(List.of("mig-send"), cancelled(next));
   }
 
@@ -179,7 +179,7 @@ class LiveFlowTest {
 
     assertEquals(List.of("mig-receive"), cancelled(next));
     assertEquals(1, next.tasks().size(), "no Send for a migration rolling back");
-    assertEquals(Reasons.TIMEOUT, readyReason(next));
+    assertEquals(Reason.TIMEOUT.wire(), readyReason(next));
     assertNull(next.ending());
   }
 
@@ -198,7 +198,7 @@ class LiveFlowTest {
             Fixtures.SILENT_TOO_LONG);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.NODE_LOST, readyReason(next));
+    assertEquals(Reason.NODE_LOST.wire(), readyReason(next));
     assertEquals(List.of(), next.tasks(), "whether the source resumes is not decided on a silence");
   }
 

@@ -11,7 +11,7 @@ import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.PodReference;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
@@ -51,7 +51,7 @@ class MigrationPreflightTest {
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {
     Rejection rejection = rejected(migrationWith("\"transport\": \"Rdma\""));
 
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertTrue(
         rejection
             .message()
@@ -67,7 +67,7 @@ class MigrationPreflightTest {
             migrationWith(
                 "\"deviceMap\": [{\"source\": \"0000:3b:00.0\", \"target\": \"0000:5e:00.0\", \"lanes\": 2}]"));
 
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertTrue(
         rejection
             .message()
@@ -82,7 +82,7 @@ class MigrationPreflightTest {
 
     Rejection rejection = rejected(migration);
 
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertTrue(
         rejection.message().startsWith("spec.targetPodName 'other/x' is not a valid name"),
         rejection.message());
@@ -118,7 +118,7 @@ class MigrationPreflightTest {
             NOW);
 
     Rejection rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.SOURCE_STOPPED, rejection.reason());
+    assertEquals(Reason.SOURCE_STOPPED, rejection.reason());
     assertTrue(
         rejection
             .message()
@@ -161,7 +161,7 @@ class MigrationPreflightTest {
             NOW);
 
     assertEquals(
-        Reasons.TARGET_NOT_OPTED_IN,
+        Reason.TARGET_NOT_OPTED_IN,
         assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection().reason());
   }
 
@@ -175,7 +175,7 @@ class MigrationPreflightTest {
         preflight.check(migration, name -> both, nodes(), snapshot -> null, List::of, NOW);
 
     var rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertEquals("source and target are the same pod", rejection.message());
   }
 
@@ -217,7 +217,7 @@ class MigrationPreflightTest {
             NOW);
 
     assertEquals(
-        Reasons.SNAPSHOT_NOT_READY,
+        Reason.SNAPSHOT_NOT_READY,
         assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection().reason());
   }
 
@@ -226,7 +226,7 @@ class MigrationPreflightTest {
     VfioMigration migration = migrationWith("\"transport\": \"Auto\"");
     migration.setSpec(null);
 
-    assertEquals(Reasons.INVALID_SPEC, rejected(migration).reason());
+    assertEquals(Reason.INVALID_SPEC, rejected(migration).reason());
   }
 
   @Test
@@ -244,7 +244,7 @@ class MigrationPreflightTest {
             NOW);
 
     assertEquals(
-        Reasons.WAITING_FOR_INVENTORY,
+        Reason.WAITING_FOR_INVENTORY,
         assertInstanceOf(MigrationPreflight.Waiting.class, outcome).why().reason());
   }
 

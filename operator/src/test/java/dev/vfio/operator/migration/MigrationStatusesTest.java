@@ -11,7 +11,7 @@ import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.PrecopyProgress;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -28,12 +28,12 @@ class MigrationStatusesTest {
     VfioMigrationStatus pending =
         MigrationStatuses.pending(
             Fixtures.live(),
-            new Rejection(Reasons.WAITING_FOR_CAPACITY, "2 migrations are in flight"),
+            new Rejection(Reason.WAITING_FOR_CAPACITY, "2 migrations are in flight"),
             NOW);
 
     assertEquals(MigrationPhase.Pending, pending.getPhase());
     assertReady(
-        pending, Condition.FALSE, Reasons.WAITING_FOR_CAPACITY, "2 migrations are in flight");
+        pending, Condition.FALSE, Reason.WAITING_FOR_CAPACITY.wire(), "2 migrations are in flight");
     assertEquals(1L, pending.getObservedGeneration());
   }
 
@@ -51,7 +51,7 @@ class MigrationStatusesTest {
     assertReady(
         started,
         Condition.FALSE,
-        Reasons.IN_PROGRESS,
+        Reason.IN_PROGRESS.wire(),
         "migrating 1 device(s) into pod target on node node-b");
   }
 
@@ -90,12 +90,12 @@ class MigrationStatusesTest {
   void aMigrationRollingBackStaysRollingBackWhateverStageTheTasksReport() {
     VfioMigration migration = Fixtures.running(Fixtures.live());
     migration.setStatus(
-        MigrationStatuses.rollingBack(migration, Reasons.TIMEOUT, "rolling back", NOW));
+        MigrationStatuses.rollingBack(migration, Reason.TIMEOUT, "rolling back", NOW));
 
     VfioMigrationStatus next = MigrationStatuses.progressed(migration, null, Stage.StopCopy);
 
     assertEquals(Stage.RollingBack, next.getStage());
-    assertReady(next, Condition.FALSE, Reasons.TIMEOUT, "rolling back");
+    assertReady(next, Condition.FALSE, Reason.TIMEOUT.wire(), "rolling back");
   }
 
   @Test
@@ -135,18 +135,18 @@ class MigrationStatusesTest {
     assertReady(
         next,
         Condition.TRUE,
-        Reasons.SUCCEEDED,
+        Reason.SUCCEEDED.wire(),
         "the device state of 1 device(s) runs in pod target");
   }
 
   @Test
   void aMigrationFailedBeforeItStartedHasNoStage() {
     VfioMigrationStatus failed =
-        MigrationStatuses.failed(Fixtures.live(), Reasons.POD_NOT_FOUND, "no pod", NOW);
+        MigrationStatuses.failed(Fixtures.live(), Reason.POD_NOT_FOUND, "no pod", NOW);
 
     assertEquals(MigrationPhase.Failed, failed.getPhase());
     assertNull(failed.getStage());
-    assertReady(failed, Condition.FALSE, Reasons.POD_NOT_FOUND, "no pod");
+    assertReady(failed, Condition.FALSE, Reason.POD_NOT_FOUND.wire(), "no pod");
   }
 
   @Test
@@ -155,7 +155,7 @@ class MigrationStatusesTest {
     migration.setStatus(MigrationStatuses.started(migration, Fixtures.livePlan(), STARTED));
 
     VfioMigrationStatus failed =
-        MigrationStatuses.failed(migration, Reasons.TIMEOUT, "too slow", NOW);
+        MigrationStatuses.failed(migration, Reason.TIMEOUT, "too slow", NOW);
 
     assertEquals(Stage.Done, failed.getStage());
     assertEquals(

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -83,7 +83,7 @@ class RestoreFlowTest {
             "target-uid",
             TaskPhase.Failed,
             status -> {
-              status.setReason(Reasons.BLOB_CORRUPT);
+              status.setReason(Reason.BLOB_CORRUPT.wire());
               status.setMessage("chunk 3 fails its CRC");
             });
 
@@ -91,11 +91,36 @@ class RestoreFlowTest {
         flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.BLOB_CORRUPT, readyReason(next));
+    assertEquals(Reason.BLOB_CORRUPT.wire(), readyReason(next));
     assertEquals(
         "Load on node node-b: chunk 3 fails its CRC",
         dev.vfio.api.v1alpha1.Conditions.find(next.status().getConditions(), "Ready").getMessage());
-    assertEquals(List.of(Reasons.BLOB_CORRUPT), reasons(next));
+    assertEquals(List.of(Reason.BLOB_CORRUPT.wire()), reasons(next));
+  }
+
+  @Test
+  void aReasonOfANewerAgentIsReportedAsUnrecognizedWithTheAgentsWordInTheMessage() {
+    VfioNodeTask load =
+        Fixtures.task(
+            RestoreFlow.LOAD,
+            TaskOperation.Load,
+            "node-b",
+            "target-uid",
+            TaskPhase.Failed,
+            status -> {
+              status.setReason("FirmwareMismatch");
+              status.setMessage("firmware 2.1 cannot take state of 2.0");
+            });
+
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load), NOW);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reason.UNRECOGNIZED.wire(), readyReason(next));
+    assertEquals(
+        "Load on node node-b: the agent reported reason FirmwareMismatch, which this operator does"
+            + " not know: firmware 2.1 cannot take state of 2.0",
+        dev.vfio.api.v1alpha1.Conditions.find(next.status().getConditions(), "Ready").getMessage());
   }
 
   @Test
@@ -130,7 +155,7 @@ class RestoreFlowTest {
 
     assertEquals(List.of("mig-load"), cancelled(next));
     assertEquals(Stage.RollingBack, next.status().getStage());
-    assertEquals(Reasons.TIMEOUT, readyReason(next));
+    assertEquals(Reason.TIMEOUT.wire(), readyReason(next));
   }
 
   @Test
@@ -143,7 +168,7 @@ class RestoreFlowTest {
             running(Fixtures.restore()), Map.of(RestoreFlow.LOAD, load(TaskPhase.Running)), NOW);
 
     assertEquals(List.of("mig-load"), cancelled(next));
-    assertEquals(Reasons.TARGET_POD_CHANGED, readyReason(next));
+    assertEquals(Reason.TARGET_POD_CHANGED.wire(), readyReason(next));
   }
 
   @Test
@@ -159,7 +184,7 @@ class RestoreFlowTest {
             migration, Map.of(RestoreFlow.LOAD, load(TaskPhase.Cancelled)), LATE.plusSeconds(2));
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.TIMEOUT, readyReason(next));
+    assertEquals(Reason.TIMEOUT.wire(), readyReason(next));
     assertTrue(next.tasks().isEmpty());
   }
 
@@ -180,7 +205,7 @@ class RestoreFlowTest {
     assertEquals(MigrationPhase.Running, waiting.status().getPhase());
     assertEquals(FlowSteps.POLL, waiting.requeue(), "the silence is noticed without an event");
     assertEquals(MigrationPhase.Failed, lost.status().getPhase());
-    assertEquals(Reasons.NODE_LOST, readyReason(lost));
+    assertEquals(Reason.NODE_LOST.wire(), readyReason(lost));
     String message = Conditions.find(lost.status().getConditions(), Conditions.READY).getMessage();
     assertTrue(
         message.contains("node node-b") && message.contains("no heartbeat for 121s"), message);

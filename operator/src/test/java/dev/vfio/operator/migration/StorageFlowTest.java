@@ -15,7 +15,7 @@ import dev.vfio.api.v1alpha1.Compression;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.MigrationPhase;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -119,7 +119,7 @@ class StorageFlowTest {
             "node-b",
             "target-uid",
             TaskPhase.Failed,
-            status -> status.setReason(Reasons.STATE_REJECTED));
+            status -> status.setReason(Reason.STATE_REJECTED.wire()));
 
     Plan<VfioMigrationStatus> next =
         flow.follow(
@@ -132,7 +132,7 @@ class StorageFlowTest {
     assertEquals("node-a", resume.getNodeName());
     assertEquals(List.of("0000:3b:00.0"), resume.getDevices());
     assertEquals(Stage.RollingBack, next.status().getStage());
-    assertEquals(Reasons.STATE_REJECTED, readyReason(next));
+    assertEquals(Reason.STATE_REJECTED.wire(), readyReason(next));
     assertEquals(MigrationPhase.Running, next.status().getPhase());
   }
 
@@ -186,7 +186,7 @@ class StorageFlowTest {
             NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.STATE_REJECTED, readyReason(next));
+    assertEquals(Reason.STATE_REJECTED.wire(), readyReason(next));
     assertTrue(
         Conditions.find(next.status().getConditions(), Conditions.READY)
             .getMessage()
@@ -202,13 +202,13 @@ class StorageFlowTest {
             "node-a",
             "source-uid",
             TaskPhase.Failed,
-            status -> status.setReason(Reasons.STORAGE_FULL));
+            status -> status.setReason(Reason.STORAGE_FULL.wire()));
 
     Plan<VfioMigrationStatus> next =
         flow.follow(running(Fixtures.storage()), Map.of(StorageFlow.SAVE, save), NOW);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.STORAGE_FULL, readyReason(next));
+    assertEquals(Reason.STORAGE_FULL.wire(), readyReason(next));
   }
 
   @Test
@@ -227,7 +227,7 @@ class StorageFlowTest {
             Fixtures.SILENT_TOO_LONG);
 
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
-    assertEquals(Reasons.NODE_LOST, readyReason(next));
+    assertEquals(Reason.NODE_LOST.wire(), readyReason(next));
     assertTrue(next.tasks().isEmpty(), "no Resume: the lost target may run the state");
     assertTrue(
         Conditions.find(next.status().getConditions(), Conditions.READY)
@@ -258,6 +258,6 @@ class StorageFlowTest {
         "node-b",
         "target-uid",
         TaskPhase.Failed,
-        status -> status.setReason(Reasons.STATE_REJECTED));
+        status -> status.setReason(Reason.STATE_REJECTED.wire()));
   }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.PodAnnotations;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.operator.config.OperatorConfig;
@@ -85,7 +85,7 @@ class VfioMigrationReconcilerTest {
     VfioMigration stored = stored();
     assertEquals(MigrationPhase.Failed, stored.getStatus().getPhase());
     assertEquals(
-        Reasons.INVALID_SPEC,
+        Reason.INVALID_SPEC.wire(),
         Conditions.find(stored.getStatus().getConditions(), Conditions.READY).getReason());
     assertEquals(List.of(), asked, "a migration without spec has no tasks to look for");
   }

@@ -9,7 +9,7 @@ import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNode;
@@ -70,7 +70,7 @@ class SnapshotPreflightTest {
             NOW);
 
     Rejection rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.SOURCE_STOPPED, rejection.reason());
+    assertEquals(Reason.SOURCE_STOPPED, rejection.reason());
     assertTrue(
         rejection.message().contains("VfioMigration move-away (" + phase + ")"),
         rejection.message());
@@ -112,14 +112,14 @@ class SnapshotPreflightTest {
 
     // Heartbeat 120s old is also past the 60s heartbeat timeout: readiness is decided first.
     assertEquals(
-        Reasons.AGENT_NOT_READY,
+        Reason.AGENT_NOT_READY,
         assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
 
     Pod young = pod("Running");
     young.getMetadata().setCreationTimestamp(NOW.minusSeconds(1).toString());
     var waiting = check(snapshot(spec -> {}), young, node(NOW.minusSeconds(5), "STOP_COPY"));
     assertEquals(
-        Reasons.WAITING_FOR_INVENTORY,
+        Reason.WAITING_FOR_INVENTORY,
         assertInstanceOf(SnapshotPreflight.Waiting.class, waiting).why().reason());
   }
 
@@ -128,7 +128,7 @@ class SnapshotPreflightTest {
     var outcome = check(snapshot(spec -> {}), pod("Running"), node(NOW.minusSeconds(5)));
 
     assertEquals(
-        Reasons.DEVICE_NOT_MIGRATABLE,
+        Reason.DEVICE_NOT_MIGRATABLE,
         assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
   }
 
@@ -144,7 +144,7 @@ class SnapshotPreflightTest {
     var outcome = check(snapshot(spec -> {}), pod("Running"), node);
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.AGENT_NOT_READY, rejection.reason());
+    assertEquals(Reason.AGENT_NOT_READY, rejection.reason());
     assertEquals(true, rejection.message().contains("sysfs unreadable"));
   }
 
@@ -157,7 +157,7 @@ class SnapshotPreflightTest {
             node(NOW, "STOP_COPY"));
 
     assertEquals(
-        Reasons.INVALID_SPEC,
+        Reason.INVALID_SPEC,
         assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
   }
 
@@ -170,7 +170,7 @@ class SnapshotPreflightTest {
             node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertEquals(
         "spec.ttl '10000000000000h' is longer than the maximum of 87600h", rejection.message());
   }
@@ -181,7 +181,7 @@ class SnapshotPreflightTest {
         check(fromANewerCrd("\"compression\": \"Gzip\""), pod("Running"), node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertEquals(
         "spec.compression: \"Gzip\" is not a value this operator knows (None, Zstd); the CRD may be "
             + "newer than the operator: upgrade the operator, or keep to the fields and values it knows",
@@ -193,7 +193,7 @@ class SnapshotPreflightTest {
     var outcome = check(fromANewerCrd("\"verify\": true"), pod("Running"), node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertTrue(
         rejection.message().startsWith("spec.verify is not a field this operator knows;"),
         rejection.message());
@@ -208,7 +208,7 @@ class SnapshotPreflightTest {
             node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.INVALID_SPEC, rejection.reason());
+    assertEquals(Reason.INVALID_SPEC, rejection.reason());
     assertTrue(
         rejection.message().startsWith("spec.precopy.adaptive is not a field this operator knows;"),
         rejection.message());
@@ -219,7 +219,7 @@ class SnapshotPreflightTest {
     var outcome = check(snapshot(spec -> {}), pod("Pending"), node(NOW, "STOP_COPY"));
 
     assertEquals(
-        Reasons.POD_NOT_RUNNING,
+        Reason.POD_NOT_RUNNING,
         assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection().reason());
   }
 
@@ -232,7 +232,7 @@ class SnapshotPreflightTest {
             node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.DEVICE_NOT_HELD, rejection.reason());
+    assertEquals(Reason.DEVICE_NOT_HELD, rejection.reason());
     assertTrue(rejection.message().contains("it holds [0000:3b:00.0]"), rejection.message());
   }
 
@@ -245,7 +245,7 @@ class SnapshotPreflightTest {
             node(NOW, "STOP_COPY"));
 
     var rejection = assertInstanceOf(SnapshotPreflight.Rejected.class, outcome).rejection();
-    assertEquals(Reasons.STORAGE_CLAIM_UNKNOWN, rejection.reason());
+    assertEquals(Reason.STORAGE_CLAIM_UNKNOWN, rejection.reason());
     assertTrue(rejection.message().contains("[vfio-snapshots]"), rejection.message());
   }
 

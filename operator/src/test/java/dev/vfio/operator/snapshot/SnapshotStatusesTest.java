@@ -8,7 +8,7 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.NodeDevice;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -36,12 +36,15 @@ class SnapshotStatusesTest {
     VfioSnapshotStatus pending =
         SnapshotStatuses.pending(
             snapshot(),
-            new Rejection(Reasons.WAITING_FOR_INVENTORY, "waiting for its next heartbeat"),
+            new Rejection(Reason.WAITING_FOR_INVENTORY, "waiting for its next heartbeat"),
             NOW);
 
     assertEquals(SnapshotPhase.Pending, pending.getPhase());
     assertReady(
-        pending, Condition.FALSE, Reasons.WAITING_FOR_INVENTORY, "waiting for its next heartbeat");
+        pending,
+        Condition.FALSE,
+        Reason.WAITING_FOR_INVENTORY.wire(),
+        "waiting for its next heartbeat");
     assertEquals(3L, pending.getObservedGeneration());
   }
 
@@ -68,7 +71,7 @@ class SnapshotStatusesTest {
     assertReady(
         started,
         Condition.FALSE,
-        Reasons.IN_PROGRESS,
+        Reason.IN_PROGRESS.wire(),
         "saving the state of 2 device(s) on node node-a");
   }
 
@@ -88,7 +91,7 @@ class SnapshotStatusesTest {
   void progressMirrorsTheTaskButARollbackKeepsItsStage() {
     VfioSnapshot snapshot = snapshot();
     snapshot.setStatus(
-        SnapshotStatuses.rollingBack(snapshot, Reasons.TIMEOUT, "timeout reached", NOW));
+        SnapshotStatuses.rollingBack(snapshot, Reason.TIMEOUT, "timeout reached", NOW));
 
     VfioSnapshotStatus next =
         SnapshotStatuses.progressed(
@@ -129,22 +132,25 @@ class SnapshotStatusesTest {
     assertEquals(42L, ready.getDowntimeMillis());
     assertEquals(NOW.toString(), ready.getCompletionTime());
     assertReady(
-        ready, Condition.TRUE, Reasons.SUCCEEDED, "saved 2.0Mi of device state from 2 device(s)");
+        ready,
+        Condition.TRUE,
+        Reason.SUCCEEDED.wire(),
+        "saved 2.0Mi of device state from 2 device(s)");
   }
 
   @Test
   void aFailedSnapshotIsNotReadyToUseAndItsStageEndsOnlyIfItHadOne() {
     VfioSnapshotStatus refused =
-        SnapshotStatuses.failed(snapshot(), Reasons.POD_NOT_FOUND, "no pod", NOW);
+        SnapshotStatuses.failed(snapshot(), Reason.POD_NOT_FOUND, "no pod", NOW);
     assertEquals(SnapshotPhase.Failed, refused.getPhase());
     assertEquals(null, refused.getStage());
     assertFalse(refused.getReadyToUse());
 
     VfioSnapshot running = snapshot();
     running.setStatus(SnapshotStatuses.adopted(running, task(TaskPhase.Running, s -> {}), NOW));
-    VfioSnapshotStatus failed = SnapshotStatuses.failed(running, Reasons.DEVICE_ERROR, "EIO", NOW);
+    VfioSnapshotStatus failed = SnapshotStatuses.failed(running, Reason.DEVICE_ERROR, "EIO", NOW);
     assertEquals(Stage.Done, failed.getStage());
-    assertReady(failed, Condition.FALSE, Reasons.DEVICE_ERROR, "EIO");
+    assertReady(failed, Condition.FALSE, Reason.DEVICE_ERROR.wire(), "EIO");
   }
 
   private static void assertReady(

@@ -12,7 +12,7 @@ import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
-import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -167,7 +167,7 @@ class VfioSnapshotReconcilerTest {
 
     assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
     assertEquals(
-        Reasons.TASK_LOST,
+        Reason.TASK_LOST.wire(),
         Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
   }
 
@@ -186,7 +186,7 @@ class VfioSnapshotReconcilerTest {
     reconcilerAt(heartbeat.plusSeconds(121)).reconcile(stored(), unusedContext());
     Condition ready = Conditions.find(stored().getStatus().getConditions(), Conditions.READY);
     assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
-    assertEquals(Reasons.NODE_LOST, ready.getReason());
+    assertEquals(Reason.NODE_LOST.wire(), ready.getReason());
     assertTrue(
         ready.getMessage().contains("node node-a")
             && ready.getMessage().contains("no heartbeat for 121s"),
@@ -257,7 +257,7 @@ class VfioSnapshotReconcilerTest {
     assertFalse(waiting.isRemoveFinalizer(), "the blobs must not outlive their snapshot silently");
     List<Event> events = client.v1().events().inNamespace("default").list().getItems();
     assertEquals(1, events.size());
-    assertEquals(Reasons.AGENT_NOT_READY, events.get(0).getReason());
+    assertEquals(Reason.AGENT_NOT_READY.wire(), events.get(0).getReason());
     assertEquals(2, events.get(0).getCount());
   }
 
