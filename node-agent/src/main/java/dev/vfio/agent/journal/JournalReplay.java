@@ -9,6 +9,7 @@ import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -68,14 +69,37 @@ public final class JournalReplay {
   private void undo(JournalEntry entry, List<String> actions, List<String> failures) {
     PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
     Map<String, HeldDevice> held = holders(pod);
-    for (String address : entry.devices()) {
-      try (MigrationDevice device =
+    Map<String, MigrationDevice> devices = new LinkedHashMap<>();
+    Map<String, MigrationStateMachine> machines = new LinkedHashMap<>();
+    try {
+      for (String address : entry.devices()) {
+        try {
+          MigrationDevice device =
               backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
-          MigrationStateMachine machine = MigrationStateMachine.probe(device)) {
-        actions.add(address + ": " + machine.recoverToRunning().describe());
-      } catch (IOException | RuntimeException e) {
-        failures.add(address + ": could not return to RUNNING: " + e.getMessage());
+          devices.put(address, device);
+          machines.put(address, MigrationStateMachine.probe(device));
+        } catch (IOException | RuntimeException e) {
+          failures.add(address + ": could not return to RUNNING: " + e.getMessage());
+        }
       }
+      // As after any save: every device answers peer-to-peer DMA before any initiates it.
+      for (MigrationStateMachine machine : machines.values()) {
+        try {
+          machine.answerPeerDma();
+        } catch (IOException | RuntimeException e) {
+          // recoverToRunning below takes this device back by a reset if need be, and says so.
+        }
+      }
+      for (Map.Entry<String, MigrationStateMachine> machine : machines.entrySet()) {
+        try {
+          actions.add(machine.getKey() + ": " + machine.getValue().recoverToRunning().describe());
+        } catch (IOException | RuntimeException e) {
+          failures.add(machine.getKey() + ": could not return to RUNNING: " + e.getMessage());
+        }
+      }
+    } finally {
+      machines.values().forEach(MigrationStateMachine::close);
+      devices.values().forEach(MigrationDevice::close);
     }
     if (entry.frozen()) {
       try {

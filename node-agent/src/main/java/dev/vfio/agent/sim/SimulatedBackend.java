@@ -44,7 +44,7 @@ public final class SimulatedBackend {
     return new NodeBackend(
         "simulated",
         inventory,
-        new SimulatedPodResolver(new HashSet<>(devices.addresses())),
+        new SimulatedPodResolver(new HashSet<>(devices.addresses()), devices.peerDma()),
         held -> devices.open(held.address()),
         new SharedFreezer(new SimulatedFreezer(simulationDirectory)));
   }

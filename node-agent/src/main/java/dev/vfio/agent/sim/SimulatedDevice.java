@@ -73,6 +73,7 @@ public final class SimulatedDevice implements MigrationDevice {
 
   private final SimulatedDeviceSpec spec;
   private final DeviceStateFile stateFile;
+  private final PeerDma peerDma;
   private volatile SimulatedFaults faults;
   private MigrationState state;
   private SimulatedState content;
@@ -85,7 +86,14 @@ public final class SimulatedDevice implements MigrationDevice {
    * stateDirectory}, or RUNNING with power-on content if it was never seen.
    */
   public SimulatedDevice(SimulatedDeviceSpec spec, Path stateDirectory) throws IOException {
+    this(spec, stateDirectory, new PeerDma());
+  }
+
+  /** As above, among the devices of a node whose pods' peer-to-peer DMA {@code peerDma} guards. */
+  public SimulatedDevice(SimulatedDeviceSpec spec, Path stateDirectory, PeerDma peerDma)
+      throws IOException {
     this.spec = spec;
+    this.peerDma = peerDma;
     this.faults = spec.faults();
     this.stateFile = new DeviceStateFile(stateDirectory, spec.address());
     Optional<DeviceStateFile.Record> saved = stateFile.load();
@@ -97,6 +105,7 @@ public final class SimulatedDevice implements MigrationDevice {
       this.content = SimulatedState.powerOn(spec.address(), spec.stateBytes());
       stateFile.store(new DeviceStateFile.Record(state, content));
     }
+    published();
   }
 
   public SimulatedDeviceSpec spec() {
@@ -220,6 +229,19 @@ public final class SimulatedDevice implements MigrationDevice {
         enterError(operation);
       }
       throw error(operation, fault.get().errno(), arc + " failed (injected fault)");
+    }
+    if (spec.flags().p2p()) {
+      Optional<String> peer = peerDma.violatedBy(spec.address(), from, to);
+      if (peer.isPresent()) {
+        throw error(
+            operation,
+            Errno.EIO,
+            arc
+                + " would lose peer-to-peer DMA with "
+                + peer.get()
+                + ": every device of a pod answers DMA (_P2P) before any stops or starts (the"
+                + " simulation refuses what hardware would corrupt)");
+      }
     }
     if (from == RESUMING) {
       content = loadedState(operation, arc);
@@ -373,7 +395,14 @@ public final class SimulatedDevice implements MigrationDevice {
     resuming = null;
   }
 
+  private void published() {
+    if (spec.flags().p2p()) {
+      peerDma.moved(spec.address(), state);
+    }
+  }
+
   private void persist(String operation) throws VfioException {
+    published();
     try {
       stateFile.store(new DeviceStateFile.Record(state, content));
     } catch (IOException e) {

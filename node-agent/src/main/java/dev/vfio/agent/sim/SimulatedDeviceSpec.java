@@ -69,9 +69,9 @@ public record SimulatedDeviceSpec(
   }
 
   /**
-   * A STOP_COPY-only device with a state image of {@code stateBytes}, MIG_DATA_SIZE, precopy info
-   * v2 (used only once PRE_COPY is added), no REINIT, no v1 region and no faults; adjust with the
-   * {@code with…} methods.
+   * A STOP_COPY device with P2P states (as mlx5 and the kernel test driver have) with a state image
+   * of {@code stateBytes}, MIG_DATA_SIZE, precopy info v2 (used only once PRE_COPY is added), no
+   * REINIT, no v1 region and no faults; adjust with the {@code with…} methods.
    */
   public static SimulatedDeviceSpec of(String address, long stateBytes) {
     return new SimulatedDeviceSpec(
@@ -81,7 +81,7 @@ public record SimulatedDeviceSpec(
         "0101",
         "sim",
         stateBytes,
-        new MigrationFlags(MigrationFlags.STOP_COPY),
+        new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.P2P),
         0,
         false,
         true,

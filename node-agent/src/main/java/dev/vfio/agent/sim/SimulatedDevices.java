@@ -40,7 +40,7 @@ import java.util.Set;
  * ]
  * }</pre>
  *
- * Defaults are those of {@link SimulatedDeviceSpec#of}: a 1 MiB STOP_COPY-only device with
+ * Defaults are those of {@link SimulatedDeviceSpec#of}: a 1 MiB STOP_COPY and P2P device with
  * MIG_DATA_SIZE and no faults.
  */
 public final class SimulatedDevices {
@@ -73,21 +73,30 @@ public final class SimulatedDevices {
 
   private final Map<String, SimulatedDevice> devices;
 
-  private SimulatedDevices(Map<String, SimulatedDevice> devices) {
+  private final PeerDma peerDma;
+
+  private SimulatedDevices(Map<String, SimulatedDevice> devices, PeerDma peerDma) {
     this.devices = Collections.unmodifiableMap(devices);
+    this.peerDma = peerDma;
+  }
+
+  /** Whose peer-to-peer DMA the node's devices guard; pods tell it which devices they hold. */
+  public PeerDma peerDma() {
+    return peerDma;
   }
 
   /** Creates (or finds again, from {@code stateDirectory}) one device per spec. */
   public static SimulatedDevices of(List<SimulatedDeviceSpec> specs, Path stateDirectory)
       throws IOException {
     Map<String, SimulatedDevice> devices = new LinkedHashMap<>();
+    PeerDma peerDma = new PeerDma();
     for (SimulatedDeviceSpec spec : specs) {
       if (devices.containsKey(spec.address())) {
         throw new IllegalArgumentException("simulated device " + spec.address() + " listed twice");
       }
-      devices.put(spec.address(), new SimulatedDevice(spec, stateDirectory));
+      devices.put(spec.address(), new SimulatedDevice(spec, stateDirectory, peerDma));
     }
-    return new SimulatedDevices(devices);
+    return new SimulatedDevices(devices, peerDma);
   }
 
   public static SimulatedDevices fromFile(Path configuration, Path stateDirectory)

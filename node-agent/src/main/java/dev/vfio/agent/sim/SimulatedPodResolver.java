@@ -15,9 +15,12 @@ import java.util.Set;
 public final class SimulatedPodResolver implements PodDeviceResolver {
   public static final String ANNOTATION = "vfio.dev/simulated-devices";
   private final Set<String> nodeDevices;
+  private final PeerDma peerDma;
 
-  public SimulatedPodResolver(Set<String> nodeDevices) {
+  /** {@code peerDma} learns which devices each resolved pod holds together. */
+  public SimulatedPodResolver(Set<String> nodeDevices, PeerDma peerDma) {
     this.nodeDevices = Set.copyOf(nodeDevices);
+    this.peerDma = peerDma;
   }
 
   @Override
@@ -26,11 +29,13 @@ public final class SimulatedPodResolver implements PodDeviceResolver {
     if (listed == null || listed.isBlank()) {
       return List.of();
     }
-    return Arrays.stream(listed.split(","))
-        .map(String::trim)
-        .filter(nodeDevices::contains)
-        .distinct()
-        .map(HeldDevice::unheld)
-        .toList();
+    List<String> held =
+        Arrays.stream(listed.split(","))
+            .map(String::trim)
+            .filter(nodeDevices::contains)
+            .distinct()
+            .toList();
+    peerDma.holdTogether(held);
+    return held.stream().map(HeldDevice::unheld).toList();
   }
 }

@@ -58,9 +58,22 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
     context.addBytes(length);
   }
 
+  /** See {@link dev.vfio.agent.vfio.MigrationStateMachine#stopInitiatingPeerDma}. */
+  void stopInitiatingPeerDma() throws IOException {
+    machine.stopInitiatingPeerDma();
+  }
+
   /**
-   * Leaves RESUMING, which is when the device checks the state; its refusal is a {@code
-   * StateRejectedException}, the state's fault rather than the device's.
+   * See {@link dev.vfio.agent.vfio.MigrationStateMachine#answerPeerDma}: before any device of the
+   * pod runs again. Leaving RESUMING this way is when the device checks the state.
+   */
+  void answerPeerDma() throws IOException {
+    machine.answerPeerDma();
+  }
+
+  /**
+   * Leaves RESUMING (or RUNNING_P2P), which is when the device checks the state; its refusal is a
+   * {@code StateRejectedException}, the state's fault rather than the device's.
    */
   void finish() throws IOException {
     machine.transition(MigrationState.RUNNING);

@@ -79,6 +79,22 @@ final class DeviceSave implements AutoCloseable {
     } while (!precopy.switchoverReady());
   }
 
+  boolean p2p() {
+    return machine.flags().p2p();
+  }
+
+  /**
+   * See {@link MigrationStateMachine#stopInitiatingPeerDma}: before any device of the pod stops.
+   */
+  void stopInitiatingPeerDma() throws IOException {
+    machine.stopInitiatingPeerDma();
+  }
+
+  /** See {@link MigrationStateMachine#answerPeerDma}: before any device of the pod runs again. */
+  void answerPeerDma() throws IOException {
+    machine.answerPeerDma();
+  }
+
   /** With the workload quiesced: the rest of the state, to the permanent end of the stream. */
   void stopCopy() throws IOException, TaskFailure {
     context.checkpoint();

@@ -35,6 +35,13 @@ public final class ResumeOperation implements NodeOperation {
             (inventory, device, machine) -> new DeviceLoad(inventory, device, machine, context));
     try {
       for (DeviceLoad device : devices) {
+        try {
+          device.answerPeerDma();
+        } catch (IOException e) {
+          // resume() below takes this device back by a reset if need be, and reports it.
+        }
+      }
+      for (DeviceLoad device : devices) {
         device.resume();
       }
       quiescer.thaw(pod);

@@ -77,9 +77,7 @@ public final class SaveOperation implements NodeOperation {
         Instant stopped = capture.capture(spec.getPrecopy(), spec.getQuiesce());
         boolean resume = spec.getAfterSave() != AfterSnapshot.KeepStopped;
         context.stage(resume ? Stage.Resuming : Stage.Done);
-        for (DeviceSave save : saves) {
-          save.finish(resume);
-        }
+        capture.finish(resume);
         if (resume) {
           capture.thaw();
         }

@@ -6,6 +6,7 @@ import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import dev.vfio.api.v1alpha1.QuiesceMode;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import java.io.IOException;
 import java.time.Instant;
@@ -62,9 +63,28 @@ final class StateCapture implements AutoCloseable {
             });
   }
 
-  /** Runs the capture; returns when the first device left RUNNING, where downtime starts. */
+  /**
+   * Runs the capture; returns when the first device left RUNNING, where downtime starts. Devices
+   * stop as QEMU stops them: every device stops initiating peer-to-peer DMA (RUNNING_P2P or
+   * PRE_COPY_P2P) before any stops answering it.
+   *
+   * @throws TaskFailure DeviceNotMigratable, before anything is touched, for several devices of
+   *     which one has no P2P states: they cannot be stopped without losing DMA between them
+   */
   Instant capture(PrecopySpec precopy, QuiesceMode quiesce)
       throws TaskFailure, IOException, InterruptedException {
+    List<String> withoutP2p =
+        saves.stream().filter(s -> !s.p2p()).map(DeviceSave::address).toList();
+    if (saves.size() > 1 && !withoutP2p.isEmpty()) {
+      throw new TaskFailure(
+          Reason.DEVICE_NOT_MIGRATABLE,
+          "devices "
+              + withoutP2p
+              + " have no P2P migration states, so "
+              + saves.size()
+              + " devices cannot be stopped together without losing DMA between them; save them"
+              + " one at a time (spec.devices) if they do no peer-to-peer DMA");
+    }
     journal.record(entry);
     context.totalBytes(saves.stream().mapToLong(DeviceSave::estimatedBytes).sum());
     List<DeviceSave> precopying = saves.stream().filter(s -> s.usesPrecopy(precopy)).toList();
@@ -84,8 +104,26 @@ final class StateCapture implements AutoCloseable {
     Instant stopped = context.clock().instant();
     context.stoppedAt(stopped);
     context.stage(Stage.StopCopy);
+    for (DeviceSave save : saves) {
+      save.stopInitiatingPeerDma();
+    }
     inParallel(saves, DeviceSave::stopCopy);
     return stopped;
+  }
+
+  /**
+   * After the capture: every device RUNNING again, each answering peer-to-peer DMA before any
+   * initiates it; or every device in STOP.
+   */
+  void finish(boolean resume) throws IOException {
+    if (resume) {
+      for (DeviceSave save : saves) {
+        save.answerPeerDma();
+      }
+    }
+    for (DeviceSave save : saves) {
+      save.finish(resume);
+    }
   }
 
   void thaw() throws IOException {
@@ -107,6 +145,13 @@ final class StateCapture implements AutoCloseable {
   TaskFailure rollBack(Exception failure) {
     TaskFailure cause = classifier.classify(failure);
     List<String> done = new ArrayList<>();
+    for (DeviceSave save : saves) {
+      try {
+        save.answerPeerDma();
+      } catch (IOException e) {
+        // The rollback below takes this device back by a reset if need be, and says so.
+      }
+    }
     for (DeviceSave save : saves) {
       done.add(save.rollBack());
     }

@@ -89,7 +89,9 @@ final class StateRestore implements AutoCloseable {
   }
 
   /**
-   * Journals the task, then takes every device to RESUMING; a task cancelled by now stops first.
+   * Journals the task, then takes every device to RESUMING, all of them first to RUNNING_P2P (the
+   * target pod runs: none may stop answering a peer that still initiates DMA); a task cancelled by
+   * now stops first.
    */
   void begin() throws IOException, TaskFailure {
     context.checkpoint();
@@ -107,16 +109,23 @@ final class StateRestore implements AutoCloseable {
             null,
             null));
     for (DeviceLoad load : loads) {
+      load.stopInitiatingPeerDma();
+    }
+    for (DeviceLoad load : loads) {
       load.begin();
     }
   }
 
   /**
-   * The state is written: every device leaves RESUMING for RUNNING and checks it. Once all run it,
-   * the journal has nothing left to undo.
+   * The state is written: every device leaves RESUMING for RUNNING and checks it, each answering
+   * peer-to-peer DMA before any initiates it. Once all run it, the journal has nothing left to
+   * undo.
    */
   void resume() throws IOException {
     context.stage(Stage.Resuming);
+    for (DeviceLoad load : loads) {
+      load.answerPeerDma();
+    }
     for (DeviceLoad load : loads) {
       load.finish();
     }

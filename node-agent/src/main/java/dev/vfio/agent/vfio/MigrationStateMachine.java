@@ -5,6 +5,7 @@ import static dev.vfio.agent.vfio.MigrationState.PRE_COPY;
 import static dev.vfio.agent.vfio.MigrationState.PRE_COPY_P2P;
 import static dev.vfio.agent.vfio.MigrationState.RESUMING;
 import static dev.vfio.agent.vfio.MigrationState.RUNNING;
+import static dev.vfio.agent.vfio.MigrationState.RUNNING_P2P;
 import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
 
 import java.io.IOException;
@@ -184,6 +185,36 @@ public final class MigrationStateMachine implements AutoCloseable {
           arc,
           Errno.EBADF,
           "the arc " + finalArcFrom + " -> " + target + " opens a session but returned no data_fd");
+    }
+  }
+
+  /**
+   * The first half of stopping several devices together: this one stops initiating peer-to-peer DMA
+   * but still answers it (RUNNING → RUNNING_P2P, PRE_COPY → PRE_COPY_P2P), so that a peer still
+   * running cannot lose a transaction to it. Does nothing on a device without P2P or in any other
+   * state.
+   */
+  public void stopInitiatingPeerDma() throws VfioException {
+    if (!flags.p2p()) {
+      return;
+    }
+    MigrationState now = state();
+    if (now == RUNNING) {
+      transition(RUNNING_P2P);
+    } else if (now == PRE_COPY) {
+      transition(PRE_COPY_P2P);
+    }
+  }
+
+  /**
+   * The first half of starting several devices together: this one answers peer-to-peer DMA again (→
+   * RUNNING_P2P) but initiates none until {@link #transition} to RUNNING, which a caller does only
+   * once every device of the set answers. From RESUMING this is where the device checks the state
+   * ({@link StateRejectedException}). Does nothing on a device without P2P, or one RUNNING.
+   */
+  public void answerPeerDma() throws VfioException {
+    if (flags.p2p() && state() != RUNNING) {
+      transition(RUNNING_P2P);
     }
   }
 

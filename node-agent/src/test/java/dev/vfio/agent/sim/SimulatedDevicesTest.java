@@ -71,7 +71,7 @@ class SimulatedDevicesTest {
     assertEquals(List.of("0000:65:00.0", "0000:66:00.0"), devices.addresses());
     assertSame(devices.open("0000:66:00.0"), devices.open("0000:66:00.0"));
     assertEquals(
-        new MigrationFlags(MigrationFlags.STOP_COPY),
+        new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.P2P),
         devices.open("0000:66:00.0").migrationFlags());
     VfioException e = assertThrows(VfioException.class, () -> devices.open("0000:99:00.0"));
     assertEquals(Errno.ENODEV, e.error());

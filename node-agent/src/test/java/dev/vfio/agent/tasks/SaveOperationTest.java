@@ -6,6 +6,7 @@ import static dev.vfio.agent.vfio.MigrationState.STOP;
 import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.agent.blobs.BlobReader;
@@ -45,15 +46,21 @@ class SaveOperationTest {
             directory,
             SimulatedDeviceSpec.of(GPU, 3 * MIB),
             SimulatedDeviceSpec.of(NIC, MIB)
-                .withFlags(new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY))
+                .withFlags(
+                    new MigrationFlags(
+                        MigrationFlags.STOP_COPY | MigrationFlags.P2P | MigrationFlags.PRE_COPY))
                 .withDirtyBytesPerRound(4096));
     pod = node.pod("workload", GPU, NIC);
   }
 
   RecordedTask save(Consumer<VfioNodeTaskSpec> more) {
-    return node.task(
+    return save(node, pod, more);
+  }
+
+  static RecordedTask save(TaskFixture on, PodRef holder, Consumer<VfioNodeTaskSpec> more) {
+    return on.task(
         TaskOperation.Save,
-        pod,
+        holder,
         spec -> {
           spec.setDevices(List.of(GPU, NIC));
           spec.setStorageClaim(TaskFixture.CLAIM);
@@ -99,6 +106,27 @@ class SaveOperationTest {
   }
 
   @Test
+  void severalDevicesOfWhichOneHasNoP2pAreRefusedDeviceNotMigratableUntouched() throws Exception {
+    try (TaskFixture mixed =
+        TaskFixture.create(
+            directory.resolve("mixed"),
+            SimulatedDeviceSpec.of(GPU, MIB),
+            SimulatedDeviceSpec.of(NIC, MIB)
+                .withFlags(new MigrationFlags(MigrationFlags.STOP_COPY)))) {
+      PodRef holder = mixed.pod("workload", GPU, NIC);
+      RecordedTask task = save(mixed, holder, spec -> {});
+
+      TaskFailure failure = assertThrows(TaskFailure.class, () -> mixed.save().run(task.context));
+
+      assertEquals(Reason.DEVICE_NOT_MIGRATABLE, failure.reason());
+      assertTrue(failure.getMessage().contains("[" + NIC + "] have no P2P"), failure.getMessage());
+      mixed.assertState(RUNNING, GPU, NIC);
+      assertEquals(List.of(), mixed.freezes);
+      assertEquals(List.of(), mixed.journaled());
+    }
+  }
+
+  @Test
   void keptStoppedLeavesTheDevicesStoppedAndThePodFrozen() throws Exception {
     RecordedTask task = save(spec -> spec.setAfterSave(AfterSnapshot.KeepStopped));
 
@@ -134,7 +162,7 @@ class SaveOperationTest {
 
     assertEquals(Reason.DEVICE_ERROR, failure.reason());
     assertTrue(
-        failure.getMessage().contains(GPU + ": RUNNING -> STOP_COPY failed: EIO"),
+        failure.getMessage().contains(GPU + ": RUNNING_P2P -> STOP_COPY failed: EIO"),
         failure.getMessage());
     assertRolledBack();
   }

@@ -54,7 +54,8 @@ class SendReceiveOperationTest {
 
   @BeforeEach
   void createNode() throws Exception {
-    MigrationFlags preCopy = new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY);
+    MigrationFlags preCopy =
+        new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.P2P | MigrationFlags.PRE_COPY);
     node =
         TaskFixture.create(
             directory,

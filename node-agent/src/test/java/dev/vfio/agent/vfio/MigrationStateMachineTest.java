@@ -261,7 +261,7 @@ class MigrationStateMachineTest {
     SimulatedDevice device = device(SimulatedDeviceSpec.of(SOURCE, 4096));
     MigrationStateMachine machine = MigrationStateMachine.probe(device);
     machine.transition(STOP);
-    device.setFaults(SimulatedFaults.NONE.withArcFault(STOP, RUNNING, Errno.EIO, false));
+    device.setFaults(SimulatedFaults.NONE.withArcFault(STOP, RUNNING_P2P, Errno.EIO, false));
     Recovery recovery = machine.recoverToRunning();
     assertEquals(Recovery.Action.RESET, recovery.action());
     assertEquals(Errno.EIO, recovery.cause().orElseThrow().error());

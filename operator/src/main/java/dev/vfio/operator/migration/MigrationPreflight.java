@@ -17,6 +17,7 @@ import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.preflight.NodeChecks;
+import dev.vfio.operator.preflight.PeerDmaOrder;
 import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.preflight.StoppedSources;
 import dev.vfio.operator.tasks.TaskSpecs;
@@ -158,6 +159,10 @@ public final class MigrationPreflight {
                 + device.getAddress()
                 + " does not support VFIO migration (no STOP_COPY)");
       }
+    }
+    Optional<Rejection> unordered = PeerDmaOrder.check(sourceHeld);
+    if (unordered.isPresent()) {
+      return new Rejected(unordered.get());
     }
     List<DevicePairing.Device> sources =
         sourceHeld.stream().map(MigrationPreflight::device).toList();

@@ -12,6 +12,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.preflight.NodeChecks;
+import dev.vfio.operator.preflight.PeerDmaOrder;
 import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.preflight.StoppedSources;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -132,6 +134,10 @@ public final class SnapshotPreflight {
                 + ") does not support VFIO migration (no STOP_COPY): bind it to a "
                 + "migration-capable variant driver or leave it out of spec.devices");
       }
+    }
+    Optional<Rejection> unordered = PeerDmaOrder.check(selected);
+    if (unordered.isPresent()) {
+      return new Rejected(unordered.get());
     }
     String claim =
         spec.getStorageClaim() == null ? config.defaultStorageClaim() : spec.getStorageClaim();

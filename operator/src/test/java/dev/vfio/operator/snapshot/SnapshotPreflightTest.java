@@ -133,6 +133,28 @@ class SnapshotPreflightTest {
   }
 
   @Test
+  void twoDevicesOfWhichOneHasNoP2pAreRefusedAndOneOfThemAloneIsAccepted() {
+    VfioNode node = node(NOW.minusSeconds(5), "STOP_COPY", "P2P");
+    NodeDevice second = new NodeDevice();
+    second.setAddress("0000:3b:00.1");
+    second.setDriver("vfio-pci");
+    second.setMigrationFlags(List.of("STOP_COPY"));
+    second.setHolder(node.getStatus().getDevices().get(0).getHolder());
+    node.getStatus().setDevices(List.of(node.getStatus().getDevices().get(0), second));
+
+    var rejection =
+        assertInstanceOf(
+                SnapshotPreflight.Rejected.class, check(snapshot(spec -> {}), pod("Running"), node))
+            .rejection();
+    assertEquals(Reason.DEVICE_NOT_MIGRATABLE, rejection.reason());
+    assertEquals(true, rejection.message().contains("[0000:3b:00.1] have no P2P"));
+
+    var alone =
+        check(snapshot(spec -> spec.setDevices(List.of("0000:3b:00.1"))), pod("Running"), node);
+    assertInstanceOf(SnapshotPreflight.Accepted.class, alone);
+  }
+
+  @Test
   void agentReportingNotReadyIsRefused() {
     VfioNode node = node(NOW.minusSeconds(5), "STOP_COPY");
     node.getStatus()
