@@ -132,6 +132,8 @@ public final class NodeAgent implements AutoCloseable {
             config.taskConcurrency(),
             clock,
             config.progressInterval(),
+            // A running task heartbeats as often as its node: the operator holds both to one grace.
+            config.heartbeatInterval(),
             metrics);
     this.heartbeat =
         Executors.newSingleThreadScheduledExecutor(

@@ -44,6 +44,7 @@ public final class TaskWorker implements AutoCloseable {
   private final DeviceLocks deviceLocks = new DeviceLocks();
   private final Clock clock;
   private final Duration reportInterval;
+  private final Duration heartbeatInterval;
   private final ExecutorService pool;
   private final ScheduledExecutorService delayedReports;
   private final Set<String> accepted = ConcurrentHashMap.newKeySet();
@@ -59,6 +60,7 @@ public final class TaskWorker implements AutoCloseable {
       int concurrency,
       Clock clock,
       Duration reportInterval,
+      Duration heartbeatInterval,
       AgentMetrics metrics) {
     this.metrics = metrics;
     this.client = client;
@@ -68,6 +70,7 @@ public final class TaskWorker implements AutoCloseable {
     this.writer = new TaskStatusWriter(client);
     this.clock = clock;
     this.reportInterval = reportInterval;
+    this.heartbeatInterval = heartbeatInterval;
     this.pool =
         Executors.newFixedThreadPool(
             concurrency,
@@ -158,7 +161,14 @@ public final class TaskWorker implements AutoCloseable {
         return;
       }
       TaskContext context =
-          new TaskContext(task, claimed, writer::write, clock, reportInterval, delayedReports);
+          new TaskContext(
+              task,
+              claimed,
+              writer::write,
+              clock,
+              reportInterval,
+              heartbeatInterval,
+              delayedReports);
       running.put(uid, context);
       if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
         context.requestCancel();
@@ -181,7 +191,8 @@ public final class TaskWorker implements AutoCloseable {
                   + " is not supported by this agent version");
         }
         LOG.info("running {}", task.getSpec().getOperation());
-        try (AutoCloseable devices = deviceLocks.acquire(operation.devices(context))) {
+        try (AutoCloseable devices =
+            deviceLocks.acquire(operation.devices(context), context::stopReason)) {
           context.checkpoint();
           operation.run(context);
         }
@@ -195,6 +206,7 @@ public final class TaskWorker implements AutoCloseable {
         LOG.error("task failed unexpectedly", e);
         context.fail(new TaskFailure(Reasons.DEVICE_ERROR, "the agent failed: " + e), null);
       } finally {
+        context.close();
         running.remove(uid);
         context.recordOutcome(metrics);
       }
