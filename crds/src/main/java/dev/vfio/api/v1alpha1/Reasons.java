@@ -47,6 +47,7 @@ public final class Reasons {
   public static final String TRANSFER_FAILED = "TransferFailed";
   public static final String PEER_FAILED = "PeerFailed";
   public static final String NODE_LOST = "NodeLost";
+  public static final String TASK_STALLED = "TaskStalled";
 
   private Reasons() {}
 }

@@ -244,12 +244,12 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         return failed(snapshot, reason, message, now);
       }
       default -> {
-        Optional<String> lost = lostNodes.lost(List.of(task), now);
+        Optional<LostNodes.Lost> lost = lostNodes.lost(List.of(task), now);
         if (lost.isPresent()) {
           return failed(
               snapshot,
-              Reasons.NODE_LOST,
-              lost.get() + "; if the agent comes back it returns the devices to RUNNING",
+              lost.get().reason(),
+              lost.get().message() + "; if the agent comes back it returns the devices to RUNNING",
               now);
         }
         if (expired) {
@@ -372,13 +372,14 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
                   Map.of()));
     }
     VfioNodeTask task = deletion.get();
-    Optional<String> lost = lostNodes.lost(List.of(task), now);
+    Optional<LostNodes.Lost> lost = lostNodes.lost(List.of(task), now);
     if (lost.isPresent()) {
       return Plan.<VfioSnapshotStatus>waitFor(POLL)
           .with(new TaskAction.Delete(task.getMetadata().getName()))
           .notice(
               Notice.warning(
-                  Reasons.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
+                  lost.get().reason(),
+                  lost.get().message() + "; deleting the blobs from another node"));
     }
     return switch (NodeTasks.phase(task)) {
       case Succeeded ->

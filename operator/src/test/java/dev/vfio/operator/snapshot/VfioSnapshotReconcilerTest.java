@@ -194,6 +194,27 @@ class VfioSnapshotReconcilerTest {
   }
 
   @Test
+  void aSaveThatStopsHeartbeatingWhileItsAgentRunsFailsTheSnapshotTaskStalled() {
+    Instant started = Instant.parse("2026-12-01T10:00:00Z");
+    VfioSnapshot running = runningSnapshot(started);
+    agentReportsAt(started.plusSeconds(121));
+
+    reconcilerAt(started.plusSeconds(120)).reconcile(running, unusedContext());
+    assertEquals(
+        SnapshotPhase.Running,
+        stored().getStatus().getPhase(),
+        "two heartbeat timeouts are not over yet");
+
+    reconcilerAt(started.plusSeconds(121)).reconcile(stored(), unusedContext());
+    Condition ready = Conditions.find(stored().getStatus().getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    assertEquals(Reasons.TASK_STALLED, ready.getReason());
+    assertTrue(
+        ready.getMessage().contains("snap-save") && ready.getMessage().contains("121s"),
+        ready.getMessage());
+  }
+
+  @Test
   void deletingASnapshotWhoseSaveSitsOnALostNodeDoesNotWaitForItsAgent() {
     Instant heartbeat = Instant.parse("2026-12-01T10:00:00Z");
     agentReportsAt(heartbeat);
@@ -225,6 +246,8 @@ class VfioSnapshotReconcilerTest {
             .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
     VfioNodeTaskStatus taskStatus = new VfioNodeTaskStatus();
     taskStatus.setPhase(TaskPhase.Running);
+    // As the agent's claim writes it.
+    taskStatus.setHeartbeatTime(started.toString());
     task.setStatus(taskStatus);
     taskCache.created(client.resource(task).updateStatus());
     VfioSnapshotStatus status = new VfioSnapshotStatus();
@@ -298,8 +321,12 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshot createSnapshot(Consumer<VfioSnapshotSpec> customize) {
+    return createSnapshot("snap", customize);
+  }
+
+  private VfioSnapshot createSnapshot(String name, Consumer<VfioSnapshotSpec> customize) {
     VfioSnapshot snapshot = new VfioSnapshot();
-    snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").build());
+    snapshot.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
     VfioSnapshotSpec spec = new VfioSnapshotSpec();
     spec.setPodName("gpu-workload");
     customize.accept(spec);
@@ -323,7 +350,11 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshot stored() {
-    return client.resources(VfioSnapshot.class).inNamespace("default").withName("snap").get();
+    return stored("snap");
+  }
+
+  private VfioSnapshot stored(String name) {
+    return client.resources(VfioSnapshot.class).inNamespace("default").withName(name).get();
   }
 
   /** A VfioNode for node-a whose inventory shows the pod holding one migratable device. */
