@@ -29,6 +29,7 @@ public final class Reasons {
   public static final String INCOMPATIBLE_DEVICES = "IncompatibleDevices";
   public static final String WAITING_FOR_CAPACITY = "WaitingForCapacity";
   public static final String SOURCE_STOPPED = "SourceStopped";
+  public static final String POD_BUSY = "PodBusy";
 
   // Failures after work started: the devices were rolled back.
   public static final String TIMEOUT = "Timeout";

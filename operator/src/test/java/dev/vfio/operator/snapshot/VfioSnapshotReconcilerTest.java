@@ -27,6 +27,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskMap;
 import io.fabric8.kubernetes.api.model.Event;
@@ -63,6 +64,7 @@ class VfioSnapshotReconcilerTest {
   VfioSnapshotReconciler reconciler;
   Pod pod;
   TaskMap taskCache = new TaskMap();
+  PodOperations podOperations = new PodOperations();
 
   @BeforeEach
   void clusterWithAPodAndItsAgent() throws Exception {
@@ -95,6 +97,7 @@ class VfioSnapshotReconcilerTest {
             OperatorConfig.fromEnvironment(Map.of()),
             Clock.systemUTC(),
             new OperatorMetrics(),
+            podOperations,
             taskCache,
             (context, written, over) -> {});
   }
@@ -161,6 +164,7 @@ class VfioSnapshotReconcilerTest {
             OperatorConfig.fromEnvironment(Map.of()),
             Clock.systemUTC(),
             new OperatorMetrics(),
+            podOperations,
             new TaskMap(),
             (context, written, over) -> {})
         .reconcile(running, unusedContext());
@@ -169,6 +173,40 @@ class VfioSnapshotReconcilerTest {
     assertEquals(
         Reasons.TASK_LOST,
         Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
+  }
+
+  @Test
+  void aSecondSnapshotOfAPodWaitsPodBusyUntilTheFirstEndsThenStarts() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    reconciler.reconcile(createSnapshot(), unusedContext());
+    VfioSnapshot later = createSnapshot("later", spec -> {});
+
+    reconciler.reconcile(later, unusedContext());
+
+    VfioSnapshotStatus waiting = stored("later").getStatus();
+    Condition ready = Conditions.find(waiting.getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Pending, waiting.getPhase());
+    assertEquals(Reasons.POD_BUSY, ready.getReason());
+    assertTrue(ready.getMessage().contains("VfioSnapshot default/snap "), ready.getMessage());
+    assertNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("later-save").get());
+
+    // The first ends (its task disappeared): the pod is free.
+    new VfioSnapshotReconciler(
+            client,
+            OperatorConfig.fromEnvironment(Map.of()),
+            Clock.systemUTC(),
+            new OperatorMetrics(),
+            podOperations,
+            new TaskMap(),
+            (context, written, over) -> {})
+        .reconcile(stored(), unusedContext());
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    reconciler.reconcile(stored("later"), unusedContext());
+
+    assertEquals(SnapshotPhase.Running, stored("later").getStatus().getPhase());
+    assertNotNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("later-save").get());
   }
 
   @Test
@@ -265,6 +303,7 @@ class VfioSnapshotReconcilerTest {
         OperatorConfig.fromEnvironment(Map.of()),
         Clock.fixed(now, ZoneOffset.UTC),
         new OperatorMetrics(),
+        podOperations,
         taskCache,
         (context, written, over) -> {});
   }
