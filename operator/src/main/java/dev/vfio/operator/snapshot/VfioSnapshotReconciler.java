@@ -76,6 +76,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final AgentNodes<VfioSnapshot> nodes;
   private final StoppedSources<VfioSnapshot> stoppedSources;
   private final PodOperations podOperations;
+  private final SnapshotAdmission admission;
   private final TaskInformer<VfioSnapshot> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
   private final LostNodes lostNodes;
@@ -106,6 +107,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       StatusWriter.RecentWrites<VfioSnapshot> writes) {
     this.client = client;
     this.podOperations = podOperations;
+    this.admission =
+        new SnapshotAdmission(config.maxSnapshots(), config.maxSnapshotsPerNamespace());
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
     this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
@@ -148,6 +151,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       if (task.isPresent()) {
         // Held again after an operator restart; a no-op otherwise.
         podOperations.claim(owner(snapshot), snapshot.getMetadata().getNamespace(), pods(snapshot));
+        admission.hold(snapshot);
         plan =
             follow(
                 taskName == null ? adopting(snapshot, task.get(), now) : snapshot, task.get(), now);
@@ -186,8 +190,17 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
           .requeue(INVENTORY_POLL);
     }
     SnapshotPlan accepted = ((SnapshotPreflight.Accepted) outcome).plan();
+    String full = admission.admit(snapshot);
+    if (full != null) {
+      return Plan.of(
+              SnapshotStatuses.pending(
+                  snapshot, new Rejection(Reasons.WAITING_FOR_CAPACITY, full), now))
+          .requeue(POLL);
+    }
     Rejection busy = podOperations.claim(owner(snapshot), namespace, pods(snapshot));
     if (busy != null) {
+      // Its slot goes to a snapshot that can start now.
+      admission.release(snapshot);
       return Plan.of(SnapshotStatuses.pending(snapshot, busy, now)).requeue(POLL);
     }
     String taskName = NodeTasks.name(snapshot, SAVE);
@@ -335,8 +348,9 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         .plus(Durations.parse(snapshot.getSpec().getTimeout(), config.defaultTimeout()));
   }
 
-  /** Gives back the snapshot's pod: it ended, or no longer runs. */
+  /** Gives back the snapshot's admission slot and its pod: it ended, or no longer runs. */
   private void ended(VfioSnapshot snapshot) {
+    admission.release(snapshot);
     podOperations.release(owner(snapshot));
   }
 
