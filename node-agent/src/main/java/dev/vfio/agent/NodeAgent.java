@@ -130,6 +130,7 @@ public final class NodeAgent implements AutoCloseable {
                 TaskOperation.Resume, new ResumeOperation(podDevices, backend.quiescer()),
                 TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
             config.taskConcurrency(),
+            config.taskQueue(),
             clock,
             config.progressInterval(),
             // A running task heartbeats as often as its node: the operator holds both to one grace.

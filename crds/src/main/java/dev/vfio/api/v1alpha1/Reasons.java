@@ -11,6 +11,7 @@ public final class Reasons {
   public static final String SUCCEEDED = "Succeeded";
   public static final String DELETING = "Deleting";
   public static final String WAITING_FOR_INVENTORY = "WaitingForInventory";
+  public static final String AGENT_BUSY = "AgentBusy";
 
   // Bad input: nothing was touched.
   public static final String INVALID_SPEC = "InvalidSpec";
