@@ -126,7 +126,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
           migration.getStatus() == null ? null : migration.getStatus().getPhase();
       if (phase == MigrationPhase.Succeeded || phase == MigrationPhase.Failed) {
         admission.release(migration);
-        podOperations.release(owner(migration));
+        podOperations.release(PodOperations.owner(migration));
         return UpdateControl.noUpdate();
       }
       if (migration.getSpec() == null) {
@@ -146,7 +146,9 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       if (!observed.isEmpty()) {
         // Held again after an operator restart; a no-op otherwise.
         podOperations.claim(
-            owner(migration), migration.getMetadata().getNamespace(), pods(migration));
+            PodOperations.owner(migration),
+            migration.getMetadata().getNamespace(),
+            pods(migration));
         plan = flow.follow(migration, observed, now);
       } else if (phase == MigrationPhase.Running) {
         plan = steps.lost(migration, List.of(), now);
@@ -205,7 +207,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     if (busy != null) {
       return steps.waiting(migration, new Rejection(Reasons.WAITING_FOR_CAPACITY, busy), now);
     }
-    Rejection podBusy = podOperations.claim(owner(migration), namespace, pods(migration));
+    Rejection podBusy =
+        podOperations.claim(PodOperations.owner(migration), namespace, pods(migration));
     if (podBusy != null) {
       // Its slot goes to a migration that can start now.
       admission.release(migration);
@@ -222,7 +225,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     MigrationPhase next = plan.status() == null ? null : plan.status().getPhase();
     if (next == MigrationPhase.Succeeded || next == MigrationPhase.Failed) {
       admission.release(migration);
-      podOperations.release(owner(migration));
+      podOperations.release(PodOperations.owner(migration));
       MigrationPhase stored =
           migration.getStatus() == null ? null : migration.getStatus().getPhase();
       if (next != stored) {
@@ -263,7 +266,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
         marker.mark(migration, MigrationPhase.Failed.name());
       }
       admission.release(migration);
-      podOperations.release(owner(migration));
+      podOperations.release(PodOperations.owner(migration));
       return runner.cleaned(
           migration,
           Plan.<VfioMigrationStatus>of(null)
@@ -273,14 +276,6 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
                       .toList()),
           context);
     }
-  }
-
-  /** The migration as {@link PodOperations} names it to another operation waiting for a pod. */
-  static String owner(VfioMigration migration) {
-    return "VfioMigration "
-        + migration.getMetadata().getNamespace()
-        + "/"
-        + migration.getMetadata().getName();
   }
 
   /** Its source pod, if it has one, and its target. */

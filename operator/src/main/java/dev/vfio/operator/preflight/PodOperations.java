@@ -1,6 +1,7 @@
 package dev.vfio.operator.preflight;
 
 import dev.vfio.api.v1alpha1.Reasons;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -41,6 +42,15 @@ public final class PodOperations {
     }
     pods.forEach(pod -> holders.put(namespace + "/" + pod, owner));
     return null;
+  }
+
+  /** How an operation is named to another waiting for its pod: {@code VfioSnapshot ns/name}. */
+  public static String owner(HasMetadata operation) {
+    return operation.getKind()
+        + " "
+        + operation.getMetadata().getNamespace()
+        + "/"
+        + operation.getMetadata().getName();
   }
 
   /** Gives back every pod {@code owner} holds: it ended, or was deleted. */

@@ -150,7 +150,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       Plan<VfioSnapshotStatus> plan;
       if (task.isPresent()) {
         // Held again after an operator restart; a no-op otherwise.
-        podOperations.claim(owner(snapshot), snapshot.getMetadata().getNamespace(), pods(snapshot));
+        podOperations.claim(
+            PodOperations.owner(snapshot), snapshot.getMetadata().getNamespace(), pods(snapshot));
         admission.hold(snapshot);
         plan =
             follow(
@@ -197,7 +198,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
                   snapshot, new Rejection(Reasons.WAITING_FOR_CAPACITY, full), now))
           .requeue(POLL);
     }
-    Rejection busy = podOperations.claim(owner(snapshot), namespace, pods(snapshot));
+    Rejection busy = podOperations.claim(PodOperations.owner(snapshot), namespace, pods(snapshot));
     if (busy != null) {
       // Its slot goes to a snapshot that can start now.
       admission.release(snapshot);
@@ -351,15 +352,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   /** Gives back the snapshot's admission slot and its pod: it ended, or no longer runs. */
   private void ended(VfioSnapshot snapshot) {
     admission.release(snapshot);
-    podOperations.release(owner(snapshot));
-  }
-
-  /** The snapshot as {@link PodOperations} names it to another operation waiting for its pod. */
-  static String owner(VfioSnapshot snapshot) {
-    return "VfioSnapshot "
-        + snapshot.getMetadata().getNamespace()
-        + "/"
-        + snapshot.getMetadata().getName();
+    podOperations.release(PodOperations.owner(snapshot));
   }
 
   private static List<String> pods(VfioSnapshot snapshot) {
