@@ -174,6 +174,7 @@ public final class TaskWorker implements AutoCloseable {
     }
     accepted.add(uid);
     inFlight.add(uid);
+    toldWaiting.remove(uid);
     pool.submit(() -> run(task));
   }
 

@@ -354,11 +354,7 @@ class SendReceiveOperationTest {
 
     migration.receive().context.requestCancel();
 
-    assertEquals(Reasons.CANCELLED, migration.received().get(60, TimeUnit.SECONDS).reason());
-    node.assertState(RUNNING, TARGET_A, TARGET_B);
-    migration.release().countDown();
-    assertNotNull(migration.sent().get(60, TimeUnit.SECONDS));
-    assertBothSidesRolledBack();
+    assertReceiveEndedThenBothRolledBack(migration, Reasons.CANCELLED);
   }
 
   @Test
@@ -367,7 +363,16 @@ class SendReceiveOperationTest {
         stalledMigration(
             spec -> spec.setDeadline(Instant.now().plus(Duration.ofSeconds(3)).toString()));
 
-    assertEquals(Reasons.TIMEOUT, migration.received().get(60, TimeUnit.SECONDS).reason());
+    assertReceiveEndedThenBothRolledBack(migration, Reasons.TIMEOUT);
+  }
+
+  /**
+   * The receive ends for {@code reason} with its targets reset while the sender still stalls;
+   * released, the sender fails too, and both sides are as before.
+   */
+  void assertReceiveEndedThenBothRolledBack(StalledMigration migration, String reason)
+      throws Exception {
+    assertEquals(reason, migration.received().get(60, TimeUnit.SECONDS).reason());
     node.assertState(RUNNING, TARGET_A, TARGET_B);
     migration.release().countDown();
     assertNotNull(migration.sent().get(60, TimeUnit.SECONDS));
