@@ -10,8 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.agent.blobs.BlobDigest;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.api.v1alpha1.Condition;
+import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Digest;
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -49,6 +51,8 @@ class SnapshotLifecycleTest extends ClusterTest {
             SimulatedNode.Device.of("0000:af:00.0", 1 << 20),
             SimulatedNode.Device.of("0000:af:00.1", 1 << 20),
             SimulatedNode.Device.of("0000:b0:00.0", 32 << 20)
+                .with("faults", java.util.Map.of("bytesPerSecond", 2 << 20)),
+            SimulatedNode.Device.of("0000:b1:00.0", 8 << 20)
                 .with("faults", java.util.Map.of("bytesPerSecond", 2 << 20))));
   }
 
@@ -200,6 +204,45 @@ class SnapshotLifecycleTest extends ClusterTest {
     assertFalse(
         java.nio.file.Files.exists(cluster.storage().resolve(NS).resolve("cancel-me")),
         "no blob and no temporary file is left");
+  }
+
+  @Test
+  void aSecondSnapshotOfAPodWaitsPodBusyWhileTheFirstSavesThenRuns() {
+    cluster.runningPod(NS, "shared-pod", "node-b", "0000:b1:00.0");
+    createSnapshot("first-of-two", "shared-pod", spec -> {});
+    await("saving")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioSnapshot snapshot = cluster.snapshot(NS, "first-of-two");
+              return snapshot.getStatus() != null
+                  && snapshot.getStatus().getProgress() != null
+                  && snapshot.getStatus().getProgress().getBytesDone() > 0;
+            });
+
+    createSnapshot("second-of-two", "shared-pod", spec -> {});
+
+    await("second waits")
+        .atMost(PATIENCE)
+        .until(
+            () -> {
+              VfioSnapshot second = cluster.snapshot(NS, "second-of-two");
+              return second.getStatus() != null
+                  && Reason.POD_BUSY
+                      .wire()
+                      .equals(
+                          Conditions.find(second.getStatus().getConditions(), Conditions.READY)
+                              .getReason());
+            });
+    assertEquals(
+        SnapshotPhase.Running, cluster.snapshot(NS, "first-of-two").getStatus().getPhase());
+    assertTrue(
+        Conditions.find(
+                cluster.snapshot(NS, "second-of-two").getStatus().getConditions(), Conditions.READY)
+            .getMessage()
+            .contains("VfioSnapshot " + NS + "/first-of-two"));
+    awaitPhase("first-of-two", SnapshotPhase.Ready);
+    awaitPhase("second-of-two", SnapshotPhase.Ready);
   }
 
   // The agents select their tasks by spec.nodeName, a field selector only a real API server

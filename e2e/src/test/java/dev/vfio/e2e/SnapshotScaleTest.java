@@ -21,7 +21,13 @@ class SnapshotScaleTest extends ClusterTest {
 
   @BeforeAll
   static void start(@TempDir Path work) throws Exception {
-    startCluster(work, devices(0x10), devices(0x20));
+    // All fifty at once is the point: the admission bounds (10 in the cluster, 4 per namespace by
+    // default) would queue them. The agents' queues still hold back five of each node's 25.
+    startCluster(
+        work,
+        devices(0x10),
+        devices(0x20),
+        java.util.Map.of("VFIO_MAX_SNAPSHOTS", "50", "VFIO_MAX_SNAPSHOTS_PER_NAMESPACE", "50"));
   }
 
   static List<SimulatedNode.Device> devices(int bus) {

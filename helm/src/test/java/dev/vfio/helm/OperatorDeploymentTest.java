@@ -100,6 +100,8 @@ class OperatorDeploymentTest {
     assertEquals(8080, config.healthPort());
     assertEquals(5, config.maxMigrations());
     assertEquals(2, config.maxMigrationsPerNode());
+    assertEquals(10, config.maxSnapshots());
+    assertEquals(4, config.maxSnapshotsPerNamespace());
     assertEquals(
         RenderedChart.NAMESPACE,
         config.leaderElectionNamespace(),

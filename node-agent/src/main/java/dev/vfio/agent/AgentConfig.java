@@ -23,6 +23,8 @@ import java.util.UUID;
  * @param progressInterval the least time between two progress or stage writes of a task ({@code
  *     VFIO_PROGRESS_INTERVAL})
  * @param taskConcurrency tasks run at once ({@code VFIO_TASK_CONCURRENCY})
+ * @param taskQueue tasks taken beyond those running, waiting for a thread; more stay unclaimed,
+ *     Pending with reason AgentBusy ({@code VFIO_TASK_QUEUE})
  * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates
  *     ({@code VFIO_TRANSPORT_SECRET})
  * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the
@@ -43,6 +45,7 @@ public record AgentConfig(
     Duration heartbeatInterval,
     Duration progressInterval,
     int taskConcurrency,
+    int taskQueue,
     String transportSecret,
     String advertisedHost,
     Duration transferIdleTimeout,
@@ -73,6 +76,7 @@ public record AgentConfig(
         Durations.parse(env.get("VFIO_HEARTBEAT_INTERVAL"), Duration.ofSeconds(10)),
         Durations.parse(env.get("VFIO_PROGRESS_INTERVAL"), Duration.ofMillis(500)),
         Integer.parseInt(env.getOrDefault("VFIO_TASK_CONCURRENCY", "4")),
+        Integer.parseInt(env.getOrDefault("VFIO_TASK_QUEUE", "16")),
         env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
         env.getOrDefault("POD_IP", "127.0.0.1"),
         Durations.parse(env.get("VFIO_TRANSFER_IDLE_TIMEOUT"), Duration.ofSeconds(30)),

@@ -130,8 +130,11 @@ public final class NodeAgent implements AutoCloseable {
                 TaskOperation.Resume, new ResumeOperation(podDevices, backend.quiescer()),
                 TaskOperation.DeleteBlobs, new DeleteBlobsOperation(blobs)),
             config.taskConcurrency(),
+            config.taskQueue(),
             clock,
             config.progressInterval(),
+            // A running task heartbeats as often as its node: the operator holds both to one grace.
+            config.heartbeatInterval(),
             metrics);
     this.heartbeat =
         Executors.newSingleThreadScheduledExecutor(

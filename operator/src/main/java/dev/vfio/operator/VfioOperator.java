@@ -4,6 +4,7 @@ import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
+import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import dev.vfio.operator.transport.TransportCa;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -49,8 +50,10 @@ public final class VfioOperator implements AutoCloseable {
                         "vfio-operator", config.leaderElectionNamespace()));
               }
             });
-    operator.register(new VfioSnapshotReconciler(client, config, clock, metrics));
-    operator.register(new VfioMigrationReconciler(client, config, clock, metrics));
+    // One for both kinds: a snapshot and a migration of one pod wait for each other too.
+    PodOperations podOperations = new PodOperations();
+    operator.register(new VfioSnapshotReconciler(client, config, clock, metrics, podOperations));
+    operator.register(new VfioMigrationReconciler(client, config, clock, metrics, podOperations));
     health =
         config.healthPort() < 0
             ? null

@@ -22,6 +22,7 @@ public enum Reason {
   SUCCEEDED("Succeeded"),
   DELETING("Deleting"),
   WAITING_FOR_INVENTORY("WaitingForInventory"),
+  AGENT_BUSY("AgentBusy"),
 
   // Bad input: nothing was touched.
   INVALID_SPEC("InvalidSpec"),
@@ -40,6 +41,7 @@ public enum Reason {
   INCOMPATIBLE_DEVICES("IncompatibleDevices"),
   WAITING_FOR_CAPACITY("WaitingForCapacity"),
   SOURCE_STOPPED("SourceStopped"),
+  POD_BUSY("PodBusy"),
 
   // Failures after work started: the devices were rolled back.
   TIMEOUT("Timeout"),
@@ -56,6 +58,7 @@ public enum Reason {
   TRANSFER_FAILED("TransferFailed"),
   PEER_FAILED("PeerFailed"),
   NODE_LOST("NodeLost"),
+  TASK_STALLED("TaskStalled"),
 
   // A reason on the wire that this version does not know (written by a newer agent).
   UNRECOGNIZED("UnrecognizedReason");

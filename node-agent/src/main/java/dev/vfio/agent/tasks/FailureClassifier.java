@@ -30,6 +30,21 @@ enum FailureClassifier {
   /** A snapshot's blobs removed from their claim. */
   DELETE_BLOBS;
 
+  /**
+   * As {@link #classify(Exception)}, for a task that may have been told to stop: then a broken
+   * stream or socket is what the stop closed ({@link TaskContext#closeOnStop}), and the task ends
+   * for the stop's reason, Cancelled or Timeout, not as a transfer failure.
+   */
+  TaskFailure classify(Exception e, TaskFailure stop) {
+    if (stop != null
+        && e instanceof IOException
+        && !(e instanceof TaskStoppedException)
+        && !(e instanceof VfioException)) {
+      return new TaskFailure(stop.reason(), stop.getMessage(), e);
+    }
+    return classify(e);
+  }
+
   TaskFailure classify(Exception e) {
     if (e instanceof TaskFailure failure) {
       return failure;

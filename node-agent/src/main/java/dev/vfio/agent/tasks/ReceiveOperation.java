@@ -81,6 +81,7 @@ public final class ReceiveOperation implements NodeOperation {
               spec.getToken(),
               spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(),
               idleTimeout)) {
+        context.closeOnStop(listener);
         restore.begin();
         TaskEndpoint endpoint = new TaskEndpoint();
         endpoint.setHost(advertisedHost);
@@ -97,6 +98,8 @@ public final class ReceiveOperation implements NodeOperation {
             continue;
           }
           streams.add(stream);
+          // A copy blocks on its stream; closing it is what ends the copy on a cancel or deadline.
+          context.closeOnStop(stream);
           DeviceLoad load = awaited.remove(stream.device());
           if (load == null) {
             throw new TaskFailure(

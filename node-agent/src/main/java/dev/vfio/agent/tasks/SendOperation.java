@@ -95,6 +95,8 @@ public final class SendOperation implements NodeOperation {
                           context.clock().instant().toString(),
                           BlobCompression.NONE));
               streams.put(device.address(), stream);
+              // Ends a write or the wait for the target's answer blocked on the peer.
+              context.closeOnStop(stream);
               return new DeviceSave(inventory, device, machine, writer, context);
             });
     JournalEntry entry =

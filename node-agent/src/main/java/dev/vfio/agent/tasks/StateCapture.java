@@ -143,7 +143,7 @@ final class StateCapture implements AutoCloseable {
    * {@code failure} means, told what was undone.
    */
   TaskFailure rollBack(Exception failure) {
-    TaskFailure cause = classifier.classify(failure);
+    TaskFailure cause = classifier.classify(failure, context.stopReason());
     List<String> done = new ArrayList<>();
     for (DeviceSave save : saves) {
       try {

@@ -143,7 +143,7 @@ final class StateRestore implements AutoCloseable {
    * told what was undone.
    */
   TaskFailure rollBack(Exception e) {
-    TaskFailure cause = classifier.classify(e);
+    TaskFailure cause = classifier.classify(e, context.stopReason());
     List<String> done = new ArrayList<>();
     for (DeviceLoad load : loads) {
       done.add(load.rollBack());

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -33,13 +34,21 @@ import org.slf4j.LoggerFactory;
  * every write also costs the operator a reconciliation and a status patch), while one that lasts
  * longer is written once the interval has passed. The claim, the endpoint of a Receive task and the
  * outcome are written at once.
+ *
+ * <p>It is also the task's watchdog. A task blocked in I/O — a receiver waiting for its copy, a
+ * sender waiting on its peer — checks nothing, so a cancel, or the deadline passing, closes the
+ * resources the operation registered ({@link #closeOnStop}): the blocked call fails, and the
+ * operation rolls back as after any failure, under the stop's reason. And a running task writes its
+ * heartbeat at least once per heartbeat interval even when it reports nothing else, so the operator
+ * can tell a task that waits from one whose worker is wedged.
  */
-public final class TaskContext {
+public final class TaskContext implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
   private final VfioNodeTask task;
   private final BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer;
   private final Clock clock;
   private final Duration reportInterval;
+  private final Duration heartbeatInterval;
   private final Instant deadline;
   private final VfioNodeTaskStatus status;
   private final ScheduledExecutorService delayedReports;
@@ -49,6 +58,9 @@ public final class TaskContext {
   private Instant lastReport;
   private ScheduledFuture<?> pendingReport;
   private boolean ended;
+  private final List<AutoCloseable> closeOnStop = new ArrayList<>();
+  private boolean stopped;
+  private final List<ScheduledFuture<?>> timers = new ArrayList<>();
 
   /**
    * {@code claimed} is the status the claim wrote just now; {@code writer} writes the whole status
@@ -62,15 +74,43 @@ public final class TaskContext {
       Clock clock,
       Duration reportInterval,
       ScheduledExecutorService delayedReports) {
+    this(task, claimed, writer, clock, reportInterval, null, delayedReports);
+  }
+
+  /**
+   * As above, and with a heartbeat written every {@code heartbeatInterval} that passes without a
+   * write (none when null).
+   */
+  public TaskContext(
+      VfioNodeTask task,
+      VfioNodeTaskStatus claimed,
+      BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer,
+      Clock clock,
+      Duration reportInterval,
+      Duration heartbeatInterval,
+      ScheduledExecutorService delayedReports) {
     this.task = task;
     this.writer = writer;
     this.clock = clock;
     this.reportInterval = reportInterval;
+    this.heartbeatInterval = heartbeatInterval;
     this.delayedReports = delayedReports;
     this.lastReport = clock.instant();
     this.status = Serialization.clone(claimed);
     String deadlineText = task.getSpec().getDeadline();
     this.deadline = deadlineText == null ? null : Instant.parse(deadlineText);
+    if (deadline != null) {
+      long untilDeadline = Math.max(0, Duration.between(clock.instant(), deadline).toMillis());
+      timers.add(
+          delayedReports.schedule(this::stopIfDue, untilDeadline + 1, TimeUnit.MILLISECONDS));
+    }
+    if (heartbeatInterval != null) {
+      // Checked twice per interval, so that no heartbeat is older than one and a half intervals.
+      long every = Math.max(1, heartbeatInterval.toMillis() / 2);
+      timers.add(
+          delayedReports.scheduleWithFixedDelay(
+              this::heartbeat, every, every, TimeUnit.MILLISECONDS));
+    }
   }
 
   public VfioNodeTask task() {
@@ -84,6 +124,47 @@ public final class TaskContext {
   /** Called from the watch when the operator sets spec.cancelRequested. */
   public void requestCancel() {
     cancelRequested = true;
+    stopIfDue();
+  }
+
+  /**
+   * Closes {@code resource} as soon as the task must stop (at once if it must already): what the
+   * operation blocks on — a socket, a listener — so that the block ends within seconds of a cancel
+   * or the deadline instead of when the peer gives up. The operation still closes it itself.
+   */
+  public void closeOnStop(AutoCloseable resource) {
+    synchronized (closeOnStop) {
+      if (!stopped) {
+        closeOnStop.add(resource);
+        return;
+      }
+    }
+    closeQuietly(resource);
+  }
+
+  private void stopIfDue() {
+    if (stopReason() == null) {
+      return;
+    }
+    List<AutoCloseable> toClose;
+    synchronized (closeOnStop) {
+      stopped = true;
+      toClose = List.copyOf(closeOnStop);
+      closeOnStop.clear();
+    }
+    if (!toClose.isEmpty()) {
+      LOG.info("{}: closing what it waits on", stopReason().getMessage());
+    }
+    toClose.forEach(TaskContext::closeQuietly);
+  }
+
+  private static void closeQuietly(AutoCloseable resource) {
+    try {
+      resource.close();
+    } catch (Exception e) {
+      // Closed or broken either way: the blocked call fails, which is all this is for.
+      LOG.debug("closing {} on stop: {}", resource, e.getMessage());
+    }
   }
 
   /** Throws if the task must stop now. */
@@ -196,6 +277,19 @@ public final class TaskContext {
         took,
         bytesDone.get(),
         status.getDowntimeMillis());
+  }
+
+  /** Writes the heartbeat when nothing else was written for the heartbeat interval. */
+  private synchronized void heartbeat() {
+    if (!ended && Duration.between(lastReport, clock.instant()).compareTo(heartbeatInterval) >= 0) {
+      report(false);
+    }
+  }
+
+  /** Stops the heartbeat and the deadline's watch; the task ended or was abandoned. */
+  @Override
+  public void close() {
+    timers.forEach(t -> t.cancel(false));
   }
 
   /** Writes now if the last write is older than the interval, otherwise once it is. */

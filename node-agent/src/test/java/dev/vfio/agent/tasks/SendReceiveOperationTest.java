@@ -8,6 +8,7 @@ import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,17 +19,22 @@ import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.api.v1alpha1.DeviceMapping;
 import dev.vfio.api.v1alpha1.Reason;
+import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +55,7 @@ class SendReceiveOperationTest {
   @TempDir Path directory;
   @AutoClose TaskFixture node;
   final ExecutorService receiver = Executors.newSingleThreadExecutor();
+  final ExecutorService sender = Executors.newSingleThreadExecutor();
   PodRef source;
   PodRef target;
 
@@ -72,7 +79,9 @@ class SendReceiveOperationTest {
   @AfterEach
   void stopReceiver() throws Exception {
     receiver.shutdownNow();
+    sender.shutdownNow();
     assertTrue(receiver.awaitTermination(30, TimeUnit.SECONDS));
+    assertTrue(sender.awaitTermination(30, TimeUnit.SECONDS));
   }
 
   RecordedTask receiveTask(List<String> devices, List<DeviceMapping> map) {
@@ -299,5 +308,114 @@ class SendReceiveOperationTest {
     assertEquals(Reason.INVALID_SPEC, failure.reason());
     assertTrue(failure.getMessage().contains(TARGET_A + " twice"), failure.getMessage());
     assertEquals(before, node.epoch(TARGET_A), "no target went to RESUMING");
+  }
+
+  /**
+   * A migration whose sender stalls once half the state is out, its streams kept alive: the
+   * receiver's copies wait on them with nothing to check. {@code receiveSpec} completes the
+   * receive's spec; the sender goes on once {@code release} is counted down.
+   */
+  record StalledMigration(
+      RecordedTask receive,
+      CompletableFuture<TaskFailure> received,
+      CompletableFuture<TaskFailure> sent,
+      CountDownLatch release) {}
+
+  StalledMigration stalledMigration(Consumer<VfioNodeTaskSpec> receiveSpec) {
+    RecordedTask receive =
+        node.task(
+            TaskOperation.Receive,
+            target,
+            spec -> {
+              spec.setDevices(List.of(TARGET_A, TARGET_B));
+              spec.setDeviceMap(PAIRS);
+              spec.setToken(TOKEN);
+              receiveSpec.accept(spec);
+            });
+    CompletableFuture<TaskFailure> received = receiving(receive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null);
+    RecordedTask send = sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS);
+    CountDownLatch release = new CountDownLatch(1);
+    send.when(
+        status -> status.getBytesDone() != null && status.getBytesDone() > BYTES / 2,
+        () -> awaitQuietly(release));
+    CompletableFuture<TaskFailure> sent =
+        CompletableFuture.supplyAsync(() -> outcome(node.send(), send), sender);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> receive.last().getBytesDone() != null && receive.last().getBytesDone() > 0);
+    return new StalledMigration(receive, received, sent, release);
+  }
+
+  @Test
+  void cancellingAReceiveWhoseCopiesWaitOnAStalledSenderResetsTheTargets() throws Exception {
+    StalledMigration migration = stalledMigration(spec -> {});
+
+    migration.receive().context.requestCancel();
+
+    assertReceiveEndedThenBothRolledBack(migration, Reason.CANCELLED);
+  }
+
+  @Test
+  void theDeadlineOfAReceiveWhoseCopiesWaitOnAStalledSenderResetsTheTargets() throws Exception {
+    StalledMigration migration =
+        stalledMigration(
+            spec -> spec.setDeadline(Instant.now().plus(Duration.ofSeconds(3)).toString()));
+
+    assertReceiveEndedThenBothRolledBack(migration, Reason.TIMEOUT);
+  }
+
+  /**
+   * The receive ends for {@code reason} with its targets reset while the sender still stalls;
+   * released, the sender fails too, and both sides are as before.
+   */
+  void assertReceiveEndedThenBothRolledBack(StalledMigration migration, Reason reason)
+      throws Exception {
+    assertEquals(reason, migration.received().get(60, TimeUnit.SECONDS).reason());
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    migration.release().countDown();
+    assertNotNull(migration.sent().get(60, TimeUnit.SECONDS));
+    assertBothSidesRolledBack();
+  }
+
+  @Test
+  void cancellingASendThatWaitsForTheTargetsAnswerResumesTheSource() throws Exception {
+    Migration migration = migration();
+    CountDownLatch release = new CountDownLatch(1);
+    // The target holds its answer back: the sender waits on the connection, checking nothing.
+    migration
+        .receive()
+        .when(status -> status.getStage() == Stage.Resuming, () -> awaitQuietly(release));
+    RecordedTask send = migration.send();
+    send.when(status -> status.getStage() == Stage.Resuming, send.context::requestCancel);
+
+    CompletableFuture<TaskFailure> sent =
+        CompletableFuture.supplyAsync(() -> outcome(node.send(), send), sender);
+
+    assertEquals(Reason.CANCELLED, sent.get(60, TimeUnit.SECONDS).reason());
+    node.assertState(RUNNING, SOURCE_A, SOURCE_B);
+    assertFalse(node.frozen(source), "source thawed");
+    release.countDown();
+    migration.receiveOutcome();
+  }
+
+  static TaskFailure outcome(NodeOperation operation, RecordedTask task) {
+    try {
+      operation.run(task.context);
+      return null;
+    } catch (TaskFailure failure) {
+      return failure;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -94,6 +95,30 @@ class TaskContextTest {
     context.stage(Stage.StopCopy);
 
     await().atMost(Duration.ofSeconds(30)).until(() -> stored().getStage() == Stage.StopCopy);
+  }
+
+  @Test
+  void aRunningTaskThatReportsNothingStillWritesItsHeartbeat() {
+    claimed.setHeartbeatTime(Instant.now().minus(Duration.ofMinutes(1)).toString());
+    writer.write(task, claimed);
+    try (TaskContext context =
+        new TaskContext(
+            task,
+            claimed,
+            writer::write,
+            Clock.systemUTC(),
+            Duration.ofHours(1),
+            Duration.ofMillis(200),
+            delayedReports)) {
+      Instant started = Instant.now();
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !Instant.parse(stored().getHeartbeatTime()).isBefore(started));
+
+      assertEquals(TaskPhase.Running, stored().getPhase());
+      assertEquals(Stage.Preparing, stored().getStage(), "a heartbeat is no report of progress");
+    }
   }
 
   private VfioNodeTaskStatus stored() {

@@ -19,6 +19,10 @@ import java.util.Map;
  *     VFIO_MAX_MIGRATIONS}, like KubeVirt's 5)
  * @param maxMigrationsPerNode migrations in flight touching one node ({@code
  *     VFIO_MAX_MIGRATIONS_PER_NODE}, like KubeVirt's 2)
+ * @param maxSnapshots snapshots in flight in the cluster; more wait in Pending ({@code
+ *     VFIO_MAX_SNAPSHOTS})
+ * @param maxSnapshotsPerNamespace snapshots in flight in one namespace, so that one namespace
+ *     cannot take every slot ({@code VFIO_MAX_SNAPSHOTS_PER_NAMESPACE})
  * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent
  *     certificate ({@code VFIO_TRANSPORT_SECRET})
  */
@@ -30,6 +34,8 @@ public record OperatorConfig(
     String leaderElectionNamespace,
     int maxMigrations,
     int maxMigrationsPerNode,
+    int maxSnapshots,
+    int maxSnapshotsPerNamespace,
     String transportSecret) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
@@ -41,6 +47,8 @@ public record OperatorConfig(
         env.getOrDefault("VFIO_LEADER_ELECTION_NAMESPACE", ""),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS", "5")),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS_PER_NODE", "2")),
+        Integer.parseInt(env.getOrDefault("VFIO_MAX_SNAPSHOTS", "10")),
+        Integer.parseInt(env.getOrDefault("VFIO_MAX_SNAPSHOTS_PER_NAMESPACE", "4")),
         env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"));
   }
 }

@@ -154,7 +154,7 @@ final class FlowSteps {
       VfioMigration migration, Collection<VfioNodeTask> tasks, String after, Instant now) {
     return lostNodes
         .lost(tasks, now)
-        .map(why -> failed(migration, Reason.NODE_LOST, why + "; " + after, now));
+        .map(why -> failed(migration, why.reason(), why.message() + "; " + after, now));
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.events.EventRecorder;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.preflight.AgentNodes;
+import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.reconcile.Plan;
 import dev.vfio.operator.reconcile.PlanRunner;
@@ -37,7 +38,9 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.MDC;
 
 /**
@@ -51,6 +54,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private final KubernetesClient client;
   private final MigrationPreflight preflight;
   private final MigrationAdmission admission;
+  private final PodOperations podOperations;
   private final AgentNodes<VfioMigration> nodes;
   private final TaskInformer<VfioMigration> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
@@ -64,8 +68,12 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
   private final Clock clock;
 
   public VfioMigrationReconciler(
-      KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
-    this(client, config, clock, metrics, null, StatusWriter.primaryCache());
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      OperatorMetrics metrics,
+      PodOperations podOperations) {
+    this(client, config, clock, metrics, podOperations, null, StatusWriter.primaryCache());
   }
 
   /**
@@ -77,9 +85,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       OperatorConfig config,
       Clock clock,
       OperatorMetrics metrics,
+      PodOperations podOperations,
       TaskCache taskCache,
       StatusWriter.RecentWrites<VfioMigration> writes) {
     this.client = client;
+    this.podOperations = podOperations;
     this.preflight = new MigrationPreflight(config);
     this.admission = new MigrationAdmission(config.maxMigrations(), config.maxMigrationsPerNode());
     this.nodes = new AgentNodes<>(client);
@@ -116,6 +126,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
           migration.getStatus() == null ? null : migration.getStatus().getPhase();
       if (phase == MigrationPhase.Succeeded || phase == MigrationPhase.Failed) {
         admission.release(migration);
+        podOperations.release(PodOperations.owner(migration));
         return UpdateControl.noUpdate();
       }
       if (migration.getSpec() == null) {
@@ -133,6 +144,11 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       Map<String, VfioNodeTask> observed = observe(migration, flow);
       Plan<VfioMigrationStatus> plan;
       if (!observed.isEmpty()) {
+        // Held again after an operator restart; a no-op otherwise.
+        podOperations.claim(
+            PodOperations.owner(migration),
+            migration.getMetadata().getNamespace(),
+            pods(migration));
         plan = flow.follow(migration, observed, now);
       } else if (phase == MigrationPhase.Running) {
         plan = steps.lost(migration, List.of(), now);
@@ -191,6 +207,13 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     if (busy != null) {
       return steps.waiting(migration, new Rejection(Reason.WAITING_FOR_CAPACITY, busy), now);
     }
+    Rejection podBusy =
+        podOperations.claim(PodOperations.owner(migration), namespace, pods(migration));
+    if (podBusy != null) {
+      // Its slot goes to a migration that can start now.
+      admission.release(migration);
+      return steps.waiting(migration, podBusy, now);
+    }
     return flow.start(migration, plan, now);
   }
 
@@ -202,6 +225,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
     MigrationPhase next = plan.status() == null ? null : plan.status().getPhase();
     if (next == MigrationPhase.Succeeded || next == MigrationPhase.Failed) {
       admission.release(migration);
+      podOperations.release(PodOperations.owner(migration));
       MigrationPhase stored =
           migration.getStatus() == null ? null : migration.getStatus().getPhase();
       if (next != stored) {
@@ -242,6 +266,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
         marker.mark(migration, MigrationPhase.Failed.name());
       }
       admission.release(migration);
+      podOperations.release(PodOperations.owner(migration));
       return runner.cleaned(
           migration,
           Plan.<VfioMigrationStatus>of(null)
@@ -251,6 +276,17 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
                       .toList()),
           context);
     }
+  }
+
+  /** Its source pod, if it has one, and its target. */
+  private static List<String> pods(VfioMigration migration) {
+    VfioMigrationSpec spec = migration.getSpec();
+    return Stream.of(
+            spec.getSource() == null ? null : spec.getSource().getPodName(),
+            spec.getTargetPodName())
+        .filter(Objects::nonNull)
+        .distinct()
+        .toList();
   }
 
   private static String describe(VfioMigration migration) {

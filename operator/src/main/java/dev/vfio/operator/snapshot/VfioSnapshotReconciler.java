@@ -16,6 +16,7 @@ import dev.vfio.operator.metrics.Ending;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.preflight.AgentNodes;
 import dev.vfio.operator.preflight.NodeChecks;
+import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.preflight.Rejection;
 import dev.vfio.operator.preflight.StoppedSources;
 import dev.vfio.operator.reconcile.Plan;
@@ -74,6 +75,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final NodeChecks nodeChecks;
   private final AgentNodes<VfioSnapshot> nodes;
   private final StoppedSources<VfioSnapshot> stoppedSources;
+  private final PodOperations podOperations;
+  private final SnapshotAdmission admission;
   private final TaskInformer<VfioSnapshot> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
   private final LostNodes lostNodes;
@@ -82,8 +85,12 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final Clock clock;
 
   public VfioSnapshotReconciler(
-      KubernetesClient client, OperatorConfig config, Clock clock, OperatorMetrics metrics) {
-    this(client, config, clock, metrics, null, StatusWriter.primaryCache());
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      OperatorMetrics metrics,
+      PodOperations podOperations) {
+    this(client, config, clock, metrics, podOperations, null, StatusWriter.primaryCache());
   }
 
   /**
@@ -95,9 +102,13 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       OperatorConfig config,
       Clock clock,
       OperatorMetrics metrics,
+      PodOperations podOperations,
       TaskCache taskCache,
       StatusWriter.RecentWrites<VfioSnapshot> writes) {
     this.client = client;
+    this.podOperations = podOperations;
+    this.admission =
+        new SnapshotAdmission(config.maxSnapshots(), config.maxSnapshotsPerNamespace());
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
     this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
@@ -127,15 +138,21 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       VfioSnapshotStatus status = snapshot.getStatus();
       SnapshotPhase phase = status == null ? null : status.getPhase();
       if (phase == SnapshotPhase.Failed) {
+        ended(snapshot);
         return UpdateControl.noUpdate();
       }
       if (phase == SnapshotPhase.Ready) {
+        ended(snapshot);
         return expireAfterTtl(snapshot, now);
       }
       String taskName = status == null ? null : status.getTaskName();
       Optional<VfioNodeTask> task = tasks.find(snapshot, SAVE);
       Plan<VfioSnapshotStatus> plan;
       if (task.isPresent()) {
+        // Held again after an operator restart; a no-op otherwise.
+        podOperations.claim(
+            PodOperations.owner(snapshot), snapshot.getMetadata().getNamespace(), pods(snapshot));
+        admission.hold(snapshot);
         plan =
             follow(
                 taskName == null ? adopting(snapshot, task.get(), now) : snapshot, task.get(), now);
@@ -148,6 +165,10 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
                 now);
       } else {
         plan = start(snapshot, now);
+      }
+      SnapshotPhase next = plan.status() == null ? null : plan.status().getPhase();
+      if (next == SnapshotPhase.Ready || next == SnapshotPhase.Failed) {
+        ended(snapshot);
       }
       return runner.reconciled(snapshot, plan, context);
     }
@@ -170,6 +191,19 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
           .requeue(INVENTORY_POLL);
     }
     SnapshotPlan accepted = ((SnapshotPreflight.Accepted) outcome).plan();
+    String full = admission.admit(snapshot);
+    if (full != null) {
+      return Plan.of(
+              SnapshotStatuses.pending(
+                  snapshot, new Rejection(Reason.WAITING_FOR_CAPACITY, full), now))
+          .requeue(POLL);
+    }
+    Rejection busy = podOperations.claim(PodOperations.owner(snapshot), namespace, pods(snapshot));
+    if (busy != null) {
+      // Its slot goes to a snapshot that can start now.
+      admission.release(snapshot);
+      return Plan.of(SnapshotStatuses.pending(snapshot, busy, now)).requeue(POLL);
+    }
     String taskName = NodeTasks.name(snapshot, SAVE);
     LOG.info("starting task {} on node {}", taskName, accepted.nodeName());
     return Plan.of(SnapshotStatuses.started(snapshot, accepted, taskName, now))
@@ -244,12 +278,12 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         return failed(snapshot, reason, message, now);
       }
       default -> {
-        Optional<String> lost = lostNodes.lost(List.of(task), now);
+        Optional<LostNodes.Lost> lost = lostNodes.lost(List.of(task), now);
         if (lost.isPresent()) {
           return failed(
               snapshot,
-              Reason.NODE_LOST,
-              lost.get() + "; if the agent comes back it returns the devices to RUNNING",
+              lost.get().reason(),
+              lost.get().message() + "; if the agent comes back it returns the devices to RUNNING",
               now);
         }
         if (expired) {
@@ -315,10 +349,27 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         .plus(Durations.parse(snapshot.getSpec().getTimeout(), config.defaultTimeout()));
   }
 
+  /** Gives back the snapshot's admission slot and its pod: it ended, or no longer runs. */
+  private void ended(VfioSnapshot snapshot) {
+    admission.release(snapshot);
+    podOperations.release(PodOperations.owner(snapshot));
+  }
+
+  private static List<String> pods(VfioSnapshot snapshot) {
+    return snapshot.getSpec() == null || snapshot.getSpec().getPodName() == null
+        ? List.of()
+        : List.of(snapshot.getSpec().getPodName());
+  }
+
   @Override
   public DeleteControl cleanup(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
-      return runner.cleaned(snapshot, cleanupPlan(snapshot, clock.instant()), context);
+      Plan<VfioSnapshotStatus> plan = cleanupPlan(snapshot, clock.instant());
+      if (plan.status() == null) {
+        // No save in flight any more: what is left (deleting blobs) does not touch the pod.
+        ended(snapshot);
+      }
+      return runner.cleaned(snapshot, plan, context);
     }
   }
 
@@ -372,13 +423,14 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
                   Map.of()));
     }
     VfioNodeTask task = deletion.get();
-    Optional<String> lost = lostNodes.lost(List.of(task), now);
+    Optional<LostNodes.Lost> lost = lostNodes.lost(List.of(task), now);
     if (lost.isPresent()) {
       return Plan.<VfioSnapshotStatus>waitFor(POLL)
           .with(new TaskAction.Delete(task.getMetadata().getName()))
           .notice(
               Notice.warning(
-                  Reason.NODE_LOST, lost.get() + "; deleting the blobs from another node"));
+                  lost.get().reason(),
+                  lost.get().message() + "; deleting the blobs from another node"));
     }
     return switch (NodeTasks.phase(task)) {
       case Succeeded ->

@@ -1,7 +1,10 @@
 package dev.vfio.operator.tasks;
 
+import dev.vfio.api.v1alpha1.Reason;
+import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -10,14 +13,19 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Which unfinished tasks wait on an agent that is gone: its node's VfioNode has sent no heartbeat
- * for twice the heartbeat timeout, or no longer exists. The first timeout already refuses new work
- * there (AgentNotReady); the second, as long again, is the grace a slow or restarting agent gets
- * before the operator stops waiting for it. Such a task's parent ends Failed (NodeLost) and can be
- * deleted: nothing will ever report on the task again, unless the agent comes back, and then its
- * journal replay undoes what the task had started.
+ * The one place that decides which unfinished tasks will never finish: those that wait on an agent
+ * that is gone — its node's VfioNode has sent no heartbeat for twice the heartbeat timeout, or no
+ * longer exists (NodeLost) — and running tasks that have themselves sent no heartbeat for as long
+ * while their node's agent still does (TaskStalled: a wedged worker, or a task its agent forgot).
+ * The first timeout already refuses new work on a silent node (AgentNotReady); the second, as long
+ * again, is the grace a slow or restarting agent gets before the operator stops waiting for it.
+ * Such a task's parent ends Failed and can be deleted: nothing will ever report on the task again,
+ * unless the agent comes back, and then its journal replay undoes what the task had started.
  */
 public final class LostNodes {
+  /** Why a task will never finish: {@code reason} is NodeLost or TaskStalled. */
+  public record Lost(Reason reason, String message) {}
+
   private final Duration silenceAllowed;
   private final Function<String, VfioNode> nodes;
 
@@ -30,7 +38,7 @@ public final class LostNodes {
   /**
    * Why the first unfinished task of {@code tasks} will never finish, if one sits on a lost node.
    */
-  public Optional<String> lost(Collection<VfioNodeTask> tasks, Instant now) {
+  public Optional<Lost> lost(Collection<VfioNodeTask> tasks, Instant now) {
     return tasks.stream()
         .filter(Objects::nonNull)
         .filter(t -> !NodeTasks.isTerminal(t))
@@ -43,7 +51,7 @@ public final class LostNodes {
     return !NodeTasks.isTerminal(task) && silence(task, now).isPresent();
   }
 
-  private Optional<String> silence(VfioNodeTask task, Instant now) {
+  private Optional<Lost> silence(VfioNodeTask task, Instant now) {
     String node = task.getSpec().getNodeName();
     String what =
         task.getSpec().getOperation()
@@ -53,7 +61,10 @@ public final class LostNodes {
             + node;
     VfioNode vfioNode = nodes.apply(node);
     if (vfioNode == null) {
-      return Optional.of(what + " cannot finish: the node's VfioNode is gone, so is its agent");
+      return Optional.of(
+          new Lost(
+              Reason.NODE_LOST,
+              what + " cannot finish: the node's VfioNode is gone, so is its agent"));
     }
     String heartbeat =
         vfioNode.getStatus() == null ? null : vfioNode.getStatus().getHeartbeatTime();
@@ -62,15 +73,45 @@ public final class LostNodes {
       return Optional.empty();
     }
     Duration silent = Duration.between(Instant.parse(heartbeat), now);
+    if (silent.compareTo(silenceAllowed) > 0) {
+      return Optional.of(
+          new Lost(
+              Reason.NODE_LOST,
+              what
+                  + " cannot finish: its agent has sent no heartbeat for "
+                  + silent.toSeconds()
+                  + "s (since "
+                  + heartbeat
+                  + "); check the node and its agent"));
+    }
+    return stalled(task, what, now);
+  }
+
+  /**
+   * A running task heartbeats while it runs, whatever it waits on (the agent writes its status at
+   * least every {@code VFIO_HEARTBEAT_INTERVAL}); a Pending one may wait unclaimed in the agent's
+   * queue and is not judged.
+   */
+  private Optional<Lost> stalled(VfioNodeTask task, String what, Instant now) {
+    VfioNodeTaskStatus status = task.getStatus();
+    if (status == null
+        || status.getPhase() != TaskPhase.Running
+        || status.getHeartbeatTime() == null) {
+      return Optional.empty();
+    }
+    Duration silent = Duration.between(Instant.parse(status.getHeartbeatTime()), now);
     if (silent.compareTo(silenceAllowed) <= 0) {
       return Optional.empty();
     }
     return Optional.of(
-        what
-            + " cannot finish: its agent has sent no heartbeat for "
-            + silent.toSeconds()
-            + "s (since "
-            + heartbeat
-            + "); check the node and its agent");
+        new Lost(
+            Reason.TASK_STALLED,
+            what
+                + " has sent no heartbeat for "
+                + silent.toSeconds()
+                + "s (since "
+                + status.getHeartbeatTime()
+                + ") though its node's agent runs: its worker is stuck; restart the node agent"
+                + " (its journal replay returns the devices to RUNNING)"));
   }
 }

@@ -10,6 +10,7 @@ import static dev.vfio.operator.migration.Fixtures.running;
 import static dev.vfio.operator.migration.Fixtures.task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.PrecopySpec;
@@ -200,6 +201,39 @@ class LiveFlowTest {
     assertEquals(MigrationPhase.Failed, next.status().getPhase());
     assertEquals(Reason.NODE_LOST.wire(), readyReason(next));
     assertEquals(List.of(), next.tasks(), "whether the source resumes is not decided on a silence");
+  }
+
+  @Test
+  void aReceiverThatStopsHeartbeatingOnALiveNodeFailsTheMigrationTaskStalled() {
+    LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1");
+    VfioNodeTask stuck =
+        task(
+            LiveFlow.RECEIVE,
+            TaskOperation.Receive,
+            "node-b",
+            "target-uid",
+            TaskPhase.Running,
+            status -> status.setHeartbeatTime(Fixtures.STARTED.toString()));
+    VfioNodeTask send =
+        task(
+            LiveFlow.SEND,
+            TaskOperation.Send,
+            "node-a",
+            "source-uid",
+            TaskPhase.Running,
+            status -> status.setHeartbeatTime(Fixtures.SILENT_TOO_LONG.toString()));
+
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, stuck, LiveFlow.SEND, send),
+            Fixtures.SILENT_TOO_LONG);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reason.TASK_STALLED.wire(), readyReason(next));
+    assertTrue(
+        next.status().getConditions().stream()
+            .anyMatch(c -> c.getMessage().contains("mig-receive")));
   }
 
   private static VfioNodeTask receive(TaskPhase phase) {

@@ -45,6 +45,8 @@ class MigrationPreflightTest {
               "",
               5,
               2,
+              10,
+              4,
               "ns/secret"));
 
   @Test

@@ -11,6 +11,7 @@ import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.tasks.TaskCache;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -63,6 +64,7 @@ class VfioMigrationReconcilerTest {
             OperatorConfig.fromEnvironment(Map.of()),
             Clock.systemUTC(),
             new OperatorMetrics(),
+            new PodOperations(),
             recording,
             (context, written, over) -> {});
   }

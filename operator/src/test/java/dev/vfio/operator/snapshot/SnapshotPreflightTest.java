@@ -41,6 +41,8 @@ class SnapshotPreflightTest {
               "",
               5,
               2,
+              10,
+              4,
               "ns/secret"));
 
   @Test

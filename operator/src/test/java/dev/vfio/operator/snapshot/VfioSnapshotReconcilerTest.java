@@ -27,6 +27,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskMap;
 import io.fabric8.kubernetes.api.model.Event;
@@ -63,6 +64,7 @@ class VfioSnapshotReconcilerTest {
   VfioSnapshotReconciler reconciler;
   Pod pod;
   TaskMap taskCache = new TaskMap();
+  PodOperations podOperations = new PodOperations();
 
   @BeforeEach
   void clusterWithAPodAndItsAgent() throws Exception {
@@ -95,6 +97,7 @@ class VfioSnapshotReconcilerTest {
             OperatorConfig.fromEnvironment(Map.of()),
             Clock.systemUTC(),
             new OperatorMetrics(),
+            podOperations,
             taskCache,
             (context, written, over) -> {});
   }
@@ -161,6 +164,7 @@ class VfioSnapshotReconcilerTest {
             OperatorConfig.fromEnvironment(Map.of()),
             Clock.systemUTC(),
             new OperatorMetrics(),
+            podOperations,
             new TaskMap(),
             (context, written, over) -> {})
         .reconcile(running, unusedContext());
@@ -169,6 +173,40 @@ class VfioSnapshotReconcilerTest {
     assertEquals(
         Reason.TASK_LOST.wire(),
         Conditions.find(stored().getStatus().getConditions(), Conditions.READY).getReason());
+  }
+
+  @Test
+  void aSecondSnapshotOfAPodWaitsPodBusyUntilTheFirstEndsThenStarts() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    reconciler.reconcile(createSnapshot(), unusedContext());
+    VfioSnapshot later = createSnapshot("later", spec -> {});
+
+    reconciler.reconcile(later, unusedContext());
+
+    VfioSnapshotStatus waiting = stored("later").getStatus();
+    Condition ready = Conditions.find(waiting.getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Pending, waiting.getPhase());
+    assertEquals(Reason.POD_BUSY.wire(), ready.getReason());
+    assertTrue(ready.getMessage().contains("VfioSnapshot default/snap "), ready.getMessage());
+    assertNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("later-save").get());
+
+    // The first ends (its task disappeared): the pod is free.
+    new VfioSnapshotReconciler(
+            client,
+            OperatorConfig.fromEnvironment(Map.of()),
+            Clock.systemUTC(),
+            new OperatorMetrics(),
+            podOperations,
+            new TaskMap(),
+            (context, written, over) -> {})
+        .reconcile(stored(), unusedContext());
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    reconciler.reconcile(stored("later"), unusedContext());
+
+    assertEquals(SnapshotPhase.Running, stored("later").getStatus().getPhase());
+    assertNotNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("later-save").get());
   }
 
   @Test
@@ -190,6 +228,27 @@ class VfioSnapshotReconcilerTest {
     assertTrue(
         ready.getMessage().contains("node node-a")
             && ready.getMessage().contains("no heartbeat for 121s"),
+        ready.getMessage());
+  }
+
+  @Test
+  void aSaveThatStopsHeartbeatingWhileItsAgentRunsFailsTheSnapshotTaskStalled() {
+    Instant started = Instant.parse("2026-12-01T10:00:00Z");
+    VfioSnapshot running = runningSnapshot(started);
+    agentReportsAt(started.plusSeconds(121));
+
+    reconcilerAt(started.plusSeconds(120)).reconcile(running, unusedContext());
+    assertEquals(
+        SnapshotPhase.Running,
+        stored().getStatus().getPhase(),
+        "two heartbeat timeouts are not over yet");
+
+    reconcilerAt(started.plusSeconds(121)).reconcile(stored(), unusedContext());
+    Condition ready = Conditions.find(stored().getStatus().getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    assertEquals(Reason.TASK_STALLED.wire(), ready.getReason());
+    assertTrue(
+        ready.getMessage().contains("snap-save") && ready.getMessage().contains("121s"),
         ready.getMessage());
   }
 
@@ -225,6 +284,8 @@ class VfioSnapshotReconcilerTest {
             .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
     VfioNodeTaskStatus taskStatus = new VfioNodeTaskStatus();
     taskStatus.setPhase(TaskPhase.Running);
+    // As the agent's claim writes it.
+    taskStatus.setHeartbeatTime(started.toString());
     task.setStatus(taskStatus);
     taskCache.created(client.resource(task).updateStatus());
     VfioSnapshotStatus status = new VfioSnapshotStatus();
@@ -242,6 +303,7 @@ class VfioSnapshotReconcilerTest {
         OperatorConfig.fromEnvironment(Map.of()),
         Clock.fixed(now, ZoneOffset.UTC),
         new OperatorMetrics(),
+        podOperations,
         taskCache,
         (context, written, over) -> {});
   }
@@ -298,8 +360,12 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshot createSnapshot(Consumer<VfioSnapshotSpec> customize) {
+    return createSnapshot("snap", customize);
+  }
+
+  private VfioSnapshot createSnapshot(String name, Consumer<VfioSnapshotSpec> customize) {
     VfioSnapshot snapshot = new VfioSnapshot();
-    snapshot.setMetadata(new ObjectMetaBuilder().withName("snap").withNamespace("default").build());
+    snapshot.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
     VfioSnapshotSpec spec = new VfioSnapshotSpec();
     spec.setPodName("gpu-workload");
     customize.accept(spec);
@@ -323,7 +389,11 @@ class VfioSnapshotReconcilerTest {
   }
 
   private VfioSnapshot stored() {
-    return client.resources(VfioSnapshot.class).inNamespace("default").withName("snap").get();
+    return stored("snap");
+  }
+
+  private VfioSnapshot stored(String name) {
+    return client.resources(VfioSnapshot.class).inNamespace("default").withName(name).get();
   }
 
   /** A VfioNode for node-a whose inventory shows the pod holding one migratable device. */
