@@ -18,8 +18,9 @@ import java.util.Locale;
  * user put in the same envtest layout). It authorizes with RBAC, issues ServiceAccount tokens,
  * enforces {@code OwnerReferencesPermissionEnforcement}, and writes an audit log from which {@link
  * ApiRequestCounts} counts each component's requests. Beside it runs the garbage collector of
- * {@code kube-controller-manager} (and no other controller), which deletes objects whose owner is
- * gone, as in every cluster.
+ * {@code kube-controller-manager}, which deletes objects whose owner is gone, and its ClusterRole
+ * aggregation, which fills the built-in {@code view}, {@code edit} and {@code admin} roles from the
+ * chart's aggregated roles, as in every cluster (and no other controller).
  *
  * <p>kube-api-test gives its own client {@code system:masters}; that client is the harness's (it
  * plays the user, the scheduler and the kubelet). The components get ServiceAccount tokens from
@@ -36,7 +37,7 @@ public final class ApiServer implements AutoCloseable {
       """;
 
   private final KubeAPIServer server;
-  private final Process garbageCollector;
+  private final Process controllerManager;
   private final Path kubeconfig;
   private final String url;
   private final Path auditLog;
@@ -44,7 +45,7 @@ public final class ApiServer implements AutoCloseable {
 
   private ApiServer(
       KubeAPIServer server,
-      Process garbageCollector,
+      Process controllerManager,
       Path kubeconfig,
       Path auditLog,
       Path certificateAuthority)
@@ -52,7 +53,7 @@ public final class ApiServer implements AutoCloseable {
     this.server = server;
     this.url =
         Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl().replaceAll("/$", "");
-    this.garbageCollector = garbageCollector;
+    this.controllerManager = controllerManager;
     this.kubeconfig = kubeconfig;
     this.auditLog = auditLog;
     this.certificateAuthority = certificateAuthority;
@@ -91,15 +92,15 @@ public final class ApiServer implements AutoCloseable {
     server.start();
     Path kubeconfig = workDirectory.resolve("kubeconfig");
     Files.writeString(kubeconfig, server.getKubeConfigYaml());
-    Process garbageCollector;
+    Process controllerManager;
     try {
-      garbageCollector =
+      controllerManager =
           new ProcessBuilder(
                   binaries.resolve("kube-controller-manager").toString(),
                   "--kubeconfig",
                   kubeconfig.toString(),
                   "--controllers",
-                  "garbagecollector",
+                  "garbagecollector,clusterrole-aggregation",
                   "--leader-elect=false",
                   "--secure-port",
                   "0")
@@ -111,7 +112,7 @@ public final class ApiServer implements AutoCloseable {
       throw e;
     }
     Path certificateAuthority = binaries.getParent().getParent().resolve("apiserver.crt");
-    return new ApiServer(server, garbageCollector, kubeconfig, auditLog, certificateAuthority);
+    return new ApiServer(server, controllerManager, kubeconfig, auditLog, certificateAuthority);
   }
 
   /** A client with the administrator's kubeconfig ({@code system:masters}). */
@@ -141,9 +142,9 @@ public final class ApiServer implements AutoCloseable {
 
   @Override
   public void close() {
-    garbageCollector.destroy();
+    controllerManager.destroy();
     try {
-      garbageCollector.waitFor();
+      controllerManager.waitFor();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -353,9 +353,24 @@ class ApiServerValidationTest {
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: twice, namespace: default}
-        spec: {operation: Save, nodeName: node-a, podName: gpu-workload, devices: ["0000:3b:00.0", "0000:3b:00.0"]}
+        spec: {operation: Save, nodeName: node-a, podName: gpu-workload, podUid: u1, storageClaim: c,
+               blobDirectory: default/s, devices: ["0000:3b:00.0", "0000:3b:00.0"]}
         """,
         "spec.devices[1]: Duplicate value: \"0000:3b:00.0\"");
+  }
+
+  @Test
+  void aNodeTaskMissingWhatItsOperationNeedsIsRefusedByTheApiServer() {
+    assertRefused(
+        """
+        apiVersion: vfio.dev/v1alpha1
+        kind: VfioNodeTask
+        metadata: {name: half-send, namespace: default}
+        spec: {operation: Send, nodeName: node-a, podName: gpu-workload, devices: ["0000:3b:00.0"],
+               deviceMap: [{source: "0000:3b:00.0", target: "0000:5e:00.0"}], token: t,
+               blobDirectory: ../../etc}
+        """,
+        "Send names the receiver's endpoint and token");
   }
 
   @Test
@@ -390,7 +405,8 @@ class ApiServerValidationTest {
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: stays-on-node-a, namespace: default}
-        spec: {operation: Save, nodeName: node-a, podName: gpu-workload}
+        spec: {operation: Save, nodeName: node-a, podName: gpu-workload, podUid: u1,
+               devices: ["0000:3b:00.0"], storageClaim: c, blobDirectory: default/s}
         """))
         .create();
     var tasks =
@@ -440,7 +456,7 @@ class ApiServerValidationTest {
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: on-node-c, namespace: default, labels: {vfio.dev/node: node-d}}
-        spec: {operation: DeleteBlobs, nodeName: node-c}
+        spec: {operation: DeleteBlobs, nodeName: node-c, storageClaim: c, blobDirectory: default/c}
         """))
         .create();
     operator
@@ -450,7 +466,7 @@ class ApiServerValidationTest {
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: on-node-d, namespace: default, labels: {vfio.dev/node: node-c}}
-        spec: {operation: DeleteBlobs, nodeName: node-d}
+        spec: {operation: DeleteBlobs, nodeName: node-d, storageClaim: c, blobDirectory: default/d}
         """))
         .create();
 

@@ -94,7 +94,8 @@ class CrdSkewTest extends ClusterTest {
         apiVersion: vfio.dev/v1alpha1
         kind: VfioNodeTask
         metadata: {name: newer-save, namespace: default}
-        spec: {operation: Save, nodeName: node-b, podName: nobody, compression: Gzip}
+        spec: {operation: Save, nodeName: node-b, podName: nobody, podUid: u1, devices: ["0000:3b:00.0"],
+               storageClaim: vfio-snapshots, blobDirectory: default/newer, compression: Gzip}
         """,
             GenericKubernetesResource.class);
     // As the operator: the chart's admission policy lets no one else create tasks.

@@ -15,7 +15,9 @@ import io.fabric8.kubernetes.api.model.rbac.Subject;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
@@ -149,6 +151,43 @@ class RbacTest {
           Permission.of(CORE, "pods", "list"),
           Permission.of(CORE, "pods", "watch"));
 
+  /**
+   * What the built-in {@code view} role gains, so a namespace's viewers see its snapshots and
+   * migrations (status included) as they see its pods.
+   */
+  private static final Set<Permission> NAMESPACE_VIEW =
+      Set.of(
+          Permission.of(VFIO, "vfiosnapshots", "get"),
+          Permission.of(VFIO, "vfiosnapshots", "list"),
+          Permission.of(VFIO, "vfiosnapshots", "watch"),
+          Permission.of(VFIO, "vfiomigrations", "get"),
+          Permission.of(VFIO, "vfiomigrations", "list"),
+          Permission.of(VFIO, "vfiomigrations", "watch"));
+
+  /**
+   * What the built-in {@code edit} and {@code admin} roles gain: a snapshot freezes a pod and
+   * copies its device memory, as strong as {@code pods/exec}, which these roles already hold. No
+   * status, no VfioNodeTask: only the operator writes those.
+   */
+  private static final Set<Permission> NAMESPACE_EDIT =
+      Set.of(
+          Permission.of(VFIO, "vfiosnapshots", "get"),
+          Permission.of(VFIO, "vfiosnapshots", "list"),
+          Permission.of(VFIO, "vfiosnapshots", "watch"),
+          Permission.of(VFIO, "vfiosnapshots", "create"),
+          Permission.of(VFIO, "vfiosnapshots", "update"),
+          Permission.of(VFIO, "vfiosnapshots", "patch"),
+          Permission.of(VFIO, "vfiosnapshots", "delete"),
+          Permission.of(VFIO, "vfiosnapshots", "deletecollection"),
+          Permission.of(VFIO, "vfiomigrations", "get"),
+          Permission.of(VFIO, "vfiomigrations", "list"),
+          Permission.of(VFIO, "vfiomigrations", "watch"),
+          Permission.of(VFIO, "vfiomigrations", "create"),
+          Permission.of(VFIO, "vfiomigrations", "update"),
+          Permission.of(VFIO, "vfiomigrations", "patch"),
+          Permission.of(VFIO, "vfiomigrations", "delete"),
+          Permission.of(VFIO, "vfiomigrations", "deletecollection"));
+
   private final RenderedChart chart = RenderedChart.render();
 
   @Test
@@ -191,6 +230,46 @@ class RbacTest {
               .contains(new Permission(CORE, "secrets", "get", "vfio-streams-tls")),
           role);
     }
+  }
+
+  @Test
+  void namespaceViewersReadSnapshotsAndMigrations() {
+    ClusterRole view = chart.one(ClusterRole.class, "vfio-operator-view");
+    assertEquals(
+        Map.of("rbac.authorization.k8s.io/aggregate-to-view", "true"), aggregationLabels(view));
+    assertEquals(new TreeSet<>(NAMESPACE_VIEW), permissions(view.getRules()));
+  }
+
+  @Test
+  void namespaceEditorsAndAdminsManageSnapshotsAndMigrationsButNoTasks() {
+    ClusterRole edit = chart.one(ClusterRole.class, "vfio-operator-edit");
+    assertEquals(
+        Map.of(
+            "rbac.authorization.k8s.io/aggregate-to-edit", "true",
+            "rbac.authorization.k8s.io/aggregate-to-admin", "true"),
+        aggregationLabels(edit));
+    assertEquals(new TreeSet<>(NAMESPACE_EDIT), permissions(edit.getRules()));
+  }
+
+  @Test
+  void noAggregatedRoleReachesTasksNodesOrStatus() {
+    for (ClusterRole role : chart.all(ClusterRole.class)) {
+      if (aggregationLabels(role).isEmpty()) {
+        continue;
+      }
+      for (Permission permission : permissions(role.getRules())) {
+        assertTrue(
+            permission.resource().equals("vfiosnapshots")
+                || permission.resource().equals("vfiomigrations"),
+            () -> role.getMetadata().getName() + " grants " + permission);
+      }
+    }
+  }
+
+  private static Map<String, String> aggregationLabels(ClusterRole role) {
+    Map<String, String> labels = new TreeMap<>(role.getMetadata().getLabels());
+    labels.keySet().removeIf(k -> !k.startsWith("rbac.authorization.k8s.io/aggregate-to-"));
+    return labels;
   }
 
   @Test

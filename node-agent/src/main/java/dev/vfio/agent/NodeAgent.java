@@ -19,6 +19,7 @@ import dev.vfio.agent.tasks.ReceiveOperation;
 import dev.vfio.agent.tasks.ResumeOperation;
 import dev.vfio.agent.tasks.SaveOperation;
 import dev.vfio.agent.tasks.SendOperation;
+import dev.vfio.agent.tasks.TargetOptIn;
 import dev.vfio.agent.tasks.TaskWorker;
 import dev.vfio.agent.transport.SecretCredentials;
 import dev.vfio.api.v1alpha1.Reason;
@@ -99,7 +100,9 @@ public final class NodeAgent implements AutoCloseable {
             this::setAside,
             clock,
             metrics);
-    PodDevices podDevices = new PodDevices(pods::find, backend, config.nodeName());
+    PodDevices podDevices =
+        new PodDevices(
+            pods::find, new TargetOptIn(pods::fromApiServer), backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     this.worker =
         new TaskWorker(

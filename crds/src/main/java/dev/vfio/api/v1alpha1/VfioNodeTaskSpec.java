@@ -16,7 +16,75 @@ import java.util.List;
 @ValidationRule(
     value = "has(self.nodeName) && self.nodeName.size() > 0",
     message = "nodeName is required")
+// The invariants of each operation, so that no task reaches an agent half-formed whoever wrote it
+// (the agent checks them again). Each rule skips a missing operation, which the first reports.
+@ValidationRule(value = "has(self.operation)", message = VfioNodeTaskSpec.OPERATION_REQUIRED)
+@ValidationRule(
+    value =
+        "!has(self.operation) || self.operation == 'DeleteBlobs' || (has(self.podName)"
+            + " && self.podName.size() > 0 && has(self.devices) && self.devices.size() > 0)",
+    message = VfioNodeTaskSpec.POD_REQUIRED)
+// A Send may name no UID: the operator still writes it when the source pod is gone, and the
+// agent fails it PodGone.
+@ValidationRule(
+    value = "!has(self.operation) || self.operation in ['DeleteBlobs', 'Send'] || has(self.podUid)",
+    message = VfioNodeTaskSpec.POD_UID_REQUIRED)
+@ValidationRule(
+    value =
+        "!has(self.operation) || !(self.operation in ['Save', 'Load', 'DeleteBlobs'])"
+            + " || (has(self.storageClaim) && has(self.blobDirectory))",
+    message = VfioNodeTaskSpec.STORAGE_REQUIRED)
+@ValidationRule(
+    value =
+        "!has(self.operation) || self.operation in ['Save', 'Load', 'DeleteBlobs']"
+            + " || (!has(self.storageClaim) && !has(self.blobDirectory))",
+    message = VfioNodeTaskSpec.STORAGE_ONLY)
+@ValidationRule(
+    value =
+        "!has(self.operation) || !(self.operation in ['Load', 'Send', 'Receive'])"
+            + " || (has(self.deviceMap) && self.deviceMap.size() > 0)",
+    message = VfioNodeTaskSpec.DEVICE_MAP_REQUIRED)
+@ValidationRule(
+    value =
+        "!has(self.operation) || !(self.operation in ['Resume', 'DeleteBlobs'])"
+            + " || !has(self.deviceMap)",
+    message = VfioNodeTaskSpec.DEVICE_MAP_ONLY)
+@ValidationRule(
+    value =
+        "!has(self.operation) || self.operation != 'Send' || (has(self.endpoint) && has(self.token))",
+    message = VfioNodeTaskSpec.SEND_PEER_REQUIRED)
+@ValidationRule(
+    value = "!has(self.operation) || self.operation != 'Receive' || has(self.token)",
+    message = VfioNodeTaskSpec.RECEIVE_TOKEN_REQUIRED)
+@ValidationRule(
+    value =
+        "!has(self.operation) || self.operation in ['Send', 'Receive']"
+            + " || (!has(self.token) && !has(self.endpoint) && !has(self.byteBudget))",
+    message = VfioNodeTaskSpec.PEER_ONLY)
+@ValidationRule(
+    value =
+        "!has(self.operation) || (self.operation != 'Send' || !has(self.byteBudget))"
+            + " && (self.operation != 'Receive' || !has(self.endpoint))",
+    message = VfioNodeTaskSpec.PEER_ONLY)
 public class VfioNodeTaskSpec extends SchemaObject {
+  static final String BLOB_DIRECTORY_SHAPE =
+      "blobDirectory is <namespace>/<name>: two lowercase names joined by one '/'";
+  static final String OPERATION_REQUIRED = "operation is required";
+  static final String POD_REQUIRED =
+      "Save, Load, Send, Receive and Resume name a podName and at least one device";
+  static final String POD_UID_REQUIRED = "Save, Load, Receive and Resume name the pod's podUid";
+  static final String STORAGE_REQUIRED =
+      "Save, Load and DeleteBlobs name a storageClaim and a blobDirectory";
+  static final String STORAGE_ONLY =
+      "only Save, Load and DeleteBlobs name a storageClaim or blobDirectory";
+  static final String DEVICE_MAP_REQUIRED =
+      "Load, Send and Receive pair their devices in deviceMap";
+  static final String DEVICE_MAP_ONLY = "Resume and DeleteBlobs have no deviceMap";
+  static final String SEND_PEER_REQUIRED = "Send names the receiver's endpoint and token";
+  static final String RECEIVE_TOKEN_REQUIRED = "Receive names the token its sender presents";
+  static final String PEER_ONLY =
+      "token only for Send and Receive, endpoint only for Send, byteBudget only for Receive";
+
   @JsonPropertyDescription("Save, Load, Send, Receive, DeleteBlobs or Resume.")
   private TaskOperation operation;
 
@@ -43,6 +111,12 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   @JsonPropertyDescription(
       "Directory of the blobs relative to the claim root: <namespace>/<snapshot>.")
+  // Two names and nothing else: no '..', no absolute path, no deeper directory. A namespace
+  // (63) and a name (253) joined by '/'.
+  @Size(max = 317)
+  @ValidationRule(
+      value = "self.matches(" + "'^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$')",
+      message = VfioNodeTaskSpec.BLOB_DIRECTORY_SHAPE)
   private String blobDirectory;
 
   @JsonPropertyDescription("How to quiesce the pod.")

@@ -26,6 +26,35 @@ class VfioNodeTaskValidationTest {
       operation: Save
       nodeName: node-a
       podName: gpu-workload
+      podUid: 6b1f0c2e-5d7a-4c38-9a51-0e2f3d4c5b6a
+      devices: ["0000:3b:00.0"]
+      storageClaim: vfio-snapshots
+      blobDirectory: default/gpu-workload-snapshot
+      """;
+  private static final String SAVE_WITHOUT_NODE = SAVE_ON_NODE_A.replace("nodeName: node-a\n", "");
+
+  private static final String RECEIVE_ON_NODE_B =
+      """
+      operation: Receive
+      nodeName: node-b
+      podName: gpu-workload-target
+      podUid: 0d3c2b1a-5d7a-4c38-9a51-0e2f3d4c5b6a
+      devices: ["0000:5e:00.0"]
+      deviceMap: [{source: "0000:3b:00.0", target: "0000:5e:00.0"}]
+      token: a-shared-secret
+      byteBudget: 1048576
+      """;
+
+  private static final String SEND_ON_NODE_A =
+      """
+      operation: Send
+      nodeName: node-a
+      podName: gpu-workload
+      podUid: 6b1f0c2e-5d7a-4c38-9a51-0e2f3d4c5b6a
+      devices: ["0000:3b:00.0"]
+      deviceMap: [{source: "0000:3b:00.0", target: "0000:5e:00.0"}]
+      token: a-shared-secret
+      endpoint: {host: 10.0.0.2, port: 40000}
       """;
 
   static Map<String, Object> task(String spec) {
@@ -48,9 +77,7 @@ class VfioNodeTaskValidationTest {
 
   @Test
   void taskWithoutNodeNameFailsWithNodeNameIsRequired() {
-    assertEquals(
-        List.of(NODE_NAME_REQUIRED),
-        RULES.createMessages(task("operation: Save\npodName: gpu-workload")));
+    assertEquals(List.of(NODE_NAME_REQUIRED), RULES.createMessages(task(SAVE_WITHOUT_NODE)));
   }
 
   @Test
@@ -72,7 +99,10 @@ class VfioNodeTaskValidationTest {
     assertEquals(
         List.of("Duplicate value: \"0000:3b:00.0\""),
         RULES.createMessages(
-            task(SAVE_ON_NODE_A + "devices: [\"0000:3b:00.0\", \"0000:3b:00.0\"]\n")));
+            task(
+                SAVE_ON_NODE_A.replace(
+                    "devices: [\"0000:3b:00.0\"]",
+                    "devices: [\"0000:3b:00.0\", \"0000:3b:00.0\"]"))));
   }
 
   @Test
@@ -86,11 +116,98 @@ class VfioNodeTaskValidationTest {
                 """
             operation: Load
             nodeName: node-a
+            podName: gpu-workload-target
+            podUid: 0d3c2b1a-5d7a-4c38-9a51-0e2f3d4c5b6a
+            devices: ["0000:5e:00.0", "0000:5e:00.1", "0000:5e:00.2"]
+            storageClaim: vfio-snapshots
+            blobDirectory: default/gpu-workload-snapshot
             deviceMap:
             - {source: "0000:3b:00.0", target: "0000:5e:00.0"}
             - {source: "0000:3b:00.0", target: "0000:5e:00.1"}
             - {source: "0000:3b:00.1", target: "0000:5e:00.1"}
             """)));
+  }
+
+  @Test
+  void theTasksTheOperatorWritesPassEveryRule() {
+    assertEquals(List.of(), RULES.createMessages(task(RECEIVE_ON_NODE_B)));
+    assertEquals(List.of(), RULES.createMessages(task(SEND_ON_NODE_A)));
+    assertEquals(
+        List.of(),
+        RULES.createMessages(
+            task(
+                """
+                operation: DeleteBlobs
+                nodeName: node-a
+                storageClaim: vfio-snapshots
+                blobDirectory: default/vmig-6b1f0c2e-5d7a-4c38-9a51-0e2f3d4c5b6a
+                """)));
+  }
+
+  @Test
+  void aTaskWithoutOperationFails() {
+    assertEquals(
+        List.of("operation is required"),
+        RULES.createMessages(task(SAVE_ON_NODE_A.replace("operation: Save\n", ""))));
+  }
+
+  @Test
+  void aSaveWithoutDevicesOrPodUidFails() {
+    assertEquals(
+        List.of("Save, Load, Send, Receive and Resume name a podName and at least one device"),
+        RULES.createMessages(task(SAVE_ON_NODE_A.replace("[\"0000:3b:00.0\"]", "[]"))));
+    assertEquals(
+        List.of("Save, Load, Receive and Resume name the pod's podUid"),
+        RULES.createMessages(task(SAVE_ON_NODE_A.replaceAll("podUid: .*\n", ""))));
+  }
+
+  @Test
+  void aBlobDirectoryOutsideTwoNamesFails() {
+    for (String directory : List.of("../etc", "/var/lib", "default/a/b", "default/..", "default")) {
+      assertEquals(
+          List.of("blobDirectory is <namespace>/<name>: two lowercase names joined by one '/'"),
+          RULES.createMessages(
+              task(
+                  SAVE_ON_NODE_A.replace(
+                      "default/gpu-workload-snapshot", "\"" + directory + "\""))),
+          directory);
+    }
+  }
+
+  @Test
+  void aSaveWithoutStorageAndAReceiveWithStorageFail() {
+    assertEquals(
+        List.of("Save, Load and DeleteBlobs name a storageClaim and a blobDirectory"),
+        RULES.createMessages(task(SAVE_ON_NODE_A.replaceAll("storageClaim: .*\n", ""))));
+    assertEquals(
+        List.of("only Save, Load and DeleteBlobs name a storageClaim or blobDirectory"),
+        RULES.createMessages(task(RECEIVE_ON_NODE_B + "blobDirectory: default/elsewhere\n")));
+  }
+
+  @Test
+  void aReceiveWithoutDeviceMapFails() {
+    assertEquals(
+        List.of("Load, Send and Receive pair their devices in deviceMap"),
+        RULES.createMessages(task(RECEIVE_ON_NODE_B.replaceAll("deviceMap: .*\n", ""))));
+  }
+
+  @Test
+  void peerFieldsBelongToSendAndReceiveOnly() {
+    assertEquals(
+        List.of("Send names the receiver's endpoint and token"),
+        RULES.createMessages(task(SEND_ON_NODE_A.replaceAll("endpoint: .*\n", ""))));
+    assertEquals(
+        List.of("Receive names the token its sender presents"),
+        RULES.createMessages(task(RECEIVE_ON_NODE_B.replaceAll("token: .*\n", ""))));
+    String peerOnly =
+        "token only for Send and Receive, endpoint only for Send, byteBudget only for Receive";
+    assertEquals(
+        List.of(peerOnly),
+        RULES.createMessages(task(SAVE_ON_NODE_A + "endpoint: {host: 10.0.0.9, port: 1}\n")));
+    assertEquals(
+        List.of(peerOnly),
+        RULES.createMessages(task(RECEIVE_ON_NODE_B + "endpoint: {host: 10.0.0.9, port: 1}\n")));
+    assertEquals(List.of(peerOnly), RULES.createMessages(task(SEND_ON_NODE_A + "byteBudget: 1\n")));
   }
 
   @Test
@@ -105,7 +222,7 @@ class VfioNodeTaskValidationTest {
   void removingTheNodeNameOfATaskFailsAsRequired() {
     assertEquals(
         List.of(NODE_NAME_REQUIRED),
-        RULES.updateMessages(task(SAVE_ON_NODE_A), task("operation: Save\npodName: gpu-workload")));
+        RULES.updateMessages(task(SAVE_ON_NODE_A), task(SAVE_WITHOUT_NODE)));
   }
 
   @Test

@@ -64,6 +64,14 @@ public final class NodePods implements AutoCloseable {
     return client.pods().inNamespace(namespace).withName(name).get();
   }
 
+  /**
+   * The pod with this name as the API server has it now, never from the watch: for a decision the
+   * pod's latest word must make. Null when there is none; {@code uid} is the caller's to compare.
+   */
+  public Pod fromApiServer(String namespace, String name, String uid) {
+    return client.pods().inNamespace(namespace).withName(name).get();
+  }
+
   @Override
   public void close() {
     informer.close();

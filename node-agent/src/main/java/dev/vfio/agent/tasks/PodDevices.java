@@ -28,13 +28,20 @@ public final class PodDevices {
   private static final Logger LOG = LoggerFactory.getLogger(PodDevices.class);
 
   private final TaskPods pods;
+  private final TargetOptIn targetOptIn;
   private final NodeBackend backend;
   private final String nodeName;
 
-  public PodDevices(TaskPods pods, NodeBackend backend, String nodeName) {
+  public PodDevices(TaskPods pods, TargetOptIn targetOptIn, NodeBackend backend, String nodeName) {
     this.pods = pods;
+    this.targetOptIn = targetOptIn;
     this.backend = backend;
     this.nodeName = nodeName;
+  }
+
+  /** How a restore target's consent is checked before its devices take state. */
+  TargetOptIn targetOptIn() {
+    return targetOptIn;
   }
 
   /** Makes one per-device worker from an opened device. */

@@ -134,7 +134,7 @@ public final class ReceiveOperation implements NodeOperation {
   private static void receive(IncomingStream stream, DeviceLoad load) throws IOException {
     BlobStreamReader reader = BlobStreamReader.open(stream.data(), "stream of " + stream.device());
     reader.requireCompatibleWith(load.inventory().identity());
-    reader.copyTo(load);
+    reader.copyTo(stream.charged(load));
   }
 
   private static void await(List<Future<Void>> copies)

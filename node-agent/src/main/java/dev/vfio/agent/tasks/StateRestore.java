@@ -31,6 +31,7 @@ final class StateRestore implements AutoCloseable {
   private final DeviceJournal journal;
   private final TaskContext context;
   private final FailureClassifier classifier;
+  private final TargetOptIn targetOptIn;
   private final PodRef pod;
   private final List<DeviceLoad> loads;
   private final Map<String, DeviceLoad> bySource;
@@ -39,12 +40,14 @@ final class StateRestore implements AutoCloseable {
       DeviceJournal journal,
       TaskContext context,
       FailureClassifier classifier,
+      TargetOptIn targetOptIn,
       PodRef pod,
       List<DeviceLoad> loads,
       Map<String, DeviceLoad> bySource) {
     this.journal = journal;
     this.context = context;
     this.classifier = classifier;
+    this.targetOptIn = targetOptIn;
     this.pod = pod;
     this.loads = loads;
     this.bySource = bySource;
@@ -76,7 +79,13 @@ final class StateRestore implements AutoCloseable {
       bySource.put(map.sourceOf(load.address()), load);
     }
     return new StateRestore(
-        journal, context, classifier, pod, loads, Collections.unmodifiableMap(bySource));
+        journal,
+        context,
+        classifier,
+        podDevices.targetOptIn(),
+        pod,
+        loads,
+        Collections.unmodifiableMap(bySource));
   }
 
   List<DeviceLoad> loads() {
@@ -91,10 +100,11 @@ final class StateRestore implements AutoCloseable {
   /**
    * Journals the task, then takes every device to RESUMING, all of them first to RUNNING_P2P (the
    * target pod runs: none may stop answering a peer that still initiates DMA); a task cancelled by
-   * now stops first.
+   * now, or whose pod no longer opts in as a restore target, stops first.
    */
   void begin() throws IOException, TaskFailure {
     context.checkpoint();
+    targetOptIn.require(pod);
     VfioNodeTask task = context.task();
     journal.record(
         new JournalEntry(

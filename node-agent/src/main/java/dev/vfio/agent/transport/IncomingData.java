@@ -11,9 +11,19 @@ import java.time.Duration;
  * The bytes after an accepted handshake, charged to the listener's budget. The socket's read
  * timeout is the idle timeout, and a timeout says so: a sender that stalls must not hold a device
  * in RESUMING forever. The sender frames its bytes ({@link OutgoingStream}) so that it can send
- * keep-alive frames while a device waits for the others, which this stream skips.
+ * keep-alive frames while a device waits for the others, which this stream skips — but not without
+ * end, and not for free: each frame header is charged to the budget, and a stream that sends {@link
+ * #MAX_KEEP_ALIVES} keep-alives in a row without state is cut.
  */
 final class IncomingData extends InputStream {
+  /**
+   * Keep-alives in a row a stream may send without state: a sender sends one every third of its
+   * idle timeout while its device waits for the others, so about 2.8 hours of waiting at the
+   * default 30 s, longer than any device's STOP_COPY, while a sender holding a valid token cannot
+   * keep a device in RESUMING for good.
+   */
+  static final int MAX_KEEP_ALIVES = 1024;
+
   private final Socket socket;
   private final InputStream in;
   private final ByteBudget budget;
@@ -21,6 +31,7 @@ final class IncomingData extends InputStream {
   private final Runnable onClose;
   private final byte[] header = new byte[Integer.BYTES];
   private int remaining;
+  private int keepAlivesInARow;
 
   IncomingData(Socket socket, ByteBudget budget, Duration idleTimeout, Runnable onClose)
       throws IOException {
@@ -53,7 +64,7 @@ final class IncomingData extends InputStream {
       return -1;
     }
     remaining -= n;
-    budget.spend(n);
+    budget.spendReceived(n);
     return n;
   }
 
@@ -72,10 +83,18 @@ final class IncomingData extends InputStream {
       }
       read += n;
     }
+    budget.spendReceived(header.length);
     int length = ByteBuffer.wrap(header).getInt();
     if (length < 0 || length > OutgoingStream.MAX_FRAME_BYTES) {
       throw new IOException(
           "bad frame length " + length + " from " + socket.getRemoteSocketAddress());
+    }
+    keepAlivesInARow = length == 0 ? keepAlivesInARow + 1 : 0;
+    if (keepAlivesInARow > MAX_KEEP_ALIVES) {
+      throw new IOException(
+          MAX_KEEP_ALIVES
+              + " keep-alives in a row without state from "
+              + socket.getRemoteSocketAddress());
     }
     remaining = length;
     return true;

@@ -1,5 +1,6 @@
 package dev.vfio.agent.transport;
 
+import dev.vfio.agent.vfio.ChunkSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,11 +15,13 @@ public final class IncomingStream implements AutoCloseable {
   private final String device;
   private final InputStream data;
   private final OutputStream reply;
+  private final ByteBudget budget;
 
-  IncomingStream(String device, InputStream data, OutputStream reply) {
+  IncomingStream(String device, InputStream data, OutputStream reply, ByteBudget budget) {
     this.device = device;
     this.data = data;
     this.reply = reply;
+    this.budget = budget;
   }
 
   /** The device address the sender named in its handshake. */
@@ -32,6 +35,14 @@ public final class IncomingStream implements AutoCloseable {
    */
   public InputStream data() {
     return data;
+  }
+
+  /**
+   * {@code sink}, charging the listener's budget for the decoded state that reaches it: what the
+   * blob decoder writes into a device, not what the wire carried.
+   */
+  public ChunkSink charged(ChunkSink sink) {
+    return new ChargedSink(sink, budget);
   }
 
   /**

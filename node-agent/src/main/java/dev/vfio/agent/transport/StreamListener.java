@@ -243,7 +243,8 @@ public final class StreamListener implements AutoCloseable {
       return new IncomingStream(
           request.device(),
           new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)),
-          out);
+          out,
+          budget);
     } catch (IOException | RuntimeException e) {
       LOG.warn("refused a state stream connection from {}: {}", peer, e.toString());
       if (admitted != null) {

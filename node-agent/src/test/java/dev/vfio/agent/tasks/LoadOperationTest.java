@@ -97,6 +97,18 @@ class LoadOperationTest {
   }
 
   @Test
+  void aTargetThatWithdrewItsOptInFailsTargetNotOptedInUntouched() throws Exception {
+    node.withdrawOptIn(target);
+    long before = node.epoch(TARGET_A);
+
+    TaskFailure failure = failure(node.load(), load());
+
+    assertEquals(Reason.TARGET_NOT_OPTED_IN, failure.reason());
+    assertEquals(before, node.epoch(TARGET_A), "the target never left RUNNING");
+    assertRolledBack();
+  }
+
+  @Test
   void aCorruptedBlobIsRefusedBeforeAnyDeviceIsTouched() throws Exception {
     Path blob = node.blob("snap", SOURCE_B);
     try (RandomAccessFile file = new RandomAccessFile(blob.toFile(), "rw")) {

@@ -232,6 +232,21 @@ class SendReceiveOperationTest {
   }
 
   @Test
+  void aTargetThatWithdrewItsOptInFailsTheReceiveTargetNotOptedInBeforeItListens()
+      throws Exception {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
+    node.withdrawOptIn(target);
+
+    // Bounded: a receiver that wrongly listens would wait for a sender that never comes.
+    TaskFailure failure = receiving(receive).get(60, TimeUnit.SECONDS);
+
+    assertEquals(Reason.TARGET_NOT_OPTED_IN, failure.reason());
+    assertNull(receive.endpoint(), "no endpoint published");
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
   void cancellingTheReceiveWhileItWaitsResetsTheTargets() throws Exception {
     RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
     receive.when(status -> status.getEndpoint() != null, receive.context::requestCancel);

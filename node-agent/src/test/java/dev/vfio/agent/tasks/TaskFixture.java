@@ -20,6 +20,7 @@ import dev.vfio.agent.transport.TransportCredentials;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.DeviceMapping;
+import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
@@ -101,8 +102,8 @@ final class TaskFixture implements AutoCloseable {
     this.journal = new DeviceJournal(directory.resolve("journal"));
     this.claim = Files.createDirectories(directory.resolve("claims").resolve(CLAIM));
     this.blobs = store.apply(Map.of(CLAIM, claim));
-    this.podDevices =
-        new PodDevices((namespace, name, uid) -> pods.get(namespace + "/" + name), backend, NODE);
+    TaskPods apiServer = (namespace, name, uid) -> pods.get(namespace + "/" + name);
+    this.podDevices = new PodDevices(apiServer, new TargetOptIn(apiServer), backend, NODE);
   }
 
   static TaskFixture create(Path directory, SimulatedDeviceSpec... specs) throws IOException {
@@ -150,8 +151,14 @@ final class TaskFixture implements AutoCloseable {
                     .withNamespace(NAMESPACE)
                     .withName(name)
                     .withUid(UUID.randomUUID().toString())
+                    // Opted in as a restore target, as the operator requires of a Load or
+                    // Receive target before it writes the task.
                     .withAnnotations(
-                        Map.of(SimulatedPodResolver.ANNOTATION, String.join(",", addresses)))
+                        Map.of(
+                            SimulatedPodResolver.ANNOTATION,
+                            String.join(",", addresses),
+                            PodAnnotations.RESTORE_TARGET,
+                            "true"))
                     .build())
             .withNewSpec()
             .withNodeName(NODE)
@@ -159,6 +166,18 @@ final class TaskFixture implements AutoCloseable {
             .build();
     pods.put(NAMESPACE + "/" + name, pod);
     return PodRef.of(pod);
+  }
+
+  /** The user takes {@code pod}'s restore-target annotation off, as the API server then has it. */
+  void withdrawOptIn(PodRef pod) {
+    pods.computeIfPresent(
+        NAMESPACE + "/" + pod.name(),
+        (key, stored) ->
+            new PodBuilder(stored)
+                .editMetadata()
+                .removeFromAnnotations(PodAnnotations.RESTORE_TARGET)
+                .endMetadata()
+                .build());
   }
 
   /** A task of {@code operation} on {@code pod}, its spec completed by {@code spec}. */

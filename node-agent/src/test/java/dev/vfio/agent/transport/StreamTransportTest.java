@@ -351,6 +351,26 @@ class StreamTransportTest {
   }
 
   @Test
+  void theBudgetCountsTheDecompressedStateNotTheWireBytes() throws Exception {
+    listener = listen(MIB, IDLE);
+    // Zeros: 8 MiB of state in a few KiB on the wire, far below the budget there.
+    CompletableFuture<BlobSummary> sent =
+        send(AGENT, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.ZSTD, zeros(8));
+
+    try (IncomingStream stream = listener.accept(ACCEPT)) {
+      IOException exceeded =
+          assertThrows(
+              IOException.class,
+              () -> BlobStreamReader.open(stream.data()).copyTo(stream.charged(chunk -> {})));
+      assertEquals(
+          "byte budget of " + MIB + " bytes exceeded by the decompressed state",
+          exceeded.getMessage());
+    }
+    // The sender may have finished before the receiver refused: only wait for it to end.
+    sent.handle((summary, failure) -> summary).get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
   void senderThatStallsFailsTheReadAfterTheIdleTimeout() throws Exception {
     Duration idle = Duration.ofMillis(500);
     listener = listen(LARGE_BUDGET, idle);
@@ -591,7 +611,7 @@ class StreamTransportTest {
       String token,
       String device,
       BlobCompression compression,
-      StateSource state) {
+      Chunks state) {
     return CompletableFuture.supplyAsync(
         () -> {
           try (OutgoingStream out =
@@ -644,7 +664,32 @@ class StreamTransportTest {
   }
 
   /** Incompressible state made up from a seed, one MiB at a time, hashed as it is handed out. */
-  private static final class StateSource {
+  /** State a test sender sends, chunk by chunk. */
+  private interface Chunks {
+    boolean hasMore();
+
+    ByteBuffer next();
+  }
+
+  /** {@code mib} MiB of zeros: as compressible as state gets. */
+  private static Chunks zeros(int mib) {
+    return new Chunks() {
+      private int left = mib;
+
+      @Override
+      public boolean hasMore() {
+        return left > 0;
+      }
+
+      @Override
+      public ByteBuffer next() {
+        left--;
+        return ByteBuffer.allocate(MIB);
+      }
+    };
+  }
+
+  private static final class StateSource implements Chunks {
     private final SplittableRandom random;
     private final byte[] piece = new byte[MIB - 4321];
     private final MessageDigest sha256;
@@ -660,11 +705,13 @@ class StreamTransportTest {
       }
     }
 
-    boolean hasMore() {
+    @Override
+    public boolean hasMore() {
       return remaining > 0;
     }
 
-    ByteBuffer next() {
+    @Override
+    public ByteBuffer next() {
       int n = (int) Math.min(piece.length, remaining);
       random.nextBytes(piece);
       sha256.update(piece, 0, n);
