@@ -41,6 +41,8 @@ public final class Reasons {
   public static final String STORAGE_ERROR = "StorageError";
   public static final String STORAGE_FULL = "StorageFull";
   public static final String BLOB_CORRUPT = "BlobCorrupt";
+  public static final String BLOB_UNAUTHENTICATED = "BlobUnauthenticated";
+  public static final String BLOB_KEY_MISSING = "BlobKeyMissing";
   public static final String TASK_LOST = "TaskLost";
   public static final String TARGET_POD_CHANGED = "TargetPodChanged";
   public static final String STATE_REJECTED = "StateRejected";

@@ -45,6 +45,12 @@ public class VfioNodeTaskSpec extends SchemaObject {
       "Directory of the blobs relative to the claim root: <namespace>/<snapshot>.")
   private String blobDirectory;
 
+  @JsonPropertyDescription(
+      "For Save and Load: UID of the VfioSnapshot, or of the VfioMigration through storage, whose"
+          + " blobs these are. Every blob's tags bind it, so a blob of another snapshot, or of an"
+          + " earlier snapshot of the same name, is refused.")
+  private String blobSetUid;
+
   @JsonPropertyDescription("How to quiesce the pod.")
   private QuiesceMode quiesce;
 
@@ -154,6 +160,14 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   public void setBlobDirectory(String blobDirectory) {
     this.blobDirectory = blobDirectory;
+  }
+
+  public String getBlobSetUid() {
+    return blobSetUid;
+  }
+
+  public void setBlobSetUid(String blobSetUid) {
+    this.blobSetUid = blobSetUid;
   }
 
   public QuiesceMode getQuiesce() {
