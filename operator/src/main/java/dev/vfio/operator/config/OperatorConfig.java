@@ -21,6 +21,8 @@ import java.util.Map;
  *     VFIO_MAX_MIGRATIONS_PER_NODE}, like KubeVirt's 2)
  * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent
  *     certificate ({@code VFIO_TRANSPORT_SECRET})
+ * @param blobKeySecret {@code <namespace>/<name>} of the Secret holding the key that seals blobs
+ *     ({@code VFIO_BLOB_KEY_SECRET})
  */
 public record OperatorConfig(
     String defaultStorageClaim,
@@ -30,7 +32,8 @@ public record OperatorConfig(
     String leaderElectionNamespace,
     int maxMigrations,
     int maxMigrationsPerNode,
-    String transportSecret) {
+    String transportSecret,
+    String blobKeySecret) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
@@ -41,6 +44,7 @@ public record OperatorConfig(
         env.getOrDefault("VFIO_LEADER_ELECTION_NAMESPACE", ""),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS", "5")),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS_PER_NODE", "2")),
-        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"));
+        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
+        env.getOrDefault("VFIO_BLOB_KEY_SECRET", "vfio-system/vfio-operator-blob-key"));
   }
 }

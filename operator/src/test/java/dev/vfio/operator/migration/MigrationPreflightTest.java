@@ -45,7 +45,8 @@ class MigrationPreflightTest {
               "",
               5,
               2,
-              "ns/secret"));
+              "ns/secret",
+              "ns/blob-key"));
 
   @Test
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {

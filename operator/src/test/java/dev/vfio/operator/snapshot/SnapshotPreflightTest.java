@@ -41,7 +41,8 @@ class SnapshotPreflightTest {
               "",
               5,
               2,
-              "ns/secret"));
+              "ns/secret",
+              "ns/blob-key"));
 
   @Test
   void podWithMigratableDevicesIsAcceptedWithAllItsDevices() {
