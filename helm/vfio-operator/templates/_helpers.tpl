@@ -107,6 +107,11 @@ app.kubernetes.io/component: node-agent
 {{- default (printf "%s-transport" (include "vfio-operator.fullname" .)) .Values.transport.secretName }}
 {{- end }}
 
+{{/* The Secret of the key that seals blobs, which the operator makes and the agents mount. */}}
+{{- define "vfio-operator.blobKeySecret" -}}
+{{- default (printf "%s-blob-key" (include "vfio-operator.fullname" .)) .Values.blobs.keySecretName }}
+{{- end }}
+
 {{/* Annotations for a Prometheus that discovers pods by annotation; . is the port. */}}
 {{- define "vfio-operator.scrapeAnnotations" -}}
 prometheus.io/scrape: "true"

@@ -2,6 +2,9 @@ package dev.vfio.bench;
 
 import dev.vfio.agent.blobs.BlobCompression;
 import dev.vfio.agent.blobs.BlobDigest;
+import dev.vfio.agent.blobs.BlobHeader;
+import dev.vfio.agent.blobs.BlobIdentity;
+import dev.vfio.agent.blobs.BlobKey;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobWriter;
 import dev.vfio.agent.vfio.MigrationState;
@@ -38,10 +41,12 @@ public final class PathProbe {
     /** The disk's limit: sequential 1 MiB writes of the same size, then fsync. */
     RAW_WRITE,
     /**
-     * The agent's save of a snapshot as it comes by default (no digest): device STOP_COPY,
-     * readToEnd, BlobWriter, commit (fsync, rename).
+     * The agent's save of a snapshot as it comes by default (sealed with the blob key, no digest):
+     * device STOP_COPY, readToEnd, BlobWriter, commit (fsync, rename).
      */
     BLOB_SAVE,
+    /** The same save without a seal, as blobs were saved before format 3: what the seal costs. */
+    BLOB_SAVE_UNSEALED,
     /** The same save for a snapshot that asks for {@code digest: SHA256}. */
     BLOB_SAVE_SHA256,
     /** The simulated device's own limit: readToEnd into nothing. */
@@ -62,11 +67,19 @@ public final class PathProbe {
     boolean writes() {
       return this == RAW_WRITE
           || this == BLOB_SAVE
+          || this == BLOB_SAVE_UNSEALED
           || this == BLOB_SAVE_SHA256
           || this == DEVICE_READ
           || this == JSON_SAVE;
     }
   }
+
+  /** The operator's blob key, as an agent holds it. */
+  private static final BlobKey KEY = BlobKey.of(new byte[32]);
+
+  /** The snapshot and device every probe's blob belongs to. */
+  private static final BlobIdentity IDENTITY =
+      new BlobIdentity("00000000-0000-0000-0000-000000000001", BenchDevice.ADDRESS);
 
   private PathProbe() {}
 
@@ -103,8 +116,10 @@ public final class PathProbe {
       throws IOException {
     switch (variant) {
       case RAW_WRITE -> rawWrite(file, bytes);
-      case BLOB_SAVE -> blobSave(file, bytes, deviceDirectory, BlobDigest.NONE);
-      case BLOB_SAVE_SHA256 -> blobSave(file, bytes, deviceDirectory, BlobDigest.SHA256_CHUNKS);
+      case BLOB_SAVE -> blobSave(file, bytes, deviceDirectory, BlobDigest.NONE, true);
+      case BLOB_SAVE_UNSEALED -> blobSave(file, bytes, deviceDirectory, BlobDigest.NONE, false);
+      case BLOB_SAVE_SHA256 ->
+          blobSave(file, bytes, deviceDirectory, BlobDigest.SHA256_CHUNKS, true);
       case DEVICE_READ -> deviceRead(bytes, deviceDirectory);
       case JSON_SAVE -> jsonSave(file, bytes, deviceDirectory);
       case RAW_READ -> rawRead(file);
@@ -135,11 +150,13 @@ public final class PathProbe {
     }
   }
 
-  private static void blobSave(Path file, long bytes, Path deviceDirectory, BlobDigest digest)
+  private static void blobSave(
+      Path file, long bytes, Path deviceDirectory, BlobDigest digest, boolean sealed)
       throws IOException {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes).stopCopy();
+    BlobHeader header = device.header(BlobCompression.NONE).withDigest(digest);
     try (BlobWriter writer =
-        BlobWriter.create(file, device.header(BlobCompression.NONE).withDigest(digest))) {
+        sealed ? BlobWriter.create(file, header, KEY, IDENTITY) : BlobWriter.create(file, header)) {
       device.machine().readToEnd(writer, total -> {});
       writer.commit();
     }
@@ -198,6 +215,7 @@ public final class PathProbe {
   private static void blobLoad(Path file, long bytes, Path deviceDirectory) throws IOException {
     BenchDevice device = BenchDevice.open(deviceDirectory, BenchDevice.ADDRESS, bytes);
     try (BlobReader reader = BlobReader.open(file)) {
+      reader.authenticate(KEY, IDENTITY);
       reader.requireCompatibleWith(device.device().spec().identity());
       reader.verify();
       device.resuming();
@@ -208,6 +226,7 @@ public final class PathProbe {
 
   private static void blobVerify(Path file) throws IOException {
     try (BlobReader reader = BlobReader.open(file)) {
+      reader.authenticate(KEY, IDENTITY);
       reader.verify();
     }
   }

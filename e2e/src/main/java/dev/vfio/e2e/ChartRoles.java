@@ -44,7 +44,7 @@ public final class ChartRoles {
    * The operator's settings that RBAC grants by name, so the harness must take them from the chart.
    */
   private static final List<String> NAMED_IN_RBAC =
-      List.of("VFIO_TRANSPORT_SECRET", "VFIO_LEADER_ELECTION_NAMESPACE");
+      List.of("VFIO_TRANSPORT_SECRET", "VFIO_BLOB_KEY_SECRET", "VFIO_LEADER_ELECTION_NAMESPACE");
 
   private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
 

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -21,10 +22,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A cluster on one machine: a real kube-apiserver and etcd (see {@link ApiServer}) with the shipped
@@ -175,7 +178,34 @@ public final class LocalCluster implements AutoCloseable {
    * ServiceAccount on that node.
    */
   Map<String, String> agentEnvironment(String node) {
-    return componentEnvironment(roles.agentToken(node));
+    Map<String, String> env = componentEnvironment(roles.agentToken(node));
+    env.put("VFIO_BLOB_KEY_FILE", blobKeyFile().toString());
+    return env;
+  }
+
+  /**
+   * Where the agents find the blob key: the file the kubelet would project from the operator's
+   * Secret, written by {@link #startOperator} once the operator made it.
+   */
+  public Path blobKeyFile() {
+    return workDirectory.resolve("blob-key").resolve("blob.key");
+  }
+
+  /** Does what the kubelet does for the agent pods' blob key volume, once the Secret exists. */
+  private void mountBlobKey() throws IOException {
+    String[] secret = roles.operatorSettings().get("VFIO_BLOB_KEY_SECRET").split("/", 2);
+    String key =
+        await("blob key Secret " + secret[0] + "/" + secret[1])
+            .atMost(ESTABLISHED)
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> {
+                  Secret made = client.secrets().inNamespace(secret[0]).withName(secret[1]).get();
+                  return made == null ? null : made.getData().get("blob.key");
+                },
+                Objects::nonNull);
+    Files.createDirectories(blobKeyFile().getParent());
+    Files.write(blobKeyFile(), Base64.getDecoder().decode(key));
   }
 
   /** The identities and roles the chart gives the components. */
@@ -199,7 +229,9 @@ public final class LocalCluster implements AutoCloseable {
               env,
               workDirectory.resolve("logs").resolve("operator.log"));
     }
-    return operator.start();
+    ManagedProcess started = operator.start();
+    mountBlobKey();
+    return started;
   }
 
   public ManagedProcess operator() {

@@ -2,6 +2,8 @@ package dev.vfio.e2e;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.vfio.agent.blobs.BlobIdentity;
+import dev.vfio.agent.blobs.BlobKey;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.sim.SimulatedState;
 import dev.vfio.api.v1alpha1.Condition;
@@ -167,8 +169,26 @@ abstract class ClusterTest {
   /**
    * Reads a blob as a loader would (every check) and returns the simulated device epoch it holds.
    */
-  static long verifiedEpoch(Path blob, String address) throws IOException {
-    try (BlobReader reader = BlobReader.open(blob)) {
+  /**
+   * The blob of {@code address} in {@code snapshot}, its seal checked with the key the operator
+   * keeps in the chart's Secret, as an agent checks it.
+   */
+  static BlobReader sealedBlob(Path blob, VfioSnapshot snapshot, String address)
+      throws IOException {
+    BlobReader reader = BlobReader.open(blob);
+    try {
+      reader.authenticate(
+          BlobKey.fromFile(cluster.blobKeyFile()),
+          new BlobIdentity(snapshot.getMetadata().getUid(), address));
+      return reader;
+    } catch (IOException | RuntimeException e) {
+      reader.close();
+      throw e;
+    }
+  }
+
+  static long verifiedEpoch(Path blob, VfioSnapshot snapshot, String address) throws IOException {
+    try (BlobReader reader = sealedBlob(blob, snapshot, address)) {
       reader.verify();
       ByteArrayOutputStream state = new ByteArrayOutputStream();
       reader.copyTo(

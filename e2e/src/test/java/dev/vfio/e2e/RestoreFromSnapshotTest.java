@@ -4,6 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.blobs.BlobAuthentication;
+import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
@@ -18,6 +21,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -66,11 +70,29 @@ class RestoreFromSnapshotTest extends ClusterTest {
       assertEquals(
           saved.getAddress(), device.getProperty("origin"), "the target runs the source's state");
       assertEquals(
-          verifiedEpoch(cluster.storage().resolve(saved.getBlobPath()), saved.getAddress()),
+          verifiedEpoch(
+              cluster.storage().resolve(saved.getBlobPath()), snapshot, saved.getAddress()),
           Long.parseLong(device.getProperty("epoch")));
       assertEquals("RUNNING", device.getProperty("state"));
     }
     assertEquals("Succeeded", restoreStatus("restored"));
+    // Sealed with the key the operator made in the chart's Secret, which the agents mount.
+    byte[] key =
+        Base64.getDecoder()
+            .decode(
+                client
+                    .secrets()
+                    .inNamespace(ChartRoles.NAMESPACE)
+                    .withName("vfio-operator-blob-key")
+                    .get()
+                    .getData()
+                    .get("blob.key"));
+    try (BlobReader blob =
+        BlobReader.open(
+            cluster.storage().resolve(snapshot.getStatus().getDevices().get(0).getBlobPath()))) {
+      assertEquals(BlobAuthentication.HMAC_SHA256, blob.header().seal().authentication());
+      assertEquals(BlobKey.of(key).id(), blob.header().seal().keyId());
+    }
   }
 
   @Test

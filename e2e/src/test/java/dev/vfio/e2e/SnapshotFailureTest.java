@@ -111,6 +111,7 @@ class SnapshotFailureTest extends ClusterTest {
     VfioSnapshot ready = awaitPhase("operator-restarted", SnapshotPhase.Ready);
     verifiedEpoch(
         cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()),
+        ready,
         RESTART_DEVICE);
     assertEquals(
         1,

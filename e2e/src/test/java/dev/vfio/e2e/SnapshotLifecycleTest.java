@@ -72,8 +72,8 @@ class SnapshotLifecycleTest extends ClusterTest {
     long total = 0;
     for (DeviceResult device : ready.getStatus().getDevices()) {
       Path blob = cluster.storage().resolve(device.getBlobPath());
-      verifiedEpoch(blob, device.getAddress());
-      try (BlobReader reader = BlobReader.open(blob)) {
+      verifiedEpoch(blob, ready, device.getAddress());
+      try (BlobReader reader = sealedBlob(blob, ready, device.getAddress())) {
         assertNotNull(device.getSha256(), "a snapshot that asks for a digest reports it");
         assertEquals(
             device.getSha256(), reader.verify().sha256Hex(), "status SHA-256 is the blob's");
@@ -144,7 +144,7 @@ class SnapshotLifecycleTest extends ClusterTest {
     await("snapshot gone")
         .atMost(PATIENCE)
         .until(() -> cluster.snapshot(NS, "retain-policy") == null);
-    verifiedEpoch(blob, "0000:af:00.1");
+    verifiedEpoch(blob, ready, "0000:af:00.1");
   }
 
   @Test
@@ -171,8 +171,8 @@ class SnapshotLifecycleTest extends ClusterTest {
     DeviceResult device = ready.getStatus().getDevices().get(0);
     assertTrue(device.getPrecopyRounds() >= 1, "PRE_COPY rounds ran before STOP_COPY");
     Path blob = cluster.storage().resolve(device.getBlobPath());
-    verifiedEpoch(blob, "0000:3c:00.0");
-    try (BlobReader reader = BlobReader.open(blob)) {
+    verifiedEpoch(blob, ready, "0000:3c:00.0");
+    try (BlobReader reader = sealedBlob(blob, ready, "0000:3c:00.0")) {
       assertEquals(dev.vfio.agent.blobs.BlobCompression.ZSTD, reader.header().compression());
       // No digest asked for: the chunk CRCs are the blob's checks, and the status names none.
       assertEquals(BlobDigest.NONE, reader.header().digest());

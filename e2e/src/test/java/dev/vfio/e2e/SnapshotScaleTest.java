@@ -71,7 +71,9 @@ class SnapshotScaleTest extends ClusterTest {
       VfioSnapshot ready = cluster.snapshot(NS, name);
       String address = ready.getStatus().getDevices().get(0).getAddress();
       verifiedEpoch(
-          cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()), address);
+          cluster.storage().resolve(ready.getStatus().getDevices().get(0).getBlobPath()),
+          ready,
+          address);
       assertEquals(
           Objects.requireNonNull(ready.getStatus().getNodeName()),
           name.startsWith("snap-a") ? "node-a" : "node-b");

@@ -138,6 +138,23 @@ class AgentDaemonSetTest {
     }
 
     @Test
+    void agentsMountTheBlobKeySecretTheOperatorKeepsReadOnlyAndRefuseUnsealedBlobs() {
+      AgentConfig agentConfig = AgentConfig.fromEnvironment(environment(agent, NODE));
+      Container operator =
+          container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
+      OperatorConfig operatorConfig = OperatorConfig.fromEnvironment(environment(operator, NODE));
+
+      assertEquals(
+          RenderedChart.NAMESPACE + "/vfio-operator-blob-key", operatorConfig.blobKeySecret());
+      VolumeMount mount = mountAt(agent, agentConfig.blobKeyFile().getParent().toString());
+      assertTrue(Boolean.TRUE.equals(mount.getReadOnly()), "the key is mounted read-only");
+      Volume key = volume(pod, mount.getName());
+      assertEquals("vfio-operator-blob-key", key.getSecret().getSecretName());
+      assertEquals("blob.key", agentConfig.blobKeyFile().getFileName().toString());
+      assertFalse(agentConfig.acceptUnauthenticatedBlobs());
+    }
+
+    @Test
     void theDefaultClaimIsCreatedReadWriteManyAndKeptOnUninstall() {
       PersistentVolumeClaim claim = chart.one(PersistentVolumeClaim.class, "vfio-snapshots");
 

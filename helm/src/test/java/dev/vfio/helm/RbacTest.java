@@ -125,6 +125,15 @@ class RbacTest {
           Permission.of(CORE, "secrets", "create"),
           new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
 
+  /**
+   * The blob key, in the release namespace: blobkey.BlobKeySecret.ensure gets the Secret named by
+   * VFIO_BLOB_KEY_SECRET and creates it when missing. Agents get no role: the kubelet mounts it.
+   */
+  private static final Set<Permission> OPERATOR_BLOB_KEY =
+      Set.of(
+          Permission.of(CORE, "secrets", "create"),
+          new Permission(CORE, "secrets", "get", "vfio-operator-blob-key"));
+
   /** The agent's stream certificates: transport.SecretCredentials.get reads that one Secret. */
   private static final Set<Permission> AGENT_TRANSPORT =
       Set.of(new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
@@ -217,6 +226,21 @@ class RbacTest {
     assertEquals(RenderedChart.NAMESPACE, agent.getMetadata().getNamespace());
     assertEquals(new TreeSet<>(OPERATOR_TRANSPORT), permissions(operator.getRules()));
     assertEquals(new TreeSet<>(AGENT_TRANSPORT), permissions(agent.getRules()));
+  }
+
+  @Test
+  void onlyTheOperatorMayReadTheBlobKeyAndOnlyInTheReleaseNamespace() {
+    Role operator = chart.one(Role.class, "vfio-operator-blob-key");
+    assertEquals(RenderedChart.NAMESPACE, operator.getMetadata().getNamespace());
+    assertEquals(new TreeSet<>(OPERATOR_BLOB_KEY), permissions(operator.getRules()));
+    for (Role role : chart.all(Role.class)) {
+      if (!role.getMetadata().getName().equals("vfio-operator-blob-key")) {
+        assertFalse(
+            permissions(role.getRules()).stream()
+                .anyMatch(p -> "vfio-operator-blob-key".equals(p.resourceName())),
+            role.getMetadata().getName());
+      }
+    }
   }
 
   @Test
@@ -330,8 +354,14 @@ class RbacTest {
         "Role",
         "vfio-operator-agent-transport",
         agentAccount);
+    assertBinding(
+        chart.one(RoleBinding.class, "vfio-operator-blob-key").getRoleRef(),
+        chart.one(RoleBinding.class, "vfio-operator-blob-key").getSubjects(),
+        "Role",
+        "vfio-operator-blob-key",
+        operatorAccount);
     assertEquals(2, chart.all(ClusterRoleBinding.class).size());
-    assertEquals(3, chart.all(RoleBinding.class).size());
+    assertEquals(4, chart.all(RoleBinding.class).size());
   }
 
   private static void assertBinding(

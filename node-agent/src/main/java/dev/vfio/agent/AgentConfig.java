@@ -33,6 +33,11 @@ import java.util.UUID;
  *     VFIO_TRANSFER_IDLE_TIMEOUT})
  * @param healthPort port of /healthz, /readyz and /metrics; negative to serve none ({@code
  *     VFIO_HEALTH_PORT})
+ * @param blobKeyFile the operator's blob key, where the chart mounts its Secret ({@code
+ *     VFIO_BLOB_KEY_FILE})
+ * @param acceptUnauthenticatedBlobs whether a Load takes a blob without a seal on its CRCs alone
+ *     ({@code VFIO_ACCEPT_UNAUTHENTICATED_BLOBS}, false unless set to {@code true}): blobs of
+ *     format 1 and 2, saved before blobs were sealed
  * @param agentId this process, as it signs its task claims
  */
 public record AgentConfig(
@@ -50,6 +55,8 @@ public record AgentConfig(
     String advertisedHost,
     Duration transferIdleTimeout,
     int healthPort,
+    Path blobKeyFile,
+    boolean acceptUnauthenticatedBlobs,
     String agentId) {
 
   public static AgentConfig fromEnvironment(Map<String, String> env) {
@@ -81,6 +88,8 @@ public record AgentConfig(
         env.getOrDefault("POD_IP", "127.0.0.1"),
         Durations.parse(env.get("VFIO_TRANSFER_IDLE_TIMEOUT"), Duration.ofSeconds(30)),
         Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8081")),
+        Path.of(env.getOrDefault("VFIO_BLOB_KEY_FILE", "/var/run/vfio-operator/blob-key/blob.key")),
+        Boolean.parseBoolean(env.getOrDefault("VFIO_ACCEPT_UNAUTHENTICATED_BLOBS", "false")),
         node
             + "-"
             + ProcessHandle.current().pid()

@@ -1,5 +1,6 @@
 package dev.vfio.agent;
 
+import dev.vfio.agent.blobs.BlobKeySource;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.blobs.ClaimSpace;
 import dev.vfio.agent.health.AgentEndpoints;
@@ -104,6 +105,7 @@ public final class NodeAgent implements AutoCloseable {
         new PodDevices(
             pods::find, new TargetOptIn(pods::fromApiServer), backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
+    BlobKeySource blobKey = BlobKeySource.file(config.blobKeyFile());
     this.worker =
         new TaskWorker(
             client,
@@ -112,8 +114,16 @@ public final class NodeAgent implements AutoCloseable {
             Map.of(
                 TaskOperation.Save,
                     new SaveOperation(
-                        podDevices, backend, blobs, journal, config.nodeName(), kernelRelease),
-                TaskOperation.Load, new LoadOperation(podDevices, blobs, journal),
+                        podDevices,
+                        backend,
+                        blobs,
+                        blobKey,
+                        journal,
+                        config.nodeName(),
+                        kernelRelease),
+                TaskOperation.Load,
+                    new LoadOperation(
+                        podDevices, blobs, blobKey, config.acceptUnauthenticatedBlobs(), journal),
                 TaskOperation.Receive,
                     new ReceiveOperation(
                         podDevices,

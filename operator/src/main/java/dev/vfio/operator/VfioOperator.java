@@ -1,5 +1,6 @@
 package dev.vfio.operator;
 
+import dev.vfio.operator.blobkey.BlobKeySecret;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
 import dev.vfio.operator.metrics.OperatorMetrics;
@@ -74,6 +75,8 @@ public final class VfioOperator implements AutoCloseable {
     // idempotent.
     String[] secret = config.transportSecret().split("/", 2);
     new TransportCa(client, secret[0], secret[1]).ensure();
+    // Agents mount the blob key; a Save or Load before it exists fails BlobKeyMissing.
+    new BlobKeySecret(client, config.blobKeySecret()).ensure();
     operator.start();
     LOG.info("vfio-operator started");
   }

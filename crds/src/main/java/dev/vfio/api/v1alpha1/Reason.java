@@ -52,6 +52,8 @@ public enum Reason {
   STORAGE_ERROR("StorageError"),
   STORAGE_FULL("StorageFull"),
   BLOB_CORRUPT("BlobCorrupt"),
+  BLOB_UNAUTHENTICATED("BlobUnauthenticated"),
+  BLOB_KEY_MISSING("BlobKeyMissing"),
   TASK_LOST("TaskLost"),
   TARGET_POD_CHANGED("TargetPodChanged"),
   STATE_REJECTED("StateRejected"),

@@ -119,6 +119,12 @@ public class VfioNodeTaskSpec extends SchemaObject {
       message = VfioNodeTaskSpec.BLOB_DIRECTORY_SHAPE)
   private String blobDirectory;
 
+  @JsonPropertyDescription(
+      "For Save and Load: UID of the VfioSnapshot, or of the VfioMigration through storage, whose"
+          + " blobs these are. Every blob's tags bind it, so a blob of another snapshot, or of an"
+          + " earlier snapshot of the same name, is refused.")
+  private String blobSetUid;
+
   @JsonPropertyDescription("How to quiesce the pod.")
   private QuiesceMode quiesce;
 
@@ -228,6 +234,14 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   public void setBlobDirectory(String blobDirectory) {
     this.blobDirectory = blobDirectory;
+  }
+
+  public String getBlobSetUid() {
+    return blobSetUid;
+  }
+
+  public void setBlobSetUid(String blobSetUid) {
+    this.blobSetUid = blobSetUid;
   }
 
   public QuiesceMode getQuiesce() {

@@ -48,14 +48,28 @@ final class BlobDecoder implements AutoCloseable {
   private final ByteBuffer small =
       ByteBuffer.allocate(BlobFormat.TRAILER_BODY_BYTES + Integer.BYTES);
 
+  private final ByteBuffer tag = ByteBuffer.allocate(ChunkSeal.TAG_BYTES);
+
   private final BlobDigest digestKind;
+
+  /** Whether the chunks and the end record carry tags. */
+  private final boolean sealed;
+
+  /** Checks the tags; null when the blob is unsealed or its reader has no key for it. */
+  private final ChunkSeal seal;
+
+  /** The header as read, and the SHA-256 of the bytes it was read from, which tags cover. */
+  record Head(BlobHeader header, byte[] sha256) {}
 
   /**
    * @param heap whether chunks are read into heap buffers (from a stream, which fills an array
    *     without a copy) rather than direct ones; zstd always reads direct ones
+   * @param seal checks the tags of a sealed blob; null to refuse a sealed blob (no key for it)
    */
-  BlobDecoder(BlobHeader header, boolean heap) {
+  BlobDecoder(BlobHeader header, boolean heap, ChunkSeal seal) {
     this.digestKind = header.digest();
+    this.sealed = header.seal().sealed();
+    this.seal = seal;
     boolean onHeap = heap && header.compression() == BlobCompression.NONE;
     for (int i = 0; i < SLOTS; i++) {
       slots[i] = new Slot(header.compression(), onHeap);
@@ -67,7 +81,7 @@ final class BlobDecoder implements AutoCloseable {
    * Reads and checks the magic, the version, the header length bound, the header CRC and the
    * header; leaves {@code in} at the first chunk.
    */
-  static BlobHeader readHeader(BlobInput in) throws IOException {
+  static Head readHeader(BlobInput in) throws IOException {
     ByteBuffer prefix = ByteBuffer.allocate(BlobFormat.PREFIX_BYTES);
     in.readFully(prefix, "the magic, version and header length");
     byte[] magic = new byte[BlobFormat.MAGIC.length];
@@ -98,6 +112,8 @@ final class BlobDecoder implements AutoCloseable {
     if (crc.getInt() != BlobFormat.crc32c(head.rewind())) {
       throw in.refusal("header CRC mismatch");
     }
+    MessageDigest headHash = BlobFormat.sha256();
+    headHash.update(head.duplicate());
     BlobHeader header = parseHeader(in, head.position(BlobFormat.PREFIX_BYTES));
     if (header == null) {
       throw in.refusal("header is JSON null, not a blob header");
@@ -112,7 +128,11 @@ final class BlobDecoder implements AutoCloseable {
     if (header.digest() == null) {
       throw in.refusal("header names no digest, which format version " + version + " requires");
     }
-    return header;
+    if (version < BlobHeader.SEALED_SINCE_VERSION && header.seal().sealed()) {
+      throw in.refusal(
+          "header of format version " + version + " names a seal, which it cannot have");
+    }
+    return new Head(header, headHash.digest());
   }
 
   /**
@@ -144,6 +164,11 @@ final class BlobDecoder implements AutoCloseable {
    * @param path the blob file, or null for a stream; goes into the summary
    */
   BlobSummary readState(BlobInput in, ChunkSink sink, Path path) throws IOException {
+    if (sealed && seal == null) {
+      throw in.unauthenticated(
+          "the blob is sealed, and this reader has no key for it: only a node agent"
+              + " holding the operator's blob key reads it");
+    }
     StateDigest digest = StateDigest.of(digestKind);
     long stateBytes = 0;
     long chunk = 0;
@@ -171,6 +196,9 @@ final class BlobDecoder implements AutoCloseable {
         small.clear().limit(Integer.BYTES);
         in.readFully(small, "the CRC of chunk " + chunk);
         int expectedCrc = small.getInt();
+        if (sealed) {
+          in.readFully(tag.clear(), "the tag of chunk " + chunk);
+        }
         // The chunk this slot held last may still be hashed from its buffers: fold it first,
         // which keeps the folds in chunk order.
         Slot slot = slots[(int) (chunk % SLOTS)];
@@ -179,6 +207,15 @@ final class BlobDecoder implements AutoCloseable {
         in.readFully(stored, "chunk " + chunk);
         if (BlobFormat.crc32c(stored) != expectedCrc) {
           throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
+        }
+        // Before a byte of it is decompressed: zstd is not fed what a stranger wrote.
+        if (sealed && !seal.chunkVerifies(chunk, stored, tag)) {
+          throw in.unauthenticated(
+              "chunk "
+                  + chunk
+                  + " at byte "
+                  + position
+                  + " fails its tag: changed, moved, or from another blob, snapshot or device");
         }
         ByteBuffer state;
         try {
@@ -219,6 +256,15 @@ final class BlobDecoder implements AutoCloseable {
     long declaredBytes = body.getLong();
     byte[] declaredSha = new byte[32];
     body.get(declaredSha);
+    if (sealed) {
+      in.readFully(tag.clear(), "the tag of the end record");
+      if (!seal.endVerifies(chunk, declaredBytes, declaredSha, tag)) {
+        throw in.unauthenticated(
+            "the end record at byte "
+                + trailer
+                + " fails its tag: the blob was cut short or its trailer changed");
+      }
+    }
     if (declaredBytes != stateBytes) {
       throw in.refusal(
           "state length mismatch: the trailer says "

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HexFormat;
@@ -39,8 +40,11 @@ final class BlobEncoder implements AutoCloseable {
   /** A chunk buffer with the codec that encodes it; slots are made as they are first needed. */
   private record Slot(ByteBuffer state, ChunkCodec codec) {}
 
-  /** A chunk ready to emit: its stored bytes, their CRC and what the digest folds for it. */
-  private record Encoded(ByteBuffer stored, int crc, byte[] chunkHash) {}
+  /**
+   * A chunk ready to emit: its stored bytes, their CRC, what the digest folds for it, and its tag
+   * (null when unsealed).
+   */
+  private record Encoded(ByteBuffer stored, int crc, byte[] chunkHash, byte[] tag) {}
 
   /** A chunk in the background, and when it has been written out. */
   private record Running(Slot slot, CompletableFuture<Void> emitted) {}
@@ -50,13 +54,20 @@ final class BlobEncoder implements AutoCloseable {
   private final StateDigest digest;
   private final BlobDigest digestKind;
 
+  /** The blob's seal and key, or null for an unsealed blob. */
+  private final BlobKey.Sealing sealing;
+
+  /** Tags the chunks once the header is written, whose hash every tag covers. */
+  private ChunkSeal seal;
+
   /** Heap buffers let a stream take a plain chunk without a copy; a file takes direct ones. */
   private final boolean heap;
 
   /** Whether chunks are encoded on the caller's thread: when there is nothing but a CRC to do. */
   private final boolean inline;
 
-  private final ByteBuffer frame = ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES);
+  private final ByteBuffer frame =
+      ByteBuffer.allocate(BlobFormat.CHUNK_FRAME_BYTES + ChunkSeal.TAG_BYTES);
   private final Deque<Slot> free = new ArrayDeque<>();
   private final Deque<Running> running = new ArrayDeque<>();
   private int slots;
@@ -67,6 +78,7 @@ final class BlobEncoder implements AutoCloseable {
   private Slot filling;
   private long stateBytes;
   private long storedBytes;
+  private long chunks;
 
   /** Set once a step failed: the blob is abandoned, and every later step is refused. */
   private boolean failed;
@@ -74,11 +86,18 @@ final class BlobEncoder implements AutoCloseable {
   /**
    * @param heap whether chunk buffers are on the heap (for a stream) rather than direct (for a file
    *     channel); zstd always works on direct ones
+   * @param sealing the blob's seal and key ({@link BlobKey#newSeal}); null for an unsealed blob
    */
-  BlobEncoder(Output out, BlobCompression compression, BlobDigest digest, boolean heap) {
+  BlobEncoder(
+      Output out,
+      BlobCompression compression,
+      BlobDigest digest,
+      boolean heap,
+      BlobKey.Sealing sealing) {
     this.out = out;
     this.compression = compression;
     this.digestKind = digest;
+    this.sealing = sealing;
     this.digest = StateDigest.of(digest);
     if (!this.digest.parallel()) {
       throw new IllegalArgumentException(
@@ -88,7 +107,8 @@ final class BlobEncoder implements AutoCloseable {
     }
     this.heap = heap && compression == BlobCompression.NONE;
     // A CRC alone runs at tens of GiB/s: handing the chunk to another core would cost more.
-    this.inline = digest == BlobDigest.NONE && compression == BlobCompression.NONE;
+    this.inline =
+        digest == BlobDigest.NONE && compression == BlobCompression.NONE && sealing == null;
   }
 
   /** Refuses a header this agent would write but no reader of this version could read. */
@@ -114,7 +134,10 @@ final class BlobEncoder implements AutoCloseable {
   private void emitHeader(BlobHeader header) throws IOException {
     byte[] json =
         BlobFormat.JSON
-            .writeValueAsString(header.withDigest(digestKind))
+            .writeValueAsString(
+                header
+                    .withDigest(digestKind)
+                    .withSeal(sealing == null ? BlobSeal.NONE : sealing.seal()))
             .getBytes(StandardCharsets.UTF_8);
     if (json.length > BlobFormat.MAX_HEADER_BYTES) {
       throw new IllegalArgumentException(
@@ -129,6 +152,11 @@ final class BlobEncoder implements AutoCloseable {
         .putShort((short) BlobHeader.FORMAT_VERSION)
         .putInt(json.length)
         .put(json);
+    if (sealing != null) {
+      MessageDigest headHash = BlobFormat.sha256();
+      headHash.update(head.duplicate().flip());
+      seal = new ChunkSeal(sealing.blobKey(), headHash.digest());
+    }
     head.putInt(BlobFormat.crc32c(head.duplicate().flip()));
     emit(head.flip());
   }
@@ -204,9 +232,13 @@ final class BlobEncoder implements AutoCloseable {
       retireOldest();
     }
     byte[] stateDigest = digest.digest();
-    ByteBuffer end = ByteBuffer.allocate(BlobFormat.END_BYTES);
+    ByteBuffer end =
+        ByteBuffer.allocate(BlobFormat.END_BYTES + (seal == null ? 0 : ChunkSeal.TAG_BYTES));
     end.putInt(BlobFormat.END_MARKER).putLong(stateBytes).put(stateDigest);
     end.putInt(BlobFormat.crc32c(end.duplicate().flip().position(Integer.BYTES)));
+    if (seal != null) {
+      end.put(seal.endTag(chunks, stateBytes, stateDigest));
+    }
     emit(end.flip());
     String hex = digestKind == BlobDigest.NONE ? null : HexFormat.of().formatHex(stateDigest);
     return new BlobSummary(path, stateBytes, storedBytes, hex);
@@ -275,13 +307,14 @@ final class BlobEncoder implements AutoCloseable {
     filling = null;
     ByteBuffer chunk = full.state().flip();
     stateBytes += chunk.remaining();
+    long index = chunks++;
     if (running.size() >= IN_FLIGHT) {
       retireOldest();
     }
     CompletableFuture<Encoded> encoded =
         inline
-            ? CompletableFuture.completedFuture(encode(full))
-            : CompletableFuture.supplyAsync(() -> encode(full), ChunkHashing.THREADS);
+            ? CompletableFuture.completedFuture(encode(full, index))
+            : CompletableFuture.supplyAsync(() -> encode(full, index), ChunkHashing.THREADS);
     CompletableFuture<Void> emitted =
         encoded
             .thenCombine(lastEmitted, (done, previous) -> done)
@@ -290,11 +323,12 @@ final class BlobEncoder implements AutoCloseable {
     running.add(new Running(full, emitted));
   }
 
-  private Encoded encode(Slot slot) {
+  private Encoded encode(Slot slot, long index) {
     ByteBuffer state = slot.state();
     byte[] chunkHash = digest.hashChunk(state);
     ByteBuffer stored = slot.codec().encode(state);
-    return new Encoded(stored, BlobFormat.crc32c(stored), chunkHash);
+    byte[] tag = seal == null ? null : seal.chunkTag(index, stored);
+    return new Encoded(stored, BlobFormat.crc32c(stored), chunkHash, tag);
   }
 
   /** Waits until the oldest chunk in the background is written out, and frees its buffer. */
@@ -311,7 +345,11 @@ final class BlobEncoder implements AutoCloseable {
   /** Runs in the background, after the previous chunk's; folds the digests in chunk order. */
   private void emitChunk(Encoded encoded) {
     digest.fold(encoded.chunkHash());
-    frame.clear().putInt(encoded.stored().remaining()).putInt(encoded.crc()).flip();
+    frame.clear().putInt(encoded.stored().remaining()).putInt(encoded.crc());
+    if (encoded.tag() != null) {
+      frame.put(encoded.tag());
+    }
+    frame.flip();
     try {
       emit(frame);
       emit(encoded.stored());

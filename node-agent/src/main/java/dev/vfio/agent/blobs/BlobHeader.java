@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param compression how the chunks are stored
  * @param digest what the trailer's digest is; {@link BlobDigest#SHA256} for format version 1, whose
  *     headers do not name it; null in a header not yet written, whose writer picks it
+ * @param seal how the chunks are authenticated ({@link BlobSeal}); {@link BlobSeal#NONE} for a
+ *     header of format version 1 or 2, which has none, and for a header not yet written, whose
+ *     writer seals it or not
  */
 public record BlobHeader(
     int formatVersion,
@@ -36,10 +39,14 @@ public record BlobHeader(
     String snapshot,
     String createdAt,
     BlobCompression compression,
-    BlobDigest digest) {
+    BlobDigest digest,
+    BlobSeal seal) {
 
   /** The format version this agent writes. */
-  public static final int FORMAT_VERSION = 2;
+  public static final int FORMAT_VERSION = 3;
+
+  /** The first format version whose header can name a seal and whose chunks can carry tags. */
+  public static final int SEALED_SINCE_VERSION = 3;
 
   /** The oldest format version this agent reads. */
   public static final int OLDEST_READABLE_VERSION = 1;
@@ -48,6 +55,9 @@ public record BlobHeader(
   public BlobHeader {
     if (formatVersion == 1 && digest == null) {
       digest = BlobDigest.SHA256;
+    }
+    if (seal == null) {
+      seal = BlobSeal.NONE;
     }
     Objects.requireNonNull(device, "device");
     migrationFlags = List.copyOf(migrationFlags);
@@ -89,6 +99,35 @@ public record BlobHeader(
         snapshot,
         createdAt,
         compression,
+        null,
+        null);
+  }
+
+  /** A header whose digest is {@code digest} and whose writer seals it or not. */
+  public BlobHeader(
+      int formatVersion,
+      DeviceIdentity device,
+      List<String> migrationFlags,
+      String kernelRelease,
+      String node,
+      String namespace,
+      String pod,
+      String snapshot,
+      String createdAt,
+      BlobCompression compression,
+      BlobDigest digest) {
+    this(
+        formatVersion,
+        device,
+        migrationFlags,
+        kernelRelease,
+        node,
+        namespace,
+        pod,
+        snapshot,
+        createdAt,
+        compression,
+        digest,
         null);
   }
 
@@ -105,6 +144,24 @@ public record BlobHeader(
         snapshot,
         createdAt,
         compression,
-        digest);
+        digest,
+        seal);
+  }
+
+  /** This header with {@code seal}: what its writer puts in before it writes it. */
+  BlobHeader withSeal(BlobSeal seal) {
+    return new BlobHeader(
+        formatVersion,
+        device,
+        migrationFlags,
+        kernelRelease,
+        node,
+        namespace,
+        pod,
+        snapshot,
+        createdAt,
+        compression,
+        digest,
+        seal);
   }
 }

@@ -90,6 +90,13 @@ final class BlobInput {
         : new BlobIntegrityException(name, problem, cause);
   }
 
+  /** A refusal that says the blob is not proven to come from a holder of the blob key. */
+  BlobUnauthenticatedException unauthenticated(String problem) {
+    return file != null
+        ? new BlobUnauthenticatedException(file, problem)
+        : new BlobUnauthenticatedException(name, problem);
+  }
+
   /** The blob as refusals name it. */
   String name() {
     return name;

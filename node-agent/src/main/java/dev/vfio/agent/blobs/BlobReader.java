@@ -9,24 +9,29 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Reads one blob, checking it as it goes. {@link #open} checks the magic, version and header;
- * {@link #verify} checks everything else without delivering a byte; {@link #copyTo} delivers the
- * state chunk by chunk, each chunk checked before delivery. Only a full pass can check the digest,
- * so a loader calls {@link #verify} before {@link #copyTo}: a damaged blob is then refused before
- * its first byte reaches a device. Memory is a few chunks whatever the state size. Not thread-safe.
+ * {@link #authenticate} supplies the key a sealed blob's tags are checked with; {@link #verify}
+ * checks everything else without delivering a byte; {@link #copyTo} delivers the state chunk by
+ * chunk, each chunk checked before delivery. Only a full pass can check the digest, so a loader
+ * calls {@link #verify} before {@link #copyTo}: a damaged blob is then refused before its first
+ * byte reaches a device. Memory is a few chunks whatever the state size. Not thread-safe.
  */
 public final class BlobReader implements AutoCloseable {
   private final Path path;
   private final FileChannel channel;
   private final BlobHeader header;
+  private final byte[] headerHash;
   private final long chunksOffset;
-  private final BlobDecoder decoder;
+  private ChunkSeal seal;
 
-  private BlobReader(Path path, FileChannel channel, BlobHeader header, long chunksOffset) {
+  /** Made by the first pass, once the tags' key is known. */
+  private BlobDecoder decoder;
+
+  private BlobReader(Path path, FileChannel channel, BlobDecoder.Head head, long chunksOffset) {
     this.path = path;
     this.channel = channel;
-    this.header = header;
+    this.header = head.header();
+    this.headerHash = head.sha256();
     this.chunksOffset = chunksOffset;
-    this.decoder = new BlobDecoder(header, false);
   }
 
   /**
@@ -39,8 +44,8 @@ public final class BlobReader implements AutoCloseable {
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
     try {
       BlobInput in = BlobInput.ofFile(path, channel, 0);
-      BlobHeader header = BlobDecoder.readHeader(in);
-      return new BlobReader(path, channel, header, in.position());
+      BlobDecoder.Head head = BlobDecoder.readHeader(in);
+      return new BlobReader(path, channel, head, in.position());
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -66,6 +71,40 @@ public final class BlobReader implements AutoCloseable {
     BlobDecoder.requireCompatible(path.toString(), header, target);
   }
 
+  /** Whether the blob carries tags, which only a reader {@link #authenticate}d can check. */
+  public boolean sealed() {
+    return header.seal().sealed();
+  }
+
+  /**
+   * Makes the passes that follow check every tag against {@code key}, for the blob of {@code
+   * identity}; call it before {@link #verify}.
+   *
+   * @throws BlobUnauthenticatedException if the blob carries no seal, or one of another key
+   */
+  public void authenticate(BlobKey key, BlobIdentity identity) throws BlobUnauthenticatedException {
+    if (decoder != null) {
+      throw new IllegalStateException("authenticate " + path + " before reading it");
+    }
+    BlobSeal blobSeal = header.seal();
+    if (!blobSeal.sealed()) {
+      throw new BlobUnauthenticatedException(
+          path,
+          "the blob carries no seal (format version "
+              + header.formatVersion()
+              + "), so nothing proves it was not written or changed by whoever can write the volume");
+    }
+    if (!blobSeal.keyId().equals(key.id())) {
+      throw new BlobUnauthenticatedException(
+          path,
+          "the blob is sealed with blob key "
+              + blobSeal.keyId()
+              + ", and this agent holds key "
+              + key.id());
+    }
+    seal = new ChunkSeal(key.blobKey(identity, blobSeal.saltBytes()), headerHash);
+  }
+
   /**
    * Reads the whole blob and checks every chunk CRC, that every chunk decompresses, the trailer
    * CRC, the state length and the digest, and that nothing follows the trailer.
@@ -89,11 +128,16 @@ public final class BlobReader implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    decoder.close();
+    if (decoder != null) {
+      decoder.close();
+    }
     channel.close();
   }
 
   private BlobSummary scan(ChunkSink sink) throws IOException {
+    if (decoder == null) {
+      decoder = new BlobDecoder(header, false, seal);
+    }
     BlobInput in = BlobInput.ofFile(path, channel, chunksOffset);
     BlobSummary summary = decoder.readState(in, sink, path);
     // Only a file knows where it ends; a stream's reader must stop at the trailer instead.

@@ -101,7 +101,27 @@ public final class BlobStore {
   public BlobWriter createBlob(
       String claim, String namespace, String snapshot, String device, BlobHeader header)
       throws IOException {
-    return BlobWriter.create(blobPath(claim, namespace, snapshot, device), header, opener);
+    return BlobWriter.create(blobPath(claim, namespace, snapshot, device), header, null, opener);
+  }
+
+  /**
+   * {@link #createBlob(String, String, String, String, BlobHeader)} sealed with {@code key} as the
+   * blob of {@code device} in the snapshot (or migration) whose UID is {@code setUid}.
+   */
+  public BlobWriter createSealedBlob(
+      String claim,
+      String namespace,
+      String snapshot,
+      String device,
+      BlobHeader header,
+      BlobKey key,
+      String setUid)
+      throws IOException {
+    return BlobWriter.create(
+        blobPath(claim, namespace, snapshot, device),
+        header,
+        key.newSeal(new BlobIdentity(setUid, device)),
+        opener);
   }
 
   /**

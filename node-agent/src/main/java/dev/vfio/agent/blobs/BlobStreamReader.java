@@ -43,7 +43,7 @@ public final class BlobStreamReader {
    */
   public static BlobStreamReader open(InputStream in, String source) throws IOException {
     BlobInput input = BlobInput.ofStream(source, in);
-    return new BlobStreamReader(input, BlobDecoder.readHeader(input));
+    return new BlobStreamReader(input, BlobDecoder.readHeader(input).header());
   }
 
   /** The blob's header, as checked by {@link #open}. */
@@ -75,7 +75,8 @@ public final class BlobStreamReader {
       throw new IllegalStateException("blob " + in.name() + " was already read");
     }
     consumed = true;
-    try (BlobDecoder decoder = new BlobDecoder(header, true)) {
+    // Mutual TLS authenticates a stream; a sealed one is refused, there is no key for it here.
+    try (BlobDecoder decoder = new BlobDecoder(header, true, null)) {
       return decoder.readState(in, sink, null);
     }
   }

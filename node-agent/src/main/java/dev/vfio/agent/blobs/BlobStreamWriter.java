@@ -65,7 +65,8 @@ public final class BlobStreamWriter implements BlobOutput {
             },
             compression,
             BlobDigest.NONE,
-            true);
+            true,
+            null);
   }
 
   /**

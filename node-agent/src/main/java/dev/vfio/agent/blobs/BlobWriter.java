@@ -88,7 +88,12 @@ public final class BlobWriter implements BlobOutput {
   /** The early writeback in flight, if any; at most one per blob. */
   private Future<?> writeback;
 
-  private BlobWriter(Path target, Path temporary, FileChannel channel, BlobHeader header) {
+  private BlobWriter(
+      Path target,
+      Path temporary,
+      FileChannel channel,
+      BlobHeader header,
+      BlobKey.Sealing sealing) {
     this.target = target;
     this.temporary = temporary;
     this.channel = channel;
@@ -103,7 +108,8 @@ public final class BlobWriter implements BlobOutput {
             },
             header.compression(),
             header.digest() != null ? header.digest() : DEFAULT_DIGEST,
-            false);
+            false,
+            sealing);
   }
 
   /**
@@ -115,10 +121,25 @@ public final class BlobWriter implements BlobOutput {
    *     names the digest of version 1
    */
   public static BlobWriter create(Path target, BlobHeader header) throws IOException {
-    return create(target, header, BlobWriter::openOwnerOnly);
+    return create(target, header, null, BlobWriter::openOwnerOnly);
+  }
+
+  /**
+   * {@link #create(Path, BlobHeader)} for a blob sealed with {@code key} as the blob of {@code
+   * identity}: every chunk and the end record carry a tag that only a holder of the key can make.
+   */
+  public static BlobWriter create(
+      Path target, BlobHeader header, BlobKey key, BlobIdentity identity) throws IOException {
+    return create(target, header, key.newSeal(identity), BlobWriter::openOwnerOnly);
   }
 
   static BlobWriter create(Path target, BlobHeader header, TemporaryFileOpener opener)
+      throws IOException {
+    return create(target, header, null, opener);
+  }
+
+  static BlobWriter create(
+      Path target, BlobHeader header, BlobKey.Sealing sealing, TemporaryFileOpener opener)
       throws IOException {
     BlobEncoder.requireCurrentVersion(header);
     if (header.digest() == BlobDigest.SHA256) {
@@ -129,7 +150,7 @@ public final class BlobWriter implements BlobOutput {
     createDirectories(absolute.getParent());
     Path temporary = absolute.resolveSibling(temporaryName(absolute.getFileName().toString()));
     FileChannel channel = opener.open(temporary);
-    BlobWriter writer = new BlobWriter(absolute, temporary, channel, header);
+    BlobWriter writer = new BlobWriter(absolute, temporary, channel, header, sealing);
     try {
       writer.encoder.writeHeader(header);
       return writer;

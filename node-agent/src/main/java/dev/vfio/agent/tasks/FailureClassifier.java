@@ -1,6 +1,7 @@
 package dev.vfio.agent.tasks;
 
 import dev.vfio.agent.blobs.BlobIntegrityException;
+import dev.vfio.agent.blobs.BlobUnauthenticatedException;
 import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.blobs.UnknownStorageClaimException;
 import dev.vfio.agent.vfio.StateRejectedException;
@@ -83,6 +84,12 @@ enum FailureClassifier {
               "the storage claim is full: "
                   + message
                   + ": free space on the claim or use a larger one",
+              e);
+        }
+        if (this == LOAD && e instanceof BlobUnauthenticatedException) {
+          yield new TaskFailure(
+              Reason.BLOB_UNAUTHENTICATED,
+              "the blob is not proven to be the operator's: " + message,
               e);
         }
         if (this == LOAD && e instanceof BlobIntegrityException) {

@@ -4,6 +4,8 @@ import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.blobs.BlobCompression;
 import dev.vfio.agent.blobs.BlobDigest;
 import dev.vfio.agent.blobs.BlobHeader;
+import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobKeySource;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
@@ -23,14 +25,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code Save}: the device state of a pod's devices into verified blobs, the devices running again
- * afterwards. Before the first device leaves RUNNING the task is journaled; on every failure the
- * temporary blobs are removed, the devices recovered to RUNNING and the pod thawed.
+ * {@code Save}: the device state of a pod's devices into verified blobs, each sealed with the
+ * operator's blob key for its snapshot and device, the devices running again afterwards. Before the
+ * first device leaves RUNNING the task is journaled; on every failure the temporary blobs are
+ * removed, the devices recovered to RUNNING and the pod thawed.
  */
 public final class SaveOperation implements NodeOperation {
   private final PodDevices podDevices;
   private final NodeBackend backend;
   private final BlobStore blobs;
+  private final BlobKeySource keys;
   private final DeviceJournal journal;
   private final String nodeName;
   private final String kernelRelease;
@@ -39,12 +43,14 @@ public final class SaveOperation implements NodeOperation {
       PodDevices podDevices,
       NodeBackend backend,
       BlobStore blobs,
+      BlobKeySource keys,
       DeviceJournal journal,
       String nodeName,
       String kernelRelease) {
     this.podDevices = podDevices;
     this.backend = backend;
     this.blobs = blobs;
+    this.keys = keys;
     this.journal = journal;
     this.nodeName = nodeName;
     this.kernelRelease = kernelRelease;
@@ -55,8 +61,10 @@ public final class SaveOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
     BlobDirectory directory = BlobDirectory.of(task);
+    String setUid = BlobSets.uid(spec);
+    BlobKey key = BlobSets.key(keys);
     PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
-    List<DeviceSave> saves = open(context, pod, directory);
+    List<DeviceSave> saves = open(context, pod, directory, key, setUid);
     refuseStopped(saves);
     JournalEntry entry =
         new JournalEntry(
@@ -119,7 +127,8 @@ public final class SaveOperation implements NodeOperation {
     }
   }
 
-  private List<DeviceSave> open(TaskContext context, PodRef pod, BlobDirectory directory)
+  private List<DeviceSave> open(
+      TaskContext context, PodRef pod, BlobDirectory directory, BlobKey key, String setUid)
       throws TaskFailure {
     VfioNodeTaskSpec spec = context.task().getSpec();
     return podDevices.open(
@@ -149,12 +158,14 @@ public final class SaveOperation implements NodeOperation {
               inventory,
               device,
               machine,
-              blobs.createBlob(
+              blobs.createSealedBlob(
                   spec.getStorageClaim(),
                   directory.namespace(),
                   directory.snapshot(),
                   device.address(),
-                  header),
+                  header,
+                  key,
+                  setUid),
               context);
         });
   }

@@ -176,7 +176,7 @@ class BlobCorruptionTest {
   void unknownFormatVersionIsRefusedOnOpen() throws Exception {
     writeBlob(blob, BlobCompression.NONE, state(1000));
     byte[] bytes = Files.readAllBytes(blob);
-    ByteBuffer.wrap(bytes).putShort(BlobFormat.MAGIC.length, (short) 3);
+    ByteBuffer.wrap(bytes).putShort(BlobFormat.MAGIC.length, (short) 4);
     Files.write(blob, bytes);
 
     BlobIntegrityException refused =
@@ -184,8 +184,8 @@ class BlobCorruptionTest {
     assertEquals(
         "blob "
             + blob
-            + ": unsupported blob format version 3; this agent reads "
-            + "versions 1 to 2",
+            + ": unsupported blob format version 4; this agent reads "
+            + "versions 1 to 3",
         refused.getMessage());
   }
 

@@ -300,7 +300,7 @@ class BlobStreamTest {
   @Test
   void unknownFormatVersionIsRefusedOnOpen() throws Exception {
     byte[] blob = streamBlob(BlobCompression.NONE, state(1000));
-    ByteBuffer.wrap(blob).putShort(BlobFormat.MAGIC.length, (short) 3);
+    ByteBuffer.wrap(blob).putShort(BlobFormat.MAGIC.length, (short) 4);
 
     BlobIntegrityException refused =
         assertThrows(
@@ -309,8 +309,8 @@ class BlobStreamTest {
     assertEquals(
         "blob "
             + SOURCE
-            + ": unsupported blob format version 3; this agent reads "
-            + "versions 1 to 2",
+            + ": unsupported blob format version 4; this agent reads "
+            + "versions 1 to 3",
         refused.getMessage());
   }
 

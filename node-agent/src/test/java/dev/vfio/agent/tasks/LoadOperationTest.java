@@ -8,6 +8,10 @@ import static dev.vfio.agent.vfio.MigrationState.STOP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.blobs.BlobIdentity;
+import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobReader;
+import dev.vfio.agent.blobs.BlobWriter;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDeviceSpec;
 import dev.vfio.agent.sim.SimulatedFaults;
@@ -19,9 +23,12 @@ import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -124,6 +131,131 @@ class LoadOperationTest {
     assertEquals(Reason.BLOB_CORRUPT, failure.reason());
     assertTrue(failure.getMessage().contains("no device was touched"), failure.getMessage());
     assertEquals(before, node.epoch(TARGET_A), "the first target never left RUNNING either");
+    assertRolledBack();
+  }
+
+  @Test
+  void aBlobChangedWithItsCrcRecomputedFailsBlobUnauthenticatedBeforeAnyDeviceIsTouched()
+      throws Exception {
+    Path blob = node.blob("snap", SOURCE_B);
+    byte[] bytes = Files.readAllBytes(blob);
+    int headerBytes = ByteBuffer.wrap(bytes).getInt(10);
+    // The first chunk's frame: length, CRC, tag, then its bytes; one byte changed, CRC made right.
+    int frame = 14 + headerBytes + 4;
+    int length = ByteBuffer.wrap(bytes).getInt(frame);
+    int data = frame + 8 + 16;
+    bytes[data + length / 2] ^= 0x40;
+    CRC32C crc = new CRC32C();
+    crc.update(bytes, data, length);
+    ByteBuffer.wrap(bytes).putInt(frame + 4, (int) crc.getValue());
+    Files.write(blob, bytes);
+    long before = node.epoch(TARGET_A);
+
+    TaskFailure failure = failure(node.load(), load());
+
+    assertEquals(Reason.BLOB_UNAUTHENTICATED, failure.reason());
+    assertTrue(failure.getMessage().contains("chunk 0"), failure.getMessage());
+    assertTrue(failure.getMessage().contains("no device was touched"), failure.getMessage());
+    assertEquals(before, node.epoch(TARGET_A), "the first target never left RUNNING either");
+    assertRolledBack();
+  }
+
+  @Test
+  void theBlobsOfTwoDevicesSwappedFailBlobUnauthenticated() throws Exception {
+    Path a = node.blob("snap", SOURCE_A);
+    Path b = node.blob("snap", SOURCE_B);
+    Path aside = a.resolveSibling("aside");
+    Files.move(a, aside);
+    Files.move(b, a);
+    Files.move(aside, b);
+
+    TaskFailure failure = failure(node.load(), load());
+
+    assertEquals(Reason.BLOB_UNAUTHENTICATED, failure.reason());
+    assertTrue(failure.getMessage().contains(SOURCE_A), failure.getMessage());
+    assertRolledBack();
+  }
+
+  @Test
+  void theBlobsOfAnEarlierSnapshotOfTheSameNameFailBlobUnauthenticated() throws Exception {
+    RecordedTask task =
+        node.task(
+            TaskOperation.Load,
+            target,
+            spec -> {
+              spec.setDevices(List.of(TARGET_A, TARGET_B));
+              spec.setDeviceMap(List.of(pair(SOURCE_A, TARGET_A), pair(SOURCE_B, TARGET_B)));
+              spec.setStorageClaim(TaskFixture.CLAIM);
+              spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
+              spec.setBlobSetUid("uid-of-the-snapshot-made-again-under-this-name");
+            });
+
+    TaskFailure failure = failure(node.load(), task);
+
+    assertEquals(Reason.BLOB_UNAUTHENTICATED, failure.reason());
+    assertRolledBack();
+  }
+
+  @Test
+  void anAgentWithAnotherKeyFailsBlobUnauthenticatedNamingBothKeys() throws Exception {
+    BlobKey other =
+        BlobKey.of(
+            new byte[] {
+              1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+              17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32
+            });
+
+    TaskFailure failure = failure(node.load(other), load());
+
+    assertEquals(Reason.BLOB_UNAUTHENTICATED, failure.reason());
+    assertTrue(failure.getMessage().contains(TaskFixture.KEY.id()), failure.getMessage());
+    assertTrue(failure.getMessage().contains(other.id()), failure.getMessage());
+    assertRolledBack();
+  }
+
+  @Test
+  void aBlobWithoutASealIsRefusedUnlessTheAgentAcceptsThem() throws Exception {
+    for (String source : List.of(SOURCE_A, SOURCE_B)) {
+      Path blob = node.blob("snap", source);
+      Path unsealed = blob.resolveSibling("unsealed");
+      try (BlobReader sealed = BlobReader.open(blob);
+          BlobWriter writer = BlobWriter.create(unsealed, sealed.header())) {
+        sealed.authenticate(
+            TaskFixture.KEY,
+            new BlobIdentity(TaskFixture.setUidOf(TaskFixture.NAMESPACE + "/snap"), source));
+        sealed.copyTo(writer);
+        writer.commit();
+      }
+      Files.move(unsealed, blob, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    TaskFailure failure = failure(node.load(), load());
+    assertEquals(Reason.BLOB_UNAUTHENTICATED, failure.reason());
+    assertTrue(failure.getMessage().contains("carries no seal"), failure.getMessage());
+    assertRolledBack();
+
+    RecordedTask accepted = load();
+    node.loadAcceptingUnauthenticated().run(accepted.context);
+    assertEquals(TaskPhase.Succeeded, accepted.last().getPhase());
+    assertEquals(savedA, node.device(TARGET_A).content());
+  }
+
+  @Test
+  void aLoadWithoutTheBlobKeyFailsBlobKeyMissing() throws Exception {
+    LoadOperation keyless =
+        new LoadOperation(
+            node.podDevices,
+            node.blobs,
+            () -> {
+              throw new java.nio.file.NoSuchFileException(
+                  "/var/run/vfio-operator/blob-key/blob.key");
+            },
+            false,
+            node.journal);
+
+    TaskFailure failure = failure(keyless, load());
+
+    assertEquals(Reason.BLOB_KEY_MISSING, failure.reason());
     assertRolledBack();
   }
 

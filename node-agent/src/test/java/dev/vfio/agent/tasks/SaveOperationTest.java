@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.blobs.BlobIdentity;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.FullClaims;
 import dev.vfio.agent.pods.PodRef;
@@ -93,6 +94,10 @@ class SaveOperationTest {
     assertEquals(List.of(GPU, NIC), results.stream().map(DeviceResult::getAddress).toList());
     for (DeviceResult result : results) {
       try (BlobReader blob = BlobReader.open(node.blob("snap", result.getAddress()))) {
+        blob.authenticate(
+            TaskFixture.KEY,
+            new BlobIdentity(
+                TaskFixture.setUidOf(TaskFixture.NAMESPACE + "/snap"), result.getAddress()));
         assertEquals(result.getBytes(), blob.verify().stateBytes());
       }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.vfio.agent.NodeBackend;
+import dev.vfio.agent.blobs.BlobKey;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.freeze.Quiescer;
 import dev.vfio.agent.journal.DeviceJournal;
@@ -29,6 +30,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,6 +52,9 @@ import java.util.stream.Stream;
  * context.
  */
 final class TaskFixture implements AutoCloseable {
+  /** The operator's blob key on this node. */
+  static final BlobKey KEY = BlobKey.of(new byte[32]);
+
   static final String NODE = "node-a";
   static final String NAMESPACE = "default";
   static final String CLAIM = "claim-a";
@@ -118,11 +123,26 @@ final class TaskFixture implements AutoCloseable {
   }
 
   SaveOperation save() {
-    return new SaveOperation(podDevices, backend, blobs, journal, NODE, "6.1.0-test");
+    return new SaveOperation(podDevices, backend, blobs, () -> KEY, journal, NODE, "6.1.0-test");
   }
 
   LoadOperation load() {
-    return new LoadOperation(podDevices, blobs, journal);
+    return new LoadOperation(podDevices, blobs, () -> KEY, false, journal);
+  }
+
+  /** A Load that takes blobs without a seal, as an agent told to accept them does. */
+  LoadOperation loadAcceptingUnauthenticated() {
+    return new LoadOperation(podDevices, blobs, () -> KEY, true, journal);
+  }
+
+  /** A Load holding {@code key}, as an agent of another cluster would. */
+  LoadOperation load(BlobKey key) {
+    return new LoadOperation(podDevices, blobs, () -> key, false, journal);
+  }
+
+  /** The UID the operator gives the snapshot whose blobs are in {@code blobDirectory}. */
+  static String setUidOf(String blobDirectory) {
+    return UUID.nameUUIDFromBytes(blobDirectory.getBytes(StandardCharsets.UTF_8)).toString();
   }
 
   SendOperation send() {
@@ -195,6 +215,10 @@ final class TaskFixture implements AutoCloseable {
     taskSpec.setPodName(pod.name());
     taskSpec.setPodUid(pod.uid());
     spec.accept(taskSpec);
+    if (taskSpec.getBlobSetUid() == null && taskSpec.getBlobDirectory() != null) {
+      // What the operator writes: the UID of the snapshot whose blobs these are.
+      taskSpec.setBlobSetUid(setUidOf(taskSpec.getBlobDirectory()));
+    }
     task.setSpec(taskSpec);
     return new RecordedTask(task, reports);
   }

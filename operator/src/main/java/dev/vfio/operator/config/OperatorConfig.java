@@ -25,6 +25,8 @@ import java.util.Map;
  *     cannot take every slot ({@code VFIO_MAX_SNAPSHOTS_PER_NAMESPACE})
  * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent
  *     certificate ({@code VFIO_TRANSPORT_SECRET})
+ * @param blobKeySecret {@code <namespace>/<name>} of the Secret holding the key that seals blobs
+ *     ({@code VFIO_BLOB_KEY_SECRET})
  */
 public record OperatorConfig(
     String defaultStorageClaim,
@@ -36,7 +38,8 @@ public record OperatorConfig(
     int maxMigrationsPerNode,
     int maxSnapshots,
     int maxSnapshotsPerNamespace,
-    String transportSecret) {
+    String transportSecret,
+    String blobKeySecret) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
@@ -49,6 +52,7 @@ public record OperatorConfig(
         Integer.parseInt(env.getOrDefault("VFIO_MAX_MIGRATIONS_PER_NODE", "2")),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_SNAPSHOTS", "10")),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_SNAPSHOTS_PER_NAMESPACE", "4")),
-        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"));
+        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
+        env.getOrDefault("VFIO_BLOB_KEY_SECRET", "vfio-system/vfio-operator-blob-key"));
   }
 }

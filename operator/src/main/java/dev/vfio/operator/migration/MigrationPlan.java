@@ -12,6 +12,7 @@ import java.util.List;
  * @param sourceNode its node, or null
  * @param snapshotClaim the claim holding the snapshot's blobs, or null for a live source
  * @param snapshotDirectory {@code <namespace>/<snapshot>}, or null
+ * @param snapshotUid the snapshot's UID, which its blobs' tags bind, or null
  * @param targetPod the pod receiving the state
  * @param targetNode its node
  * @param pairs source device (or blob) to target device
@@ -22,6 +23,7 @@ public record MigrationPlan(
     String sourceNode,
     String snapshotClaim,
     String snapshotDirectory,
+    String snapshotUid,
     Pod targetPod,
     String targetNode,
     List<DeviceMapping> pairs,

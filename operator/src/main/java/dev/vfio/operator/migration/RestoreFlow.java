@@ -41,6 +41,7 @@ final class RestoreFlow implements MigrationFlow {
                     plan.pairs(),
                     plan.snapshotClaim(),
                     plan.snapshotDirectory(),
+                    plan.snapshotUid(),
                     now.plus(plan.timeout()))));
   }
 

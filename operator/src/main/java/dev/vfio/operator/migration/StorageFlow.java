@@ -60,6 +60,7 @@ final class StorageFlow implements MigrationFlow {
                     plan.pairs(),
                     storageClaim,
                     transferDirectory(migration),
+                    migration.getMetadata().getUid(),
                     now.plus(plan.timeout())),
                 true,
                 Map.of(TARGET_UID, plan.targetPod().getMetadata().getUid())));

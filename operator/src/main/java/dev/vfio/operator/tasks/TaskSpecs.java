@@ -38,6 +38,7 @@ public final class TaskSpecs {
     spec.setStorageClaim(claim);
     spec.setBlobDirectory(
         blobDirectory(snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName()));
+    spec.setBlobSetUid(snapshot.getMetadata().getUid());
     spec.setQuiesce(asked.quiesceOrDefault());
     spec.setAfterSave(asked.afterSnapshotOrDefault());
     spec.setCompression(asked.compressionOrDefault());
@@ -60,13 +61,20 @@ public final class TaskSpecs {
   }
 
   /**
-   * Loads a snapshot's blobs into the target's devices, each source blob into its paired device.
+   * Loads a snapshot's blobs into the target's devices, each source blob into its paired device;
+   * {@code snapshotUid} is the snapshot's, which the blobs' tags bind.
    */
   public static VfioNodeTaskSpec restoreLoad(
-      Pod target, List<DeviceMapping> pairs, String claim, String directory, Instant deadline) {
+      Pod target,
+      List<DeviceMapping> pairs,
+      String claim,
+      String directory,
+      String snapshotUid,
+      Instant deadline) {
     VfioNodeTaskSpec spec = intoTarget(TaskOperation.Load, target, pairs, deadline);
     spec.setStorageClaim(claim);
     spec.setBlobDirectory(directory);
+    spec.setBlobSetUid(snapshotUid);
     return spec;
   }
 
@@ -116,7 +124,8 @@ public final class TaskSpecs {
   /**
    * Saves the source's devices for a migration through storage. The source stays stopped once
    * saved: it must not run on while its state starts elsewhere. The blobs live only until the Load
-   * has run, which checks their chunk CRCs: no compression, no digest.
+   * has run, which checks their chunk CRCs and tags: no compression, no digest. Their tags bind
+   * {@code migrationUid}, as a snapshot's bind the snapshot's UID.
    */
   public static VfioNodeTaskSpec storageSave(
       VfioMigrationSpec migration,
@@ -124,6 +133,7 @@ public final class TaskSpecs {
       List<DeviceMapping> pairs,
       String claim,
       String directory,
+      String migrationUid,
       Instant deadline) {
     VfioNodeTaskSpec spec =
         onPod(
@@ -134,6 +144,7 @@ public final class TaskSpecs {
     spec.setDeviceMap(pairs);
     spec.setStorageClaim(claim);
     spec.setBlobDirectory(directory);
+    spec.setBlobSetUid(migrationUid);
     spec.setQuiesce(migration.quiesceOrDefault());
     spec.setAfterSave(AfterSnapshot.KeepStopped);
     spec.setCompression(Compression.None);
@@ -157,6 +168,7 @@ public final class TaskSpecs {
     spec.setDeviceMap(save.getSpec().getDeviceMap());
     spec.setStorageClaim(save.getSpec().getStorageClaim());
     spec.setBlobDirectory(save.getSpec().getBlobDirectory());
+    spec.setBlobSetUid(save.getSpec().getBlobSetUid());
     spec.setDeadline(save.getSpec().getDeadline());
     return spec;
   }

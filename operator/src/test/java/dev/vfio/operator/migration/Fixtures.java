@@ -147,6 +147,7 @@ final class Fixtures {
         "node-a",
         null,
         null,
+        null,
         pod("target", "target-uid", "node-b"),
         "node-b",
         pairs(),

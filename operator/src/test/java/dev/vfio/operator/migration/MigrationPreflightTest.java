@@ -47,7 +47,8 @@ class MigrationPreflightTest {
               2,
               10,
               4,
-              "ns/secret"));
+              "ns/secret",
+              "ns/blob-key"));
 
   @Test
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {

@@ -39,6 +39,7 @@ class RestoreFlowTest {
             null,
             "vfio-snapshots",
             "default/nightly",
+            "snapshot-uid",
             pod("target", "target-uid", "node-b"),
             "node-b",
             Fixtures.pairs(),
@@ -48,6 +49,7 @@ class RestoreFlowTest {
     Plan<VfioMigrationStatus> started = flow.start(Fixtures.restore(), plan, STARTED);
 
     VfioNodeTaskSpec load = created(started, RestoreFlow.LOAD);
+    assertEquals("snapshot-uid", load.getBlobSetUid(), "the Load checks the blobs' seal");
     assertEquals(TaskOperation.Load, load.getOperation());
     assertEquals("node-b", load.getNodeName());
     assertEquals("target-uid", load.getPodUid());

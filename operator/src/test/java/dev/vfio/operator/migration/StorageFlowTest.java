@@ -49,6 +49,7 @@ class StorageFlowTest {
     assertEquals(Digest.None, spec.getDigest());
     assertEquals("vfio-snapshots", spec.getStorageClaim());
     assertEquals("default/vmig-mig-uid", spec.getBlobDirectory());
+    assertEquals("mig-uid", spec.getBlobSetUid(), "the blobs are sealed for this migration");
   }
 
   @Test
@@ -83,6 +84,7 @@ class StorageFlowTest {
         "the target the state was saved for, not whatever has its name now");
     assertEquals(List.of("0000:af:00.0"), load.getDevices());
     assertEquals("default/vmig-mig-uid", load.getBlobDirectory());
+    assertEquals("mig-uid", load.getBlobSetUid(), "checked against what the Save sealed");
     assertNull(next.status(), "the status waits for the load");
   }
 
@@ -248,6 +250,7 @@ class StorageFlowTest {
     save.getSpec().setPodName("source");
     save.getSpec().setStorageClaim("vfio-snapshots");
     save.getSpec().setBlobDirectory("default/vmig-mig-uid");
+    save.getSpec().setBlobSetUid("mig-uid");
     return save;
   }
 

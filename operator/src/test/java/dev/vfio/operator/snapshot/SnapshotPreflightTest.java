@@ -43,7 +43,8 @@ class SnapshotPreflightTest {
               2,
               10,
               4,
-              "ns/secret"));
+              "ns/secret",
+              "ns/blob-key"));
 
   @Test
   void podWithMigratableDevicesIsAcceptedWithAllItsDevices() {
