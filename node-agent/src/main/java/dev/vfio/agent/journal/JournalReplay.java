@@ -4,9 +4,12 @@ import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.tasks.TaskStore;
 import dev.vfio.agent.vfio.MigrationDevice;
+import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,11 +32,20 @@ public final class JournalReplay {
   private final DeviceJournal journal;
   private final NodeBackend backend;
   private final BlobStore blobs;
+  private final SwitchoverReplay switchovers;
 
-  public JournalReplay(DeviceJournal journal, NodeBackend backend, BlobStore blobs) {
+  /** {@code tasks} reads and ends the tasks of Send and Receive entries, whose undo they decide. */
+  public JournalReplay(
+      DeviceJournal journal, NodeBackend backend, BlobStore blobs, TaskStore tasks, Clock clock) {
     this.journal = journal;
     this.backend = backend;
     this.blobs = blobs;
+    this.switchovers = new SwitchoverReplay(tasks, clock);
+  }
+
+  /** One device's step of an undo; returns what it did. */
+  private interface DeviceStep {
+    String apply(MigrationStateMachine machine) throws IOException;
   }
 
   /**
@@ -41,13 +53,19 @@ public final class JournalReplay {
    */
   public record Replayed(String taskUid, List<String> actions) {}
 
-  /** Replays every entry; throws only when the journal directory itself cannot be listed. */
-  public List<Replayed> replay() throws IOException {
+  /**
+   * Replays every entry; throws only when the journal directory itself cannot be listed. Waits for
+   * the API server as long as the task of a Send or Receive entry cannot be read.
+   */
+  public List<Replayed> replay() throws IOException, InterruptedException {
     List<Replayed> replayed = new ArrayList<>();
     for (DeviceJournal.Stored stored : journal.stored()) {
       List<String> actions = new ArrayList<>();
       List<String> failures = new ArrayList<>();
-      if (stored instanceof DeviceJournal.Readable readable) {
+      if (stored instanceof DeviceJournal.Readable readable
+          && readable.entry().awaitsSwitchover()) {
+        switchover(readable.entry(), actions, failures);
+      } else if (stored instanceof DeviceJournal.Readable readable) {
         undo(readable.entry(), actions, failures);
       } else {
         failures.add("its journal entry is " + ((DeviceJournal.Unreadable) stored).problem());
@@ -64,19 +82,64 @@ public final class JournalReplay {
     return replayed;
   }
 
+  /** The entry of a Send or a Receive: the operator's decision, settled first, says what to do. */
+  private void switchover(JournalEntry entry, List<String> actions, List<String> failures)
+      throws InterruptedException {
+    switch (switchovers.settle(entry)) {
+      case KEEP_STOPPED -> {
+        actions.add("the switchover was committed: the source devices stay stopped");
+        switchovers.succeeded(entry);
+      }
+      case RESUME -> undo(entry, actions, failures);
+      case DISCARD ->
+          eachDevice(
+              entry,
+              machine -> machine.discardToRunning(true).describe(),
+              "could not be reset",
+              actions,
+              failures);
+      case RUN -> {
+        List<String> notRunning = new ArrayList<>();
+        eachDevice(
+            entry,
+            machine -> {
+              machine.transition(MigrationState.RUNNING);
+              return "runs the migrated state (the switchover was committed)";
+            },
+            "could not run the migrated state",
+            actions,
+            notRunning);
+        if (notRunning.isEmpty()) {
+          switchovers.succeeded(entry);
+        } else {
+          // Reset all of them: a target that half runs the state while the source resumes it
+          // would be two copies of one workload.
+          eachDevice(
+              entry,
+              machine -> machine.discardToRunning(true).describe(),
+              "could not be reset",
+              actions,
+              failures);
+          actions.addAll(notRunning);
+          switchovers.failed(entry, String.join("; ", notRunning));
+        }
+      }
+      case SET_ASIDE ->
+          failures.add(
+              "its task is gone, so whether the target runs the state is unknown: the source"
+                  + " devices stay stopped and the pod frozen");
+    }
+  }
+
   /** Every step is tried whatever the others did; what fails goes to {@code failures}. */
   private void undo(JournalEntry entry, List<String> actions, List<String> failures) {
-    PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
-    Map<String, HeldDevice> held = holders(pod);
-    for (String address : entry.devices()) {
-      try (MigrationDevice device =
-              backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
-          MigrationStateMachine machine = MigrationStateMachine.probe(device)) {
-        actions.add(address + ": " + machine.recoverToRunning().describe());
-      } catch (IOException | RuntimeException e) {
-        failures.add(address + ": could not return to RUNNING: " + e.getMessage());
-      }
-    }
+    PodRef pod =
+        eachDevice(
+            entry,
+            machine -> machine.recoverToRunning().describe(),
+            "could not return to RUNNING",
+            actions,
+            failures);
     if (entry.frozen()) {
       try {
         backend.quiescer().thaw(pod);
@@ -99,6 +162,27 @@ public final class JournalReplay {
             "could not remove partial blobs in " + entry.blobDirectory() + ": " + e.getMessage());
       }
     }
+  }
+
+  /** Runs {@code step} on each device of the entry; returns the entry's pod. */
+  private PodRef eachDevice(
+      JournalEntry entry,
+      DeviceStep step,
+      String failed,
+      List<String> actions,
+      List<String> failures) {
+    PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
+    Map<String, HeldDevice> held = holders(pod);
+    for (String address : entry.devices()) {
+      try (MigrationDevice device =
+              backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
+          MigrationStateMachine machine = MigrationStateMachine.probe(device)) {
+        actions.add(address + ": " + step.apply(machine));
+      } catch (IOException | RuntimeException e) {
+        failures.add(address + ": " + failed + ": " + e.getMessage());
+      }
+    }
+    return pod;
   }
 
   private void remove(String taskUid) {

@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TaskContext {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
+  private static final Duration DECISION_POLL = Duration.ofMillis(200);
   private final VfioNodeTask task;
   private final BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer;
   private final Clock clock;
@@ -45,25 +46,31 @@ public final class TaskContext {
   private final ScheduledExecutorService delayedReports;
   private final AtomicLong bytesDone = new AtomicLong();
   private final Map<String, PrecopyProgress> precopyByDevice = new TreeMap<>();
+  private final TaskStore store;
+  private final Object decision = new Object();
   private volatile boolean cancelRequested;
+  private volatile boolean committed;
   private Instant lastReport;
   private ScheduledFuture<?> pendingReport;
   private boolean ended;
 
   /**
    * {@code claimed} is the status the claim wrote just now; {@code writer} writes the whole status
-   * ({@link TaskStatusWriter#write} in the agent), throwing when it cannot; {@code delayedReports}
-   * runs deferred writes.
+   * ({@link TaskStatusWriter#write} in the agent), throwing when it cannot; {@code store} reads the
+   * task and writes the conditional ending of a switchover; {@code delayedReports} runs deferred
+   * writes.
    */
   public TaskContext(
       VfioNodeTask task,
       VfioNodeTaskStatus claimed,
       BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer,
+      TaskStore store,
       Clock clock,
       Duration reportInterval,
       ScheduledExecutorService delayedReports) {
     this.task = task;
     this.writer = writer;
+    this.store = store;
     this.clock = clock;
     this.reportInterval = reportInterval;
     this.delayedReports = delayedReports;
@@ -84,6 +91,72 @@ public final class TaskContext {
   /** Called from the watch when the operator sets spec.cancelRequested. */
   public void requestCancel() {
     cancelRequested = true;
+    wakeUp();
+  }
+
+  /** Called from the watch with the task as stored now: a cancel or a switchover Commit. */
+  public void observe(VfioNodeTask latest) {
+    if (latest.getSpec() == null) {
+      return;
+    }
+    if (Boolean.TRUE.equals(latest.getSpec().getCancelRequested())) {
+      cancelRequested = true;
+    }
+    if (latest.getSpec().committed()) {
+      committed = true;
+    }
+    wakeUp();
+  }
+
+  private void wakeUp() {
+    synchronized (decision) {
+      decision.notifyAll();
+    }
+  }
+
+  /**
+   * At Sent or Loaded: waits for the operator's switchover decision. Returns null once it committed
+   * — a Commit wins over a cancel or a deadline that came with it — otherwise why the task must
+   * stop without one, which the caller settles with {@link #settle} before it touches a device.
+   */
+  TaskFailure awaitSwitchover() throws InterruptedException {
+    synchronized (decision) {
+      while (true) {
+        if (committed) {
+          return null;
+        }
+        TaskFailure stop = stopReason();
+        if (stop != null) {
+          return stop;
+        }
+        // Woken by the watch; the timeout only notices the deadline.
+        decision.wait(DECISION_POLL.toMillis());
+      }
+    }
+  }
+
+  /**
+   * Ends the task with {@code failure} unless the operator committed first ({@link Switchover}).
+   * When it is ended, later writes of this context only add to the message what was rolled back.
+   */
+  Switchover.Outcome settle(TaskFailure failure) throws InterruptedException {
+    VfioNodeTaskStatus ending;
+    synchronized (this) {
+      ending = ended(failure, null);
+    }
+    Switchover.Outcome outcome =
+        Switchover.settle(
+            store,
+            task,
+            stored -> {
+              ending.setBytesDone(bytesDone.get());
+              ending.setHeartbeatTime(clock.instant().toString());
+              return ending;
+            });
+    if (outcome == Switchover.Outcome.COMMITTED) {
+      committed = true;
+    }
+    return outcome;
   }
 
   /** Throws if the task must stop now. */
@@ -108,6 +181,12 @@ public final class TaskContext {
   public synchronized void stage(Stage stage) {
     status.setStage(stage);
     reportWithinInterval();
+  }
+
+  /** A stage the operator acts on (Sent, Loaded): written at once, throwing if it cannot be. */
+  synchronized void stageNow(Stage stage) {
+    status.setStage(stage);
+    report(true);
   }
 
   /**
@@ -167,18 +246,51 @@ public final class TaskContext {
     report(true);
   }
 
-  public synchronized void fail(TaskFailure failure, List<DeviceResult> devices) {
-    boolean cancelled = Reasons.CANCELLED.equals(failure.reason());
-    status.setPhase(cancelled ? TaskPhase.Cancelled : TaskPhase.Failed);
-    status.setStage(Stage.Done);
-    status.setReason(failure.reason());
-    status.setMessage(failure.getMessage());
-    if (devices != null && !devices.isEmpty()) {
-      status.setDevices(devices);
+  /**
+   * Succeeds with an outcome the devices already carry — the target of a committed switchover runs
+   * — retrying the write until it is stored: a task failed instead would tell the operator the
+   * opposite.
+   */
+  void succeedUntilStored(List<DeviceResult> devices) throws InterruptedException {
+    while (true) {
+      try {
+        succeed(devices, null);
+        return;
+      } catch (KubernetesClientException e) {
+        LOG.warn(
+            "could not record that {} succeeded; retrying: {}",
+            task.getMetadata().getName(),
+            e.getMessage());
+        Thread.sleep(DECISION_POLL.toMillis() * 5);
+      }
     }
-    status.setCompletionTime(clock.instant().toString());
+  }
+
+  public synchronized void fail(TaskFailure failure, List<DeviceResult> devices) {
+    VfioNodeTaskStatus failed = ended(failure, devices);
+    status.setPhase(failed.getPhase());
+    status.setStage(failed.getStage());
+    status.setReason(failed.getReason());
+    status.setMessage(failed.getMessage());
+    status.setDevices(failed.getDevices());
+    status.setCompletionTime(failed.getCompletionTime());
     ended = true;
     report(true);
+  }
+
+  /** The status of this task ended by {@code failure}, without writing it. */
+  private VfioNodeTaskStatus ended(TaskFailure failure, List<DeviceResult> devices) {
+    VfioNodeTaskStatus failed = Serialization.clone(status);
+    boolean cancelled = Reasons.CANCELLED.equals(failure.reason());
+    failed.setPhase(cancelled ? TaskPhase.Cancelled : TaskPhase.Failed);
+    failed.setStage(Stage.Done);
+    failed.setReason(failure.reason());
+    failed.setMessage(failure.getMessage());
+    if (devices != null && !devices.isEmpty()) {
+      failed.setDevices(devices);
+    }
+    failed.setCompletionTime(clock.instant().toString());
+    return failed;
   }
 
   /** Counts the task in the agent's metrics once it ended. */

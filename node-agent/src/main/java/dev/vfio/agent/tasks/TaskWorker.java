@@ -125,11 +125,9 @@ public final class TaskWorker implements AutoCloseable {
 
   private void observe(VfioNodeTask task) {
     String uid = task.getMetadata().getUid();
-    if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
-      TaskContext context = running.get(uid);
-      if (context != null) {
-        context.requestCancel();
-      }
+    TaskContext context = running.get(uid);
+    if (context != null) {
+      context.observe(task);
     }
     TaskPhase phase = task.getStatus() == null ? null : task.getStatus().getPhase();
     if ((phase == null || phase == TaskPhase.Pending) && accepted.add(uid)) {
@@ -158,11 +156,10 @@ public final class TaskWorker implements AutoCloseable {
         return;
       }
       TaskContext context =
-          new TaskContext(task, claimed, writer::write, clock, reportInterval, delayedReports);
+          new TaskContext(
+              task, claimed, writer::write, writer, clock, reportInterval, delayedReports);
       running.put(uid, context);
-      if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
-        context.requestCancel();
-      }
+      context.observe(task);
       try {
         List<Unrecognized> unknown = task.getSpec().unrecognized("spec");
         if (!unknown.isEmpty()) {

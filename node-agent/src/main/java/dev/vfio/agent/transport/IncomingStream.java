@@ -2,23 +2,20 @@ package dev.vfio.agent.transport;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 
 /**
  * One accepted stream: the state of {@code device}, as one blob, on a connection whose peer
  * presented a certificate from the transport CA and the task's token. Read it with {@code
- * BlobStreamReader}; once the target device runs the state, {@link #acknowledge} tells the sender
- * so. Closing it closes the connection.
+ * BlobStreamReader}. Nothing goes back to the sender: whether the target runs the state is the
+ * operator's decision (the switchover), not the streams'. Closing it closes the connection.
  */
 public final class IncomingStream implements AutoCloseable {
   private final String device;
   private final InputStream data;
-  private final OutputStream reply;
 
-  IncomingStream(String device, InputStream data, OutputStream reply) {
+  IncomingStream(String device, InputStream data) {
     this.device = device;
     this.data = data;
-    this.reply = reply;
   }
 
   /** The device address the sender named in its handshake. */
@@ -32,14 +29,6 @@ public final class IncomingStream implements AutoCloseable {
    */
   public InputStream data() {
     return data;
-  }
-
-  /**
-   * Tells the sender that the target device runs the state: only then may the source stay stopped.
-   */
-  public void acknowledge() throws IOException {
-    reply.write(StreamHandshake.TARGET_RUNNING);
-    reply.flush();
   }
 
   @Override

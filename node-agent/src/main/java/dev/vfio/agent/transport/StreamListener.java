@@ -242,8 +242,7 @@ public final class StreamListener implements AutoCloseable {
       LOG.info("accepted the state stream of device {} from {}", request.device(), peer);
       return new IncomingStream(
           request.device(),
-          new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)),
-          out);
+          new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)));
     } catch (IOException | RuntimeException e) {
       LOG.warn("refused a state stream connection from {}: {}", peer, e.toString());
       if (admitted != null) {

@@ -8,6 +8,7 @@ import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,7 @@ import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.api.v1alpha1.DeviceMapping;
 import dev.vfio.api.v1alpha1.Reasons;
+import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -35,7 +37,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Send and Receive against each other: a live migration between two pods of one simulated node. */
+/**
+ * Send and Receive against each other: a live migration between two pods of one simulated node, the
+ * test in the operator's role for the switchover. Longer than most: every way the two sides end is
+ * here, next to the others.
+ */
 class SendReceiveOperationTest {
   static final String SOURCE_A = "0000:3b:00.0";
   static final String SOURCE_B = "0000:3b:00.1";
@@ -48,7 +54,7 @@ class SendReceiveOperationTest {
 
   @TempDir Path directory;
   @AutoClose TaskFixture node;
-  final ExecutorService receiver = Executors.newSingleThreadExecutor();
+  final ExecutorService sides = Executors.newFixedThreadPool(2);
   PodRef source;
   PodRef target;
 
@@ -70,8 +76,8 @@ class SendReceiveOperationTest {
 
   @AfterEach
   void stopReceiver() throws Exception {
-    receiver.shutdownNow();
-    assertTrue(receiver.awaitTermination(30, TimeUnit.SECONDS));
+    sides.shutdownNow();
+    assertTrue(sides.awaitTermination(30, TimeUnit.SECONDS));
   }
 
   RecordedTask receiveTask(List<String> devices, List<DeviceMapping> map) {
@@ -107,10 +113,15 @@ class SendReceiveOperationTest {
 
   /** Starts the Receive task; the future holds its failure, or null when it succeeded. */
   CompletableFuture<TaskFailure> receiving(RecordedTask task) {
+    return running(node.receive(), task);
+  }
+
+  /** Runs {@code operation} on the other threads; the future holds its failure, or null. */
+  CompletableFuture<TaskFailure> running(NodeOperation operation, RecordedTask task) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            node.receive().run(task.context);
+            operation.run(task.context);
             return null;
           } catch (TaskFailure failure) {
             return failure;
@@ -119,7 +130,7 @@ class SendReceiveOperationTest {
             throw new IllegalStateException(e);
           }
         },
-        receiver);
+        sides);
   }
 
   /** A Receive of both devices, listening; the Send task that goes with it. */
@@ -140,6 +151,39 @@ class SendReceiveOperationTest {
         receive, received, sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS));
   }
 
+  /** Both sides waiting for the operator's decision: the Send at Sent, the Receive at Loaded. */
+  record Waiting(Migration migration, CompletableFuture<TaskFailure> sent) {
+    RecordedTask send() {
+      return migration.send();
+    }
+
+    RecordedTask receive() {
+      return migration.receive();
+    }
+
+    TaskFailure sendOutcome() throws Exception {
+      return sent.get(60, TimeUnit.SECONDS);
+    }
+
+    TaskFailure receiveOutcome() throws Exception {
+      return migration.receiveOutcome();
+    }
+  }
+
+  Waiting atSwitchover() {
+    Migration migration = migration();
+    CompletableFuture<TaskFailure> sent = running(node.send(), migration.send());
+    awaitStage(migration.send(), Stage.Sent);
+    awaitStage(migration.receive(), Stage.Loaded);
+    return new Waiting(migration, sent);
+  }
+
+  static void awaitStage(RecordedTask task, Stage stage) {
+    await(stage.name())
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> task.last() != null && task.last().getStage() == stage);
+  }
+
   /** What every failed migration must leave: both sides running, the source thawed, no journal. */
   void assertBothSidesRolledBack() throws Exception {
     node.assertState(RUNNING, SOURCE_A, SOURCE_B, TARGET_A, TARGET_B);
@@ -149,19 +193,84 @@ class SendReceiveOperationTest {
 
   @Test
   void theTargetRunsTheSourceStateAndTheSourceStaysStopped() throws Exception {
-    Migration migration = migration();
+    Waiting waiting = atSwitchover();
 
-    node.send().run(migration.send().context);
+    waiting.send().commit();
+    waiting.receive().commit();
 
-    assertNull(migration.receiveOutcome());
-    assertEquals(TaskPhase.Succeeded, migration.send().last().getPhase());
-    assertEquals(TaskPhase.Succeeded, migration.receive().last().getPhase());
+    assertNull(waiting.sendOutcome());
+    assertNull(waiting.receiveOutcome());
+    assertEquals(TaskPhase.Succeeded, waiting.send().last().getPhase());
+    assertEquals(TaskPhase.Succeeded, waiting.receive().last().getPhase());
     assertEquals(node.device(SOURCE_A).content(), node.device(TARGET_A).content());
     assertEquals(node.device(SOURCE_B).content(), node.device(TARGET_B).content());
     node.assertState(RUNNING, TARGET_A, TARGET_B);
     node.assertState(STOP, SOURCE_A, SOURCE_B);
     assertTrue(node.frozen(source), "the source never runs again after its state moved");
     assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void neitherSideRunsTheStateUntilTheOperatorDecides() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    node.assertState(STOP, SOURCE_A, SOURCE_B, TARGET_A, TARGET_B);
+    assertTrue(node.frozen(source), "the source waits frozen");
+    assertFalse(waiting.sent().isDone(), "the Send waits for the decision");
+    assertFalse(waiting.migration().received().isDone(), "the Receive waits for the decision");
+    assertEquals(2, node.journaled().size(), "both sides are journaled while they wait");
+  }
+
+  @Test
+  void cancelledWhileWaitingBothSidesEndFirstThenRollBack() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    waiting.receive().cancel();
+    waiting.send().cancel();
+
+    assertEquals(Reasons.CANCELLED, waiting.receiveOutcome().reason());
+    assertEquals(Reasons.CANCELLED, waiting.sendOutcome().reason());
+    assertEquals(TaskPhase.Cancelled, waiting.send().store.stored().getStatus().getPhase());
+    assertEquals(TaskPhase.Cancelled, waiting.receive().store.stored().getStatus().getPhase());
+    assertBothSidesRolledBack();
+    assertNotEquals(
+        node.device(SOURCE_A).content(),
+        node.device(TARGET_A).content(),
+        "the target was reset, not run");
+  }
+
+  @Test
+  void aCommitStoredBeforeTheCancelWinsOverIt() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    // The operator's Commit reached the API server, but the agents' watches have not shown it
+    // yet when the cancel arrives: each side's conditional ending fails, and it reads the Commit.
+    waiting.send().store.commit();
+    waiting.receive().store.commit();
+    waiting.send().cancel();
+    waiting.receive().cancel();
+
+    assertNull(waiting.sendOutcome());
+    assertNull(waiting.receiveOutcome());
+    assertEquals(TaskPhase.Succeeded, waiting.send().store.stored().getStatus().getPhase());
+    assertEquals(TaskPhase.Succeeded, waiting.receive().store.stored().getStatus().getPhase());
+    node.assertState(STOP, SOURCE_A, SOURCE_B);
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    assertEquals(node.device(SOURCE_A).content(), node.device(TARGET_A).content());
+  }
+
+  @Test
+  void aSendWhoseTaskIsGoneKeepsTheSourceStopped() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    waiting.send().store.delete();
+    // What the agent's watch does when its task is deleted.
+    waiting.send().context.requestCancel();
+
+    TaskFailure sent = waiting.sendOutcome();
+    assertTrue(sent.getMessage().contains("the source stays stopped"), sent.getMessage());
+    node.assertState(STOP, SOURCE_A, SOURCE_B);
+    assertTrue(node.frozen(source));
   }
 
   @Test
@@ -181,13 +290,14 @@ class SendReceiveOperationTest {
   void aTargetThatRejectsTheStateFailsStateRejectedAndTheSourceRunsAgain() throws Exception {
     node.device(TARGET_B).setFaults(SimulatedFaults.NONE.withRejectedResumeData());
     Migration migration = migration();
-
-    TaskFailure sent = failure(node.send(), migration.send());
+    CompletableFuture<TaskFailure> sent = running(node.send(), migration.send());
 
     assertEquals(Reasons.STATE_REJECTED, migration.receiveOutcome().reason());
+    cancelOnceWaiting(migration.send(), sent);
+
     assertTrue(
-        Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()),
-        sent::toString);
+        Set.of(Reasons.CANCELLED, Reasons.TRANSFER_FAILED).contains(sent.get().reason()),
+        sent.get()::toString);
     assertBothSidesRolledBack();
   }
 
@@ -196,16 +306,30 @@ class SendReceiveOperationTest {
     node.device(TARGET_A)
         .setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(BYTES / 4, Errno.ENOSPC));
     Migration migration = migration();
-
-    TaskFailure sent = failure(node.send(), migration.send());
+    CompletableFuture<TaskFailure> sent = running(node.send(), migration.send());
 
     TaskFailure received = migration.receiveOutcome();
     assertEquals(Reasons.STATE_REJECTED, received.reason());
     assertTrue(received.getMessage().contains(TARGET_A), received.getMessage());
+    cancelOnceWaiting(migration.send(), sent);
+
     assertTrue(
-        Set.of(Reasons.PEER_FAILED, Reasons.TRANSFER_FAILED).contains(sent.reason()),
-        sent::toString);
+        Set.of(Reasons.CANCELLED, Reasons.TRANSFER_FAILED).contains(sent.get().reason()),
+        sent.get()::toString);
     assertBothSidesRolledBack();
+  }
+
+  /**
+   * What the operator does once the target failed: cancels the Send, which by then either failed on
+   * the broken streams or, with everything sent, waits at Sent.
+   */
+  static void cancelOnceWaiting(RecordedTask send, CompletableFuture<TaskFailure> sent) {
+    await("send failed or waiting")
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> sent.isDone() || (send.last() != null && send.last().getStage() == Stage.Sent));
+    send.cancel();
+    await("send ended").atMost(Duration.ofSeconds(60)).until(sent::isDone);
   }
 
   @Test

@@ -64,7 +64,13 @@ class TaskContextTest {
   void stagesPassedWithinTheReportIntervalAreWrittenOnlyWithTheOutcome() {
     TaskContext context =
         new TaskContext(
-            task, claimed, writer::write, Clock.systemUTC(), Duration.ofHours(1), delayedReports);
+            task,
+            claimed,
+            writer::write,
+            writer,
+            Clock.systemUTC(),
+            Duration.ofHours(1),
+            delayedReports);
     int before = server.getRequestCount();
 
     context.stage(Stage.Quiescing);
@@ -87,6 +93,7 @@ class TaskContextTest {
             task,
             claimed,
             writer::write,
+            writer,
             Clock.systemUTC(),
             Duration.ofMillis(100),
             delayedReports);
