@@ -33,10 +33,14 @@ import org.slf4j.LoggerFactory;
  * every write also costs the operator a reconciliation and a status patch), while one that lasts
  * longer is written once the interval has passed. The claim, the endpoint of a Receive task and the
  * outcome are written at once.
+ *
+ * <p>A Send or Receive also waits here for the operator's switchover ({@link SwitchoverWait}) and
+ * ends its task with the conditional write of {@link Switchover}: the task's whole contract with
+ * the API server in one place, hence past 300 lines.
  */
 public final class TaskContext {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
-  private static final Duration DECISION_POLL = Duration.ofMillis(200);
+  private static final Duration RETRY = Duration.ofSeconds(1);
   private final VfioNodeTask task;
   private final BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer;
   private final Clock clock;
@@ -47,9 +51,8 @@ public final class TaskContext {
   private final AtomicLong bytesDone = new AtomicLong();
   private final Map<String, PrecopyProgress> precopyByDevice = new TreeMap<>();
   private final TaskStore store;
-  private final Object decision = new Object();
+  private final SwitchoverWait switchover = new SwitchoverWait();
   private volatile boolean cancelRequested;
-  private volatile boolean committed;
   private Instant lastReport;
   private ScheduledFuture<?> pendingReport;
   private boolean ended;
@@ -91,7 +94,7 @@ public final class TaskContext {
   /** Called from the watch when the operator sets spec.cancelRequested. */
   public void requestCancel() {
     cancelRequested = true;
-    wakeUp();
+    switchover.wake();
   }
 
   /** Called from the watch with the task as stored now: a cancel or a switchover Commit. */
@@ -100,39 +103,20 @@ public final class TaskContext {
       return;
     }
     if (Boolean.TRUE.equals(latest.getSpec().getCancelRequested())) {
-      cancelRequested = true;
+      requestCancel();
     }
     if (latest.getSpec().committed()) {
-      committed = true;
-    }
-    wakeUp();
-  }
-
-  private void wakeUp() {
-    synchronized (decision) {
-      decision.notifyAll();
+      switchover.commit();
     }
   }
 
   /**
-   * At Sent or Loaded: waits for the operator's switchover decision. Returns null once it committed
-   * — a Commit wins over a cancel or a deadline that came with it — otherwise why the task must
-   * stop without one, which the caller settles with {@link #settle} before it touches a device.
+   * At Sent or Loaded: waits for the operator's switchover decision. Returns null once it
+   * committed, otherwise why the task must stop without one (cancel, deadline), which the caller
+   * settles with {@link #settle} before it touches a device.
    */
   TaskFailure awaitSwitchover() throws InterruptedException {
-    synchronized (decision) {
-      while (true) {
-        if (committed) {
-          return null;
-        }
-        TaskFailure stop = stopReason();
-        if (stop != null) {
-          return stop;
-        }
-        // Woken by the watch; the timeout only notices the deadline.
-        decision.wait(DECISION_POLL.toMillis());
-      }
-    }
+    return switchover.await(this::stopReason);
   }
 
   /**
@@ -144,17 +128,11 @@ public final class TaskContext {
     synchronized (this) {
       ending = ended(failure, null);
     }
-    Switchover.Outcome outcome =
-        Switchover.settle(
-            store,
-            task,
-            stored -> {
-              ending.setBytesDone(bytesDone.get());
-              ending.setHeartbeatTime(clock.instant().toString());
-              return ending;
-            });
+    ending.setBytesDone(bytesDone.get());
+    ending.setHeartbeatTime(clock.instant().toString());
+    Switchover.Outcome outcome = Switchover.settle(store, task, stored -> ending);
     if (outcome == Switchover.Outcome.COMMITTED) {
-      committed = true;
+      switchover.commit();
     }
     return outcome;
   }
@@ -261,7 +239,7 @@ public final class TaskContext {
             "could not record that {} succeeded; retrying: {}",
             task.getMetadata().getName(),
             e.getMessage());
-        Thread.sleep(DECISION_POLL.toMillis() * 5);
+        Thread.sleep(RETRY.toMillis());
       }
     }
   }

@@ -31,11 +31,16 @@ public final class TaskStatusWriter implements TaskStore {
 
   @Override
   public VfioNodeTask read(VfioNodeTask task) {
+    // A list, not a get: agents are granted what their watch needs (list, watch), no more.
     return client
         .resources(VfioNodeTask.class)
         .inNamespace(task.getMetadata().getNamespace())
-        .withName(task.getMetadata().getName())
-        .get();
+        .withField("metadata.name", task.getMetadata().getName())
+        .list()
+        .getItems()
+        .stream()
+        .findFirst()
+        .orElse(null);
   }
 
   @Override
