@@ -317,7 +317,7 @@ class LiveMigrationTest extends ClusterTest {
         sourceDevice.equals(target.getProperty("origin")), "the target never runs a partial state");
   }
 
-  private static void assertSourceRunning(String sourceDevice, String sourcePod) {
+  static void assertSourceRunning(String sourceDevice, String sourcePod) {
     await("source device running")
         .atMost(PATIENCE)
         .until(() -> "RUNNING".equals(device("node-a", sourceDevice).getMigrationState()));
