@@ -158,8 +158,9 @@ public final class NodeAgent implements AutoCloseable {
             });
   }
 
-  public void start() throws IOException {
-    List<JournalReplay.Replayed> replayed = new JournalReplay(journal, backend, blobs).replay();
+  public void start() throws IOException, InterruptedException {
+    List<JournalReplay.Replayed> replayed =
+        new JournalReplay(journal, backend, blobs, worker.statusWriter(), clock).replay();
     new InterruptedTasks(client, worker.statusWriter(), config.nodeName(), config.agentId(), clock)
         .fail(replayed, Reason.AGENT_RESTARTED);
     // A pod arriving on the node changes who holds which device: report it now, not at the next

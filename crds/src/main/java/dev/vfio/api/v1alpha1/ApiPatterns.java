@@ -65,5 +65,14 @@ public final class ApiPatterns {
   public static final String IMMUTABLE_MESSAGE =
       "spec is immutable: delete the resource and create a new one";
 
+  /*
+   * A transition rule on the task spec rather than on the field: a field's own rule does not run
+   * when the field is removed.
+   */
+  public static final String SET_ONCE_SWITCHOVER_RULE =
+      "!has(oldSelf.switchover) || (has(self.switchover) && self.switchover == oldSelf.switchover)";
+  public static final String SET_ONCE_SWITCHOVER_MESSAGE =
+      "switchover cannot change or be removed once set";
+
   private ApiPatterns() {}
 }

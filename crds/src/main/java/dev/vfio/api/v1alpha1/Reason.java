@@ -58,7 +58,6 @@ public enum Reason {
   TARGET_POD_CHANGED("TargetPodChanged"),
   STATE_REJECTED("StateRejected"),
   TRANSFER_FAILED("TransferFailed"),
-  PEER_FAILED("PeerFailed"),
   NODE_LOST("NodeLost"),
   TASK_STALLED("TaskStalled"),
 

@@ -12,7 +12,11 @@ public enum Stage {
   Resuming,
   Loading,
   Receiving,
+  /** A Receive holds all the state in its stopped devices and waits for the switchover. */
+  Loaded,
   Sending,
+  /** A Send streamed all the state, its devices stopped, and waits for the switchover. */
+  Sent,
   Deleting,
   RollingBack,
   Done

@@ -66,6 +66,11 @@ import java.util.List;
         "!has(self.operation) || (self.operation != 'Send' || !has(self.byteBudget))"
             + " && (self.operation != 'Receive' || !has(self.endpoint))",
     message = VfioNodeTaskSpec.PEER_ONLY)
+// The commit point of a live migration must hold once written: an agent that read Commit leaves
+// the source stopped, so taking it back would let both sides run.
+@ValidationRule(
+    value = ApiPatterns.SET_ONCE_SWITCHOVER_RULE,
+    message = ApiPatterns.SET_ONCE_SWITCHOVER_MESSAGE)
 public class VfioNodeTaskSpec extends SchemaObject {
   static final String BLOB_DIRECTORY_SHAPE =
       "blobDirectory is <namespace>/<name>: two lowercase names joined by one '/'";
@@ -149,6 +154,10 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   @JsonPropertyDescription("Set by the operator to stop the task and roll its devices back.")
   private Boolean cancelRequested;
+
+  @JsonPropertyDescription(
+      "For Send and Receive, set by the operator once the Send reported Sent and the Receive Loaded: Commit leaves the source stopped and runs the target. Once set it cannot change or be removed.")
+  private SwitchoverDecision switchover;
 
   @JsonPropertyDescription(
       "Source to target device pairs, each source and each target at most once: for Load the blob of source is loaded into target; for Send and Receive the stream of source goes to target.")
@@ -306,6 +315,19 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   public void setCancelRequested(Boolean cancelRequested) {
     this.cancelRequested = cancelRequested;
+  }
+
+  public SwitchoverDecision getSwitchover() {
+    return switchover;
+  }
+
+  public void setSwitchover(SwitchoverDecision switchover) {
+    this.switchover = switchover;
+  }
+
+  /** Whether the operator committed the switchover of this Send or Receive. */
+  public boolean committed() {
+    return switchover == SwitchoverDecision.Commit;
   }
 
   public List<DeviceMapping> getDeviceMap() {

@@ -21,6 +21,9 @@ class VfioNodeTaskValidationTest {
   private static final String NODE_NAME_IMMUTABLE =
       "nodeName is immutable: a task runs on the node it was created for";
 
+  private static final String SWITCHOVER_SET_ONCE =
+      "switchover cannot change or be removed once set";
+
   private static final String SAVE_ON_NODE_A =
       """
       operation: Save
@@ -231,6 +234,31 @@ class VfioNodeTaskValidationTest {
         List.of(),
         RULES.updateMessages(
             task(SAVE_ON_NODE_A), task(SAVE_ON_NODE_A + "cancelRequested: true\n")));
+  }
+
+  @Test
+  void committingTheSwitchoverOfATaskPasses() {
+    assertEquals(
+        List.of(),
+        RULES.updateMessages(task(SEND_ON_NODE_A), task(SEND_ON_NODE_A + "switchover: Commit\n")));
+  }
+
+  @Test
+  void removingACommittedSwitchoverFails() {
+    assertEquals(
+        List.of(SWITCHOVER_SET_ONCE),
+        RULES.updateMessages(
+            task(SEND_ON_NODE_A + "switchover: Commit\n"),
+            task(SEND_ON_NODE_A + "cancelRequested: true\n")));
+  }
+
+  @Test
+  void aCommittedSwitchoverCanStillBeRepeated() {
+    assertEquals(
+        List.of(),
+        RULES.updateMessages(
+            task(SEND_ON_NODE_A + "switchover: Commit\n"),
+            task(SEND_ON_NODE_A + "switchover: Commit\ncancelRequested: true\n")));
   }
 
   @Test

@@ -4,9 +4,12 @@ import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.tasks.TaskStore;
 import dev.vfio.agent.vfio.MigrationDevice;
+import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,14 +30,34 @@ import org.slf4j.LoggerFactory;
  */
 public final class JournalReplay {
   private static final Logger LOG = LoggerFactory.getLogger(JournalReplay.class);
+
+  /** Before devices run again: every one answers peer-to-peer DMA before any initiates it. */
+  private static final DeviceStep RUNNING_ORDER =
+      machine -> {
+        machine.answerPeerDma();
+        return "";
+      };
+
+  /** A reset needs no order: the device comes back with no DMA in flight. */
+  private static final DeviceStep NO_ORDER = machine -> "";
+
   private final DeviceJournal journal;
   private final NodeBackend backend;
   private final BlobStore blobs;
+  private final SwitchoverReplay switchovers;
 
-  public JournalReplay(DeviceJournal journal, NodeBackend backend, BlobStore blobs) {
+  /** {@code tasks} reads and ends the tasks of Send and Receive entries, whose undo they decide. */
+  public JournalReplay(
+      DeviceJournal journal, NodeBackend backend, BlobStore blobs, TaskStore tasks, Clock clock) {
     this.journal = journal;
     this.backend = backend;
     this.blobs = blobs;
+    this.switchovers = new SwitchoverReplay(tasks, clock);
+  }
+
+  /** One device's step of an undo; returns what it did. */
+  private interface DeviceStep {
+    String apply(MigrationStateMachine machine) throws IOException;
   }
 
   /**
@@ -42,13 +65,19 @@ public final class JournalReplay {
    */
   public record Replayed(String taskUid, List<String> actions) {}
 
-  /** Replays every entry; throws only when the journal directory itself cannot be listed. */
-  public List<Replayed> replay() throws IOException {
+  /**
+   * Replays every entry; throws only when the journal directory itself cannot be listed. Waits for
+   * the API server as long as the task of a Send or Receive entry cannot be read.
+   */
+  public List<Replayed> replay() throws IOException, InterruptedException {
     List<Replayed> replayed = new ArrayList<>();
     for (DeviceJournal.Stored stored : journal.stored()) {
       List<String> actions = new ArrayList<>();
       List<String> failures = new ArrayList<>();
-      if (stored instanceof DeviceJournal.Readable readable) {
+      if (stored instanceof DeviceJournal.Readable readable
+          && readable.entry().awaitsSwitchover()) {
+        switchover(readable.entry(), actions, failures);
+      } else if (stored instanceof DeviceJournal.Readable readable) {
         undo(readable.entry(), actions, failures);
       } else {
         failures.add("its journal entry is " + ((DeviceJournal.Unreadable) stored).problem());
@@ -65,42 +94,68 @@ public final class JournalReplay {
     return replayed;
   }
 
+  /** The entry of a Send or a Receive: the operator's decision, settled first, says what to do. */
+  private void switchover(JournalEntry entry, List<String> actions, List<String> failures)
+      throws InterruptedException {
+    switch (switchovers.settle(entry)) {
+      case KEEP_STOPPED -> {
+        actions.add("the switchover was committed: the source devices stay stopped");
+        switchovers.succeeded(entry);
+      }
+      case RESUME -> undo(entry, actions, failures);
+      case DISCARD ->
+          eachDevice(
+              entry,
+              machine -> machine.discardToRunning(true).describe(),
+              NO_ORDER,
+              "could not be reset",
+              actions,
+              failures);
+      case RUN -> {
+        List<String> notRunning = new ArrayList<>();
+        eachDevice(
+            entry,
+            machine -> {
+              machine.transition(MigrationState.RUNNING);
+              return "runs the migrated state (the switchover was committed)";
+            },
+            RUNNING_ORDER,
+            "could not run the migrated state",
+            actions,
+            notRunning);
+        if (notRunning.isEmpty()) {
+          switchovers.succeeded(entry);
+        } else {
+          // Reset all of them: a target that half runs the state while the source resumes it
+          // would be two copies of one workload.
+          eachDevice(
+              entry,
+              machine -> machine.discardToRunning(true).describe(),
+              NO_ORDER,
+              "could not be reset",
+              actions,
+              failures);
+          actions.addAll(notRunning);
+          switchovers.failed(entry, String.join("; ", notRunning));
+        }
+      }
+      case SET_ASIDE ->
+          failures.add(
+              "its task is gone, so whether the target runs the state is unknown: the source"
+                  + " devices stay stopped and the pod frozen");
+    }
+  }
+
   /** Every step is tried whatever the others did; what fails goes to {@code failures}. */
   private void undo(JournalEntry entry, List<String> actions, List<String> failures) {
-    PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
-    Map<String, HeldDevice> held = holders(pod);
-    Map<String, MigrationDevice> devices = new LinkedHashMap<>();
-    Map<String, MigrationStateMachine> machines = new LinkedHashMap<>();
-    try {
-      for (String address : entry.devices()) {
-        try {
-          MigrationDevice device =
-              backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
-          devices.put(address, device);
-          machines.put(address, MigrationStateMachine.probe(device));
-        } catch (IOException | RuntimeException e) {
-          failures.add(address + ": could not return to RUNNING: " + e.getMessage());
-        }
-      }
-      // As after any save: every device answers peer-to-peer DMA before any initiates it.
-      for (MigrationStateMachine machine : machines.values()) {
-        try {
-          machine.answerPeerDma();
-        } catch (IOException | RuntimeException e) {
-          // recoverToRunning below takes this device back by a reset if need be, and says so.
-        }
-      }
-      for (Map.Entry<String, MigrationStateMachine> machine : machines.entrySet()) {
-        try {
-          actions.add(machine.getKey() + ": " + machine.getValue().recoverToRunning().describe());
-        } catch (IOException | RuntimeException e) {
-          failures.add(machine.getKey() + ": could not return to RUNNING: " + e.getMessage());
-        }
-      }
-    } finally {
-      machines.values().forEach(MigrationStateMachine::close);
-      devices.values().forEach(MigrationDevice::close);
-    }
+    PodRef pod =
+        eachDevice(
+            entry,
+            machine -> machine.recoverToRunning().describe(),
+            RUNNING_ORDER,
+            "could not return to RUNNING",
+            actions,
+            failures);
     if (entry.frozen()) {
       try {
         backend.quiescer().thaw(pod);
@@ -123,6 +178,53 @@ public final class JournalReplay {
             "could not remove partial blobs in " + entry.blobDirectory() + ": " + e.getMessage());
       }
     }
+  }
+
+  /**
+   * Runs {@code step} on each device of the entry, after {@code first} on all of them; returns the
+   * entry's pod.
+   */
+  private PodRef eachDevice(
+      JournalEntry entry,
+      DeviceStep step,
+      DeviceStep first,
+      String failed,
+      List<String> actions,
+      List<String> failures) {
+    PodRef pod = new PodRef(entry.podNamespace(), entry.podName(), entry.podUid(), Map.of());
+    Map<String, HeldDevice> held = holders(pod);
+    Map<String, MigrationDevice> devices = new LinkedHashMap<>();
+    Map<String, MigrationStateMachine> machines = new LinkedHashMap<>();
+    try {
+      for (String address : entry.devices()) {
+        try {
+          MigrationDevice device =
+              backend.access().open(held.getOrDefault(address, HeldDevice.unheld(address)));
+          devices.put(address, device);
+          machines.put(address, MigrationStateMachine.probe(device));
+        } catch (IOException | RuntimeException e) {
+          failures.add(address + ": " + failed + ": " + e.getMessage());
+        }
+      }
+      for (MigrationStateMachine machine : machines.values()) {
+        try {
+          first.apply(machine);
+        } catch (IOException | RuntimeException e) {
+          // The step below takes this device on, by a reset if need be, and says so.
+        }
+      }
+      for (Map.Entry<String, MigrationStateMachine> machine : machines.entrySet()) {
+        try {
+          actions.add(machine.getKey() + ": " + step.apply(machine.getValue()));
+        } catch (IOException | RuntimeException e) {
+          failures.add(machine.getKey() + ": " + failed + ": " + e.getMessage());
+        }
+      }
+    } finally {
+      machines.values().forEach(MigrationStateMachine::close);
+      devices.values().forEach(MigrationDevice::close);
+    }
+    return pod;
   }
 
   private void remove(String taskUid) {

@@ -13,7 +13,8 @@ import java.nio.ByteBuffer;
 /**
  * The load of one state stream into one target device, the sink a blob is read into: RUNNING to
  * RESUMING, the stream written to the data_fd, RESUMING to RUNNING — where the device validates
- * what it got. Used by {@link StateRestore}; Resume uses it only to bring a device back to RUNNING.
+ * what it got — directly (Load) or through STOP (Receive, which waits there for the switchover).
+ * Used by {@link StateRestore}; Resume uses it only to bring a device back to RUNNING.
  */
 final class DeviceLoad implements ChunkSink, AutoCloseable {
   private final InventoryDevice inventory;
@@ -21,6 +22,7 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
   private final MigrationStateMachine machine;
   private final TaskContext context;
   private long bytes;
+  private boolean ran;
 
   DeviceLoad(
       InventoryDevice inventory,
@@ -64,19 +66,28 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
   }
 
   /**
+   * Leaves RESUMING for STOP, which is when the device checks the state and takes it, without
+   * running it; its refusal is a {@code StateRejectedException}, the state's fault rather than the
+   * device's. Unlike a session, a stopped device keeps that state if the agent dies.
+   */
+  void load() throws IOException {
+    machine.transition(MigrationState.STOP);
+  }
+
+  /**
    * See {@link dev.vfio.agent.vfio.MigrationStateMachine#answerPeerDma}: before any device of the
-   * pod runs again. Leaving RESUMING this way is when the device checks the state.
+   * pod runs again. From RESUMING this is where the device checks the state, as in {@link #load}.
    */
   void answerPeerDma() throws IOException {
     machine.answerPeerDma();
   }
 
   /**
-   * Leaves RESUMING (or RUNNING_P2P), which is when the device checks the state; its refusal is a
-   * {@code StateRejectedException}, the state's fault rather than the device's.
+   * To RUNNING with the state: from RESUMING the device checks it on the way, as in {@link #load}.
    */
   void finish() throws IOException {
     machine.transition(MigrationState.RUNNING);
+    ran = true;
   }
 
   DeviceResult result() {
@@ -86,11 +97,12 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
   }
 
   /**
-   * Back to RUNNING; from RESUMING only a reset does that, and the partial state is gone with it.
+   * Back to RUNNING without the state it took, partial or whole: a reset, unless the device never
+   * left RUNNING. One that runs the state already is reset too: its source resumes it.
    */
   String rollBack() {
     try {
-      return device.address() + ": " + resume().describe();
+      return device.address() + ": " + machine.discardToRunning(ran).describe();
     } catch (IOException e) {
       return device.address() + ": could not return to RUNNING: " + e.getMessage();
     }

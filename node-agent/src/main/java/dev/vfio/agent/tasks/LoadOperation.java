@@ -70,6 +70,7 @@ public final class LoadOperation implements NodeOperation {
           blob.reader().copyTo(blob.target());
         }
         restore.resume();
+        restore.forget();
       } catch (TaskFailure | IOException | RuntimeException e) {
         throw restore.rollBack(e);
       } finally {

@@ -24,14 +24,19 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code Receive}: the target side of a live migration. Takes the target devices to RESUMING,
  * listens for one stream per device bound to this task's token, writes each stream into its device
  * as it arrives — checking every chunk's CRC, and the SHA-256 at the end — then moves the devices
- * to RUNNING and tells the senders, which only then consider the migration done.
+ * to STOP, where each checks and takes the state without running it, and reports {@code Loaded}.
+ * There it waits for the operator's switchover: Commit runs the target; a cancel or the deadline
+ * first ends the task conditionally ({@link Switchover}) and only then resets the devices.
  */
 public final class ReceiveOperation implements NodeOperation {
+  private static final Logger LOG = LoggerFactory.getLogger(ReceiveOperation.class);
   private static final Duration ACCEPT_SLICE = Duration.ofMillis(500);
   private static final long DEFAULT_BUDGET = 1L << 40;
 
@@ -59,76 +64,114 @@ public final class ReceiveOperation implements NodeOperation {
 
   @Override
   public void run(TaskContext context) throws TaskFailure, InterruptedException {
-    VfioNodeTask task = context.task();
-    VfioNodeTaskSpec spec = task.getSpec();
     try (StateRestore restore =
         StateRestore.open(podDevices, journal, context, FailureClassifier.RECEIVE)) {
-      Map<String, DeviceLoad> awaited = new HashMap<>(restore.bySource());
-      List<IncomingStream> streams = new ArrayList<>();
-      ExecutorService lanes =
-          Executors.newFixedThreadPool(
-              Math.max(1, awaited.size()),
-              r -> {
-                Thread thread = new Thread(r, "receive-" + task.getMetadata().getName());
-                thread.setDaemon(true);
-                return thread;
-              });
-      try (StreamListener listener =
-          StreamListener.open(
-              credentials.get(),
-              InetAddress.getByName("0.0.0.0"),
-              0,
-              spec.getToken(),
-              spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(),
-              idleTimeout)) {
-        context.closeOnStop(listener);
-        restore.begin();
-        TaskEndpoint endpoint = new TaskEndpoint();
-        endpoint.setHost(advertisedHost);
-        endpoint.setPort(listener.port());
-        context.endpoint(endpoint);
-        context.stage(Stage.Receiving);
-        List<Future<Void>> copies = new ArrayList<>();
-        while (copies.size() < restore.loads().size()) {
-          context.checkpoint();
-          IncomingStream stream;
-          try {
-            stream = listener.accept(ACCEPT_SLICE);
-          } catch (SocketTimeoutException e) {
-            continue;
-          }
-          streams.add(stream);
-          // A copy blocks on its stream; closing it is what ends the copy on a cancel or deadline.
-          context.closeOnStop(stream);
-          DeviceLoad load = awaited.remove(stream.device());
-          if (load == null) {
-            throw new TaskFailure(
-                Reason.TRANSFER_FAILED,
-                "a sender offered device "
-                    + stream.device()
-                    + ", which this migration does not move (or sent it twice)");
-          }
-          copies.add(
-              lanes.submit(
-                  () -> {
-                    receive(stream, load);
-                    return null;
-                  }));
-        }
-        await(copies);
-        restore.resume();
-        for (IncomingStream stream : streams) {
-          stream.acknowledge();
-        }
-      } catch (TaskFailure | IOException | RuntimeException e) {
-        stop(lanes, streams);
-        throw restore.rollBack(e);
-      } finally {
-        lanes.shutdownNow();
-        PodDevices.closeAll(streams);
+      receiveAll(context, restore);
+      TaskFailure stop = loaded(context);
+      if (stop != null && context.settle(stop) != Switchover.Outcome.COMMITTED) {
+        // Ended before any Commit (or gone, when nobody can tell): the target must never run it.
+        throw restore.rollBack(stop);
       }
-      restore.succeed();
+      try {
+        restore.resume();
+      } catch (IOException | RuntimeException e) {
+        // Committed, but the target cannot run the state: reset, it fails, and the operator
+        // resumes the source, which kept it.
+        throw restore.rollBack(e);
+      }
+      // The target runs the state: a Failed now would have the operator resume the source too.
+      context.succeedUntilStored(restore.loads().stream().map(DeviceLoad::result).toList());
+      try {
+        restore.forget();
+      } catch (IOException e) {
+        // Replay finds the task Succeeded and committed: it leaves the running devices alone.
+        LOG.warn("could not remove the journal entry: {}", e.getMessage());
+      }
     }
+  }
+
+  /**
+   * Every stream written into its device and the devices stopped with the state, or rolled back.
+   */
+  private void receiveAll(TaskContext context, StateRestore restore)
+      throws TaskFailure, InterruptedException {
+    VfioNodeTask task = context.task();
+    VfioNodeTaskSpec spec = task.getSpec();
+    Map<String, DeviceLoad> awaited = new HashMap<>(restore.bySource());
+    List<IncomingStream> streams = new ArrayList<>();
+    ExecutorService lanes =
+        Executors.newFixedThreadPool(
+            Math.max(1, awaited.size()),
+            r -> {
+              Thread thread = new Thread(r, "receive-" + task.getMetadata().getName());
+              thread.setDaemon(true);
+              return thread;
+            });
+    try (StreamListener listener =
+        StreamListener.open(
+            credentials.get(),
+            InetAddress.getByName("0.0.0.0"),
+            0,
+            spec.getToken(),
+            spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(),
+            idleTimeout)) {
+      context.closeOnStop(listener);
+      restore.begin();
+      TaskEndpoint endpoint = new TaskEndpoint();
+      endpoint.setHost(advertisedHost);
+      endpoint.setPort(listener.port());
+      context.endpoint(endpoint);
+      context.stage(Stage.Receiving);
+      List<Future<Void>> copies = new ArrayList<>();
+      while (copies.size() < restore.loads().size()) {
+        context.checkpoint();
+        IncomingStream stream;
+        try {
+          stream = listener.accept(ACCEPT_SLICE);
+        } catch (SocketTimeoutException e) {
+          continue;
+        }
+        streams.add(stream);
+        // A copy blocks on its stream; closing it is what ends the copy on a cancel or deadline.
+        context.closeOnStop(stream);
+        DeviceLoad load = awaited.remove(stream.device());
+        if (load == null) {
+          throw new TaskFailure(
+              Reason.TRANSFER_FAILED,
+              "a sender offered device "
+                  + stream.device()
+                  + ", which this migration does not move (or sent it twice)");
+        }
+        copies.add(
+            lanes.submit(
+                () -> {
+                  receive(stream, load);
+                  return null;
+                }));
+      }
+      await(copies);
+      restore.load();
+    } catch (TaskFailure | IOException | RuntimeException e) {
+      stop(lanes, streams);
+      throw restore.rollBack(e);
+    } finally {
+      lanes.shutdownNow();
+      PodDevices.closeAll(streams);
+    }
+  }
+
+  /**
+   * Reports Loaded and waits for the switchover; null once committed, else why the task stops. A
+   * failed write of Loaded is such a reason, settled like the others: it may have been stored and
+   * seen all the same.
+   */
+  private static TaskFailure loaded(TaskContext context) throws InterruptedException {
+    try {
+      context.stageNow(Stage.Loaded);
+    } catch (RuntimeException e) {
+      return FailureClassifier.RECEIVE.classify(e);
+    }
+    return context.awaitSwitchover();
   }
 
   private static void receive(IncomingStream stream, DeviceLoad load) throws IOException {

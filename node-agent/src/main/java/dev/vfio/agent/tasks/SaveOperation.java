@@ -17,6 +17,7 @@ import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
@@ -77,7 +78,8 @@ public final class SaveOperation implements NodeOperation {
             spec.getDevices(),
             false,
             spec.getStorageClaim(),
-            spec.getBlobDirectory());
+            spec.getBlobDirectory(),
+            TaskOperation.Save);
     try (StateCapture capture =
         new StateCapture(
             backend.quiescer(), journal, context, pod, saves, entry, FailureClassifier.SAVE)) {

@@ -12,24 +12,28 @@ import dev.vfio.agent.transport.StreamSender;
 import dev.vfio.agent.transport.TransportCredentials;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code Send}: the source side of a live migration. Streams each device's state to the Receive
  * task's listener — PRE_COPY rounds while the workload still runs, then the pod frozen and
- * STOP_COPY to the end — and waits until the target says its devices run the state. Only then is
- * the source left stopped; any failure before that returns the source devices to RUNNING.
+ * STOP_COPY to the end — stops the devices, reports {@code Sent} and waits, the pod still frozen,
+ * for the operator's switchover. Commit leaves the source stopped; a cancel or the deadline first
+ * ends the task conditionally ({@link Switchover}) and only then resumes the source. Nothing the
+ * target or the network does resumes the source once Sent is reported; any failure before that
+ * does.
  */
 public final class SendOperation implements NodeOperation {
-  private static final Duration DEFAULT_WAIT_FOR_TARGET = Duration.ofMinutes(10);
+  private static final Logger LOG = LoggerFactory.getLogger(SendOperation.class);
 
   private final PodDevices podDevices;
   private final NodeBackend backend;
@@ -60,10 +64,9 @@ public final class SendOperation implements NodeOperation {
   public void run(TaskContext context) throws TaskFailure, InterruptedException {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
-    DeviceMap map = DeviceMap.of(spec).requireSources(spec.getDevices());
+    DeviceMap.of(spec).requireSources(spec.getDevices());
     PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
-    // Where each device's receiver answers, once its stream is committed.
-    Map<String, OutgoingStream> streams = new HashMap<>();
+    List<OutgoingStream> streams = new ArrayList<>();
     List<DeviceSave> sends =
         podDevices.open(
             pod,
@@ -94,8 +97,8 @@ public final class SendOperation implements NodeOperation {
                               : spec.getParent().replace('/', '.'),
                           context.clock().instant().toString(),
                           BlobCompression.NONE));
-              streams.put(device.address(), stream);
-              // Ends a write or the wait for the target's answer blocked on the peer.
+              streams.add(stream);
+              // Ends a write blocked on the peer.
               context.closeOnStop(stream);
               return new DeviceSave(inventory, device, machine, writer, context);
             });
@@ -110,43 +113,61 @@ public final class SendOperation implements NodeOperation {
             spec.getDevices(),
             false,
             null,
-            null);
+            null,
+            TaskOperation.Send);
     try (StateCapture capture =
         new StateCapture(
             backend.quiescer(), journal, context, pod, sends, entry, FailureClassifier.SEND)) {
       try {
         context.stage(Stage.Sending);
         capture.capture(spec.getPrecopy(), spec.getQuiesce());
-        context.stage(Stage.Resuming);
-        Duration untilDeadline =
-            spec.getDeadline() == null
-                ? DEFAULT_WAIT_FOR_TARGET
-                : Duration.between(context.clock().instant(), Instant.parse(spec.getDeadline()));
-        for (DeviceSave send : sends) {
-          awaitTargetRunning(
-              streams.get(send.address()),
-              map.targetOf(send.address()),
-              untilDeadline.isNegative() ? Duration.ofMillis(1) : untilDeadline);
-        }
-        // The state now runs on the target: the source stays stopped (and frozen), never to diverge
-        // from it.
         for (DeviceSave send : sends) {
           send.finish(false);
         }
-        capture.forget();
-        context.succeed(sends.stream().map(s -> s.result(null)).toList(), null);
       } catch (TaskFailure | IOException | RuntimeException e) {
         throw capture.rollBack(e);
+      } finally {
+        // Every stream ends here: what went through is the receiver's, whatever happened.
+        PodDevices.closeAll(streams);
       }
+      TaskFailure stop = sent(context);
+      if (stop != null) {
+        switch (context.settle(stop)) {
+          case ABORTED -> throw capture.rollBack(stop);
+          case UNKNOWN ->
+              // The journal entry stays: a later start of the agent finds the task gone too and
+              // sets the entry aside for an admin, which lists it on the node's VfioNode.
+              throw new TaskFailure(
+                  stop.reason(),
+                  stop.getMessage()
+                      + "; the task is gone, so whether the target runs the state is unknown: the"
+                      + " source stays stopped and frozen");
+          case COMMITTED -> {}
+        }
+      }
+      // Committed: the state runs on the target, or will; the source stays stopped (and frozen),
+      // never to diverge from it.
+      try {
+        capture.forget();
+      } catch (IOException e) {
+        // Replay finds the task committed and keeps the source stopped.
+        LOG.warn("could not remove the journal entry: {}", e.getMessage());
+      }
+      context.succeed(sends.stream().map(s -> s.result(null)).toList(), null);
     }
   }
 
-  private static void awaitTargetRunning(OutgoingStream stream, String target, Duration timeout)
-      throws IOException, TaskFailure {
-    if (!stream.awaitAcknowledgement(timeout)) {
-      throw new TaskFailure(
-          Reason.PEER_FAILED,
-          "the target did not confirm that device " + target + " runs the state");
+  /**
+   * Reports Sent and waits for the switchover; null once committed, else why the task stops. A
+   * failed write of Sent is such a reason, settled like the others: it may have been stored and
+   * seen all the same.
+   */
+  private static TaskFailure sent(TaskContext context) throws InterruptedException {
+    try {
+      context.stageNow(Stage.Sent);
+    } catch (RuntimeException e) {
+      return FailureClassifier.SEND.classify(e);
     }
+    return context.awaitSwitchover();
   }
 }

@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
  * migration (Receive) share; the counterpart of {@link StateCapture}. The target pod is checked and
  * its devices opened, each paired with the source device whose state it takes; the task is
  * journaled before the first device leaves RUNNING; every device goes to RESUMING; once the caller
- * wrote the state, every device goes to RUNNING, which is when each checks what it got. On any
- * failure until then it undoes all of it: every device back to RUNNING (from RESUMING only a reset
- * does that, and the partial state goes with it), the journal entry dropped. Telling the pod how
- * its restore went is the operator's (agents write no pod).
+ * wrote the state, every device goes to RUNNING (a Receive: to STOP first, where it waits for the
+ * switchover), which is when each checks what it got. On any failure until then it undoes all of
+ * it: every device reset to RUNNING without the state, partial or whole, the journal entry dropped.
+ * Telling the pod how its restore went is the operator's (agents write no pod).
  */
 final class StateRestore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StateRestore.class);
@@ -117,7 +117,8 @@ final class StateRestore implements AutoCloseable {
             task.getSpec().getDevices(),
             false,
             null,
-            null));
+            null,
+            context.task().getSpec().getOperation()));
     for (DeviceLoad load : loads) {
       load.stopInitiatingPeerDma();
     }
@@ -127,10 +128,16 @@ final class StateRestore implements AutoCloseable {
   }
 
   /**
-   * The state is written: every device leaves RESUMING for RUNNING and checks it, each answering
-   * peer-to-peer DMA before any initiates it. Once all run it, the journal has nothing left to
-   * undo.
+   * The state is written: every device leaves RESUMING for STOP, checking and taking it without
+   * running it, where a Receive waits for the switchover.
    */
+  void load() throws IOException {
+    for (DeviceLoad load : loads) {
+      load.load();
+    }
+  }
+
+  /** Every device goes to RUNNING with the state, checking it if it is still in RESUMING. */
   void resume() throws IOException {
     context.stage(Stage.Resuming);
     for (DeviceLoad load : loads) {
@@ -140,6 +147,10 @@ final class StateRestore implements AutoCloseable {
       load.finish();
     }
     context.resumedAt(context.clock().instant());
+  }
+
+  /** The devices run the state and the task says so: the journal has nothing left to undo. */
+  void forget() throws IOException {
     journal.remove(context.task().getMetadata().getUid());
   }
 

@@ -41,9 +41,14 @@ import org.slf4j.LoggerFactory;
  * operation rolls back as after any failure, under the stop's reason. And a running task writes its
  * heartbeat at least once per heartbeat interval even when it reports nothing else, so the operator
  * can tell a task that waits from one whose worker is wedged.
+ *
+ * <p>A Send or Receive also waits here for the operator's switchover ({@link SwitchoverWait}) and
+ * ends its task with the conditional write of {@link Switchover}: the task's whole contract with
+ * the API server in one place, hence past 300 lines.
  */
 public final class TaskContext implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TaskContext.class);
+  private static final Duration RETRY = Duration.ofSeconds(1);
   private final VfioNodeTask task;
   private final BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer;
   private final Clock clock;
@@ -54,6 +59,8 @@ public final class TaskContext implements AutoCloseable {
   private final ScheduledExecutorService delayedReports;
   private final AtomicLong bytesDone = new AtomicLong();
   private final Map<String, PrecopyProgress> precopyByDevice = new TreeMap<>();
+  private final TaskStore store;
+  private final SwitchoverWait switchover = new SwitchoverWait();
   private volatile boolean cancelRequested;
   private Instant lastReport;
   private ScheduledFuture<?> pendingReport;
@@ -64,17 +71,19 @@ public final class TaskContext implements AutoCloseable {
 
   /**
    * {@code claimed} is the status the claim wrote just now; {@code writer} writes the whole status
-   * ({@link TaskStatusWriter#write} in the agent), throwing when it cannot; {@code delayedReports}
-   * runs deferred writes.
+   * ({@link TaskStatusWriter#write} in the agent), throwing when it cannot; {@code store} reads the
+   * task and writes the conditional ending of a switchover; {@code delayedReports} runs deferred
+   * writes.
    */
   public TaskContext(
       VfioNodeTask task,
       VfioNodeTaskStatus claimed,
       BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer,
+      TaskStore store,
       Clock clock,
       Duration reportInterval,
       ScheduledExecutorService delayedReports) {
-    this(task, claimed, writer, clock, reportInterval, null, delayedReports);
+    this(task, claimed, writer, store, clock, reportInterval, null, delayedReports);
   }
 
   /**
@@ -85,12 +94,14 @@ public final class TaskContext implements AutoCloseable {
       VfioNodeTask task,
       VfioNodeTaskStatus claimed,
       BiConsumer<VfioNodeTask, VfioNodeTaskStatus> writer,
+      TaskStore store,
       Clock clock,
       Duration reportInterval,
       Duration heartbeatInterval,
       ScheduledExecutorService delayedReports) {
     this.task = task;
     this.writer = writer;
+    this.store = store;
     this.clock = clock;
     this.reportInterval = reportInterval;
     this.heartbeatInterval = heartbeatInterval;
@@ -125,6 +136,7 @@ public final class TaskContext implements AutoCloseable {
   public void requestCancel() {
     cancelRequested = true;
     stopIfDue();
+    switchover.wake();
   }
 
   /**
@@ -167,6 +179,46 @@ public final class TaskContext implements AutoCloseable {
     }
   }
 
+  /** Called from the watch with the task as stored now: a cancel or a switchover Commit. */
+  public void observe(VfioNodeTask latest) {
+    if (latest.getSpec() == null) {
+      return;
+    }
+    if (Boolean.TRUE.equals(latest.getSpec().getCancelRequested())) {
+      requestCancel();
+    }
+    if (latest.getSpec().committed()) {
+      switchover.commit();
+    }
+  }
+
+  /**
+   * At Sent or Loaded: waits for the operator's switchover decision. Returns null once it
+   * committed, otherwise why the task must stop without one (cancel, deadline), which the caller
+   * settles with {@link #settle} before it touches a device.
+   */
+  TaskFailure awaitSwitchover() throws InterruptedException {
+    return switchover.await(this::stopReason);
+  }
+
+  /**
+   * Ends the task with {@code failure} unless the operator committed first ({@link Switchover}).
+   * When it is ended, later writes of this context only add to the message what was rolled back.
+   */
+  Switchover.Outcome settle(TaskFailure failure) throws InterruptedException {
+    VfioNodeTaskStatus ending;
+    synchronized (this) {
+      ending = ended(failure, null);
+    }
+    ending.setBytesDone(bytesDone.get());
+    ending.setHeartbeatTime(clock.instant().toString());
+    Switchover.Outcome outcome = Switchover.settle(store, task, stored -> ending);
+    if (outcome == Switchover.Outcome.COMMITTED) {
+      switchover.commit();
+    }
+    return outcome;
+  }
+
   /** Throws if the task must stop now. */
   public void checkpoint() throws TaskFailure {
     TaskFailure stop = stopReason();
@@ -189,6 +241,12 @@ public final class TaskContext implements AutoCloseable {
   public synchronized void stage(Stage stage) {
     status.setStage(stage);
     reportWithinInterval();
+  }
+
+  /** A stage the operator acts on (Sent, Loaded): written at once, throwing if it cannot be. */
+  synchronized void stageNow(Stage stage) {
+    status.setStage(stage);
+    report(true);
   }
 
   /**
@@ -248,18 +306,51 @@ public final class TaskContext implements AutoCloseable {
     report(true);
   }
 
-  public synchronized void fail(TaskFailure failure, List<DeviceResult> devices) {
-    boolean cancelled = failure.reason() == Reason.CANCELLED;
-    status.setPhase(cancelled ? TaskPhase.Cancelled : TaskPhase.Failed);
-    status.setStage(Stage.Done);
-    status.setReason(failure.reason().wire());
-    status.setMessage(failure.getMessage());
-    if (devices != null && !devices.isEmpty()) {
-      status.setDevices(devices);
+  /**
+   * Succeeds with an outcome the devices already carry — the target of a committed switchover runs
+   * — retrying the write until it is stored: a task failed instead would tell the operator the
+   * opposite.
+   */
+  void succeedUntilStored(List<DeviceResult> devices) throws InterruptedException {
+    while (true) {
+      try {
+        succeed(devices, null);
+        return;
+      } catch (KubernetesClientException e) {
+        LOG.warn(
+            "could not record that {} succeeded; retrying: {}",
+            task.getMetadata().getName(),
+            e.getMessage());
+        Thread.sleep(RETRY.toMillis());
+      }
     }
-    status.setCompletionTime(clock.instant().toString());
+  }
+
+  public synchronized void fail(TaskFailure failure, List<DeviceResult> devices) {
+    VfioNodeTaskStatus failed = ended(failure, devices);
+    status.setPhase(failed.getPhase());
+    status.setStage(failed.getStage());
+    status.setReason(failed.getReason());
+    status.setMessage(failed.getMessage());
+    status.setDevices(failed.getDevices());
+    status.setCompletionTime(failed.getCompletionTime());
     ended = true;
     report(true);
+  }
+
+  /** The status of this task ended by {@code failure}, without writing it. */
+  private VfioNodeTaskStatus ended(TaskFailure failure, List<DeviceResult> devices) {
+    VfioNodeTaskStatus failed = Serialization.clone(status);
+    boolean cancelled = failure.reason() == Reason.CANCELLED;
+    failed.setPhase(cancelled ? TaskPhase.Cancelled : TaskPhase.Failed);
+    failed.setStage(Stage.Done);
+    failed.setReason(failure.reason().wire());
+    failed.setMessage(failure.getMessage());
+    if (devices != null && !devices.isEmpty()) {
+      failed.setDevices(devices);
+    }
+    failed.setCompletionTime(clock.instant().toString());
+    return failed;
   }
 
   /** Counts the task in the agent's metrics once it ended. */

@@ -17,7 +17,7 @@ import java.util.Map;
  * agent saw, which the API server takes as a precondition, so that two agent processes (a DaemonSet
  * rollout overlap) can never both run one task: the second gets 409 Conflict.
  */
-public final class TaskStatusWriter {
+public final class TaskStatusWriter implements TaskStore {
   private final KubernetesClient client;
 
   public TaskStatusWriter(KubernetesClient client) {
@@ -26,6 +26,25 @@ public final class TaskStatusWriter {
 
   /** Claims the task if it is still as seen; returns false when someone else changed it first. */
   public boolean claim(VfioNodeTask seen, VfioNodeTaskStatus running) {
+    return writeIfUnchanged(seen, running);
+  }
+
+  @Override
+  public VfioNodeTask read(VfioNodeTask task) {
+    // A list, not a get: agents are granted what their watch needs (list, watch), no more.
+    return client
+        .resources(VfioNodeTask.class)
+        .inNamespace(task.getMetadata().getNamespace())
+        .withField("metadata.name", task.getMetadata().getName())
+        .list()
+        .getItems()
+        .stream()
+        .findFirst()
+        .orElse(null);
+  }
+
+  @Override
+  public boolean writeIfUnchanged(VfioNodeTask seen, VfioNodeTaskStatus status) {
     List<Map<String, Object>> body =
         List.of(
             Map.of(
@@ -35,7 +54,7 @@ public final class TaskStatusWriter {
                 "/metadata/resourceVersion",
                 "value",
                 seen.getMetadata().getResourceVersion()),
-            Map.of("op", "add", "path", "/status", "value", running));
+            Map.of("op", "add", "path", "/status", "value", status));
     try {
       patch(seen, Serialization.asJson(body));
       return true;

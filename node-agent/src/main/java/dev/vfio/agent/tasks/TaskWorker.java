@@ -151,11 +151,9 @@ public final class TaskWorker implements AutoCloseable {
   private synchronized void observe(VfioNodeTask task) {
     String uid = task.getMetadata().getUid();
     boolean cancelled = Boolean.TRUE.equals(task.getSpec().getCancelRequested());
-    if (cancelled) {
-      TaskContext context = running.get(uid);
-      if (context != null) {
-        context.requestCancel();
-      }
+    TaskContext context = running.get(uid);
+    if (context != null) {
+      context.observe(task);
     }
     TaskPhase phase = task.getStatus() == null ? null : task.getStatus().getPhase();
     if ((phase != null && phase != TaskPhase.Pending) || accepted.contains(uid)) {
@@ -249,14 +247,13 @@ public final class TaskWorker implements AutoCloseable {
               task,
               claimed,
               writer::write,
+              writer,
               clock,
               reportInterval,
               heartbeatInterval,
               delayedReports);
       running.put(uid, context);
-      if (Boolean.TRUE.equals(task.getSpec().getCancelRequested())) {
-        context.requestCancel();
-      }
+      context.observe(task);
       try {
         List<Unrecognized> unknown = task.getSpec().unrecognized("spec");
         if (!unknown.isEmpty()) {

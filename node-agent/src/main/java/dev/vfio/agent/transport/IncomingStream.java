@@ -3,24 +3,21 @@ package dev.vfio.agent.transport;
 import dev.vfio.agent.vfio.ChunkSink;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 
 /**
  * One accepted stream: the state of {@code device}, as one blob, on a connection whose peer
  * presented a certificate from the transport CA and the task's token. Read it with {@code
- * BlobStreamReader}; once the target device runs the state, {@link #acknowledge} tells the sender
- * so. Closing it closes the connection.
+ * BlobStreamReader}. Nothing goes back to the sender: whether the target runs the state is the
+ * operator's decision (the switchover), not the streams'. Closing it closes the connection.
  */
 public final class IncomingStream implements AutoCloseable {
   private final String device;
   private final InputStream data;
-  private final OutputStream reply;
   private final ByteBudget budget;
 
-  IncomingStream(String device, InputStream data, OutputStream reply, ByteBudget budget) {
+  IncomingStream(String device, InputStream data, ByteBudget budget) {
     this.device = device;
     this.data = data;
-    this.reply = reply;
     this.budget = budget;
   }
 
@@ -43,14 +40,6 @@ public final class IncomingStream implements AutoCloseable {
    */
   public ChunkSink charged(ChunkSink sink) {
     return new ChargedSink(sink, budget);
-  }
-
-  /**
-   * Tells the sender that the target device runs the state: only then may the source stay stopped.
-   */
-  public void acknowledge() throws IOException {
-    reply.write(StreamHandshake.TARGET_RUNNING);
-    reply.flush();
   }
 
   @Override

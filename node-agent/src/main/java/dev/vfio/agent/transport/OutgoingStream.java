@@ -164,21 +164,6 @@ public final class OutgoingStream extends OutputStream {
     return timedOut;
   }
 
-  /**
-   * After the blob is finished: waits for the receiver to say the target device runs the state.
-   * False when the receiver closed the connection without saying so (it failed).
-   */
-  public boolean awaitAcknowledgement(Duration timeout) throws IOException {
-    flush();
-    socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-    try {
-      return socket.getInputStream().read() == StreamHandshake.TARGET_RUNNING;
-    } catch (SocketTimeoutException e) {
-      throw new SocketTimeoutException(
-          "the receiver did not confirm device " + device + " within " + timeout);
-    }
-  }
-
   /** Closes the connection. */
   @Override
   public void close() throws IOException {

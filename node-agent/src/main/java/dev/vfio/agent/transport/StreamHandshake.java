@@ -27,10 +27,8 @@ import java.util.Objects;
  * </pre>
  *
  * and the receiver answers one byte, {@link #ACCEPTED} or {@link #REFUSED}; after {@link #ACCEPTED}
- * the sender's bytes are one blob ({@code BlobStreamWriter}), and after the blob the receiver
- * answers {@link #TARGET_RUNNING} once the target device runs the state. Lengths are bounded so
- * that a peer cannot make the receiver allocate more than a few hundred bytes before its token was
- * checked.
+ * the sender's bytes are one blob ({@code BlobStreamWriter}). Lengths are bounded so that a peer
+ * cannot make the receiver allocate more than a few hundred bytes before its token was checked.
  */
 final class StreamHandshake {
   static final byte[] MAGIC = "VFIOXFER".getBytes(StandardCharsets.US_ASCII);
@@ -39,9 +37,6 @@ final class StreamHandshake {
   static final int MAX_DEVICE_BYTES = 256;
   static final int ACCEPTED = 0;
   static final int REFUSED = 1;
-
-  /** Sent by the receiver after the blob, once the target device runs the state. */
-  static final int TARGET_RUNNING = 2;
 
   /**
    * What a sender asks for.

@@ -243,7 +243,6 @@ public final class StreamListener implements AutoCloseable {
       return new IncomingStream(
           request.device(),
           new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)),
-          out,
           budget);
     } catch (IOException | RuntimeException e) {
       LOG.warn("refused a state stream connection from {}: {}", peer, e.toString());

@@ -338,6 +338,28 @@ public final class MigrationStateMachine implements AutoCloseable {
     return new Recovery(found, Recovery.Action.SET_RUNNING, Optional.empty());
   }
 
+  /**
+   * Brings a device that took a state it must not run back to RUNNING without it: a reset from any
+   * state, even STOP, from where a SET would run the state; from RUNNING too when {@code
+   * alsoWhenRunning} (it runs the state already). The target of a live migration that was not
+   * committed goes this way.
+   *
+   * @throws VfioException only if the device could not be brought back to RUNNING
+   */
+  public Recovery discardToRunning(boolean alsoWhenRunning) throws VfioException {
+    closeDataFd();
+    Optional<MigrationState> found;
+    try {
+      found = Optional.of(state());
+    } catch (VfioException e) {
+      return reset(Optional.empty(), Optional.of(e));
+    }
+    if (found.get() == RUNNING && !alsoWhenRunning) {
+      return new Recovery(found, Recovery.Action.ALREADY_RUNNING, Optional.empty());
+    }
+    return reset(found, Optional.empty());
+  }
+
   /** Closes the held data_fd, if any. The device is not this object's to close. */
   @Override
   public void close() {

@@ -11,10 +11,15 @@ import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedBackend;
 import dev.vfio.agent.sim.SimulatedFreezer;
+import dev.vfio.agent.tasks.TaskStore;
 import dev.vfio.agent.vfio.MigrationState;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.VfioNodeTask;
+import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +37,24 @@ class JournalReplayTest {
   Path devices;
   BlobStore blobs;
   DeviceJournal journal;
+
+  /** The tasks of Save entries: replay reads none of them. */
+  static final TaskStore NO_TASKS =
+      new TaskStore() {
+        @Override
+        public VfioNodeTask read(VfioNodeTask task) {
+          throw new AssertionError("replay of a Save entry read its task");
+        }
+
+        @Override
+        public boolean writeIfUnchanged(VfioNodeTask seen, VfioNodeTaskStatus status) {
+          throw new AssertionError("replay of a Save entry wrote its task");
+        }
+      };
+
+  JournalReplay replay(NodeBackend backend) {
+    return new JournalReplay(journal, backend, blobs, NO_TASKS, Clock.systemUTC());
+  }
 
   @BeforeEach
   void setUp() throws IOException {
@@ -66,7 +89,8 @@ class JournalReplayTest {
             List.of(device),
             true,
             null,
-            null));
+            null,
+            TaskOperation.Save));
   }
 
   NodeBackend restarted() throws IOException {
@@ -101,10 +125,11 @@ class JournalReplayTest {
             List.of(DEVICE),
             true,
             "vfio-snapshots",
-            "default/snap"));
+            "default/snap",
+            TaskOperation.Save));
 
     NodeBackend restarted = restarted();
-    List<JournalReplay.Replayed> replayed = new JournalReplay(journal, restarted, blobs).replay();
+    List<JournalReplay.Replayed> replayed = replay(restarted).replay();
 
     assertEquals(MigrationState.RUNNING, state(restarted, DEVICE));
     assertFalse(frozen(POD));
@@ -126,7 +151,7 @@ class JournalReplayTest {
     crashedWhileSaving("b-good-task", POD, DEVICE);
 
     NodeBackend restarted = restarted();
-    List<JournalReplay.Replayed> replayed = new JournalReplay(journal, restarted, blobs).replay();
+    List<JournalReplay.Replayed> replayed = replay(restarted).replay();
 
     assertEquals(MigrationState.RUNNING, state(restarted, DEVICE), "the good entry was replayed");
     assertFalse(frozen(POD));
@@ -160,7 +185,7 @@ class JournalReplayTest {
     Files.writeString(
         work.resolve("journal/task-uid.json"), "{\"taskUid\": \"task-uid\", \"devices\": []}");
 
-    new JournalReplay(journal, restarted(), blobs).replay();
+    replay(restarted()).replay();
 
     assertEquals(
         List.of("its journal entry is incomplete: it lacks its pod"),
@@ -176,7 +201,7 @@ class JournalReplayTest {
          "podName": "gpu-workload", "podUid": "pod-uid", "devices": [], "frozen": false, "lanes": 4}
         """);
 
-    List<JournalReplay.Replayed> replayed = new JournalReplay(journal, restarted(), blobs).replay();
+    List<JournalReplay.Replayed> replayed = replay(restarted()).replay();
 
     assertEquals(List.of(new JournalReplay.Replayed("task-uid", List.of())), replayed);
     assertEquals(List.of(), journal.quarantine().list());
@@ -206,7 +231,7 @@ class JournalReplayTest {
     NodeBackend restarted =
         new NodeBackend(sim.name(), sim.inventory(), sim.resolver(), sim.access(), stuck);
 
-    List<JournalReplay.Replayed> replayed = new JournalReplay(journal, restarted, blobs).replay();
+    List<JournalReplay.Replayed> replayed = replay(restarted).replay();
 
     assertEquals(
         MigrationState.RUNNING, state(sim, DEVICE), "a failed thaw does not skip the devices");
@@ -236,7 +261,17 @@ class JournalReplayTest {
   void anEntrySetAsideTwiceUnderOneNameKeepsBoth() throws Exception {
     JournalEntry entry =
         new JournalEntry(
-            "ns", "t", "uid-1", "ns", "p", "pod-uid", List.of(DEVICE), false, null, null);
+            "ns",
+            "t",
+            "uid-1",
+            "ns",
+            "p",
+            "pod-uid",
+            List.of(DEVICE),
+            false,
+            null,
+            null,
+            TaskOperation.Save);
     journal.record(entry);
     journal.setAside("uid-1.json", "first");
     journal.record(entry);
@@ -261,7 +296,17 @@ class JournalReplayTest {
     DeviceJournal writer = new DeviceJournal(work.resolve("journal"));
     JournalEntry entry =
         new JournalEntry(
-            "ns", "t", "uid-1", "ns", "p", "pod-uid", List.of(DEVICE), false, "c", "ns/s");
+            "ns",
+            "t",
+            "uid-1",
+            "ns",
+            "p",
+            "pod-uid",
+            List.of(DEVICE),
+            false,
+            "c",
+            "ns/s",
+            TaskOperation.Save);
     writer.record(entry);
     writer.record(entry.withFrozen(true));
 

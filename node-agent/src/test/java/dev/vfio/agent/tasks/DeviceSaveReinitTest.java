@@ -71,6 +71,7 @@ class DeviceSaveReinitTest {
             task,
             claimed,
             (t, status) -> written.set(status),
+            new InMemoryTaskStore(task),
             Clock.systemUTC(),
             Duration.ZERO,
             delayedReports);

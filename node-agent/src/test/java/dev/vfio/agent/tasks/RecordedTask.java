@@ -28,18 +28,34 @@ final class RecordedTask {
 
   final VfioNodeTask task;
   final TaskContext context;
+
+  /** The task as the API server holds it: every write lands here too. */
+  final InMemoryTaskStore store;
+
   private final List<VfioNodeTaskStatus> writes = new CopyOnWriteArrayList<>();
   private final List<Trigger> triggers = new CopyOnWriteArrayList<>();
   private volatile Predicate<VfioNodeTaskStatus> refused = status -> false;
 
   RecordedTask(VfioNodeTask task, ScheduledExecutorService reports) {
     this.task = task;
+    this.store = new InMemoryTaskStore(task);
     VfioNodeTaskStatus claimed = new VfioNodeTaskStatus();
     claimed.setPhase(TaskPhase.Running);
     claimed.setStage(Stage.Preparing);
     claimed.setStartTime(Clock.systemUTC().instant().toString());
     this.context =
-        new TaskContext(task, claimed, this::write, Clock.systemUTC(), Duration.ZERO, reports);
+        new TaskContext(
+            task, claimed, this::write, store, Clock.systemUTC(), Duration.ZERO, reports);
+  }
+
+  /** The operator commits the switchover, and the agent's watch sees it. */
+  void commit() {
+    context.observe(store.commit());
+  }
+
+  /** The operator cancels the task, and the agent's watch sees it. */
+  void cancel() {
+    context.observe(store.cancel());
   }
 
   /** Runs {@code action} once, on the first status written that {@code matches}. */
@@ -79,5 +95,6 @@ final class RecordedTask {
     if (refused.test(copy)) {
       throw new KubernetesClientException("the API server could not be reached (test)");
     }
+    store.write(copy);
   }
 }

@@ -8,6 +8,7 @@ import static dev.vfio.agent.vfio.MigrationState.STOP_COPY;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +42,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Send and Receive against each other: a live migration between two pods of one simulated node. */
+/**
+ * Send and Receive against each other: a live migration between two pods of one simulated node, the
+ * test in the operator's role for the switchover. Longer than most: every way the two sides end is
+ * here, next to the others.
+ */
 class SendReceiveOperationTest {
   static final String SOURCE_A = "0000:3b:00.0";
   static final String SOURCE_B = "0000:3b:00.1";
@@ -54,8 +59,7 @@ class SendReceiveOperationTest {
 
   @TempDir Path directory;
   @AutoClose TaskFixture node;
-  final ExecutorService receiver = Executors.newSingleThreadExecutor();
-  final ExecutorService sender = Executors.newSingleThreadExecutor();
+  final ExecutorService sides = Executors.newFixedThreadPool(2);
   PodRef source;
   PodRef target;
 
@@ -78,10 +82,8 @@ class SendReceiveOperationTest {
 
   @AfterEach
   void stopReceiver() throws Exception {
-    receiver.shutdownNow();
-    sender.shutdownNow();
-    assertTrue(receiver.awaitTermination(30, TimeUnit.SECONDS));
-    assertTrue(sender.awaitTermination(30, TimeUnit.SECONDS));
+    sides.shutdownNow();
+    assertTrue(sides.awaitTermination(30, TimeUnit.SECONDS));
   }
 
   RecordedTask receiveTask(List<String> devices, List<DeviceMapping> map) {
@@ -117,10 +119,15 @@ class SendReceiveOperationTest {
 
   /** Starts the Receive task; the future holds its failure, or null when it succeeded. */
   CompletableFuture<TaskFailure> receiving(RecordedTask task) {
+    return running(node.receive(), task);
+  }
+
+  /** Runs {@code operation} on the other threads; the future holds its failure, or null. */
+  CompletableFuture<TaskFailure> running(NodeOperation operation, RecordedTask task) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            node.receive().run(task.context);
+            operation.run(task.context);
             return null;
           } catch (TaskFailure failure) {
             return failure;
@@ -129,7 +136,7 @@ class SendReceiveOperationTest {
             throw new IllegalStateException(e);
           }
         },
-        receiver);
+        sides);
   }
 
   /** A Receive of both devices, listening; the Send task that goes with it. */
@@ -150,6 +157,39 @@ class SendReceiveOperationTest {
         receive, received, sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS));
   }
 
+  /** Both sides waiting for the operator's decision: the Send at Sent, the Receive at Loaded. */
+  record Waiting(Migration migration, CompletableFuture<TaskFailure> sent) {
+    RecordedTask send() {
+      return migration.send();
+    }
+
+    RecordedTask receive() {
+      return migration.receive();
+    }
+
+    TaskFailure sendOutcome() throws Exception {
+      return sent.get(60, TimeUnit.SECONDS);
+    }
+
+    TaskFailure receiveOutcome() throws Exception {
+      return migration.receiveOutcome();
+    }
+  }
+
+  Waiting atSwitchover() {
+    Migration migration = migration();
+    CompletableFuture<TaskFailure> sent = running(node.send(), migration.send());
+    awaitStage(migration.send(), Stage.Sent);
+    awaitStage(migration.receive(), Stage.Loaded);
+    return new Waiting(migration, sent);
+  }
+
+  static void awaitStage(RecordedTask task, Stage stage) {
+    await(stage.name())
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> task.last() != null && task.last().getStage() == stage);
+  }
+
   /** What every failed migration must leave: both sides running, the source thawed, no journal. */
   void assertBothSidesRolledBack() throws Exception {
     node.assertState(RUNNING, SOURCE_A, SOURCE_B, TARGET_A, TARGET_B);
@@ -159,19 +199,84 @@ class SendReceiveOperationTest {
 
   @Test
   void theTargetRunsTheSourceStateAndTheSourceStaysStopped() throws Exception {
-    Migration migration = migration();
+    Waiting waiting = atSwitchover();
 
-    node.send().run(migration.send().context);
+    waiting.send().commit();
+    waiting.receive().commit();
 
-    assertNull(migration.receiveOutcome());
-    assertEquals(TaskPhase.Succeeded, migration.send().last().getPhase());
-    assertEquals(TaskPhase.Succeeded, migration.receive().last().getPhase());
+    assertNull(waiting.sendOutcome());
+    assertNull(waiting.receiveOutcome());
+    assertEquals(TaskPhase.Succeeded, waiting.send().last().getPhase());
+    assertEquals(TaskPhase.Succeeded, waiting.receive().last().getPhase());
     assertEquals(node.device(SOURCE_A).content(), node.device(TARGET_A).content());
     assertEquals(node.device(SOURCE_B).content(), node.device(TARGET_B).content());
     node.assertState(RUNNING, TARGET_A, TARGET_B);
     node.assertState(STOP, SOURCE_A, SOURCE_B);
     assertTrue(node.frozen(source), "the source never runs again after its state moved");
     assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void neitherSideRunsTheStateUntilTheOperatorDecides() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    node.assertState(STOP, SOURCE_A, SOURCE_B, TARGET_A, TARGET_B);
+    assertTrue(node.frozen(source), "the source waits frozen");
+    assertFalse(waiting.sent().isDone(), "the Send waits for the decision");
+    assertFalse(waiting.migration().received().isDone(), "the Receive waits for the decision");
+    assertEquals(2, node.journaled().size(), "both sides are journaled while they wait");
+  }
+
+  @Test
+  void cancelledWhileWaitingBothSidesEndFirstThenRollBack() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    waiting.receive().cancel();
+    waiting.send().cancel();
+
+    assertEquals(Reason.CANCELLED, waiting.receiveOutcome().reason());
+    assertEquals(Reason.CANCELLED, waiting.sendOutcome().reason());
+    assertEquals(TaskPhase.Cancelled, waiting.send().store.stored().getStatus().getPhase());
+    assertEquals(TaskPhase.Cancelled, waiting.receive().store.stored().getStatus().getPhase());
+    assertBothSidesRolledBack();
+    assertNotEquals(
+        node.device(SOURCE_A).content(),
+        node.device(TARGET_A).content(),
+        "the target was reset, not run");
+  }
+
+  @Test
+  void aCommitStoredBeforeTheCancelWinsOverIt() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    // The operator's Commit reached the API server, but the agents' watches have not shown it
+    // yet when the cancel arrives: each side's conditional ending fails, and it reads the Commit.
+    waiting.send().store.commit();
+    waiting.receive().store.commit();
+    waiting.send().cancel();
+    waiting.receive().cancel();
+
+    assertNull(waiting.sendOutcome());
+    assertNull(waiting.receiveOutcome());
+    assertEquals(TaskPhase.Succeeded, waiting.send().store.stored().getStatus().getPhase());
+    assertEquals(TaskPhase.Succeeded, waiting.receive().store.stored().getStatus().getPhase());
+    node.assertState(STOP, SOURCE_A, SOURCE_B);
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    assertEquals(node.device(SOURCE_A).content(), node.device(TARGET_A).content());
+  }
+
+  @Test
+  void aSendWhoseTaskIsGoneKeepsTheSourceStopped() throws Exception {
+    Waiting waiting = atSwitchover();
+
+    waiting.send().store.delete();
+    // What the agent's watch does when its task is deleted.
+    waiting.send().context.requestCancel();
+
+    TaskFailure sent = waiting.sendOutcome();
+    assertTrue(sent.getMessage().contains("the source stays stopped"), sent.getMessage());
+    node.assertState(STOP, SOURCE_A, SOURCE_B);
+    assertTrue(node.frozen(source));
   }
 
   @Test
@@ -191,12 +296,14 @@ class SendReceiveOperationTest {
   void aTargetThatRejectsTheStateFailsStateRejectedAndTheSourceRunsAgain() throws Exception {
     node.device(TARGET_B).setFaults(SimulatedFaults.NONE.withRejectedResumeData());
     Migration migration = migration();
-
-    TaskFailure sent = failure(node.send(), migration.send());
+    CompletableFuture<TaskFailure> sent = running(node.send(), migration.send());
 
     assertEquals(Reason.STATE_REJECTED, migration.receiveOutcome().reason());
+    cancelOnceWaiting(migration.send(), sent);
+
     assertTrue(
-        Set.of(Reason.PEER_FAILED, Reason.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
+        Set.of(Reason.CANCELLED, Reason.TRANSFER_FAILED).contains(sent.get().reason()),
+        sent.get()::toString);
     assertBothSidesRolledBack();
   }
 
@@ -205,15 +312,30 @@ class SendReceiveOperationTest {
     node.device(TARGET_A)
         .setFaults(SimulatedFaults.NONE.withResumeWritesRefusedAfter(BYTES / 4, Errno.ENOSPC));
     Migration migration = migration();
-
-    TaskFailure sent = failure(node.send(), migration.send());
+    CompletableFuture<TaskFailure> sent = running(node.send(), migration.send());
 
     TaskFailure received = migration.receiveOutcome();
     assertEquals(Reason.STATE_REJECTED, received.reason());
     assertTrue(received.getMessage().contains(TARGET_A), received.getMessage());
+    cancelOnceWaiting(migration.send(), sent);
+
     assertTrue(
-        Set.of(Reason.PEER_FAILED, Reason.TRANSFER_FAILED).contains(sent.reason()), sent::toString);
+        Set.of(Reason.CANCELLED, Reason.TRANSFER_FAILED).contains(sent.get().reason()),
+        sent.get()::toString);
     assertBothSidesRolledBack();
+  }
+
+  /**
+   * What the operator does once the target failed: cancels the Send, which by then either failed on
+   * the broken streams or, with everything sent, waits at Sent.
+   */
+  static void cancelOnceWaiting(RecordedTask send, CompletableFuture<TaskFailure> sent) {
+    await("send failed or waiting")
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> sent.isDone() || (send.last() != null && send.last().getStage() == Stage.Sent));
+    send.cancel();
+    await("send ended").atMost(Duration.ofSeconds(60)).until(sent::isDone);
   }
 
   @Test
@@ -229,21 +351,6 @@ class SendReceiveOperationTest {
     assertEquals(Reason.CANCELLED, sent.reason());
     assertEquals(Reason.TRANSFER_FAILED, migration.receiveOutcome().reason());
     assertBothSidesRolledBack();
-  }
-
-  @Test
-  void aTargetThatWithdrewItsOptInFailsTheReceiveTargetNotOptedInBeforeItListens()
-      throws Exception {
-    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
-    node.withdrawOptIn(target);
-
-    // Bounded: a receiver that wrongly listens would wait for a sender that never comes.
-    TaskFailure failure = receiving(receive).get(60, TimeUnit.SECONDS);
-
-    assertEquals(Reason.TARGET_NOT_OPTED_IN, failure.reason());
-    assertNull(receive.endpoint(), "no endpoint published");
-    node.assertState(RUNNING, TARGET_A, TARGET_B);
-    assertEquals(List.of(), node.journaled());
   }
 
   @Test
@@ -325,6 +432,21 @@ class SendReceiveOperationTest {
     assertEquals(before, node.epoch(TARGET_A), "no target went to RESUMING");
   }
 
+  @Test
+  void aTargetThatWithdrewItsOptInFailsTheReceiveTargetNotOptedInBeforeItListens()
+      throws Exception {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
+    node.withdrawOptIn(target);
+
+    // Bounded: a receiver that wrongly listens would wait for a sender that never comes.
+    TaskFailure failure = receiving(receive).get(60, TimeUnit.SECONDS);
+
+    assertEquals(Reason.TARGET_NOT_OPTED_IN, failure.reason());
+    assertNull(receive.endpoint(), "no endpoint published");
+    node.assertState(RUNNING, TARGET_A, TARGET_B);
+    assertEquals(List.of(), node.journaled());
+  }
+
   /**
    * A migration whose sender stalls once half the state is out, its streams kept alive: the
    * receiver's copies wait on them with nothing to check. {@code receiveSpec} completes the
@@ -354,8 +476,7 @@ class SendReceiveOperationTest {
     send.when(
         status -> status.getBytesDone() != null && status.getBytesDone() > BYTES / 2,
         () -> awaitQuietly(release));
-    CompletableFuture<TaskFailure> sent =
-        CompletableFuture.supplyAsync(() -> outcome(node.send(), send), sender);
+    CompletableFuture<TaskFailure> sent = running(node.send(), send);
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> receive.last().getBytesDone() != null && receive.last().getBytesDone() > 0);
@@ -391,39 +512,6 @@ class SendReceiveOperationTest {
     migration.release().countDown();
     assertNotNull(migration.sent().get(60, TimeUnit.SECONDS));
     assertBothSidesRolledBack();
-  }
-
-  @Test
-  void cancellingASendThatWaitsForTheTargetsAnswerResumesTheSource() throws Exception {
-    Migration migration = migration();
-    CountDownLatch release = new CountDownLatch(1);
-    // The target holds its answer back: the sender waits on the connection, checking nothing.
-    migration
-        .receive()
-        .when(status -> status.getStage() == Stage.Resuming, () -> awaitQuietly(release));
-    RecordedTask send = migration.send();
-    send.when(status -> status.getStage() == Stage.Resuming, send.context::requestCancel);
-
-    CompletableFuture<TaskFailure> sent =
-        CompletableFuture.supplyAsync(() -> outcome(node.send(), send), sender);
-
-    assertEquals(Reason.CANCELLED, sent.get(60, TimeUnit.SECONDS).reason());
-    node.assertState(RUNNING, SOURCE_A, SOURCE_B);
-    assertFalse(node.frozen(source), "source thawed");
-    release.countDown();
-    migration.receiveOutcome();
-  }
-
-  static TaskFailure outcome(NodeOperation operation, RecordedTask task) {
-    try {
-      operation.run(task.context);
-      return null;
-    } catch (TaskFailure failure) {
-      return failure;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   static void awaitQuietly(CountDownLatch latch) {

@@ -65,7 +65,13 @@ class TaskContextTest {
   void stagesPassedWithinTheReportIntervalAreWrittenOnlyWithTheOutcome() {
     TaskContext context =
         new TaskContext(
-            task, claimed, writer::write, Clock.systemUTC(), Duration.ofHours(1), delayedReports);
+            task,
+            claimed,
+            writer::write,
+            writer,
+            Clock.systemUTC(),
+            Duration.ofHours(1),
+            delayedReports);
     int before = server.getRequestCount();
 
     context.stage(Stage.Quiescing);
@@ -88,6 +94,7 @@ class TaskContextTest {
             task,
             claimed,
             writer::write,
+            writer,
             Clock.systemUTC(),
             Duration.ofMillis(100),
             delayedReports);
@@ -106,6 +113,7 @@ class TaskContextTest {
             task,
             claimed,
             writer::write,
+            writer,
             Clock.systemUTC(),
             Duration.ofHours(1),
             Duration.ofMillis(200),

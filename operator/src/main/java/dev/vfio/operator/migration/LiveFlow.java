@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
@@ -22,12 +23,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Live, between agents (transport Auto or Direct): a {@code Receive} task on the target's node
  * first, then, once it listens, a {@code Send} task on the source's node with its endpoint and a
- * per-migration token. Any failure before the target runs cancels the other side, whose agent rolls
- * its devices back: a failed migration leaves the workload running where it was.
+ * per-migration token. Then the two-phase switchover, with this flow as the arbiter: once the Send
+ * waits at Sent and the Receive at Loaded, a conditional Commit into the Send's spec — the commit
+ * point, after which the source never runs on its own — then into the Receive's. Everything is read
+ * back from the task specs, so a restarted operator goes on where it stopped.
+ *
+ * <p>Before the commit point any failure cancels the other side, whose agent rolls its devices
+ * back: the workload runs where it was. After it, the source stays stopped: a target that fails has
+ * its devices reset by its agent, and a {@code Resume} task runs the source again; a target whose
+ * agent is gone leaves both stopped until it comes back, since zero copies running is safe and two
+ * are not.
  */
 final class LiveFlow implements MigrationFlow {
   static final String RECEIVE = "receive";
   static final String SEND = "send";
+  static final String RESUME = "resume";
   private static final Logger LOG = LoggerFactory.getLogger(LiveFlow.class);
 
   private final FlowSteps steps;
@@ -41,7 +51,7 @@ final class LiveFlow implements MigrationFlow {
 
   @Override
   public List<String> roles() {
-    return List.of(RECEIVE, SEND);
+    return List.of(RECEIVE, SEND, RESUME);
   }
 
   @Override
@@ -65,11 +75,15 @@ final class LiveFlow implements MigrationFlow {
       VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now) {
     VfioNodeTask receive = tasks.get(RECEIVE);
     VfioNodeTask send = tasks.get(SEND);
+    VfioNodeTask resume = tasks.get(RESUME);
     if (receive == null) {
-      return steps.lost(migration, List.of(send), now);
+      return steps.lost(migration, Stream.of(send, resume).filter(Objects::nonNull).toList(), now);
     }
-    // Only this: which of source and target runs after a lost side is for the switchover to decide
-    // (issue 12).
+    if (send != null && send.getSpec().committed()) {
+      return committed(migration, receive, send, resume, now);
+    }
+    // Neither side acts on a silence: the lost side waits for a decision that cannot come now, and
+    // the other rolls back on its own deadline.
     var lost =
         steps.nodeLost(migration, tasks.values(), "the other side is left to its own agent", now);
     if (lost.isPresent()) {
@@ -78,16 +92,6 @@ final class LiveFlow implements MigrationFlow {
     List<VfioNodeTask> both = Stream.of(receive, send).filter(Objects::nonNull).toList();
     if (both.stream().anyMatch(FlowSteps::failed)) {
       return rollBack(migration, receive, send, both, now);
-    }
-    if (send != null
-        && NodeTasks.phase(receive) == TaskPhase.Succeeded
-        && NodeTasks.phase(send) == TaskPhase.Succeeded) {
-      return steps.succeeded(
-          migration,
-          send,
-          receive,
-          FlowSteps.downtime(send.getStatus().getStoppedAt(), receive.getStatus().getResumedAt()),
-          now);
     }
     var rollingBack = steps.watchdog(migration, both, receive.getSpec().getPodUid(), now);
     if (rollingBack.isPresent()) {
@@ -101,7 +105,93 @@ final class LiveFlow implements MigrationFlow {
           receive.getStatus().getEndpoint().getPort());
       next = next.with(new TaskAction.Create(SEND, sendSpec(migration, receive)));
     }
+    if (waiting(send, Stage.Sent) && waiting(receive, Stage.Loaded)) {
+      LOG.info("both sides hold the state; committing the switchover");
+      next = next.with(new TaskAction.Commit(send));
+    }
     return next;
+  }
+
+  /**
+   * After the commit point: the Receive is committed next, if it is not yet; its outcome ends the
+   * migration. Neither the Send's outcome nor the deadline changes anything now.
+   */
+  private Plan<VfioMigrationStatus> committed(
+      VfioMigration migration,
+      VfioNodeTask receive,
+      VfioNodeTask send,
+      VfioNodeTask resume,
+      Instant now) {
+    if (resume != null) {
+      return resumed(migration, receive, resume, now);
+    }
+    return switch (NodeTasks.phase(receive)) {
+      case Succeeded ->
+          steps.succeeded(
+              migration,
+              send,
+              receive,
+              FlowSteps.downtime(
+                  send.getStatus() == null ? null : send.getStatus().getStoppedAt(),
+                  receive.getStatus().getResumedAt()),
+              now);
+      case Failed, Cancelled ->
+          // Its agent reset the target devices before it wrote this: the source may run again.
+          steps
+              .rollingBack(
+                  migration,
+                  steps.reasonOf(migration, receive, now),
+                  "the target failed after the switchover was committed; resuming the source: "
+                      + FlowSteps.messageOf(receive),
+                  now)
+              .with(new TaskAction.Create(RESUME, TaskSpecs.resume(send)));
+      default -> {
+        var lost =
+            steps.nodeLost(
+                migration,
+                List.of(receive),
+                "the switchover was committed, so the source stays stopped: one copy of the"
+                    + " workload may run, never two. The target runs the state if its agent"
+                    + " comes back; otherwise delete the target pod and restart the source pod",
+                now);
+        if (lost.isPresent()) {
+          yield lost.get();
+        }
+        Plan<VfioMigrationStatus> next = steps.running(migration, send, receive);
+        yield receive.getSpec().committed() ? next : next.with(new TaskAction.Commit(receive));
+      }
+    };
+  }
+
+  /** The target failed after the commit point and the source is being resumed. */
+  private Plan<VfioMigrationStatus> resumed(
+      VfioMigration migration, VfioNodeTask receive, VfioNodeTask resume, Instant now) {
+    var lost =
+        steps.nodeLost(
+            migration,
+            List.of(resume),
+            "the target failed after the switchover was committed, and the source could not be"
+                + " resumed: restart the source pod",
+            now);
+    if (lost.isPresent()) {
+      return lost.get();
+    }
+    if (!NodeTasks.isTerminal(resume)) {
+      return Plan.waitFor(FlowSteps.POLL);
+    }
+    return steps.failed(
+        migration,
+        steps.reasonOf(migration, receive, now),
+        FlowSteps.messageOf(receive) + "; the source was resumed: " + FlowSteps.messageOf(resume),
+        now);
+  }
+
+  /** Whether the task waits at {@code stage} for the switchover. */
+  private static boolean waiting(VfioNodeTask task, Stage stage) {
+    return task != null
+        && !NodeTasks.isTerminal(task)
+        && task.getStatus() != null
+        && task.getStatus().getStage() == stage;
   }
 
   /** One side failed: the other must stop and roll back before the migration is over. */

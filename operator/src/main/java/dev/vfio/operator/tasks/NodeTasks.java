@@ -12,8 +12,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.HttpURLConnection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -124,6 +126,8 @@ public final class NodeTasks {
       create(parent, create.role(), create.spec(), create.owned(), create.annotations());
     } else if (action instanceof TaskAction.Cancel cancel) {
       cancel(cancel.task());
+    } else if (action instanceof TaskAction.Commit commit) {
+      commit(commit.task());
     } else if (action instanceof TaskAction.Delete delete) {
       delete(parent.getMetadata().getNamespace(), delete.name());
     }
@@ -138,6 +142,39 @@ public final class NodeTasks {
     client
         .resource(task)
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancelRequested\":true}}");
+  }
+
+  /**
+   * Writes {@code spec.switchover: Commit} with the resourceVersion the task was seen at as a
+   * precondition, the operator's half of the two-phase switchover (docs/reliability.md): an agent
+   * that ended the task in between makes it fail with 409 Conflict, and the task keeps the ending
+   * its agent acts on. Returns whether the Commit was written (or was already there).
+   */
+  public boolean commit(VfioNodeTask task) {
+    if (task.getSpec().committed()) {
+      return true;
+    }
+    List<Map<String, Object>> body =
+        List.of(
+            Map.of(
+                "op",
+                "add",
+                "path",
+                "/metadata/resourceVersion",
+                "value",
+                task.getMetadata().getResourceVersion()),
+            Map.of("op", "add", "path", "/spec/switchover", "value", "Commit"));
+    try {
+      // A cache still showing the task uncommitted only costs the next pass a 409.
+      client.resource(task).patch(PatchContext.of(PatchType.JSON), Serialization.asJson(body));
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
+          || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   public void delete(String namespace, String name) {

@@ -21,6 +21,13 @@ public sealed interface TaskAction {
   /** Asks the agent to stop the task and roll its devices back. */
   record Cancel(VfioNodeTask task) implements TaskAction {}
 
+  /**
+   * Commits the switchover of a Send or Receive, if the task is still as {@code task} shows it: a
+   * task that changed since (its agent gave up and ended it) stays uncommitted, and the next pass
+   * sees why; see {@link NodeTasks#commit}.
+   */
+  record Commit(VfioNodeTask task) implements TaskAction {}
+
   /** Deletes the task named {@code name} in the parent's namespace, if it exists. */
   record Delete(String name) implements TaskAction {}
 }

@@ -17,6 +17,7 @@ import dev.vfio.api.v1alpha1.PrecopySpec;
 import dev.vfio.api.v1alpha1.QuiesceMode;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.SwitchoverDecision;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -24,6 +25,7 @@ import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import dev.vfio.operator.reconcile.Plan;
+import dev.vfio.operator.tasks.TaskAction;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -136,6 +138,7 @@ class LiveFlowTest {
               status.setStoppedAt(NOW.toString());
               status.setBytesDone(4096L);
             });
+    committed(send);
     VfioNodeTask receive =
         task(
             LiveFlow.RECEIVE,
@@ -144,6 +147,7 @@ class LiveFlowTest {
             "target-uid",
             TaskPhase.Succeeded,
             status -> status.setResumedAt(NOW.plusMillis(120).toString()));
+    committed(receive);
 
     Plan<VfioMigrationStatus> next =
         flow.follow(
@@ -204,6 +208,191 @@ class LiveFlowTest {
   }
 
   @Test
+  void withBothSidesWaitingOnlyTheSourceIsCommittedFirst() {
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(
+                LiveFlow.RECEIVE, at(receive(TaskPhase.Running), Stage.Loaded),
+                LiveFlow.SEND, at(send(TaskPhase.Running), Stage.Sent)),
+            NOW);
+
+    assertEquals(List.of("mig-send"), commits(next));
+    assertEquals(MigrationPhase.Running, next.status().getPhase());
+  }
+
+  @Test
+  void nothingIsCommittedWhileOneSideStillMovesTheState() {
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(
+                LiveFlow.RECEIVE, at(receive(TaskPhase.Running), Stage.Receiving),
+                LiveFlow.SEND, at(send(TaskPhase.Running), Stage.Sent)),
+            NOW);
+
+    assertEquals(List.of(), commits(next));
+  }
+
+  @Test
+  void aCommittedSourceHasItsTargetCommittedNextAlsoAfterARestart() {
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(
+                LiveFlow.RECEIVE, at(receive(TaskPhase.Running), Stage.Loaded),
+                LiveFlow.SEND, committed(at(send(TaskPhase.Running), Stage.Sent))),
+            NOW);
+
+    assertEquals(List.of("mig-receive"), commits(next));
+    assertEquals(List.of(), cancelled(next));
+  }
+
+  @Test
+  void afterTheCommitPointTheDeadlineCancelsNothing() {
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(
+                LiveFlow.RECEIVE, committed(at(receive(TaskPhase.Running), Stage.Loaded)),
+                LiveFlow.SEND, committed(at(send(TaskPhase.Running), Stage.Sent))),
+            LATE);
+
+    assertEquals(List.of(), next.tasks());
+    assertEquals(MigrationPhase.Running, next.status().getPhase());
+  }
+
+  @Test
+  void aTargetThatFailedAfterTheCommitPointHasTheSourceResumed() {
+    VfioNodeTask receive = failedAfterTheCommit();
+
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, receive, LiveFlow.SEND, committed(send(TaskPhase.Running))),
+            NOW);
+
+    VfioNodeTaskSpec resume = created(next, LiveFlow.RESUME);
+    assertEquals(TaskOperation.Resume, resume.getOperation());
+    assertEquals("node-a", resume.getNodeName());
+    assertEquals("source-uid", resume.getPodUid());
+    assertEquals(Stage.RollingBack, next.status().getStage());
+    assertEquals(MigrationPhase.Running, next.status().getPhase(), "not over until it resumed");
+  }
+
+  @Test
+  void onceTheSourceResumedTheMigrationFailsWithTheTargetsReason() {
+    VfioNodeTask receive = failedAfterTheCommit();
+    VfioNodeTask resume =
+        task(LiveFlow.RESUME, TaskOperation.Resume, "node-a", "source-uid", TaskPhase.Succeeded);
+
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(
+                LiveFlow.RECEIVE,
+                receive,
+                LiveFlow.SEND,
+                committed(send(TaskPhase.Succeeded)),
+                LiveFlow.RESUME,
+                resume),
+            NOW);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reason.DEVICE_ERROR.wire(), readyReason(next));
+    assertTrue(
+        next.status().getConditions().get(0).getMessage().contains("the source was resumed"),
+        next.status().getConditions().toString());
+  }
+
+  @Test
+  void aCommittedTargetOnALostNodeFailsNodeLostAndTheSourceStaysStopped() {
+    LiveFlow silentTarget =
+        new LiveFlow(
+            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()), () -> "token-1");
+
+    Plan<VfioMigrationStatus> next =
+        silentTarget.follow(
+            running(Fixtures.live()),
+            Map.of(
+                LiveFlow.RECEIVE, committed(at(receive(TaskPhase.Running), Stage.Loaded)),
+                LiveFlow.SEND, committed(send(TaskPhase.Succeeded))),
+            Fixtures.SILENT_TOO_LONG);
+
+    assertEquals(MigrationPhase.Failed, next.status().getPhase());
+    assertEquals(Reason.NODE_LOST.wire(), readyReason(next));
+    assertTrue(
+        next.status().getConditions().get(0).getMessage().contains("the source stays stopped"),
+        next.status().getConditions().toString());
+    assertEquals(List.of(), next.tasks(), "no Resume: the target may still run the state");
+  }
+
+  @Test
+  void aTargetThatRunsSucceedsWhateverTheCommittedSenderReports() {
+    VfioNodeTask receive =
+        committed(
+            task(
+                LiveFlow.RECEIVE,
+                TaskOperation.Receive,
+                "node-b",
+                "target-uid",
+                TaskPhase.Succeeded,
+                status -> status.setResumedAt(NOW.toString())));
+
+    Plan<VfioMigrationStatus> next =
+        flow.follow(
+            running(Fixtures.live()),
+            Map.of(LiveFlow.RECEIVE, receive, LiveFlow.SEND, committed(send(TaskPhase.Failed))),
+            NOW);
+
+    assertEquals(MigrationPhase.Succeeded, next.status().getPhase());
+    assertEquals(List.of(), next.tasks(), "nothing resumes the source");
+  }
+
+  /** A committed Receive whose target could not run the state. */
+  private static VfioNodeTask failedAfterTheCommit() {
+    return committed(
+        task(
+            LiveFlow.RECEIVE,
+            TaskOperation.Receive,
+            "node-b",
+            "target-uid",
+            TaskPhase.Failed,
+            status -> status.setReason(Reason.DEVICE_ERROR.wire())));
+  }
+
+  private static VfioNodeTask send(TaskPhase phase) {
+    return task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", phase);
+  }
+
+  private static VfioNodeTask at(VfioNodeTask task, Stage stage) {
+    task.getStatus().setStage(stage);
+    return task;
+  }
+
+  private static VfioNodeTask committed(VfioNodeTask task) {
+    task.getSpec().setSwitchover(SwitchoverDecision.Commit);
+    return task;
+  }
+
+  private static List<String> commits(Plan<?> plan) {
+    return Fixtures.actions(plan, TaskAction.Commit.class).stream()
+        .map(c -> c.task().getMetadata().getName())
+        .toList();
+  }
+
+  private static VfioNodeTask receive(TaskPhase phase) {
+    return task(LiveFlow.RECEIVE, TaskOperation.Receive, "node-b", "target-uid", phase);
+  }
+
+  private static TaskEndpoint endpoint() {
+    TaskEndpoint endpoint = new TaskEndpoint();
+    endpoint.setHost("10.0.0.2");
+    endpoint.setPort(9443);
+    return endpoint;
+  }
+
+  @Test
   void aReceiverThatStopsHeartbeatingOnALiveNodeFailsTheMigrationTaskStalled() {
     LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1");
     VfioNodeTask stuck =
@@ -234,16 +423,5 @@ class LiveFlowTest {
     assertTrue(
         next.status().getConditions().stream()
             .anyMatch(c -> c.getMessage().contains("mig-receive")));
-  }
-
-  private static VfioNodeTask receive(TaskPhase phase) {
-    return task(LiveFlow.RECEIVE, TaskOperation.Receive, "node-b", "target-uid", phase);
-  }
-
-  private static TaskEndpoint endpoint() {
-    TaskEndpoint endpoint = new TaskEndpoint();
-    endpoint.setHost("10.0.0.2");
-    endpoint.setPort(9443);
-    return endpoint;
   }
 }

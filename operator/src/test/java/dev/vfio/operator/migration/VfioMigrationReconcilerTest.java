@@ -113,6 +113,7 @@ class VfioMigrationReconcilerTest {
         List.of(
             "live-receive",
             "live-send",
+            "live-resume",
             "through-storage-storage-save",
             "through-storage-load",
             "through-storage-resume",
