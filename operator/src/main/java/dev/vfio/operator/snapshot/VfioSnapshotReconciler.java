@@ -1,6 +1,5 @@
 package dev.vfio.operator.snapshot;
 
-import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Durations;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.Reason;
@@ -42,7 +41,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +48,9 @@ import org.slf4j.MDC;
 
 /**
  * Reconciles {@link VfioSnapshot}: preflight, one {@code Save} task on the pod's node, its progress
- * mirrored into status, terminal Ready or Failed. Deletion cancels in-flight work and, with
- * deletionPolicy Delete, removes the blobs through a {@code DeleteBlobs} task.
+ * mirrored into status, terminal Ready or Failed. Deletion ({@link SnapshotDeletion}) cancels
+ * in-flight work and, with deletionPolicy Delete, removes the blobs through a {@code DeleteBlobs}
+ * task.
  *
  * <p>Each pass observes (the snapshot, its task from the watch), decides a {@link Plan} (status,
  * task changes, Events, when to look again) and hands it to the {@link PlanRunner}, which writes
@@ -62,8 +61,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   static final String SAVE = "save";
   static final String DELETE_BLOBS = "delete-blobs";
   private static final Logger LOG = LoggerFactory.getLogger(VfioSnapshotReconciler.class);
-  private static final Duration POLL = Duration.ofSeconds(5);
-  private static final Duration CLEANUP_POLL = Duration.ofSeconds(2);
+  static final Duration POLL = Duration.ofSeconds(5);
+  static final Duration CLEANUP_POLL = Duration.ofSeconds(2);
   private static final Duration INVENTORY_POLL = Duration.ofSeconds(1);
 
   /** Past a deadline or a ttl: the pass that acts on it comes after it, not a clock tick before. */
@@ -72,7 +71,6 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final SnapshotPreflight preflight;
-  private final NodeChecks nodeChecks;
   private final AgentNodes<VfioSnapshot> nodes;
   private final StoppedSources<VfioSnapshot> stoppedSources;
   private final PodOperations podOperations;
@@ -80,6 +78,7 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private final TaskInformer<VfioSnapshot> taskInformer = new TaskInformer<>();
   private final NodeTasks tasks;
   private final LostNodes lostNodes;
+  private final SnapshotDeletion deletion;
   private final PlanRunner<VfioSnapshot, VfioSnapshotStatus> runner;
   private final EventRecorder events;
   private final Clock clock;
@@ -111,11 +110,13 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
         new SnapshotAdmission(config.maxSnapshots(), config.maxSnapshotsPerNamespace());
     this.config = config;
     this.preflight = new SnapshotPreflight(config);
-    this.nodeChecks = new NodeChecks(config.agentHeartbeatTimeout());
     this.nodes = new AgentNodes<>(client);
     this.stoppedSources = new StoppedSources<>(client);
     this.tasks = new NodeTasks(client, taskCache == null ? taskInformer : taskCache);
     this.lostNodes = new LostNodes(config.agentHeartbeatTimeout(), nodes::get);
+    this.deletion =
+        new SnapshotDeletion(
+            config, tasks, lostNodes, nodes, new NodeChecks(config.agentHeartbeatTimeout()));
     this.events = new EventRecorder(client, clock);
     this.runner = new PlanRunner<>(tasks, new StatusWriter<>(client, writes), events, metrics);
     this.clock = clock;
@@ -364,127 +365,13 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   @Override
   public DeleteControl cleanup(VfioSnapshot snapshot, Context<VfioSnapshot> context) {
     try (var ignored = MDC.putCloseable("resource", describe(snapshot))) {
-      Plan<VfioSnapshotStatus> plan = cleanupPlan(snapshot, clock.instant());
+      Plan<VfioSnapshotStatus> plan = deletion.plan(snapshot, clock.instant());
       if (plan.status() == null) {
         // No save in flight any more: what is left (deleting blobs) does not touch the pod.
         ended(snapshot);
       }
       return runner.cleaned(snapshot, plan, context);
     }
-  }
-
-  /**
-   * Cancels a save in flight, deletes the blobs (a DeleteBlobs task run to its end), then the
-   * tasks.
-   */
-  private Plan<VfioSnapshotStatus> cleanupPlan(VfioSnapshot snapshot, Instant now) {
-    Optional<VfioNodeTask> save = tasks.find(snapshot, SAVE);
-    // A save on a lost node is not waited for: its agent may never answer.
-    if (save.isPresent()
-        && !NodeTasks.isTerminal(save.get())
-        && !lostNodes.isLost(save.get(), now)) {
-      return Plan.of(
-              SnapshotStatuses.rollingBack(
-                  snapshot,
-                  Reason.DELETING,
-                  "deleted while in flight; waiting for the agent to roll the devices back",
-                  now))
-          .with(new TaskAction.Cancel(save.get()))
-          .requeue(CLEANUP_POLL);
-    }
-    Plan<VfioSnapshotStatus> done =
-        Plan.<VfioSnapshotStatus>of(null)
-            .with(new TaskAction.Delete(NodeTasks.name(snapshot, SAVE)))
-            .with(new TaskAction.Delete(NodeTasks.name(snapshot, DELETE_BLOBS)));
-    boolean mayHaveBlobs =
-        save.isPresent()
-            || (snapshot.getStatus() != null && snapshot.getStatus().getTaskName() != null);
-    if (!mayHaveBlobs || deletionPolicy(snapshot) == DeletionPolicy.Retain) {
-      return done;
-    }
-    Optional<VfioNodeTask> deletion = tasks.find(snapshot, DELETE_BLOBS);
-    if (deletion.isEmpty()) {
-      String node = nodeForBlobDeletion(snapshot, now);
-      if (node == null) {
-        return Plan.<VfioSnapshotStatus>waitFor(POLL)
-            .notice(
-                Notice.warning(
-                    Reason.AGENT_NOT_READY, "no ready agent to delete the blobs; waiting"));
-      }
-      String directory =
-          TaskSpecs.blobDirectory(
-              snapshot.getMetadata().getNamespace(), snapshot.getMetadata().getName());
-      return Plan.<VfioSnapshotStatus>waitFor(CLEANUP_POLL)
-          .with(
-              new TaskAction.Create(
-                  DELETE_BLOBS,
-                  TaskSpecs.deleteBlobs(node, storageClaim(snapshot), directory),
-                  false,
-                  Map.of()));
-    }
-    VfioNodeTask task = deletion.get();
-    Optional<LostNodes.Lost> lost = lostNodes.lost(List.of(task), now);
-    if (lost.isPresent()) {
-      return Plan.<VfioSnapshotStatus>waitFor(POLL)
-          .with(new TaskAction.Delete(task.getMetadata().getName()))
-          .notice(
-              Notice.warning(
-                  lost.get().reason(),
-                  lost.get().message() + "; deleting the blobs from another node"));
-    }
-    return switch (NodeTasks.phase(task)) {
-      case Succeeded ->
-          done.notice(
-              Notice.normal(
-                  "BlobsDeleted", "deleted the blobs of " + snapshot.getMetadata().getName()));
-      // Retried on a fresh task: the blobs must not outlive their snapshot silently.
-      case Failed, Cancelled ->
-          Plan.<VfioSnapshotStatus>waitFor(POLL)
-              .with(new TaskAction.Delete(task.getMetadata().getName()))
-              .notice(
-                  Notice.warning(
-                      Reason.STORAGE_ERROR,
-                      "deleting the blobs failed: "
-                          + task.getStatus().getMessage()
-                          + "; retrying"));
-      default -> Plan.waitFor(CLEANUP_POLL);
-    };
-  }
-
-  /**
-   * The snapshot's own node if its agent is ready, otherwise any ready agent mounting the claim.
-   */
-  private String nodeForBlobDeletion(VfioSnapshot snapshot, Instant now) {
-    String claim = storageClaim(snapshot);
-    String preferred = snapshot.getStatus() == null ? null : snapshot.getStatus().getNodeName();
-    List<String> candidates =
-        nodes.list().stream()
-            .filter(
-                n ->
-                    n.getStatus() != null
-                        && nodeChecks.agent(n, n.getMetadata().getName(), now) == null)
-            .filter(
-                n ->
-                    n.getStatus().getStorage() != null
-                        && n.getStatus().getStorage().stream()
-                            .anyMatch(s -> claim.equals(s.getName())))
-            .map(n -> n.getMetadata().getName())
-            .sorted()
-            .toList();
-    return candidates.contains(preferred)
-        ? preferred
-        : candidates.isEmpty() ? null : candidates.get(0);
-  }
-
-  private static DeletionPolicy deletionPolicy(VfioSnapshot snapshot) {
-    return snapshot.getSpec() == null
-        ? DeletionPolicy.Delete
-        : snapshot.getSpec().deletionPolicyOrDefault();
-  }
-
-  private String storageClaim(VfioSnapshot snapshot) {
-    String claim = snapshot.getSpec() == null ? null : snapshot.getSpec().getStorageClaim();
-    return claim == null ? config.defaultStorageClaim() : claim;
   }
 
   private static String describe(VfioSnapshot snapshot) {
