@@ -35,6 +35,9 @@ import java.util.Objects;
  * its own agent and directories — every component a separate process started through its real main
  * class and configuration, authenticated as its own ServiceAccount. Without a scheduler or kubelet,
  * the harness binds pods to nodes and writes their status as a kubelet would.
+ *
+ * <p>Past 300 lines: it stands in for a whole cluster's control plane and kubelets, and the tests
+ * reach all of it through this one object.
  */
 public final class LocalCluster implements AutoCloseable {
   public static final String STORAGE_CLAIM = "vfio-snapshots";

@@ -46,6 +46,9 @@ import org.awaitility.core.ConditionTimeoutException;
  * <p>With no scheduler in the cluster the sandbox plays it: each example pod goes to the node that
  * has the simulated devices its {@code vfio.dev/simulated-devices} annotation names, and is created
  * as it looks once running there.
+ *
+ * <p>Past 300 lines: it is the user-facing walkthrough (print, apply, wait, show) of every example,
+ * which reads best as one script.
  */
 public final class Sandbox implements AutoCloseable {
   static final String EXIT = "--exit";

@@ -8,7 +8,10 @@ import java.util.List;
 
 /**
  * One unit of node-local work, written by the operator for the agent of spec.nodeName. Not
- * immutable as a whole: the operator sets cancelRequested on a running task.
+ * immutable as a whole: the operator sets cancelRequested on a running task, and switchover.
+ *
+ * <p>Past 300 lines: a CRD model, its length the fields' accessors and the CEL rules that hold each
+ * operation to its invariants, which belong with the fields they check.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 // Agents select their tasks by nodeName (VfioNodeTask.NODE_FIELD): no agent would see a task

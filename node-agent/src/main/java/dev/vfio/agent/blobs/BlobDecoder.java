@@ -24,6 +24,9 @@ import java.util.zip.DataFormatException;
  * through {@link #SLOTS} buffers, and a buffer is not refilled until its last chunk is hashed;
  * chunks of the version-2 digest hash at the same time, those of version 1 one after the other,
  * since they feed one running SHA-256.
+ *
+ * <p>Past 300 lines for the same reason as {@link BlobEncoder}, whose mirror image it is: every
+ * check of the format (CRCs, digests, seal tags, the trailer) in the order the bytes arrive.
  */
 final class BlobDecoder implements AutoCloseable {
   /** A chunk is read while the previous ones are hashed, as many as the encoder hashes at once. */

@@ -26,6 +26,9 @@ import java.util.concurrent.Future;
  * threads too, one at a time and in chunk order, so that the caller reads the device while the
  * previous chunk goes to disk or to the socket; output errors surface in {@link #write}, {@link
  * #lend} or {@link #finish}, at most {@link #IN_FLIGHT} chunks later.
+ *
+ * <p>Past 300 lines because it writes the whole format of docs/blob-format.md, frame by frame, with
+ * its seal; {@link BlobDecoder} reads it back and is kept to the same shape to be compared.
  */
 final class BlobEncoder implements AutoCloseable {
   /** Chunks in the background at once: every core can hash one, and memory stays bounded. */

@@ -55,6 +55,9 @@ import org.slf4j.MDC;
  * <p>Each pass observes (the snapshot, its task from the watch), decides a {@link Plan} (status,
  * task changes, Events, when to look again) and hands it to the {@link PlanRunner}, which writes
  * the status once.
+ *
+ * <p>Somewhat past 300 lines: a snapshot's whole life (start, follow, expire) reads top to bottom
+ * here, as issue 11 asked; deletion is {@link SnapshotDeletion}'s.
  */
 @ControllerConfiguration(name = "vfiosnapshot")
 public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner<VfioSnapshot> {
