@@ -2,8 +2,11 @@ package dev.vfio.operator.migration;
 
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.Durations;
+import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
+import dev.vfio.api.v1alpha1.TaskOperation;
+import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -20,6 +23,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -210,6 +214,49 @@ final class FlowSteps {
     // Two nodes' clocks: the figure carries their skew, which NTP keeps to milliseconds.
     return Math.max(
         0, Duration.between(Instant.parse(stoppedAt), Instant.parse(resumedAt)).toMillis());
+  }
+
+  /**
+   * What deleting a migration does to its unfinished tasks. Before a switchover is committed they
+   * are cancelled and roll back. Once the Send is committed its source stays stopped whatever
+   * happens, so cancelling the Receive would leave no copy running: the Receive is committed too
+   * (if it is not yet) and nothing is cancelled, and the deletion waits for the target to run.
+   */
+  static List<TaskAction> onDeletion(Collection<VfioNodeTask> owned) {
+    boolean committed = switchoverCommitted(owned);
+    return owned.stream()
+        .filter(t -> !NodeTasks.isTerminal(t))
+        .<TaskAction>flatMap(
+            t -> {
+              if (!committed) {
+                return Stream.of(new TaskAction.Cancel(t));
+              }
+              boolean uncommittedReceive =
+                  t.getSpec().getOperation() == TaskOperation.Receive && !t.getSpec().committed();
+              return uncommittedReceive ? Stream.of(new TaskAction.Commit(t)) : Stream.empty();
+            })
+        .toList();
+  }
+
+  /** Whether the Send of a live migration was committed: its source stays stopped for good. */
+  static boolean switchoverCommitted(Collection<VfioNodeTask> owned) {
+    return owned.stream()
+        .anyMatch(t -> t.getSpec().getOperation() == TaskOperation.Send && t.getSpec().committed());
+  }
+
+  /**
+   * The phase a deleted migration leaves its target in: Succeeded when a committed Receive ran the
+   * state, otherwise Failed.
+   */
+  static MigrationPhase deletedAs(Collection<VfioNodeTask> owned) {
+    return owned.stream()
+            .anyMatch(
+                t ->
+                    t.getSpec().getOperation() == TaskOperation.Receive
+                        && t.getSpec().committed()
+                        && NodeTasks.phase(t) == TaskPhase.Succeeded)
+        ? MigrationPhase.Succeeded
+        : MigrationPhase.Failed;
   }
 
   static boolean failed(VfioNodeTask task) {

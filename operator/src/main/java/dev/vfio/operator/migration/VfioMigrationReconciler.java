@@ -243,11 +243,7 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
               ? List.of()
               : List.copyOf(observe(migration, flowOf(migration.getSpec())).values());
       Instant now = clock.instant();
-      List<TaskAction> cancels =
-          owned.stream()
-              .filter(t -> !NodeTasks.isTerminal(t))
-              .<TaskAction>map(TaskAction.Cancel::new)
-              .toList();
+      List<TaskAction> cancels = FlowSteps.onDeletion(owned);
       // A task on a lost node is not waited for: its agent may never answer.
       if (owned.stream().anyMatch(t -> !NodeTasks.isTerminal(t) && !lostNodes.isLost(t, now))) {
         return runner.cleaned(
@@ -256,14 +252,17 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
                 .rollingBack(
                     migration,
                     Reason.DELETING,
-                    "deleted while in flight; waiting for the agents to roll the devices back",
+                    FlowSteps.switchoverCommitted(owned)
+                        ? "deleted after the switchover was committed; waiting for the target to"
+                            + " run the state"
+                        : "deleted while in flight; waiting for the agents to roll the devices back",
                     now)
                 .withAll(cancels),
             context);
       }
       if (migration.getStatus() != null
           && migration.getStatus().getPhase() == MigrationPhase.Running) {
-        marker.mark(migration, MigrationPhase.Failed.name());
+        marker.mark(migration, FlowSteps.deletedAs(owned).name());
       }
       admission.release(migration);
       podOperations.release(PodOperations.owner(migration));

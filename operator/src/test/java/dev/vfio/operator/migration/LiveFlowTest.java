@@ -424,4 +424,33 @@ class LiveFlowTest {
         next.status().getConditions().stream()
             .anyMatch(c -> c.getMessage().contains("mig-receive")));
   }
+
+  @Test
+  void aDeletionBeforeTheCommitPointCancelsBothSides() {
+    List<VfioNodeTask> owned =
+        List.of(
+            at(send(TaskPhase.Running), Stage.Sent), at(receive(TaskPhase.Running), Stage.Loaded));
+
+    List<TaskAction> actions = FlowSteps.onDeletion(owned);
+
+    assertEquals(
+        List.of("mig-send", "mig-receive"),
+        actions.stream().map(a -> ((TaskAction.Cancel) a).task().getMetadata().getName()).toList());
+    assertEquals(MigrationPhase.Failed, FlowSteps.deletedAs(owned));
+  }
+
+  @Test
+  void aDeletionAfterTheCommitPointCommitsTheTargetAndCancelsNothing() {
+    VfioNodeTask receive = at(receive(TaskPhase.Running), Stage.Loaded);
+    List<VfioNodeTask> owned = List.of(committed(at(send(TaskPhase.Running), Stage.Sent)), receive);
+
+    List<TaskAction> actions = FlowSteps.onDeletion(owned);
+
+    assertEquals(List.of(new TaskAction.Commit(receive)), actions);
+    assertEquals(
+        MigrationPhase.Succeeded,
+        FlowSteps.deletedAs(
+            List.of(
+                committed(send(TaskPhase.Succeeded)), committed(receive(TaskPhase.Succeeded)))));
+  }
 }
