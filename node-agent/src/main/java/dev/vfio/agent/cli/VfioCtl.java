@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "vfioctl",
     mixinStandardHelpOptions = true,
+    // Every subcommand answers --help and --version too.
+    scope = CommandLine.ScopeType.INHERIT,
     version = "vfioctl 0.1.0",
     description = "Inspect, save and load the VFIO migration state of devices on this node.",
     subcommands = {

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What {@code vfioctl} does with bad input on a machine without VFIO devices: exit status 1 and one
@@ -27,6 +29,13 @@ class VfioCtlTest {
   int run(String... args) {
     return VfioCtl.run(
         VfioCtl.ofSystem(), new PrintWriter(out, true), new PrintWriter(err, true), args);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"devices", "probe", "save", "load", "set-state", "recover"})
+  void everySubcommandShowsItsHelp(String subcommand) {
+    assertEquals(0, run(subcommand, "--help"), err::toString);
+    assertTrue(out.toString().contains("Usage: vfioctl " + subcommand), out.toString());
   }
 
   @Test
