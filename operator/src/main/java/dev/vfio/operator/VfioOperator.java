@@ -5,6 +5,7 @@ import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
+import dev.vfio.operator.preflight.OperationsInFlight;
 import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import dev.vfio.operator.transport.TransportCa;
@@ -52,7 +53,7 @@ public final class VfioOperator implements AutoCloseable {
               }
             });
     // One for both kinds: a snapshot and a migration of one pod wait for each other too.
-    PodOperations podOperations = new PodOperations();
+    PodOperations podOperations = new PodOperations(new OperationsInFlight(client));
     operator.register(new VfioSnapshotReconciler(client, config, clock, metrics, podOperations));
     operator.register(new VfioMigrationReconciler(client, config, clock, metrics, podOperations));
     health =

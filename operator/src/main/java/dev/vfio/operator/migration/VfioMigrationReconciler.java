@@ -38,9 +38,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.MDC;
 
 /**
@@ -145,10 +143,10 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       Plan<VfioMigrationStatus> plan;
       if (!observed.isEmpty()) {
         // Held again after an operator restart; a no-op otherwise.
-        podOperations.claim(
+        podOperations.hold(
             PodOperations.owner(migration),
             migration.getMetadata().getNamespace(),
-            pods(migration));
+            PodOperations.pods(migration));
         plan = flow.follow(migration, observed, now);
       } else if (phase == MigrationPhase.Running) {
         plan = steps.lost(migration, List.of(), now);
@@ -208,7 +206,8 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       return steps.waiting(migration, new Rejection(Reason.WAITING_FOR_CAPACITY, busy), now);
     }
     Rejection podBusy =
-        podOperations.claim(PodOperations.owner(migration), namespace, pods(migration));
+        podOperations.claim(
+            PodOperations.owner(migration), namespace, PodOperations.pods(migration));
     if (podBusy != null) {
       // Its slot goes to a migration that can start now.
       admission.release(migration);
@@ -275,17 +274,6 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
                       .toList()),
           context);
     }
-  }
-
-  /** Its source pod, if it has one, and its target. */
-  private static List<String> pods(VfioMigration migration) {
-    VfioMigrationSpec spec = migration.getSpec();
-    return Stream.of(
-            spec.getSource() == null ? null : spec.getSource().getPodName(),
-            spec.getTargetPodName())
-        .filter(Objects::nonNull)
-        .distinct()
-        .toList();
   }
 
   private static String describe(VfioMigration migration) {

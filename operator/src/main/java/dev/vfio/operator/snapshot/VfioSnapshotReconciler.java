@@ -154,8 +154,10 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
       Plan<VfioSnapshotStatus> plan;
       if (task.isPresent()) {
         // Held again after an operator restart; a no-op otherwise.
-        podOperations.claim(
-            PodOperations.owner(snapshot), snapshot.getMetadata().getNamespace(), pods(snapshot));
+        podOperations.hold(
+            PodOperations.owner(snapshot),
+            snapshot.getMetadata().getNamespace(),
+            PodOperations.pods(snapshot));
         admission.hold(snapshot);
         plan =
             follow(
@@ -202,7 +204,8 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
                   snapshot, new Rejection(Reason.WAITING_FOR_CAPACITY, full), now))
           .requeue(POLL);
     }
-    Rejection busy = podOperations.claim(PodOperations.owner(snapshot), namespace, pods(snapshot));
+    Rejection busy =
+        podOperations.claim(PodOperations.owner(snapshot), namespace, PodOperations.pods(snapshot));
     if (busy != null) {
       // Its slot goes to a snapshot that can start now.
       admission.release(snapshot);
@@ -357,12 +360,6 @@ public class VfioSnapshotReconciler implements Reconciler<VfioSnapshot>, Cleaner
   private void ended(VfioSnapshot snapshot) {
     admission.release(snapshot);
     podOperations.release(PodOperations.owner(snapshot));
-  }
-
-  private static List<String> pods(VfioSnapshot snapshot) {
-    return snapshot.getSpec() == null || snapshot.getSpec().getPodName() == null
-        ? List.of()
-        : List.of(snapshot.getSpec().getPodName());
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.preflight.OperationsInFlight;
 import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.tasks.TaskCache;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -64,7 +65,7 @@ class VfioMigrationReconcilerTest {
             OperatorConfig.fromEnvironment(Map.of()),
             Clock.systemUTC(),
             new OperatorMetrics(),
-            new PodOperations(),
+            new PodOperations(new OperationsInFlight(client)),
             recording,
             (context, written, over) -> {});
   }

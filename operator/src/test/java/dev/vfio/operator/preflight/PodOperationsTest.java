@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Reason;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +13,8 @@ class PodOperationsTest {
   static final String MIGRATION = "VfioMigration default/move";
   static final String SNAPSHOT = "VfioSnapshot default/nightly";
 
-  final PodOperations pods = new PodOperations();
+  final List<PodOperations.Hold> recorded = new ArrayList<>();
+  final PodOperations pods = new PodOperations(namespace -> List.copyOf(recorded));
 
   @Test
   void anOperationOnAPodAnotherHoldsWaitsPodBusyNamingTheOther() {
@@ -49,5 +51,27 @@ class PodOperationsTest {
     assertNull(pods.claim(SNAPSHOT, "default", List.of("source")));
     assertNull(pods.claim(SNAPSHOT, "default", List.of("source")));
     assertNull(pods.claim("VfioSnapshot team-b/nightly", "team-b", List.of("source")));
+  }
+
+  @Test
+  void anOperationAnEarlierOperatorStartedHoldsItsPodsUntilItIsRecordedAsEnded() {
+    recorded.add(new PodOperations.Hold(MIGRATION, List.of("source", "target")));
+
+    Rejection busy = pods.claim(SNAPSHOT, "default", List.of("source"));
+
+    assertEquals(Reason.POD_BUSY, busy.reason());
+    assertTrue(busy.message().contains("pod source has " + MIGRATION), busy.message());
+    recorded.clear();
+    assertNull(pods.claim(SNAPSHOT, "default", List.of("source")));
+  }
+
+  @Test
+  void theRecordOfAnOperationDoesNotStopItselfAndAHeldOperationIsNotAskedAgain() {
+    recorded.add(new PodOperations.Hold(MIGRATION, List.of("source", "target")));
+    assertNull(pods.claim(MIGRATION, "default", List.of("source", "target")));
+
+    pods.hold(SNAPSHOT, "default", List.of("other"));
+    recorded.add(new PodOperations.Hold("VfioMigration default/stale", List.of("other")));
+    assertNull(pods.claim(SNAPSHOT, "default", List.of("other")));
   }
 }

@@ -10,6 +10,8 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeletionPolicy;
 import dev.vfio.api.v1alpha1.Digest;
+import dev.vfio.api.v1alpha1.MigrationPhase;
+import dev.vfio.api.v1alpha1.MigrationSource;
 import dev.vfio.api.v1alpha1.NodeDevice;
 import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.Reason;
@@ -17,6 +19,9 @@ import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
+import dev.vfio.api.v1alpha1.VfioMigration;
+import dev.vfio.api.v1alpha1.VfioMigrationSpec;
+import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -27,6 +32,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshotSpec;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.metrics.OperatorMetrics;
+import dev.vfio.operator.preflight.OperationsInFlight;
 import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskMap;
@@ -64,11 +70,12 @@ class VfioSnapshotReconcilerTest {
   VfioSnapshotReconciler reconciler;
   Pod pod;
   TaskMap taskCache = new TaskMap();
-  PodOperations podOperations = new PodOperations();
+  PodOperations podOperations;
 
   @BeforeEach
   void clusterWithAPodAndItsAgent() throws Exception {
-    for (String crd : List.of("vfiosnapshots", "vfionodetasks", "vfionodes")) {
+    podOperations = new PodOperations(new OperationsInFlight(client));
+    for (String crd : List.of("vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes")) {
       try (InputStream manifest =
           getClass().getResourceAsStream("/vfio-crds/" + crd + ".vfio.dev.yaml")) {
         client.resource(Serialization.unmarshal(manifest, CustomResourceDefinition.class)).create();
@@ -114,7 +121,7 @@ class VfioSnapshotReconcilerTest {
         drainRequests().stream().map(r -> r.getMethod() + " " + r.getPath()).toList();
     assertEquals(
         List.of(),
-        requests.stream().filter(r -> r.startsWith("GET") && r.contains("vfionodetasks")).toList(),
+        requests.stream().filter(r -> r.startsWith("GET") && r.contains("vfionodetasks/")).toList(),
         "requests: " + requests);
     assertNotNull(
         client.resources(VfioNodeTask.class).inNamespace("default").withName("snap-save").get());
@@ -206,6 +213,85 @@ class VfioSnapshotReconcilerTest {
 
     assertEquals(SnapshotPhase.Running, stored("later").getStatus().getPhase());
     assertNotNull(
+        client.resources(VfioNodeTask.class).inNamespace("default").withName("later-save").get());
+  }
+
+  @Test
+  void afterARestartASnapshotReconciledBeforeTheRunningOneOfItsPodStillWaitsPodBusy() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    reconciler.reconcile(createSnapshot(), unusedContext());
+    VfioSnapshot later = createSnapshot("later", spec -> {});
+
+    restartedReconciler().reconcile(later, unusedContext());
+
+    assertWaitsPodBusyFor("VfioSnapshot default/snap");
+  }
+
+  @Test
+  void anOperatorThatDiedBetweenCreatingATaskAndRecordingItLeftThePodHeld() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    VfioSnapshot first = createSnapshot();
+    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
+    spec.setOperation(TaskOperation.Save);
+    spec.setNodeName("node-a");
+    spec.setPodName("gpu-workload");
+    spec.setDevices(List.of("0000:3b:00.0"));
+    new NodeTasks(client, taskCache)
+        .create(first, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    VfioSnapshot later = createSnapshot("later", s -> {});
+
+    restartedReconciler().reconcile(later, unusedContext());
+
+    assertWaitsPodBusyFor("VfioSnapshot default/snap");
+  }
+
+  @Test
+  void aRunningMigrationOfThePodRecordedByAnEarlierOperatorKeepsASnapshotWaiting() {
+    agentReportsAt(Instant.now().plusSeconds(10));
+    VfioMigration migration = new VfioMigration();
+    migration.setMetadata(
+        new ObjectMetaBuilder().withName("move").withNamespace("default").build());
+    VfioMigrationSpec spec = new VfioMigrationSpec();
+    spec.setTargetPodName("gpu-workload");
+    MigrationSource source = new MigrationSource();
+    source.setSnapshotName("nightly");
+    spec.setSource(source);
+    migration.setSpec(spec);
+    migration = client.resource(migration).create();
+    VfioMigrationStatus running = new VfioMigrationStatus();
+    running.setPhase(MigrationPhase.Running);
+    migration.setStatus(running);
+    client.resource(migration).updateStatus();
+    VfioSnapshot snapshot = createSnapshot("later", s -> {});
+
+    restartedReconciler().reconcile(snapshot, unusedContext());
+
+    assertWaitsPodBusyFor("VfioMigration default/move");
+    running.setPhase(MigrationPhase.Succeeded);
+    client.resource(migration).updateStatus();
+    restartedReconciler().reconcile(stored("later"), unusedContext());
+    assertEquals(SnapshotPhase.Running, stored("later").getStatus().getPhase());
+  }
+
+  /** A reconciler of a new operator process: it remembers nothing the one before decided. */
+  private VfioSnapshotReconciler restartedReconciler() {
+    return new VfioSnapshotReconciler(
+        client,
+        OperatorConfig.fromEnvironment(Map.of()),
+        Clock.systemUTC(),
+        new OperatorMetrics(),
+        new PodOperations(new OperationsInFlight(client)),
+        new TaskMap(),
+        (context, written, over) -> {});
+  }
+
+  private void assertWaitsPodBusyFor(String holder) {
+    VfioSnapshotStatus waiting = stored("later").getStatus();
+    Condition ready = Conditions.find(waiting.getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Pending, waiting.getPhase());
+    assertEquals(Reason.POD_BUSY.wire(), ready.getReason());
+    assertTrue(ready.getMessage().contains(holder + " in flight"), ready.getMessage());
+    assertNull(
         client.resources(VfioNodeTask.class).inNamespace("default").withName("later-save").get());
   }
 
