@@ -4,6 +4,7 @@ import static dev.vfio.e2e.LiveMigrationTest.assertSourceRunning;
 import static dev.vfio.e2e.RestoreFromSnapshotTest.awaitMigration;
 import static dev.vfio.e2e.RestoreFromSnapshotTest.createMigration;
 import static dev.vfio.e2e.RestoreFromSnapshotTest.deviceState;
+import static dev.vfio.e2e.RestoreFromSnapshotTest.restoreStatus;
 import static dev.vfio.e2e.RestoreFromSnapshotTest.restoreTarget;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reason;
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -59,6 +61,7 @@ class SwitchoverTest extends ClusterTest {
 
     VfioMigration failed = awaitMigration("before-commit", MigrationPhase.Failed);
     assertEquals(Reason.AGENT_RESTARTED.wire(), reason(failed));
+    assertEquals(SourceState.Running, failed.getStatus().getSourceState());
     assertSourceRunning("0000:51:00.0", "bc-source");
     Properties target = deviceState("node-b", "0000:b0:01.0");
     assertEquals("RUNNING", target.getProperty("state"));
@@ -79,7 +82,7 @@ class SwitchoverTest extends ClusterTest {
     cluster.node("node-b").agent().start();
 
     VfioMigration done = awaitMigration("after-commit", MigrationPhase.Succeeded);
-    assertEquals("after-commit", done.getMetadata().getName());
+    assertEquals(SourceState.Stopped, done.getStatus().getSourceState());
     Properties target = deviceState("node-b", "0000:b0:02.0");
     assertEquals("RUNNING", target.getProperty("state"));
     assertEquals("0000:52:00.0", target.getProperty("origin"), "the target runs the source state");
@@ -109,6 +112,55 @@ class SwitchoverTest extends ClusterTest {
     assertEquals("RUNNING", target.getProperty("state"));
     assertEquals("0000:53:00.0", target.getProperty("origin"));
     assertSourceStopped("0000:53:00.0", "the source stays stopped once the target runs");
+  }
+
+  @Test
+  void aMigrationDeletedAfterTheCommitPointRunsTheTargetBeforeItGoes() throws Exception {
+    startSending("deleted", "dl-source", "0000:54:00.0", "dl-target", "0000:b0:04.0");
+    cluster.operator().kill();
+    awaitBothWaiting("deleted");
+    try (KubernetesClient operator = cluster.operatorClient()) {
+      operator
+          .resource(task("deleted-send"))
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"switchover\":\"Commit\"}}");
+    }
+    // The source is committed to stop: cancelling the target now would leave no copy running.
+    client.resources(VfioMigration.class).inNamespace(NS).withName("deleted").delete();
+
+    cluster.operator().start();
+
+    await("the deleted migration goes once its target runs")
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                client.resources(VfioMigration.class).inNamespace(NS).withName("deleted").get()
+                    == null);
+    Properties target = deviceState("node-b", "0000:b0:04.0");
+    assertEquals("RUNNING", target.getProperty("state"));
+    assertEquals("0000:54:00.0", target.getProperty("origin"));
+    assertSourceStopped("0000:54:00.0", "the source stays stopped once the target runs");
+    assertEquals(
+        "Succeeded", restoreStatus("dl-target"), "the target pod is told it runs the state");
+  }
+
+  @Test
+  void aMigrationDeletedBeforeTheCommitPointLeavesTheSourceRunning() throws Exception {
+    startSending("withdrawn", "wd-source", "0000:55:00.0", "wd-target", "0000:b0:05.0");
+    cluster.operator().kill();
+    awaitBothWaiting("withdrawn");
+    client.resources(VfioMigration.class).inNamespace(NS).withName("withdrawn").delete();
+
+    cluster.operator().start();
+
+    await("the deleted migration goes once both sides rolled back")
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                client.resources(VfioMigration.class).inNamespace(NS).withName("withdrawn").get()
+                    == null);
+    assertSourceRunning("0000:55:00.0", "wd-source");
+    Properties target = deviceState("node-b", "0000:b0:05.0");
+    assertNotEquals("0000:55:00.0", target.getProperty("origin"), "the target never ran it");
   }
 
   /**

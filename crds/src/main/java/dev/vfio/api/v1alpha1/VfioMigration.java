@@ -33,6 +33,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.sourceNode",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Source-State",
+    jsonPath = ".status.sourceState",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
     name = "Target",
     jsonPath = ".status.targetNode",
     type = AdditionalPrinterColumn.Type.STRING)

@@ -20,9 +20,16 @@ public class VfioMigrationStatus extends SchemaObject {
   private String sourceNode;
 
   @JsonPropertyDescription(
-      "UID of the source pod (empty for a snapshot source). While the migration runs and after it "
-          + "succeeded, that pod's devices are stopped: a snapshot or migration of it is refused (SourceStopped).")
+      "UID of the source pod (empty for a snapshot source). While the migration runs, and while "
+          + "sourceState is Stopped, a snapshot or migration of that pod is refused (SourceStopped).")
   private String sourcePodUid;
+
+  @JsonPropertyDescription(
+      "Running while the source keeps the state or gets it back if the migration fails; Stopped "
+          + "once its devices are stopped for good (the switchover was committed, or a storage "
+          + "migration's save finished, and nothing resumed them since): the state runs, or will run "
+          + "once its agent is back, only in the target. Empty for a snapshot source.")
+  private SourceState sourceState;
 
   @JsonPropertyDescription("Node of the target pod.")
   private String targetNode;
@@ -92,6 +99,14 @@ public class VfioMigrationStatus extends SchemaObject {
 
   public void setSourcePodUid(String sourcePodUid) {
     this.sourcePodUid = sourcePodUid;
+  }
+
+  public SourceState getSourceState() {
+    return sourceState;
+  }
+
+  public void setSourceState(SourceState sourceState) {
+    this.sourceState = sourceState;
   }
 
   public String getTargetNode() {

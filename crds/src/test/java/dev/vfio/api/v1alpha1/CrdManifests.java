@@ -31,6 +31,7 @@ final class CrdManifests {
           "Backend",
           "Node",
           "Source",
+          "Source-State",
           "Target",
           "Devices",
           "Ready",

@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
@@ -110,6 +111,14 @@ final class LiveFlow implements MigrationFlow {
       next = next.with(new TaskAction.Commit(send));
     }
     return next;
+  }
+
+  @Override
+  public SourceState sourceState(Map<String, VfioNodeTask> tasks) {
+    VfioNodeTask send = tasks.get(SEND);
+    return send != null && send.getSpec().committed() && !MigrationFlow.resumed(tasks.get(RESUME))
+        ? SourceState.Stopped
+        : SourceState.Running;
   }
 
   /**

@@ -1,9 +1,12 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.SourceState;
+import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.operator.reconcile.Plan;
+import dev.vfio.operator.tasks.NodeTasks;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -26,4 +29,15 @@ interface MigrationFlow {
    */
   Plan<VfioMigrationStatus> follow(
       VfioMigration migration, Map<String, VfioNodeTask> tasks, Instant now);
+
+  /**
+   * What the tasks that exist, by role, leave the source pod's devices in; null for a flow without
+   * a source pod.
+   */
+  SourceState sourceState(Map<String, VfioNodeTask> tasks);
+
+  /** Whether {@code resume}, a flow's Resume task, ran the source again. */
+  static boolean resumed(VfioNodeTask resume) {
+    return resume != null && NodeTasks.phase(resume) == TaskPhase.Succeeded;
+  }
 }

@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -66,5 +67,10 @@ final class RestoreFlow implements MigrationFlow {
               .watchdog(migration, List.of(load), load.getSpec().getPodUid(), now)
               .orElseGet(() -> steps.running(migration, load, load));
     };
+  }
+
+  @Override
+  public SourceState sourceState(Map<String, VfioNodeTask> tasks) {
+    return null;
   }
 }

@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
@@ -69,6 +70,17 @@ final class StorageFlow implements MigrationFlow {
   /** Where the blobs in transit live: never a snapshot's directory. */
   static String transferDirectory(VfioMigration migration) {
     return migration.getMetadata().getNamespace() + "/vmig-" + migration.getMetadata().getUid();
+  }
+
+  @Override
+  public SourceState sourceState(Map<String, VfioNodeTask> tasks) {
+    VfioNodeTask save = tasks.get(SAVE);
+    // The Save leaves the source's devices stopped once it succeeded (KeepStopped).
+    return save != null
+            && NodeTasks.phase(save) == TaskPhase.Succeeded
+            && !MigrationFlow.resumed(tasks.get(RESUME))
+        ? SourceState.Stopped
+        : SourceState.Running;
   }
 
   @Override

@@ -153,6 +153,10 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
       } else {
         plan = start(migration, flow, context, now);
       }
+      VfioMigrationStatus next = plan.status();
+      if (next != null && next.getPhase() != MigrationPhase.Pending) {
+        next.setSourceState(flow.sourceState(observed));
+      }
       return run(migration, plan, context);
     }
   }

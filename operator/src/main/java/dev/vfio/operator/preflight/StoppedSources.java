@@ -2,6 +2,7 @@ package dev.vfio.operator.preflight;
 
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reason;
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -15,9 +16,10 @@ import java.util.Set;
 
 /**
  * The pods that Live and Storage migrations left stopped: a migration's source, by UID, while it
- * runs and once it succeeded, when the state runs in its target. Touching such a pod again — a Save
- * resumes its devices — would run the same state twice. The migrations are read from a watch, never
- * with a request; a reconciler of migrations reads its own cache instead.
+ * runs and once its devices were stopped for good ({@code status.sourceState: Stopped}: it
+ * succeeded, or failed after the commit point), when the state runs in its target. Touching such a
+ * pod again — a Save resumes its devices — would run the same state twice. The migrations are read
+ * from a watch, never with a request; a reconciler of migrations reads its own cache instead.
  */
 public final class StoppedSources<P extends HasMetadata> {
   private final KubernetesClient client;
@@ -57,10 +59,7 @@ public final class StoppedSources<P extends HasMetadata> {
         .filter(
             m ->
                 m.getStatus() != null && uid != null && uid.equals(m.getStatus().getSourcePodUid()))
-        .filter(
-            m ->
-                m.getStatus().getPhase() == MigrationPhase.Running
-                    || m.getStatus().getPhase() == MigrationPhase.Succeeded)
+        .filter(StoppedSources::holdsItsSource)
         .findFirst()
         .map(
             m ->
@@ -74,10 +73,31 @@ public final class StoppedSources<P extends HasMetadata> {
                         + " ("
                         + m.getStatus().getPhase()
                         + "), which "
-                        + (m.getStatus().getPhase() == MigrationPhase.Running
-                            ? "is moving its device state"
-                            : "moved its device state to pod " + m.getSpec().getTargetPodName())
-                        + "; its devices are left stopped so that the state runs once: operate on the target instead"))
+                        + switch (m.getStatus().getPhase()) {
+                          case Running -> "is moving its device state";
+                          case Failed ->
+                              "failed after stopping its devices for good (sourceState Stopped):"
+                                  + " the state runs in pod "
+                                  + m.getSpec().getTargetPodName()
+                                  + " once its agent is back. If it never is, delete that pod and"
+                                  + " restart this one (a new pod is not refused); deleting the"
+                                  + " migration lifts this refusal";
+                          default ->
+                              "moved its device state to pod " + m.getSpec().getTargetPodName();
+                        }
+                        + "; its devices are left stopped so that the state runs once: operate on"
+                        + " the target instead"))
         .orElse(null);
+  }
+
+  /**
+   * A migration holds its source while it runs, and for good once it stopped the source's devices
+   * for good (a migration that succeeded before sourceState existed did, too).
+   */
+  private static boolean holdsItsSource(VfioMigration migration) {
+    MigrationPhase phase = migration.getStatus().getPhase();
+    return phase == MigrationPhase.Running
+        || phase == MigrationPhase.Succeeded
+        || migration.getStatus().getSourceState() == SourceState.Stopped;
   }
 }

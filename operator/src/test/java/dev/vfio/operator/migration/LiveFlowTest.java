@@ -16,6 +16,7 @@ import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import dev.vfio.api.v1alpha1.QuiesceMode;
 import dev.vfio.api.v1alpha1.Reason;
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.SwitchoverDecision;
 import dev.vfio.api.v1alpha1.TaskEndpoint;
@@ -303,6 +304,50 @@ class LiveFlowTest {
     assertTrue(
         next.status().getConditions().get(0).getMessage().contains("the source was resumed"),
         next.status().getConditions().toString());
+  }
+
+  @Test
+  void theSourceIsStoppedForGoodFromTheCommitPointUnlessAResumeRanIt() {
+    assertEquals(
+        SourceState.Running,
+        flow.sourceState(
+            Map.of(
+                LiveFlow.RECEIVE, at(receive(TaskPhase.Running), Stage.Loaded),
+                LiveFlow.SEND, at(send(TaskPhase.Running), Stage.Sent))),
+        "undecided: a rollback gives the source its state back");
+    assertEquals(
+        SourceState.Stopped,
+        flow.sourceState(
+            Map.of(
+                LiveFlow.RECEIVE, receive(TaskPhase.Running),
+                LiveFlow.SEND, committed(send(TaskPhase.Succeeded)))));
+    assertEquals(
+        SourceState.Stopped,
+        flow.sourceState(
+            Map.of(
+                LiveFlow.SEND,
+                committed(send(TaskPhase.Succeeded)),
+                LiveFlow.RESUME,
+                task(
+                    LiveFlow.RESUME,
+                    TaskOperation.Resume,
+                    "node-a",
+                    "source-uid",
+                    TaskPhase.Failed))),
+        "a Resume that failed left the source stopped");
+    assertEquals(
+        SourceState.Running,
+        flow.sourceState(
+            Map.of(
+                LiveFlow.SEND,
+                committed(send(TaskPhase.Succeeded)),
+                LiveFlow.RESUME,
+                task(
+                    LiveFlow.RESUME,
+                    TaskOperation.Resume,
+                    "node-a",
+                    "source-uid",
+                    TaskPhase.Succeeded))));
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.PodReference;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNode;
@@ -32,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class MigrationPreflightTest {
   static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
@@ -129,6 +132,37 @@ class MigrationPreflightTest {
                 "source pod gpu-workload is the source of VfioMigration earlier "
                     + "(Succeeded), which moved its device state to pod gpu-target"),
         rejection.message());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"Stopped, true", "Running, false"})
+  void aFailedMigrationHoldsItsSourceOnlyIfItStoppedItForGood(SourceState left, boolean refused) {
+    VfioMigration earlier = migrationWith("\"transport\": \"Direct\"");
+    earlier.getMetadata().setName("earlier");
+    earlier.setStatus(new VfioMigrationStatus());
+    earlier.getStatus().setPhase(MigrationPhase.Failed);
+    earlier.getStatus().setSourcePodUid("uid-source");
+    earlier.getStatus().setSourceState(left);
+
+    var outcome =
+        preflight.check(
+            migrationWith("\"transport\": \"Direct\""),
+            pods(target(true)),
+            nodes(),
+            snapshot -> null,
+            () -> List.of(earlier),
+            NOW);
+
+    if (refused) {
+      Rejection rejection =
+          assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
+      assertEquals(Reason.SOURCE_STOPPED, rejection.reason());
+      assertTrue(
+          rejection.message().contains("failed after stopping its devices for good"),
+          rejection.message());
+    } else {
+      assertInstanceOf(MigrationPreflight.Accepted.class, outcome);
+    }
   }
 
   @Test

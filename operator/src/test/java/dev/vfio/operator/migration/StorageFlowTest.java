@@ -16,6 +16,7 @@ import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.Digest;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Reason;
+import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskOperation;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -50,6 +51,22 @@ class StorageFlowTest {
     assertEquals("vfio-snapshots", spec.getStorageClaim());
     assertEquals("default/vmig-mig-uid", spec.getBlobDirectory());
     assertEquals("mig-uid", spec.getBlobSetUid(), "the blobs are sealed for this migration");
+  }
+
+  @Test
+  void theSourceIsStoppedForGoodOnceTheSaveSucceededUnlessAResumeRanIt() {
+    VfioNodeTask saving =
+        task(StorageFlow.SAVE, TaskOperation.Save, "node-a", "source-uid", TaskPhase.Running);
+    VfioNodeTask saved =
+        task(StorageFlow.SAVE, TaskOperation.Save, "node-a", "source-uid", TaskPhase.Succeeded);
+    VfioNodeTask resumed =
+        task(StorageFlow.RESUME, TaskOperation.Resume, "node-a", "source-uid", TaskPhase.Succeeded);
+
+    assertEquals(SourceState.Running, flow.sourceState(Map.of(StorageFlow.SAVE, saving)));
+    assertEquals(SourceState.Stopped, flow.sourceState(Map.of(StorageFlow.SAVE, saved)));
+    assertEquals(
+        SourceState.Running,
+        flow.sourceState(Map.of(StorageFlow.SAVE, saved, StorageFlow.RESUME, resumed)));
   }
 
   @Test
