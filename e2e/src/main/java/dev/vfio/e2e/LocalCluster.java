@@ -42,7 +42,8 @@ import java.util.Objects;
 public final class LocalCluster implements AutoCloseable {
   public static final String STORAGE_CLAIM = "vfio-snapshots";
   private static final List<String> CRDS =
-      List.of("vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
+      List.of(
+          "vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes", "vfiosnapshotschedules");
   private static final Duration ESTABLISHED = Duration.ofSeconds(60);
 
   private final SourceTree source;

@@ -9,6 +9,7 @@ import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
+import dev.vfio.api.v1alpha1.VfioSnapshotSchedule;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -212,6 +213,7 @@ public final class Sandbox implements AutoCloseable {
     }
     List<VfioSnapshot> snapshots = new ArrayList<>();
     List<VfioMigration> migrations = new ArrayList<>();
+    boolean schedules = false;
     for (Path file : yamlFiles(examples)) {
       for (HasMetadata item : load(file)) {
         switch (item.getKind()) {
@@ -225,6 +227,23 @@ public final class Sandbox implements AutoCloseable {
             snapshots.add(cluster.client().resource(snapshot).create());
             out.println(
                 "applied  " + display(file) + "  vfiosnapshot/" + snapshot.getMetadata().getName());
+          }
+          case "VfioSnapshotSchedule" -> {
+            // Its runs are hours apart: the sandbox shows it waiting for the next one.
+            cluster
+                .client()
+                .resource(
+                    cluster
+                        .client()
+                        .getKubernetesSerialization()
+                        .convertValue(item, VfioSnapshotSchedule.class))
+                .create();
+            out.println(
+                "applied  "
+                    + display(file)
+                    + "  vfiosnapshotschedule/"
+                    + item.getMetadata().getName());
+            schedules = true;
           }
           case "VfioMigration" -> {
             // Applied once the snapshots ended: a restore needs its snapshot Ready.
@@ -270,6 +289,11 @@ public final class Sandbox implements AutoCloseable {
     if (!migrated.isEmpty()) {
       out.println("$ kubectl get vmig -o wide");
       out.print(kubectl.ok("get", "vmig", "-o", "wide", "-n", namespace));
+      out.println();
+    }
+    if (schedules) {
+      out.println("$ kubectl get vsched -o wide");
+      out.print(kubectl.ok("get", "vsched", "-o", "wide", "-n", namespace));
       out.println();
     }
     Outcome outcome = new Outcome(ended, finalTable, migrated);

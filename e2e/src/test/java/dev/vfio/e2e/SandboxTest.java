@@ -96,6 +96,10 @@ class SandboxTest {
     }
     assertTrue(
         output.contains("$ kubectl get vmig -o wide"), "the migrations' final table is printed");
+    assertTrue(
+        output.contains("$ kubectl get vsched -o wide")
+            && output.contains("gpu-workload-nightly   0 3 * * *"),
+        "the schedule example is applied and shown waiting for its next run");
   }
 
   /** The names of the VfioSnapshots under examples/, read independently of the sandbox. */

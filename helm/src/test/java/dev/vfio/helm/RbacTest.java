@@ -56,8 +56,19 @@ class RbacTest {
           // JOSDK adds and removes the Cleaner's finalizer with Resource.edit (a JSON patch), since
           // VfioOperator sets useSSAToPatchPrimaryResource(false).
           Permission.of(VFIO, "vfiosnapshots", "patch"),
-          // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete().
+          // VfioSnapshotReconciler.expireAfterTtl: client.resource(snapshot).delete(); and
+          // schedule.VfioSnapshotScheduleReconciler: its retention, and cleanup with Delete.
           Permission.of(VFIO, "vfiosnapshots", "delete"),
+          // schedule.VfioSnapshotScheduleReconciler.create: a schedule's snapshot of each run.
+          Permission.of(VFIO, "vfiosnapshots", "create"),
+          // schedule.VfioSnapshotScheduleReconciler: JOSDK's informer and finalizer patches on its
+          // primary resource, its StatusWriter; the finalizers update as for the other kinds.
+          Permission.of(VFIO, "vfiosnapshotschedules", "list"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "watch"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "get"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "patch"),
+          Permission.of(VFIO, "vfiosnapshotschedules/status", "patch"),
+          Permission.of(VFIO, "vfiosnapshotschedules/finalizers", "update"),
           // (migration.VfioMigrationReconciler.start reads the snapshot to restore: get, above.)
           // status.StatusWriter.write: subresource("status").patch(JSON).
           Permission.of(VFIO, "vfiosnapshots/status", "patch"),
@@ -171,7 +182,10 @@ class RbacTest {
           Permission.of(VFIO, "vfiosnapshots", "watch"),
           Permission.of(VFIO, "vfiomigrations", "get"),
           Permission.of(VFIO, "vfiomigrations", "list"),
-          Permission.of(VFIO, "vfiomigrations", "watch"));
+          Permission.of(VFIO, "vfiomigrations", "watch"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "get"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "list"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "watch"));
 
   /**
    * What the built-in {@code edit} and {@code admin} roles gain: a snapshot freezes a pod and
@@ -195,7 +209,15 @@ class RbacTest {
           Permission.of(VFIO, "vfiomigrations", "update"),
           Permission.of(VFIO, "vfiomigrations", "patch"),
           Permission.of(VFIO, "vfiomigrations", "delete"),
-          Permission.of(VFIO, "vfiomigrations", "deletecollection"));
+          Permission.of(VFIO, "vfiomigrations", "deletecollection"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "get"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "list"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "watch"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "create"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "update"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "patch"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "delete"),
+          Permission.of(VFIO, "vfiosnapshotschedules", "deletecollection"));
 
   private final RenderedChart chart = RenderedChart.render();
 
@@ -283,8 +305,8 @@ class RbacTest {
       }
       for (Permission permission : permissions(role.getRules())) {
         assertTrue(
-            permission.resource().equals("vfiosnapshots")
-                || permission.resource().equals("vfiomigrations"),
+            Set.of("vfiosnapshots", "vfiomigrations", "vfiosnapshotschedules")
+                .contains(permission.resource()),
             () -> role.getMetadata().getName() + " grants " + permission);
       }
     }

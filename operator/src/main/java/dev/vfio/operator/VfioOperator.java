@@ -7,6 +7,7 @@ import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
 import dev.vfio.operator.preflight.OperationsInFlight;
 import dev.vfio.operator.preflight.PodOperations;
+import dev.vfio.operator.schedule.VfioSnapshotScheduleReconciler;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import dev.vfio.operator.transport.TransportCa;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -56,6 +57,7 @@ public final class VfioOperator implements AutoCloseable {
     PodOperations podOperations = new PodOperations(new OperationsInFlight(client));
     operator.register(new VfioSnapshotReconciler(client, config, clock, metrics, podOperations));
     operator.register(new VfioMigrationReconciler(client, config, clock, metrics, podOperations));
+    operator.register(new VfioSnapshotScheduleReconciler(client, clock));
     health =
         config.healthPort() < 0
             ? null

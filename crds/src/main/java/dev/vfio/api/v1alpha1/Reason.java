@@ -23,6 +23,9 @@ public enum Reason {
   DELETING("Deleting"),
   WAITING_FOR_INVENTORY("WaitingForInventory"),
   AGENT_BUSY("AgentBusy"),
+  SCHEDULED("Scheduled"),
+  SUSPENDED("Suspended"),
+  RUN_SKIPPED("RunSkipped"),
 
   // Bad input: nothing was touched.
   INVALID_SPEC("InvalidSpec"),

@@ -35,7 +35,8 @@ import java.util.stream.Collectors;
 final class ApiReference {
   /** Page order: the kinds users create first, then what they read, then the internal one. */
   static final List<String> PAGE_ORDER =
-      List.of("vfiosnapshots", "vfiomigrations", "vfionodes", "vfionodetasks");
+      List.of(
+          "vfiosnapshots", "vfiomigrations", "vfionodes", "vfionodetasks", "vfiosnapshotschedules");
 
   static final String REGENERATE =
       "mvn -pl crds test -Dtest=ApiReferenceTest -Dvfio.docs.update=true";

@@ -21,11 +21,17 @@ import java.util.Map;
  */
 final class CrdManifests {
   static final List<String> KINDS =
-      List.of("vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes");
+      List.of(
+          "vfiosnapshots", "vfiomigrations", "vfionodetasks", "vfionodes", "vfiosnapshotschedules");
 
   private static final List<String> COLUMN_ORDER =
       List.of(
           "Operation",
+          "Schedule",
+          "Suspend",
+          "Last",
+          "Next",
+          "Snapshots",
           "Phase",
           "Stage",
           "Backend",
