@@ -2,12 +2,15 @@ package dev.vfio.e2e;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.api.v1alpha1.NodeLabels;
 import dev.vfio.api.v1alpha1.PodAnnotations;
 import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -20,6 +23,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -194,6 +198,60 @@ class AdmissionPolicyTest {
             pod.patch(
                 PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"activeDeadlineSeconds\":1}}"),
         "changes no pod's spec, labels, owners or finalizers");
+  }
+
+  @Test
+  void theOperatorWritesNoNodeFieldButCompatibilityLabels() {
+    admin
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName("node-policy")
+                .withLabels(Map.of("topology.kubernetes.io/zone", "a"))
+                .endMetadata()
+                .withNewSpec()
+                .endSpec()
+                .build())
+        .create();
+    var node = operator.nodes().withName("node-policy");
+    String label = NodeLabels.compatibility("0123456789abcdef");
+
+    node.patch(
+        PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"labels\":{\"" + label + "\":\"true\"}}}");
+    assertEquals(
+        "true", admin.nodes().withName("node-policy").get().getMetadata().getLabels().get(label));
+    node.patch(
+        PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"labels\":{\"" + label + "\":null}}}");
+    assertFalse(
+        admin.nodes().withName("node-policy").get().getMetadata().getLabels().containsKey(label));
+
+    String onlyCompat = "writes no node label but compat.vfio.dev/<key>";
+    assertForbidden(
+        () ->
+            node.patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"labels\":{\"topology.kubernetes.io/zone\":\"b\"}}}"),
+        onlyCompat);
+    assertForbidden(
+        () ->
+            node.patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"labels\":{\"" + label + "\":\"false\"}}}"),
+        onlyCompat);
+    assertForbidden(
+        () ->
+            node.patch(
+                PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"unschedulable\":true}}"),
+        "changes no node's spec, annotations, owners or finalizers");
+    assertForbidden(
+        () ->
+            node.patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"annotations\":{\"example.com/owner\":\"operator\"}}}"),
+        "changes no node's spec, annotations, owners or finalizers");
   }
 
   @Test

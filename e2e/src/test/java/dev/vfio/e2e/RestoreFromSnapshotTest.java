@@ -11,11 +11,14 @@ import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.MigrationSource;
+import dev.vfio.api.v1alpha1.NodeLabels;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SnapshotPhase;
 import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationSpec;
+import dev.vfio.api.v1alpha1.VfioNode;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -25,7 +28,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,13 +49,15 @@ class RestoreFromSnapshotTest extends ClusterTest {
             SimulatedNode.Device.of("0000:3b:00.0", SIZE),
             SimulatedNode.Device.of("0000:3b:00.1", SIZE),
             SimulatedNode.Device.of("0000:3c:00.0", SIZE),
-            SimulatedNode.Device.of("0000:3d:00.0", SIZE)),
+            SimulatedNode.Device.of("0000:3d:00.0", SIZE),
+            SimulatedNode.Device.of("0000:3e:00.0", SIZE).with("revision", "a1")),
         List.of(
             SimulatedNode.Device.of("0000:af:00.0", SIZE),
             SimulatedNode.Device.of("0000:af:00.1", SIZE),
             SimulatedNode.Device.of("0000:b0:00.0", SIZE),
             SimulatedNode.Device.of("0000:b1:00.0", SIZE),
-            SimulatedNode.Device.of("0000:b2:00.0", SIZE).with("deviceId", "1eb8")));
+            SimulatedNode.Device.of("0000:b2:00.0", SIZE).with("deviceId", "1eb8"),
+            SimulatedNode.Device.of("0000:b3:00.0", SIZE).with("revision", "a2")));
   }
 
   @Test
@@ -139,6 +146,76 @@ class RestoreFromSnapshotTest extends ClusterTest {
     assertEquals(
         Reason.INCOMPATIBLE_DEVICES.wire(),
         Conditions.find(failed.getStatus().getConditions(), Conditions.READY).getReason());
+  }
+
+  @Test
+  void aTargetOfTheSameIdsButAnotherRevisionIsRefusedNamingItBeforeAnythingMoves()
+      throws Exception {
+    cluster.runningPod(NS, "origin-4", "node-a", "0000:3e:00.0");
+    VfioSnapshot snapshot = snapshotOf("revision-snap", "origin-4");
+    assertEquals("a1", snapshot.getStatus().getDevices().get(0).getFingerprint().getRevision());
+    restoreTarget("other-revision", "node-b", "0000:b3:00.0");
+    String before = deviceState("node-b", "0000:b3:00.0").getProperty("origin");
+
+    createMigration(
+        "restore-other-revision",
+        spec -> spec.getSource().setSnapshotName("revision-snap"),
+        "other-revision");
+    VfioMigration failed = awaitMigration("restore-other-revision", MigrationPhase.Failed);
+
+    Condition ready = Conditions.find(failed.getStatus().getConditions(), Conditions.READY);
+    assertEquals(Reason.INCOMPATIBLE_DEVICES.wire(), ready.getReason());
+    assertTrue(ready.getMessage().contains("revision (a1 vs a2)"), ready.getMessage());
+    assertTrue(
+        ready
+            .getMessage()
+            .contains(
+                NodeLabels.compatibility(
+                    snapshot.getStatus().getDevices().get(0).getFingerprint().computeKey())),
+        ready.getMessage());
+    Properties device = deviceState("node-b", "0000:b3:00.0");
+    assertEquals(before, device.getProperty("origin"), "the target device never saw a byte");
+    assertEquals("RUNNING", device.getProperty("state"));
+  }
+
+  @Test
+  void eachNodeIsLabelledWithTheCompatibilityKeysOfItsDevicesAndNoStaleOne() {
+    String stale = NodeLabels.compatibility("0123456789abcdef");
+    // No kubelet registers nodes here; the operator labels the Node once it exists.
+    client
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName("node-b")
+                .withLabels(Map.of("topology.kubernetes.io/zone", "b", stale, "true"))
+                .endMetadata()
+                .withNewSpec()
+                .endSpec()
+                .build())
+        .create();
+    Set<String> expected =
+        client.resources(VfioNode.class).withName("node-b").get().getStatus().getDevices().stream()
+            .map(d -> NodeLabels.compatibility(d.getFingerprint().computeKey()))
+            .collect(Collectors.toSet());
+    assertEquals(3, expected.size(), "the default device, another device id, another revision");
+
+    await("node-b labelled")
+        .atMost(PATIENCE)
+        .untilAsserted(() -> assertEquals(expected, compatibilityLabels(nodeLabels("node-b"))));
+    assertEquals("b", nodeLabels("node-b").get("topology.kubernetes.io/zone"), "other labels stay");
+  }
+
+  static Map<String, String> nodeLabels(String node) {
+    return client.nodes().withName(node).get().getMetadata().getLabels();
+  }
+
+  static Set<String> compatibilityLabels(Map<String, String> labels) {
+    return labels.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(NodeLabels.COMPATIBILITY_PREFIX))
+        .peek(e -> assertEquals(NodeLabels.PRESENT, e.getValue()))
+        .map(Map.Entry::getKey)
+        .collect(Collectors.toSet());
   }
 
   @Test

@@ -37,6 +37,10 @@ class AdmissionPoliciesTest {
         Serialization.asJson(
             chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-operator-pods"));
     assertTrue(operatorPods.contains("system:serviceaccount:gpu-ops:ops-identity"), operatorPods);
+    String operatorNodes =
+        Serialization.asJson(
+            chart.one(ValidatingAdmissionPolicy.class, "vfio-operator-operator-nodes"));
+    assertTrue(operatorNodes.contains("system:serviceaccount:gpu-ops:ops-identity"), operatorNodes);
   }
 
   @Test
@@ -44,7 +48,7 @@ class AdmissionPoliciesTest {
     RenderedChart chart = RenderedChart.render();
 
     List<ValidatingAdmissionPolicy> policies = chart.all(ValidatingAdmissionPolicy.class);
-    assertEquals(3, policies.size());
+    assertEquals(4, policies.size());
     for (ValidatingAdmissionPolicy policy : policies) {
       assertEquals("Fail", policy.getSpec().getFailurePolicy());
       ValidatingAdmissionPolicyBinding binding =

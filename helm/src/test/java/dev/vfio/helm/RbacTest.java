@@ -109,6 +109,10 @@ class RbacTest {
           // migration.RestoreStatusMarker.mark: JSON merge patch of vfio.dev/restore-status on the
           // target pod.
           Permission.of(CORE, "pods", "patch"),
+          // labels.NodeLabelReconciler: client.nodes().withName(node).get(), then a JSON merge
+          // patch of its compat.vfio.dev/ labels.
+          Permission.of(CORE, "nodes", "get"),
+          Permission.of(CORE, "nodes", "patch"),
           // EventRecorder.record: create; a repeat (409) is read and its count updated.
           Permission.of(CORE, "events", "create"),
           Permission.of(CORE, "events", "get"),

@@ -3,6 +3,7 @@ package dev.vfio.operator;
 import dev.vfio.operator.blobkey.BlobKeySecret;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
+import dev.vfio.operator.labels.NodeLabelReconciler;
 import dev.vfio.operator.metrics.OperatorMetrics;
 import dev.vfio.operator.migration.VfioMigrationReconciler;
 import dev.vfio.operator.preflight.OperationsInFlight;
@@ -58,6 +59,7 @@ public final class VfioOperator implements AutoCloseable {
     operator.register(new VfioSnapshotReconciler(client, config, clock, metrics, podOperations));
     operator.register(new VfioMigrationReconciler(client, config, clock, metrics, podOperations));
     operator.register(new VfioSnapshotScheduleReconciler(client, clock));
+    operator.register(new NodeLabelReconciler(client));
     health =
         config.healthPort() < 0
             ? null

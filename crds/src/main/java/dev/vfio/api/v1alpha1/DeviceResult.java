@@ -23,6 +23,10 @@ public class DeviceResult extends SchemaObject {
       "Migration capabilities the device advertises: STOP_COPY, P2P, PRE_COPY.")
   private List<String> migrationFlags;
 
+  @JsonPropertyDescription(
+      "The device's fingerprint when the state was saved or loaded; a restore loads the state only into a device with the same compatibility key.")
+  private DeviceFingerprint fingerprint;
+
   @JsonPropertyDescription("Bytes of device state (uncompressed).")
   private Long bytes;
 
@@ -117,5 +121,13 @@ public class DeviceResult extends SchemaObject {
 
   public void setState(String state) {
     this.state = state;
+  }
+
+  public DeviceFingerprint getFingerprint() {
+    return fingerprint;
+  }
+
+  public void setFingerprint(DeviceFingerprint fingerprint) {
+    this.fingerprint = fingerprint;
   }
 }

@@ -19,6 +19,10 @@ public class NodeDevice extends SchemaObject {
   @JsonPropertyDescription("PCI device id.")
   private String deviceId;
 
+  @JsonPropertyDescription(
+      "What kind of device this is, as far as its migration state is concerned, with the compatibility key; absent when the agent predates fingerprints.")
+  private DeviceFingerprint fingerprint;
+
   @JsonPropertyDescription("IOMMU group number.")
   private String iommuGroup;
 
@@ -129,5 +133,13 @@ public class NodeDevice extends SchemaObject {
 
   public void setNotMigratableReason(String notMigratableReason) {
     this.notMigratableReason = notMigratableReason;
+  }
+
+  public DeviceFingerprint getFingerprint() {
+    return fingerprint;
+  }
+
+  public void setFingerprint(DeviceFingerprint fingerprint) {
+    this.fingerprint = fingerprint;
   }
 }

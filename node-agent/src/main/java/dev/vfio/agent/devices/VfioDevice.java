@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  *     when it exists
  * @param cdev the device's own node, {@code /dev/vfio/devices/vfioN}, when it exists: sysfs names
  *     it from Linux 6.1, the node exists from 6.6 with CONFIG_VFIO_DEVICE_CDEV
+ * @param details subsystem ids, revision and driver version, as far as sysfs shows them
  */
 public record VfioDevice(
     String address,
@@ -32,7 +33,8 @@ public record VfioDevice(
     Optional<String> mdevType,
     Optional<String> iommuGroup,
     Optional<String> groupNode,
-    Optional<String> cdev) {
+    Optional<String> cdev,
+    DeviceDetails details) {
 
   /** A group's device node; group 1 is the group number. */
   public static final Pattern GROUP_NODE = Pattern.compile("/dev/vfio/(?:noiommu-)?([0-9]+)");
@@ -58,5 +60,6 @@ public record VfioDevice(
     Objects.requireNonNull(iommuGroup, "iommuGroup");
     Objects.requireNonNull(groupNode, "groupNode");
     Objects.requireNonNull(cdev, "cdev");
+    Objects.requireNonNull(details, "details");
   }
 }

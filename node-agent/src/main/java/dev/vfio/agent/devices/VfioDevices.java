@@ -236,7 +236,12 @@ public final class VfioDevices {
             Optional.empty(),
             group,
             groupNode(group),
-            cdev(device)));
+            cdev(device),
+            new DeviceDetails(
+                optionalId(device.resolve("subsystem_vendor")),
+                optionalId(device.resolve("subsystem_device")),
+                optionalId(device.resolve("revision")),
+                read(device.resolve("driver/module/version")).filter(v -> !v.isEmpty()))));
   }
 
   private VfioDevice mdev(String uuid) throws IOException {
@@ -266,7 +271,12 @@ public final class VfioDevices {
             linkName(device.resolve("mdev_type")),
             group,
             groupNode(group),
-            cdev(device)));
+            cdev(device),
+            new DeviceDetails(
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                read(device.resolve("driver/module/version")).filter(v -> !v.isEmpty()))));
   }
 
   /** vfio-pci itself or a variant named by the convention; see the class comment. */
@@ -306,6 +316,12 @@ public final class VfioDevices {
   private static String pciId(Path file) {
     String id = read(file).orElse("").toLowerCase(Locale.ROOT);
     return id.startsWith("0x") ? id.substring(2) : id;
+  }
+
+  /** An id file that may be missing: {@link #pciId}, or empty. */
+  private static Optional<String> optionalId(Path file) {
+    String id = pciId(file);
+    return id.isEmpty() ? Optional.empty() : Optional.of(id);
   }
 
   private static Optional<String> read(Path file) {

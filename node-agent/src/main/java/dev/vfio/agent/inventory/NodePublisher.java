@@ -197,6 +197,7 @@ public final class NodePublisher {
     node.setMigrationFlags(device.flags().names());
     node.setMigrationState(device.state() == null ? null : device.state().name());
     node.setStateSizeBytes(device.stateBytes());
+    node.setFingerprint(device.fingerprint());
     node.setHolder(holder);
     if (device.protocol() != null) {
       node.setMigrationProtocol(device.protocol().name());

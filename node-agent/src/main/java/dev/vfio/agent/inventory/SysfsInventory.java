@@ -2,7 +2,6 @@ package dev.vfio.agent.inventory;
 
 import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.devices.VfioDevices;
-import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,11 +29,10 @@ public final class SysfsInventory implements DeviceInventory {
   public List<InventoryDevice> devices() throws IOException {
     List<InventoryDevice> devices = new ArrayList<>();
     for (VfioDevice device : vfioDevices.list()) {
-      DeviceIdentity identity = DeviceIdentity.of(device);
       devices.add(
           migration(device)
-              .map(migration -> InventoryDevice.of(identity, migration))
-              .orElse(InventoryDevice.unprobed(identity)));
+              .map(migration -> InventoryDevice.of(device, migration))
+              .orElse(InventoryDevice.unprobed(device)));
     }
     return devices;
   }

@@ -51,6 +51,7 @@ public final class SimulatedBackend {
 
   /** Every simulated device is asked; one without v2 migration is still a VFIO device here. */
   private static InventoryDevice describe(SimulatedDevice device) throws VfioException {
-    return InventoryDevice.of(device.spec().identity(), MigrationInfo.of(device));
+    return InventoryDevice.of(
+        device.spec().identity(), device.spec().details(), MigrationInfo.of(device));
   }
 }

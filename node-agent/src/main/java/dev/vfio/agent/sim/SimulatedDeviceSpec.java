@@ -1,5 +1,6 @@
 package dev.vfio.agent.sim;
 
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationFlags;
 import java.util.Objects;
@@ -29,6 +30,8 @@ import java.util.Objects;
  *     VFIO_REGION_TYPE_MIGRATION_DEPRECATED}), as devices of kernels before 5.18 and old vendor
  *     drivers do; with flags lacking STOP_COPY it is a v1-only device
  * @param faults failures injected from the start
+ * @param details subsystem ids, revision and driver version for the device's fingerprint; with the
+ *     driver and ids they decide whether a restore or migration target is compatible
  */
 public record SimulatedDeviceSpec(
     String address,
@@ -44,7 +47,8 @@ public record SimulatedDeviceSpec(
     boolean precopyInfoV2,
     int reinitOnPrecopyInfo,
     boolean v1MigrationRegion,
-    SimulatedFaults faults) {
+    SimulatedFaults faults,
+    DeviceDetails details) {
 
   public SimulatedDeviceSpec {
     Objects.requireNonNull(address, "address");
@@ -54,6 +58,7 @@ public record SimulatedDeviceSpec(
     Objects.requireNonNull(iommuGroup, "iommuGroup");
     Objects.requireNonNull(flags, "flags");
     Objects.requireNonNull(faults, "faults");
+    Objects.requireNonNull(details, "details");
     if (address.isBlank()) {
       throw new IllegalArgumentException("address must not be blank");
     }
@@ -88,7 +93,8 @@ public record SimulatedDeviceSpec(
         true,
         0,
         false,
-        SimulatedFaults.NONE);
+        SimulatedFaults.NONE,
+        DeviceDetails.UNKNOWN);
   }
 
   public DeviceIdentity identity() {
@@ -110,7 +116,8 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         reinitOnPrecopyInfo,
         v1MigrationRegion,
-        faults);
+        faults,
+        details);
   }
 
   public SimulatedDeviceSpec withDirtyBytesPerRound(long bytes) {
@@ -128,7 +135,8 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         reinitOnPrecopyInfo,
         v1MigrationRegion,
-        faults);
+        faults,
+        details);
   }
 
   public SimulatedDeviceSpec withZeroAtPrecopyEnd(boolean zero) {
@@ -146,7 +154,8 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         reinitOnPrecopyInfo,
         v1MigrationRegion,
-        faults);
+        faults,
+        details);
   }
 
   public SimulatedDeviceSpec withMigDataSize(boolean present) {
@@ -164,7 +173,8 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         reinitOnPrecopyInfo,
         v1MigrationRegion,
-        faults);
+        faults,
+        details);
   }
 
   public SimulatedDeviceSpec withFaults(SimulatedFaults newFaults) {
@@ -182,7 +192,8 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         reinitOnPrecopyInfo,
         v1MigrationRegion,
-        newFaults);
+        newFaults,
+        details);
   }
 
   public SimulatedDeviceSpec withPrecopyInfoV2(boolean present) {
@@ -200,7 +211,8 @@ public record SimulatedDeviceSpec(
         present,
         reinitOnPrecopyInfo,
         v1MigrationRegion,
-        faults);
+        faults,
+        details);
   }
 
   public SimulatedDeviceSpec withReinitOnPrecopyInfo(int call) {
@@ -218,7 +230,27 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         call,
         v1MigrationRegion,
-        faults);
+        faults,
+        details);
+  }
+
+  public SimulatedDeviceSpec withDetails(DeviceDetails newDetails) {
+    return new SimulatedDeviceSpec(
+        address,
+        driver,
+        vendorId,
+        deviceId,
+        iommuGroup,
+        stateBytes,
+        flags,
+        dirtyBytesPerRound,
+        zeroAtPrecopyEnd,
+        migDataSize,
+        precopyInfoV2,
+        reinitOnPrecopyInfo,
+        v1MigrationRegion,
+        faults,
+        newDetails);
   }
 
   public SimulatedDeviceSpec withV1MigrationRegion(boolean present) {
@@ -236,6 +268,7 @@ public record SimulatedDeviceSpec(
         precopyInfoV2,
         reinitOnPrecopyInfo,
         present,
-        faults);
+        faults,
+        details);
   }
 }

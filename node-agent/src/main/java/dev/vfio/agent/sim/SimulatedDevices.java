@@ -3,6 +3,7 @@ package dev.vfio.agent.sim;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationState;
@@ -17,6 +18,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -28,7 +30,8 @@ import java.util.Set;
  * <pre>{@code
  * [
  *   {"address": "0000:65:00.0", "driver": "mlx5_vfio_pci", "vendorId": "15b3",
- *    "deviceId": "101e", "iommuGroup": "42", "stateBytes": 67108864,
+ *    "deviceId": "101e", "subsystemVendorId": "15b3", "subsystemDeviceId": "0016",
+ *    "revision": "00", "driverVersion": "1.0", "iommuGroup": "42", "stateBytes": 67108864,
  *    "flags": ["STOP_COPY", "P2P", "PRE_COPY"], "dirtyBytesPerRound": 1048576,
  *    "zeroAtPrecopyEnd": false, "migDataSize": true, "precopyInfoV2": true,
  *    "reinitOnPrecopyInfo": 0, "v1MigrationRegion": false,
@@ -41,7 +44,7 @@ import java.util.Set;
  * }</pre>
  *
  * Defaults are those of {@link SimulatedDeviceSpec#of}: a 1 MiB STOP_COPY and P2P device with
- * MIG_DATA_SIZE and no faults.
+ * MIG_DATA_SIZE and no faults; subsystem ids, revision and driver version are unknown unless given.
  */
 public final class SimulatedDevices {
   private static final long DEFAULT_STATE_BYTES = 1 << 20;
@@ -52,6 +55,10 @@ public final class SimulatedDevices {
           "vendorId",
           "deviceId",
           "iommuGroup",
+          "subsystemVendorId",
+          "subsystemDeviceId",
+          "revision",
+          "driverVersion",
           "stateBytes",
           "flags",
           "dirtyBytesPerRound",
@@ -166,7 +173,17 @@ public final class SimulatedDevices {
         bool(node, "precopyInfoV2", where, defaults.precopyInfoV2()),
         (int) number(node, "reinitOnPrecopyInfo", where, defaults.reinitOnPrecopyInfo()),
         bool(node, "v1MigrationRegion", where, defaults.v1MigrationRegion()),
-        node.has("faults") ? faults(node.get("faults"), where + " faults") : defaults.faults());
+        node.has("faults") ? faults(node.get("faults"), where + " faults") : defaults.faults(),
+        new DeviceDetails(
+            optionalText(node, "subsystemVendorId", where),
+            optionalText(node, "subsystemDeviceId", where),
+            optionalText(node, "revision", where),
+            optionalText(node, "driverVersion", where)));
+  }
+
+  /** A text field that stands for something sysfs may not show: absent is unknown. */
+  private static Optional<String> optionalText(JsonNode node, String field, String where) {
+    return node.has(field) ? Optional.of(text(node, field, where, null)) : Optional.empty();
   }
 
   private static MigrationFlags flags(JsonNode node, String where) {

@@ -19,6 +19,9 @@ final class DeviceResults {
     result.setVendorId(inventory.identity().vendorId());
     result.setDeviceId(inventory.identity().deviceId());
     result.setMigrationFlags(machine.flags().names());
+    // Recorded at save time so that a restore can be checked against the device the state came
+    // from, even after that device is gone.
+    result.setFingerprint(inventory.fingerprint());
     try {
       result.setState(machine.state().name());
     } catch (IOException e) {

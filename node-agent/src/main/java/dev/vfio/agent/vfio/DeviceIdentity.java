@@ -3,8 +3,11 @@ package dev.vfio.agent.vfio;
 import dev.vfio.agent.devices.VfioDevice;
 
 /**
- * What makes device state portable between two devices: the same driver and the same PCI ids. The
- * address says which device on this node; it is not part of compatibility.
+ * What makes device state portable between two devices as far as a blob header can tell: the same
+ * driver and the same PCI ids. The address says which device on this node; it is not part of
+ * compatibility. The operator's preflights check more before a task exists (the fingerprint's
+ * compatibility key: subsystem ids, revision, mdev type; docs/hardware.md); this is the agent's own
+ * check at load time, from what every blob format version records.
  */
 public record DeviceIdentity(
     String address, String driver, String vendorId, String deviceId, String iommuGroup) {

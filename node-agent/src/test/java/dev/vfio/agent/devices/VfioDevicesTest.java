@@ -30,7 +30,9 @@ class VfioDevicesTest {
           Optional.empty(),
           Optional.of("12"),
           Optional.of("/dev/vfio/12"),
-          Optional.empty());
+          Optional.empty(),
+          new DeviceDetails(
+              Optional.of("15b3"), Optional.of("0047"), Optional.of("00"), Optional.empty()));
   static final VfioDevice WITH_CDEV =
       new VfioDevice(
           "0000:66:00.0",
@@ -41,7 +43,9 @@ class VfioDevicesTest {
           Optional.empty(),
           Optional.of("13"),
           Optional.of("/dev/vfio/13"),
-          Optional.of("/dev/vfio/devices/vfio3"));
+          Optional.of("/dev/vfio/devices/vfio3"),
+          new DeviceDetails(
+              Optional.of("1af4"), Optional.of("1100"), Optional.of("01"), Optional.empty()));
   static final VfioDevice MIGRATABLE_MDEV =
       new VfioDevice(
           MDEV,
@@ -52,7 +56,8 @@ class VfioDevicesTest {
           Optional.of("vfio_mig_test-mem"),
           Optional.of("0"),
           Optional.of("/dev/vfio/0"),
-          Optional.empty());
+          Optional.empty(),
+          DeviceDetails.UNKNOWN);
 
   @TempDir Path root;
 
@@ -96,8 +101,23 @@ class VfioDevicesTest {
             Optional.empty(),
             Optional.of("17"),
             Optional.of("/dev/vfio/noiommu-17"),
-            Optional.of("/dev/vfio/devices/vfio4")),
+            Optional.of("/dev/vfio/devices/vfio4"),
+            new DeviceDetails(
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.of("2.4.1"))),
         devices.find("0000:69:00.0"));
+  }
+
+  @Test
+  void detailsSysfsDoesNotShowAreUnknownNotAnError() throws Exception {
+    DeviceDetails outOfTree = devices.find("0000:69:00.0").details();
+    assertEquals(Optional.empty(), outOfTree.revision(), "no revision file");
+    assertEquals(Optional.empty(), outOfTree.subsystemVendorId());
+    assertEquals(Optional.of("2.4.1"), outOfTree.driverVersion(), "its module declares one");
+    assertEquals(
+        Optional.empty(),
+        devices.find("0000:65:00.0").details().driverVersion(),
+        "an mlx5_vfio_pci without module/version in sysfs");
+    assertEquals(DeviceDetails.UNKNOWN, devices.find(MDEV).details(), "an mdev has no PCI files");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.vfio.agent.inventory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
@@ -78,6 +79,7 @@ class HeldDeviceProbeTest {
         Optional.empty(),
         Optional.of("12"),
         Optional.of("/dev/vfio/12"),
-        Optional.empty());
+        Optional.empty(),
+        DeviceDetails.UNKNOWN);
   }
 }

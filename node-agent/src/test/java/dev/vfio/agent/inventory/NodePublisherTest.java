@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.metrics.AgentMetrics;
 import dev.vfio.agent.pods.NodePods;
 import dev.vfio.agent.vfio.DeviceIdentity;
@@ -20,6 +21,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.InputStream;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -123,14 +125,30 @@ class NodePublisherTest {
             "5.15.0",
             () ->
                 List.of(
-                    new InventoryDevice(v1, MigrationFlags.NONE, null, null, MigrationProtocol.V1),
+                    new InventoryDevice(
+                        v1,
+                        Optional.empty(),
+                        DeviceDetails.UNKNOWN,
+                        MigrationFlags.NONE,
+                        null,
+                        null,
+                        MigrationProtocol.V1),
                     new InventoryDevice(
                         v2,
+                        Optional.empty(),
+                        DeviceDetails.UNKNOWN,
                         new MigrationFlags(MigrationFlags.STOP_COPY),
                         null,
                         null,
                         MigrationProtocol.V2),
-                    InventoryDevice.unprobed(unasked)),
+                    new InventoryDevice(
+                        unasked,
+                        Optional.empty(),
+                        DeviceDetails.UNKNOWN,
+                        MigrationFlags.NONE,
+                        null,
+                        null,
+                        null)),
             pod -> List.of(),
             List::of,
             () -> null,
@@ -148,6 +166,13 @@ class NodePublisherTest {
         devices.get(0).getNotMigratableReason());
     assertEquals(List.of(), devices.get(0).getMigrationFlags());
     assertEquals("V2", devices.get(1).getMigrationProtocol());
+    assertEquals(
+        List.of("STOP_COPY"),
+        devices.get(1).getFingerprint().getMigrationFlags(),
+        "each device carries its fingerprint");
+    assertEquals(
+        devices.get(1).getFingerprint().computeKey(),
+        devices.get(1).getFingerprint().getCompatibilityKey());
     assertNull(devices.get(1).getNotMigratableReason());
     assertNull(devices.get(2).getMigrationProtocol(), "a device the agent could not ask");
     assertNull(devices.get(2).getNotMigratableReason());

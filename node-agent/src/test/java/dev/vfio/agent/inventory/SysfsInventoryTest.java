@@ -1,6 +1,8 @@
 package dev.vfio.agent.inventory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.vfio.agent.devices.VfioDevices;
 import dev.vfio.agent.fixtures.NodeFixture;
@@ -8,6 +10,7 @@ import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.MigrationState;
+import dev.vfio.api.v1alpha1.DeviceFingerprint;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.util.List;
@@ -81,25 +84,45 @@ class SysfsInventoryTest {
         new SysfsInventory(
                 devices("node-a"), device -> Optional.ofNullable(probed.get(device.address())))
             .devices();
+    assertEquals(List.of(A10, VF2, VF3, A4000, A4000_AUDIO, GVT_MDEV), identities(devices));
     assertEquals(
         List.of(
-            InventoryDevice.unprobed(A10),
-            new InventoryDevice(
-                VF2,
-                probed.get("0000:41:00.2").flags(),
-                MigrationState.RUNNING,
-                1L << 20,
-                MigrationProtocol.V2),
-            InventoryDevice.unprobed(VF3),
-            InventoryDevice.unprobed(A4000),
-            InventoryDevice.unprobed(A4000_AUDIO),
-            new InventoryDevice(
-                GVT_MDEV,
-                new MigrationFlags(MigrationFlags.STOP_COPY),
-                null,
-                null,
-                MigrationProtocol.V2)),
-        devices);
+            MigrationFlags.NONE,
+            probed.get("0000:41:00.2").flags(),
+            MigrationFlags.NONE,
+            MigrationFlags.NONE,
+            MigrationFlags.NONE,
+            new MigrationFlags(MigrationFlags.STOP_COPY)),
+        devices.stream().map(InventoryDevice::flags).toList());
+    assertEquals(MigrationState.RUNNING, devices.get(1).state());
+    assertEquals(1L << 20, devices.get(1).stateBytes());
+    assertEquals(MigrationProtocol.V2, devices.get(5).protocol());
+    assertNull(devices.get(0).protocol(), "a device the probe did not answer for");
+  }
+
+  @Test
+  void theFingerprintCarriesWhatSysfsShowsAndUnknownForWhatItDoesNot() throws Exception {
+    List<InventoryDevice> devices =
+        new SysfsInventory(devices("node-a"), MigrationProbe.UNKNOWN).devices();
+
+    DeviceFingerprint vf2 = devices.get(1).fingerprint();
+    assertEquals("15b3", vf2.getSubsystemVendorId());
+    assertEquals("0016", vf2.getSubsystemDeviceId());
+    assertEquals("00", vf2.getRevision());
+    assertNull(vf2.getMdevType());
+    assertEquals(
+        vf2.getCompatibilityKey(),
+        devices.get(2).fingerprint().getCompatibilityKey(),
+        "two VFs of one card load each other's state");
+    DeviceFingerprint a10 = devices.get(0).fingerprint();
+    assertNull(a10.getRevision(), "no revision file in this fixture: unknown, not an error");
+    assertNull(a10.getSubsystemVendorId());
+    assertNotEquals(vf2.getCompatibilityKey(), a10.getCompatibilityKey());
+    DeviceFingerprint gvt = devices.get(5).fingerprint();
+    assertEquals("i915-GVTg_V5_4", gvt.getMdevType());
+    assertNull(gvt.getVendorId(), "an mdev has no PCI ids of its own");
+    assertNull(gvt.getDeviceId());
+    assertEquals("intel_vgpu_mdev", gvt.getDriver());
   }
 
   @Test
@@ -118,8 +141,10 @@ class SysfsInventoryTest {
         };
     List<InventoryDevice> devices = new SysfsInventory(devices("node-a"), probe).devices();
     assertEquals(6, devices.size());
-    assertEquals(InventoryDevice.unprobed(VF2), devices.get(1));
-    assertEquals(InventoryDevice.unprobed(VF3), devices.get(2));
+    assertEquals(VF2, devices.get(1).identity());
+    assertEquals(MigrationFlags.NONE, devices.get(1).flags());
+    assertNull(devices.get(1).protocol());
+    assertEquals(MigrationFlags.NONE, devices.get(2).flags());
     assertEquals(new MigrationFlags(MigrationFlags.STOP_COPY), devices.get(0).flags());
   }
 }

@@ -2,6 +2,7 @@ package dev.vfio.agent.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.health.AgentEndpoints;
 import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.vfio.DeviceIdentity;
@@ -13,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class AgentMetricsTest {
@@ -24,12 +26,16 @@ class AgentMetricsTest {
         List.of(
             new InventoryDevice(
                 new DeviceIdentity("0000:3b:00.0", "vfio-pci", "10de", "2330", "12"),
+                Optional.empty(),
+                DeviceDetails.UNKNOWN,
                 new MigrationFlags(MigrationFlags.STOP_COPY | MigrationFlags.PRE_COPY),
                 null,
                 null,
                 MigrationProtocol.V2),
             new InventoryDevice(
                 new DeviceIdentity("0000:5e:00.0", "vfio-pci", "8086", "1592", "13"),
+                Optional.empty(),
+                DeviceDetails.UNKNOWN,
                 MigrationFlags.NONE,
                 null,
                 null,

@@ -1,15 +1,20 @@
 package dev.vfio.agent.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.DeviceDetails;
+import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.VfioException;
+import dev.vfio.api.v1alpha1.DeviceFingerprint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +30,8 @@ class SimulatedDevicesTest {
       """
       [
         {"address": "0000:65:00.0", "driver": "mlx5_vfio_pci", "vendorId": "15b3",
-         "deviceId": "101e", "iommuGroup": "42", "stateBytes": 65536,
+         "deviceId": "101e", "subsystemVendorId": "15b3", "subsystemDeviceId": "0016",
+         "revision": "00", "driverVersion": "1.0", "iommuGroup": "42", "stateBytes": 65536,
          "flags": ["STOP_COPY", "P2P", "PRE_COPY"], "dirtyBytesPerRound": 4096,
          "zeroAtPrecopyEnd": true, "migDataSize": false, "precopyInfoV2": false,
          "reinitOnPrecopyInfo": 3, "v1MigrationRegion": true,
@@ -44,6 +50,10 @@ class SimulatedDevicesTest {
     SimulatedDeviceSpec full = specs.get(0);
     assertEquals(
         new DeviceIdentity("0000:65:00.0", "mlx5_vfio_pci", "15b3", "101e", "42"), full.identity());
+    assertEquals(
+        new DeviceDetails(
+            Optional.of("15b3"), Optional.of("0016"), Optional.of("00"), Optional.of("1.0")),
+        full.details());
     assertEquals(65536, full.stateBytes());
     assertEquals(List.of("STOP_COPY", "P2P", "PRE_COPY"), full.flags().names());
     assertEquals(4096, full.dirtyBytesPerRound());
@@ -75,6 +85,24 @@ class SimulatedDevicesTest {
         devices.open("0000:66:00.0").migrationFlags());
     VfioException e = assertThrows(VfioException.class, () -> devices.open("0000:99:00.0"));
     assertEquals(Errno.ENODEV, e.error());
+  }
+
+  @Test
+  void theSimulatedInventoryPublishesEachDevicesFingerprint() throws Exception {
+    List<InventoryDevice> inventory =
+        SimulatedBackend.of(SimulatedDevices.fromJson(CONFIGURATION, stateDir), stateDir)
+            .inventory()
+            .devices();
+
+    DeviceFingerprint configured = inventory.get(0).fingerprint();
+    assertEquals("mlx5_vfio_pci", configured.getDriver());
+    assertEquals("0016", configured.getSubsystemDeviceId());
+    assertEquals("00", configured.getRevision());
+    assertEquals("1.0", configured.getDriverVersion());
+    assertEquals(List.of("STOP_COPY", "P2P", "PRE_COPY"), configured.getMigrationFlags());
+    DeviceFingerprint defaulted = inventory.get(1).fingerprint();
+    assertNull(defaulted.getRevision(), "not configured: unknown");
+    assertNotEquals(configured.getCompatibilityKey(), defaulted.getCompatibilityKey());
   }
 
   @Test

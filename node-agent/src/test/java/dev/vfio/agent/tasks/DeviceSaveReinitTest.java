@@ -152,6 +152,7 @@ class DeviceSaveReinitTest {
   }
 
   private static InventoryDevice inventory(SimulatedDevice device) throws IOException {
-    return InventoryDevice.of(device.spec().identity(), MigrationInfo.of(device));
+    return InventoryDevice.of(
+        device.spec().identity(), device.spec().details(), MigrationInfo.of(device));
   }
 }

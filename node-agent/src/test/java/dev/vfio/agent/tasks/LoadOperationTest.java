@@ -12,6 +12,7 @@ import dev.vfio.agent.blobs.BlobIdentity;
 import dev.vfio.agent.blobs.BlobKey;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobWriter;
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDeviceSpec;
 import dev.vfio.agent.sim.SimulatedFaults;
@@ -326,7 +327,8 @@ class LoadOperationTest {
                 false,
                 0,
                 false,
-                SimulatedFaults.NONE));
+                SimulatedFaults.NONE,
+                DeviceDetails.UNKNOWN));
     node.saveSnapshot(node.pod("origin", SOURCE_A), "snap", List.of(SOURCE_A), spec -> {});
     target = node.pod("target", TARGET_A);
     long before = node.epoch(TARGET_A);

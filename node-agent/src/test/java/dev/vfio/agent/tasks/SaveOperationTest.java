@@ -12,12 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vfio.agent.blobs.BlobIdentity;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.FullClaims;
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.sim.SimulatedDeviceSpec;
 import dev.vfio.agent.sim.SimulatedFaults;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.MigrationFlags;
 import dev.vfio.api.v1alpha1.AfterSnapshot;
+import dev.vfio.api.v1alpha1.DeviceFingerprint;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.TaskOperation;
@@ -25,6 +27,7 @@ import dev.vfio.api.v1alpha1.TaskPhase;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
@@ -108,6 +111,37 @@ class SaveOperationTest {
     node.assertState(RUNNING, GPU, NIC);
     assertFalse(node.frozen(pod));
     assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void eachResultRecordsTheFingerprintOfTheDeviceItWasSavedFrom() throws Exception {
+    try (TaskFixture revised =
+        TaskFixture.create(
+            directory.resolve("revised"),
+            SimulatedDeviceSpec.of(GPU, MIB)
+                .withDetails(
+                    new DeviceDetails(
+                        Optional.of("10de"),
+                        Optional.of("1839"),
+                        Optional.of("a1"),
+                        Optional.empty())))) {
+      RecordedTask task =
+          revised.task(
+              TaskOperation.Save,
+              revised.pod("workload", GPU),
+              spec -> {
+                spec.setDevices(List.of(GPU));
+                spec.setStorageClaim(TaskFixture.CLAIM);
+                spec.setBlobDirectory(TaskFixture.NAMESPACE + "/snap");
+              });
+
+      revised.save().run(task.context);
+
+      DeviceFingerprint recorded = task.last().getDevices().get(0).getFingerprint();
+      assertEquals("a1", recorded.getRevision());
+      assertEquals("1839", recorded.getSubsystemDeviceId());
+      assertEquals(recorded.computeKey(), recorded.getCompatibilityKey());
+    }
   }
 
   @Test

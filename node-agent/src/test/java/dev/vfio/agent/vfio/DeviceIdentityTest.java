@@ -3,6 +3,7 @@ package dev.vfio.agent.vfio;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.devices.VfioDevice;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,8 @@ class DeviceIdentityTest {
         Optional.of(type),
         Optional.of("5"),
         Optional.of("/dev/vfio/5"),
-        Optional.empty());
+        Optional.empty(),
+        DeviceDetails.UNKNOWN);
   }
 
   @Test
@@ -33,7 +35,8 @@ class DeviceIdentityTest {
             Optional.empty(),
             Optional.of("40"),
             Optional.of("/dev/vfio/40"),
-            Optional.of("/dev/vfio/devices/vfio1"));
+            Optional.of("/dev/vfio/devices/vfio1"),
+            DeviceDetails.UNKNOWN);
 
     assertEquals(
         new DeviceIdentity("0000:41:00.2", "mlx5_vfio_pci", "15b3", "101e", "40"),
@@ -62,7 +65,8 @@ class DeviceIdentityTest {
             Optional.empty(),
             Optional.empty(),
             Optional.empty(),
-            Optional.empty());
+            Optional.empty(),
+            DeviceDetails.UNKNOWN);
 
     assertEquals(null, DeviceIdentity.of(device).iommuGroup());
   }

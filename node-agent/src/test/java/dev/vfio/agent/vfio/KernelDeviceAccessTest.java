@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.devices.DeviceDetails;
 import dev.vfio.agent.devices.NotVfioDeviceException;
 import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.devices.VfioDevices;
@@ -91,7 +92,8 @@ class KernelDeviceAccessTest {
             Optional.empty(),
             Optional.empty(),
             Optional.empty(),
-            Optional.empty());
+            Optional.empty(),
+            DeviceDetails.UNKNOWN);
 
     NotVfioDeviceException e =
         assertThrows(NotVfioDeviceException.class, () -> access.open(orphan));

@@ -1,6 +1,8 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.DeviceFingerprint;
 import dev.vfio.api.v1alpha1.DeviceMapping;
+import dev.vfio.api.v1alpha1.NodeLabels;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.operator.preflight.Rejection;
 import java.util.ArrayList;
@@ -9,20 +11,44 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Pairs source devices with target devices: as the user mapped them, or by driver and address
- * order. A pair is only made of compatible devices — the same driver and the same PCI ids — since
- * device state means nothing to a different device.
+ * order. A pair is only made of compatible devices — the same compatibility key of their
+ * fingerprints, or, where one side has no fingerprint (an agent or a snapshot older than them), the
+ * same driver and PCI ids — since device state means nothing to a different device.
  */
 final class DevicePairing {
   /** What pairing needs to know of a device. */
   record Device(
-      String address, String driver, String vendorId, String deviceId, List<String> flags) {
-    boolean compatibleWith(Device other) {
-      return Objects.equals(driver, other.driver)
-          && equalsIgnoreCase(vendorId, other.vendorId)
-          && equalsIgnoreCase(deviceId, other.deviceId);
+      String address,
+      String driver,
+      String vendorId,
+      String deviceId,
+      List<String> flags,
+      DeviceFingerprint fingerprint) {
+    /** Why state saved from this device does not load into {@code other}; empty if it does. */
+    Optional<String> incompatibility(Device other) {
+      if (fingerprint != null && other.fingerprint != null) {
+        return fingerprint
+            .firstDifference(other.fingerprint)
+            .map(
+                field ->
+                    "their fingerprints differ in "
+                        + field
+                        + ", compatibility key "
+                        + fingerprint.computeKey()
+                        + " vs "
+                        + other.fingerprint.computeKey());
+      }
+      boolean same =
+          Objects.equals(driver, other.driver)
+              && equalsIgnoreCase(vendorId, other.vendorId)
+              && equalsIgnoreCase(deviceId, other.deviceId);
+      return same
+          ? Optional.empty()
+          : Optional.of("state moves only between the same driver and PCI ids");
     }
 
     String identity() {
@@ -96,7 +122,8 @@ final class DevicePairing {
   }
 
   private static Rejection compatibility(Device source, Device target) {
-    if (!source.compatibleWith(target)) {
+    Optional<String> incompatible = source.incompatibility(target);
+    if (incompatible.isPresent()) {
       return new Rejection(
           Reason.INCOMPATIBLE_DEVICES,
           "source device "
@@ -107,7 +134,9 @@ final class DevicePairing {
               + target.address()
               + " ("
               + target.identity()
-              + "): state moves only between the same driver and PCI ids");
+              + "): "
+              + incompatible.get()
+              + advice(source));
     }
     if (target.flags() == null || !target.flags().contains("STOP_COPY")) {
       return new Rejection(
@@ -117,6 +146,16 @@ final class DevicePairing {
               + " does not support VFIO migration (no STOP_COPY), so it cannot take state");
     }
     return null;
+  }
+
+  private static String advice(Device source) {
+    return source.fingerprint() == null
+        ? ""
+        : "; run the target pod on a node labelled "
+            + NodeLabels.compatibility(source.fingerprint().computeKey())
+            + "="
+            + NodeLabels.PRESENT
+            + " with such a device, or pair the devices with spec.deviceMap";
   }
 
   private static DeviceMapping mapping(Device source, Device target) {

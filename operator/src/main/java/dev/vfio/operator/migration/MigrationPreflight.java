@@ -321,16 +321,19 @@ public final class MigrationPreflight {
         device.getDriver(),
         device.getVendorId(),
         device.getDeviceId(),
-        device.getMigrationFlags());
+        device.getMigrationFlags(),
+        device.getFingerprint());
   }
 
+  /** A snapshot's device as it was saved: the fingerprint it had then, if the agent recorded it. */
   private static DevicePairing.Device device(DeviceResult device) {
     return new DevicePairing.Device(
         device.getAddress(),
         device.getDriver(),
         device.getVendorId(),
         device.getDeviceId(),
-        device.getMigrationFlags());
+        device.getMigrationFlags(),
+        device.getFingerprint());
   }
 
   private static Waiting waitForInventory(String node, String pod) {

@@ -83,11 +83,11 @@ class DevicePairingTest {
   @Test
   void stateMovesOnlyBetweenTheSameDriverAndIdsWhateverTheirCase() {
     DevicePairing.Device upper =
-        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10DE", "20B5", MIGRATABLE);
+        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10DE", "20B5", MIGRATABLE, null);
     assertNull(DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(upper), null).rejection());
 
     DevicePairing.Device other =
-        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "2330", MIGRATABLE);
+        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "2330", MIGRATABLE, null);
     DevicePairing.Outcome outcome =
         DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(other), null);
 
@@ -100,7 +100,7 @@ class DevicePairingTest {
   @Test
   void aTargetWithoutStopCopyCannotTakeState() {
     DevicePairing.Device plain =
-        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "20b5", List.of());
+        new DevicePairing.Device("0000:ae:00.0", "vfio-gpu", "10de", "20b5", List.of(), null);
 
     DevicePairing.Outcome outcome =
         DevicePairing.pair(List.of(gpu("0000:3a:00.0")), List.of(plain), null);
@@ -109,11 +109,11 @@ class DevicePairingTest {
   }
 
   private static DevicePairing.Device gpu(String address) {
-    return new DevicePairing.Device(address, "vfio-gpu", "10de", "20b5", MIGRATABLE);
+    return new DevicePairing.Device(address, "vfio-gpu", "10de", "20b5", MIGRATABLE, null);
   }
 
   private static DevicePairing.Device nic(String address) {
-    return new DevicePairing.Device(address, "vfio-nic", "15b3", "101d", MIGRATABLE);
+    return new DevicePairing.Device(address, "vfio-nic", "15b3", "101d", MIGRATABLE, null);
   }
 
   private static DeviceMapping map(String source, String target) {

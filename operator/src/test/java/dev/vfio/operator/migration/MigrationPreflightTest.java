@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vfio.api.v1alpha1.Condition;
 import dev.vfio.api.v1alpha1.Conditions;
+import dev.vfio.api.v1alpha1.DeviceFingerprint;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.NodeDevice;
@@ -187,6 +188,78 @@ class MigrationPreflightTest {
   }
 
   @Test
+  void aLiveMigrationIntoADeviceOfAnotherRevisionIsRefusedNamingTheField() {
+    var outcome = liveBetween(fingerprint("a1", "1111"), fingerprint("a2", "1111"));
+
+    Rejection rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reason.INCOMPATIBLE_DEVICES, rejection.reason());
+    assertTrue(rejection.message().contains("differ in revision (a1 vs a2)"), rejection.message());
+    assertTrue(
+        rejection
+            .message()
+            .contains(
+                "labelled compat.vfio.dev/"
+                    + fingerprint("a1", "1111").getCompatibilityKey()
+                    + "=true"),
+        rejection.message());
+  }
+
+  @Test
+  void aLiveMigrationBetweenDevicesOfOneKeyIsAcceptedWhateverTheirFlags() {
+    DeviceFingerprint withP2p = fingerprint("a1", "1111");
+    withP2p.setMigrationFlags(List.of("STOP_COPY", "P2P"));
+
+    assertInstanceOf(
+        MigrationPreflight.Accepted.class, liveBetween(withP2p, fingerprint("a1", "1111")));
+  }
+
+  @Test
+  void aRestoreIntoADeviceOfAnotherSubsystemThanTheSnapshotRecordedIsRefused() {
+    var outcome = restoreInto(fingerprint("a1", "1111"), fingerprint("a1", "2222"));
+
+    Rejection rejection = assertInstanceOf(MigrationPreflight.Rejected.class, outcome).rejection();
+    assertEquals(Reason.INCOMPATIBLE_DEVICES, rejection.reason());
+    assertTrue(
+        rejection.message().contains("differ in subsystemDeviceId (1111 vs 2222)"),
+        rejection.message());
+  }
+
+  @Test
+  void aRestoreIntoADeviceOfTheRecordedFingerprintIsAccepted() {
+    assertInstanceOf(
+        MigrationPreflight.Accepted.class,
+        restoreInto(fingerprint("a1", "1111"), fingerprint("a1", "1111")));
+  }
+
+  @Test
+  void aRestoreOfASnapshotSavedWithoutFingerprintsFallsBackToDriverAndIds() {
+    assertInstanceOf(
+        MigrationPreflight.Accepted.class, restoreInto(null, fingerprint("a2", "2222")));
+  }
+
+  private MigrationPreflight.Outcome liveBetween(DeviceFingerprint source, DeviceFingerprint into) {
+    return preflight.check(
+        migrationWith("\"transport\": \"Direct\""),
+        pods(target(true)),
+        fingerprinted(source, into),
+        snapshot -> null,
+        List::of,
+        NOW);
+  }
+
+  /** From a snapshot whose device was saved with {@code recorded}. */
+  private MigrationPreflight.Outcome restoreInto(
+      DeviceFingerprint recorded, DeviceFingerprint into) {
+    VfioSnapshot saved = snapshot(SnapshotPhase.Ready);
+    saved.getStatus().getDevices().get(0).setFingerprint(recorded);
+    VfioMigration migration = migrationWith("\"transport\": \"Storage\"");
+    migration.getSpec().getSource().setPodName(null);
+    migration.getSpec().getSource().setSnapshotName("nightly");
+    return preflight.check(
+        migration, pods(target(true)), fingerprinted(null, into), name -> saved, List::of, NOW);
+  }
+
+  @Test
   void aTargetThatDidNotOptInIsRefusedBeforeAnythingIsTouched() {
     var outcome =
         preflight.check(
@@ -347,6 +420,31 @@ class MigrationPreflightTest {
     status.setDevices(List.of(device));
     node.setStatus(status);
     return node;
+  }
+
+  /** The devices of {@link #nodes}, with these fingerprints ({@code null}: none published). */
+  private static Function<String, VfioNode> fingerprinted(
+      DeviceFingerprint source, DeviceFingerprint target) {
+    Function<String, VfioNode> nodes = nodes();
+    VfioNode a = nodes.apply("node-a");
+    VfioNode b = nodes.apply("node-b");
+    a.getStatus().getDevices().get(0).setFingerprint(source);
+    b.getStatus().getDevices().get(0).setFingerprint(target);
+    return name -> name.equals("node-a") ? a : name.equals("node-b") ? b : null;
+  }
+
+  /** The devices of these tests, differing in revision or subsystem device id. */
+  private static DeviceFingerprint fingerprint(String revision, String subsystemDeviceId) {
+    return DeviceFingerprint.of(
+        "vfio-pci",
+        "10de",
+        "20b5",
+        "10de",
+        subsystemDeviceId,
+        revision,
+        null,
+        List.of("STOP_COPY"),
+        null);
   }
 
   private static VfioSnapshot snapshot(SnapshotPhase phase) {
