@@ -35,7 +35,13 @@ class ExampleManifestsTest {
   private static final Path EXAMPLES = Path.of(System.getProperty("vfio.examples"));
   private static final String API_VERSION = VfioSnapshot.GROUP + "/" + VfioSnapshot.VERSION;
   private static final Map<String, Class<? extends HasMetadata>> USER_KINDS =
-      Map.of("VfioSnapshot", VfioSnapshot.class, "VfioMigration", VfioMigration.class);
+      Map.of(
+          "VfioSnapshot",
+          VfioSnapshot.class,
+          "VfioMigration",
+          VfioMigration.class,
+          "VfioSnapshotSchedule",
+          VfioSnapshotSchedule.class);
   private static final String SIMULATED_DEVICES = "vfio.dev/simulated-devices";
 
   static List<Path> examples() throws IOException {
