@@ -94,6 +94,7 @@ class SendReceiveOperationTest {
           spec.setDevices(devices);
           spec.setDeviceMap(map);
           spec.setToken(TOKEN);
+          spec.setPeerNode(TaskFixture.NODE);
         });
   }
 
@@ -105,6 +106,7 @@ class SendReceiveOperationTest {
           spec.setDevices(devices);
           spec.setDeviceMap(map);
           spec.setToken(TOKEN);
+          spec.setPeerNode(TaskFixture.NODE);
           spec.setEndpoint(endpoint);
         });
   }
@@ -214,6 +216,34 @@ class SendReceiveOperationTest {
     node.assertState(STOP, SOURCE_A, SOURCE_B);
     assertTrue(node.frozen(source), "the source never runs again after its state moved");
     assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void aSendWhoseReceiverIsNotThePeerNodesAgentFailsPeerIdentityMismatchAndSendsNothing()
+      throws Exception {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
+    CompletableFuture<TaskFailure> received = receiving(receive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null);
+    // The listener's certificate names node-a; the task says the state goes to node-b.
+    RecordedTask send =
+        node.task(
+            TaskOperation.Send,
+            source,
+            spec -> {
+              spec.setDevices(List.of(SOURCE_A, SOURCE_B));
+              spec.setDeviceMap(PAIRS);
+              spec.setToken(TOKEN);
+              spec.setPeerNode("node-b");
+              spec.setEndpoint(receive.endpoint());
+            });
+
+    TaskFailure failure = running(node.send(), send).get(60, TimeUnit.SECONDS);
+
+    assertEquals(Reason.PEER_IDENTITY_MISMATCH, failure.reason());
+    assertTrue(failure.getMessage().contains("not of node node-b"), failure.getMessage());
+    receive.cancel();
+    assertEquals(Reason.CANCELLED, received.get(60, TimeUnit.SECONDS).reason());
+    assertBothSidesRolledBack();
   }
 
   @Test
@@ -467,6 +497,7 @@ class SendReceiveOperationTest {
               spec.setDevices(List.of(TARGET_A, TARGET_B));
               spec.setDeviceMap(PAIRS);
               spec.setToken(TOKEN);
+              spec.setPeerNode(TaskFixture.NODE);
               receiveSpec.accept(spec);
             });
     CompletableFuture<TaskFailure> received = receiving(receive);
