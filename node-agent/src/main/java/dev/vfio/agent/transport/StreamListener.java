@@ -44,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * <p>All streams of the listener share one byte budget, and each read waits at most the idle
  * timeout. Closing the listener closes the streams it accepted, so cancelling a task stops every
  * transfer it started. {@link #accept} may be called from several threads at once, one per device.
+ *
+ * <p>Past 300 lines: accepting, admitting (TLS, peer name, token, device) and handing streams over
+ * all read and write the same state — handshake slots, accepted sockets, devices taken, the
+ * impostor seen — which {@link #close} must end as one; split, each part would hold all of it.
  */
 public final class StreamListener implements AutoCloseable {
   /** How long a connected peer has to finish TLS and present its token. */
