@@ -247,6 +247,36 @@ class SendReceiveOperationTest {
   }
 
   @Test
+  void aReceiveContactedByAnotherNodesAgentFailsPeerIdentityMismatchAndRollsBack()
+      throws Exception {
+    // The Receive expects the state from node-b; the sender's certificate names node-a.
+    RecordedTask receive =
+        node.task(
+            TaskOperation.Receive,
+            target,
+            spec -> {
+              spec.setDevices(List.of(TARGET_A, TARGET_B));
+              spec.setDeviceMap(PAIRS);
+              spec.setToken(TOKEN);
+              spec.setPeerNode("node-b");
+            });
+    CompletableFuture<TaskFailure> received = receiving(receive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null);
+
+    TaskFailure sent =
+        running(node.send(), sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS))
+            .get(60, TimeUnit.SECONDS);
+    TaskFailure refused = received.get(60, TimeUnit.SECONDS);
+
+    assertEquals(Reason.PEER_IDENTITY_MISMATCH, refused.reason());
+    assertTrue(
+        refused.getMessage().contains("certificate of node node-a, not of node node-b"),
+        refused.getMessage());
+    assertEquals(Reason.TRANSFER_FAILED, sent.reason(), "the receiver cut the sender off");
+    assertBothSidesRolledBack();
+  }
+
+  @Test
   void neitherSideRunsTheStateUntilTheOperatorDecides() throws Exception {
     Waiting waiting = atSwitchover();
 
