@@ -1,6 +1,7 @@
 package dev.vfio.operator.transport;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Objects;
 import java.util.Set;
@@ -35,19 +36,21 @@ public final class AgentPods {
 
   /** The IPs of the running agent pods on {@code node}; empty when it has none. */
   public Set<String> addresses(String node) {
+    // The DaemonSet's pods, one per node, filtered here: a field selector on spec.nodeName would
+    // save little and is one more thing a test double must understand.
     return client
         .pods()
         .inNamespace(namespace)
         .withLabel(COMPONENT_LABEL, COMPONENT)
-        .withField("spec.nodeName", node)
         .list()
         .getItems()
         .stream()
+        .filter(pod -> node.equals(pod.getSpec().getNodeName()))
         .filter(pod -> serviceAccount.equals(pod.getSpec().getServiceAccountName()))
         .filter(pod -> pod.getMetadata().getDeletionTimestamp() == null)
         .map(Pod::getStatus)
-        .filter(Objects::nonNull)
-        .map(status -> status.getPodIP())
+        .filter(status -> status != null && "Running".equals(status.getPhase()))
+        .map(PodStatus::getPodIP)
         .filter(Objects::nonNull)
         .collect(Collectors.toUnmodifiableSet());
   }
