@@ -55,7 +55,7 @@ public final class IssuedCredentials implements Supplier<TransportCredentials>, 
   /**
    * The current credentials, renewed first if they are due.
    *
-   * @throws IllegalStateException if there are none valid and no new ones could be had
+   * @throws NoCredentialsException if there are none valid and no new ones could be had
    */
   @Override
   public TransportCredentials get() {
@@ -94,26 +94,27 @@ public final class IssuedCredentials implements Supplier<TransportCredentials>, 
             e.getMessage());
         return now;
       }
-      throw new IllegalStateException(
+      throw new NoCredentialsException(
           "this agent has no transport certificate: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while asking for a transport certificate", e);
+      throw new NoCredentialsException("interrupted while asking for a transport certificate", e);
     }
   }
 
   private void renewInBackground() {
-    Duration next;
+    Duration next = RETRY;
     try {
-      TransportCredentials credentials = get();
-      next = Duration.between(clock.instant(), renewAt(credentials.chain().get(0)));
-    } catch (RuntimeException e) {
+      Instant due = renewAt(get().chain().get(0));
+      // Past due, the renewal failed and the current certificate still serves: retry soon.
+      if (clock.instant().isBefore(due)) {
+        next = Duration.between(clock.instant(), due);
+      }
+    } catch (NoCredentialsException e) {
       LOG.warn("{}; trying again in {}", e.getMessage(), RETRY);
-      next = RETRY;
     }
     if (!renewals.isShutdown()) {
-      renewals.schedule(
-          this::renewInBackground, Math.max(next.toMillis(), 1000), TimeUnit.MILLISECONDS);
+      renewals.schedule(this::renewInBackground, next.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

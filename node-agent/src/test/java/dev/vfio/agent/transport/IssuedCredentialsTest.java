@@ -77,7 +77,7 @@ class IssuedCredentialsTest {
     assertSame(first, credentials.get());
 
     clock.set(issuedAt.plus(LIFE).plusSeconds(1));
-    IllegalStateException expired = assertThrows(IllegalStateException.class, credentials::get);
+    NoCredentialsException expired = assertThrows(NoCredentialsException.class, credentials::get);
     assertTrue(expired.getMessage().contains("RequestedNameMismatch"), expired.getMessage());
   }
 
