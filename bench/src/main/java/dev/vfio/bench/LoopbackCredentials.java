@@ -1,6 +1,7 @@
 package dev.vfio.bench;
 
 import dev.vfio.agent.transport.TransportCredentials;
+import dev.vfio.api.v1alpha1.TransportIdentity;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -31,11 +32,14 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Transport credentials as the operator issues them (EC P-256 CA with path length 0, one agent
- * certificate for client and server auth, the key as PKCS#8 PEM), made on the spot for streams over
- * loopback. Read back through {@link TransportCredentials#fromPem}, as an agent reads them.
+ * Transport credentials as the operator issues them (EC P-256 CA with path length 0, an agent
+ * certificate of node {@link #NODE} for client and server auth, the key as PKCS#8 PEM), made on the
+ * spot for streams over loopback, where that one agent is both ends.
  */
 final class LoopbackCredentials {
+  /** The node the loopback agent's certificate names. */
+  static final String NODE = "bench-node";
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private LoopbackCredentials() {}
@@ -62,7 +66,7 @@ final class LoopbackCredentials {
               serial(),
               from,
               until,
-              new X500Name("CN=vfio-node-agent"),
+              new X500Name("CN=" + TransportIdentity.commonName(NODE)),
               agentKeys.getPublic());
       agent.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       agent.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
@@ -74,7 +78,7 @@ final class LoopbackCredentials {
       agent.addExtension(
           Extension.subjectAlternativeName,
           false,
-          new GeneralNames(new GeneralName(GeneralName.dNSName, "vfio-node-agent")));
+          new GeneralNames(new GeneralName(GeneralName.dNSName, TransportIdentity.dnsName(NODE))));
       X509Certificate agentCertificate = sign(agent, caKeys.getPrivate());
       return TransportCredentials.fromPem(
           pem(caCertificate),

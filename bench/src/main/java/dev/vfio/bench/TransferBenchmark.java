@@ -205,7 +205,8 @@ final class TransferBenchmark implements Benchmark {
       }
     }
     try (StreamListener listener =
-        StreamListener.open(credentials, LOOPBACK, 0, token, Long.MAX_VALUE, PATIENCE)) {
+        StreamListener.open(
+            credentials, LOOPBACK, 0, LoopbackCredentials.NODE, token, Long.MAX_VALUE, PATIENCE)) {
       List<Callable<Void>> work = new ArrayList<>();
       for (int i = 0; i < devices; i++) {
         BenchDevice target = deviceDirectory == null ? null : targets.get(i);
@@ -238,6 +239,7 @@ final class TransferBenchmark implements Benchmark {
                           credentials,
                           LOOPBACK.getHostAddress(),
                           listener.port(),
+                          LoopbackCredentials.NODE,
                           token,
                           address,
                           PATIENCE);

@@ -6,7 +6,9 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodIPBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
@@ -44,7 +46,14 @@ public final class ChartRoles {
    * The operator's settings that RBAC grants by name, so the harness must take them from the chart.
    */
   private static final List<String> NAMED_IN_RBAC =
-      List.of("VFIO_TRANSPORT_SECRET", "VFIO_BLOB_KEY_SECRET", "VFIO_LEADER_ELECTION_NAMESPACE");
+      List.of(
+          "VFIO_TRANSPORT_SECRET",
+          "VFIO_BLOB_KEY_SECRET",
+          "VFIO_LEADER_ELECTION_NAMESPACE",
+          "VFIO_AGENT_SERVICE_ACCOUNT");
+
+  /** Where every agent of the local cluster listens, as its pod's IP. */
+  public static final String AGENT_POD_IP = "127.0.0.1";
 
   private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
 
@@ -126,7 +135,9 @@ public final class ChartRoles {
   /**
    * A token of the agents' ServiceAccount bound to a pod of the agent's on {@code node}: the API
    * server names the node in the token, which the chart's admission policies hold the agent to. The
-   * pod never runs (there is no kubelet); it stands for the DaemonSet's pod on that node.
+   * pod never runs (there is no kubelet); it stands for the DaemonSet's pod on that node, and its
+   * status says what a kubelet would: Running at {@link #AGENT_POD_IP}, where the agent process
+   * listens, which the operator checks a Receive's advertised endpoint against.
    */
   public String agentToken(String node) {
     Pod pod =
@@ -149,6 +160,13 @@ public final class ChartRoles {
                     .endSpec()
                     .build())
             .create();
+    pod.setStatus(
+        new PodStatusBuilder()
+            .withPhase("Running")
+            .withPodIP(AGENT_POD_IP)
+            .withPodIPs(new PodIPBuilder().withIp(AGENT_POD_IP).build())
+            .build());
+    pod = admin.pods().inNamespace(NAMESPACE).resource(pod).updateStatus();
     return admin
         .serviceAccounts()
         .inNamespace(NAMESPACE)

@@ -173,7 +173,6 @@ public final class LocalCluster implements AutoCloseable {
     env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
     env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
     env.put("KUBERNETES_NAMESPACE", ChartRoles.NAMESPACE);
-    env.put("VFIO_TRANSPORT_SECRET", roles.operatorSettings().get("VFIO_TRANSPORT_SECRET"));
     return env;
   }
 
@@ -184,6 +183,9 @@ public final class LocalCluster implements AutoCloseable {
   Map<String, String> agentEnvironment(String node) {
     Map<String, String> env = componentEnvironment(roles.agentToken(node));
     env.put("VFIO_BLOB_KEY_FILE", blobKeyFile().toString());
+    // The ConfigMap with the stream CA's certificate bears the name of the operator's CA Secret.
+    env.put("VFIO_TRANSPORT_CA", roles.operatorSettings().get("VFIO_TRANSPORT_SECRET"));
+    env.put("POD_IP", ChartRoles.AGENT_POD_IP);
     return env;
   }
 

@@ -124,7 +124,7 @@ class AgentDaemonSetTest {
     }
 
     @Test
-    void agentsReadTheTransportSecretTheOperatorKeepsAndAdvertiseTheirPodIp() {
+    void agentsReadTheCaTheOperatorPublishesAndAdvertiseTheirPodIp() {
       AgentConfig agentConfig = AgentConfig.fromEnvironment(environment(agent, NODE));
       Container operator =
           container(chart.operatorDeployment().getSpec().getTemplate().getSpec(), "operator");
@@ -132,7 +132,14 @@ class AgentDaemonSetTest {
 
       assertEquals(
           RenderedChart.NAMESPACE + "/vfio-operator-transport", operatorConfig.transportSecret());
-      assertEquals(operatorConfig.transportSecret(), agentConfig.transportSecret());
+      assertEquals(operatorConfig.transportSecret(), agentConfig.transportCa());
+      assertEquals(
+          RenderedChart.NAMESPACE
+              + "/"
+              + chart.agentDaemonSet().getSpec().getTemplate().getSpec().getServiceAccountName(),
+          operatorConfig.agentServiceAccount(),
+          "the operator signs for the agents' ServiceAccount only");
+      assertEquals(java.time.Duration.ofHours(24), operatorConfig.transportCertificateValidity());
       assertEquals(RenderedChart.POD_IP, agentConfig.advertisedHost());
       assertEquals(java.time.Duration.ofSeconds(30), agentConfig.transferIdleTimeout());
     }

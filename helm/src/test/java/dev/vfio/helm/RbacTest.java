@@ -43,6 +43,7 @@ class RbacTest {
   private static final String VFIO = "vfio.dev";
   private static final String CORE = "";
   private static final String COORDINATION = "coordination.k8s.io";
+  private static final String CERTIFICATES = "certificates.k8s.io";
 
   /** The operator, cluster-wide. Code in operator/src/main/java/dev/vfio/operator/. */
   private static final Set<Permission> OPERATOR =
@@ -116,7 +117,17 @@ class RbacTest {
           // EventRecorder.record: create; a repeat (409) is read and its count updated.
           Permission.of(CORE, "events", "create"),
           Permission.of(CORE, "events", "get"),
-          Permission.of(CORE, "events", "update"));
+          Permission.of(CORE, "events", "update"),
+          // transport.TransportSigner: inform on the requests of signer vfio.dev/transport, read
+          // one again before deciding it, approve or deny it, write its certificate.
+          Permission.of(CERTIFICATES, "certificatesigningrequests", "get"),
+          Permission.of(CERTIFICATES, "certificatesigningrequests", "list"),
+          Permission.of(CERTIFICATES, "certificatesigningrequests", "watch"),
+          Permission.of(CERTIFICATES, "certificatesigningrequests/approval", "update"),
+          Permission.of(CERTIFICATES, "certificatesigningrequests/status", "update"),
+          // The API server's own check for a custom signer: only these approve and sign for it.
+          new Permission(CERTIFICATES, "signers", "approve", "vfio.dev/transport"),
+          new Permission(CERTIFICATES, "signers", "sign", "vfio.dev/transport"));
 
   /**
    * The operator's leader election, in the release namespace: VfioOperator's
@@ -133,12 +144,18 @@ class RbacTest {
 
   /**
    * The operator's transport CA, in the release namespace: transport.TransportCa.ensure gets the
-   * Secret named by VFIO_TRANSPORT_SECRET and creates it when missing.
+   * Secret named by VFIO_TRANSPORT_SECRET, creates it when missing or replaces an older release's,
+   * and does the same with the ConfigMap of that name; transport.AgentPods lists the agent pods.
    */
   private static final Set<Permission> OPERATOR_TRANSPORT =
       Set.of(
           Permission.of(CORE, "secrets", "create"),
-          new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
+          new Permission(CORE, "secrets", "get", "vfio-operator-transport"),
+          new Permission(CORE, "secrets", "update", "vfio-operator-transport"),
+          Permission.of(CORE, "configmaps", "create"),
+          new Permission(CORE, "configmaps", "get", "vfio-operator-transport"),
+          new Permission(CORE, "configmaps", "update", "vfio-operator-transport"),
+          Permission.of(CORE, "pods", "list"));
 
   /**
    * The blob key, in the release namespace: blobkey.BlobKeySecret.ensure gets the Secret named by
@@ -149,9 +166,9 @@ class RbacTest {
           Permission.of(CORE, "secrets", "create"),
           new Permission(CORE, "secrets", "get", "vfio-operator-blob-key"));
 
-  /** The agent's stream certificates: transport.SecretCredentials.get reads that one Secret. */
+  /** The stream CA's certificate: transport.SigningRequests reads that one ConfigMap. */
   private static final Set<Permission> AGENT_TRANSPORT =
-      Set.of(new Permission(CORE, "secrets", "get", "vfio-operator-transport"));
+      Set.of(new Permission(CORE, "configmaps", "get", "vfio-operator-transport"));
 
   /** The node agent, cluster-wide. Code in node-agent/src/main/java/dev/vfio/agent/. */
   private static final Set<Permission> AGENT =
@@ -173,7 +190,10 @@ class RbacTest {
           // reports
           // holders from and NodeAgent republishes the VfioNode on.
           Permission.of(CORE, "pods", "list"),
-          Permission.of(CORE, "pods", "watch"));
+          Permission.of(CORE, "pods", "watch"),
+          // transport.SigningRequests: its transport certificate request, read back by name.
+          Permission.of(CERTIFICATES, "certificatesigningrequests", "create"),
+          Permission.of(CERTIFICATES, "certificatesigningrequests", "get"));
 
   /**
    * What the built-in {@code view} role gains, so a namespace's viewers see its snapshots and
@@ -245,7 +265,7 @@ class RbacTest {
   }
 
   @Test
-  void transportRolesGrantTheOneSecretInTheReleaseNamespace() {
+  void transportRolesGrantTheOneSecretToTheOperatorAndItsConfigMapToTheAgents() {
     Role operator = chart.one(Role.class, "vfio-operator-transport");
     Role agent = chart.one(Role.class, "vfio-operator-agent-transport");
     assertEquals(RenderedChart.NAMESPACE, operator.getMetadata().getNamespace());
@@ -270,15 +290,28 @@ class RbacTest {
   }
 
   @Test
-  void aTransportSecretOfOnesOwnIsTheOneBothComponentsMayRead() {
+  void aTransportSecretOfOnesOwnIsTheOneTheOperatorReadsAndItsConfigMapTheAgents() {
     RenderedChart own =
         RenderedChart.render(c -> c.set("transport.secretName", "vfio-streams-tls"));
 
-    for (String role : List.of("vfio-operator-transport", "vfio-operator-agent-transport")) {
-      assertTrue(
-          permissions(own.one(Role.class, role).getRules())
-              .contains(new Permission(CORE, "secrets", "get", "vfio-streams-tls")),
-          role);
+    assertTrue(
+        permissions(own.one(Role.class, "vfio-operator-transport").getRules())
+            .contains(new Permission(CORE, "secrets", "get", "vfio-streams-tls")));
+    assertEquals(
+        new TreeSet<>(Set.of(new Permission(CORE, "configmaps", "get", "vfio-streams-tls"))),
+        permissions(own.one(Role.class, "vfio-operator-agent-transport").getRules()));
+  }
+
+  @Test
+  void noAgentRoleReadsASecretOrSignsACertificate() {
+    List<PolicyRule> rules = new ArrayList<>();
+    rules.addAll(chart.one(ClusterRole.class, "vfio-operator-agent").getRules());
+    rules.addAll(chart.one(Role.class, "vfio-operator-agent-transport").getRules());
+    for (Permission permission : permissions(rules)) {
+      assertNotEquals("secrets", permission.resource(), permission::toString);
+      assertFalse(
+          permission.resource().startsWith("certificatesigningrequests/"), permission::toString);
+      assertNotEquals("signers", permission.resource(), permission::toString);
     }
   }
 

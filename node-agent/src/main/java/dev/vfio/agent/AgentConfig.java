@@ -25,8 +25,8 @@ import java.util.UUID;
  * @param taskConcurrency tasks run at once ({@code VFIO_TASK_CONCURRENCY})
  * @param taskQueue tasks taken beyond those running, waiting for a thread; more stay unclaimed,
  *     Pending with reason AgentBusy ({@code VFIO_TASK_QUEUE})
- * @param transportSecret {@code <namespace>/<name>} of the Secret with the stream certificates
- *     ({@code VFIO_TRANSPORT_SECRET})
+ * @param transportCa {@code <namespace>/<name>} of the ConfigMap with the certificate of the stream
+ *     CA, which the operator publishes ({@code VFIO_TRANSPORT_CA})
  * @param advertisedHost the address peers reach this agent's listeners on ({@code POD_IP}, from the
  *     downward API)
  * @param transferIdleTimeout a stream that moves nothing this long is broken ({@code
@@ -51,7 +51,7 @@ public record AgentConfig(
     Duration progressInterval,
     int taskConcurrency,
     int taskQueue,
-    String transportSecret,
+    String transportCa,
     String advertisedHost,
     Duration transferIdleTimeout,
     int healthPort,
@@ -84,7 +84,7 @@ public record AgentConfig(
         Durations.parse(env.get("VFIO_PROGRESS_INTERVAL"), Duration.ofMillis(500)),
         Integer.parseInt(env.getOrDefault("VFIO_TASK_CONCURRENCY", "4")),
         Integer.parseInt(env.getOrDefault("VFIO_TASK_QUEUE", "16")),
-        env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
+        env.getOrDefault("VFIO_TRANSPORT_CA", "vfio-system/vfio-operator-transport"),
         env.getOrDefault("POD_IP", "127.0.0.1"),
         Durations.parse(env.get("VFIO_TRANSFER_IDLE_TIMEOUT"), Duration.ofSeconds(30)),
         Integer.parseInt(env.getOrDefault("VFIO_HEALTH_PORT", "8081")),

@@ -22,7 +22,8 @@ import dev.vfio.agent.tasks.SaveOperation;
 import dev.vfio.agent.tasks.SendOperation;
 import dev.vfio.agent.tasks.TargetOptIn;
 import dev.vfio.agent.tasks.TaskWorker;
-import dev.vfio.agent.transport.SecretCredentials;
+import dev.vfio.agent.transport.IssuedCredentials;
+import dev.vfio.agent.transport.SigningRequests;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SetAsideJournalEntry;
 import dev.vfio.api.v1alpha1.StorageClaimStatus;
@@ -34,6 +35,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +68,10 @@ public final class NodeAgent implements AutoCloseable {
   private AgentEndpoints endpoints;
   private final AtomicBoolean republishPending = new AtomicBoolean();
   private final NodePods pods;
+  private final IssuedCredentials credentials;
+
+  /** How long the agent waits for the operator to sign a transport certificate request. */
+  private static final Duration CERTIFICATE_PATIENCE = Duration.ofSeconds(60);
 
   public NodeAgent(KubernetesClient client, AgentConfig config, NodeBackend backend, Clock clock)
       throws IOException {
@@ -104,7 +110,13 @@ public final class NodeAgent implements AutoCloseable {
     PodDevices podDevices =
         new PodDevices(
             pods::find, new TargetOptIn(pods::fromApiServer), backend, config.nodeName());
-    SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
+    // Asked for at start and renewed before expiry; a migration before the first arrives waits
+    // for it, up to the patience.
+    this.credentials =
+        new IssuedCredentials(
+            new SigningRequests(
+                client, config.nodeName(), config.transportCa(), CERTIFICATE_PATIENCE),
+            clock);
     BlobKeySource blobKey = BlobKeySource.file(config.blobKeyFile());
     this.worker =
         new TaskWorker(
@@ -167,6 +179,7 @@ public final class NodeAgent implements AutoCloseable {
     // heartbeat.
     pods.onChange(new PodChanges(this::republishSoon));
     pods.start();
+    credentials.start();
     publisher.publish();
     heartbeat.scheduleWithFixedDelay(
         publisher::publish,
@@ -249,6 +262,7 @@ public final class NodeAgent implements AutoCloseable {
       endpoints.close();
     }
     worker.close();
+    credentials.close();
     pods.close();
     heartbeat.shutdownNow();
     publisher.publishStopping();

@@ -11,6 +11,7 @@ import dev.vfio.operator.preflight.PodOperations;
 import dev.vfio.operator.schedule.VfioSnapshotScheduleReconciler;
 import dev.vfio.operator.snapshot.VfioSnapshotReconciler;
 import dev.vfio.operator.transport.TransportCa;
+import dev.vfio.operator.transport.TransportSigner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -29,11 +30,14 @@ public final class VfioOperator implements AutoCloseable {
   private final HealthServer health;
   private final KubernetesClient client;
   private final OperatorConfig config;
+  private final Clock clock;
+  private TransportSigner signer;
 
   public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock)
       throws IOException {
     this.client = client;
     this.config = config;
+    this.clock = clock;
     OperatorMetrics metrics = new OperatorMetrics();
     operator =
         new Operator(
@@ -76,10 +80,15 @@ public final class VfioOperator implements AutoCloseable {
   }
 
   public void start() {
-    // Agents need the stream certificates before the first live migration; issuing them is
-    // idempotent.
+    // Agents ask for their stream certificates as they start; the CA must be there to sign them.
     String[] secret = config.transportSecret().split("/", 2);
-    new TransportCa(client, secret[0], secret[1]).ensure();
+    signer =
+        TransportSigner.start(
+            client,
+            new TransportCa(client, secret[0], secret[1]).ensure(),
+            config.agentServiceAccount(),
+            config.transportCertificateValidity(),
+            clock);
     // Agents mount the blob key; a Save or Load before it exists fails BlobKeyMissing.
     new BlobKeySecret(client, config.blobKeySecret()).ensure();
     operator.start();
@@ -89,6 +98,9 @@ public final class VfioOperator implements AutoCloseable {
   @Override
   public void close() {
     operator.stop();
+    if (signer != null) {
+      signer.close();
+    }
     if (health != null) {
       health.close();
     }

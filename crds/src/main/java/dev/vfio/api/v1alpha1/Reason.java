@@ -61,8 +61,18 @@ public enum Reason {
   TARGET_POD_CHANGED("TargetPodChanged"),
   STATE_REJECTED("StateRejected"),
   TRANSFER_FAILED("TransferFailed"),
+  PEER_IDENTITY_MISMATCH("PeerIdentityMismatch"),
+  ENDPOINT_MISMATCH("EndpointMismatch"),
   NODE_LOST("NodeLost"),
   TASK_STALLED("TaskStalled"),
+
+  // Why the operator approves a transport CertificateSigningRequest (its Approved condition).
+  AGENT_NODE_VERIFIED("AgentNodeVerified"),
+  // Why the operator denies a transport CertificateSigningRequest (its Denied condition).
+  REQUESTER_NOT_AGENT("RequesterNotAgent"),
+  REQUESTER_NODE_UNKNOWN("RequesterNodeUnknown"),
+  REQUEST_MALFORMED("RequestMalformed"),
+  REQUESTED_NAME_MISMATCH("RequestedNameMismatch"),
 
   // A reason on the wire that this version does not know (written by a newer agent).
   UNRECOGNIZED("UnrecognizedReason");

@@ -59,10 +59,18 @@ import java.util.List;
 @ValidationRule(
     value = "!has(self.operation) || self.operation != 'Receive' || has(self.token)",
     message = VfioNodeTaskSpec.RECEIVE_TOKEN_REQUIRED)
+// Each side checks that the peer's transport certificate names this node: without it either
+// would stream to, or take state from, any agent holding a certificate.
+@ValidationRule(
+    value =
+        "!has(self.operation) || !(self.operation in ['Send', 'Receive'])"
+            + " || (has(self.peerNode) && self.peerNode.size() > 0)",
+    message = VfioNodeTaskSpec.PEER_NODE_REQUIRED)
 @ValidationRule(
     value =
         "!has(self.operation) || self.operation in ['Send', 'Receive']"
-            + " || (!has(self.token) && !has(self.endpoint) && !has(self.byteBudget))",
+            + " || (!has(self.token) && !has(self.endpoint) && !has(self.byteBudget)"
+            + " && !has(self.peerNode))",
     message = VfioNodeTaskSpec.PEER_ONLY)
 @ValidationRule(
     value =
@@ -90,8 +98,11 @@ public class VfioNodeTaskSpec extends SchemaObject {
   static final String DEVICE_MAP_ONLY = "Resume and DeleteBlobs have no deviceMap";
   static final String SEND_PEER_REQUIRED = "Send names the receiver's endpoint and token";
   static final String RECEIVE_TOKEN_REQUIRED = "Receive names the token its sender presents";
+  static final String PEER_NODE_REQUIRED =
+      "Send and Receive name the peerNode whose agent is on the other side";
   static final String PEER_ONLY =
-      "token only for Send and Receive, endpoint only for Send, byteBudget only for Receive";
+      "token and peerNode only for Send and Receive, endpoint only for Send, byteBudget only for"
+          + " Receive";
 
   @JsonPropertyDescription("Save, Load, Send, Receive, DeleteBlobs or Resume.")
   private TaskOperation operation;
@@ -184,6 +195,12 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   @JsonPropertyDescription("For Receive: the most bytes the listener accepts over all streams.")
   private Long byteBudget;
+
+  @JsonPropertyDescription(
+      "For Send: the node of the Receive task; for Receive: the node of the Send task. The peer's"
+          + " transport certificate must name this node, or the stream is refused"
+          + " (PeerIdentityMismatch).")
+  private String peerNode;
 
   @JsonPropertyDescription(
       "Deprecated, no longer written: the label vfio.dev/parent-uid names the snapshot or migration a task works for. Kept so that an agent accepts the tasks an older operator wrote.")
@@ -339,6 +356,14 @@ public class VfioNodeTaskSpec extends SchemaObject {
 
   public void setDeviceMap(List<DeviceMapping> deviceMap) {
     this.deviceMap = deviceMap;
+  }
+
+  public String getPeerNode() {
+    return peerNode;
+  }
+
+  public void setPeerNode(String peerNode) {
+    this.peerNode = peerNode;
   }
 
   public String getToken() {

@@ -46,6 +46,7 @@ class VfioNodeTaskValidationTest {
       deviceMap: [{source: "0000:3b:00.0", target: "0000:5e:00.0"}]
       token: a-shared-secret
       byteBudget: 1048576
+      peerNode: node-a
       """;
 
   private static final String SEND_ON_NODE_A =
@@ -58,6 +59,7 @@ class VfioNodeTaskValidationTest {
       deviceMap: [{source: "0000:3b:00.0", target: "0000:5e:00.0"}]
       token: a-shared-secret
       endpoint: {host: 10.0.0.2, port: 40000}
+      peerNode: node-b
       """;
 
   static Map<String, Object> task(String spec) {
@@ -203,7 +205,8 @@ class VfioNodeTaskValidationTest {
         List.of("Receive names the token its sender presents"),
         RULES.createMessages(task(RECEIVE_ON_NODE_B.replaceAll("token: .*\n", ""))));
     String peerOnly =
-        "token only for Send and Receive, endpoint only for Send, byteBudget only for Receive";
+        "token and peerNode only for Send and Receive, endpoint only for Send, byteBudget only for"
+            + " Receive";
     assertEquals(
         List.of(peerOnly),
         RULES.createMessages(task(SAVE_ON_NODE_A + "endpoint: {host: 10.0.0.9, port: 1}\n")));
@@ -211,6 +214,20 @@ class VfioNodeTaskValidationTest {
         List.of(peerOnly),
         RULES.createMessages(task(RECEIVE_ON_NODE_B + "endpoint: {host: 10.0.0.9, port: 1}\n")));
     assertEquals(List.of(peerOnly), RULES.createMessages(task(SEND_ON_NODE_A + "byteBudget: 1\n")));
+    assertEquals(List.of(peerOnly), RULES.createMessages(task(SAVE_ON_NODE_A + "peerNode: b\n")));
+  }
+
+  @Test
+  void sendAndReceiveNameThePeerNodeTheirPeerMustProveToBe() {
+    String required = "Send and Receive name the peerNode whose agent is on the other side";
+    assertEquals(
+        List.of(required),
+        RULES.createMessages(task(SEND_ON_NODE_A.replaceAll("peerNode: .*\n", ""))));
+    assertEquals(
+        List.of(required),
+        RULES.createMessages(task(RECEIVE_ON_NODE_B.replaceAll("peerNode: .*\n", ""))));
+    assertEquals(List.of(), RULES.createMessages(task(SEND_ON_NODE_A)));
+    assertEquals(List.of(), RULES.createMessages(task(RECEIVE_ON_NODE_B)));
   }
 
   @Test

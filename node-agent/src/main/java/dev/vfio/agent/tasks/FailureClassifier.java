@@ -4,6 +4,8 @@ import dev.vfio.agent.blobs.BlobIntegrityException;
 import dev.vfio.agent.blobs.BlobUnauthenticatedException;
 import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.blobs.UnknownStorageClaimException;
+import dev.vfio.agent.transport.NoCredentialsException;
+import dev.vfio.agent.transport.PeerIdentityException;
 import dev.vfio.agent.vfio.StateRejectedException;
 import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.Reason;
@@ -67,6 +69,12 @@ enum FailureClassifier {
     }
     if (e instanceof UnknownStorageClaimException) {
       return new TaskFailure(Reason.STORAGE_CLAIM_UNKNOWN, e.getMessage(), e);
+    }
+    if (e instanceof NoCredentialsException) {
+      return new TaskFailure(Reason.TRANSFER_FAILED, e.getMessage(), e);
+    }
+    if (e instanceof PeerIdentityException) {
+      return new TaskFailure(Reason.PEER_IDENTITY_MISMATCH, e.getMessage(), e);
     }
     if (e instanceof IOException io) {
       return inputOutput(io);

@@ -97,6 +97,7 @@ public final class ReceiveOperation implements NodeOperation {
       throws TaskFailure, InterruptedException {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
+    String peer = SendOperation.peerNode(spec);
     Map<String, DeviceLoad> awaited = new HashMap<>(restore.bySource());
     List<IncomingStream> streams = new ArrayList<>();
     ExecutorService lanes =
@@ -112,6 +113,7 @@ public final class ReceiveOperation implements NodeOperation {
             credentials.get(),
             InetAddress.getByName("0.0.0.0"),
             0,
+            peer,
             spec.getToken(),
             spec.getByteBudget() == null ? DEFAULT_BUDGET : spec.getByteBudget(),
             idleTimeout)) {

@@ -65,6 +65,7 @@ public final class SendOperation implements NodeOperation {
     VfioNodeTask task = context.task();
     VfioNodeTaskSpec spec = task.getSpec();
     DeviceMap.of(spec).requireSources(spec.getDevices());
+    String peer = peerNode(spec);
     PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
     List<OutgoingStream> streams = new ArrayList<>();
     List<DeviceSave> sends =
@@ -78,6 +79,7 @@ public final class SendOperation implements NodeOperation {
                       credentials.get(),
                       spec.getEndpoint().getHost(),
                       spec.getEndpoint().getPort(),
+                      peer,
                       spec.getToken(),
                       device.address(),
                       idleTimeout);
@@ -155,6 +157,18 @@ public final class SendOperation implements NodeOperation {
       }
       context.succeed(sends.stream().map(s -> s.result(null)).toList(), null);
     }
+  }
+
+  /** The node whose agent alone may receive: the CRD requires it, an older operator omits it. */
+  static String peerNode(VfioNodeTaskSpec spec) throws TaskFailure {
+    if (spec.getPeerNode() == null || spec.getPeerNode().isBlank()) {
+      throw new TaskFailure(
+          Reason.INVALID_SPEC,
+          spec.getOperation()
+              + " names no peerNode, so the peer's certificate cannot be checked: upgrade the"
+              + " operator");
+    }
+    return spec.getPeerNode();
   }
 
   /**

@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The receiving end of one Receive task: a TLS listener that accepts the state streams of the
  * task's devices and nothing else. A peer must present a certificate from the transport CA (mutual
- * TLS) and then the task's token ({@link StreamHandshake}); any other connection is refused and the
- * listener goes on waiting for the right one. Each device is accepted once.
+ * TLS) that names the task's source node, and then the task's token ({@link StreamHandshake}); any
+ * other connection is refused and the listener goes on waiting for the right one — except a peer
+ * with another node's certificate: only an agent of the cluster holds one, so that is an agent
+ * posing as the source, and {@link #accept} reports it. Each device is accepted once.
  *
  * <p>Anyone on the pod network can open a connection to the port, so no connection may hold up
  * another: a thread of the listener's own accepts connections as they come and hands each to a
@@ -42,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * <p>All streams of the listener share one byte budget, and each read waits at most the idle
  * timeout. Closing the listener closes the streams it accepted, so cancelling a task stops every
  * transfer it started. {@link #accept} may be called from several threads at once, one per device.
+ *
+ * <p>Past 300 lines: accepting, admitting (TLS, peer name, token, device) and handing streams over
+ * all read and write the same state — handshake slots, accepted sockets, devices taken, the
+ * impostor seen — which {@link #close} must end as one; split, each part would hold all of it.
  */
 public final class StreamListener implements AutoCloseable {
   /** How long a connected peer has to finish TLS and present its token. */
@@ -52,9 +58,13 @@ public final class StreamListener implements AutoCloseable {
    */
   static final int MAX_HANDSHAKES = 64;
 
+  /** How often a waiting {@link #accept} looks for a refused impostor. */
+  private static final Duration IMPOSTOR_CHECK = Duration.ofMillis(50);
+
   private static final Logger LOG = LoggerFactory.getLogger(StreamListener.class);
 
   private final SSLServerSocket server;
+  private final String peerNode;
   private final byte[] tokenDigest;
   private final ByteBudget budget;
   private final Duration idleTimeout;
@@ -65,9 +75,17 @@ public final class StreamListener implements AutoCloseable {
   private final Set<SSLSocket> accepted = ConcurrentHashMap.newKeySet();
   private final Set<String> devices = ConcurrentHashMap.newKeySet();
 
+  /** The first sender refused for naming another node than {@link #peerNode}; null while none. */
+  private volatile PeerIdentityException impostor;
+
   private StreamListener(
-      SSLServerSocket server, byte[] tokenDigest, ByteBudget budget, Duration idleTimeout) {
+      SSLServerSocket server,
+      String peerNode,
+      byte[] tokenDigest,
+      ByteBudget budget,
+      Duration idleTimeout) {
     this.server = server;
+    this.peerNode = peerNode;
     this.tokenDigest = tokenDigest;
     this.budget = budget;
     this.idleTimeout = idleTimeout;
@@ -83,6 +101,7 @@ public final class StreamListener implements AutoCloseable {
    *
    * @param bind the address to listen on; the pod IP, or null for every address
    * @param port the port, or 0 for any free port ({@link #port} tells which)
+   * @param peerNode the node of the sender: its certificate must name it
    * @param token the task's secret; a sender must present exactly this
    * @param byteBudget the most bytes all streams together may carry after their handshakes
    * @param idleTimeout the longest a read waits for the next byte; a handshake gets at most this
@@ -92,6 +111,7 @@ public final class StreamListener implements AutoCloseable {
       TransportCredentials credentials,
       InetAddress bind,
       int port,
+      String peerNode,
       String token,
       long byteBudget,
       Duration idleTimeout)
@@ -105,7 +125,7 @@ public final class StreamListener implements AutoCloseable {
     server.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
     server.setNeedClientAuth(true);
     return new StreamListener(
-        server, digest(token.getBytes(StandardCharsets.UTF_8)), budget, idleTimeout);
+        server, peerNode, digest(token.getBytes(StandardCharsets.UTF_8)), budget, idleTimeout);
   }
 
   /** The port the listener is bound to. */
@@ -119,20 +139,31 @@ public final class StreamListener implements AutoCloseable {
    * device already accepted, or do not finish their handshake in time are refused and closed,
    * without delaying anyone else.
    *
+   * @throws PeerIdentityException once a peer presented another node's certificate
    * @throws SocketTimeoutException if no sender was accepted within {@code timeout}
    * @throws SocketException if the listener was closed
    */
   public IncomingStream accept(Duration timeout) throws IOException {
     requirePositive(timeout, "accept timeout");
-    IncomingStream stream;
+    IncomingStream stream = null;
+    long deadline = System.nanoTime() + timeout.toNanos();
     try {
-      stream = admitted.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      // In slices, so that an impostor is reported at once rather than after the timeout.
+      for (long left = timeout.toNanos();
+          stream == null && left > 0 && impostor == null && !server.isClosed();
+          left = deadline - System.nanoTime()) {
+        stream = admitted.poll(Math.min(left, IMPOSTOR_CHECK.toNanos()), TimeUnit.NANOSECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for a state stream");
     }
     if (server.isClosed()) {
       throw new SocketException("the state stream listener is closed");
+    }
+    PeerIdentityException refused = impostor;
+    if (refused != null) {
+      throw refused;
     }
     if (stream == null) {
       throw new SocketTimeoutException(
@@ -217,6 +248,7 @@ public final class StreamListener implements AutoCloseable {
       socket.setSoTimeout(millisAtLeastOne(handshakeTimeout.toNanos()));
       // TLS first: nothing a peer without a CA certificate sends is read.
       socket.startHandshake();
+      PeerIdentity.require(socket.getSession(), peerNode, "sender at " + peer);
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
       StreamHandshake.Request request = StreamHandshake.readRequest(in);
@@ -244,6 +276,13 @@ public final class StreamListener implements AutoCloseable {
           request.device(),
           new IncomingData(socket, budget, idleTimeout, () -> accepted.remove(socket)),
           budget);
+    } catch (PeerIdentityException e) {
+      LOG.warn("refused a state stream connection from {}: {}", peer, e.getMessage());
+      if (impostor == null) {
+        impostor = e;
+      }
+      closeQuietly(socket);
+      return null;
     } catch (IOException | RuntimeException e) {
       LOG.warn("refused a state stream connection from {}: {}", peer, e.toString());
       if (admitted != null) {

@@ -20,10 +20,13 @@ public final class StreamSender {
   /**
    * Connects to the receiver of one task and asks to send the state of {@code device}.
    *
-   * @param host the receiver's pod IP; its certificate is checked against the CA, not the name
+   * @param host the receiver's pod IP; its certificate is checked against the CA, not the address
+   * @param peerNode the node of the receiver: its certificate must name it, or nothing is sent
    * @param idleTimeout bounds the connect, the TLS handshake and the wait for the receiver's
    *     answer. Writes are not bounded by it: a receiver that stops reading fails its own reads on
    *     its idle timeout and closes, which fails the write.
+   * @throws PeerIdentityException if the receiver's certificate names another node than {@code
+   *     peerNode}; the token was not sent
    * @throws IOException if the receiver cannot be reached, its certificate is not from the CA, or
    *     it refused this sender's certificate, the token or the device
    */
@@ -31,15 +34,22 @@ public final class StreamSender {
       TransportCredentials credentials,
       String host,
       int port,
+      String peerNode,
       String token,
       String device,
       Duration idleTimeout)
       throws IOException {
-    return connect(credentials.sslContext(), host, port, token, device, idleTimeout);
+    return connect(credentials.sslContext(), host, port, peerNode, token, device, idleTimeout);
   }
 
   static OutgoingStream connect(
-      SSLContext context, String host, int port, String token, String device, Duration idleTimeout)
+      SSLContext context,
+      String host,
+      int port,
+      String peerNode,
+      String token,
+      String device,
+      Duration idleTimeout)
       throws IOException {
     // Checked before connecting: a bad argument is this agent's bug, not the receiver's refusal.
     byte[] request = StreamHandshake.encodeRequest(token, device);
@@ -75,6 +85,9 @@ public final class StreamSender {
       socket.setEnabledProtocols(new String[] {TransportCredentials.PROTOCOL});
       socket.setSoTimeout(timeoutMillis);
       socket.startHandshake();
+      // Before the token: another node's agent must learn nothing that would let it pose as the
+      // receiver.
+      PeerIdentity.require(socket.getSession(), peerNode, "receiver at " + receiver);
       socket.getOutputStream().write(request);
       socket.getOutputStream().flush();
       // With TLS 1.3 the receiver checks this sender's certificate after the client finished its
@@ -90,6 +103,9 @@ public final class StreamSender {
               + " without accepting it: it refused the token, the device or this agent's "
               + "certificate",
           e);
+    } catch (PeerIdentityException e) {
+      closeAfterFailure(socket, e);
+      throw e;
     } catch (SSLException e) {
       closeAfterFailure(socket, e);
       throw new SSLException(

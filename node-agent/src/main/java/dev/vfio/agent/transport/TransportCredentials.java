@@ -66,7 +66,7 @@ public record TransportCredentials(
   }
 
   /**
-   * Reads the credentials from the PEM the operator stores in the transport Secret.
+   * Reads credentials kept as PEM, in the layout of a {@code kubernetes.io/tls} Secret.
    *
    * @param caPem the CA certificate ({@code ca.crt})
    * @param certPem this agent's certificate, optionally followed by intermediates ({@code tls.crt})
@@ -74,13 +74,24 @@ public record TransportCredentials(
    * @throws IllegalArgumentException naming which piece is unreadable or does not fit
    */
   public static TransportCredentials fromPem(String caPem, String certPem, String keyPem) {
+    return fromPem(caPem, certPem, privateKey(keyPem));
+  }
+
+  /**
+   * Credentials of a key made in this process and the certificate the CA issued for it.
+   *
+   * @param caPem the CA certificate
+   * @param certPem the certificate of {@code key}, optionally followed by intermediates
+   * @throws IllegalArgumentException naming which piece is unreadable or does not fit
+   */
+  public static TransportCredentials fromPem(String caPem, String certPem, PrivateKey key) {
     List<X509Certificate> cas = certificates(caPem, "the CA certificate");
     if (cas.size() != 1) {
       throw new IllegalArgumentException(
           "the CA PEM holds " + cas.size() + " certificates; the transport trusts exactly one CA");
     }
     return new TransportCredentials(
-        cas.get(0), certificates(certPem, "the agent certificate"), privateKey(keyPem));
+        cas.get(0), certificates(certPem, "the agent certificate"), key);
   }
 
   /**

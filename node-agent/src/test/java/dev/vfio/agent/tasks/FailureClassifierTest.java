@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import dev.vfio.agent.blobs.BlobIntegrityException;
 import dev.vfio.agent.blobs.IncompatibleDeviceException;
 import dev.vfio.agent.blobs.UnknownStorageClaimException;
+import dev.vfio.agent.transport.NoCredentialsException;
+import dev.vfio.agent.transport.PeerIdentityException;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.StateRejectedException;
 import dev.vfio.agent.vfio.VfioException;
@@ -42,6 +44,23 @@ class FailureClassifierTest {
             .reason());
     assertEquals(
         Reason.DEVICE_ERROR, operation.classify(new IllegalStateException("bug")).reason());
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = FailureClassifier.class,
+      names = {"SEND", "RECEIVE"})
+  void aStreamWithoutACertificateOrWithTheWrongPeerSaysSo(FailureClassifier operation) {
+    assertEquals(
+        Reason.TRANSFER_FAILED,
+        operation
+            .classify(
+                new NoCredentialsException(
+                    "this agent has no transport certificate: denied", new IOException("denied")))
+            .reason());
+    assertEquals(
+        Reason.PEER_IDENTITY_MISMATCH,
+        operation.classify(new PeerIdentityException("certificate of node node-b")).reason());
   }
 
   @ParameterizedTest(name = "{0}: {1}")

@@ -94,6 +94,7 @@ class SendReceiveOperationTest {
           spec.setDevices(devices);
           spec.setDeviceMap(map);
           spec.setToken(TOKEN);
+          spec.setPeerNode(TaskFixture.NODE);
         });
   }
 
@@ -105,6 +106,7 @@ class SendReceiveOperationTest {
           spec.setDevices(devices);
           spec.setDeviceMap(map);
           spec.setToken(TOKEN);
+          spec.setPeerNode(TaskFixture.NODE);
           spec.setEndpoint(endpoint);
         });
   }
@@ -214,6 +216,64 @@ class SendReceiveOperationTest {
     node.assertState(STOP, SOURCE_A, SOURCE_B);
     assertTrue(node.frozen(source), "the source never runs again after its state moved");
     assertEquals(List.of(), node.journaled());
+  }
+
+  @Test
+  void aSendWhoseReceiverIsNotThePeerNodesAgentFailsPeerIdentityMismatchAndSendsNothing()
+      throws Exception {
+    RecordedTask receive = receiveTask(List.of(TARGET_A, TARGET_B), PAIRS);
+    CompletableFuture<TaskFailure> received = receiving(receive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null);
+    // The listener's certificate names node-a; the task says the state goes to node-b.
+    RecordedTask send =
+        node.task(
+            TaskOperation.Send,
+            source,
+            spec -> {
+              spec.setDevices(List.of(SOURCE_A, SOURCE_B));
+              spec.setDeviceMap(PAIRS);
+              spec.setToken(TOKEN);
+              spec.setPeerNode("node-b");
+              spec.setEndpoint(receive.endpoint());
+            });
+
+    TaskFailure failure = running(node.send(), send).get(60, TimeUnit.SECONDS);
+
+    assertEquals(Reason.PEER_IDENTITY_MISMATCH, failure.reason());
+    assertTrue(failure.getMessage().contains("not of node node-b"), failure.getMessage());
+    receive.cancel();
+    assertEquals(Reason.CANCELLED, received.get(60, TimeUnit.SECONDS).reason());
+    assertBothSidesRolledBack();
+  }
+
+  @Test
+  void aReceiveContactedByAnotherNodesAgentFailsPeerIdentityMismatchAndRollsBack()
+      throws Exception {
+    // The Receive expects the state from node-b; the sender's certificate names node-a.
+    RecordedTask receive =
+        node.task(
+            TaskOperation.Receive,
+            target,
+            spec -> {
+              spec.setDevices(List.of(TARGET_A, TARGET_B));
+              spec.setDeviceMap(PAIRS);
+              spec.setToken(TOKEN);
+              spec.setPeerNode("node-b");
+            });
+    CompletableFuture<TaskFailure> received = receiving(receive);
+    await().atMost(Duration.ofSeconds(30)).until(() -> receive.endpoint() != null);
+
+    TaskFailure sent =
+        running(node.send(), sendTask(receive.endpoint(), List.of(SOURCE_A, SOURCE_B), PAIRS))
+            .get(60, TimeUnit.SECONDS);
+    TaskFailure refused = received.get(60, TimeUnit.SECONDS);
+
+    assertEquals(Reason.PEER_IDENTITY_MISMATCH, refused.reason());
+    assertTrue(
+        refused.getMessage().contains("certificate of node node-a, not of node node-b"),
+        refused.getMessage());
+    assertEquals(Reason.TRANSFER_FAILED, sent.reason(), "the receiver cut the sender off");
+    assertBothSidesRolledBack();
   }
 
   @Test
@@ -467,6 +527,7 @@ class SendReceiveOperationTest {
               spec.setDevices(List.of(TARGET_A, TARGET_B));
               spec.setDeviceMap(PAIRS);
               spec.setToken(TOKEN);
+              spec.setPeerNode(TaskFixture.NODE);
               receiveSpec.accept(spec);
             });
     CompletableFuture<TaskFailure> received = receiving(receive);

@@ -1,5 +1,6 @@
 package dev.vfio.agent.transport;
 
+import dev.vfio.api.v1alpha1.TransportIdentity;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -32,9 +33,9 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A CA for tests that issues what the operator's {@code TransportCa} issues: EC P-256, a CA
- * certificate of 10 years, an agent certificate of 1 year for DNS {@code vfio-node-agent} with
- * clientAuth and serverAuth, the key as PKCS#8 PEM.
+ * A CA for tests that issues what the operator's transport CA issues: EC P-256, a CA certificate of
+ * 10 years, agent certificates naming their node ({@code <node>.vfio-agent}) with clientAuth and
+ * serverAuth, the key as PKCS#8 PEM.
  */
 public final class CertificateAuthority {
   /** The three PEM strings of the transport Secret: ca.crt, tls.crt, tls.key. */
@@ -44,7 +45,9 @@ public final class CertificateAuthority {
     }
   }
 
-  static final String AGENT_NAME = "vfio-node-agent";
+  /** The node of {@link #issueAgent()}. */
+  public static final String NODE = "node-a";
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final KeyPair keys;
@@ -85,12 +88,20 @@ public final class CertificateAuthority {
     return certificate;
   }
 
+  /** A certificate of the agent of {@link #NODE}. */
   public Pems issueAgent() {
-    return issue(AGENT_NAME, Instant.now().minus(Duration.ofHours(1)), Duration.ofDays(365));
+    return issueAgent(NODE);
   }
 
-  /** An agent certificate valid from {@code notBefore} for {@code validity}. */
-  Pems issue(String name, Instant notBefore, Duration validity) {
+  /** A certificate of the agent of {@code node}, valid for a year. */
+  public Pems issueAgent(String node) {
+    return issue(node, Instant.now().minus(Duration.ofHours(1)), Duration.ofDays(365));
+  }
+
+  /**
+   * A certificate of the agent of {@code node}, valid from {@code notBefore} for {@code validity}.
+   */
+  Pems issue(String node, Instant notBefore, Duration validity) {
     try {
       KeyPair leaf = p256();
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
@@ -100,7 +111,7 @@ public final class CertificateAuthority {
               serial(),
               Date.from(notBefore),
               Date.from(notBefore.plus(validity)),
-              new X500Name("CN=" + name),
+              new X500Name("CN=" + TransportIdentity.commonName(node)),
               leaf.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
@@ -112,7 +123,7 @@ public final class CertificateAuthority {
       builder.addExtension(
           Extension.subjectAlternativeName,
           false,
-          new GeneralNames(new GeneralName(GeneralName.dNSName, name)));
+          new GeneralNames(new GeneralName(GeneralName.dNSName, TransportIdentity.dnsName(node))));
       builder.addExtension(
           Extension.subjectKeyIdentifier,
           false,

@@ -58,6 +58,9 @@ class StreamTransportTest {
   private static final Duration IDLE = Duration.ofSeconds(10);
   private static final long LARGE_BUDGET = 1L << 40;
 
+  /** The node of {@link #AGENT}: both ends of these streams are that one agent. */
+  private static final String NODE = CertificateAuthority.NODE;
+
   private static final CertificateAuthority CA =
       CertificateAuthority.create("vfio-operator transport CA");
 
@@ -139,7 +142,7 @@ class StreamTransportTest {
             IOException.class,
             () ->
                 StreamSender.connect(
-                    AGENT, HOST, listener.port(), "not-the-token", "0000:65:00.0", IDLE));
+                    AGENT, HOST, listener.port(), NODE, "not-the-token", "0000:65:00.0", IDLE));
     assertTrue(
         refused.getMessage().contains("refused the token or device 0000:65:00.0"),
         refused.getMessage());
@@ -169,7 +172,9 @@ class StreamTransportTest {
 
     assertThrows(
         IOException.class,
-        () -> StreamSender.connect(impostor, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
+        () ->
+            StreamSender.connect(
+                impostor, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE));
     assertFalse(received.isDone());
 
     send(
@@ -196,6 +201,7 @@ class StreamTransportTest {
                 context(null, CA.certificate()),
                 HOST,
                 listener.port(),
+                NODE,
                 TOKEN,
                 "0000:65:00.0",
                 IDLE));
@@ -278,17 +284,67 @@ class StreamTransportTest {
   }
 
   @Test
+  void aSenderRefusesAReceiverWithAnotherNodesCertificateBeforeItSendsTheToken() throws Exception {
+    // Another node's agent, of our CA, listening where the Receive's endpoint pointed.
+    listener =
+        StreamListener.open(
+            CA.issueAgent("node-b").credentials(), LOOPBACK, 0, NODE, TOKEN, LARGE_BUDGET, IDLE);
+    CompletableFuture<String> received =
+        CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
+
+    PeerIdentityException refused =
+        assertThrows(
+            PeerIdentityException.class,
+            () ->
+                StreamSender.connect(
+                    AGENT, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE));
+
+    assertEquals(
+        "the receiver at "
+            + HOST
+            + ":"
+            + listener.port()
+            + " presented the transport certificate of node node-b, not of node node-a that the"
+            + " task names",
+        refused.getMessage());
+    assertFalse(received.isDone(), "nothing reached the other node's listener");
+  }
+
+  @Test
+  void aReceiverRefusesASenderWithAnotherNodesCertificateAndReportsIt() throws Exception {
+    listener = listen(LARGE_BUDGET, IDLE);
+    TransportCredentials otherNode = CA.issueAgent("node-b").credentials();
+    CompletableFuture<BlobSummary> sent =
+        send(otherNode, listener.port(), TOKEN, "0000:65:00.0", BlobCompression.NONE, zeros(1));
+
+    PeerIdentityException refused =
+        assertThrows(PeerIdentityException.class, () -> listener.accept(ACCEPT));
+
+    assertTrue(
+        refused
+            .getMessage()
+            .contains(
+                "presented the transport certificate of node node-b, not" + " of node node-a"),
+        refused.getMessage());
+    ExecutionException failed =
+        assertThrows(ExecutionException.class, () -> sent.get(30, TimeUnit.SECONDS));
+    assertInstanceOf(IOException.class, failed.getCause(), "the sender was cut off");
+  }
+
+  @Test
   void senderRefusesAReceiverWithACertificateOfAnotherCa() throws Exception {
     TransportCredentials foreign =
         CertificateAuthority.create("someone else's CA").issueAgent().credentials();
-    listener = StreamListener.open(foreign, LOOPBACK, 0, TOKEN, LARGE_BUDGET, IDLE);
+    listener = StreamListener.open(foreign, LOOPBACK, 0, NODE, TOKEN, LARGE_BUDGET, IDLE);
     CompletableFuture<String> received =
         CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
 
     IOException refused =
         assertThrows(
             IOException.class,
-            () -> StreamSender.connect(AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
+            () ->
+                StreamSender.connect(
+                    AGENT, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE));
 
     assertTrue(
         refused.getMessage().contains("certificates from the transport CA"), refused.getMessage());
@@ -314,7 +370,9 @@ class StreamTransportTest {
     IOException refused =
         assertThrows(
             IOException.class,
-            () -> StreamSender.connect(AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE));
+            () ->
+                StreamSender.connect(
+                    AGENT, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE));
     assertTrue(
         refused.getMessage().contains("refused the token or device 0000:65:00.0"),
         refused.getMessage());
@@ -380,7 +438,7 @@ class StreamTransportTest {
             () -> {
               try (OutgoingStream out =
                       StreamSender.connect(
-                          AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE);
+                          AGENT, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE);
                   BlobStreamWriter writer =
                       BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
                 // More than the writer keeps in the background, so that chunks reach the receiver.
@@ -418,6 +476,7 @@ class StreamTransportTest {
                           AGENT,
                           HOST,
                           listener.port(),
+                          NODE,
                           TOKEN,
                           "0000:65:00.0",
                           Duration.ofHours(1));
@@ -449,7 +508,13 @@ class StreamTransportTest {
             () -> {
               try (OutgoingStream out =
                   StreamSender.connect(
-                      AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", Duration.ofSeconds(1))) {
+                      AGENT,
+                      HOST,
+                      listener.port(),
+                      NODE,
+                      TOKEN,
+                      "0000:65:00.0",
+                      Duration.ofSeconds(1))) {
                 byte[] chunk = new byte[MIB];
                 // Far more than the sockets' buffers hold: a write must block.
                 for (int i = 0; i < 1024; i++) {
@@ -525,7 +590,7 @@ class StreamTransportTest {
             () -> {
               try (OutgoingStream out =
                       StreamSender.connect(
-                          AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE);
+                          AGENT, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE);
                   BlobStreamWriter writer =
                       BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
                 writer.write(ByteBuffer.allocate(3 * MIB));
@@ -562,7 +627,8 @@ class StreamTransportTest {
     CompletableFuture.runAsync(
         () -> {
           try (OutgoingStream out =
-                  StreamSender.connect(AGENT, HOST, listener.port(), TOKEN, "0000:65:00.0", IDLE);
+                  StreamSender.connect(
+                      AGENT, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE);
               BlobStreamWriter writer =
                   BlobStreamWriter.start(out, header("0000:65:00.0", BlobCompression.NONE))) {
             writer.write(ByteBuffer.allocate(2 * MIB));
@@ -592,7 +658,7 @@ class StreamTransportTest {
   }
 
   private StreamListener listen(long budget, Duration idle) throws IOException {
-    return StreamListener.open(AGENT, LOOPBACK, 0, TOKEN, budget, idle);
+    return StreamListener.open(AGENT, LOOPBACK, 0, NODE, TOKEN, budget, idle);
   }
 
   /** Accepts one stream and verifies its blob; returns the device. */
@@ -615,7 +681,7 @@ class StreamTransportTest {
     return CompletableFuture.supplyAsync(
         () -> {
           try (OutgoingStream out =
-                  StreamSender.connect(credentials, HOST, port, token, device, IDLE);
+                  StreamSender.connect(credentials, HOST, port, NODE, token, device, IDLE);
               BlobStreamWriter writer = BlobStreamWriter.start(out, header(device, compression))) {
             while (state.hasMore()) {
               writer.write(state.next());

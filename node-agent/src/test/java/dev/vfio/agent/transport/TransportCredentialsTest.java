@@ -27,7 +27,8 @@ class TransportCredentialsTest {
     assertEquals(ca.certificate(), credentials.ca());
     assertEquals(1, credentials.chain().size());
     assertEquals(
-        "CN=vfio-node-agent", credentials.chain().get(0).getSubjectX500Principal().getName());
+        "CN=system:vfio-agent:node-a",
+        credentials.chain().get(0).getSubjectX500Principal().getName());
     assertEquals("EC", credentials.key().getAlgorithm());
     assertEquals("TLSv1.3", credentials.sslContext().getProtocol());
   }
@@ -69,15 +70,15 @@ class TransportCredentialsTest {
         refused
             .getMessage()
             .startsWith(
-                "the private key does not belong to the " + "certificate CN=vfio-node-agent"),
+                "the private key does not belong to the certificate"
+                    + " CN=system:vfio-agent:node-a"),
         refused.getMessage());
   }
 
   @Test
   void expiredCertificateIsRefused() {
     CertificateAuthority.Pems expired =
-        ca.issue(
-            "vfio-node-agent", Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365));
+        ca.issue("node-a", Instant.now().minus(Duration.ofDays(400)), Duration.ofDays(365));
 
     IllegalArgumentException refused =
         assertThrows(IllegalArgumentException.class, expired::credentials);

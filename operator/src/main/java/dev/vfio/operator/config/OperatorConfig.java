@@ -23,8 +23,14 @@ import java.util.Map;
  *     VFIO_MAX_SNAPSHOTS})
  * @param maxSnapshotsPerNamespace snapshots in flight in one namespace, so that one namespace
  *     cannot take every slot ({@code VFIO_MAX_SNAPSHOTS_PER_NAMESPACE})
- * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA and agent
- *     certificate ({@code VFIO_TRANSPORT_SECRET})
+ * @param transportSecret {@code <namespace>/<name>} of the Secret holding the stream CA's
+ *     certificate and key, which only the operator reads; the ConfigMap of the same name carries
+ *     the CA certificate to the agents ({@code VFIO_TRANSPORT_SECRET})
+ * @param agentServiceAccount {@code <namespace>/<name>} of the node agents' ServiceAccount, the
+ *     only requester whose transport certificate requests are signed; agent pods run in that
+ *     namespace ({@code VFIO_AGENT_SERVICE_ACCOUNT})
+ * @param transportCertificateValidity how long an agent's transport certificate is valid; agents
+ *     renew at two thirds of it ({@code VFIO_TRANSPORT_CERT_VALIDITY})
  * @param blobKeySecret {@code <namespace>/<name>} of the Secret holding the key that seals blobs
  *     ({@code VFIO_BLOB_KEY_SECRET})
  */
@@ -39,7 +45,9 @@ public record OperatorConfig(
     int maxSnapshots,
     int maxSnapshotsPerNamespace,
     String transportSecret,
-    String blobKeySecret) {
+    String blobKeySecret,
+    String agentServiceAccount,
+    Duration transportCertificateValidity) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
@@ -53,6 +61,8 @@ public record OperatorConfig(
         Integer.parseInt(env.getOrDefault("VFIO_MAX_SNAPSHOTS", "10")),
         Integer.parseInt(env.getOrDefault("VFIO_MAX_SNAPSHOTS_PER_NAMESPACE", "4")),
         env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
-        env.getOrDefault("VFIO_BLOB_KEY_SECRET", "vfio-system/vfio-operator-blob-key"));
+        env.getOrDefault("VFIO_BLOB_KEY_SECRET", "vfio-system/vfio-operator-blob-key"),
+        env.getOrDefault("VFIO_AGENT_SERVICE_ACCOUNT", "vfio-system/vfio-operator-agent"),
+        Durations.parse(env.get("VFIO_TRANSPORT_CERT_VALIDITY"), Duration.ofHours(24)));
   }
 }

@@ -1,5 +1,6 @@
 package dev.vfio.operator.migration;
 
+import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.SourceState;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.TaskPhase;
@@ -16,6 +17,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -41,13 +44,24 @@ final class LiveFlow implements MigrationFlow {
   static final String RESUME = "resume";
   private static final Logger LOG = LoggerFactory.getLogger(LiveFlow.class);
 
+  /** The IPs of the agent pods on a node. */
+  @FunctionalInterface
+  interface AgentAddresses {
+    Set<String> of(String node);
+  }
+
   private final FlowSteps steps;
   private final Supplier<String> tokens;
+  private final AgentAddresses agents;
 
-  /** {@code tokens} makes the secret a Send shows its Receive, a new one for each migration. */
-  LiveFlow(FlowSteps steps, Supplier<String> tokens) {
+  /**
+   * {@code tokens} makes the secret a Send shows its Receive, a new one for each migration; {@code
+   * agents} tells where the agents are, so that a Receive's advertised endpoint can be checked.
+   */
+  LiveFlow(FlowSteps steps, Supplier<String> tokens, AgentAddresses agents) {
     this.steps = steps;
     this.tokens = tokens;
+    this.agents = agents;
   }
 
   @Override
@@ -64,6 +78,7 @@ final class LiveFlow implements MigrationFlow {
                 RECEIVE,
                 TaskSpecs.receive(
                     migration.getSpec(),
+                    plan.sourceNode(),
                     plan.targetPod(),
                     plan.pairs(),
                     plan.expectedBytes(),
@@ -100,6 +115,10 @@ final class LiveFlow implements MigrationFlow {
     }
     Plan<VfioMigrationStatus> next = steps.running(migration, send, send == null ? receive : send);
     if (send == null && receive.getStatus() != null && receive.getStatus().getEndpoint() != null) {
+      var mismatch = endpointMismatch(migration, receive, now);
+      if (mismatch.isPresent()) {
+        return mismatch.get();
+      }
       LOG.info(
           "receiver listens on {}:{}; sending",
           receive.getStatus().getEndpoint().getHost(),
@@ -230,6 +249,35 @@ final class LiveFlow implements MigrationFlow {
                 .filter(t -> !NodeTasks.isTerminal(t))
                 .map(TaskAction.Cancel::new)
                 .toList());
+  }
+
+  /**
+   * The Receive's endpoint is what its agent wrote into its status; only the IP of the agent pod on
+   * the Receive's node is handed to the Send, so that nobody else's write can redirect the state
+   * (the Send's agent checks the receiver's certificate as well).
+   */
+  private Optional<Plan<VfioMigrationStatus>> endpointMismatch(
+      VfioMigration migration, VfioNodeTask receive, Instant now) {
+    String node = receive.getSpec().getNodeName();
+    String host = receive.getStatus().getEndpoint().getHost();
+    Set<String> addresses = agents.of(node);
+    if (addresses.contains(host)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        steps
+            .rollingBack(
+                migration,
+                Reason.ENDPOINT_MISMATCH,
+                "the Receive on node "
+                    + node
+                    + " advertises "
+                    + host
+                    + ", which is not the IP of the agent pod on that node ("
+                    + (addresses.isEmpty() ? "none running" : String.join(", ", addresses))
+                    + "); rolling back",
+                now)
+            .with(new TaskAction.Cancel(receive)));
   }
 
   /**

@@ -22,6 +22,7 @@ import dev.vfio.operator.tasks.NodeTasks;
 import dev.vfio.operator.tasks.TaskAction;
 import dev.vfio.operator.tasks.TaskCache;
 import dev.vfio.operator.tasks.TaskInformer;
+import dev.vfio.operator.transport.AgentPods;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -103,7 +104,9 @@ public class VfioMigrationReconciler implements Reconciler<VfioMigration>, Clean
             (namespace, name) -> client.pods().inNamespace(namespace).withName(name).get(),
             lostNodes);
     this.restore = new RestoreFlow(steps);
-    this.live = new LiveFlow(steps, new Tokens());
+    this.live =
+        new LiveFlow(
+            steps, new Tokens(), new AgentPods(client, config.agentServiceAccount())::addresses);
     this.storage = new StorageFlow(steps, config.defaultStorageClaim());
     this.clock = clock;
   }

@@ -79,12 +79,14 @@ public final class TaskSpecs {
   }
 
   /**
-   * Listens for the source's streams and loads them into the target's devices. The receiver accepts
-   * at most what every PRE_COPY round resending the whole state and STOP_COPY sending it once more
-   * could carry; with the state size unknown, the agent's own limit applies.
+   * Listens for the streams of the source on {@code sourceNode}, whose agent alone it accepts, and
+   * loads them into the target's devices. The receiver accepts at most what every PRE_COPY round
+   * resending the whole state and STOP_COPY sending it once more could carry; with the state size
+   * unknown, the agent's own limit applies.
    */
   public static VfioNodeTaskSpec receive(
       VfioMigrationSpec migration,
+      String sourceNode,
       Pod target,
       List<DeviceMapping> pairs,
       long expectedBytes,
@@ -92,6 +94,7 @@ public final class TaskSpecs {
       Instant deadline) {
     VfioNodeTaskSpec spec = intoTarget(TaskOperation.Receive, target, pairs, deadline);
     spec.setToken(token);
+    spec.setPeerNode(sourceNode);
     if (expectedBytes > 0) {
       spec.setByteBudget(
           expectedBytes * (PrecopySpec.maxRounds(migration.getPrecopy()) + 2L) + BUDGET_MARGIN);
@@ -115,6 +118,7 @@ public final class TaskSpecs {
     spec.setDeviceMap(receive.getSpec().getDeviceMap());
     spec.setToken(receive.getSpec().getToken());
     spec.setEndpoint(receive.getStatus().getEndpoint());
+    spec.setPeerNode(receive.getSpec().getNodeName());
     spec.setPrecopy(migration.getPrecopy());
     spec.setQuiesce(migration.quiesceOrDefault());
     spec.setDeadline(receive.getSpec().getDeadline());

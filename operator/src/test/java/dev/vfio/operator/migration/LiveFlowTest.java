@@ -29,10 +29,15 @@ import dev.vfio.operator.reconcile.Plan;
 import dev.vfio.operator.tasks.TaskAction;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class LiveFlowTest {
-  final LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1");
+  /** The agent pod of node-b is at the endpoint's host; node-a's at another IP. */
+  static final LiveFlow.AgentAddresses AGENTS =
+      node -> node.equals("node-b") ? Set.of("10.0.0.2") : Set.of("10.0.0.1");
+
+  final LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1", AGENTS);
 
   @Test
   void aLiveMigrationStartsWithAReceiverBoundToATokenAndABudget() {
@@ -43,6 +48,7 @@ class LiveFlowTest {
     assertEquals("node-b", receive.getNodeName());
     assertEquals("target-uid", receive.getPodUid());
     assertEquals("token-1", receive.getToken());
+    assertEquals("node-a", receive.getPeerNode(), "only the source's agent may send");
     // Every PRE_COPY round (5 unless the spec says otherwise) may resend the whole state, STOP_COPY
     // once more.
     assertEquals(
@@ -67,6 +73,23 @@ class LiveFlowTest {
     assertEquals(9443, send.getEndpoint().getPort());
     assertEquals(QuiesceMode.Freeze, send.getQuiesce(), "the API's default");
     assertEquals(receive.getSpec().getDeadline(), send.getDeadline());
+    assertEquals("node-b", send.getPeerNode(), "only the target's agent may receive");
+  }
+
+  @Test
+  void anEndpointThatIsNotTheTargetAgentPodsIpFailsTheMigrationWithoutASender() {
+    VfioNodeTask receive = receive(TaskPhase.Running);
+    receive.getStatus().setEndpoint(endpoint());
+    receive.getStatus().getEndpoint().setHost("10.0.0.66");
+    receive.getSpec().setToken("token-1");
+
+    Plan<VfioMigrationStatus> next =
+        flow.follow(running(Fixtures.live()), Map.of(LiveFlow.RECEIVE, receive), NOW);
+
+    assertEquals(List.of("mig-receive"), cancelled(next));
+    assertEquals(1, next.tasks().size(), "no Send is created towards that address");
+    assertEquals(Stage.RollingBack, next.status().getStage());
+    assertEquals(Reason.ENDPOINT_MISMATCH.wire(), readyReason(next));
   }
 
   @Test
@@ -193,7 +216,9 @@ class LiveFlowTest {
   void aReceiverOnALostNodeFailsTheMigrationNodeLostWithoutCancellingTheSender() {
     LiveFlow silentTarget =
         new LiveFlow(
-            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()), () -> "token-1");
+            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
+            () -> "token-1",
+            AGENTS);
     VfioNodeTask send =
         task(LiveFlow.SEND, TaskOperation.Send, "node-a", "source-uid", TaskPhase.Running);
 
@@ -354,7 +379,9 @@ class LiveFlowTest {
   void aCommittedTargetOnALostNodeFailsNodeLostAndTheSourceStaysStopped() {
     LiveFlow silentTarget =
         new LiveFlow(
-            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()), () -> "token-1");
+            Fixtures.steps(Fixtures.bothPods(), Fixtures.nodeBSilentSinceStart()),
+            () -> "token-1",
+            AGENTS);
 
     Plan<VfioMigrationStatus> next =
         silentTarget.follow(
@@ -439,7 +466,7 @@ class LiveFlowTest {
 
   @Test
   void aReceiverThatStopsHeartbeatingOnALiveNodeFailsTheMigrationTaskStalled() {
-    LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1");
+    LiveFlow flow = new LiveFlow(Fixtures.steps(Fixtures.bothPods()), () -> "token-1", AGENTS);
     VfioNodeTask stuck =
         task(
             LiveFlow.RECEIVE,

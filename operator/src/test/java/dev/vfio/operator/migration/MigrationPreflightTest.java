@@ -52,7 +52,9 @@ class MigrationPreflightTest {
               10,
               4,
               "ns/secret",
-              "ns/blob-key"));
+              "ns/blob-key",
+              "ns/agent",
+              Duration.ofHours(24)));
 
   @Test
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {

@@ -44,7 +44,9 @@ class SnapshotPreflightTest {
               10,
               4,
               "ns/secret",
-              "ns/blob-key"));
+              "ns/blob-key",
+              "ns/agent",
+              Duration.ofHours(24)));
 
   @Test
   void podWithMigratableDevicesIsAcceptedWithAllItsDevices() {

@@ -6,24 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
-import java.security.Signature;
+import java.security.KeyPair;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
-import java.security.interfaces.ECPublicKey;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,83 +41,60 @@ class TransportCaTest {
   KubernetesMockServer server;
 
   @Test
-  void firstCallCreatesATlsSecretWithTheCaAndTheAgentCertificate() {
-    TransportSecret issued = transportCa().ensure();
+  void theCaAndItsKeyGoToATlsSecretAndOnlyItsCertificateToTheConfigMap() {
+    TransportAuthority made = transportCa().ensure();
 
     Secret secret = client.secrets().inNamespace(NAMESPACE).withName(NAME).get();
     assertEquals("kubernetes.io/tls", secret.getType());
     assertEquals(
         "vfio-operator", secret.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
     assertEquals(Set.of("ca.crt", "tls.crt", "tls.key"), secret.getData().keySet());
-    assertEquals(issued.caPem(), decode(secret, "ca.crt"));
-    assertEquals(issued.certPem(), decode(secret, "tls.crt"));
-    assertEquals(issued.keyPem(), decode(secret, "tls.key"));
+    assertEquals(made.certificatePem(), decode(secret, "ca.crt"));
+    assertEquals(made.certificatePem(), decode(secret, "tls.crt"));
+    assertEquals(made.keyPem(), decode(secret, "tls.key"));
+    ConfigMap published = client.configMaps().inNamespace(NAMESPACE).withName(NAME).get();
+    assertEquals(Map.of("ca.crt", made.certificatePem()), published.getData());
   }
 
   @Test
-  void agentCertificateChainsToTheCaAndServesBothEndsOfAStream() throws Exception {
-    TransportSecret issued = transportCa().ensure();
+  void anAgentCertificateNamesItsNodeOnlyAndChainsToTheCa() throws Exception {
+    TransportAuthority ca = transportCa().ensure();
+    KeyPair agentKeys = AgentRequests.p256();
 
-    X509Certificate ca = certificate(issued.caPem());
-    X509Certificate agent = certificate(issued.certPem());
-    PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
+    X509Certificate agent =
+        ca.issueAgent("node-a", agentKeys.getPublic(), NOW, Duration.ofHours(24));
+
+    PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(ca.certificate(), null)));
     parameters.setRevocationEnabled(false);
+    parameters.setDate(java.util.Date.from(NOW));
     CertPathValidator.getInstance("PKIX")
         .validate(
             CertificateFactory.getInstance("X.509").generateCertPath(List.of(agent)), parameters);
-
-    assertEquals(ca.getSubjectX500Principal(), ca.getIssuerX500Principal());
-    assertEquals(0, ca.getBasicConstraints(), "a CA that signs only end-entity certificates");
-    assertTrue(ca.getKeyUsage()[5], "keyCertSign");
+    assertEquals(0, ca.certificate().getBasicConstraints(), "signs end-entity certificates only");
     assertEquals(-1, agent.getBasicConstraints(), "the agent certificate is no CA");
+    assertEquals(agentKeys.getPublic(), agent.getPublicKey());
     assertEquals(
-        List.of(List.of(2, "vfio-node-agent")), List.copyOf(agent.getSubjectAlternativeNames()));
+        List.of(List.of(2, "node-a.vfio-agent")), List.copyOf(agent.getSubjectAlternativeNames()));
+    assertEquals("CN=system:vfio-agent:node-a", agent.getSubjectX500Principal().getName());
     assertEquals(
         Set.of("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"),
         Set.copyOf(agent.getExtendedKeyUsage()),
         "serverAuth and clientAuth");
-    assertTrue(agent.getKeyUsage()[0], "digitalSignature");
-    assertEquals(
-        256, ((ECPublicKey) ca.getPublicKey()).getParams().getCurve().getField().getFieldSize());
-    assertEquals(
-        256, ((ECPublicKey) agent.getPublicKey()).getParams().getCurve().getField().getFieldSize());
-    assertEquals(NOW.plus(Duration.ofDays(3650)), ca.getNotAfter().toInstant());
-    assertEquals(NOW.plus(Duration.ofDays(365)), agent.getNotAfter().toInstant());
-    assertEquals(NOW.minus(Duration.ofHours(1)), agent.getNotBefore().toInstant());
+    assertEquals(NOW.plus(Duration.ofHours(24)), agent.getNotAfter().toInstant());
   }
 
   @Test
-  void privateKeyIsPkcs8AndBelongsToTheAgentCertificate() throws Exception {
-    TransportSecret issued = transportCa().ensure();
-    assertTrue(issued.keyPem().startsWith("-----BEGIN PRIVATE KEY-----\n"), issued.keyPem());
+  void laterCallsAndOtherReplicasReturnTheSameCa() {
+    TransportAuthority first = transportCa().ensure();
 
-    String base64 = issued.keyPem().replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    PrivateKey key =
-        KeyFactory.getInstance("EC")
-            .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
-    byte[] probe = "stream".getBytes(StandardCharsets.US_ASCII);
-    Signature signer = Signature.getInstance("SHA256withECDSA");
-    signer.initSign(key);
-    signer.update(probe);
-    Signature verifier = Signature.getInstance("SHA256withECDSA");
-    verifier.initVerify(certificate(issued.certPem()));
-    verifier.update(probe);
-
-    assertTrue(verifier.verify(signer.sign()));
-  }
-
-  @Test
-  void laterCallsAndOtherReplicasReturnTheSameCertificates() {
-    TransportSecret first = transportCa().ensure();
-
-    assertEquals(first, transportCa().ensure());
-    assertEquals(first, new TransportCa(client, NAMESPACE, NAME).ensure());
+    assertEquals(first.certificate(), transportCa().ensure().certificate());
+    assertEquals(first.key(), new TransportCa(client, NAMESPACE, NAME).ensure().key());
     assertEquals(1, client.secrets().inNamespace(NAMESPACE).list().getItems().size());
   }
 
   @Test
-  void replicaThatLosesTheCreateRaceReturnsTheWinnersCertificates() {
-    TransportSecret winners =
+  void replicaThatLosesTheCreateRaceReturnsTheWinnersCa() {
+    TransportAuthority winners =
         new TransportCa(
                 client, NAMESPACE, NAME, Clock.fixed(NOW.minus(Duration.ofDays(1)), ZoneOffset.UTC))
             .ensure();
@@ -133,37 +106,43 @@ class TransportCaTest {
         .andReturn(404, new StatusBuilder().withCode(404).withReason("NotFound").build())
         .once();
 
-    TransportSecret returned = transportCa().ensure();
+    TransportAuthority returned = transportCa().ensure();
 
-    assertEquals(winners, returned);
+    assertEquals(winners.certificate(), returned.certificate());
     assertEquals(
-        winners.caPem(),
-        decode(client.secrets().inNamespace(NAMESPACE).withName(NAME).get(), "ca.crt"));
+        winners.certificatePem(),
+        client.configMaps().inNamespace(NAMESPACE).withName(NAME).get().getData().get("ca.crt"));
   }
 
   @Test
   void eachSecretGetsItsOwnCa() {
-    TransportSecret one = transportCa().ensure();
-    TransportSecret other = new TransportCa(client, NAMESPACE, "another-transport").ensure();
+    TransportAuthority one = transportCa().ensure();
+    TransportAuthority other = new TransportCa(client, NAMESPACE, "another-transport").ensure();
 
-    assertNotEquals(one.caPem(), other.caPem());
-    assertNotEquals(one.keyPem(), other.keyPem());
+    assertNotEquals(one.certificate(), other.certificate());
   }
 
   @Test
-  void secretWithoutTheKeyIsReportedNotReplaced() {
+  void theSharedAgentCertificateOfAnOlderReleaseIsReplacedByACa() {
     client
         .secrets()
         .inNamespace(NAMESPACE)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName(NAME)
-                .withNamespace(NAMESPACE)
-                .endMetadata()
-                .withType("kubernetes.io/tls")
-                .withData(Map.of("ca.crt", "Y2E=", "tls.crt", "Y2VydA=="))
-                .build())
+        .resource(secret(Map.of("ca.crt", "Y2E=", "tls.crt", "Y2VydA==", "tls.key", "a2V5")))
+        .create();
+
+    TransportAuthority made = transportCa().ensure();
+
+    Secret replaced = client.secrets().inNamespace(NAMESPACE).withName(NAME).get();
+    assertEquals(made.certificatePem(), decode(replaced, "tls.crt"));
+    assertEquals(made.keyPem(), decode(replaced, "tls.key"));
+  }
+
+  @Test
+  void aCaSecretWithoutTheKeyIsReportedNotReplaced() {
+    client
+        .secrets()
+        .inNamespace(NAMESPACE)
+        .resource(secret(Map.of("ca.crt", "Y2E=", "tls.crt", "Y2E=")))
         .create();
 
     IllegalStateException refused =
@@ -171,30 +150,36 @@ class TransportCaTest {
 
     assertEquals(
         "Secret vfio-system/vfio-operator-transport has no tls.key; delete the Secret "
-            + "so that the operator issues a new transport CA",
+            + "so that the operator makes a new transport CA",
         refused.getMessage());
     assertEquals(2, client.secrets().inNamespace(NAMESPACE).withName(NAME).get().getData().size());
   }
 
   @Test
-  void printedSecretLeavesOutTheKey() {
-    TransportSecret issued = transportCa().ensure();
+  void printedCaLeavesOutTheKey() {
+    TransportAuthority made = transportCa().ensure();
 
-    assertFalse(issued.toString().contains("PRIVATE"), issued.toString());
+    assertFalse(made.toString().contains("PRIVATE"), made.toString());
+    assertTrue(made.keyPem().startsWith("-----BEGIN PRIVATE KEY-----\n"));
   }
 
   private TransportCa transportCa() {
     return new TransportCa(client, NAMESPACE, NAME, Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
+  private static Secret secret(Map<String, String> data) {
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(NAME)
+        .withNamespace(NAMESPACE)
+        .endMetadata()
+        .withType("kubernetes.io/tls")
+        .withData(data)
+        .build();
+  }
+
   private static String decode(Secret secret, String key) {
     return new String(
         Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.US_ASCII);
-  }
-
-  private static X509Certificate certificate(String pem) throws Exception {
-    return (X509Certificate)
-        CertificateFactory.getInstance("X.509")
-            .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
   }
 }
