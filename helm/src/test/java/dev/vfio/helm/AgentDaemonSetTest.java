@@ -17,6 +17,7 @@ import dev.vfio.agent.sim.SimulatedDevices;
 import dev.vfio.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -208,6 +209,52 @@ class AgentDaemonSetTest {
       assertEquals("Unconfined", confined.getSecurityContext().getAppArmorProfile().getType());
       assertEquals("spc_t", confined.getSecurityContext().getSeLinuxOptions().getType());
       assertNull(pod.getSecurityContext().getAppArmorProfile(), "the node's default unless asked");
+    }
+
+    @Test
+    void theAgentRunsOnlyOnNodesLabelledAsVfioNodesUnlessTheLabelIsCleared() {
+      assertEquals(
+          Map.of("vfio.feature.node.kubernetes.io/capable", "true"), pod.getNodeSelector());
+
+      PodSpec anywhere =
+          RenderedChart.render(c -> c.set("agent.vfioNodeLabel", ""))
+              .agentDaemonSet()
+              .getSpec()
+              .getTemplate()
+              .getSpec();
+      assertTrue(
+          anywhere.getNodeSelector() == null || anywhere.getNodeSelector().isEmpty(),
+          "no selector: the admin chose nodes some other way");
+
+      PodSpec both =
+          RenderedChart.render(c -> c.set("agent.nodeSelector.pool", "gpu"))
+              .agentDaemonSet()
+              .getSpec()
+              .getTemplate()
+              .getSpec();
+      assertEquals(
+          Map.of("vfio.feature.node.kubernetes.io/capable", "true", "pool", "gpu"),
+          both.getNodeSelector());
+    }
+
+    @Test
+    void nodeFeatureDiscoveryLabelsTheNodesWithAMigrationCapableVfioDriverOnlyWhenAsked() {
+      assertTrue(
+          chart.all(GenericKubernetesResource.class).stream()
+              .noneMatch(r -> "NodeFeatureRule".equals(r.getKind())),
+          "NFD may not be installed: no rule by default");
+
+      GenericKubernetesResource rule =
+          RenderedChart.render(c -> c.set("nodeFeatureDiscovery.rule.enabled", "true"))
+              .all(GenericKubernetesResource.class)
+              .stream()
+              .filter(r -> "NodeFeatureRule".equals(r.getKind()))
+              .findFirst()
+              .orElseThrow();
+      assertEquals("nfd.k8s-sigs.io/v1alpha1", rule.getApiVersion());
+      String yaml = Serialization.asYaml(rule.getAdditionalProperties().get("spec"));
+      assertTrue(yaml.contains("vfio.feature.node.kubernetes.io/capable: \"true\""), yaml);
+      assertTrue(yaml.contains("vfio_pci_core:") && yaml.contains("mdev:"), yaml);
     }
 
     private void assertHostPath(String mountPath, String hostPath, boolean readOnly) {
