@@ -2,6 +2,7 @@ package dev.vfio.agent;
 
 import dev.vfio.agent.blobs.BlobKeySource;
 import dev.vfio.agent.blobs.BlobStore;
+import dev.vfio.agent.blobs.CipherWarmUp;
 import dev.vfio.agent.blobs.ClaimSpace;
 import dev.vfio.agent.health.AgentEndpoints;
 import dev.vfio.agent.inventory.NodePublisher;
@@ -106,6 +107,7 @@ public final class NodeAgent implements AutoCloseable {
             pods::find, new TargetOptIn(pods::fromApiServer), backend, config.nodeName());
     SecretCredentials credentials = new SecretCredentials(client, config.transportSecret());
     BlobKeySource blobKey = BlobKeySource.file(config.blobKeyFile());
+    CipherWarmUp.start();
     this.worker =
         new TaskWorker(
             client,
