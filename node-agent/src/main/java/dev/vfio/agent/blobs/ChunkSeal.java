@@ -60,7 +60,7 @@ abstract sealed class ChunkSeal permits HmacChunkSeal, GcmChunkSeal {
 
   abstract boolean endVerifies(long chunks, long stateBytes, byte[] digest, ByteBuffer tag);
 
-  /** The record's kind, its index and the header's hash, in the order the tags take them. */
+  /** The record's kind, its index and the header's hash, in the order HMAC tags take them. */
   final byte[] context(byte kind, long index) {
     return ByteBuffer.allocate(1 + Long.BYTES + headerHash.length)
         .put(kind)

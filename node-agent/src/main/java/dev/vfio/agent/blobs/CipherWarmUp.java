@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  * intrinsics, and it compiles a method after thousands of calls: at one call per 1 MiB chunk, the
  * first gibibytes a fresh agent sealed would go at the interpreter's 20–40 MiB/s. Thousands of
  * small chunks sealed and opened take about two seconds of one core, and leave 1 MiB chunks fast
- * (docs/decisions/0010-gcm-blobs.md).
+ * (docs/decisions/0010-gcm-blobs.md). They go through {@link GcmChunkSeal} itself, so the JIT
+ * compiles the calls blobs make: which calls it saw first decides how fast the later ones run.
  */
 public final class CipherWarmUp {
   /** Enough calls for the JIT's last tier, with margin: measured, not derived. */

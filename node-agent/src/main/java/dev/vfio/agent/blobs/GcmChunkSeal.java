@@ -1,28 +1,52 @@
 package dev.vfio.agent.blobs;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The seal of {@link BlobAuthentication#AES_256_GCM}: each chunk's stored bytes encrypted with
- * AES-256-GCM, the record's kind, index and the header's hash as associated data; the end record
- * tagged by GCM over no plaintext with its fields as associated data. The nonce is the record's
- * kind and index: unique under a key that is the blob's own (a fresh salt per blob), so no nonce is
- * ever used twice with one key.
+ * AES-256-GCM, the record's kind and index as associated data; the end record tagged by GCM over no
+ * plaintext with its kind, the chunk count, the state length and the digest as associated data. The
+ * nonce is the record's kind and index: unique under a key that is the blob's own (a fresh salt per
+ * blob), so no nonce is ever used twice with one key.
+ *
+ * <p>The header's hash is bound through the key (HKDF-Expand of the blob's key over it) rather than
+ * the associated data: on this runtime, GCM calls whose associated data fill a 16-byte block or
+ * more leave HotSpot's compiled GCM at 5–15 MiB/s for 1 MiB chunks, while shorter ones run at the
+ * CPU's speed (docs/decisions/0010-gcm-blobs.md).
  */
 final class GcmChunkSeal extends ChunkSeal {
   private static final int TAG_BITS = TAG_BYTES * Byte.SIZE;
   private static final int NONCE_BYTES = 12;
 
+  private static final byte[] HEADER_INFO =
+      "vfio-operator blob v3 AES-256-GCM header\0".getBytes(StandardCharsets.UTF_8);
+
   private final SecretKeySpec key;
 
   GcmChunkSeal(byte[] blobKey, byte[] headerHash) {
     super(headerHash);
-    this.key = new SecretKeySpec(blobKey, "AES");
+    this.key = new SecretKeySpec(headerKey(blobKey, headerHash), "AES");
+  }
+
+  /** HKDF-Expand (RFC 5869) of the blob's key, one block, over the label and the header's hash. */
+  private static byte[] headerKey(byte[] blobKey, byte[] headerHash) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(blobKey, "HmacSHA256"));
+      mac.update(HEADER_INFO);
+      mac.update(headerHash);
+      mac.update((byte) 1);
+      return mac.doFinal();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("every Java runtime provides HmacSHA256", e);
+    }
   }
 
   @Override
@@ -87,12 +111,15 @@ final class GcmChunkSeal extends ChunkSeal {
     }
   }
 
-  /** {@code gcm} set up for the record of {@code kind} and {@code index}, its context added. */
+  /**
+   * {@code gcm} set up for the record of {@code kind} and {@code index}, with those as associated
+   * data (9 bytes, below a block: see the class comment).
+   */
   private Cipher start(Cipher gcm, int mode, byte kind, long index)
       throws GeneralSecurityException {
     byte[] nonce = ByteBuffer.allocate(NONCE_BYTES).put(kind).putLong(4, index).array();
     gcm.init(mode, key, new GCMParameterSpec(TAG_BITS, nonce));
-    gcm.updateAAD(context(kind, index));
+    gcm.updateAAD(ByteBuffer.allocate(1 + Long.BYTES).put(kind).putLong(index).array());
     return gcm;
   }
 
