@@ -20,6 +20,7 @@ import java.util.Map;
 final class SaveBenchmark implements Benchmark {
   static final String NAME = "save";
   static final String AGENT = "agent blob";
+  static final String AGENT_HMAC = "agent blob, HMAC seal";
   static final String AGENT_UNSEALED = "agent blob, unsealed";
   static final String AGENT_SHA256 = "agent blob, SHA-256 digest";
   static final String RAW = "raw write+fsync";
@@ -47,6 +48,7 @@ final class SaveBenchmark implements Benchmark {
       Map<String, Variant> variants = new LinkedHashMap<>();
       variants.put(RAW, Variant.RAW_WRITE);
       variants.put(AGENT, Variant.BLOB_SAVE);
+      variants.put(AGENT_HMAC, Variant.BLOB_SAVE_HMAC);
       variants.put(AGENT_UNSEALED, Variant.BLOB_SAVE_UNSEALED);
       variants.put(AGENT_SHA256, Variant.BLOB_SAVE_SHA256);
       variants.put(DEVICE, Variant.DEVICE_READ);
@@ -111,6 +113,8 @@ final class SaveBenchmark implements Benchmark {
       results.compare(NAME, scenario, AGENT, RAW, THROUGHPUT, 0.9);
       results.compare(NAME, scenario, AGENT_UNSEALED, RAW, THROUGHPUT, Double.NaN);
       results.compare(NAME, scenario, AGENT, AGENT_UNSEALED, THROUGHPUT, Double.NaN);
+      results.compare(NAME, scenario, AGENT_HMAC, RAW, THROUGHPUT, Double.NaN);
+      results.compare(NAME, scenario, AGENT, AGENT_HMAC, THROUGHPUT, Double.NaN);
       results.compare(NAME, scenario, AGENT_SHA256, RAW, THROUGHPUT, Double.NaN);
       results.compare(NAME, scenario, AGENT, DEVICE, THROUGHPUT, Double.NaN);
       results.compare(NAME, scenario, DD, RAW, THROUGHPUT, Double.NaN);

@@ -97,7 +97,7 @@ class RestoreFromSnapshotTest extends ClusterTest {
     try (BlobReader blob =
         BlobReader.open(
             cluster.storage().resolve(snapshot.getStatus().getDevices().get(0).getBlobPath()))) {
-      assertEquals(BlobAuthentication.HMAC_SHA256, blob.header().seal().authentication());
+      assertEquals(BlobAuthentication.AES_256_GCM, blob.header().seal().authentication());
       assertEquals(BlobKey.of(key).id(), blob.header().seal().keyId());
     }
   }

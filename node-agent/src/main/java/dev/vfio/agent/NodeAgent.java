@@ -2,6 +2,7 @@ package dev.vfio.agent;
 
 import dev.vfio.agent.blobs.BlobKeySource;
 import dev.vfio.agent.blobs.BlobStore;
+import dev.vfio.agent.blobs.CipherWarmUp;
 import dev.vfio.agent.blobs.ClaimSpace;
 import dev.vfio.agent.health.AgentEndpoints;
 import dev.vfio.agent.inventory.NodePublisher;
@@ -118,6 +119,7 @@ public final class NodeAgent implements AutoCloseable {
                 client, config.nodeName(), config.transportCa(), CERTIFICATE_PATIENCE),
             clock);
     BlobKeySource blobKey = BlobKeySource.file(config.blobKeyFile());
+    CipherWarmUp.start();
     this.worker =
         new TaskWorker(
             client,

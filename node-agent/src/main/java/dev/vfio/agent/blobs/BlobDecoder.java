@@ -53,6 +53,9 @@ final class BlobDecoder implements AutoCloseable {
 
   private final ByteBuffer tag = ByteBuffer.allocate(ChunkSeal.TAG_BYTES);
 
+  /** Where an encrypted chunk is opened: chunks are opened one at a time, on the reading thread. */
+  private final CipherSpace space = new CipherSpace();
+
   private final BlobDigest digestKind;
 
   /** Whether the chunks and the end record carry tags. */
@@ -212,7 +215,7 @@ final class BlobDecoder implements AutoCloseable {
           throw in.refusal("CRC mismatch in chunk " + chunk + " at byte " + position);
         }
         // Before a byte of it is decompressed: zstd is not fed what a stranger wrote.
-        if (sealed && !seal.chunkVerifies(chunk, stored, tag)) {
+        if (sealed && !seal.open(chunk, stored, tag, space)) {
           throw in.unauthenticated(
               "chunk "
                   + chunk

@@ -40,8 +40,11 @@ final class BlobEncoder implements AutoCloseable {
     void writeFully(ByteBuffer bytes) throws IOException;
   }
 
-  /** A chunk buffer with the codec that encodes it; slots are made as they are first needed. */
-  private record Slot(ByteBuffer state, ChunkCodec codec) {}
+  /**
+   * A chunk buffer with the codec that encodes it and the room its seal encrypts in; slots are made
+   * as they are first needed.
+   */
+  private record Slot(ByteBuffer state, ChunkCodec codec, CipherSpace space) {}
 
   /**
    * A chunk ready to emit: its stored bytes, their CRC, what the digest folds for it, and its tag
@@ -158,7 +161,7 @@ final class BlobEncoder implements AutoCloseable {
     if (sealing != null) {
       MessageDigest headHash = BlobFormat.sha256();
       headHash.update(head.duplicate().flip());
-      seal = new ChunkSeal(sealing.blobKey(), headHash.digest());
+      seal = ChunkSeal.of(sealing.seal().authentication(), sealing.blobKey(), headHash.digest());
     }
     head.putInt(BlobFormat.crc32c(head.duplicate().flip()));
     emit(head.flip());
@@ -298,7 +301,7 @@ final class BlobEncoder implements AutoCloseable {
           heap
               ? ByteBuffer.allocate(BlobFormat.MAX_CHUNK_BYTES)
               : ByteBuffer.allocateDirect(BlobFormat.MAX_CHUNK_BYTES);
-      return new Slot(state, ChunkCodec.of(compression));
+      return new Slot(state, ChunkCodec.of(compression), new CipherSpace());
     }
     retireOldest();
     return free.poll();
@@ -330,7 +333,11 @@ final class BlobEncoder implements AutoCloseable {
     ByteBuffer state = slot.state();
     byte[] chunkHash = digest.hashChunk(state);
     ByteBuffer stored = slot.codec().encode(state);
-    byte[] tag = seal == null ? null : seal.chunkTag(index, stored);
+    byte[] tag = null;
+    if (seal != null) {
+      tag = new byte[ChunkSeal.TAG_BYTES];
+      stored = seal.seal(index, stored, tag, slot.space());
+    }
     return new Encoded(stored, BlobFormat.crc32c(stored), chunkHash, tag);
   }
 

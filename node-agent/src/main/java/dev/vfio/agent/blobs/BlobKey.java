@@ -14,9 +14,9 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The operator's blob key: 32 random bytes the operator keeps in a Secret and every agent mounts.
- * It never seals a chunk itself; each blob gets a key of its own, derived with HKDF-SHA-256 from
- * it, the blob's random salt and the blob's {@link BlobIdentity}, so that a blob moved to another
- * snapshot or device does not verify, and no two blobs share a key.
+ * It never seals a chunk itself; each blob gets a key of its own, for its seal's algorithm, derived
+ * with HKDF-SHA-256 from it, the blob's random salt and the blob's {@link BlobIdentity}, so that a
+ * blob moved to another snapshot or device does not verify, and no two blobs share a key.
  */
 public final class BlobKey {
   static final int BYTES = 32;
@@ -25,8 +25,10 @@ public final class BlobKey {
 
   private static final byte[] ID_INFO =
       "vfio-operator blob key id".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] BLOB_INFO =
+  private static final byte[] HMAC_INFO =
       "vfio-operator blob v3\0".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] GCM_INFO =
+      "vfio-operator blob v3 AES-256-GCM\0".getBytes(StandardCharsets.UTF_8);
 
   private final byte[] key;
   private final String id;
@@ -66,25 +68,40 @@ public final class BlobKey {
     return id;
   }
 
-  /** A new seal for one blob: its header part, with a fresh salt, and the key that tags it. */
+  /** A new seal of the default kind, {@link BlobAuthentication#AES_256_GCM}, for one blob. */
   Sealing newSeal(BlobIdentity identity) {
+    return newSeal(identity, BlobAuthentication.AES_256_GCM);
+  }
+
+  /** A new seal for one blob: its header part, with a fresh salt, and the key that seals it. */
+  Sealing newSeal(BlobIdentity identity, BlobAuthentication authentication) {
+    if (authentication == BlobAuthentication.NONE) {
+      throw new IllegalArgumentException("a seal authenticates its blob");
+    }
     byte[] salt = new byte[BlobSeal.SALT_BYTES];
     RANDOM.nextBytes(salt);
-    BlobSeal seal =
-        new BlobSeal(BlobAuthentication.HMAC_SHA256, id, HexFormat.of().formatHex(salt));
-    return new Sealing(seal, blobKey(identity, salt));
+    BlobSeal seal = new BlobSeal(authentication, id, HexFormat.of().formatHex(salt));
+    return new Sealing(seal, blobKey(authentication, identity, salt));
   }
 
   /**
-   * The key that tags the blob of {@code identity} whose seal has {@code salt}: HKDF-SHA-256 (RFC
-   * 5869) of this key, one block long.
+   * The key that seals the blob of {@code identity} whose seal is of {@code authentication} and has
+   * {@code salt}: HKDF-SHA-256 (RFC 5869) of this key, one block long. The info names the algorithm
+   * for AES-256-GCM, so no key bytes ever serve two algorithms; HMAC-SHA-256 keeps the info its
+   * blobs were sealed with.
    */
-  byte[] blobKey(BlobIdentity identity, byte[] salt) {
+  byte[] blobKey(BlobAuthentication authentication, BlobIdentity identity, byte[] salt) {
+    byte[] label =
+        switch (authentication) {
+          case HMAC_SHA256 -> HMAC_INFO;
+          case AES_256_GCM -> GCM_INFO;
+          case NONE -> throw new IllegalArgumentException("an unsealed blob has no key");
+        };
     byte[] setUid = identity.setUid().getBytes(StandardCharsets.UTF_8);
     byte[] device = identity.device().getBytes(StandardCharsets.UTF_8);
     byte[] info =
-        ByteBuffer.allocate(BLOB_INFO.length + setUid.length + 1 + device.length + 1)
-            .put(BLOB_INFO)
+        ByteBuffer.allocate(label.length + setUid.length + 1 + device.length + 1)
+            .put(label)
             .put(setUid)
             .put((byte) 0)
             .put(device)

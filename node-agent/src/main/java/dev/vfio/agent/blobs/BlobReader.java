@@ -102,7 +102,11 @@ public final class BlobReader implements AutoCloseable {
               + ", and this agent holds key "
               + key.id());
     }
-    seal = new ChunkSeal(key.blobKey(identity, blobSeal.saltBytes()), headerHash);
+    seal =
+        ChunkSeal.of(
+            blobSeal.authentication(),
+            key.blobKey(blobSeal.authentication(), identity, blobSeal.saltBytes()),
+            headerHash);
   }
 
   /**

@@ -133,6 +133,20 @@ public final class BlobWriter implements BlobOutput {
     return create(target, header, key.newSeal(identity), BlobWriter::openOwnerOnly);
   }
 
+  /**
+   * {@link #create(Path, BlobHeader, BlobKey, BlobIdentity)} with a seal of the given kind rather
+   * than the default: for comparing them, since a reader takes either.
+   */
+  public static BlobWriter create(
+      Path target,
+      BlobHeader header,
+      BlobKey key,
+      BlobIdentity identity,
+      BlobAuthentication authentication)
+      throws IOException {
+    return create(target, header, key.newSeal(identity, authentication), BlobWriter::openOwnerOnly);
+  }
+
   static BlobWriter create(Path target, BlobHeader header, TemporaryFileOpener opener)
       throws IOException {
     return create(target, header, null, opener);

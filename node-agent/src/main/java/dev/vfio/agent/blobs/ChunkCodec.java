@@ -12,6 +12,8 @@ import java.util.zip.DataFormatException;
  * what it returns is valid until its next call.
  */
 abstract sealed class ChunkCodec implements AutoCloseable {
+  /** The largest stored chunk any codec makes: zstd's worst case for a full chunk. */
+  static final int LARGEST_STORED_BYTES = (int) Zstd.compressBound(BlobFormat.MAX_CHUNK_BYTES);
 
   static ChunkCodec of(BlobCompression compression) {
     return switch (compression) {
@@ -54,7 +56,7 @@ abstract sealed class ChunkCodec implements AutoCloseable {
 
   private static final class Zstandard extends ChunkCodec {
     /** Incompressible state grows a little; the bound is zstd's worst case for a full chunk. */
-    private static final int MAX_STORED = (int) Zstd.compressBound(BlobFormat.MAX_CHUNK_BYTES);
+    private static final int MAX_STORED = LARGEST_STORED_BYTES;
 
     private final ZstdCompressCtx compressor = new ZstdCompressCtx();
     private final ZstdDecompressCtx decompressor = new ZstdDecompressCtx();

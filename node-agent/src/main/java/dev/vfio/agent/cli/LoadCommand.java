@@ -3,6 +3,8 @@ package dev.vfio.agent.cli;
 import static dev.vfio.agent.vfio.MigrationState.RESUMING;
 import static dev.vfio.agent.vfio.MigrationState.RUNNING;
 
+import dev.vfio.agent.blobs.BlobIdentity;
+import dev.vfio.agent.blobs.BlobKey;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobSummary;
 import dev.vfio.agent.devices.VfioDevice;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Spec;
  * matched against the device before the device is even opened, so a damaged, truncated or foreign
  * blob changes nothing. Then RUNNING → RESUMING in one SET, the state written, → RUNNING; the
  * device checks the data on leaving RESUMING. On any failure the device is brought back to RUNNING
- * (by a reset when it refused the data).
+ * (by a reset when it refused the data). A sealed blob, as agents save them, is checked against the
+ * operator's blob key and the snapshot it belongs to, and refused without them.
  */
 @Command(name = "load", description = "Load a blob's migration state into a running device.")
 final class LoadCommand implements Callable<Integer> {
@@ -35,11 +38,29 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--in", required = true, paramLabel = "FILE", description = "The blob (.vfs).")
   Path in;
 
+  @Option(
+      names = "--key",
+      paramLabel = "FILE",
+      description =
+          "The operator's blob key (the 32 bytes of its Secret's blob.key), for a sealed blob.")
+  Path key;
+
+  @Option(
+      names = "--snapshot-uid",
+      paramLabel = "UID",
+      description =
+          "The UID of the VfioSnapshot (or VfioMigration) a sealed blob belongs to; its tags bind"
+              + " it.")
+  String snapshotUid;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     try (BlobReader reader = BlobReader.open(in)) {
+      if (reader.sealed()) {
+        authenticate(reader);
+      }
       BlobSummary blob = reader.verify();
       VfioDevice sysfs = target.resolve(ctl);
       reader.requireCompatibleWith(DeviceIdentity.of(sysfs));
@@ -70,5 +91,18 @@ final class LoadCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The blob's identity is its snapshot's UID and its source device, which names the file. */
+  private void authenticate(BlobReader reader) throws IOException, CommandFailure {
+    if (key == null || snapshotUid == null) {
+      throw new CommandFailure(
+          in
+              + " is sealed: give the operator's blob key (--key) and the UID of the snapshot"
+              + " it belongs to (--snapshot-uid); nothing done");
+    }
+    String file = in.getFileName().toString();
+    String device = file.endsWith(".vfs") ? file.substring(0, file.length() - 4) : file;
+    reader.authenticate(BlobKey.fromFile(key), new BlobIdentity(snapshotUid, device));
   }
 }

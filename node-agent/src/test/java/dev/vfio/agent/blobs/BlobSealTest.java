@@ -20,13 +20,21 @@ import java.util.zip.CRC32C;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A sealed blob changed by someone without the blob key is refused as unauthenticated, however
  * carefully they recompute every CRC: each test below makes a change whose CRCs are all right.
+ * Every case runs for each kind of seal: HMAC-SHA-256, which blobs of format 3 were first sealed
+ * with and which is still read, and AES-256-GCM, what agents seal with now.
  */
+@ParameterizedClass
+@EnumSource(
+    value = BlobAuthentication.class,
+    names = {"HMAC_SHA256", "AES_256_GCM"})
 class BlobSealTest {
   static final BlobKey KEY = BlobKey.of(bytes(32, 7));
   static final String SNAPSHOT_UID = "3f1c2a8e-0000-4000-8000-000000000001";
@@ -35,6 +43,8 @@ class BlobSealTest {
 
   /** Three full chunks and a short one. */
   static final byte[] STATE = state(3 * BlobFormat.MAX_CHUNK_BYTES + 1000);
+
+  @Parameter BlobAuthentication authentication;
 
   @TempDir Path dir;
   Path blob;
@@ -53,18 +63,11 @@ class BlobSealTest {
 
     try (BlobReader reader = BlobReader.open(blob)) {
       assertTrue(reader.sealed());
-      assertEquals(BlobAuthentication.HMAC_SHA256, reader.header().seal().authentication());
+      assertEquals(authentication, reader.header().seal().authentication());
       assertEquals(KEY.id(), reader.header().seal().keyId());
       reader.authenticate(KEY, IDENTITY);
       assertEquals(STATE.length, reader.verify().stateBytes());
-      ByteArrayOutputStream delivered = new ByteArrayOutputStream();
-      reader.copyTo(
-          chunk -> {
-            byte[] copy = new byte[chunk.remaining()];
-            chunk.get(copy);
-            delivered.writeBytes(copy);
-          });
-      assertArrayEquals(STATE, delivered.toByteArray());
+      assertArrayEquals(STATE, delivered(reader));
     }
   }
 
@@ -166,15 +169,7 @@ class BlobSealTest {
 
   @Test
   void aHeaderChangedWithItsCrcRecomputedFailsTheFirstTag() throws IOException {
-    byte[] bytes = Files.readAllBytes(blob);
-    int headerBytes = ByteBuffer.wrap(bytes).getInt(BlobFormat.PREFIX_BYTES - Integer.BYTES);
-    String header = new String(bytes, BlobFormat.PREFIX_BYTES, headerBytes, StandardCharsets.UTF_8);
-    byte[] changed = header.replace("\"vm-0\"", "\"vm-9\"").getBytes(StandardCharsets.UTF_8);
-    assertEquals(headerBytes, changed.length);
-    System.arraycopy(changed, 0, bytes, BlobFormat.PREFIX_BYTES, changed.length);
-    int crcAt = BlobFormat.PREFIX_BYTES + headerBytes;
-    ByteBuffer.wrap(bytes).putInt(crcAt, crc(bytes, 0, crcAt));
-    Files.write(blob, bytes);
+    rewriteHeader(blob, "\"vm-0\"", "\"vm-9\"");
 
     BlobUnauthenticatedException refused = refusal(KEY, IDENTITY);
     assertTrue(refused.getMessage().contains("chunk 0 "), refused::getMessage);
@@ -236,13 +231,45 @@ class BlobSealTest {
     }
   }
 
-  static void seal(Path target, BlobCompression compression, BlobIdentity identity)
-      throws IOException {
+  void seal(Path target, BlobCompression compression, BlobIdentity identity) throws IOException {
     Files.deleteIfExists(target);
-    try (BlobWriter writer = BlobWriter.create(target, header(compression), KEY, identity)) {
+    try (BlobWriter writer =
+        BlobWriter.create(
+            target,
+            header(compression),
+            KEY.newSeal(identity, authentication),
+            BlobWriter::openOwnerOnly)) {
       writer.write(ByteBuffer.wrap(STATE));
       writer.commit();
     }
+  }
+
+  /** The state {@code reader} delivers. */
+  static byte[] delivered(BlobReader reader) throws IOException {
+    ByteArrayOutputStream delivered = new ByteArrayOutputStream();
+    reader.copyTo(
+        chunk -> {
+          byte[] copy = new byte[chunk.remaining()];
+          chunk.get(copy);
+          delivered.writeBytes(copy);
+        });
+    return delivered.toByteArray();
+  }
+
+  /**
+   * Replaces {@code from} by {@code to}, of the same length, in the header of {@code blob}, and
+   * recomputes the header CRC, as someone who can write the volume would.
+   */
+  static void rewriteHeader(Path blob, String from, String to) throws IOException {
+    byte[] bytes = Files.readAllBytes(blob);
+    int headerBytes = ByteBuffer.wrap(bytes).getInt(BlobFormat.PREFIX_BYTES - Integer.BYTES);
+    String header = new String(bytes, BlobFormat.PREFIX_BYTES, headerBytes, StandardCharsets.UTF_8);
+    byte[] changed = header.replace(from, to).getBytes(StandardCharsets.UTF_8);
+    assertEquals(headerBytes, changed.length);
+    System.arraycopy(changed, 0, bytes, BlobFormat.PREFIX_BYTES, changed.length);
+    int crcAt = BlobFormat.PREFIX_BYTES + headerBytes;
+    ByteBuffer.wrap(bytes).putInt(crcAt, crc(bytes, 0, crcAt));
+    Files.write(blob, bytes);
   }
 
   BlobUnauthenticatedException refusal(BlobKey key, BlobIdentity identity) {

@@ -4,10 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vfio.agent.blobs.BlobCompression;
+import dev.vfio.agent.blobs.BlobHeader;
+import dev.vfio.agent.blobs.BlobIdentity;
+import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobWriter;
+import dev.vfio.agent.vfio.DeviceIdentity;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,6 +87,58 @@ class VfioCtlTest {
 
     assertEquals(1, run("load", "/dev/null", "--in", junk.toString()));
     assertEquals("vfioctl: blob " + junk + ": bad magic: not a VFIO state blob\n", err.toString());
+  }
+
+  @Test
+  void aSealedBlobIsCheckedWithTheKeyAndSnapshotGivenBeforeAnyDeviceIsLookedAt() throws Exception {
+    byte[] keyBytes = new byte[32];
+    keyBytes[0] = 5;
+    Path key = Files.write(dir.resolve("blob.key"), keyBytes);
+    Path blob = dir.resolve("0000:65:00.0.vfs");
+    DeviceIdentity device =
+        new DeviceIdentity("0000:65:00.0", "mlx5_vfio_pci", "15b3", "101e", "42");
+    BlobHeader header =
+        new BlobHeader(
+            BlobHeader.FORMAT_VERSION,
+            device,
+            List.of("STOP_COPY"),
+            "6.8.0-51-generic",
+            "node-a",
+            "default",
+            "vm-0",
+            "nightly",
+            "2025-03-01T12:00:00Z",
+            BlobCompression.NONE);
+    try (BlobWriter writer =
+        BlobWriter.create(
+            blob, header, BlobKey.of(keyBytes), new BlobIdentity("uid-1", "0000:65:00.0"))) {
+      writer.write(ByteBuffer.wrap(new byte[5000]));
+      writer.commit();
+    }
+
+    assertEquals(1, run("load", "/dev/null", "--in", blob.toString()));
+    assertTrue(err.toString().contains("is sealed: give the operator's blob key"), err::toString);
+
+    err.getBuffer().setLength(0);
+    assertEquals(1, loadSealed(blob, key, "uid-2"));
+    assertTrue(err.toString().contains("fails its tag"), err::toString);
+
+    // With the right snapshot the blob passes, and only the device is left to refuse.
+    err.getBuffer().setLength(0);
+    assertEquals(1, loadSealed(blob, key, "uid-1"));
+    assertTrue(err.toString().contains("/dev/null is not a VFIO device"), err::toString);
+  }
+
+  private int loadSealed(Path blob, Path key, String snapshotUid) {
+    return run(
+        "load",
+        "/dev/null",
+        "--in",
+        blob.toString(),
+        "--key",
+        key.toString(),
+        "--snapshot-uid",
+        snapshotUid);
   }
 
   @Test
