@@ -135,14 +135,7 @@ class VfioSnapshotReconcilerTest {
     // lost.
     agentReportsAt(Instant.now().minusSeconds(90));
     VfioSnapshot snapshot = createSnapshot();
-    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
-    spec.setOperation(TaskOperation.Save);
-    spec.setNodeName("node-a");
-    spec.setPodName("gpu-workload");
-    spec.setDevices(List.of("0000:3b:00.0"));
-    VfioNodeTask task =
-        new NodeTasks(client, taskCache)
-            .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    VfioNodeTask task = createSaveTask(snapshot);
 
     reconciler.reconcile(snapshot, unusedContext());
 
@@ -231,13 +224,7 @@ class VfioSnapshotReconcilerTest {
   void anOperatorThatDiedBetweenCreatingATaskAndRecordingItLeftThePodHeld() {
     agentReportsAt(Instant.now().plusSeconds(10));
     VfioSnapshot first = createSnapshot();
-    VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
-    spec.setOperation(TaskOperation.Save);
-    spec.setNodeName("node-a");
-    spec.setPodName("gpu-workload");
-    spec.setDevices(List.of("0000:3b:00.0"));
-    new NodeTasks(client, taskCache)
-        .create(first, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    createSaveTask(first);
     VfioSnapshot later = createSnapshot("later", s -> {});
 
     restartedReconciler().reconcile(later, unusedContext());
@@ -358,16 +345,20 @@ class VfioSnapshotReconcilerTest {
    * A snapshot whose save task on node-a the agent took at {@code started} and still reports
    * Running.
    */
-  private VfioSnapshot runningSnapshot(Instant started) {
-    VfioSnapshot snapshot = createSnapshot();
+  /** The Save task of {@code snapshot}, as the reconciler creates it, for gpu-workload's device. */
+  private VfioNodeTask createSaveTask(VfioSnapshot snapshot) {
     VfioNodeTaskSpec spec = new VfioNodeTaskSpec();
     spec.setOperation(TaskOperation.Save);
     spec.setNodeName("node-a");
     spec.setPodName("gpu-workload");
     spec.setDevices(List.of("0000:3b:00.0"));
-    VfioNodeTask task =
-        new NodeTasks(client, taskCache)
-            .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+    return new NodeTasks(client, taskCache)
+        .create(snapshot, VfioSnapshotReconciler.SAVE, spec, true, Map.of());
+  }
+
+  private VfioSnapshot runningSnapshot(Instant started) {
+    VfioSnapshot snapshot = createSnapshot();
+    VfioNodeTask task = createSaveTask(snapshot);
     VfioNodeTaskStatus taskStatus = new VfioNodeTaskStatus();
     taskStatus.setPhase(TaskPhase.Running);
     // As the agent's claim writes it.
