@@ -1,7 +1,6 @@
 package dev.vfio.operator.migration;
 
 import dev.vfio.api.v1alpha1.Condition;
-import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.MigrationPhase;
 import dev.vfio.api.v1alpha1.Progress;
 import dev.vfio.api.v1alpha1.Reason;
@@ -10,6 +9,7 @@ import dev.vfio.api.v1alpha1.VfioMigration;
 import dev.vfio.api.v1alpha1.VfioMigrationStatus;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.status.ReadyCondition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
@@ -134,17 +134,9 @@ final class MigrationStatuses {
       Reason reason,
       String message,
       Instant now) {
-    long generation =
-        migration.getMetadata().getGeneration() == null
-            ? 0
-            : migration.getMetadata().getGeneration();
-    next.setObservedGeneration(generation);
+    next.setObservedGeneration(ReadyCondition.generation(migration));
     next.setConditions(
-        Conditions.with(
-            next.getConditions(),
-            new Condition(Conditions.READY, status, reason.wire(), message),
-            generation,
-            now));
+        ReadyCondition.with(migration, next.getConditions(), status, reason, message, now));
     return next;
   }
 }

@@ -14,6 +14,7 @@ import dev.vfio.api.v1alpha1.VfioSnapshotScheduleStatus;
 import dev.vfio.operator.events.EventRecorder;
 import dev.vfio.operator.events.Notice;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.status.ReadyCondition;
 import dev.vfio.operator.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -311,14 +312,8 @@ public class VfioSnapshotScheduleReconciler
       Reason reason,
       String message,
       Instant now) {
-    long generation =
-        schedule.getMetadata().getGeneration() == null ? 0 : schedule.getMetadata().getGeneration();
-    next.setObservedGeneration(generation);
+    next.setObservedGeneration(ReadyCondition.generation(schedule));
     next.setConditions(
-        Conditions.with(
-            next.getConditions(),
-            new Condition(Conditions.READY, status, reason.wire(), message),
-            generation,
-            now));
+        ReadyCondition.with(schedule, next.getConditions(), status, reason, message, now));
   }
 }

@@ -2,7 +2,6 @@ package dev.vfio.operator.snapshot;
 
 import dev.vfio.api.v1alpha1.ByteSizes;
 import dev.vfio.api.v1alpha1.Condition;
-import dev.vfio.api.v1alpha1.Conditions;
 import dev.vfio.api.v1alpha1.DeviceResult;
 import dev.vfio.api.v1alpha1.Progress;
 import dev.vfio.api.v1alpha1.Reason;
@@ -13,6 +12,7 @@ import dev.vfio.api.v1alpha1.VfioNodeTaskStatus;
 import dev.vfio.api.v1alpha1.VfioSnapshot;
 import dev.vfio.api.v1alpha1.VfioSnapshotStatus;
 import dev.vfio.operator.preflight.Rejection;
+import dev.vfio.operator.status.ReadyCondition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -167,15 +167,9 @@ public final class SnapshotStatuses {
       Reason reason,
       String message,
       Instant now) {
-    long generation =
-        snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
-    next.setObservedGeneration(generation);
+    next.setObservedGeneration(ReadyCondition.generation(snapshot));
     next.setConditions(
-        Conditions.with(
-            next.getConditions(),
-            new Condition(Conditions.READY, status, reason.wire(), message),
-            generation,
-            now));
+        ReadyCondition.with(snapshot, next.getConditions(), status, reason, message, now));
     return next;
   }
 }
