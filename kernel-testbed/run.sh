@@ -20,6 +20,14 @@
 #   RUN_JAVA      1 (default) runs `java -version` in the guest; 0 skips it
 #   GUEST_VARS    names of further variables to export to the guest script,
 #                 e.g. GUEST_VARS="AGENT_CLASSPATH AGENT_JAVA"
+#   GUEST_NET     1 gives the guest a virtio NIC on QEMU's user network (the
+#                 host is 10.0.2.2 there); default 0, no network at all
+#   PEER_NET      listen:PORT or connect:PORT: one more NIC, on a network of
+#                 two guests (QEMU's socket netdev on 127.0.0.1:PORT; start the
+#                 listening guest first); PEER_MAC is its MAC address
+#   SHARE         a host directory shared read-write too (9p tag "share"), at
+#                 its host path inside the chroot: what several guests hold in
+#                 common, such as a cluster's storage, keys and certificates
 # The host's / is shared read-only as tag "hostroot" (/mnt/hostroot in the
 # guest) with the guest's /proc, /sys, /dev, a tmpfs /tmp and the rw work dir
 # (at its host path, $HOST_OUT in the guest) mounted on top, so a guest script
@@ -35,6 +43,26 @@ ACCEL=${ACCEL:-tcg}
 if [ "$ACCEL" = kvm ]; then CPU=${CPU:-host}; else CPU=${CPU:-max}; fi
 VMT_MEM_SIZE_MB=${VMT_MEM_SIZE_MB:-16}
 RUN_JAVA=${RUN_JAVA:-1}
+GUEST_NET=${GUEST_NET:-0}
+MODULES="virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 mdev"
+NIC="-nic none"
+if [ "$GUEST_NET" = 1 ]; then
+    MODULES="$MODULES virtio_net"
+    NIC="-nic user,model=virtio-net-pci"
+fi
+if [ -n "${PEER_NET:-}" ]; then
+    case "$PEER_NET" in
+        listen:*|connect:*) ;;
+        *) die "PEER_NET is listen:PORT or connect:PORT, not $PEER_NET" ;;
+    esac
+    MODULES="$MODULES virtio_net"
+    NIC="$NIC -netdev socket,id=peer,${PEER_NET%%:*}=127.0.0.1:${PEER_NET#*:}"
+    NIC="$NIC -device virtio-net-pci,netdev=peer,mac=${PEER_MAC:-52:54:00:00:00:01}"
+fi
+SHARE_ARGS=()
+if [ -n "${SHARE:-}" ]; then
+    SHARE_ARGS=(-virtfs "local,path=$SHARE,mount_tag=share,security_model=none,multidevs=remap")
+fi
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -77,7 +105,7 @@ cp "$HERE/guest/init" "$IRD/init"
 chmod +x "$IRD/init"
 cp "$HERE/vfio-mig-test/vfio_mig_test.ko" "$IRD/vfio_mig_test.ko"
 : > "$IRD/modules.order"
-for m in virtio_pci 9pnet_virtio 9p vfio vfio_iommu_type1 mdev; do
+for m in $MODULES; do
     modprobe -S "$KVER" --show-depends --ignore-install "$m" \
         || die "modprobe cannot resolve $m for $KVER"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
@@ -92,6 +120,7 @@ cat > "$OUT/testbed.env" <<ENV
 VMT_MEM_SIZE_MB=$VMT_MEM_SIZE_MB
 RUN_JAVA=$RUN_JAVA
 HOST_OUT=$OUT
+SHARE_DIR=${SHARE:-}
 export RUN_JAVA HOST_OUT
 ENV
 # Variables named in GUEST_VARS reach the guest script too, quoted for sh.
@@ -104,11 +133,12 @@ echo "run.sh: booting $KERNEL (accel $ACCEL, timeout ${TIMEOUT}s)"
 boot=$(date +%s)
 set +e
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-    -accel "$ACCEL" -cpu "$CPU" -m 2G -smp 2 -nographic -no-reboot -nic none \
+    -accel "$ACCEL" -cpu "$CPU" -m 2G -smp 2 -nographic -no-reboot $NIC \
     -kernel "$KERNEL" -initrd "$OUT/initramfs.gz" \
     -append "console=ttyS0 panic=-1 quiet loglevel=4" \
     -virtfs "local,path=$OUT,mount_tag=host,security_model=none,multidevs=remap" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    "${SHARE_ARGS[@]}" \
     </dev/null >"$OUT/console.log" 2>&1
 qrc=$?
 set -e

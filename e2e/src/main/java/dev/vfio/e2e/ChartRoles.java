@@ -140,6 +140,11 @@ public final class ChartRoles {
    * listens, which the operator checks a Receive's advertised endpoint against.
    */
   public String agentToken(String node) {
+    return agentToken(node, AGENT_POD_IP);
+  }
+
+  /** {@link #agentToken(String)} for an agent pod at {@code podIp}, where its agent listens. */
+  public String agentToken(String node, String podIp) {
     Pod pod =
         admin
             .pods()
@@ -163,8 +168,8 @@ public final class ChartRoles {
     pod.setStatus(
         new PodStatusBuilder()
             .withPhase("Running")
-            .withPodIP(AGENT_POD_IP)
-            .withPodIPs(new PodIPBuilder().withIp(AGENT_POD_IP).build())
+            .withPodIP(podIp)
+            .withPodIPs(new PodIPBuilder().withIp(podIp).build())
             .build());
     pod = admin.pods().inNamespace(NAMESPACE).resource(pod).updateStatus();
     return admin

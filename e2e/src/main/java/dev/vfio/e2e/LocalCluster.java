@@ -181,11 +181,18 @@ public final class LocalCluster implements AutoCloseable {
    * ServiceAccount on that node.
    */
   Map<String, String> agentEnvironment(String node) {
-    Map<String, String> env = componentEnvironment(roles.agentToken(node));
+    return agentEnvironment(node, ChartRoles.AGENT_POD_IP);
+  }
+
+  /**
+   * {@link #agentEnvironment(String)} of an agent whose pod, where it listens, is at {@code podIp}.
+   */
+  Map<String, String> agentEnvironment(String node, String podIp) {
+    Map<String, String> env = componentEnvironment(roles.agentToken(node, podIp));
     env.put("VFIO_BLOB_KEY_FILE", blobKeyFile().toString());
     // The ConfigMap with the stream CA's certificate bears the name of the operator's CA Secret.
     env.put("VFIO_TRANSPORT_CA", roles.operatorSettings().get("VFIO_TRANSPORT_SECRET"));
-    env.put("POD_IP", ChartRoles.AGENT_POD_IP);
+    env.put("POD_IP", podIp);
     return env;
   }
 
