@@ -71,6 +71,12 @@ public final class NodeAgent implements AutoCloseable {
   private final NodePods pods;
   private final IssuedCredentials credentials;
 
+  /**
+   * How often the CA bundle is read again: a rotated CA reaches every agent within this, and the
+   * previous CA stays trusted for a whole certificate life (decision 0011).
+   */
+  private static final Duration TRUST_REFRESH = Duration.ofSeconds(30);
+
   /** How long the agent waits for the operator to sign a transport certificate request. */
   private static final Duration CERTIFICATE_PATIENCE = Duration.ofSeconds(60);
 
@@ -113,11 +119,9 @@ public final class NodeAgent implements AutoCloseable {
             pods::find, new TargetOptIn(pods::fromApiServer), backend, config.nodeName());
     // Asked for at start and renewed before expiry; a migration before the first arrives waits
     // for it, up to the patience.
-    this.credentials =
-        new IssuedCredentials(
-            new SigningRequests(
-                client, config.nodeName(), config.transportCa(), CERTIFICATE_PATIENCE),
-            clock);
+    SigningRequests requests =
+        new SigningRequests(client, config.nodeName(), config.transportCa(), CERTIFICATE_PATIENCE);
+    this.credentials = new IssuedCredentials(requests, requests::trustBundle, clock);
     BlobKeySource blobKey = BlobKeySource.file(config.blobKeyFile());
     CipherWarmUp.start();
     this.worker =
@@ -181,7 +185,7 @@ public final class NodeAgent implements AutoCloseable {
     // heartbeat.
     pods.onChange(new PodChanges(this::republishSoon));
     pods.start();
-    credentials.start();
+    credentials.start(TRUST_REFRESH);
     publisher.publish();
     heartbeat.scheduleWithFixedDelay(
         publisher::publish,

@@ -19,6 +19,7 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +32,15 @@ public final class VfioOperator implements AutoCloseable {
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final Clock clock;
+
+  /**
+   * How often the transport CA Secret is read again: a CA replaced by an admin or by cert-manager
+   * reaches the agents' bundle within this.
+   */
+  private static final Duration TRANSPORT_CA_CHECK = Duration.ofSeconds(30);
+
   private TransportSigner signer;
+  private TransportCa transportCa;
 
   public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock)
       throws IOException {
@@ -82,10 +91,22 @@ public final class VfioOperator implements AutoCloseable {
   public void start() {
     // Agents ask for their stream certificates as they start; the CA must be there to sign them.
     String[] secret = config.transportSecret().split("/", 2);
+    transportCa =
+        new TransportCa(
+            client,
+            secret[0],
+            secret[1],
+            config.transportCertificateValidity(),
+            config.transportCaExternal(),
+            clock);
+    if (!config.transportCaExternal()) {
+      transportCa.ensure();
+    }
+    transportCa.watch(TRANSPORT_CA_CHECK);
     signer =
         TransportSigner.start(
             client,
-            new TransportCa(client, secret[0], secret[1]).ensure(),
+            transportCa::current,
             config.agentServiceAccount(),
             config.transportCertificateValidity(),
             clock);
@@ -100,6 +121,9 @@ public final class VfioOperator implements AutoCloseable {
     operator.stop();
     if (signer != null) {
       signer.close();
+    }
+    if (transportCa != null) {
+      transportCa.close();
     }
     if (health != null) {
       health.close();

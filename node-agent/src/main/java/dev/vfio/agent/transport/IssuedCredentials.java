@@ -5,6 +5,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,11 @@ import org.slf4j.LoggerFactory;
  * have failed, on the next {@link #get}. Each stream builds its TLS context from what {@link #get}
  * returns when it opens, so a renewal changes the next stream and never a running one, and the
  * agent is not restarted.
+ *
+ * <p>The CAs trusted are read again every {@code refresh}: a changed bundle serves the next stream,
+ * and a certificate whose CA is no longer the bundle's first (the operator rotated its CA) is
+ * renewed at once, so agents move to the new CA long before the old one leaves the bundle (decision
+ * 0011).
  */
 public final class IssuedCredentials implements Supplier<TransportCredentials>, AutoCloseable {
   /** Makes a new key and gets a certificate for it. */
@@ -26,12 +32,19 @@ public final class IssuedCredentials implements Supplier<TransportCredentials>, 
     TransportCredentials issue() throws IOException, InterruptedException;
   }
 
+  /** Reads the CAs to trust, the current one first. */
+  @FunctionalInterface
+  public interface TrustBundle {
+    List<X509Certificate> read() throws IOException;
+  }
+
   /** How soon a failed background renewal is tried again. */
   static final Duration RETRY = Duration.ofSeconds(30);
 
   private static final Logger LOG = LoggerFactory.getLogger(IssuedCredentials.class);
 
   private final Issuer issuer;
+  private final TrustBundle bundle;
   private final Clock clock;
   private final ScheduledExecutorService renewals =
       Executors.newSingleThreadScheduledExecutor(
@@ -42,14 +55,57 @@ public final class IssuedCredentials implements Supplier<TransportCredentials>, 
           });
   private volatile TransportCredentials current;
 
-  public IssuedCredentials(Issuer issuer, Clock clock) {
+  public IssuedCredentials(Issuer issuer, TrustBundle bundle, Clock clock) {
     this.issuer = issuer;
+    this.bundle = bundle;
     this.clock = clock;
   }
 
-  /** Asks for the first certificate now, in the background, and renews each one when due. */
-  public void start() {
+  /**
+   * Asks for the first certificate now, in the background, renews each one when due, and reads the
+   * trust bundle again every {@code refresh}.
+   */
+  public void start(Duration refresh) {
     renewals.execute(this::renewInBackground);
+    renewals.scheduleWithFixedDelay(
+        this::refreshTrust, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Takes the bundle as it is now: the credentials trust it from the next stream on, and are
+   * renewed at once if their certificate was not signed by its current CA.
+   */
+  void refreshTrust() {
+    TransportCredentials known = current;
+    if (known == null) {
+      return;
+    }
+    List<X509Certificate> cas;
+    try {
+      cas = bundle.read();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not read the transport CA bundle, keeping the one known: {}", e.getMessage());
+      return;
+    }
+    TransportCredentials trusting = known;
+    if (!cas.equals(known.trusted())) {
+      try {
+        trusting = known.trusting(cas);
+        current = trusting;
+        LOG.info("the transport CA bundle changed; it now holds {} CA(s)", cas.size());
+      } catch (IllegalArgumentException e) {
+        LOG.warn("this agent's certificate chains to no CA of the new bundle: {}", e.getMessage());
+      }
+    }
+    if (!trusting.issuedBy(cas.get(0))) {
+      LOG.info("the transport CA rotated; renewing this agent's certificate now");
+      try {
+        renew(trusting);
+      } catch (NoCredentialsException e) {
+        // No valid certificate is left either; the next refresh or stream asks again.
+        LOG.warn("{}", e.getMessage());
+      }
+    }
   }
 
   /**

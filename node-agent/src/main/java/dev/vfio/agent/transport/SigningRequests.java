@@ -13,6 +13,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.Base64;
@@ -141,6 +142,17 @@ public final class SigningRequests implements IssuedCredentials.Issuer {
                 + ": is the operator running?");
       }
       TimeUnit.NANOSECONDS.sleep(POLL.toNanos());
+    }
+  }
+
+  /** The CAs the operator publishes for the agents to trust, the current one first. */
+  public List<X509Certificate> trustBundle() throws IOException {
+    try {
+      return TransportCredentials.bundle(caPem());
+    } catch (IllegalArgumentException e) {
+      throw new IOException(
+          "ConfigMap " + caNamespace + "/" + caName + " holds no usable ca.crt: " + e.getMessage(),
+          e);
     }
   }
 

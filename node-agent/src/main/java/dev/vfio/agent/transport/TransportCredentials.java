@@ -25,25 +25,30 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * What an agent needs to stream device state to another agent: the CA the operator created, and
- * this agent's certificate chain and private key, issued by that CA. Both ends of a stream present
- * their certificate and accept only a peer whose certificate chains to {@link #ca}.
+ * What an agent needs to stream device state to another agent: the CAs it trusts, and this agent's
+ * certificate chain and private key, issued by one of them. Both ends of a stream present their
+ * certificate and accept only a peer whose certificate chains to one of {@link #trusted}.
+ *
+ * <p>Several CAs are trusted while the operator's CA rotates: the current one first, then the
+ * previous one until every certificate it signed has expired, so that an agent renewed by the new
+ * CA and one still holding a certificate of the old CA accept each other (decision 0011).
  *
  * <p>The constructor proves the pieces fit together — the key belongs to the certificate, and the
  * certificate chains to the CA and is valid now — so a wrong Secret fails when it is read, with a
  * message, rather than as a handshake failure on every migration.
  *
- * @param ca the only certificate authority a peer's certificate may chain to
+ * @param trusted the certificate authorities a peer's certificate may chain to, the current first
  * @param chain this agent's certificate first, then any intermediates
  * @param key the private key of {@code chain.get(0)}
  */
 public record TransportCredentials(
-    X509Certificate ca, List<X509Certificate> chain, PrivateKey key) {
+    List<X509Certificate> trusted, List<X509Certificate> chain, PrivateKey key) {
 
   /** The only protocol the transport speaks: no downgrade to older TLS. */
   public static final String PROTOCOL = "TLSv1.3";
@@ -55,20 +60,23 @@ public record TransportCredentials(
   private static final List<String> KEY_ALGORITHMS = List.of("EC", "RSA", "Ed25519");
 
   public TransportCredentials {
-    Objects.requireNonNull(ca, "ca");
     Objects.requireNonNull(key, "key");
+    trusted = List.copyOf(trusted);
     chain = List.copyOf(chain);
+    if (trusted.isEmpty()) {
+      throw new IllegalArgumentException("no CA is trusted");
+    }
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("the certificate chain is empty");
     }
     requireKeyOf(chain.get(0), key);
-    requireChainsTo(ca, chain);
+    requireChainsTo(trusted, chain);
   }
 
   /**
    * Reads credentials kept as PEM, in the layout of a {@code kubernetes.io/tls} Secret.
    *
-   * @param caPem the CA certificate ({@code ca.crt})
+   * @param caPem the CA certificates trusted, the current first ({@code ca.crt})
    * @param certPem this agent's certificate, optionally followed by intermediates ({@code tls.crt})
    * @param keyPem the private key as PKCS#8, {@code -----BEGIN PRIVATE KEY-----} ({@code tls.key})
    * @throws IllegalArgumentException naming which piece is unreadable or does not fit
@@ -80,24 +88,53 @@ public record TransportCredentials(
   /**
    * Credentials of a key made in this process and the certificate the CA issued for it.
    *
-   * @param caPem the CA certificate
+   * @param caPem the CA certificates trusted, the current first
    * @param certPem the certificate of {@code key}, optionally followed by intermediates
    * @throws IllegalArgumentException naming which piece is unreadable or does not fit
    */
   public static TransportCredentials fromPem(String caPem, String certPem, PrivateKey key) {
-    List<X509Certificate> cas = certificates(caPem, "the CA certificate");
-    if (cas.size() != 1) {
-      throw new IllegalArgumentException(
-          "the CA PEM holds " + cas.size() + " certificates; the transport trusts exactly one CA");
-    }
     return new TransportCredentials(
-        cas.get(0), certificates(certPem, "the agent certificate"), key);
+        bundle(caPem), certificates(certPem, "the agent certificate"), key);
+  }
+
+  /**
+   * Reads a CA bundle: one or more PEM certificates, the current CA first.
+   *
+   * @throws IllegalArgumentException if it holds no certificate or one that is unreadable
+   */
+  public static List<X509Certificate> bundle(String caPem) {
+    return certificates(caPem, "the CA bundle");
+  }
+
+  /**
+   * The same key and certificate trusting another bundle.
+   *
+   * @throws IllegalArgumentException if the certificate chains to no CA of {@code bundle}
+   */
+  public TransportCredentials trusting(List<X509Certificate> bundle) {
+    return new TransportCredentials(bundle, chain, key);
+  }
+
+  /** Whether {@code ca} signed this agent's chain: its last certificate short of the anchors. */
+  public boolean issuedBy(X509Certificate ca) {
+    List<X509Certificate> path = chain.stream().filter(c -> !trusted.contains(c)).toList();
+    X509Certificate last = path.get(path.size() - 1);
+    if (!last.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
+      return false;
+    }
+    try {
+      // Every CA the operator makes bears the same name: only the signature tells them apart.
+      last.verify(ca.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
   }
 
   /**
    * A TLS 1.3 context for both ends of a stream: it presents {@link #chain} and trusts only {@link
-   * #ca}. Peers are addressed by pod IP, so it checks the chain and not the host name; that is the
-   * socket's default as long as no endpoint identification algorithm is set.
+   * #trusted}. Peers are addressed by pod IP, so it checks the chain and not the host name; that is
+   * the socket's default as long as no endpoint identification algorithm is set.
    */
   public SSLContext sslContext() {
     try {
@@ -108,11 +145,13 @@ public record TransportCredentials(
       KeyManagerFactory keys = KeyManagerFactory.getInstance("PKIX");
       keys.init(identity, password);
 
-      KeyStore trusted = KeyStore.getInstance("PKCS12");
-      trusted.load(null, null);
-      trusted.setCertificateEntry("ca", ca);
+      KeyStore anchors = KeyStore.getInstance("PKCS12");
+      anchors.load(null, null);
+      for (int i = 0; i < trusted.size(); i++) {
+        anchors.setCertificateEntry("ca-" + i, trusted.get(i));
+      }
       TrustManagerFactory trust = TrustManagerFactory.getInstance("PKIX");
-      trust.init(trusted);
+      trust.init(anchors);
 
       SSLContext context = SSLContext.getInstance(PROTOCOL);
       context.init(keys.getKeyManagers(), trust.getTrustManagers(), new SecureRandom());
@@ -126,8 +165,9 @@ public record TransportCredentials(
   /** Leaves the private key out, so logging the credentials cannot leak it. */
   @Override
   public String toString() {
-    return "TransportCredentials[ca="
-        + ca.getSubjectX500Principal()
+    return "TransportCredentials[trusted="
+        + trusted.size()
+        + " CA(s)"
         + ", certificate="
         + chain.get(0).getSubjectX500Principal()
         + "]";
@@ -216,14 +256,16 @@ public record TransportCredentials(
     }
   }
 
-  private static void requireChainsTo(X509Certificate ca, List<X509Certificate> chain) {
-    // The CA is the trust anchor; a chain that repeats it at the end must not list it twice.
-    List<X509Certificate> path = chain.stream().filter(c -> !c.equals(ca)).toList();
+  private static void requireChainsTo(List<X509Certificate> cas, List<X509Certificate> chain) {
+    // A CA is a trust anchor; a chain that repeats it at the end must not list it twice.
+    List<X509Certificate> path = chain.stream().filter(c -> !cas.contains(c)).toList();
     if (path.isEmpty()) {
       throw new IllegalArgumentException("the agent certificate is the CA certificate itself");
     }
+    Set<TrustAnchor> anchors =
+        cas.stream().map(ca -> new TrustAnchor(ca, null)).collect(Collectors.toSet());
     try {
-      PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
+      PKIXParameters parameters = new PKIXParameters(anchors);
       // Revocation has no CRL or OCSP responder here: the CA is private to the cluster.
       parameters.setRevocationEnabled(false);
       CertPathValidator.getInstance("PKIX")
@@ -232,9 +274,9 @@ public record TransportCredentials(
       throw new IllegalArgumentException(
           "the agent certificate "
               + chain.get(0).getSubjectX500Principal()
-              + " does not chain to the CA "
-              + ca.getSubjectX500Principal()
-              + " or is not valid now: "
+              + " does not chain to the CA bundle ("
+              + cas.size()
+              + " certificates) or is not valid now: "
               + e.getMessage(),
           e);
     }

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +27,12 @@ class IssuedCredentialsTest {
   private final AtomicInteger issued = new AtomicInteger();
   private volatile boolean issuerDown;
 
+  /** The CA the operator signs with, and the bundle it publishes. */
+  private volatile CertificateAuthority signing = ca;
+
+  private volatile List<X509Certificate> bundle = List.of(ca.certificate());
+  private volatile boolean bundleUnreadable;
+
   private final IssuedCredentials credentials =
       new IssuedCredentials(
           () -> {
@@ -33,8 +41,16 @@ class IssuedCredentialsTest {
             }
             // Each from the start of the test, the nth living n days: the credentials check their
             // certificate against the real time, which the test's clock leaves behind.
-            return ca.issue("node-a", issuedAt, LIFE.multipliedBy(issued.incrementAndGet()))
-                .credentials();
+            return signing
+                .issue("node-a", issuedAt, LIFE.multipliedBy(issued.incrementAndGet()))
+                .credentials()
+                .trusting(bundle);
+          },
+          () -> {
+            if (bundleUnreadable) {
+              throw new IOException("ConfigMap vfio-system/vfio-operator-transport not found");
+            }
+            return bundle;
           },
           clock);
 
@@ -79,6 +95,76 @@ class IssuedCredentialsTest {
     clock.set(issuedAt.plus(LIFE).plusSeconds(1));
     NoCredentialsException expired = assertThrows(NoCredentialsException.class, credentials::get);
     assertTrue(expired.getMessage().contains("RequestedNameMismatch"), expired.getMessage());
+  }
+
+  @Test
+  void aChangedBundleServesTheNextStreamWithoutANewCertificate() {
+    TransportCredentials first = credentials.get();
+    CertificateAuthority other = CertificateAuthority.create("vfio-operator transport CA");
+    bundle = List.of(ca.certificate(), other.certificate());
+
+    credentials.refreshTrust();
+
+    TransportCredentials next = credentials.get();
+    assertEquals(bundle, next.trusted());
+    assertEquals(first.key(), next.key());
+    assertEquals(1, issued.get());
+  }
+
+  @Test
+  void anUnchangedBundleChangesNothing() {
+    TransportCredentials first = credentials.get();
+
+    credentials.refreshTrust();
+
+    assertSame(first, credentials.get());
+    assertEquals(1, issued.get());
+  }
+
+  @Test
+  void aCertificateOfACaNoLongerCurrentIsRenewedAtOnceByTheNewCa() {
+    TransportCredentials first = credentials.get();
+    CertificateAuthority rotated = CertificateAuthority.create("vfio-operator transport CA");
+    signing = rotated;
+    bundle = List.of(rotated.certificate(), ca.certificate());
+
+    credentials.refreshTrust();
+
+    TransportCredentials renewed = credentials.get();
+    assertEquals(2, issued.get(), "renewed long before two thirds of its life");
+    assertTrue(renewed.issuedBy(rotated.certificate()));
+    assertEquals(bundle, renewed.trusted());
+    assertNotEquals(first.key(), renewed.key());
+    credentials.refreshTrust();
+    assertEquals(2, issued.get(), "a certificate of the current CA is not renewed again");
+  }
+
+  @Test
+  void aFailedEarlyRenewalKeepsTheOldCertificateTrustingTheNewBundle() {
+    credentials.get();
+    CertificateAuthority rotated = CertificateAuthority.create("vfio-operator transport CA");
+    signing = rotated;
+    bundle = List.of(rotated.certificate(), ca.certificate());
+    issuerDown = true;
+
+    credentials.refreshTrust();
+
+    TransportCredentials kept = credentials.get();
+    assertTrue(kept.issuedBy(ca.certificate()));
+    assertEquals(bundle, kept.trusted(), "it accepts peers already renewed");
+    issuerDown = false;
+    credentials.refreshTrust();
+    assertTrue(credentials.get().issuedBy(rotated.certificate()), "the next refresh renews");
+  }
+
+  @Test
+  void anUnreadableBundleKeepsTheCredentials() {
+    TransportCredentials first = credentials.get();
+    bundleUnreadable = true;
+
+    credentials.refreshTrust();
+
+    assertSame(first, credentials.get());
   }
 
   /** A clock the test moves. */

@@ -188,6 +188,62 @@ class StreamTransportTest {
     assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
   }
 
+  @ParameterizedTest
+  @EnumSource(CaRotation.class)
+  void aStreamCrossesARotationOfTheCaWhileBothEndsTrustTheBundle(CaRotation side) throws Exception {
+    // The operator names every CA it makes alike: only the key tells the rotated one apart.
+    CertificateAuthority rotated = CertificateAuthority.create("vfio-operator transport CA");
+    List<X509Certificate> bundle = List.of(rotated.certificate(), CA.certificate());
+    TransportCredentials renewed = rotated.issueAgent().credentials().trusting(bundle);
+    TransportCredentials notYetRenewed = AGENT.trusting(bundle);
+    boolean receiverRenewed = side == CaRotation.RECEIVER_RENEWED;
+    listener =
+        StreamListener.open(
+            receiverRenewed ? renewed : notYetRenewed,
+            LOOPBACK,
+            0,
+            NODE,
+            TOKEN,
+            LARGE_BUDGET,
+            IDLE);
+    CompletableFuture<String> received =
+        CompletableFuture.supplyAsync(() -> receiveOne(listener), threads);
+
+    send(
+            receiverRenewed ? notYetRenewed : renewed,
+            listener.port(),
+            TOKEN,
+            "0000:65:00.0",
+            BlobCompression.NONE,
+            new StateSource(MIB, 1))
+        .get(30, TimeUnit.SECONDS);
+
+    assertEquals("0000:65:00.0", received.get(30, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aReceiverTrustingOnlyThePreviousCaRefusesASenderOfTheRotatedOne() throws Exception {
+    listener = listen(LARGE_BUDGET, IDLE);
+    CertificateAuthority rotated = CertificateAuthority.create("vfio-operator transport CA");
+    TransportCredentials renewed =
+        rotated
+            .issueAgent()
+            .credentials()
+            .trusting(List.of(rotated.certificate(), CA.certificate()));
+
+    assertThrows(
+        IOException.class,
+        () ->
+            StreamSender.connect(
+                renewed, HOST, listener.port(), NODE, TOKEN, "0000:65:00.0", IDLE));
+  }
+
+  /** Which end of a stream already holds a certificate of the rotated CA. */
+  enum CaRotation {
+    SENDER_RENEWED,
+    RECEIVER_RENEWED
+  }
+
   @Test
   void senderWithoutACertificateIsRefused() throws Exception {
     listener = listen(LARGE_BUDGET, IDLE);

@@ -11,6 +11,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -24,13 +25,42 @@ class TransportCredentialsTest {
     TransportCredentials credentials =
         TransportCredentials.fromPem(pems.caPem(), pems.certPem(), pems.keyPem());
 
-    assertEquals(ca.certificate(), credentials.ca());
+    assertEquals(List.of(ca.certificate()), credentials.trusted());
+    assertTrue(credentials.issuedBy(ca.certificate()));
     assertEquals(1, credentials.chain().size());
     assertEquals(
         "CN=system:vfio-agent:node-a",
         credentials.chain().get(0).getSubjectX500Principal().getName());
     assertEquals("EC", credentials.key().getAlgorithm());
     assertEquals("TLSv1.3", credentials.sslContext().getProtocol());
+  }
+
+  @Test
+  void aBundleOfSeveralCasIsTrustedAndTellsWhichOneIssuedTheCertificate() {
+    CertificateAuthority rotated = CertificateAuthority.create("vfio-operator transport CA");
+    CertificateAuthority.Pems pems = ca.issueAgent();
+
+    TransportCredentials credentials =
+        TransportCredentials.fromPem(
+            CertificateAuthority.pem(rotated.certificate()) + pems.caPem(),
+            pems.certPem(),
+            pems.keyPem());
+
+    assertEquals(List.of(rotated.certificate(), ca.certificate()), credentials.trusted());
+    assertTrue(credentials.issuedBy(ca.certificate()));
+    assertFalse(credentials.issuedBy(rotated.certificate()), "same name, another key");
+  }
+
+  @Test
+  void trustingABundleWithoutTheIssuingCaIsRefused() {
+    CertificateAuthority rotated = CertificateAuthority.create("vfio-operator transport CA");
+    TransportCredentials credentials = ca.issueAgent().credentials();
+
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> credentials.trusting(List.of(rotated.certificate())));
+    assertTrue(refused.getMessage().contains("does not chain"), refused.getMessage());
   }
 
   @Test
@@ -100,19 +130,6 @@ class TransportCredentialsTest {
         "the private key is a PEM 'EC PRIVATE KEY'; store it as PKCS#8, "
             + "'-----BEGIN PRIVATE KEY-----'",
         refused.getMessage());
-  }
-
-  @Test
-  void caPemWithTwoCertificatesIsRefused() {
-    CertificateAuthority.Pems pems = ca.issueAgent();
-
-    IllegalArgumentException refused =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                TransportCredentials.fromPem(
-                    pems.caPem() + pems.certPem(), pems.certPem(), pems.keyPem()));
-    assertTrue(refused.getMessage().contains("exactly one CA"), refused.getMessage());
   }
 
   @Test

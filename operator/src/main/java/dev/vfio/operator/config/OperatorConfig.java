@@ -31,6 +31,9 @@ import java.util.Map;
  *     namespace ({@code VFIO_AGENT_SERVICE_ACCOUNT})
  * @param transportCertificateValidity how long an agent's transport certificate is valid; agents
  *     renew at two thirds of it ({@code VFIO_TRANSPORT_CERT_VALIDITY})
+ * @param transportCaExternal whether another issuer (cert-manager) writes the transport CA Secret:
+ *     the operator then never writes it, waits for it and follows its changes ({@code
+ *     VFIO_TRANSPORT_CA_EXTERNAL})
  * @param blobKeySecret {@code <namespace>/<name>} of the Secret holding the key that seals blobs
  *     ({@code VFIO_BLOB_KEY_SECRET})
  */
@@ -47,7 +50,8 @@ public record OperatorConfig(
     String transportSecret,
     String blobKeySecret,
     String agentServiceAccount,
-    Duration transportCertificateValidity) {
+    Duration transportCertificateValidity,
+    boolean transportCaExternal) {
 
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
@@ -63,6 +67,7 @@ public record OperatorConfig(
         env.getOrDefault("VFIO_TRANSPORT_SECRET", "vfio-system/vfio-operator-transport"),
         env.getOrDefault("VFIO_BLOB_KEY_SECRET", "vfio-system/vfio-operator-blob-key"),
         env.getOrDefault("VFIO_AGENT_SERVICE_ACCOUNT", "vfio-system/vfio-operator-agent"),
-        Durations.parse(env.get("VFIO_TRANSPORT_CERT_VALIDITY"), Duration.ofHours(24)));
+        Durations.parse(env.get("VFIO_TRANSPORT_CERT_VALIDITY"), Duration.ofHours(24)),
+        Boolean.parseBoolean(env.getOrDefault("VFIO_TRANSPORT_CA_EXTERNAL", "false")));
   }
 }

@@ -8,10 +8,16 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,11 +31,17 @@ import org.slf4j.LoggerFactory;
  * tls.key} its key. A Secret of an older release held one agent certificate in {@code tls.crt} and
  * no CA key; it is replaced by a new CA, since nothing could sign with the old one.
  *
+ * <p>The CA rotates without failing a stream (decision 0011): at two thirds of its life the
+ * operator replaces it in the Secret, and whenever the Secret's CA changes (rotated here, by an
+ * admin, or by cert-manager when {@code external}) the ConfigMap keeps the previous CA behind the
+ * new one for a whole agent certificate life ({@link CaBundle}). The check runs every {@code
+ * period} ({@link #watch}); the signer signs with {@link #current}.
+ *
  * <p>Several operator replicas may start at once: each creates the Secret only if it is missing,
  * and the one that loses the race (409 Conflict) reads the winner's, so all agents end up with one
  * CA.
  */
-public final class TransportCa {
+public final class TransportCa implements AutoCloseable {
   /** The CA certificate, PEM, in the Secret and in the ConfigMap. */
   public static final String CA_KEY = "ca.crt";
 
@@ -53,39 +65,114 @@ public final class TransportCa {
   private final KubernetesClient client;
   private final String namespace;
   private final String name;
+  private final Duration certificateValidity;
+  private final boolean external;
   private final Clock clock;
+  private final ScheduledExecutorService checks =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread thread = new Thread(r, "transport-ca");
+            thread.setDaemon(true);
+            return thread;
+          });
+  private volatile TransportAuthority current;
 
-  public TransportCa(KubernetesClient client, String namespace, String name) {
-    this(client, namespace, name, Clock.systemUTC());
-  }
-
-  TransportCa(KubernetesClient client, String namespace, String name, Clock clock) {
+  /**
+   * @param certificateValidity how long an agent certificate lives: the previous CA stays trusted
+   *     that long after a rotation
+   * @param external whether another issuer writes the Secret; the operator then never does
+   */
+  public TransportCa(
+      KubernetesClient client,
+      String namespace,
+      String name,
+      Duration certificateValidity,
+      boolean external,
+      Clock clock) {
     this.client = client;
     this.namespace = namespace;
     this.name = name;
+    this.certificateValidity = certificateValidity;
+    this.external = external;
     this.clock = clock;
   }
 
+  /** The CA that signs now; null until the first {@link #ensure} found one. */
+  public TransportAuthority current() {
+    return current;
+  }
+
+  /** Runs {@link #ensure} every {@code period}, from now on, logging what fails. */
+  public void watch(Duration period) {
+    checks.scheduleWithFixedDelay(this::ensureLogged, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void ensureLogged() {
+    try {
+      ensure();
+    } catch (RuntimeException e) {
+      LOG.warn("transport CA check failed, agents cannot get certificates yet: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    checks.shutdownNow();
+  }
+
   /**
-   * The CA: the one in the Secret if it exists, otherwise a new one, stored in a new Secret first.
-   * Either way the ConfigMap is made to carry its certificate.
+   * The CA: the one in the Secret if it exists and is not due for rotation, otherwise a new one,
+   * stored in the Secret first. Either way the ConfigMap is made to carry the bundle.
    *
-   * @throws IllegalStateException if the Secret exists but lacks one of the three PEM keys
+   * @throws IllegalStateException if the Secret exists but lacks one of the three PEM keys, or if
+   *     it is {@code external} and not written yet
    */
   public TransportAuthority ensure() {
     TransportAuthority authority = secret();
     publish(authority);
+    current = authority;
     return authority;
+  }
+
+  /** When the operator replaces its own CA: two thirds into its life, as agents renew theirs. */
+  static Instant rotateAt(X509Certificate ca) {
+    Instant notBefore = ca.getNotBefore().toInstant();
+    Duration life = Duration.between(notBefore, ca.getNotAfter().toInstant());
+    return notBefore.plus(life.multipliedBy(2).dividedBy(3));
   }
 
   private TransportAuthority secret() {
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       Secret existing = client.secrets().inNamespace(namespace).withName(name).get();
+      if (existing == null && external) {
+        throw new IllegalStateException(
+            "Secret "
+                + namespace
+                + "/"
+                + name
+                + " is not written yet by its issuer (transport.certManager); waiting for it");
+      }
+      boolean rotating = false;
       if (existing != null && holdsCa(existing)) {
-        return read(existing);
+        TransportAuthority held = read(existing);
+        if (external || clock.instant().isBefore(rotateAt(held.certificate()))) {
+          return held;
+        }
+        rotating = true;
       }
       TransportAuthority made = TransportAuthority.create(clock.instant());
       try {
+        if (rotating) {
+          Secret replacement = secret(made);
+          replacement.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
+          client.secrets().inNamespace(namespace).resource(replacement).update();
+          LOG.info(
+              "rotated the transport CA in Secret {}/{}: the previous one stays trusted for {}",
+              namespace,
+              name,
+              certificateValidity);
+          return made;
+        }
         if (existing == null) {
           client.secrets().inNamespace(namespace).resource(secret(made)).create();
         } else {
@@ -117,13 +204,22 @@ public final class TransportCa {
             + " attempts");
   }
 
-  /** The ConfigMap the agents read the CA certificate from, written only when it differs. */
+  /** The ConfigMap the agents read the CA bundle from, written only when it differs. */
   private void publish(TransportAuthority authority) {
-    String pem = authority.certificatePem();
     ConfigMap existing = client.configMaps().inNamespace(namespace).withName(name).get();
-    if (existing != null
-        && existing.getData() != null
-        && pem.equals(existing.getData().get(CA_KEY))) {
+    Map<String, String> data =
+        existing == null || existing.getData() == null ? Map.of() : existing.getData();
+    Map<String, String> annotations =
+        existing == null || existing.getMetadata().getAnnotations() == null
+            ? Map.of()
+            : existing.getMetadata().getAnnotations();
+    CaBundle bundle =
+        CaBundle.read(data.get(CA_KEY), annotations.get(CaBundle.PREVIOUS_UNTIL))
+            .next(authority.certificate(), clock.instant(), certificateValidity);
+    String pem = bundle.pem();
+    String until = bundle.previousUntil() == null ? null : bundle.previousUntil().toString();
+    if (pem.equals(data.get(CA_KEY))
+        && Objects.equals(until, annotations.get(CaBundle.PREVIOUS_UNTIL))) {
       return;
     }
     ConfigMap wanted =
@@ -132,6 +228,7 @@ public final class TransportCa {
             .withName(name)
             .withNamespace(namespace)
             .withLabels(LABELS)
+            .withAnnotations(until == null ? Map.of() : Map.of(CaBundle.PREVIOUS_UNTIL, until))
             .endMetadata()
             .withData(Map.of(CA_KEY, pem))
             .build();
@@ -141,7 +238,11 @@ public final class TransportCa {
       wanted.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
       client.configMaps().inNamespace(namespace).resource(wanted).update();
     }
-    LOG.info("published the transport CA certificate in ConfigMap {}/{}", namespace, name);
+    LOG.info(
+        "published the transport CA bundle ({} CAs) in ConfigMap {}/{}",
+        bundle.certificates().size(),
+        namespace,
+        name);
   }
 
   private Secret secret(TransportAuthority authority) {

@@ -18,6 +18,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,7 @@ public final class TransportSigner implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TransportSigner.class);
 
   private final KubernetesClient client;
-  private final TransportAuthority authority;
+  private final Supplier<TransportAuthority> authority;
   private final CsrReview review;
   private final Clock clock;
   private final ExecutorService decisions =
@@ -49,7 +50,10 @@ public final class TransportSigner implements AutoCloseable {
   private SharedIndexInformer<CertificateSigningRequest> informer;
 
   TransportSigner(
-      KubernetesClient client, TransportAuthority authority, CsrReview review, Clock clock) {
+      KubernetesClient client,
+      Supplier<TransportAuthority> authority,
+      CsrReview review,
+      Clock clock) {
     this.client = client;
     this.authority = authority;
     this.review = review;
@@ -61,7 +65,7 @@ public final class TransportSigner implements AutoCloseable {
    */
   public static TransportSigner start(
       KubernetesClient client,
-      TransportAuthority authority,
+      Supplier<TransportAuthority> authority,
       String agentServiceAccount,
       Duration validity,
       Clock clock) {
@@ -118,6 +122,12 @@ public final class TransportSigner implements AutoCloseable {
     if (request == null || !pending(request)) {
       return;
     }
+    TransportAuthority signing = authority.get();
+    if (signing == null) {
+      // The CA Secret is not there yet (cert-manager has not written it); the agent asks again.
+      LOG.warn("no transport CA yet to sign certificate request {}", name);
+      return;
+    }
     CsrReview.Decision decision = review.review(request.getSpec());
     if (decision instanceof CsrReview.Deny deny) {
       LOG.warn("denied transport certificate request {}: {}", name, deny.message());
@@ -134,7 +144,7 @@ public final class TransportSigner implements AutoCloseable {
                     Reason.AGENT_NODE_VERIFIED,
                     "the agent's token was issued on node " + sign.node()));
     X509Certificate certificate =
-        authority.issueAgent(sign.node(), sign.publicKey(), clock.instant(), sign.validity());
+        signing.issueAgent(sign.node(), sign.publicKey(), clock.instant(), sign.validity());
     if (approved.getStatus() == null) {
       approved.setStatus(new CertificateSigningRequestStatus());
     }

@@ -54,7 +54,8 @@ class MigrationPreflightTest {
               "ns/secret",
               "ns/blob-key",
               "ns/agent",
-              Duration.ofHours(24)));
+              Duration.ofHours(24),
+              false));
 
   @Test
   void aTransportThisOperatorDoesNotKnowIsRefusedRatherThanTakenForAuto() {

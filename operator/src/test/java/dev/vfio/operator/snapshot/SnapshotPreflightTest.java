@@ -46,7 +46,8 @@ class SnapshotPreflightTest {
               "ns/secret",
               "ns/blob-key",
               "ns/agent",
-              Duration.ofHours(24)));
+              Duration.ofHours(24),
+              false));
 
   @Test
   void podWithMigratableDevicesIsAcceptedWithAllItsDevices() {

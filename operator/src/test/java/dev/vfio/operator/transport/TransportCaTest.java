@@ -88,16 +88,14 @@ class TransportCaTest {
     TransportAuthority first = transportCa().ensure();
 
     assertEquals(first.certificate(), transportCa().ensure().certificate());
-    assertEquals(first.key(), new TransportCa(client, NAMESPACE, NAME).ensure().key());
+    assertEquals(first.key(), transportCa().ensure().key());
     assertEquals(1, client.secrets().inNamespace(NAMESPACE).list().getItems().size());
   }
 
   @Test
   void replicaThatLosesTheCreateRaceReturnsTheWinnersCa() {
     TransportAuthority winners =
-        new TransportCa(
-                client, NAMESPACE, NAME, Clock.fixed(NOW.minus(Duration.ofDays(1)), ZoneOffset.UTC))
-            .ensure();
+        transportCa(NAME, Clock.fixed(NOW.minus(Duration.ofDays(1)), ZoneOffset.UTC)).ensure();
     // This replica looked before the winner created the Secret, so its create conflicts.
     server
         .expect()
@@ -117,7 +115,8 @@ class TransportCaTest {
   @Test
   void eachSecretGetsItsOwnCa() {
     TransportAuthority one = transportCa().ensure();
-    TransportAuthority other = new TransportCa(client, NAMESPACE, "another-transport").ensure();
+    TransportAuthority other =
+        transportCa("another-transport", Clock.fixed(NOW, ZoneOffset.UTC)).ensure();
 
     assertNotEquals(one.certificate(), other.certificate());
   }
@@ -164,7 +163,11 @@ class TransportCaTest {
   }
 
   private TransportCa transportCa() {
-    return new TransportCa(client, NAMESPACE, NAME, Clock.fixed(NOW, ZoneOffset.UTC));
+    return transportCa(NAME, Clock.fixed(NOW, ZoneOffset.UTC));
+  }
+
+  private TransportCa transportCa(String name, Clock clock) {
+    return new TransportCa(client, NAMESPACE, name, Duration.ofHours(24), false, clock);
   }
 
   private static Secret secret(Map<String, String> data) {
