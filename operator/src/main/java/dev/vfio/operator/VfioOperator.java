@@ -1,5 +1,6 @@
 package dev.vfio.operator;
 
+import dev.vfio.operator.blobkey.BlobKeyRotation;
 import dev.vfio.operator.blobkey.BlobKeySecret;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
@@ -32,6 +33,7 @@ public final class VfioOperator implements AutoCloseable {
   private final OperatorConfig config;
   private final Clock clock;
   private TransportSigner signer;
+  private BlobKeyRotation blobKeyRotation;
 
   public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock)
       throws IOException {
@@ -91,6 +93,7 @@ public final class VfioOperator implements AutoCloseable {
             clock);
     // Agents mount the blob key; a Save or Load before it exists fails BlobKeyMissing.
     new BlobKeySecret(client, config.blobKeySecret()).ensure();
+    blobKeyRotation = BlobKeyRotation.start(client, config.blobKeySecret());
     operator.start();
     LOG.info("vfio-operator started");
   }
@@ -100,6 +103,9 @@ public final class VfioOperator implements AutoCloseable {
     operator.stop();
     if (signer != null) {
       signer.close();
+    }
+    if (blobKeyRotation != null) {
+      blobKeyRotation.close();
     }
     if (health != null) {
       health.close();
