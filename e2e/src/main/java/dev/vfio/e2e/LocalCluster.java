@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -207,18 +208,36 @@ public final class LocalCluster implements AutoCloseable {
   /** Does what the kubelet does for the agent pods' blob key volume, once the Secret exists. */
   private void mountBlobKey() throws IOException {
     String[] secret = roles.operatorSettings().get("VFIO_BLOB_KEY_SECRET").split("/", 2);
-    String key =
+    Map<String, String> keys =
         await("blob key Secret " + secret[0] + "/" + secret[1])
             .atMost(ESTABLISHED)
             .pollInterval(Duration.ofMillis(200))
             .until(
                 () -> {
                   Secret made = client.secrets().inNamespace(secret[0]).withName(secret[1]).get();
-                  return made == null ? null : made.getData().get("blob.key");
+                  return made == null ? null : made.getData();
                 },
                 Objects::nonNull);
     Files.createDirectories(blobKeyFile().getParent());
-    Files.write(blobKeyFile(), Base64.getDecoder().decode(key));
+    for (Map.Entry<String, String> entry : keys.entrySet()) {
+      // Whole files, moved into place, as the kubelet swaps its ..data link: an agent reading
+      // meanwhile sees a key or none, never part of one.
+      Path written = blobKeyFile().resolveSibling(".writing");
+      Files.write(written, Base64.getDecoder().decode(entry.getValue()));
+      Files.move(
+          written,
+          blobKeyFile().resolveSibling(entry.getKey()),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
+  /**
+   * Does what the kubelet does, within a minute, for a running agent pod whose blob key Secret
+   * changed (a rotation): the volume shows the Secret's entries as they are now.
+   */
+  public void refreshBlobKey() throws IOException {
+    mountBlobKey();
   }
 
   /** The identities and roles the chart gives the components. */

@@ -3,7 +3,7 @@ package dev.vfio.e2e;
 import static org.awaitility.Awaitility.await;
 
 import dev.vfio.agent.blobs.BlobIdentity;
-import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobKeySource;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.sim.SimulatedState;
 import dev.vfio.api.v1alpha1.Condition;
@@ -170,7 +170,7 @@ abstract class ClusterTest {
    * Reads a blob as a loader would (every check) and returns the simulated device epoch it holds.
    */
   /**
-   * The blob of {@code address} in {@code snapshot}, its seal checked with the key the operator
+   * The blob of {@code address} in {@code snapshot}, its seal checked with the keys the operator
    * keeps in the chart's Secret, as an agent checks it.
    */
   static BlobReader sealedBlob(Path blob, VfioSnapshot snapshot, String address)
@@ -178,7 +178,7 @@ abstract class ClusterTest {
     BlobReader reader = BlobReader.open(blob);
     try {
       reader.authenticate(
-          BlobKey.fromFile(cluster.blobKeyFile()),
+          BlobKeySource.file(cluster.blobKeyFile()).ring(),
           new BlobIdentity(snapshot.getMetadata().getUid(), address));
       return reader;
     } catch (IOException | RuntimeException e) {

@@ -159,12 +159,16 @@ class RbacTest {
 
   /**
    * The blob key, in the release namespace: blobkey.BlobKeySecret.ensure gets the Secret named by
-   * VFIO_BLOB_KEY_SECRET and creates it when missing. Agents get no role: the kubelet mounts it.
+   * VFIO_BLOB_KEY_SECRET and creates it when missing; blobkey.BlobKeyRotation watches that one
+   * Secret and updates it to rotate. Agents get no role: the kubelet mounts it.
    */
   private static final Set<Permission> OPERATOR_BLOB_KEY =
       Set.of(
           Permission.of(CORE, "secrets", "create"),
-          new Permission(CORE, "secrets", "get", "vfio-operator-blob-key"));
+          new Permission(CORE, "secrets", "get", "vfio-operator-blob-key"),
+          new Permission(CORE, "secrets", "list", "vfio-operator-blob-key"),
+          new Permission(CORE, "secrets", "watch", "vfio-operator-blob-key"),
+          new Permission(CORE, "secrets", "update", "vfio-operator-blob-key"));
 
   /** The stream CA's certificate: transport.SigningRequests reads that one ConfigMap. */
   private static final Set<Permission> AGENT_TRANSPORT =

@@ -1,5 +1,6 @@
 package dev.vfio.operator;
 
+import dev.vfio.operator.blobkey.BlobKeyRotation;
 import dev.vfio.operator.blobkey.BlobKeySecret;
 import dev.vfio.operator.config.OperatorConfig;
 import dev.vfio.operator.health.HealthServer;
@@ -41,6 +42,7 @@ public final class VfioOperator implements AutoCloseable {
 
   private TransportSigner signer;
   private TransportCa transportCa;
+  private BlobKeyRotation blobKeyRotation;
 
   public VfioOperator(KubernetesClient client, OperatorConfig config, Clock clock)
       throws IOException {
@@ -112,6 +114,7 @@ public final class VfioOperator implements AutoCloseable {
             clock);
     // Agents mount the blob key; a Save or Load before it exists fails BlobKeyMissing.
     new BlobKeySecret(client, config.blobKeySecret()).ensure();
+    blobKeyRotation = BlobKeyRotation.start(client, config.blobKeySecret());
     operator.start();
     LOG.info("vfio-operator started");
   }
@@ -124,6 +127,9 @@ public final class VfioOperator implements AutoCloseable {
     }
     if (transportCa != null) {
       transportCa.close();
+    }
+    if (blobKeyRotation != null) {
+      blobKeyRotation.close();
     }
     if (health != null) {
       health.close();

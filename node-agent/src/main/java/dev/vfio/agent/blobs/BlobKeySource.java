@@ -5,24 +5,27 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * Where an agent finds the operator's blob key when a Save or a Load needs it. Read each time, not
- * once at start: the kubelet fills the mounted Secret only once the operator has created it, which
- * may be after the agent started.
+ * Where an agent finds the operator's blob keys when a Save or a Load needs them. Read each time,
+ * not once at start: the kubelet fills the mounted Secret only once the operator has created it,
+ * which may be after the agent started, and updates it after a rotation.
  */
 @FunctionalInterface
 public interface BlobKeySource {
   /**
-   * The key.
+   * The keys: the current one seals, the previous ones only open.
    *
-   * @throws IOException naming where the key was looked for, if it is not there
+   * @throws IOException naming where the keys were looked for, if they are not there
    */
-  BlobKey key() throws IOException;
+  BlobKeyRing ring() throws IOException;
 
-  /** The key in {@code file}, where the chart mounts the Secret ({@link BlobKey#fromFile}). */
+  /**
+   * The keys in the directory of {@code file}, where the chart mounts the Secret and {@code file}
+   * is its current key ({@link BlobKeyRing#fromDirectory}).
+   */
   static BlobKeySource file(Path file) {
     return () -> {
       try {
-        return BlobKey.fromFile(file);
+        return BlobKeyRing.fromDirectory(file.getParent());
       } catch (NoSuchFileException e) {
         throw new NoSuchFileException(
             file.toString(),

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.TreeSet;
 
 /**
  * Reads one blob, checking it as it goes. {@link #open} checks the magic, version and header;
@@ -83,6 +84,18 @@ public final class BlobReader implements AutoCloseable {
    * @throws BlobUnauthenticatedException if the blob carries no seal, or one of another key
    */
   public void authenticate(BlobKey key, BlobIdentity identity) throws BlobUnauthenticatedException {
+    authenticate(BlobKeyRing.of(key), identity);
+  }
+
+  /**
+   * Makes the passes that follow check every tag against the key of {@code keys} the blob's seal
+   * names, current or previous, for the blob of {@code identity}; call it before {@link #verify}.
+   *
+   * @throws BlobUnauthenticatedException if the blob carries no seal, or one of a key the ring
+   *     lacks (the message names the key the blob needs)
+   */
+  public void authenticate(BlobKeyRing keys, BlobIdentity identity)
+      throws BlobUnauthenticatedException {
     if (decoder != null) {
       throw new IllegalStateException("authenticate " + path + " before reading it");
     }
@@ -94,14 +107,21 @@ public final class BlobReader implements AutoCloseable {
               + header.formatVersion()
               + "), so nothing proves it was not written or changed by whoever can write the volume");
     }
-    if (!blobSeal.keyId().equals(key.id())) {
-      throw new BlobUnauthenticatedException(
-          path,
-          "the blob is sealed with blob key "
-              + blobSeal.keyId()
-              + ", and this agent holds key "
-              + key.id());
-    }
+    BlobKey key =
+        keys.key(blobSeal.keyId())
+            .orElseThrow(
+                () ->
+                    new BlobUnauthenticatedException(
+                        path,
+                        "the blob is sealed with blob key "
+                            + blobSeal.keyId()
+                            + ", which this agent does not hold (current key "
+                            + keys.current().id()
+                            + ", keys held "
+                            + String.join(", ", new TreeSet<>(keys.ids()))
+                            + "); restore the Secret entry "
+                            + BlobKeyRing.previousEntry(blobSeal.keyId())
+                            + " from a backup"));
     seal =
         ChunkSeal.of(
             blobSeal.authentication(),

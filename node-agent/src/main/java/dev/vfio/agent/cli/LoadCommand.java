@@ -5,6 +5,7 @@ import static dev.vfio.agent.vfio.MigrationState.RUNNING;
 
 import dev.vfio.agent.blobs.BlobIdentity;
 import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobKeyRing;
 import dev.vfio.agent.blobs.BlobReader;
 import dev.vfio.agent.blobs.BlobSummary;
 import dev.vfio.agent.devices.VfioDevice;
@@ -12,6 +13,7 @@ import dev.vfio.agent.vfio.DeviceIdentity;
 import dev.vfio.agent.vfio.MigrationState;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -42,7 +44,8 @@ final class LoadCommand implements Callable<Integer> {
       names = "--key",
       paramLabel = "FILE",
       description =
-          "The operator's blob key (the 32 bytes of its Secret's blob.key), for a sealed blob.")
+          "The operator's blob key (the 32 bytes of its Secret's blob.key), for a sealed blob;"
+              + " or a directory holding the Secret's entries, blob.key and previous-<id>.key.")
   Path key;
 
   @Option(
@@ -103,6 +106,10 @@ final class LoadCommand implements Callable<Integer> {
     }
     String file = in.getFileName().toString();
     String device = file.endsWith(".vfs") ? file.substring(0, file.length() - 4) : file;
-    reader.authenticate(BlobKey.fromFile(key), new BlobIdentity(snapshotUid, device));
+    BlobKeyRing keys =
+        Files.isDirectory(key)
+            ? BlobKeyRing.fromDirectory(key)
+            : BlobKeyRing.of(BlobKey.fromFile(key));
+    reader.authenticate(keys, new BlobIdentity(snapshotUid, device));
   }
 }

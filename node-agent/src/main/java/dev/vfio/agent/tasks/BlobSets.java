@@ -1,13 +1,13 @@
 package dev.vfio.agent.tasks;
 
-import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobKeyRing;
 import dev.vfio.agent.blobs.BlobKeySource;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.VfioNodeTaskSpec;
 import java.io.IOException;
 
 /**
- * What a Save and a Load need to seal and check a snapshot's blobs: the key, and the UID of the
+ * What a Save and a Load need to seal and check a snapshot's blobs: the keys, and the UID of the
  * snapshot (or migration) the blobs belong to, each failing the task with a reason before any
  * device is touched.
  */
@@ -26,10 +26,10 @@ final class BlobSets {
     return uid;
   }
 
-  /** The operator's blob key, from where the chart mounts it. */
-  static BlobKey key(BlobKeySource keys) throws TaskFailure {
+  /** The operator's blob keys, current and previous, from where the chart mounts them. */
+  static BlobKeyRing keys(BlobKeySource keys) throws TaskFailure {
     try {
-      return keys.key();
+      return keys.ring();
     } catch (IOException e) {
       throw new TaskFailure(
           Reason.BLOB_KEY_MISSING,

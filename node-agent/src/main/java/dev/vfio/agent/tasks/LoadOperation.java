@@ -103,7 +103,7 @@ public final class LoadOperation implements NodeOperation {
     }
     try {
       if (reader.sealed() || !acceptUnauthenticated) {
-        reader.authenticate(BlobSets.key(keys), new BlobIdentity(setUid, source));
+        reader.authenticate(BlobSets.keys(keys), new BlobIdentity(setUid, source));
       }
       long stateBytes = reader.verify().stateBytes();
       reader.requireCompatibleWith(target.inventory().identity());

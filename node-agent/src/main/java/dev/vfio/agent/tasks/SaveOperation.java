@@ -63,7 +63,8 @@ public final class SaveOperation implements NodeOperation {
     VfioNodeTaskSpec spec = task.getSpec();
     BlobDirectory directory = BlobDirectory.of(task);
     String setUid = BlobSets.uid(spec);
-    BlobKey key = BlobSets.key(keys);
+    // New blobs are sealed with the current key only; previous keys of the ring only open.
+    BlobKey key = BlobSets.keys(keys).current();
     PodRef pod = podDevices.currentPod(task, Reason.POD_CHANGED);
     List<DeviceSave> saves = open(context, pod, directory, key, setUid);
     refuseStopped(saves);

@@ -189,7 +189,7 @@ class BlobSealTest {
             });
     assertTrue(
         refused.getMessage().contains("sealed with blob key " + KEY.id()), refused::getMessage);
-    assertTrue(refused.getMessage().contains("holds key " + other.id()), refused::getMessage);
+    assertTrue(refused.getMessage().contains("current key " + other.id()), refused::getMessage);
   }
 
   @Test

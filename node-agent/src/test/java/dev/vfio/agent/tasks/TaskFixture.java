@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.vfio.agent.NodeBackend;
 import dev.vfio.agent.blobs.BlobKey;
+import dev.vfio.agent.blobs.BlobKeyRing;
 import dev.vfio.agent.blobs.BlobStore;
 import dev.vfio.agent.freeze.Quiescer;
 import dev.vfio.agent.journal.DeviceJournal;
@@ -123,21 +124,22 @@ final class TaskFixture implements AutoCloseable {
   }
 
   SaveOperation save() {
-    return new SaveOperation(podDevices, backend, blobs, () -> KEY, journal, NODE, "6.1.0-test");
+    return new SaveOperation(
+        podDevices, backend, blobs, () -> BlobKeyRing.of(KEY), journal, NODE, "6.1.0-test");
   }
 
   LoadOperation load() {
-    return new LoadOperation(podDevices, blobs, () -> KEY, false, journal);
+    return new LoadOperation(podDevices, blobs, () -> BlobKeyRing.of(KEY), false, journal);
   }
 
   /** A Load that takes blobs without a seal, as an agent told to accept them does. */
   LoadOperation loadAcceptingUnauthenticated() {
-    return new LoadOperation(podDevices, blobs, () -> KEY, true, journal);
+    return new LoadOperation(podDevices, blobs, () -> BlobKeyRing.of(KEY), true, journal);
   }
 
   /** A Load holding {@code key}, as an agent of another cluster would. */
   LoadOperation load(BlobKey key) {
-    return new LoadOperation(podDevices, blobs, () -> key, false, journal);
+    return new LoadOperation(podDevices, blobs, () -> BlobKeyRing.of(key), false, journal);
   }
 
   /** The UID the operator gives the snapshot whose blobs are in {@code blobDirectory}. */

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Keeps the blob key in one Secret: 32 random bytes that every agent mounts and seals each blob it
  * saves with (docs/decisions/0008-authenticated-blobs.md), so that a blob changed by anyone without
  * the key is refused before it reaches a device. Made once, like the transport CA, and never
- * replaced: blobs sealed with a key are read only with that key.
+ * replaced: blobs sealed with a key are read only with that key. {@link BlobKeyRotation} makes a
+ * new current key and keeps the old ones beside it (docs/decisions/0012-blob-key-ring.md).
  *
  * <p>Several operator replicas may start at once: each creates the Secret only if it is missing,
  * and the one that loses the race (409 Conflict) reads the winner's, so all agents share one key.
@@ -42,14 +43,30 @@ public final class BlobKeySecret {
 
   /** {@code secret} is {@code <namespace>/<name>} ({@code VFIO_BLOB_KEY_SECRET}). */
   public BlobKeySecret(KubernetesClient client, String secret) {
-    String[] parts = secret.split("/", 2);
-    if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
-      throw new IllegalArgumentException(
-          "VFIO_BLOB_KEY_SECRET '" + secret + "' is not <namespace>/<name>");
-    }
+    Name name = Name.parse(secret);
     this.client = client;
-    this.namespace = parts[0];
-    this.secretName = parts[1];
+    this.namespace = name.namespace();
+    this.secretName = name.name();
+  }
+
+  /** Where the Secret is. */
+  record Name(String namespace, String name) {
+    /** {@code secret} is {@code <namespace>/<name>} ({@code VFIO_BLOB_KEY_SECRET}). */
+    static Name parse(String secret) {
+      String[] parts = secret.split("/", 2);
+      if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+        throw new IllegalArgumentException(
+            "VFIO_BLOB_KEY_SECRET '" + secret + "' is not <namespace>/<name>");
+      }
+      return new Name(parts[0], parts[1]);
+    }
+  }
+
+  /** 32 new random bytes. */
+  static byte[] newKey() {
+    byte[] key = new byte[KEY_BYTES];
+    RANDOM.nextBytes(key);
+    return key;
   }
 
   /**
@@ -64,10 +81,8 @@ public final class BlobKeySecret {
         check(existing);
         return;
       }
-      byte[] key = new byte[KEY_BYTES];
-      RANDOM.nextBytes(key);
       try {
-        client.secrets().inNamespace(namespace).resource(secret(key)).create();
+        client.secrets().inNamespace(namespace).resource(secret(newKey())).create();
         LOG.info("created the blob key in Secret {}/{}", namespace, secretName);
         return;
       } catch (KubernetesClientException e) {
@@ -95,8 +110,8 @@ public final class BlobKeySecret {
         .withLabels(LABELS)
         .endMetadata()
         .withType("Opaque")
-        // Immutable: a changed key would make every sealed blob unreadable.
-        .withImmutable(true)
+        // Not immutable, though a lost key makes its blobs unreadable: a rotation adds a key, and
+        // the kubelet refreshes only a mutable Secret in the agents' running pods.
         .withData(Map.of(KEY, Base64.getEncoder().encodeToString(key)))
         .build();
   }

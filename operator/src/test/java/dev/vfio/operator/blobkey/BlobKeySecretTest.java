@@ -1,6 +1,7 @@
 package dev.vfio.operator.blobkey;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,7 +21,7 @@ class BlobKeySecretTest {
   KubernetesClient client;
 
   @Test
-  void firstCallCreatesAnImmutableSecretWithA32ByteKeyThatLaterCallsKeep() {
+  void firstCallCreatesAMutableSecretWithA32ByteKeyThatLaterCallsKeep() {
     new BlobKeySecret(client, NAMESPACE + "/" + NAME).ensure();
     Secret created = client.secrets().inNamespace(NAMESPACE).withName(NAME).get();
 
@@ -30,7 +31,8 @@ class BlobKeySecretTest {
     assertEquals(
         Map.of(BlobKeySecret.KEY, created.getData().get(BlobKeySecret.KEY)), kept.getData());
     assertEquals(32, Base64.getDecoder().decode(created.getData().get(BlobKeySecret.KEY)).length);
-    assertTrue(created.getImmutable());
+    // Mutable, so that a rotation can add a key and the kubelet refreshes it in running agents.
+    assertNotEquals(Boolean.TRUE, created.getImmutable());
     assertEquals("blob-key", created.getMetadata().getLabels().get("app.kubernetes.io/component"));
   }
 
