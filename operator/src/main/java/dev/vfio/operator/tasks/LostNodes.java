@@ -84,23 +84,28 @@ public final class LostNodes {
                   + heartbeat
                   + "); check the node and its agent"));
     }
-    return stalled(task, what, now);
+    return stalled(task, what, Instant.parse(heartbeat), now);
   }
 
   /**
    * A running task heartbeats while it runs, whatever it waits on (the agent writes its status at
    * least every {@code VFIO_HEARTBEAT_INTERVAL}); a Pending one may wait unclaimed in the agent's
-   * queue and is not judged.
+   * queue and is not judged. Stalled means the agent went on reporting for longer than the
+   * allowance after the task fell silent: an agent that died shortly after its task's last
+   * heartbeat is silent too, and is judged NodeLost once its own silence is long enough.
    */
-  private Optional<Lost> stalled(VfioNodeTask task, String what, Instant now) {
+  private Optional<Lost> stalled(
+      VfioNodeTask task, String what, Instant agentHeartbeat, Instant now) {
     VfioNodeTaskStatus status = task.getStatus();
     if (status == null
         || status.getPhase() != TaskPhase.Running
         || status.getHeartbeatTime() == null) {
       return Optional.empty();
     }
-    Duration silent = Duration.between(Instant.parse(status.getHeartbeatTime()), now);
-    if (silent.compareTo(silenceAllowed) <= 0) {
+    Instant taskHeartbeat = Instant.parse(status.getHeartbeatTime());
+    Duration silent = Duration.between(taskHeartbeat, now);
+    if (silent.compareTo(silenceAllowed) <= 0
+        || Duration.between(taskHeartbeat, agentHeartbeat).compareTo(silenceAllowed) <= 0) {
       return Optional.empty();
     }
     return Optional.of(

@@ -326,6 +326,25 @@ class VfioSnapshotReconcilerTest {
   }
 
   @Test
+  void aSaveWhoseAgentDiedJustAfterItsLastHeartbeatFailsNodeLostNotTaskStalled() {
+    Instant started = Instant.parse("2026-12-01T10:00:00Z");
+    VfioSnapshot running = runningSnapshot(started);
+    // The agent's last node heartbeat came 10 s after the task's, then the agent died.
+    agentReportsAt(started.plusSeconds(10));
+
+    reconcilerAt(started.plusSeconds(121)).reconcile(running, unusedContext());
+    assertEquals(
+        SnapshotPhase.Running,
+        stored().getStatus().getPhase(),
+        "the task is silent past the allowance, but so is its agent, for less than it");
+
+    reconcilerAt(started.plusSeconds(131)).reconcile(stored(), unusedContext());
+    Condition ready = Conditions.find(stored().getStatus().getConditions(), Conditions.READY);
+    assertEquals(SnapshotPhase.Failed, stored().getStatus().getPhase());
+    assertEquals(Reason.NODE_LOST.wire(), ready.getReason());
+  }
+
+  @Test
   void deletingASnapshotWhoseSaveSitsOnALostNodeDoesNotWaitForItsAgent() {
     Instant heartbeat = Instant.parse("2026-12-01T10:00:00Z");
     agentReportsAt(heartbeat);
