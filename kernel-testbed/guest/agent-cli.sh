@@ -12,11 +12,13 @@ H=/mnt/host
 B=$HOST_OUT/blobs          # the same directory inside and outside the chroot
 G=/mnt/hostroot$B
 MIG=5b0e4c9a-7d1f-4e43-a6a2-2f0c8e1d3b71
+MIG2=9d3a7f21-4c6b-4e8d-a1f0-3b5c7d9e2f64
 PLAIN=0c6f2d1e-93a4-4b8e-b5d7-6e1a2c3f4d50
+V1=7e2b9c40-1d5a-4f63-8b27-c4e0a9f1d385
 TYPES=/sys/devices/virtual/vfio_mig_test/vfio_mig_test/mdev_supported_types
 rc=0
-mkdir -p "$G"
-rm -f "$G"/*.vfs
+mkdir -p "$G/group"
+rm -f "$G"/*.vfs "$G"/group/*.vfs
 
 pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; rc=1; }
@@ -66,6 +68,51 @@ expect() {
     if [ $ok = 1 ]; then pass "$name: exit $status"; else fail "$name: exit $status, wanted $want"; fi
 }
 
+# The driver logs every state change of every device as "vmt-arc SEQ FROM -> TO"
+# with a module-wide SEQ. arcs FROM: "SEQ DEVICE FROM TO" of the changes after
+# SEQ FROM, in SEQ order.
+arcs() {
+    dmesg | awk -v from="$1" '{
+        for (i = 2; i < NF; i++) if ($i == "vmt-arc") break
+        if (i == NF || $(i + 1) + 0 <= from) next
+        dev = $(i - 1); sub(/:$/, "", dev)
+        print $(i + 1), dev, $(i + 2), $(i + 4)
+    }' | sort -n
+}
+last_arc() { arcs 0 | tail -1 | cut -d' ' -f1; }
+# p2p_order FROM DEVICE...: the devices, all RUNNING at SEQ FROM, changed state
+# in the order QEMU and the agent keep for the devices of one workload: none
+# left RUNNING_P2P for STOP while another was RUNNING (initiating peer DMA it
+# could no longer answer), none reached RUNNING while another was stopped. Says
+# "in order: N arcs" or names each violation (and returns 1).
+p2p_order() {
+    from=$1; shift
+    arcs "$from" | awk -v devs="$*" '
+        BEGIN { n = split(devs, d, " "); for (i = 1; i <= n; i++) state[d[i]] = "RUNNING" }
+        !($2 in state) { next }
+        $3 == "RUNNING_P2P" && $4 == "STOP" {
+            for (o in state) if (state[o] == "RUNNING") {
+                print "violation: " $2 " left RUNNING_P2P for STOP (arc " $1 ") while " o " was RUNNING"; bad = 1 } }
+        $3 == "RUNNING_P2P" && $4 == "RUNNING" {
+            for (o in state) if (state[o] != "RUNNING" && state[o] != "RUNNING_P2P") {
+                print "violation: " $2 " reached RUNNING (arc " $1 ") while " o " was in " state[o]; bad = 1 } }
+        { state[$2] = $4; count++ }
+        END { if (!bad) print "in order: " count " arcs"; exit bad }'
+}
+# order_check NAME WANT_STATUS PATTERN FROM DEVICE...
+order_check() {
+    name=$1 want=$2 pattern=$3; shift 3
+    result=$(p2p_order "$@")
+    got=$?
+    arcs "$1" | sed 's/^/  arc /'
+    echo "$result" | sed 's/^/  | /'
+    if [ "$got" = "$want" ] && echo "$result" | grep -q -- "$pattern"; then
+        pass "$name: $(echo "$result" | head -1)"
+    else
+        fail "$name: exit $got, wanted $want and $pattern"
+    fi
+}
+
 # ask CMD: one command to the workload, its reply in $reply.
 ask() {
     echo "$*" >&3
@@ -78,12 +125,16 @@ want() {
     if [ "$reply" = "$3" ]; then pass "$1: $2 -> $reply"; else fail "$1: $2 -> $reply, wanted $3"; fi
 }
 
-echo "== devices: one migratable and one plain vfio_mig_test mdev"
+echo "== devices: two migratable, one plain and one v1 vfio_mig_test mdev"
 echo "$MIG" > "$TYPES/vfio_mig_test-mem/create" || fail "create $MIG"
+echo "$MIG2" > "$TYPES/vfio_mig_test-mem/create" || fail "create $MIG2"
 echo "$PLAIN" > "$TYPES/vfio_mig_test-plain/create" || fail "create $PLAIN"
+echo "$V1" > "$TYPES/vfio_mig_test-v1/create" || fail "create $V1"
 
 vfioctl devices
 expect devices-list 0 "^$MIG .*STOP_COPY|P2P *RUNNING" "^$PLAIN .*vfio_mig_test-plain .* none"
+# No v2 MIGRATION feature, but a region typed VFIO_REGION_TYPE_MIGRATION_DEPRECATED.
+expect v1-listed 0 "^$V1 .*vfio_mig_test-v1 .* v1-unsupported"
 
 vfioctl probe "$MIG"
 expect probe-direct 0 "^migration: *STOP_COPY|P2P$" "^state: *RUNNING$" \
@@ -93,19 +144,24 @@ vfioctl probe "$PLAIN"
 expect no-migration-refused 1 "$PLAIN: GET MIGRATION failed: ENOTTY (errno 25)" \
     "does not support VFIO migration"
 
+vfioctl probe "$V1"
+expect v1-refused-with-reason 1 \
+    "$V1: MigrationProtocolV1: speaks the v1 migration region protocol, which vfio-operator does not support"
+
 vfioctl probe /dev/zero
 expect not-vfio-path-refused 1 "/dev/zero is not a VFIO device"
 
-echo "== a workload holds $MIG and fills its memory"
+echo "== a workload holds $MIG and $MIG2 and fills the memory of $MIG"
 mkfifo /tmp/wl.cmd /tmp/wl.reply
-"$H/workload" "$MIG" /tmp/wl.cmd /tmp/wl.reply </dev/null &
+"$H/workload" "$MIG" /tmp/wl.cmd /tmp/wl.reply "$MIG2" </dev/null &
 exec 3>/tmp/wl.cmd
 exec 4</tmp/wl.reply
 read -r ready <&4
 echo "  workload: $ready"
-P=$(echo "$ready" | sed -n 's/^ready pid=\([0-9]*\) fd=\([0-9]*\)$/\1/p')
-F=$(echo "$ready" | sed -n 's/^ready pid=\([0-9]*\) fd=\([0-9]*\)$/\2/p')
-if [ -z "$P" ] || [ -z "$F" ]; then
+P=$(echo "$ready" | sed -n 's/^ready pid=\([0-9]*\) fd=\([0-9]*\) fd2=\([0-9]*\)$/\1/p')
+F=$(echo "$ready" | sed -n 's/^ready pid=\([0-9]*\) fd=\([0-9]*\) fd2=\([0-9]*\)$/\2/p')
+F2=$(echo "$ready" | sed -n 's/^ready pid=\([0-9]*\) fd=\([0-9]*\) fd2=\([0-9]*\)$/\3/p')
+if [ -z "$P" ] || [ -z "$F" ] || [ -z "$F2" ]; then
     fail "workload-ready: $ready"
     exit 1
 fi
@@ -113,13 +169,19 @@ ls -l "/proc/$P/fd" | sed 's/^/  | /'
 want workload-fills "fill 1" ok
 want workload-reads "check 1" match
 
-vfioctl probe --pid "$P" --fd "$F"
+vfioctl probe "$MIG" --pid "$P" --fd "$F"
 expect probe-held 0 "^device: *$MIG$" "^migration: *STOP_COPY|P2P$" "^state: *RUNNING$" \
     "^opened as: *fd $F of process $P (pidfd_getfd)$"
 
 echo "== save through the workload's fd"
-vfioctl save --pid "$P" --fd "$F" --out "$B/saved.vfs"
+seq0=$(last_arc)
+vfioctl save "$MIG" --pid "$P" --fd "$F" --out "$B/saved.vfs"
 expect save-held 0 "^saved 16777248 bytes of $MIG state to $B/saved.vfs .* device RUNNING$"
+# One device saved alone stops while its workload's other device runs: the
+# order check must see that (it is the check's negative case).
+order_check p2p-order-violation-detected 1 \
+    "violation: $MIG left RUNNING_P2P for STOP (arc [0-9]*) while $MIG2 was RUNNING" \
+    "${seq0:-0}" "$MIG" "$MIG2"
 want running-after-save state RUNNING
 want memory-intact-after-save "check 1" match
 want workload-writes-after-save rewrite ok
@@ -128,14 +190,14 @@ echo "== the workload overwrites its memory; load the blob back through its fd"
 want workload-overwrites "fill 2" ok
 ask "check 1"
 case "$reply" in "mismatch at "*) pass "overwritten: check 1 -> $reply";; *) fail "overwritten: check 1 -> $reply";; esac
-vfioctl load --pid "$P" --fd "$F" --in "$B/saved.vfs"
+vfioctl load "$MIG" --pid "$P" --fd "$F" --in "$B/saved.vfs"
 expect load-held 0 "^loaded 16777248 bytes from $B/saved.vfs into $MIG .* device RUNNING$"
 want running-after-load state RUNNING
 want pattern-restored "check 1" match
 want workload-writes-after-load rewrite ok
 
 echo "== an illegal arc: the kernel's EINVAL, then recovery to RUNNING"
-vfioctl set-state --pid "$P" --fd "$F" --to STOP,ERROR
+vfioctl set-state "$MIG" --pid "$P" --fd "$F" --to STOP,ERROR
 expect illegal-arc-einval 1 "$MIG: RUNNING -> STOP$" \
     "$MIG: STOP -> ERROR failed: EINVAL (errno 22): device left in STOP" \
     "recovered: device moved from STOP back to RUNNING"
@@ -146,7 +208,7 @@ echo "== damaged blobs are refused before the device is touched"
 want workload-overwrites-again "fill 3" ok
 size=$(wc -c < "$G/saved.vfs")
 head -c $((size / 2)) "$G/saved.vfs" > "$G/truncated.vfs"
-vfioctl load --pid "$P" --fd "$F" --in "$B/truncated.vfs"
+vfioctl load "$MIG" --pid "$P" --fd "$F" --in "$B/truncated.vfs"
 expect truncated-refused 1 "blob $B/truncated.vfs: truncated at byte"
 want running-after-truncated state RUNNING
 # A load would have replaced BAR0, and a recovery from RESUMING resets it to zeros.
@@ -154,7 +216,7 @@ want memory-unchanged-after-truncated "check 3" match
 # 16 zero bytes a third of the way in land inside a chunk's payload.
 cp "$G/saved.vfs" "$G/corrupted.vfs"
 dd if=/dev/zero of="$G/corrupted.vfs" bs=1 count=16 seek=$((size / 3)) conv=notrunc 2>/dev/null
-vfioctl load --pid "$P" --fd "$F" --in "$B/corrupted.vfs"
+vfioctl load "$MIG" --pid "$P" --fd "$F" --in "$B/corrupted.vfs"
 expect corrupted-refused 1 "blob $B/corrupted.vfs: CRC mismatch in chunk"
 want running-after-corrupted state RUNNING
 want memory-unchanged-after-corrupted "check 3" match
@@ -170,11 +232,29 @@ expect no-permission-refused 1 "$MIG: pidfd_getfd(fd $F of process $P) failed: E
 want running-after-bad-input state RUNNING
 want memory-unchanged-after-bad-input "check 3" match
 
+echo "== both devices of the workload saved and loaded together, in the agent's P2P order"
+seq0=$(last_arc)
+vfioctl save-group --pid "$P" --out "$B/group" "$MIG=$F" "$MIG2=$F2"
+expect save-group 0 "^saved 16777248 bytes of $MIG state to $B/group/$MIG.vfs; device RUNNING$" \
+    "^saved 16777248 bytes of $MIG2 state to $B/group/$MIG2.vfs; device RUNNING$"
+# Per device RUNNING > RUNNING_P2P > STOP > STOP_COPY > STOP > RUNNING_P2P > RUNNING.
+order_check p2p-order-save-group 0 "^in order: 12 arcs$" "$seq0" "$MIG" "$MIG2"
+want workload-overwrites-before-group-load "fill 4" ok
+seq0=$(last_arc)
+vfioctl load-group --pid "$P" --in "$B/group" "$MIG=$F" "$MIG2=$F2"
+expect load-group 0 "^loaded 16777248 bytes into $MIG; device RUNNING$" \
+    "^loaded 16777248 bytes into $MIG2; device RUNNING$"
+# Per device RUNNING > RUNNING_P2P > STOP > RESUMING > STOP > RUNNING_P2P > RUNNING.
+order_check p2p-order-load-group 0 "^in order: 12 arcs$" "$seq0" "$MIG" "$MIG2"
+want pattern-restored-by-group-load "check 3" match
+
 echo "== the workload ends; the devices go"
 want workload-quits quit bye
 exec 3>&- 4<&-
 wait
 echo 1 > "/sys/bus/mdev/devices/$MIG/remove" || fail "remove $MIG"
+echo 1 > "/sys/bus/mdev/devices/$MIG2/remove" || fail "remove $MIG2"
 echo 1 > "/sys/bus/mdev/devices/$PLAIN/remove" || fail "remove $PLAIN"
+echo 1 > "/sys/bus/mdev/devices/$V1/remove" || fail "remove $V1"
 if rmmod vfio_mig_test; then pass "rmmod: the driver dropped every reference"; else fail "rmmod vfio_mig_test"; fi
 exit $rc

@@ -6,11 +6,14 @@
  * node agent, in another process, can take its device fd with pidfd_getfd and
  * save or load the device's state underneath it.
  *
- * Usage: workload UUID CMD_FIFO REPLY_FIFO
+ * Usage: workload UUID CMD_FIFO REPLY_FIFO [UUID2]
  *
  * Opens CMD_FIFO for reading, then REPLY_FIFO for writing (the test script
  * opens them in the same order), answers "ready pid=P fd=F" with its device
- * fd number F, then one reply line per command line:
+ * fd number F (and " fd2=G" with UUID2: a second device in the same
+ * container, held like a VM's second device so that the devices of one
+ * workload can be saved together; the commands act on the first), then one
+ * reply line per command line:
  *
  *   fill SEED     write the pattern of SEED over all of BAR0   -> ok | error E
  *   check SEED    compare BAR0 with the pattern of SEED         -> match | mismatch at N | error E
@@ -74,12 +77,15 @@ static const char *state_name(uint32_t s)
 	return s < 8 ? names[s] : "?";
 }
 
+static int container = -1, iommu_set;
+
+/* Opens UUID's group into the one container and returns the device fd. */
 static int open_device(const char *uuid)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
 	char path[256], link[256];
-	int container, group;
+	int group, fd;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
@@ -88,19 +94,21 @@ static int open_device(const char *uuid)
 		return -1;
 	link[n] = 0;
 	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
-	container = open("/dev/vfio/vfio", O_RDWR);
 	group = open(path, O_RDWR);
-	if (container < 0 || group < 0 || ioctl(group, VFIO_GROUP_GET_STATUS, &gs) ||
+	if (group < 0 || ioctl(group, VFIO_GROUP_GET_STATUS, &gs) ||
 	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
 		return -1;
-	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, uuid);
-	if (dev < 0 || ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
+	/* The IOMMU model is set once, after the container's first group. */
+	if (!iommu_set && ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -1;
+	iommu_set = 1;
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	if (fd < 0 || ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
 		return -1;
 	bar0 = ri.offset;
 	size = ri.size;
-	return 0;
+	return fd;
 }
 
 static void state(FILE *out)
@@ -122,10 +130,10 @@ int main(int argc, char **argv)
 	char line[128];
 	unsigned seed;
 	FILE *in, *out;
-	int ret;
+	int ret, dev2 = -1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: workload UUID CMD_FIFO REPLY_FIFO\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: workload UUID CMD_FIFO REPLY_FIFO [UUID2]\n");
 		return 2;
 	}
 	in = fopen(argv[2], "r");
@@ -133,13 +141,25 @@ int main(int argc, char **argv)
 	if (!in || !out)
 		return 1;
 	setvbuf(out, NULL, _IOLBF, 0);
-	if (open_device(argv[1])) {
+	container = open("/dev/vfio/vfio", O_RDWR);
+	if (argc == 5) {
+		dev2 = open_device(argv[4]);
+		if (dev2 < 0) {
+			fprintf(out, "error opening %s: %s\n", argv[4], strerror(errno));
+			return 1;
+		}
+	}
+	dev = open_device(argv[1]);
+	if (dev < 0) {
 		fprintf(out, "error opening %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
 	pattern = malloc(size);
 	mem = malloc(size);
-	fprintf(out, "ready pid=%d fd=%d\n", getpid(), dev);
+	if (dev2 < 0)
+		fprintf(out, "ready pid=%d fd=%d\n", getpid(), dev);
+	else
+		fprintf(out, "ready pid=%d fd=%d fd2=%d\n", getpid(), dev, dev2);
 
 	while (fgets(line, sizeof(line), in)) {
 		if (sscanf(line, "fill %u", &seed) == 1) {
@@ -176,5 +196,7 @@ int main(int argc, char **argv)
 		}
 	}
 	close(dev);
+	if (dev2 >= 0)
+		close(dev2);
 	return 0;
 }

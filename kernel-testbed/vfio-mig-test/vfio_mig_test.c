@@ -112,7 +112,31 @@ struct vmt_device {
 	u8 config[VMT_CONFIG_SIZE];
 	struct vmt_migf *saving;	/* holds a file reference */
 	struct vmt_migf *resuming;	/* holds a file reference */
+	bool v1;		/* of the v1 type: a v1 migration region, no v2 */
 };
+
+/*
+ * Every state change of every device gets the next number of this counter and
+ * a line in the kernel log, "vmt-arc SEQ FROM -> TO" under the device's name,
+ * so that a test can read the order across devices, which per-device state
+ * alone cannot show (the kernel test bed checks the P2P ordering this way).
+ */
+static atomic64_t vmt_seq = ATOMIC64_INIT(0);
+
+static const char *const vmt_state_names[] = {
+	[VFIO_DEVICE_STATE_ERROR] = "ERROR",
+	[VFIO_DEVICE_STATE_STOP] = "STOP",
+	[VFIO_DEVICE_STATE_RUNNING] = "RUNNING",
+	[VFIO_DEVICE_STATE_STOP_COPY] = "STOP_COPY",
+	[VFIO_DEVICE_STATE_RESUMING] = "RESUMING",
+	[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
+};
+
+static const char *vmt_state_name(enum vfio_device_mig_state state)
+{
+	return state < ARRAY_SIZE(vmt_state_names) && vmt_state_names[state] ?
+		vmt_state_names[state] : "?";
+}
 
 static struct device vmt_parent_dev;
 static struct class *vmt_class;
@@ -121,6 +145,17 @@ static struct mdev_parent vmt_parent;
 static struct vmt_device *to_vmt(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct vmt_device, vdev);
+}
+
+/* Sets the FSM state and logs a change; called with state_mutex held. */
+static void vmt_enter(struct vmt_device *vmt, enum vfio_device_mig_state next)
+{
+	lockdep_assert_held(&vmt->state_mutex);
+	if (vmt->state != next)
+		dev_info(vmt->vdev.dev, "vmt-arc %lld %s -> %s\n",
+			 atomic64_inc_return(&vmt_seq),
+			 vmt_state_name(vmt->state), vmt_state_name(next));
+	vmt->state = next;
 }
 
 /* Migration data fds */
@@ -370,7 +405,7 @@ static struct file *vmt_step(struct vmt_device *vmt,
 		vmt_end_sessions(vmt);
 		if (ret) {
 			/* The old memory may not match what the user meant to load. */
-			vmt->state = VFIO_DEVICE_STATE_ERROR;
+			vmt_enter(vmt, VFIO_DEVICE_STATE_ERROR);
 			return ERR_PTR(ret);
 		}
 		return NULL;
@@ -412,7 +447,7 @@ static struct file *vmt_set_state(struct vfio_device *vdev,
 		res = vmt_step(vmt, next);
 		if (IS_ERR(res))
 			break;
-		vmt->state = next;
+		vmt_enter(vmt, next);
 		/* Only the last arc of a request may open a session. */
 		if (WARN_ON(res && next != new_state)) {
 			fput(res);
@@ -514,8 +549,43 @@ static void vmt_reset(struct vmt_device *vmt)
 	mutex_lock(&vmt->state_mutex);
 	vmt_end_sessions(vmt);
 	memset(vmt->mem, 0, vmt->mem_size);
-	vmt->state = VFIO_DEVICE_STATE_RUNNING;
+	vmt_enter(vmt, VFIO_DEVICE_STATE_RUNNING);
 	mutex_unlock(&vmt->state_mutex);
+}
+
+/*
+ * The v1 type's extra region, as drivers of the v1 protocol (before 5.18)
+ * described their migration region: a type capability (3, 1) in the chain.
+ * Only its info exists; the region itself cannot be read or written, since
+ * nothing here speaks the v1 protocol: devices of this type exist so that the
+ * agent's detection of v1 devices runs against a real kernel. The capability
+ * is reported as the kernel's own regions do: when argsz leaves no room for
+ * it, the CAPS flag and the argsz needed, and cap_offset 0.
+ */
+static long vmt_v1_region_info(void __user *uarg, struct vfio_region_info *info)
+{
+	struct vfio_region_info_cap_type cap = {
+		.header.id = VFIO_REGION_INFO_CAP_TYPE,
+		.header.version = 1,
+		.header.next = 0,
+		.type = VFIO_REGION_TYPE_MIGRATION_DEPRECATED,
+		.subtype = VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED,
+	};
+	u32 needed = sizeof(*info) + sizeof(cap);
+
+	info->offset = VMT_INDEX_TO_OFFSET(info->index);
+	info->size = PAGE_SIZE;
+	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		      VFIO_REGION_INFO_FLAG_CAPS;
+	if (info->argsz < needed) {
+		info->argsz = needed;
+		info->cap_offset = 0;
+	} else {
+		info->cap_offset = sizeof(*info);
+		if (copy_to_user(uarg + sizeof(*info), &cap, sizeof(cap)))
+			return -EFAULT;
+	}
+	return copy_to_user(uarg, info, sizeof(*info)) ? -EFAULT : 0;
 }
 
 static long vmt_ioctl(struct vfio_device *vdev, unsigned int cmd,
@@ -535,7 +605,7 @@ static long vmt_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		if (info.argsz < minsz)
 			return -EINVAL;
 		info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
-		info.num_regions = VFIO_PCI_NUM_REGIONS;
+		info.num_regions = VFIO_PCI_NUM_REGIONS + (vmt->v1 ? 1 : 0);
 		info.num_irqs = VFIO_PCI_NUM_IRQS;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
@@ -545,7 +615,11 @@ static long vmt_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		minsz = offsetofend(struct vfio_region_info, offset);
 		if (copy_from_user(&info, uarg, minsz))
 			return -EFAULT;
-		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+		if (info.argsz < minsz)
+			return -EINVAL;
+		if (vmt->v1 && info.index == VFIO_PCI_NUM_REGIONS)
+			return vmt_v1_region_info(uarg, &info);
+		if (info.index >= VFIO_PCI_NUM_REGIONS)
 			return -EINVAL;
 		info.cap_offset = 0;
 		info.offset = VMT_INDEX_TO_OFFSET(info.index);
@@ -602,7 +676,7 @@ static void vmt_fill_config(u8 *cfg)
 	cfg[0x10] = 0x08;	/* BAR0: 32-bit prefetchable memory */
 }
 
-static struct mdev_type vmt_type, vmt_plain_type;
+static struct mdev_type vmt_type, vmt_plain_type, vmt_v1_type;
 
 static int vmt_init_dev(struct vfio_device *vdev)
 {
@@ -616,8 +690,9 @@ static int vmt_init_dev(struct vfio_device *vdev)
 	mutex_init(&vmt->state_mutex);
 	vmt->state = VFIO_DEVICE_STATE_RUNNING;
 	vmt_fill_config(vmt->config);
+	vmt->v1 = mdev->type == &vmt_v1_type;
 	/* Without mig_ops the vfio core answers ENOTTY to every migration feature. */
-	if (mdev->type != &vmt_plain_type) {
+	if (mdev->type == &vmt_type) {
 		vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
 		vdev->mig_ops = &vmt_mig_ops;
 	}
@@ -644,7 +719,7 @@ static void vmt_close_device(struct vfio_device *vdev)
 	 */
 	mutex_lock(&vmt->state_mutex);
 	vmt_end_sessions(vmt);
-	vmt->state = VFIO_DEVICE_STATE_RUNNING;
+	vmt_enter(vmt, VFIO_DEVICE_STATE_RUNNING);
 	mutex_unlock(&vmt->state_mutex);
 }
 
@@ -688,7 +763,8 @@ static void vmt_remove(struct mdev_device *mdev)
 static ssize_t vmt_show_description(struct mdev_type *mtype, char *buf)
 {
 	return sysfs_emit(buf, "%s test device, BAR0 %u MiB\n",
-			  mtype == &vmt_plain_type ? "non-migratable" : "migratable",
+			  mtype == &vmt_type ? "migratable" :
+			  mtype == &vmt_v1_type ? "v1-migration-region" : "non-migratable",
 			  mem_size_mb);
 }
 
@@ -714,7 +790,12 @@ static struct mdev_type vmt_plain_type = {
 	.pretty_name = "vfio_mig_test memory device without migration",
 };
 
-static struct mdev_type *vmt_types[] = { &vmt_type, &vmt_plain_type };
+static struct mdev_type vmt_v1_type = {
+	.sysfs_name = "v1",
+	.pretty_name = "vfio_mig_test memory device with a v1 migration region",
+};
+
+static struct mdev_type *vmt_types[] = { &vmt_type, &vmt_plain_type, &vmt_v1_type };
 
 static void vmt_parent_release(struct device *dev)
 {

@@ -35,6 +35,7 @@ public enum Reason {
   NO_VFIO_DEVICES("NoVfioDevices"),
   DEVICE_NOT_HELD("DeviceNotHeld"),
   DEVICE_NOT_MIGRATABLE("DeviceNotMigratable"),
+  MIGRATION_PROTOCOL_V1("MigrationProtocolV1"),
   STORAGE_CLAIM_UNKNOWN("StorageClaimUnknown"),
   NO_AGENT("NoAgent"),
   AGENT_NOT_READY("AgentNotReady"),

@@ -3,6 +3,7 @@ package dev.vfio.agent.cli;
 import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.vfio.Errno;
 import dev.vfio.agent.vfio.KernelMigrationDevice;
+import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.VfioException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -63,15 +64,11 @@ final class DevicesCommand implements Callable<Integer> {
   /** Flags and state, or why they could not be read; never fails the listing. */
   private Probed probe(VfioDevice sysfs) {
     try (KernelMigrationDevice device = ctl.access().open(sysfs)) {
-      String flags;
-      try {
-        flags = String.join("|", device.migrationFlags().names());
-      } catch (VfioException e) {
-        if (e.error() == Errno.ENOTTY || e.error() == Errno.EINVAL) {
-          return new Probed("none", "-");
-        }
-        throw e;
+      MigrationProtocol protocol = MigrationProtocol.of(device);
+      if (protocol != MigrationProtocol.V2) {
+        return new Probed(protocol == MigrationProtocol.V1 ? "v1-unsupported" : "none", "-");
       }
+      String flags = String.join("|", device.migrationFlags().names());
       return new Probed(flags.isEmpty() ? "none" : flags, device.state().name());
     } catch (VfioException e) {
       return new Probed(

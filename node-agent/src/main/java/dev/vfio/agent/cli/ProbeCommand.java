@@ -4,6 +4,7 @@ import dev.vfio.agent.devices.VfioDevice;
 import dev.vfio.agent.vfio.DeviceInfo;
 import dev.vfio.agent.vfio.KernelMigrationDevice;
 import dev.vfio.agent.vfio.MigrationFlags;
+import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import java.io.PrintWriter;
 import java.util.OptionalLong;
@@ -41,6 +42,11 @@ final class ProbeCommand implements Callable<Integer> {
       out.printf(
           "info:        flags %s, %d regions, %d irqs%n",
           info.flagNames(), info.regions(), info.irqs());
+      MigrationProtocol protocol = MigrationProtocol.of(device);
+      if (protocol == MigrationProtocol.V1) {
+        throw new CommandFailure(
+            sysfs.address() + ": " + protocol.notMigratableReason().orElseThrow());
+      }
       // probe() refuses a device without STOP_COPY, naming the errno; that is the answer then.
       MigrationStateMachine machine = MigrationStateMachine.probe(device);
       MigrationFlags flags = machine.flags();

@@ -73,18 +73,7 @@ final class SaveCommand implements Callable<Integer> {
                 + before
                 + ": another migration is in progress on it; nothing done");
       }
-      BlobHeader header =
-          new BlobHeader(
-              BlobHeader.FORMAT_VERSION,
-              DeviceIdentity.of(opened.sysfs()),
-              machine.flags().names(),
-              System.getProperty("os.version"),
-              hostname(),
-              "",
-              "",
-              "",
-              Instant.now().toString(),
-              compression);
+      BlobHeader header = header(opened, machine, compression);
       long started = System.nanoTime();
       BlobSummary summary;
       try (BlobWriter writer = BlobWriter.create(out, header)) {
@@ -107,6 +96,23 @@ final class SaveCommand implements Callable<Integer> {
           machine.state());
     }
     return 0;
+  }
+
+  /** The header of an unsealed blob of {@code opened}, as vfioctl writes them. */
+  static BlobHeader header(
+      OpenedDevice opened, MigrationStateMachine machine, BlobCompression compression)
+      throws IOException {
+    return new BlobHeader(
+        BlobHeader.FORMAT_VERSION,
+        DeviceIdentity.of(opened.sysfs()),
+        machine.flags().names(),
+        System.getProperty("os.version"),
+        hostname(),
+        "",
+        "",
+        "",
+        Instant.now().toString(),
+        compression);
   }
 
   private static String hostname() throws IOException {

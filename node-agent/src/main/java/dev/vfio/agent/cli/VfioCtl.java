@@ -32,6 +32,8 @@ import picocli.CommandLine.Command;
       ProbeCommand.class,
       SaveCommand.class,
       LoadCommand.class,
+      SaveGroupCommand.class,
+      LoadGroupCommand.class,
       SetStateCommand.class,
       RecoverCommand.class
     })

@@ -60,9 +60,8 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
     context.addBytes(length);
   }
 
-  /** See {@link dev.vfio.agent.vfio.MigrationStateMachine#stopInitiatingPeerDma}. */
-  void stopInitiatingPeerDma() throws IOException {
-    machine.stopInitiatingPeerDma();
+  MigrationStateMachine machine() {
+    return machine;
   }
 
   /**
@@ -72,14 +71,6 @@ final class DeviceLoad implements ChunkSink, AutoCloseable {
    */
   void load() throws IOException {
     machine.transition(MigrationState.STOP);
-  }
-
-  /**
-   * See {@link dev.vfio.agent.vfio.MigrationStateMachine#answerPeerDma}: before any device of the
-   * pod runs again. From RESUMING this is where the device checks the state, as in {@link #load}.
-   */
-  void answerPeerDma() throws IOException {
-    machine.answerPeerDma();
   }
 
   /**

@@ -83,14 +83,11 @@ final class DeviceSave implements AutoCloseable {
     return machine.flags().p2p();
   }
 
-  /**
-   * See {@link MigrationStateMachine#stopInitiatingPeerDma}: before any device of the pod stops.
-   */
-  void stopInitiatingPeerDma() throws IOException {
-    machine.stopInitiatingPeerDma();
+  MigrationStateMachine machine() {
+    return machine;
   }
 
-  /** See {@link MigrationStateMachine#answerPeerDma}: before any device of the pod runs again. */
+  /** See {@link MigrationStateMachine#answerPeerDma}: a rollback, before any device runs again. */
   void answerPeerDma() throws IOException {
     machine.answerPeerDma();
   }

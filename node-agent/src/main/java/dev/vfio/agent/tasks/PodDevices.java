@@ -5,6 +5,7 @@ import dev.vfio.agent.inventory.InventoryDevice;
 import dev.vfio.agent.pods.HeldDevice;
 import dev.vfio.agent.pods.PodRef;
 import dev.vfio.agent.vfio.MigrationDevice;
+import dev.vfio.agent.vfio.MigrationProtocol;
 import dev.vfio.agent.vfio.MigrationStateMachine;
 import dev.vfio.agent.vfio.VfioException;
 import dev.vfio.api.v1alpha1.Reason;
@@ -97,10 +98,9 @@ public final class PodDevices {
         try {
           machine = MigrationStateMachine.probe(device);
         } catch (VfioException e) {
+          TaskFailure refusal = notMigratable(address, device, e);
           device.close();
-          throw new TaskFailure(
-              Reason.DEVICE_NOT_MIGRATABLE,
-              "device " + address + " does not support VFIO migration: " + e.getMessage());
+          throw refusal;
         }
         try {
           opened.add(opener.open(inventory.get(address), device, machine));
@@ -138,5 +138,27 @@ public final class PodDevices {
         LOG.debug("close failed: {}", e.toString());
       }
     }
+  }
+
+  /**
+   * Why {@code device}, whose probe failed with {@code e}, cannot be migrated: a v1 device is told
+   * apart from one without migration, so that the admin knows a driver update, not a different
+   * device, is the fix.
+   */
+  private static TaskFailure notMigratable(
+      String address, MigrationDevice device, VfioException e) {
+    MigrationProtocol protocol;
+    try {
+      protocol = MigrationProtocol.of(device);
+    } catch (VfioException unreadable) {
+      protocol = MigrationProtocol.NONE;
+    }
+    if (protocol == MigrationProtocol.V1) {
+      return new TaskFailure(
+          Reason.MIGRATION_PROTOCOL_V1, "device " + address + " " + protocol.description());
+    }
+    return new TaskFailure(
+        Reason.DEVICE_NOT_MIGRATABLE,
+        "device " + address + " does not support VFIO migration: " + e.getMessage());
   }
 }

@@ -36,7 +36,7 @@ public final class ResumeOperation implements NodeOperation {
     try {
       for (DeviceLoad device : devices) {
         try {
-          device.answerPeerDma();
+          device.machine().answerPeerDma();
         } catch (IOException e) {
           // resume() below takes this device back by a reset if need be, and reports it.
         }

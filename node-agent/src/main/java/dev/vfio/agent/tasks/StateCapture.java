@@ -4,6 +4,8 @@ import dev.vfio.agent.freeze.Quiescer;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.vfio.MigrationStateMachine;
+import dev.vfio.agent.vfio.PeerDmaOrder;
 import dev.vfio.api.v1alpha1.PrecopySpec;
 import dev.vfio.api.v1alpha1.QuiesceMode;
 import dev.vfio.api.v1alpha1.Reason;
@@ -104,9 +106,7 @@ final class StateCapture implements AutoCloseable {
     Instant stopped = context.clock().instant();
     context.stoppedAt(stopped);
     context.stage(Stage.StopCopy);
-    for (DeviceSave save : saves) {
-      save.stopInitiatingPeerDma();
-    }
+    PeerDmaOrder.beforeStopping(machines());
     inParallel(saves, DeviceSave::stopCopy);
     return stopped;
   }
@@ -117,13 +117,15 @@ final class StateCapture implements AutoCloseable {
    */
   void finish(boolean resume) throws IOException {
     if (resume) {
-      for (DeviceSave save : saves) {
-        save.answerPeerDma();
-      }
+      PeerDmaOrder.beforeRunning(machines());
     }
     for (DeviceSave save : saves) {
       save.finish(resume);
     }
+  }
+
+  private List<MigrationStateMachine> machines() {
+    return saves.stream().map(DeviceSave::machine).toList();
   }
 
   void thaw() throws IOException {

@@ -3,6 +3,8 @@ package dev.vfio.agent.tasks;
 import dev.vfio.agent.journal.DeviceJournal;
 import dev.vfio.agent.journal.JournalEntry;
 import dev.vfio.agent.pods.PodRef;
+import dev.vfio.agent.vfio.MigrationStateMachine;
+import dev.vfio.agent.vfio.PeerDmaOrder;
 import dev.vfio.api.v1alpha1.Reason;
 import dev.vfio.api.v1alpha1.Stage;
 import dev.vfio.api.v1alpha1.VfioNodeTask;
@@ -119,9 +121,7 @@ final class StateRestore implements AutoCloseable {
             null,
             null,
             context.task().getSpec().getOperation()));
-    for (DeviceLoad load : loads) {
-      load.stopInitiatingPeerDma();
-    }
+    PeerDmaOrder.beforeStopping(machines());
     for (DeviceLoad load : loads) {
       load.begin();
     }
@@ -140,13 +140,15 @@ final class StateRestore implements AutoCloseable {
   /** Every device goes to RUNNING with the state, checking it if it is still in RESUMING. */
   void resume() throws IOException {
     context.stage(Stage.Resuming);
-    for (DeviceLoad load : loads) {
-      load.answerPeerDma();
-    }
+    PeerDmaOrder.beforeRunning(machines());
     for (DeviceLoad load : loads) {
       load.finish();
     }
     context.resumedAt(context.clock().instant());
+  }
+
+  private List<MigrationStateMachine> machines() {
+    return loads.stream().map(DeviceLoad::machine).toList();
   }
 
   /** The devices run the state and the task says so: the journal has nothing left to undo. */

@@ -1,5 +1,6 @@
 package dev.vfio.agent.vfio;
 
+import dev.vfio.api.v1alpha1.Reason;
 import java.util.Optional;
 
 /**
@@ -8,30 +9,45 @@ import java.util.Optional;
  */
 public enum MigrationProtocol {
   /** Migration v2 (Linux 5.18 and later): {@code VFIO_DEVICE_FEATURE_MIGRATION} with STOP_COPY. */
-  V2(Optional.empty()),
+  V2(null, ""),
   /**
    * Only the v1 migration region ({@code VFIO_REGION_TYPE_MIGRATION_DEPRECATED}) of kernels before
    * 5.18 and of old vendor drivers: a different protocol, which the agent does not implement.
    */
   V1(
-      Optional.of(
-          "speaks the v1 migration region protocol, which vfio-operator does not "
-              + "support; needs a kernel ≥ 5.18 with a v2 driver")),
+      Reason.MIGRATION_PROTOCOL_V1,
+      "speaks the v1 migration region protocol, which vfio-operator does not "
+          + "support; needs a kernel ≥ 5.18 with a v2 driver"),
   /** No migration at all: the driver implements neither protocol (plain vfio-pci, most mdevs). */
   NONE(
-      Optional.of(
-          "its driver implements no VFIO migration; bind the device to a "
-              + "migration-capable variant driver"));
+      Reason.DEVICE_NOT_MIGRATABLE,
+      "its driver implements no VFIO migration; bind the device to a "
+          + "migration-capable variant driver");
 
-  private final Optional<String> notMigratableReason;
+  private final Reason reason;
+  private final String why;
 
-  MigrationProtocol(Optional<String> notMigratableReason) {
-    this.notMigratableReason = notMigratableReason;
+  MigrationProtocol(Reason reason, String why) {
+    this.reason = reason;
+    this.why = why;
   }
 
-  /** Why a device speaking this protocol cannot be migrated; empty for v2. */
+  /** The reason a task naming a device of this protocol fails with; empty for v2. */
+  public Optional<Reason> reason() {
+    return Optional.ofNullable(reason);
+  }
+
+  /** Why a device speaking this protocol cannot be migrated, in words; empty for v2. */
+  public String description() {
+    return why;
+  }
+
+  /**
+   * Why a device speaking this protocol cannot be migrated, led by its reason's wire name (as the
+   * VfioNode shows it); empty for v2.
+   */
   public Optional<String> notMigratableReason() {
-    return notMigratableReason;
+    return reason().map(r -> r.wire() + ": " + why);
   }
 
   /**

@@ -40,7 +40,17 @@ class VfioCtlTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"devices", "probe", "save", "load", "set-state", "recover"})
+  @ValueSource(
+      strings = {
+        "devices",
+        "probe",
+        "save",
+        "load",
+        "save-group",
+        "load-group",
+        "set-state",
+        "recover"
+      })
   void everySubcommandShowsItsHelp(String subcommand) {
     assertEquals(0, run(subcommand, "--help"), err::toString);
     assertTrue(out.toString().contains("Usage: vfioctl " + subcommand), out.toString());
@@ -148,6 +158,22 @@ class VfioCtlTest {
     assertEquals(1, run("save", "0000:65:00.0", "--out", existing.toString()));
     assertEquals("vfioctl: " + existing + " exists; nothing done\n", err.toString());
     assertEquals("earlier", Files.readString(existing));
+  }
+
+  @Test
+  void aGroupMemberWithoutItsFdIsRefusedBeforeAnyDeviceIsTaken() {
+    assertEquals(
+        1,
+        run("save-group", "--pid", String.valueOf(SELF), "--out", dir.toString(), "0000:65:00.0"));
+    assertEquals("vfioctl: 0000:65:00.0: give DEVICE=FD; nothing done\n", err.toString());
+  }
+
+  @Test
+  void aGroupMemberThatIsNotVfioIsRefusedNamingIt() {
+    assertEquals(
+        1, run("load-group", "--pid", String.valueOf(SELF), "--in", dir.toString(), "/dev/null=0"));
+    assertTrue(
+        err.toString().startsWith("vfioctl: /dev/null is not a VFIO device"), err.toString());
   }
 
   @Test

@@ -161,8 +161,8 @@ class NodePublisherTest {
         client.resources(VfioNode.class).withName("node-a").get().getStatus().getDevices();
     assertEquals("V1", devices.get(0).getMigrationProtocol());
     assertEquals(
-        "speaks the v1 migration region protocol, which vfio-operator does not support; "
-            + "needs a kernel ≥ 5.18 with a v2 driver",
+        "MigrationProtocolV1: speaks the v1 migration region protocol, which vfio-operator does"
+            + " not support; needs a kernel ≥ 5.18 with a v2 driver",
         devices.get(0).getNotMigratableReason());
     assertEquals(List.of(), devices.get(0).getMigrationFlags());
     assertEquals("V2", devices.get(1).getMigrationProtocol());

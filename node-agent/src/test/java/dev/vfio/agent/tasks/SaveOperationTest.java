@@ -166,6 +166,46 @@ class SaveOperationTest {
   }
 
   @Test
+  void aDeviceSpeakingOnlyTheV1ProtocolIsRefusedWithItsOwnReasonUntouched() throws Exception {
+    try (TaskFixture v1 =
+        TaskFixture.create(
+            directory.resolve("v1"),
+            SimulatedDeviceSpec.of(GPU, MIB),
+            SimulatedDeviceSpec.of(NIC, MIB)
+                .withFlags(MigrationFlags.NONE)
+                .withV1MigrationRegion(true))) {
+      PodRef holder = v1.pod("workload", GPU, NIC);
+      RecordedTask task = save(v1, holder, spec -> {});
+
+      TaskFailure failure = assertThrows(TaskFailure.class, () -> v1.save().run(task.context));
+
+      assertEquals(Reason.MIGRATION_PROTOCOL_V1, failure.reason());
+      assertTrue(
+          failure.getMessage().startsWith("device " + NIC + " speaks the v1 migration region"),
+          failure.getMessage());
+      v1.assertState(RUNNING, GPU);
+      assertEquals(List.of(), v1.freezes);
+      assertEquals(List.of(), v1.journaled());
+    }
+  }
+
+  @Test
+  void aDeviceWithoutAnyMigrationStaysDeviceNotMigratable() throws Exception {
+    try (TaskFixture none =
+        TaskFixture.create(
+            directory.resolve("none"),
+            SimulatedDeviceSpec.of(GPU, MIB),
+            SimulatedDeviceSpec.of(NIC, MIB).withFlags(MigrationFlags.NONE))) {
+      RecordedTask task = save(none, none.pod("workload", GPU, NIC), spec -> {});
+
+      TaskFailure failure = assertThrows(TaskFailure.class, () -> none.save().run(task.context));
+
+      assertEquals(Reason.DEVICE_NOT_MIGRATABLE, failure.reason());
+      assertEquals(List.of(), none.journaled());
+    }
+  }
+
+  @Test
   void keptStoppedLeavesTheDevicesStoppedAndThePodFrozen() throws Exception {
     RecordedTask task = save(spec -> spec.setAfterSave(AfterSnapshot.KeepStopped));
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.vfio.agent.inventory.MigrationInfo;
 import dev.vfio.agent.sim.SimulatedDevice;
 import dev.vfio.agent.sim.SimulatedDeviceSpec;
+import dev.vfio.api.v1alpha1.Reason;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -43,9 +44,10 @@ class MigrationProtocolTest {
     assertEquals(MigrationProtocol.V1, MigrationProtocol.of(device));
     assertEquals(
         Optional.of(
-            "speaks the v1 migration region protocol, which vfio-operator does "
-                + "not support; needs a kernel ≥ 5.18 with a v2 driver"),
+            "MigrationProtocolV1: speaks the v1 migration region protocol, which vfio-operator"
+                + " does not support; needs a kernel ≥ 5.18 with a v2 driver"),
         MigrationProtocol.V1.notMigratableReason());
+    assertEquals(Optional.of(Reason.MIGRATION_PROTOCOL_V1), MigrationProtocol.V1.reason());
     assertEquals(
         new MigrationInfo(MigrationProtocol.V1, MigrationFlags.NONE, null, null),
         MigrationInfo.of(device),
