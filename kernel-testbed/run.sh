@@ -116,6 +116,8 @@ done
 (cd "$IRD" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$OUT/initramfs.gz"
 
 cp "$GUEST_SCRIPT" "$OUT/guest.sh"
+# What every guest script may source.
+cp "$HERE/guest/p2p-order.sh" "$OUT/p2p-order.sh"
 cat > "$OUT/testbed.env" <<ENV
 VMT_MEM_SIZE_MB=$VMT_MEM_SIZE_MB
 RUN_JAVA=$RUN_JAVA

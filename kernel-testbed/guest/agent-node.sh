@@ -47,6 +47,8 @@ rc=0
 
 pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; rc=1; }
+# arcs, last_arc, p2p_order, order_check: the P2P order from the driver's log.
+. /mnt/host/p2p-order.sh
 # await FILE: waits for the host to write FILE, at most $PATIENCE seconds.
 await() {
     i=0
@@ -149,8 +151,11 @@ start_agent
 
 if [ "$NODE_ROLE" = source ]; then
     echo "== a snapshot of the pod"
+    seq0=$(last_arc)
     await_host snapshot.done snapshot "it Ready"
     thawed save
+    # Per device RUNNING > RUNNING_P2P > STOP > STOP_COPY > STOP > RUNNING_P2P > RUNNING.
+    order_check p2p-order-snapshot 0 "^in order: 12 arcs$" "${seq0:-0}" "$DEV1" "$DEV2"
     holds save 11 22
 
     echo "== the agent killed in the middle of the next save"
@@ -183,7 +188,10 @@ if [ "$NODE_ROLE" = source ]; then
     : > "$N/source.ready"
 
     echo "== a live migration to the other node"
+    seq0=$(last_arc)
     await_host live.done live "it Succeeded"
+    # Per device RUNNING > RUNNING_P2P > STOP > STOP_COPY > STOP, where it stays.
+    order_check p2p-order-live-source 0 "^in order: 8 arcs$" "${seq0:-0}" "$DEV1" "$DEV2"
     # The target runs the state now: the source stays frozen with its devices stopped, so that
     # the two never diverge (docs/workload-contract.md), until its pod is deleted.
     frozen=$(cat "$POD/cgroup.freeze")
@@ -196,16 +204,21 @@ if [ "$NODE_ROLE" = source ]; then
     case "$reply" in "error "*) pass "source-refuses-writes: rewrite -> $reply";; *) fail "source-refuses-writes: rewrite -> $reply";; esac
 else
     echo "== the first snapshot restored into this pod"
+    seq0=$(last_arc)
     await_host restore.done restore "it Succeeded"
     thawed restore
+    # Per device RUNNING > RUNNING_P2P > STOP > RESUMING > STOP > RUNNING_P2P > RUNNING.
+    order_check p2p-order-restore 0 "^in order: 12 arcs$" "${seq0:-0}" "$DEV1" "$DEV2"
     holds restore 11 22
     want workload-1-overwrites 1 "fill 55" ok
     want workload-2-overwrites 2 "fill 66" ok
     : > "$N/overwritten"
 
     echo "== a live migration from the other node"
+    seq0=$(last_arc)
     await_host live.done live "it Succeeded"
     thawed live
+    order_check p2p-order-live-target 0 "^in order: 12 arcs$" "${seq0:-0}" "$DEV1" "$DEV2"
     holds live 11 22
 fi
 
