@@ -167,9 +167,6 @@ abstract class ClusterTest {
   }
 
   /**
-   * Reads a blob as a loader would (every check) and returns the simulated device epoch it holds.
-   */
-  /**
    * The blob of {@code address} in {@code snapshot}, its seal checked with the keys the operator
    * keeps in the chart's Secret, as an agent checks it.
    */
@@ -187,6 +184,9 @@ abstract class ClusterTest {
     }
   }
 
+  /**
+   * Reads a blob as a loader would (every check) and returns the simulated device epoch it holds.
+   */
   static long verifiedEpoch(Path blob, VfioSnapshot snapshot, String address) throws IOException {
     try (BlobReader reader = sealedBlob(blob, snapshot, address)) {
       reader.verify();
